@@ -1,0 +1,107 @@
+// Command faultline catches, captures and explains crashes of ARM Cortex-M
+// firmware. main.go only wires: each command lives in its own cmd_*.go file
+// and reaches the packages that do the work.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes are part of the contract in DESIGN.md.
+const (
+	exitOK      = 0
+	exitError   = 1
+	exitUsage   = 2
+	exitTimeout = 3
+)
+
+// exitCodeError carries a specific exit code out of a command.
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e *exitCodeError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+func (e *exitCodeError) Unwrap() error { return e.err }
+
+// withExit attaches an exit code to err.
+func withExit(code int, err error) error { return &exitCodeError{code: code, err: err} }
+
+// usageError marks err as a usage mistake (exit 2).
+func usageError(format string, args ...any) error {
+	return withExit(exitUsage, fmt.Errorf(format, args...))
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "faultline",
+		Short: "Catch, capture and explain crashes of ARM Cortex-M firmware",
+		Long: `faultline watches a Cortex-M target through its GDB remote server (OpenOCD,
+QEMU) and its serial console, catches the crash (fault handler, lockup, panic
+line, SOS on the LED), saves the evidence as an ELF core file, and explains it
+against the firmware ELF: the fault and its cause, the frames with file:line and
+inlined calls, and where a bad pointer came from.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return withExit(exitUsage, fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath()))
+	})
+	for _, add := range commands {
+		root.AddCommand(add())
+	}
+	return root
+}
+
+// commands is filled by the cmd_*.go files' init functions, so adding a
+// command never means editing this file.
+var commands []func() *cobra.Command
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(os.Stderr, "faultline: %v\n", err)
+	var ec *exitCodeError
+	if errors.As(err, &ec) {
+		return ec.code
+	}
+	if isCobraUsageError(err) {
+		return exitUsage
+	}
+	return exitError
+}
+
+// isCobraUsageError recognises cobra's own argument errors, which it returns
+// as plain errors.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires at most", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
