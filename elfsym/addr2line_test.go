@@ -1,0 +1,265 @@
+package elfsym_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"path"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
+)
+
+// a2lFrame is one function/file:line pair printed by addr2line -fiC.
+type a2lFrame struct {
+	Function string
+	File     string // base name, "??" when unknown
+	Line     int    // 0 when unknown
+}
+
+// addr2line runs ONE arm-none-eabi-addr2line -afiC process over all addrs
+// and parses its answer per address. -a prints each address first, which
+// delimits the variable number of frames.
+func addr2line(ctx context.Context, elf string, addrs []uint64) ([][]a2lFrame, error) {
+	tool, err := exec.LookPath("arm-none-eabi-addr2line")
+	if err != nil {
+		return nil, fmt.Errorf("arm-none-eabi-addr2line not found: run scripts/setup.sh")
+	}
+	var in bytes.Buffer
+	for _, a := range addrs {
+		fmt.Fprintf(&in, "%#x\n", a)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tool, "-afiC", "-e", elf)
+	cmd.Stdin = &in
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("addr2line: %w", err)
+	}
+	return parseAddr2line(out, len(addrs))
+}
+
+func parseAddr2line(out []byte, n int) ([][]a2lFrame, error) {
+	res := make([][]a2lFrame, 0, n)
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var fn string
+	haveFn := false
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "0x") && !haveFn {
+			res = append(res, nil)
+			continue
+		}
+		if !haveFn {
+			fn, haveFn = line, true
+			continue
+		}
+		haveFn = false
+		loc := line
+		if i := strings.Index(loc, " (discriminator"); i >= 0 {
+			loc = loc[:i]
+		}
+		i := strings.LastIndexByte(loc, ':')
+		if i < 0 || len(res) == 0 {
+			return nil, fmt.Errorf("addr2line: cannot parse %q", line)
+		}
+		ln, _ := strconv.Atoi(loc[i+1:]) // "?" gives 0
+		res[len(res)-1] = append(res[len(res)-1], a2lFrame{Function: fn, File: path.Base(loc[:i]), Line: ln})
+	}
+	if len(res) != n {
+		return nil, fmt.Errorf("addr2line answered %d addresses, asked %d", len(res), n)
+	}
+	return res, sc.Err()
+}
+
+// ours converts Frames to addr2line's shape.
+func ours(fs []elfsym.Frame) []a2lFrame {
+	if len(fs) == 0 {
+		return []a2lFrame{{Function: "??", File: "??", Line: 0}}
+	}
+	var out []a2lFrame
+	for _, f := range fs {
+		file := "??"
+		if f.File != "" {
+			file = path.Base(f.File)
+		}
+		out = append(out, a2lFrame{Function: f.Function, File: file, Line: f.Line})
+	}
+	return out
+}
+
+// testAddrs returns every function entry and every halfword inside the
+// executable sections: on a small image that is cheap and covers every
+// inlined range.
+func testAddrs(im *elfsym.Image) []uint64 {
+	var addrs []uint64
+	for _, s := range im.Sections() {
+		if !s.Exec || !s.Alloc {
+			continue
+		}
+		for a := s.Addr; a < s.Addr+s.Size; a += 2 {
+			addrs = append(addrs, a)
+		}
+	}
+	return addrs
+}
+
+func TestFramesMatchAddr2line(t *testing.T) {
+	ctx := context.Background()
+	images := map[string]func(context.Context) (string, error){
+		"sample":     elfsymtest.Sample,
+		"gcsections": elfsymtest.GCSections,
+	}
+	for name, build := range images {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			elf, err := build(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareWithAddr2line(t, elf)
+		})
+	}
+}
+
+func compareWithAddr2line(t *testing.T, elf string) {
+	t.Helper()
+	im, err := elfsym.Open(elf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.Close()
+	addrs := testAddrs(im)
+	want, err := addr2line(context.Background(), elf, addrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maxDepth, entries, bad := 0, 0, 0
+	explained := map[string]int{}
+	for i, a := range addrs {
+		got := im.Frames(a)
+		maxDepth = max(maxDepth, len(got))
+		if len(got) > 0 && got[len(got)-1].Entry == a {
+			entries++
+		}
+		if why := legitDifference(im, a, got, want[i]); why != "" {
+			explained[why]++
+			continue
+		}
+		if diff := compareFrames(ours(got), want[i]); diff != "" {
+			bad++
+			if bad <= 20 {
+				t.Errorf("%#x: %s\n ours:      %+v\n addr2line: %+v", a, diff, ours(got), want[i])
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d addresses differ from addr2line", bad, len(addrs))
+	}
+	excused := 0
+	for why, n := range explained {
+		t.Logf("%d addresses differ legitimately: %s", n, why)
+		excused += n
+	}
+	if excused*100 > len(addrs)*15 {
+		t.Errorf("%d of %d addresses excused: too many for the documented special cases", excused, len(addrs))
+	}
+	t.Logf("%s: %d addresses, %d function entries, max frames %d", path.Base(elf), len(addrs), entries, maxDepth)
+	if maxDepth < 3 {
+		t.Errorf("test set has inline depth %d frames at most; want an address with >= 2 inlined frames", maxDepth)
+	}
+	if entries < 10 {
+		t.Errorf("test set has %d function entries, want many", entries)
+	}
+}
+
+// compareFrames returns "" when the frames agree, else what differs.
+func compareFrames(got, want []a2lFrame) string {
+	if len(got) != len(want) {
+		return fmt.Sprintf("%d frames, addr2line %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			return fmt.Sprintf("frame %d differs", i)
+		}
+	}
+	return ""
+}
+
+// legitDifference explains where addr2line and elfsym differ on purpose,
+// or returns "" when they must agree. Each case is checked, not assumed:
+//
+//   - No DWARF function covers addr: addr2line falls back to the nearest
+//     preceding symbol in the section whatever its size (so alignment
+//     padding and unsymbolled crt code get the previous function's name),
+//     compares Thumb symbol values with bit 0 set (so at the first
+//     instruction of an assembly function it names the previous one), picks
+//     among aliases differently, and takes a file name from STT_FILE
+//     symbols. elfsym names only a function symbol that covers addr (its
+//     size, or up to the next function when unsized) and gives File "" when
+//     the line table does not know addr. In DWARF-described code nothing is
+//     excused.
+//   - binutils names an innermost frame from a C++ unit that has no
+//     DW_AT_linkage_name (static initialisers) after the symbol-table
+//     function starting at the same address as the inlined range, which for
+//     an inlined call at a function's first instruction is the caller
+//     (dwarf2.c, _bfd_dwarf2_find_nearest_line). elfsym keeps the inlined
+//     function's own name; the outer frames must still agree.
+func legitDifference(im *elfsym.Image, addr uint64, got []elfsym.Frame, want []a2lFrame) string {
+	if len(got) == 0 {
+		if sym, _, ok := im.SymbolAt(addr); ok && sym.Func {
+			return "" // a covering function symbol: we must have named it
+		}
+		return "no DWARF function and no covering function symbol (alignment padding, unsymbolled crt code); addr2line names the nearest preceding symbol"
+	}
+	if len(got) == 1 && len(want) == 1 && !hasDWARFFunction(im, addr) {
+		if sym, _, ok := im.SymbolAt(addr); ok && sym.Func && sym.Name == got[0].Function {
+			if got[0].Function == want[0].Function {
+				return "symbol-table function; addr2line adds a file from STT_FILE"
+			}
+			return "assembly without DWARF subprogram: binutils' ARM symbol fallback picks another alias, or the previous symbol at a Thumb entry (value has bit 0 set)"
+		}
+	}
+	if len(got) == 1 && len(want) == 1 && got[0].Entry == addr && aliasAt(im, addr, got[0].Function) &&
+		(want[0].Line == 0 || aliasAt(im, addr, want[0].Function) || (want[0].File == path.Base(got[0].File) && want[0].Line == got[0].Line)) {
+		// Seen only at the first instruction of prebuilt library functions
+		// (libgcc's ieee754-sf.S, newlib's atexit): binutils answers from the
+		// symbol table there and either picks another alias or, comparing
+		// the Thumb value (bit 0 set) with the address, the previous function
+		// with no line. elfsym's answer is checked against the symbol table.
+		return "library function entry: binutils' Thumb symbol fallback names an alias or the previous function"
+	}
+	if len(got) >= 2 && len(got) == len(want) && got[0].Inlined && got[0].Function != want[0].Function &&
+		want[0].Function == got[1].Function && compareFrames(ours(got)[1:], want[1:]) == "" &&
+		!strings.Contains(got[0].Function, "(") {
+		g, w := ours(got)[0], want[0]
+		if g.File == w.File && g.Line == w.Line {
+			return "binutils names a C++ inlined frame without linkage name after the caller's symbol"
+		}
+	}
+	return ""
+}
+
+// hasDWARFFunction reports whether a DWARF subprogram covers addr: Frames
+// then carries a line, or an Entry that no symbol-table fallback gives.
+func hasDWARFFunction(im *elfsym.Image, addr uint64) bool {
+	return im.HasDWARFFunction(addr)
+}
+
+// aliasAt reports whether a function symbol named name starts at addr.
+func aliasAt(im *elfsym.Image, addr uint64, name string) bool {
+	for _, s := range im.Symbols() {
+		if s.Func && s.Addr == addr && s.Name == name {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,32 @@
+// Package elfsym indexes an ARM Cortex-M firmware ELF once and answers
+// questions about code addresses in process: the covering symbol, the
+// function and file:line, the chain of inlined calls (innermost first, like
+// addr2line -fi), the .debug_frame CFI row for a pc, sections, segments, the
+// build id and the file's SHA-256, and the bytes the image puts in memory.
+//
+// It is a sibling of debug/elf and debug/dwarf: Open/NewImage build every
+// index once (sorted slices searched by binary search), after which an Image
+// is immutable and safe for concurrent use. Lookups allocate only the frames
+// they return.
+//
+// What it must not do: any I/O beyond reading the ELF, running external tools
+// (addr2line is used only by tests and benchmarks), or panicking on bad input.
+// A damaged or partial ELF gives either a one-line error saying where it is
+// damaged (a *FormatError) or an Image that answers what it can and says what
+// is missing in Warnings.
+//
+// Quirks it handles:
+//   - Thumb: function symbols and code pointers carry bit 0; it is cleared on
+//     STT_FUNC symbol values and on every lookup address.
+//   - gcc 12 emits DWARF 5 (debug/dwarf reads it, including rnglists).
+//   - C++ names come from DW_AT_linkage_name (followed through
+//     DW_AT_abstract_origin and DW_AT_specification) and are demangled with
+//     parameter lists, as addr2line -C prints them.
+//   - gcc emits .debug_frame FDEs per compilation unit, not in address order;
+//     delve's FDEForPC binary-searches, so the FDEs are sorted by Begin once.
+//   - With --gc-sections, DWARF and line sequences of discarded functions are
+//     relocated to address 0; a range starting at 0 is kept only if a function
+//     symbol really starts there.
+//   - An ELF without DWARF still answers Frames from the symbol table (File ""
+//     and Line 0) and says so in Warnings.
+package elfsym

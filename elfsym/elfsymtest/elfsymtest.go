@@ -1,0 +1,190 @@
+// Package elfsymtest builds the small ARM ELF files that elfsym's tests,
+// benchmarks and the symbolize command's tests run against. Sources are
+// embedded; outputs go to a cache directory keyed by a hash of sources,
+// flags and compiler, so repeated test runs do not recompile and no binary
+// is committed. It runs arm-none-eabi-gcc (and the host gcc for the x86
+// case) and is meant for tests only.
+package elfsymtest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+//go:embed src
+var srcFS embed.FS
+
+// ARMFlags are the flags every ARM test image is compiled with.
+var armFlags = []string{"-g", "-O2", "-mcpu=cortex-m3", "-mthumb", "-fno-rtti", "-fno-exceptions"}
+
+// linkFlags link against newlib's nosys stubs with the toolchain's default
+// linker script, which is enough for images that are only read, never run.
+var linkFlags = []string{"-specs=nosys.specs", "-Wl,--build-id=sha1"}
+
+// buildTimeout bounds one compiler run; the 3000-function benchmark image
+// is the slow one.
+const buildTimeout = 5 * time.Minute
+
+// Sample builds the sample firmware (inline.c: nested static inlines;
+// classes.cpp: namespaces, virtual methods, a template, overloads) and
+// returns the ELF path.
+func Sample(ctx context.Context) (string, error) {
+	return build(ctx, "sample", "arm-none-eabi-g++", map[string][]byte{
+		"inline.c":    mustRead("src/inline.c"),
+		"classes.cpp": mustRead("src/classes.cpp"),
+	}, append(append([]string{}, armFlags...), linkFlags...))
+}
+
+// GCSections builds the sample with -ffunction-sections and --gc-sections,
+// which leaves DWARF of discarded functions relocated to address 0.
+func GCSections(ctx context.Context) (string, error) {
+	flags := append(append([]string{"-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections"}, armFlags...), linkFlags...)
+	return build(ctx, "gcsections", "arm-none-eabi-g++", map[string][]byte{
+		"inline.c":    mustRead("src/inline.c"),
+		"classes.cpp": mustRead("src/classes.cpp"),
+	}, flags)
+}
+
+// X86 builds a small host (x86-64) ELF, for the "not an ARM ELF" case.
+func X86(ctx context.Context) (string, error) {
+	return build(ctx, "x86", "gcc", map[string][]byte{
+		"host.c": []byte("int main(void) { return 0; }\n"),
+	}, []string{"-g", "-O1"})
+}
+
+// Big builds the benchmark image: generated C++ with about n out-of-line
+// functions, classes and nested inlines (see Generate).
+func Big(ctx context.Context, n int) (string, error) {
+	return build(ctx, fmt.Sprintf("big%d", n), "arm-none-eabi-g++", map[string][]byte{
+		"big.cpp": Generate(n),
+	}, append(append([]string{}, armFlags...), linkFlags...))
+}
+
+func mustRead(name string) []byte {
+	b, err := srcFS.ReadFile(name)
+	if err != nil {
+		panic(err) // embedded at build time: cannot be missing
+	}
+	return b
+}
+
+// CacheDir is where built images are kept:
+// os.UserCacheDir()/faultline-test/elfsym.
+func CacheDir() (string, error) {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		d = os.TempDir()
+	}
+	return filepath.Join(d, "faultline-test", "elfsym"), nil
+}
+
+func build(ctx context.Context, name, cc string, srcs map[string][]byte, flags []string) (string, error) {
+	ccPath, err := exec.LookPath(cc)
+	if err != nil {
+		return "", fmt.Errorf("%s not found: run scripts/setup.sh to install the toolchain", cc)
+	}
+	ver, err := exec.CommandContext(ctx, ccPath, "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("%s --version: %w", cc, err)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%q\n", ccPath, ver, flags)
+	names := sortedKeys(srcs)
+	for _, n := range names {
+		fmt.Fprintf(h, "%s %d\n", n, len(srcs[n]))
+		h.Write(srcs[n])
+	}
+	root, _ := CacheDir()
+	dir := filepath.Join(root, name+"-"+hex.EncodeToString(h.Sum(nil))[:16])
+	out := filepath.Join(dir, name+".elf")
+	if _, err := os.Stat(out); err == nil {
+		return out, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(dir, "build-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	ctx, cancel := context.WithTimeout(ctx, buildTimeout)
+	defer cancel()
+	// Sources live in dir/src (kept, so DWARF paths point at real files);
+	// compiling from dir with relative names gives DWARF a comp dir plus a
+	// relative file name, as firmware builds do. Each source is compiled by
+	// the driver for its language, then linked with cc.
+	var objs []string
+	for i, n := range names {
+		rel := filepath.Join("src", n)
+		if err := os.MkdirAll(filepath.Join(dir, "src"), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(dir, rel), srcs[n], 0o644); err != nil {
+			return "", err
+		}
+		obj := filepath.Join(tmp, fmt.Sprintf("%d.o", i))
+		compiler := cc
+		if strings.HasSuffix(n, ".c") && strings.HasSuffix(cc, "g++") {
+			compiler = strings.TrimSuffix(cc, "g++") + "gcc"
+		}
+		if err := run(ctx, dir, compiler, append(append([]string{"-c"}, compileOnly(flags)...), rel, "-o", obj)...); err != nil {
+			return "", fmt.Errorf("build %s: %w", name, err)
+		}
+		objs = append(objs, obj)
+	}
+	tmpOut := filepath.Join(tmp, "out.elf")
+	if err := run(ctx, dir, ccPath, append(append(append([]string{}, flags...), objs...), "-o", tmpOut)...); err != nil {
+		return "", fmt.Errorf("build %s: %w", name, err)
+	}
+	// Rename is atomic, so parallel test binaries never see a half file.
+	if err := os.Rename(tmpOut, out); err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
+// compileOnly drops link-only flags.
+func compileOnly(flags []string) []string {
+	var out []string
+	for _, f := range flags {
+		if strings.HasPrefix(f, "-Wl,") || strings.HasPrefix(f, "-specs=") {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func run(ctx context.Context, dir, prog string, args ...string) error {
+	cmd := exec.CommandContext(ctx, prog, args...)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s %s: %w\n%s", prog, strings.Join(args, " "), err, stderr.String())
+	}
+	return nil
+}
+
+func sortedKeys(m map[string][]byte) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	for i := 1; i < len(ks); i++ {
+		for j := i; j > 0 && ks[j] < ks[j-1]; j-- {
+			ks[j], ks[j-1] = ks[j-1], ks[j]
+		}
+	}
+	return ks
+}

@@ -1,0 +1,53 @@
+package elfsym
+
+// A Frame is one function in the inlined call chain at an address.
+type Frame struct {
+	Function string // demangled, e.g. "net::Server::poll_clients()"
+	File     string // as recorded in DWARF (comp dir joined if relative)
+	Line     int
+	Inlined  bool   // true for a frame that is inlined into the next one
+	Entry    uint64 // low_pc of the (abstract) function, Thumb bit cleared; 0 if unknown
+}
+
+// maxInlineDepth bounds the parent walk; a cycle can only come from a
+// damaged index, but a bound costs nothing.
+const maxInlineDepth = 64
+
+// Frames gives the inlined chain at addr, innermost first (addr2line -fi
+// order): frame 0 has addr's own line; each following frame has the call site
+// of the previous one. nil when addr is in no function. Thumb bit ignored.
+//
+// Cost: two binary searches and one allocation. Without DWARF for addr the
+// function comes from the symbol table (one frame, File "" and Line 0 unless
+// the line table knows addr).
+func (im *Image) Frames(addr uint64) []Frame {
+	addr &^= 1
+	s := im.funcs.innermost(addr)
+	if s < 0 {
+		sym, ok := im.funcSymbolAt(addr)
+		if !ok {
+			return nil
+		}
+		f := Frame{Function: sym.Name, Entry: sym.Addr}
+		f.File, f.Line, _ = im.lines.at(addr)
+		return []Frame{f}
+	}
+	n := 0
+	for i := s; i >= 0 && n < maxInlineDepth; i = im.funcs.scopes[i].parent {
+		n++
+	}
+	frames := make([]Frame, 0, n)
+	file, line, _ := im.lines.at(addr)
+	for i := s; i >= 0 && len(frames) < n; i = im.funcs.scopes[i].parent {
+		sc := &im.funcs.scopes[i]
+		frames = append(frames, Frame{Function: sc.name, File: file, Line: line, Inlined: sc.parent >= 0, Entry: sc.entry})
+		file, line = sc.callFile, sc.callLine
+	}
+	return frames
+}
+
+// HasDWARFFunction reports whether a DWARF subprogram (not just the symbol
+// table) covers addr, i.e. whether Frames for addr come from debug info.
+func (im *Image) HasDWARFFunction(addr uint64) bool {
+	return im.funcs.innermost(addr&^1) >= 0
+}

@@ -1,0 +1,199 @@
+package elfsym
+
+import (
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/go-delve/delve/pkg/dwarf/frame"
+)
+
+// A FormatError reports that an ELF is damaged or not what elfsym reads,
+// and where: the file, the section (if any) and the byte offset in it.
+type FormatError struct {
+	File    string // name given to Open or NewImage
+	Section string // section name, "" for the ELF header
+	Offset  int64  // byte offset in the section (or file), -1 if unknown
+	Msg     string
+	Err     error // underlying error, may be nil
+}
+
+func (e *FormatError) Error() string {
+	s := "elfsym: " + e.File
+	if e.Section != "" {
+		s += ": section " + e.Section
+	}
+	if e.Offset >= 0 {
+		s += fmt.Sprintf(" at offset %#x", e.Offset)
+	}
+	s += ": " + e.Msg
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *FormatError) Unwrap() error { return e.Err }
+
+// An Image is an indexed firmware ELF. It is immutable after Open and safe
+// for concurrent use.
+type Image struct {
+	path    string
+	closer  io.Closer
+	r       io.ReaderAt
+	size    int64
+	buildID string
+	sha     string
+	warn    []string
+
+	syms     []Symbol // sorted by Addr
+	spans    []uint64 // per syms[i]: bytes it covers (Size, or up to the next function for unsized functions)
+	byName   map[string]int
+	maxSize  uint64 // largest symbol size, bounds the backward walk in SymbolAt
+	sections []Section
+	allocIdx []int // indexes into sections of alloc sections with size, sorted by Addr
+	segments []Segment
+	mem      []memChunk // loaded bytes by target address, sorted
+
+	lines lineTable
+	funcs funcIndex
+	fdes  frame.FrameDescriptionEntries // sorted by Begin
+}
+
+// Open opens the named ELF and builds the whole index. The file stays open
+// until Close, for ReadMemory.
+func Open(path string) (*Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("elfsym: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("elfsym: %w", err)
+	}
+	if st.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("elfsym: %s is a directory, not an ELF file", path)
+	}
+	im, err := NewImage(f, st.Size(), path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	im.closer = f
+	return im, nil
+}
+
+// NewImage indexes the ELF read from r (size bytes). name is used in errors
+// and returned by Path. Close does not close r.
+func NewImage(r io.ReaderAt, size int64, name string) (im *Image, err error) {
+	// Last resort only: the ELF and DWARF readers come from the standard
+	// library and delve and are not fully hardened against hostile input.
+	// Everything elfsym parses itself is bounds-checked instead.
+	defer func() {
+		if p := recover(); p != nil {
+			im = nil
+			err = &FormatError{File: name, Offset: -1, Msg: fmt.Sprintf("damaged file (parser failed: %v)", p)}
+		}
+	}()
+	if size < 52 {
+		return nil, &FormatError{File: name, Offset: 0, Msg: fmt.Sprintf("too short for an ELF header (%d bytes)", size)}
+	}
+	f, err := elf.NewFile(io.NewSectionReader(r, 0, size))
+	if err != nil {
+		return nil, &FormatError{File: name, Offset: 0, Msg: "not a readable ELF file", Err: err}
+	}
+	if f.Machine != elf.EM_ARM {
+		return nil, &FormatError{File: name, Offset: 18, Msg: fmt.Sprintf("not an ARM ELF (machine %v)", f.Machine)}
+	}
+	im = &Image{path: name, r: r, size: size}
+	if im.sha, err = hashReader(r, size); err != nil {
+		return nil, &FormatError{File: name, Offset: -1, Msg: "reading file", Err: err}
+	}
+	if err := im.loadSections(f); err != nil {
+		return nil, err
+	}
+	im.loadSymbols(f)
+	im.loadDWARF(f)
+	im.loadCFI(f)
+	return im, nil
+}
+
+func hashReader(r io.ReaderAt, size int64) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(r, 0, size)); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// loadDWARF builds the line table and the function/inline index. Any
+// problem degrades to symbols-only lookups with a warning.
+func (im *Image) loadDWARF(f *elf.File) {
+	if f.Section(".debug_info") == nil {
+		im.warnf("no DWARF (.debug_info missing): functions from the symbol table only, no file:line or inlined frames")
+		return
+	}
+	d, err := f.DWARF()
+	if err != nil {
+		im.warnf("DWARF unreadable (%v): functions from the symbol table only, no file:line or inlined frames", err)
+		return
+	}
+	var ferr error
+	im.lines, im.funcs, ferr = buildDWARF(d, im.zeroOK())
+	if ferr != nil {
+		im.warnf("DWARF partly unreadable, some addresses may lack functions or lines: %v", ferr)
+	}
+	if len(im.lines.rows) == 0 {
+		im.warnf("no DWARF line table: no file:line")
+	}
+}
+
+func (im *Image) warnf(format string, args ...any) {
+	im.warn = append(im.warn, fmt.Sprintf(format, args...))
+}
+
+// zeroOK reports whether a DWARF range or line sequence starting at address
+// 0 is real: only if a function symbol starts at 0. With --gc-sections the
+// linker relocates debug info of discarded functions to 0.
+func (im *Image) zeroOK() bool {
+	for _, s := range im.syms {
+		if s.Addr > 0 {
+			return false
+		}
+		if s.Func {
+			return true
+		}
+	}
+	return false
+}
+
+// Close closes the file opened by Open; it does nothing for NewImage.
+func (im *Image) Close() error {
+	if im.closer == nil {
+		return nil
+	}
+	err := im.closer.Close()
+	im.closer = nil
+	return err
+}
+
+// Path returns the name given to Open or NewImage.
+func (im *Image) Path() string { return im.path }
+
+// BuildID returns the hex NT_GNU_BUILD_ID, "" if the ELF has none.
+func (im *Image) BuildID() string { return im.buildID }
+
+// SHA256 returns the hex SHA-256 of the whole file.
+func (im *Image) SHA256() string { return im.sha }
+
+// Warnings says what is missing or degraded, one sentence each.
+func (im *Image) Warnings() []string { return append([]string(nil), im.warn...) }
+
+// errNotLoaded is wrapped by ReadMemory errors.
+var errNotLoaded = errors.New("address not in the image's loaded contents")

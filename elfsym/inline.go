@@ -1,0 +1,253 @@
+package elfsym
+
+import (
+	"debug/dwarf"
+	"fmt"
+	"sort"
+)
+
+// A scope is one concrete function body (DW_TAG_subprogram with code) or one
+// inlined call (DW_TAG_inlined_subroutine) inside it.
+type scope struct {
+	name     string // demangled function name
+	callFile string // for inlined scopes: where the call is (DW_AT_call_file)
+	callLine int
+	parent   int32 // enclosing scope, -1 for an outermost function
+	depth    int32
+	entry    uint64 // low_pc of the function; for inlined ones, of its out-of-line copy, 0 if none
+
+	die    dwarf.Offset // DIE whose name chain names this scope
+	origin dwarf.Offset // abstract origin for entry lookup, 0 if none
+}
+
+// seg says which innermost scope covers [addr, next seg's addr); scope -1
+// means no function.
+type seg struct {
+	addr  uint64
+	scope int32
+}
+
+// funcIndex maps an address to its innermost scope via a sorted partition of
+// the address space, so Frames is one binary search and a parent walk.
+type funcIndex struct {
+	scopes []scope
+	segs   []seg
+}
+
+// nameInfo holds the naming attributes of a subprogram DIE, resolved after
+// the walk because DW_AT_abstract_origin and DW_AT_specification may point
+// forward.
+type nameInfo struct {
+	name, linkage string
+	origin, spec  dwarf.Offset
+}
+
+// attrMIPSLinkageName is DW_AT_MIPS_linkage_name, still emitted by old
+// compilers; debug/dwarf has no constant for it.
+const attrMIPSLinkageName = dwarf.Attr(0x2007)
+
+type rangeEvent struct {
+	addr  uint64
+	start bool
+	scope int32
+}
+
+type funcBuilder struct {
+	d      *dwarf.Data
+	fi     *fileInterner
+	zeroOK bool
+	names  map[dwarf.Offset]nameInfo
+	lowpc  map[dwarf.Offset]uint64 // abstract DIE -> entry of a concrete copy
+	scopes []scope
+	events []rangeEvent
+}
+
+func newFuncBuilder(d *dwarf.Data, fi *fileInterner, zeroOK bool) *funcBuilder {
+	return &funcBuilder{d: d, fi: fi, zeroOK: zeroOK, names: map[dwarf.Offset]nameInfo{}, lowpc: map[dwarf.Offset]uint64{}}
+}
+
+func offsetAttr(e *dwarf.Entry, a dwarf.Attr) dwarf.Offset {
+	if o, ok := e.Val(a).(dwarf.Offset); ok {
+		return o
+	}
+	return 0
+}
+
+// walkCU reads the children of a compile unit (r is positioned just after
+// the CU entry) up to its closing null entry.
+func (b *funcBuilder) walkCU(r *dwarf.Reader, files []*dwarf.LineFile) error {
+	stack := []int32{-1} // enclosing scope per open DIE with children
+	for len(stack) > 0 {
+		e, err := r.Next()
+		if err != nil {
+			return fmt.Errorf(".debug_info: %w", err)
+		}
+		if e == nil {
+			return nil
+		}
+		if e.Tag == 0 {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		cur := stack[len(stack)-1]
+		switch e.Tag {
+		case dwarf.TagSubprogram:
+			ni := nameInfo{origin: offsetAttr(e, dwarf.AttrAbstractOrigin), spec: offsetAttr(e, dwarf.AttrSpecification)}
+			ni.name, _ = e.Val(dwarf.AttrName).(string)
+			if ni.linkage, _ = e.Val(dwarf.AttrLinkageName).(string); ni.linkage == "" {
+				ni.linkage, _ = e.Val(attrMIPSLinkageName).(string)
+			}
+			b.names[e.Offset] = ni
+			if s := b.addScope(e, scope{die: e.Offset, origin: ni.origin, parent: -1}); s >= 0 {
+				cur = s
+			}
+		case dwarf.TagInlinedSubroutine:
+			sc := scope{die: offsetAttr(e, dwarf.AttrAbstractOrigin), parent: cur}
+			sc.origin = sc.die
+			if cur >= 0 {
+				sc.depth = b.scopes[cur].depth + 1
+			}
+			if i, ok := e.Val(dwarf.AttrCallFile).(int64); ok && i >= 0 && i < int64(len(files)) && files[i] != nil {
+				sc.callFile = files[i].Name
+			}
+			if l, ok := e.Val(dwarf.AttrCallLine).(int64); ok && l > 0 {
+				sc.callLine = int(l)
+			}
+			if s := b.addScope(e, sc); s >= 0 {
+				cur = s
+			}
+		}
+		if e.Children {
+			stack = append(stack, cur)
+		}
+	}
+	return nil
+}
+
+// addScope records sc if e has code ranges and returns its index, or -1.
+func (b *funcBuilder) addScope(e *dwarf.Entry, sc scope) int32 {
+	ranges, err := b.d.Ranges(e)
+	if err != nil || len(ranges) == 0 {
+		return -1
+	}
+	idx := int32(len(b.scopes))
+	lo := ^uint64(0)
+	n := 0
+	for _, rg := range ranges {
+		start, end := rg[0]&^1, rg[1]
+		if start >= end || (start == 0 && !b.zeroOK) {
+			continue
+		}
+		b.events = append(b.events, rangeEvent{addr: start, start: true, scope: idx}, rangeEvent{addr: end, scope: idx})
+		lo = min(lo, start)
+		n++
+	}
+	if n == 0 {
+		return -1
+	}
+	if sc.parent < 0 {
+		sc.entry = lo
+		if sc.origin != 0 {
+			if _, seen := b.lowpc[sc.origin]; !seen {
+				b.lowpc[sc.origin] = lo
+			}
+		}
+	}
+	b.scopes = append(b.scopes, sc)
+	return idx
+}
+
+// finish names every scope and turns the ranges into the address partition.
+func (b *funcBuilder) finish() funcIndex {
+	memo := map[dwarf.Offset]string{}
+	for i := range b.scopes {
+		sc := &b.scopes[i]
+		name, ok := memo[sc.die]
+		if !ok {
+			name = b.resolveName(sc.die)
+			memo[sc.die] = name
+		}
+		sc.name = name
+		if sc.parent >= 0 {
+			sc.entry = b.lowpc[sc.origin]
+		}
+	}
+	return funcIndex{scopes: b.scopes, segs: partition(b.events, b.scopes)}
+}
+
+// resolveName follows DW_AT_abstract_origin and DW_AT_specification, and
+// prefers a linkage name anywhere on the chain (demangled, with parameters,
+// as addr2line -C prints C++ functions) over a plain DW_AT_name.
+func (b *funcBuilder) resolveName(off dwarf.Offset) string {
+	plain := ""
+	for hops := 0; off != 0 && hops < 8; hops++ {
+		ni, ok := b.names[off]
+		if !ok {
+			break
+		}
+		if ni.linkage != "" {
+			return demangleName(ni.linkage)
+		}
+		if plain == "" {
+			plain = ni.name
+		}
+		if ni.origin != 0 {
+			off = ni.origin
+		} else {
+			off = ni.spec
+		}
+	}
+	if plain == "" {
+		return "??"
+	}
+	return plain
+}
+
+// partition sweeps the range events in address order and records, for each
+// stretch of addresses, the deepest scope open there (the latest opened on a
+// tie). Nesting in gcc's output is proper, but the sweep does not rely on it.
+func partition(events []rangeEvent, scopes []scope) []seg {
+	sort.SliceStable(events, func(a, b int) bool { return events[a].addr < events[b].addr })
+	var segs []seg
+	var active []int32
+	for i := 0; i < len(events); {
+		addr := events[i].addr
+		for ; i < len(events) && events[i].addr == addr; i++ {
+			ev := events[i]
+			if ev.start {
+				active = append(active, ev.scope)
+				continue
+			}
+			for j := len(active) - 1; j >= 0; j-- {
+				if active[j] == ev.scope {
+					active = append(active[:j], active[j+1:]...)
+					break
+				}
+			}
+		}
+		inner := int32(-1)
+		for _, s := range active {
+			if inner < 0 || scopes[s].depth >= scopes[inner].depth {
+				inner = s
+			}
+		}
+		if len(segs) > 0 && segs[len(segs)-1].scope == inner {
+			continue
+		}
+		if len(segs) > 0 && segs[len(segs)-1].addr == addr {
+			segs[len(segs)-1].scope = inner
+			continue
+		}
+		segs = append(segs, seg{addr: addr, scope: inner})
+	}
+	return segs
+}
+
+// innermost returns the innermost scope at addr, -1 if none.
+func (fx *funcIndex) innermost(addr uint64) int32 {
+	i := sort.Search(len(fx.segs), func(i int) bool { return fx.segs[i].addr > addr })
+	if i == 0 {
+		return -1
+	}
+	return fx.segs[i-1].scope
+}

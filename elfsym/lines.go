@@ -1,0 +1,146 @@
+package elfsym
+
+import (
+	"debug/dwarf"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+)
+
+// lineRow is one row of the merged DWARF line tables. end marks the first
+// address after a sequence.
+type lineRow struct {
+	addr uint64
+	file uint32 // index into lineTable.files
+	line uint32
+	end  bool
+}
+
+// lineTable is every CU's line program flattened into one slice sorted by
+// address, so a lookup is one binary search.
+type lineTable struct {
+	rows  []lineRow
+	files []string
+}
+
+// fileInterner gives each distinct path one index.
+type fileInterner struct {
+	idx   map[string]uint32
+	files []string
+}
+
+func (fi *fileInterner) intern(name string) uint32 {
+	if i, ok := fi.idx[name]; ok {
+		return i
+	}
+	i := uint32(len(fi.files))
+	fi.idx[name] = i
+	fi.files = append(fi.files, name)
+	return i
+}
+
+// readLines appends the rows of one CU's line program. zeroOK says whether a
+// sequence starting at address 0 is real (see doc.go).
+func readLines(lr *dwarf.LineReader, fi *fileInterner, zeroOK bool, rows []lineRow) ([]lineRow, error) {
+	var le dwarf.LineEntry
+	seqStart := len(rows)
+	for {
+		err := lr.Next(&le)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return rows[:seqStart], err
+		}
+		name := ""
+		if le.File != nil {
+			name = le.File.Name
+		}
+		line := le.Line
+		if line < 0 {
+			line = 0
+		}
+		rows = append(rows, lineRow{addr: le.Address, file: fi.intern(name), line: uint32(line), end: le.EndSequence})
+		if le.EndSequence {
+			if rows[seqStart].addr == 0 && !zeroOK {
+				rows = rows[:seqStart]
+			}
+			seqStart = len(rows)
+		}
+	}
+	// A sequence without its end row is truncated: drop it rather than let
+	// its last row cover everything above it.
+	return rows[:seqStart], nil
+}
+
+// sortRows orders rows by address. At one address, end rows come first (a
+// sequence may end where the next begins) and other rows keep their order,
+// so the last row at an address wins, as in binutils.
+func (t *lineTable) sortRows() {
+	sort.SliceStable(t.rows, func(a, b int) bool {
+		x, y := t.rows[a], t.rows[b]
+		if x.addr != y.addr {
+			return x.addr < y.addr
+		}
+		return x.end && !y.end
+	})
+}
+
+// at returns the file and line for addr, ok false outside every sequence.
+func (t *lineTable) at(addr uint64) (file string, line int, ok bool) {
+	i := sort.Search(len(t.rows), func(i int) bool { return t.rows[i].addr > addr })
+	if i == 0 {
+		return "", 0, false
+	}
+	r := t.rows[i-1]
+	if r.end {
+		return "", 0, false
+	}
+	return t.files[r.file], int(r.line), true
+}
+
+// buildDWARF reads the line tables and the function tree of every CU. It
+// returns what it could read and the first error met.
+func buildDWARF(d *dwarf.Data, zeroOK bool) (lineTable, funcIndex, error) {
+	fi := &fileInterner{idx: map[string]uint32{}}
+	b := newFuncBuilder(d, fi, zeroOK)
+	var rows []lineRow
+	var errs []error
+	r := d.Reader()
+	for {
+		e, err := r.Next()
+		if err != nil {
+			errs = append(errs, fmt.Errorf(".debug_info: %w", err))
+			break
+		}
+		if e == nil {
+			break
+		}
+		if e.Tag != dwarf.TagCompileUnit && e.Tag != dwarf.TagPartialUnit {
+			// Type units and the like: nothing to index.
+			r.SkipChildren()
+			continue
+		}
+		var files []*dwarf.LineFile
+		lr, err := d.LineReader(e)
+		if err != nil {
+			errs = append(errs, fmt.Errorf(".debug_line for CU at %#x: %w", e.Offset, err))
+		} else if lr != nil {
+			files = lr.Files()
+			if rows, err = readLines(lr, fi, zeroOK, rows); err != nil {
+				errs = append(errs, fmt.Errorf(".debug_line for CU at %#x: %w", e.Offset, err))
+			}
+		}
+		if e.Children {
+			if err := b.walkCU(r, files); err != nil {
+				errs = append(errs, err)
+				break
+			}
+		}
+	}
+	lt := lineTable{rows: rows, files: fi.files}
+	lt.sortRows()
+	fx := b.finish()
+	return lt, fx, errors.Join(errs...)
+}

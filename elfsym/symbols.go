@@ -1,0 +1,194 @@
+package elfsym
+
+import (
+	"debug/elf"
+	"sort"
+	"strings"
+
+	"github.com/ianlancetaylor/demangle"
+)
+
+// A Symbol is a function or data object from the ELF symbol table.
+type Symbol struct {
+	Name    string // demangled (C++), else as in the table
+	RawName string // as in the symbol table
+	Addr    uint64 // Thumb bit cleared
+	Size    uint64
+	Func    bool // STT_FUNC
+}
+
+func (im *Image) loadSymbols(f *elf.File) {
+	raw, err := f.Symbols()
+	if err != nil {
+		im.warnf("no symbol table (%v): no symbol names", err)
+	}
+	im.byName = make(map[string]int, len(raw)*2)
+	type ranked struct {
+		Symbol
+		order int
+		end   uint64 // end of the symbol's section, bounds an unsized function
+	}
+	var rs []ranked
+	for order, s := range raw {
+		typ := elf.ST_TYPE(s.Info)
+		if s.Name == "" || isMappingSymbol(s.Name) || s.Section == elf.SHN_UNDEF {
+			continue
+		}
+		if typ != elf.STT_FUNC && typ != elf.STT_OBJECT && typ != elf.STT_NOTYPE {
+			continue
+		}
+		sym := Symbol{Name: demangleName(s.Name), RawName: s.Name, Addr: s.Value, Size: s.Size, Func: typ == elf.STT_FUNC}
+		if sym.Func {
+			sym.Addr &^= 1 // Thumb bit
+		}
+		r := ranked{Symbol: sym, order: order}
+		if int(s.Section) < len(f.Sections) {
+			sec := f.Sections[s.Section]
+			r.end = sec.Addr + sec.Size
+		}
+		rs = append(rs, r)
+	}
+	// Covering lookups take the last candidate at an address, so among
+	// symbols at one address the preferred one sorts last: sized before
+	// unsized, functions before objects, and, as binutils does, the first in
+	// table order (_mainCRTStartup before its alias _start).
+	sort.Slice(rs, func(a, b int) bool {
+		x, y := rs[a], rs[b]
+		if x.Addr != y.Addr {
+			return x.Addr < y.Addr
+		}
+		if (x.Size > 0) != (y.Size > 0) {
+			return x.Size == 0
+		}
+		if x.Func != y.Func {
+			return !x.Func
+		}
+		return x.order > y.order
+	})
+	im.syms = make([]Symbol, len(rs))
+	im.spans = make([]uint64, len(rs))
+	nextFunc := ^uint64(0)
+	for i := len(rs) - 1; i >= 0; i-- {
+		im.syms[i] = rs[i].Symbol
+		im.spans[i] = rs[i].Size
+		// Assembly functions often have no .size: let an unsized function
+		// symbol cover up to the next function or its section's end, as
+		// addr2line does. Size stays as in the table.
+		if rs[i].Func && rs[i].Size == 0 {
+			end := min(nextFunc, rs[i].end)
+			if end > rs[i].Addr {
+				im.spans[i] = end - rs[i].Addr
+			}
+		}
+		if rs[i].Func && rs[i].Addr < nextFunc {
+			if i == 0 || rs[i-1].Addr != rs[i].Addr {
+				nextFunc = rs[i].Addr
+			}
+		}
+	}
+	for i, s := range im.syms {
+		im.maxSize = max(im.maxSize, im.spans[i])
+		for _, k := range []string{s.RawName, s.Name, stripParams(s.Name)} {
+			if _, dup := im.byName[k]; !dup && k != "" {
+				im.byName[k] = i
+			}
+		}
+	}
+}
+
+// isMappingSymbol reports ARM ELF mapping symbols ($a, $t, $d and their
+// $x.suffix forms), which mark instruction sets, not functions.
+func isMappingSymbol(name string) bool {
+	if len(name) < 2 || name[0] != '$' {
+		return false
+	}
+	switch name[1] {
+	case 'a', 't', 'd', 'x':
+		return len(name) == 2 || name[2] == '.'
+	}
+	return false
+}
+
+// demangleName demangles C++ names with parameters, as addr2line -C does;
+// anything else is returned unchanged.
+func demangleName(raw string) string {
+	if !strings.HasPrefix(raw, "_Z") {
+		return raw
+	}
+	if s, err := demangle.ToString(raw); err == nil {
+		return s
+	}
+	return raw
+}
+
+// stripParams turns "ns::f(int)" into "ns::f" for LookupSymbol. It stops at
+// the first top-level '(' so "operator()" keeps its own parentheses.
+func stripParams(name string) string {
+	depth := 0
+	for i := 0; i < len(name); i++ {
+		switch name[i] {
+		case '<':
+			depth++
+		case '>':
+			depth--
+		case '(':
+			if depth == 0 && i > 0 && !strings.HasSuffix(name[:i], "operator") {
+				return name[:i]
+			}
+		}
+	}
+	return name
+}
+
+// Symbols returns all symbols, sorted by Addr.
+func (im *Image) Symbols() []Symbol { return append([]Symbol(nil), im.syms...) }
+
+// LookupSymbol finds a symbol by raw name, demangled name, or demangled
+// name without its parameter list ("net::Server::poll_clients").
+func (im *Image) LookupSymbol(name string) (Symbol, bool) {
+	i, ok := im.byName[name]
+	if !ok {
+		return Symbol{}, false
+	}
+	return im.syms[i], true
+}
+
+// SymbolAt returns the symbol covering addr (Thumb bit ignored for
+// functions) and addr's offset into it. A sized symbol covers
+// [Addr, Addr+Size); a function of size 0 (assembly without .size) covers
+// up to the next function symbol in its section; an object of size 0 covers
+// only its own address.
+func (im *Image) SymbolAt(addr uint64) (sym Symbol, off uint64, ok bool) {
+	i := sort.Search(len(im.syms), func(i int) bool { return im.syms[i].Addr > addr })
+	for j := i - 1; j >= 0; j-- {
+		s := im.syms[j]
+		if addr-s.Addr > im.maxSize {
+			break
+		}
+		if addr-s.Addr < im.spans[j] || addr == s.Addr {
+			return s, addr - s.Addr, true
+		}
+	}
+	// Code addresses may arrive with the Thumb bit set.
+	if addr&1 == 1 {
+		if s, off, ok := im.SymbolAt(addr &^ 1); ok && s.Func {
+			return s, off, true
+		}
+	}
+	return Symbol{}, 0, false
+}
+
+// funcSymbolAt is SymbolAt restricted to functions, for the no-DWARF path.
+func (im *Image) funcSymbolAt(addr uint64) (Symbol, bool) {
+	i := sort.Search(len(im.syms), func(i int) bool { return im.syms[i].Addr > addr })
+	for j := i - 1; j >= 0; j-- {
+		s := im.syms[j]
+		if addr-s.Addr > im.maxSize {
+			break
+		}
+		if s.Func && (addr-s.Addr < im.spans[j] || addr == s.Addr) {
+			return s, true
+		}
+	}
+	return Symbol{}, false
+}
