@@ -1,0 +1,440 @@
+package faultdecode
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/elfsym"
+)
+
+// imageMeta is what Analyze needs from the image beyond unwinding;
+// *elfsym.Image implements it.
+type imageMeta interface {
+	Path() string
+	BuildID() string
+	Sections() []elfsym.Section
+	SymbolAt(addr uint64) (elfsym.Symbol, uint64, bool)
+	Warnings() []string
+}
+
+// image is the union used inside the package.
+type image interface {
+	Program
+	imageMeta
+}
+
+// Analyze explains a snapshot against the firmware image (img may be nil:
+// then only the registers are decoded). It never fails: what it cannot
+// know is said in Notes.
+func Analyze(snap *capture.Snapshot, img *elfsym.Image) *Report {
+	if img == nil {
+		return analyze(snap, nil)
+	}
+	return analyze(snap, img)
+}
+
+// stopRegNames are the core registers in r0..r15 order.
+var stopRegNames = [16]string{"r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "sp", "lr", "pc"}
+
+// analysis carries the state of one Analyze call.
+type analysis struct {
+	snap  *capture.Snapshot
+	img   image // nil without ELF
+	core  Core
+	rep   *Report
+	fr    FaultRegs
+	fault Fault
+	ram   []Range
+
+	stop     Regs
+	ctx      Regs // the faulting context
+	ctxXPSR  uint32
+	haveXPSR bool
+	msp, psp uint32
+	haveMSP  bool
+	havePSP  bool
+	exc      *ExceptionFrame
+	frameOK  bool // ctx came from a valid exception frame (or the stop itself)
+	frames   []Frame
+	unwErr   error
+}
+
+func analyze(snap *capture.Snapshot, img image) *Report {
+	if snap == nil {
+		snap = &capture.Snapshot{}
+	}
+	a := &analysis{snap: snap, img: img}
+	a.rep = &Report{
+		Schema:    Schema,
+		Registers: map[string]string{},
+		Frames:    []ReportFrame{},
+		Findings:  []Finding{},
+		Trigger:   ReportTrigger{Kind: snap.Meta.Trigger.Kind, Detail: snap.Meta.Trigger.Detail},
+	}
+	a.rep.Fault.Causes = []string{}
+	a.rep.Fault.Registers = map[string]string{}
+	a.core = ForCore(coreName(snap))
+	a.ram = ramRanges(snap)
+	a.elfInfo()
+	a.decodeFault()
+	a.faultingContext()
+	a.unwind()
+	a.reportFrames()
+	a.findings()
+	a.rep.Fault.Summary = a.summary()
+	return a.rep
+}
+
+// coreName picks the core family: an explicit Extra["core"], else the board.
+func coreName(s *capture.Snapshot) string {
+	if c := s.Meta.Extra["core"]; c != "" {
+		return c
+	}
+	return s.Meta.Board
+}
+
+func (a *analysis) note(format string, args ...any) {
+	a.rep.Notes = append(a.rep.Notes, fmt.Sprintf(format, args...))
+}
+
+// ramRanges are the captured regions that hold RAM (not the system
+// registers, not flash samples).
+func ramRanges(s *capture.Snapshot) []Range {
+	var out []Range
+	for _, r := range s.Memory {
+		if r.Addr >= 0xE0000000 || r.Name == "flash-sample" || r.Addr < 0x10000000 {
+			continue
+		}
+		out = append(out, Range{r.Addr, r.Addr + uint32(len(r.Data))})
+	}
+	return out
+}
+
+func (a *analysis) inRAM(v uint32) bool {
+	if len(a.ram) == 0 {
+		return v >= 0x20000000 && v < 0x40000000
+	}
+	for _, r := range a.ram {
+		if r.contains(v) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *analysis) elfInfo() {
+	if a.snap.Meta.ELF.Path != "" || a.snap.Meta.ELF.BuildID != "" {
+		a.rep.ELF.Path, a.rep.ELF.BuildID = a.snap.Meta.ELF.Path, a.snap.Meta.ELF.BuildID
+	}
+	if a.img == nil {
+		a.note("no ELF: functions, lines and CFI unwinding are not available")
+		return
+	}
+	a.rep.ELF.Path, a.rep.ELF.BuildID = a.img.Path(), a.img.BuildID()
+	for _, w := range a.img.Warnings() {
+		a.note("ELF: %s", w)
+	}
+	if want := a.snap.Meta.ELF.BuildID; want != "" && a.img.BuildID() != "" && want != a.img.BuildID() {
+		a.note("the capture was taken with build id %s but the ELF has %s", want, a.img.BuildID())
+	}
+	m, at, ok := a.matchTarget()
+	if !ok {
+		return
+	}
+	a.rep.ELF.MatchesTarget = &m
+	if !m {
+		a.note("the ELF does not match the target (flash differs at 0x%08x): every symbol below may lie", at)
+	}
+}
+
+// matchTarget compares captured memory that overlaps the ELF's read-only
+// loaded sections (vector table, flash samples) with the ELF's contents.
+// ok is false when nothing overlapped.
+func (a *analysis) matchTarget() (match bool, at uint32, ok bool) {
+	match = true
+	for _, sec := range a.img.Sections() {
+		if !sec.Loaded || sec.Write || sec.Size == 0 {
+			continue
+		}
+		for _, r := range a.snap.Memory {
+			lo := max(uint64(r.Addr), sec.Addr)
+			hi := min(uint64(r.Addr)+uint64(len(r.Data)), sec.Addr+sec.Size)
+			if lo >= hi {
+				continue
+			}
+			want := make([]byte, hi-lo)
+			n, _ := a.img.ReadMemory(want, lo)
+			if n == 0 {
+				continue
+			}
+			got := r.Data[lo-uint64(r.Addr) : lo-uint64(r.Addr)+uint64(n)]
+			ok = true
+			if !bytes.Equal(got, want[:n]) {
+				for i := range got {
+					if got[i] != want[i] {
+						return false, uint32(lo) + uint32(i), true
+					}
+				}
+			}
+		}
+	}
+	return match, 0, ok
+}
+
+func (a *analysis) decodeFault() {
+	fr, missing := ReadFaultRegs(a.snap, a.core)
+	a.fr = fr
+	if len(missing) > 0 {
+		a.note("fault registers not captured: %v", missing)
+	}
+	a.fault = Decode(a.core, a.snap.Registers, fr, a.snap.Meta.Trigger.Kind)
+	for _, r := range faultRegNames {
+		if fr.Has(r.addr) {
+			v, _ := read32(a.snap, r.addr)
+			a.rep.Fault.Registers[r.name] = Hex(v)
+		}
+	}
+	f := a.fault
+	a.rep.Fault.Exception = f.Exception
+	a.rep.Fault.Forced = f.Forced
+	a.rep.Fault.Lockup = f.Lockup
+	a.rep.Fault.Causes = f.CauseNames()
+	for _, c := range f.Causes {
+		a.rep.Fault.Explanations = append(a.rep.Fault.Explanations, c.Name+": "+c.Text)
+	}
+	if f.HasAddress {
+		a.rep.Fault.FaultAddress = Hex(f.FaultAddress)
+	}
+	a.rep.Notes = append(a.rep.Notes, f.Notes...)
+	if fr.Has(AddrDFSR) {
+		if names := DecodeDFSR(fr.DFSR); len(names) > 0 && a.fault.Exception == "None" {
+			a.note("DFSR says the debugger halted the core (%v), not a fault", names)
+		}
+	}
+	if !a.core.HasCFSR() && f.Exception == "HardFault" {
+		a.note("%s has no fault status registers: the cause must be read from the faulting instruction", a.core.Name())
+	}
+}
+
+// faultingContext finds the registers of the code that faulted.
+func (a *analysis) faultingContext() {
+	regs := a.snap.Registers
+	for i, n := range stopRegNames {
+		if v, ok := regs[n]; ok {
+			a.stop.Set(i, v)
+		}
+	}
+	a.msp, a.haveMSP = regs["msp"]
+	a.psp, a.havePSP = regs["psp"]
+	if _, ok := a.stop.Get(RegSP); !ok && a.haveMSP {
+		a.stop.Set(RegSP, a.msp)
+	}
+	a.ctx = a.stop
+	a.ctxXPSR, a.haveXPSR = regs["xpsr"]
+	if len(regs) == 0 {
+		a.note("no registers were captured: no frames")
+		return
+	}
+	lr, haveLR := a.stop.Get(RegLR)
+	if haveLR && IsExcReturn(lr) {
+		a.fromExcReturn(ExcReturn(lr))
+		return
+	}
+	if a.fault.Lockup {
+		a.note("the core is locked up and LR (0x%08x) is not an EXC_RETURN: looking for the original fault's frame on the stack", lr)
+		a.guessLockupFrame()
+		return
+	}
+	a.frameOK = true
+	if a.fault.Active > 0 && a.fault.Exception != "None" {
+		a.note("LR does not hold an EXC_RETURN: the stop is not at the handler's entry, so frame 0 is where the handler was stopped")
+	}
+}
+
+func (a *analysis) fromExcReturn(er ExcReturn) {
+	addr, _ := a.stop.Get(RegSP)
+	stack := "MSP"
+	if er.PSP() {
+		stack = "PSP"
+		if !a.havePSP {
+			a.note("EXC_RETURN 0x%08x says the frame is on PSP, but PSP was not captured", uint32(er))
+			return
+		}
+		addr = a.psp
+	}
+	if a.fault.StackingError {
+		a.note("stacking failed (%s): the exception frame at 0x%08x (%s) is not valid; r0-r3, r12, lr, pc and xPSR of the interrupted code are lost; the registers below are the handler's at the stop", a.stackErrNames(), addr, stack)
+		a.stop.Known &^= 1 << RegPC
+		a.ctx = a.stop
+		return
+	}
+	ef, err := ReadExceptionFrame(a.snap, addr, er)
+	if err != nil {
+		a.note("exception frame (%s) not readable: %v", er, err)
+		return
+	}
+	if !ef.Plausible() {
+		a.note("the exception frame at 0x%08x does not look valid (stacked xPSR 0x%08x): its registers may be garbage", addr, uint32(ef.XPSR))
+	}
+	a.useFrame(ef)
+}
+
+func (a *analysis) stackErrNames() string {
+	var out []string
+	for _, c := range a.fault.Causes {
+		if c.Name == "MSTKERR" || c.Name == "STKERR" {
+			out = append(out, c.Name)
+		}
+	}
+	return fmt.Sprint(out)
+}
+
+// useFrame makes the stacked registers the faulting context.
+func (a *analysis) useFrame(ef ExceptionFrame) {
+	a.exc = &ef
+	a.frameOK = ef.Plausible()
+	a.ctx = RegsFromFrame(a.stop, ef)
+	a.ctxXPSR, a.haveXPSR = uint32(ef.XPSR), true
+	if ef.Stack == "PSP" {
+		a.psp, a.havePSP = ef.SPBefore(), true
+	} else {
+		a.msp, a.haveMSP = ef.SPBefore(), true
+	}
+	what := "basic"
+	if ef.FP {
+		what = "extended (FP)"
+	}
+	realign := ""
+	if ef.Realigned {
+		realign = ", realigned (+4)"
+	}
+	a.note("r0-r3, r12, lr, pc, xpsr are from the %s exception frame at 0x%08x on %s%s; sp is the SP before the exception", what, ef.Addr, ef.Stack, realign)
+}
+
+// guessLockupFrame looks for a plausible exception frame near SP when the
+// core locked up with LR no longer holding EXC_RETURN.
+func (a *analysis) guessLockupFrame() {
+	sp, ok := a.stop.Get(RegSP)
+	if !ok || a.img == nil {
+		return
+	}
+	for off := uint32(0); off < 64*4; off += 4 {
+		ef, err := ReadExceptionFrame(a.snap, sp+off, ExcReturn(0xFFFFFFF9))
+		if err != nil {
+			return
+		}
+		if !ef.Plausible() || !a.img.IsCode(uint64(ef.PC)) {
+			continue
+		}
+		if !(IsExcReturn(ef.LR) || (ef.LR&1 == 1 && a.img.IsCode(uint64(ef.LR&^1)))) {
+			continue
+		}
+		a.note("a plausible exception frame was found at 0x%08x (a guess)", ef.Addr)
+		a.useFrame(ef)
+		a.frameOK = false
+		return
+	}
+}
+
+func (a *analysis) unwind() {
+	if _, ok := a.ctx.Get(RegPC); !ok {
+		return
+	}
+	start := UnwindStart{
+		Regs: a.ctx, MSP: a.msp, PSP: a.psp, HaveMSP: a.haveMSP, HavePSP: a.havePSP,
+		RAM: a.ram, StackTop: a.stackTop(), How: HowFaultPC, Confidence: Certain,
+	}
+	if a.exc != nil && !(a.fault.Precise && a.fault.Exception != "None") {
+		start.How = HowExceptionFrame
+	}
+	if a.exc != nil && !a.frameOK {
+		start.Confidence = Guess
+	}
+	var prog Program
+	if a.img != nil {
+		prog = a.img
+	}
+	u := NewUnwinder(a.snap, prog, start)
+	for u.Next() {
+		a.frames = append(a.frames, u.Frame())
+	}
+	a.unwErr = u.Err()
+	if errors.Is(a.unwErr, ErrDepth) {
+		a.note("unwinding stopped at the depth cap: the stack is probably cyclic or corrupt")
+	}
+}
+
+// stackTop is the initial MSP from the vector table, 0 when unknown.
+func (a *analysis) stackTop() uint32 {
+	if a.img == nil {
+		return 0
+	}
+	var cands []uint64
+	if a.fr.Has(AddrVTOR) {
+		cands = append(cands, uint64(a.fr.VTOR))
+	}
+	secs := a.img.Sections()
+	sort.Slice(secs, func(i, j int) bool { return secs[i].Addr < secs[j].Addr })
+	for _, s := range secs {
+		if s.Loaded && !s.Write && s.Size >= 8 {
+			cands = append(cands, s.Addr)
+			break
+		}
+	}
+	for _, c := range cands {
+		var b [4]byte
+		if n, _ := a.img.ReadMemory(b[:], c); n == 4 {
+			v := uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+			if v >= 0x10000000 && v < 0x40000001 && v&3 == 0 {
+				return v
+			}
+		}
+	}
+	return 0
+}
+
+func (a *analysis) reportFrames() {
+	for i, f := range a.frames {
+		if i == 0 && f.NotCode {
+			continue // reported as the bad-pc finding
+		}
+		errText := ""
+		if f.Err != nil {
+			errText = f.Err.Error()
+		}
+		if len(f.Funcs) == 0 {
+			name := ""
+			if a.img != nil {
+				if s, _, ok := a.img.SymbolAt(uint64(f.Lookup)); ok && s.Func {
+					name = s.Name
+				}
+			}
+			a.rep.Frames = append(a.rep.Frames, ReportFrame{PC: Hex(f.PC), Function: name, How: f.How, Confidence: f.Confidence, Error: errText})
+			continue
+		}
+		for j, fn := range f.Funcs {
+			rf := ReportFrame{PC: Hex(f.PC), Function: fn.Function, File: fn.File, Line: fn.Line, Inlined: fn.Inlined, How: f.How, Confidence: f.Confidence}
+			if j == len(f.Funcs)-1 {
+				rf.Error = errText
+			}
+			a.rep.Frames = append(a.rep.Frames, rf)
+		}
+	}
+	for i, n := range stopRegNames {
+		if v, ok := a.ctx.Get(i); ok {
+			a.rep.Registers[n] = Hex(v)
+		}
+	}
+	if a.haveXPSR {
+		a.rep.Registers["xpsr"] = Hex(a.ctxXPSR)
+	}
+	if a.haveMSP {
+		a.rep.Registers["msp"] = Hex(a.msp)
+	}
+	if a.havePSP {
+		a.rep.Registers["psp"] = Hex(a.psp)
+	}
+}

@@ -1,0 +1,29 @@
+// Package faultdecode holds faultline's Cortex-M knowledge: it decodes the
+// fault registers (CFSR, HFSR, DFSR, MMFAR, BFAR, SHCSR, DHCSR, ICSR),
+// exception frames and EXC_RETURN, unwinds the faulting call chain across
+// exception frames, and turns a capture.Snapshot plus an elfsym.Image into
+// the "faultline.report/v1" Report (JSON, text, Markdown).
+//
+// It must not do I/O beyond the Memory and image it is handed: no files, no
+// target access, no clocks. Live sessions and capture files reach it through
+// the same Snapshot, so live and post-mortem reports are identical.
+//
+// Quirks it handles:
+//   - MMFAR and BFAR are shown only while MMARVALID/BFARVALID are set (on
+//     M3/M4 they share one register).
+//   - A stacking error (MSTKERR/STKERR) means the exception frame in memory
+//     is garbage: no frame is built from it and the report says so.
+//   - IMPRECISERR: the stacked PC is past the failing store, so frame 0 is
+//     "exception-frame", not "fault-pc".
+//   - Stacked xPSR bit 9 adds 4 bytes of realignment padding; EXC_RETURN bit
+//     4 clear means a 0x68-byte FP frame; bit 2 means the frame is on PSP.
+//   - Lockup: DHCSR.S_LOCKUP, a "lockup" trigger (OpenOCD's "clearing lockup
+//     after double fault" stop) or a PC of 0xFFFFFFFE (0xEFFFFFFE on v8-M).
+//     QEMU does not model lockup at all.
+//   - Callers are looked up at return address - 2 (the call), never at the
+//     return address, with the Thumb bit cleared; a wild PC falls back to
+//     LR (the callee never ran), and a missing FDE to a stack scan that
+//     accepts only words right after a BL/BLX.
+//   - Per-architecture behaviour is data: ForCore picks v6-M (no CFSR),
+//     v7-M or v8-M (lockup PC 0xEFFFFFFE, STKOF).
+package faultdecode

@@ -1,0 +1,232 @@
+package faultdecode
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Memory is the one way faultdecode reads target memory: a capture, a live
+// session or a fake, io.ReaderAt-style (n < len(buf) comes with an error).
+type Memory interface {
+	ReadMemory(buf []byte, addr uint64) (int, error)
+}
+
+// read32 reads one little-endian word.
+func read32(mem Memory, addr uint64) (uint32, error) {
+	var b [4]byte
+	n, err := mem.ReadMemory(b[:], addr)
+	if n < 4 {
+		if err == nil {
+			err = fmt.Errorf("short read")
+		}
+		return 0, fmt.Errorf("read 0x%08x: %w", addr, err)
+	}
+	return binary.LittleEndian.Uint32(b[:]), nil
+}
+
+// FaultRegs is the fault state read from the System Control Block and the
+// debug registers. A register that could not be read is absent (Has false)
+// and reads as zero.
+type FaultRegs struct {
+	CFSR  Cfsr
+	HFSR  Hfsr
+	DFSR  Dfsr
+	MMFAR Mmfar
+	BFAR  Bfar
+	SHCSR Shcsr
+	DHCSR Dhcsr
+	ICSR  Icsr
+	CCR   uint32
+	VTOR  uint32
+	have  map[uint64]bool
+}
+
+// Has reports whether the register at addr (AddrCFSR, ...) was read.
+func (f FaultRegs) Has(addr uint64) bool { return f.have[addr] }
+
+// Set records a register value read by other means (tests, a live probe).
+func (f *FaultRegs) Set(addr uint64, v uint32) {
+	if f.have == nil {
+		f.have = map[uint64]bool{}
+	}
+	f.have[addr] = true
+	switch addr {
+	case AddrCFSR:
+		f.CFSR = Cfsr(v)
+	case AddrHFSR:
+		f.HFSR = Hfsr(v)
+	case AddrDFSR:
+		f.DFSR = Dfsr(v)
+	case AddrMMFAR:
+		f.MMFAR = Mmfar(v)
+	case AddrBFAR:
+		f.BFAR = Bfar(v)
+	case AddrSHCSR:
+		f.SHCSR = Shcsr(v)
+	case AddrDHCSR:
+		f.DHCSR = Dhcsr(v)
+	case AddrICSR:
+		f.ICSR = Icsr(v)
+	case AddrCCR:
+		f.CCR = v
+	case AddrVTOR:
+		f.VTOR = v
+	}
+}
+
+// faultRegNames lists what ReadFaultRegs reads, in report order.
+var faultRegNames = []struct {
+	name string
+	addr uint64
+}{
+	{"cfsr", AddrCFSR}, {"hfsr", AddrHFSR}, {"mmfar", AddrMMFAR}, {"bfar", AddrBFAR},
+	{"dfsr", AddrDFSR}, {"shcsr", AddrSHCSR}, {"icsr", AddrICSR}, {"ccr", AddrCCR},
+	{"vtor", AddrVTOR}, {"dhcsr", AddrDHCSR},
+}
+
+// ReadFaultRegs reads the fault registers from mem (a snapshot holds them in
+// its SCB and debug regions). It returns what it could not read, in words,
+// for the report's notes; registers a core does not have are not asked for.
+func ReadFaultRegs(mem Memory, core Core) (FaultRegs, []string) {
+	var f FaultRegs
+	var missing []string
+	for _, r := range faultRegNames {
+		if !core.HasCFSR() && (r.addr == AddrCFSR || r.addr == AddrMMFAR || r.addr == AddrBFAR) {
+			continue
+		}
+		v, err := read32(mem, r.addr)
+		if err != nil {
+			if r.addr != AddrVTOR && r.addr != AddrCCR {
+				missing = append(missing, r.name)
+			}
+			continue
+		}
+		f.Set(r.addr, v)
+	}
+	return f, missing
+}
+
+// Fault is the decoded fault state.
+type Fault struct {
+	Active        int    // exception number active at the stop (xPSR or ICSR); -1 unknown
+	Exception     string // report name: HardFault, MemManage, ..., Lockup, None
+	Forced        bool   // HFSR.FORCED: a configurable fault escalated to HardFault
+	EscalatedFrom int    // exception number of the escalated configurable fault, 0 if none
+	Lockup        bool
+	Causes        []Cause
+	FaultAddress  uint32
+	HasAddress    bool   // MMARVALID or BFARVALID with the register read
+	AddressFrom   string // "MMFAR" or "BFAR"
+	StackingError bool   // MSTKERR/STKERR: the exception frame is not valid
+	Unstacking    bool   // MUNSTKERR/UNSTKERR
+	Precise       bool   // a precise cause is set: the stacked PC is the faulting instruction
+	Notes         []string
+}
+
+// Decode interprets the fault registers together with the registers at the
+// stop (for xPSR and PC) and the trigger kind ("lockup" when the debugger
+// stopped the core because it locked up).
+func Decode(core Core, regs map[string]uint32, f FaultRegs, trigger string) Fault {
+	d := Fault{Active: -1}
+	if x, ok := regs["xpsr"]; ok {
+		d.Active = Xpsr(x).Exception()
+	} else if f.Has(AddrICSR) {
+		d.Active = f.ICSR.VECTACTIVE()
+	}
+	d.Causes = core.Causes(f)
+	for _, c := range d.Causes {
+		if c.Precise {
+			d.Precise = true
+		}
+	}
+	d.Forced = core.HasCFSR() && f.Has(AddrHFSR) && f.HFSR.FORCED()
+	if core.HasCFSR() && f.Has(AddrCFSR) {
+		d.StackingError = f.CFSR.StackingError()
+		d.Unstacking = f.CFSR.UnstackingError()
+		if f.CFSR.MMARVALID() && f.Has(AddrMMFAR) {
+			d.FaultAddress, d.HasAddress, d.AddressFrom = uint32(f.MMFAR), true, "MMFAR"
+		} else if f.CFSR.BFARVALID() && f.Has(AddrBFAR) {
+			d.FaultAddress, d.HasAddress, d.AddressFrom = uint32(f.BFAR), true, "BFAR"
+		}
+		if d.Forced {
+			for _, c := range d.Causes {
+				if c.Register == "CFSR" {
+					d.EscalatedFrom = c.Exception
+					break
+				}
+			}
+			if d.EscalatedFrom != 0 && f.Has(AddrSHCSR) && !f.SHCSR.Enabled(d.EscalatedFrom) {
+				d.Notes = append(d.Notes, fmt.Sprintf("%s is disabled in SHCSR, so it escalated to HardFault; enabling it (SHCSR 0xE000ED24) gives it its own handler", ExceptionName(d.EscalatedFrom)))
+			}
+		}
+	}
+	pc, havePC := regs["pc"]
+	switch {
+	case f.Has(AddrDHCSR) && f.DHCSR.S_LOCKUP():
+		d.Lockup = true
+	case trigger == "lockup":
+		d.Lockup = true
+	case havePC && IsLockupPC(core, pc):
+		d.Lockup = true
+	}
+	switch {
+	case d.Lockup:
+		d.Exception = "Lockup"
+	case d.Active >= ExcNMI && ExceptionName(d.Active) != "None":
+		d.Exception = ExceptionName(d.Active)
+	default:
+		d.Exception = "None"
+		// The handler may have moved on (a panic routine, a serial report):
+		// the sticky status bits still tell what happened.
+		if inferred := inferException(d); inferred != ExcNone {
+			d.Exception = ExceptionName(inferred)
+			where := "no exception was active at the stop"
+			if d.Active > 0 {
+				where = ExceptionLabel(d.Active) + " was active at the stop, not a fault handler"
+			} else if d.Active < 0 {
+				where = "the active exception is unknown (no xPSR or ICSR)"
+			}
+			d.Notes = append(d.Notes, fmt.Sprintf("the exception is inferred from the sticky fault status bits: %s", where))
+		}
+	}
+	if f.Has(AddrSHCSR) {
+		for _, n := range f.SHCSR.Active() {
+			if n != d.Active && d.Active > 0 {
+				d.Notes = append(d.Notes, fmt.Sprintf("SHCSR shows %s active as well: the fault happened while its handler was running or preempted", ExceptionName(n)))
+			}
+		}
+	}
+	return d
+}
+
+// inferException guesses the fault from status bits alone.
+func inferException(d Fault) int {
+	for _, c := range d.Causes {
+		if c.Register == "HFSR" {
+			return ExcHardFault
+		}
+	}
+	if len(d.Causes) > 0 {
+		return d.Causes[0].Exception
+	}
+	return ExcNone
+}
+
+// Cause returns the cause with the given bit name, if set.
+func (d Fault) Cause(name string) (Cause, bool) {
+	for _, c := range d.Causes {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Cause{}, false
+}
+
+// CauseNames lists the set bit names, HFSR first.
+func (d Fault) CauseNames() []string {
+	out := make([]string, 0, len(d.Causes))
+	for _, c := range d.Causes {
+		out = append(out, c.Name)
+	}
+	return out
+}

@@ -1,0 +1,189 @@
+package faultdecode
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+)
+
+// regionName names an address by the ARMv7-M default memory map.
+func regionName(v uint32) string {
+	switch {
+	case v < 0x20000000:
+		return "code region"
+	case v < 0x40000000:
+		return "SRAM region"
+	case v < 0x60000000:
+		return "peripheral region"
+	case v < 0xA0000000:
+		return "external RAM region"
+	case v < 0xE0000000:
+		return "device region"
+	default:
+		return "system region"
+	}
+}
+
+// neverExecutable reports addresses the default memory map marks
+// execute-never, so they are not code even without an ELF to ask.
+func neverExecutable(v uint32) bool {
+	return (v >= 0x40000000 && v < 0x60000000) || v >= 0xA0000000
+}
+
+// poisonValues are fill patterns and magic words that show up when a stack
+// or heap was overwritten.
+var poisonValues = map[uint32]bool{
+	0xdeadbeef: true, 0xbaadf00d: true, 0xfeedface: true, 0xcafebabe: true,
+	0xdeadc0de: true, 0xfeeefeee: true, 0xabababab: true,
+}
+
+// suspicious says why v looks like data rather than an address: four
+// printable ASCII bytes, one byte repeated, or a known fill pattern.
+func suspicious(v uint32) string {
+	b := [4]byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)}
+	if poisonValues[v] {
+		return "a fill pattern"
+	}
+	if b[0] == b[1] && b[1] == b[2] && b[2] == b[3] && b[0] != 0 && b[0] != 0xff {
+		return "one byte repeated"
+	}
+	ascii := true
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			ascii = false
+		}
+	}
+	if ascii {
+		return fmt.Sprintf("ASCII %q", string(b[:]))
+	}
+	return ""
+}
+
+// where renders a frame location as "f() at file.c:42".
+func where(rf ReportFrame) string {
+	fn := rf.Function
+	if fn == "" {
+		fn = "0x" + strings.TrimPrefix(rf.PC, "0x")
+	} else if !strings.Contains(fn, "(") {
+		fn += "()"
+	}
+	if rf.File != "" && rf.Line > 0 {
+		return fmt.Sprintf("%s at %s:%d", fn, path.Base(rf.File), rf.Line)
+	}
+	return fn
+}
+
+// faultPC is the PC of the faulting context and whether it is known.
+func (a *analysis) faultPC() (uint32, bool) { return a.ctx.Get(RegPC) }
+
+// badPC reports whether the faulting PC cannot be code.
+func (a *analysis) badPC() bool {
+	if len(a.frames) > 0 {
+		return a.frames[0].NotCode
+	}
+	pc, ok := a.faultPC()
+	return ok && neverExecutable(pc)
+}
+
+func (a *analysis) add(kind, summary string, addr uint32, haveAddr bool, sym string) {
+	f := Finding{Kind: kind, Summary: summary, Symbol: sym}
+	if haveAddr {
+		f.Address = Hex(addr)
+	}
+	a.rep.Findings = append(a.rep.Findings, f)
+}
+
+// dataSymbol names the object an address falls in, "" if none.
+func (a *analysis) dataSymbol(v uint32) string {
+	if a.img == nil {
+		return ""
+	}
+	if s, off, ok := a.img.SymbolAt(uint64(v)); ok {
+		if off == 0 {
+			return s.Name
+		}
+		return fmt.Sprintf("%s+0x%x", s.Name, off)
+	}
+	return ""
+}
+
+func (a *analysis) findings() {
+	f := a.fault
+	pc, havePC := a.faultPC()
+	if a.fault.Lockup {
+		s := "the core locked up: a fault it could not escalate (a fault inside HardFault or NMI, or a failed vector table read); the original fault survives only in CFSR/HFSR, MMFAR/BFAR and the stacked frames"
+		a.add(FindLockup, s, a.stop.R[RegPC], a.stop.Known&(1<<RegPC) != 0, "")
+	}
+	if havePC && a.badPC() && !IsLockupPC(a.core, pc) {
+		s := fmt.Sprintf("PC 0x%08x is not code (%s)", pc, regionName(pc))
+		if len(a.rep.Frames) > 0 && a.frames[0].NotCode && len(a.frames) > 1 && a.frames[1].How == HowLR {
+			s += fmt.Sprintf("; %s jumped there through a bad function pointer or corrupt vtable", where(a.rep.Frames[0]))
+		}
+		if why := suspicious(pc); why != "" {
+			s += fmt.Sprintf("; the value looks like data (%s)", why)
+		}
+		a.add(FindBadPC, s, pc, true, a.dataSymbol(pc))
+	}
+	if _, ok := f.Cause("INVSTATE"); ok || (a.exc != nil && a.frameOK && !a.exc.XPSR.Thumb()) {
+		s := "the Thumb bit was clear (EPSR.T=0): code branched with BX/BLX or a POP into PC to an address with bit 0 clear"
+		sym := ""
+		if havePC {
+			s = fmt.Sprintf("the Thumb bit was clear when executing 0x%08x: a BX/BLX or POP into PC used an even address; a function pointer lost its |1 or points at data", pc)
+			if a.img != nil {
+				if fn, _, ok := a.img.SymbolAt(uint64(pc)); ok && fn.Func {
+					sym = fn.Name
+				}
+			}
+		}
+		a.add(FindThumbBit, s, pc, havePC, sym)
+	}
+	if c, ok := f.Cause("IMPRECISERR"); ok {
+		s := c.Text
+		if len(a.rep.Frames) > 0 {
+			s = fmt.Sprintf("%s; the failing store happened shortly before %s", s, where(a.rep.Frames[0]))
+		}
+		a.add(FindImprecise, s, 0, false, "")
+	}
+	a.stackFindings()
+}
+
+func (a *analysis) stackFindings() {
+	f := a.fault
+	if f.StackingError {
+		sp, ok := a.stop.Get(RegSP)
+		s := "stacking the exception frame failed: the stack pointer was outside writable memory (a stack overflow or a corrupt SP); the interrupted code's r0-r3, r12, lr and pc are lost"
+		a.add(FindStackCorruption, s, sp, ok, "")
+		if ok && !a.inRAM(sp+0x20) {
+			a.add(FindStackOverflow, fmt.Sprintf("the stack pointer 0x%08x is below or outside RAM: the stack overflowed", sp), sp, true, "")
+		}
+	}
+	if f.Unstacking {
+		a.add(FindStackCorruption, "unstacking on exception return failed: the stack pointer or the stacked frame was corrupted while the handler ran", 0, false, "")
+	}
+	if sp, ok := a.ctx.Get(RegSP); ok && !f.StackingError && len(a.snap.Registers) > 0 && !a.inRAM(sp) {
+		a.add(FindStackCorruption, fmt.Sprintf("SP 0x%08x is outside RAM: the stack pointer is corrupt or the stack overflowed", sp), sp, true, "")
+	}
+	check := func(what string, v uint32) {
+		if why := suspicious(v); why != "" {
+			a.add(FindStackCorruption, fmt.Sprintf("%s 0x%08x looks like data (%s), not an address: the stack was probably overwritten (a buffer overrun on the stack)", what, v, why), v, true, "")
+		}
+	}
+	if pc, ok := a.faultPC(); ok && a.badPC() {
+		check("the PC", pc)
+	}
+	if lr, ok := a.ctx.Get(RegLR); ok && a.exc != nil && !IsExcReturn(lr) && (a.img == nil || !a.img.IsCode(uint64(lr&^1))) {
+		check("the stacked LR", lr)
+	}
+	if a.unwErr != nil {
+		for _, fr := range a.frames {
+			if fr.Err == nil {
+				continue
+			}
+			var nc *NotCodeError
+			if errors.As(fr.Err, &nc) {
+				check("a return address on the stack,", nc.Addr)
+			}
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package faultdecode
+
+import "fmt"
+
+// Schema is the report's schema name.
+const Schema = "faultline.report/v1"
+
+// Report mirrors DESIGN.md's JSON schema "faultline.report/v1".
+type Report struct {
+	Schema    string            `json:"schema"`
+	ELF       ReportELF         `json:"elf"`
+	Trigger   ReportTrigger     `json:"trigger"`
+	Fault     ReportFault       `json:"fault"`
+	Registers map[string]string `json:"registers"`
+	Frames    []ReportFrame     `json:"frames"`
+	Findings  []Finding         `json:"findings"`
+	Notes     []string          `json:"notes,omitempty"`
+}
+
+// ReportELF identifies the firmware image the report was made against.
+type ReportELF struct {
+	Path          string `json:"path"`
+	BuildID       string `json:"build_id"`
+	MatchesTarget *bool  `json:"matches_target,omitempty"` // nil: no overlapping data to compare
+}
+
+// ReportTrigger is what made the capture.
+type ReportTrigger struct {
+	Kind   string `json:"kind"`
+	Detail string `json:"detail"`
+}
+
+// ReportFault is the decoded fault.
+type ReportFault struct {
+	Exception    string            `json:"exception"` // HardFault|MemManage|BusFault|UsageFault|NMI|Lockup|None
+	Forced       bool              `json:"forced"`
+	Lockup       bool              `json:"lockup"`
+	Causes       []string          `json:"causes"`                  // ARM bit names, HFSR first
+	FaultAddress string            `json:"fault_address,omitempty"` // only when MMARVALID/BFARVALID
+	Registers    map[string]string `json:"registers"`               // cfsr, hfsr, mmfar, bfar, ... as read
+	Summary      string            `json:"summary"`
+	// Explanations holds one sentence per cause, in Causes order.
+	Explanations []string `json:"explanations,omitempty"`
+}
+
+// ReportFrame is one frame, innermost first; inlined frames come before the
+// physical frame they are inlined into.
+type ReportFrame struct {
+	PC         string `json:"pc"`
+	Function   string `json:"function"`
+	File       string `json:"file"`
+	Line       int    `json:"line"`
+	Inlined    bool   `json:"inlined"`
+	How        string `json:"how"`        // fault-pc|cfi|exception-frame|lr|stack-scan
+	Confidence string `json:"confidence"` // certain|likely|guess
+	Error      string `json:"error,omitempty"`
+}
+
+// Finding kinds.
+const (
+	FindBadPC           = "bad-pc"
+	FindPointerSource   = "pointer-source"
+	FindCorruptVtable   = "corrupt-vtable"
+	FindDanglingPointer = "dangling-pointer"
+	FindHeapCorruption  = "heap-corruption"
+	FindStackOverflow   = "stack-overflow"
+	FindStackCorruption = "stack-corruption"
+	FindThumbBit        = "thumb-bit"
+	FindLockup          = "lockup"
+	FindImprecise       = "imprecise"
+)
+
+// Finding is one thing the analysis noticed, with the address and the
+// memory it concerns named the way a C programmer would.
+type Finding struct {
+	Kind    string `json:"kind"`
+	Summary string `json:"summary"`
+	Address string `json:"address,omitempty"`
+	Symbol  string `json:"symbol,omitempty"`
+}
+
+// Hex formats an address the way the report does.
+func Hex(v uint32) string { return fmt.Sprintf("0x%08x", v) }

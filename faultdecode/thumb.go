@@ -1,0 +1,54 @@
+package faultdecode
+
+import "encoding/binary"
+
+// Thumb decoding for the stack scan. Hand-written because no library decodes
+// Thumb-2 (golang.org/x/arch/arm is A32 only), and only two forms matter
+// here: the instructions that leave a return address in LR.
+
+// isBL reports whether hw1, hw2 form a Thumb-2 BL (T1): 11110 S imm10,
+// then 11 J1 1 J2 imm11.
+func isBL(hw1, hw2 uint16) bool {
+	return hw1&0xF800 == 0xF000 && hw2&0xD000 == 0xD000
+}
+
+// isBLXReg reports whether hw is BLX Rm (T1): 0100 0111 1 Rm 000.
+func isBLXReg(hw uint16) bool {
+	return hw&0xFF87 == 0x4780
+}
+
+// callBefore reports whether the instruction just before the return address
+// ret (Thumb bit already cleared) is a BL or BLX, read from code.
+func callBefore(code Memory, ret uint32) bool {
+	if ret < 4 {
+		return false
+	}
+	var b [4]byte
+	if n, _ := code.ReadMemory(b[:], uint64(ret-4)); n == 4 {
+		hw1 := binary.LittleEndian.Uint16(b[0:])
+		hw2 := binary.LittleEndian.Uint16(b[2:])
+		if isBL(hw1, hw2) || isBLXReg(hw2) {
+			return true
+		}
+	} else if n, _ := code.ReadMemory(b[:2], uint64(ret-2)); n == 2 {
+		return isBLXReg(binary.LittleEndian.Uint16(b[:2]))
+	}
+	return false
+}
+
+// blTarget decodes the destination of a BL at addr (for tests and for
+// naming the callee of a return address).
+func blTarget(addr uint32, hw1, hw2 uint16) uint32 {
+	s := uint32(hw1>>10) & 1
+	imm10 := uint32(hw1) & 0x3FF
+	j1 := uint32(hw2>>13) & 1
+	j2 := uint32(hw2>>11) & 1
+	imm11 := uint32(hw2) & 0x7FF
+	i1 := ^(j1 ^ s) & 1
+	i2 := ^(j2 ^ s) & 1
+	off := s<<24 | i1<<23 | i2<<22 | imm10<<12 | imm11<<1
+	if s == 1 {
+		off |= 0xFE000000
+	}
+	return addr + 4 + off
+}

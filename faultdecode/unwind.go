@@ -1,0 +1,433 @@
+package faultdecode
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/go-delve/delve/pkg/dwarf/frame"
+
+	"github.com/faultline-dev/faultline/elfsym"
+)
+
+// Program is what the unwinder needs from the firmware image;
+// *elfsym.Image implements it. Tests use fakes.
+type Program interface {
+	FrameContext(pc uint64) (*frame.FrameContext, error)
+	Frames(addr uint64) []elfsym.Frame
+	IsCode(addr uint64) bool
+	ReadMemory(buf []byte, addr uint64) (int, error)
+}
+
+// How a frame was found (report field "how").
+const (
+	HowFaultPC        = "fault-pc"
+	HowCFI            = "cfi"
+	HowExceptionFrame = "exception-frame"
+	HowLR             = "lr"
+	HowStackScan      = "stack-scan"
+)
+
+// Confidence levels (report field "confidence"), best first.
+const (
+	Certain = "certain"
+	Likely  = "likely"
+	Guess   = "guess"
+)
+
+func confRank(c string) int {
+	switch c {
+	case Certain:
+		return 0
+	case Likely:
+		return 1
+	}
+	return 2
+}
+
+func minConf(a, b string) string {
+	if confRank(a) >= confRank(b) {
+		return a
+	}
+	return b
+}
+
+// Regs is a register file r0..r15 with a mask of the values that are known.
+type Regs struct {
+	R     [16]uint32
+	Known uint16
+}
+
+// Set records a known value.
+func (r *Regs) Set(i int, v uint32) { r.R[i] = v; r.Known |= 1 << i }
+
+// Get returns register i and whether it is known.
+func (r Regs) Get(i int) (uint32, bool) { return r.R[i], r.Known&(1<<i) != 0 }
+
+// Register numbers with a role.
+const (
+	RegFP = 7
+	RegSP = 13
+	RegLR = 14
+	RegPC = 15
+)
+
+// Range is a half-open address range [Start, End).
+type Range struct{ Start, End uint32 }
+
+func (r Range) contains(a uint32) bool { return a >= r.Start && a < r.End }
+
+// Frame is one physical stack frame.
+type Frame struct {
+	PC         uint32 // code address, Thumb bit cleared; a caller frame's is its return address
+	Lookup     uint32 // address used for CFI and lines: PC, or return address - 2 (the call)
+	SP         uint32 // the frame's SP when it was interrupted or made its call
+	How        string
+	Confidence string
+	NotCode    bool           // PC is not in the image's code (a wild jump)
+	Funcs      []elfsym.Frame // inlined chain at Lookup, innermost first; nil when unknown
+	Exception  *ExceptionFrame
+	Regs       Regs  // registers as unwound for this frame
+	Err        error // why unwinding could not go past this frame, if it could not
+}
+
+// UnwindStart is where unwinding begins.
+type UnwindStart struct {
+	// Regs holds the registers of the first frame: the faulting context
+	// (already taken from the exception frame) or the stop registers.
+	Regs Regs
+	// How and Confidence describe frame 0.
+	How        string
+	Confidence string
+	// MSP and PSP are the stack pointers at the stop, for crossing into
+	// exception frames of outer contexts.
+	MSP, PSP         uint32
+	HaveMSP, HavePSP bool
+	// RAM bounds every SP; empty means the ARM SRAM region
+	// 0x20000000-0x40000000.
+	RAM []Range
+	// StackTop is the initial MSP from the vector table (0 = unknown): a
+	// frame whose SP reaches it is the bottom.
+	StackTop uint32
+	// MaxDepth caps the number of frames (0 = 64).
+	MaxDepth int
+}
+
+// NotCodeError says an address the unwinder would have followed is not
+// code; Addr is the raw value (a corrupt return address, a data word).
+type NotCodeError struct {
+	What string
+	Addr uint32
+}
+
+func (e *NotCodeError) Error() string { return fmt.Sprintf("%s 0x%08x is not code", e.What, e.Addr) }
+
+// ErrDepth is the error when the depth cap stopped unwinding.
+var ErrDepth = errors.New("depth cap reached")
+
+// Unwinder walks frames innermost first: for u.Next() { f := u.Frame() }.
+// It never loops: a depth cap, SPs that must grow (except when crossing to
+// another stack through an exception frame), and stops at PC 0, at the
+// stack top, and when neither CFI nor the stack scan finds a caller.
+type Unwinder struct {
+	mem    Memory
+	prog   Program
+	start  UnwindStart
+	depth  int
+	cur    Frame
+	next   *Frame
+	done   bool
+	err    error
+	sameSP bool // the previous step did not grow SP
+}
+
+// NewUnwinder prepares an unwinder over stack memory mem and the image prog
+// (nil: only frame 0).
+func NewUnwinder(mem Memory, prog Program, start UnwindStart) *Unwinder {
+	if start.MaxDepth <= 0 {
+		start.MaxDepth = 64
+	}
+	if len(start.RAM) == 0 {
+		start.RAM = []Range{{0x20000000, 0x40000000}}
+	}
+	if start.How == "" {
+		start.How = HowFaultPC
+	}
+	if start.Confidence == "" {
+		start.Confidence = Certain
+	}
+	u := &Unwinder{mem: mem, prog: prog, start: start}
+	f := u.makeFrame(start.Regs, false, start.How, start.Confidence)
+	u.next = &f
+	return u
+}
+
+// Next advances to the next frame and reports whether there is one.
+func (u *Unwinder) Next() bool {
+	if u.next == nil || u.done {
+		return false
+	}
+	if u.depth >= u.start.MaxDepth {
+		u.err = fmt.Errorf("%w (%d frames)", ErrDepth, u.start.MaxDepth)
+		u.done = true
+		return false
+	}
+	u.cur = *u.next
+	u.depth++
+	nf, err := u.step(u.cur)
+	switch {
+	case err != nil:
+		u.cur.Err = err
+		u.err = err
+		u.next = nil
+	case nf == nil:
+		u.next = nil
+	default:
+		u.next = nf
+	}
+	return true
+}
+
+// Frame is the current frame.
+func (u *Unwinder) Frame() Frame { return u.cur }
+
+// Err says why unwinding stopped early (nil at a normal bottom).
+func (u *Unwinder) Err() error { return u.err }
+
+// makeFrame builds a frame from registers. ret says PC is a return
+// address, so lookups use the call instruction before it.
+func (u *Unwinder) makeFrame(r Regs, ret bool, how, conf string) Frame {
+	pc := r.R[RegPC] &^ 1
+	f := Frame{PC: pc, Lookup: pc, SP: r.R[RegSP], How: how, Confidence: conf, Regs: r}
+	if ret && pc >= 2 {
+		f.Lookup = pc - 2
+	}
+	if u.prog != nil {
+		f.NotCode = !u.prog.IsCode(uint64(f.Lookup))
+		if !f.NotCode {
+			f.Funcs = u.prog.Frames(uint64(f.Lookup))
+		}
+	}
+	return f
+}
+
+func (u *Unwinder) inRAM(a uint32) bool {
+	for _, r := range u.start.RAM {
+		if r.contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// step finds the caller of f. (nil, nil) is a normal bottom.
+func (u *Unwinder) step(f Frame) (*Frame, error) {
+	if f.PC == 0 {
+		return nil, nil
+	}
+	if u.prog == nil {
+		return nil, errors.New("no ELF: cannot unwind past the first frame")
+	}
+	if u.start.StackTop != 0 && f.SP >= u.start.StackTop && f.Exception == nil && u.depth > 1 {
+		return nil, nil
+	}
+	if f.NotCode {
+		if u.depth == 1 {
+			// A wild jump: the callee never ran, so LR still holds the
+			// caller's return address and SP is the caller's.
+			return u.fromLR(f)
+		}
+		return nil, fmt.Errorf("0x%08x is not code", f.PC)
+	}
+	nf, err := u.cfiStep(f)
+	if err == nil {
+		return nf, nil
+	}
+	if errors.Is(err, errBottom) {
+		return nil, nil
+	}
+	if sf, serr := u.scan(f); sf != nil {
+		return sf, nil
+	} else if serr != nil {
+		return nil, fmt.Errorf("%v; stack scan: %v", err, serr)
+	}
+	return nil, err
+}
+
+var errBottom = errors.New("bottom of the stack")
+
+func (u *Unwinder) fromLR(f Frame) (*Frame, error) {
+	lr, ok := f.Regs.Get(RegLR)
+	if !ok {
+		return nil, fmt.Errorf("PC 0x%08x is not code and LR is unknown", f.PC)
+	}
+	if IsExcReturn(lr) {
+		return u.crossException(f, ExcReturn(lr), f.Regs.R[RegSP])
+	}
+	if !u.prog.IsCode(uint64(lr&^1)) || lr&^1 == 0 {
+		if sf, _ := u.scan(f); sf != nil {
+			return sf, nil
+		}
+		return nil, fmt.Errorf("PC 0x%08x is not code and LR 0x%08x is not a return address", f.PC, lr)
+	}
+	r := f.Regs
+	r.Set(RegPC, lr&^1)
+	nf := u.makeFrame(r, true, HowLR, minConf(f.Confidence, Likely))
+	return &nf, nil
+}
+
+// cfiStep applies the CFI row for f.Lookup.
+func (u *Unwinder) cfiStep(f Frame) (*Frame, error) {
+	fc, err := u.prog.FrameContext(uint64(f.Lookup))
+	if err != nil {
+		return nil, fmt.Errorf("no CFI for 0x%08x: %w", f.Lookup, err)
+	}
+	if fc.CFA.Rule != frame.RuleCFA {
+		return nil, fmt.Errorf("CFA rule %d at 0x%08x not supported", fc.CFA.Rule, f.Lookup)
+	}
+	base, ok := f.Regs.Get(int(fc.CFA.Reg))
+	if fc.CFA.Reg > 15 || !ok {
+		return nil, fmt.Errorf("CFA register r%d unknown at 0x%08x", fc.CFA.Reg, f.Lookup)
+	}
+	cfa := uint32(int64(base) + fc.CFA.Offset)
+	caller := f.Regs
+	for reg, rule := range fc.Regs {
+		if reg > 15 {
+			continue
+		}
+		switch rule.Rule {
+		case frame.RuleOffset:
+			v, err := read32(u.mem, uint64(int64(cfa)+rule.Offset))
+			if err != nil {
+				return nil, fmt.Errorf("restore r%d: %w", reg, err)
+			}
+			caller.Set(int(reg), v)
+		case frame.RuleValOffset:
+			caller.Set(int(reg), uint32(int64(cfa)+rule.Offset))
+		case frame.RuleRegister:
+			v, ok := f.Regs.Get(int(rule.Reg))
+			if !ok || rule.Reg > 15 {
+				caller.Known &^= 1 << reg
+				continue
+			}
+			caller.Set(int(reg), v)
+		case frame.RuleUndefined:
+			caller.Known &^= 1 << reg
+		}
+	}
+	raReg := int(fc.RetAddrReg)
+	if raReg > 15 {
+		raReg = RegLR
+	}
+	ret, ok := caller.Get(raReg)
+	if !ok {
+		return nil, errBottom
+	}
+	caller.Set(RegSP, cfa)
+	if IsExcReturn(ret) {
+		return u.crossException(f, ExcReturn(ret), cfa)
+	}
+	if ret&^1 == 0 {
+		return nil, errBottom
+	}
+	if cfa < f.SP || (cfa == f.SP && u.sameSP) {
+		return nil, fmt.Errorf("no progress: SP 0x%08x -> 0x%08x", f.SP, cfa)
+	}
+	if !u.inRAM(cfa) {
+		return nil, fmt.Errorf("SP 0x%08x is outside RAM", cfa)
+	}
+	if !u.prog.IsCode(uint64(ret&^1 - 2)) {
+		return nil, &NotCodeError{What: "return address", Addr: ret}
+	}
+	u.sameSP = cfa == f.SP
+	caller.Set(RegPC, ret&^1)
+	nf := u.makeFrame(caller, true, HowCFI, minConf(f.Confidence, Certain))
+	return &nf, nil
+}
+
+// crossException follows an EXC_RETURN into the frame the core stacked for
+// the interrupted context. cur is the SP the handler returned with (its
+// CFA), the frame's address when it was on the MSP.
+func (u *Unwinder) crossException(f Frame, er ExcReturn, cur uint32) (*Frame, error) {
+	addr := cur
+	if er.PSP() {
+		if !u.start.HavePSP {
+			return nil, fmt.Errorf("EXC_RETURN 0x%08x: frame on PSP but PSP is unknown", uint32(er))
+		}
+		addr = u.start.PSP
+	}
+	if !u.inRAM(addr) {
+		return nil, fmt.Errorf("exception frame at 0x%08x is outside RAM", addr)
+	}
+	ef, err := ReadExceptionFrame(u.mem, addr, er)
+	if err != nil {
+		return nil, err
+	}
+	if !ef.Plausible() {
+		return nil, fmt.Errorf("exception frame at 0x%08x is not plausible (xPSR 0x%08x, PC 0x%08x)", addr, uint32(ef.XPSR), ef.PC)
+	}
+	r := RegsFromFrame(f.Regs, ef)
+	u.sameSP = false
+	nf := u.makeFrame(r, false, HowExceptionFrame, minConf(f.Confidence, Certain))
+	nf.Exception = &ef
+	if nf.NotCode {
+		return nil, fmt.Errorf("exception frame at 0x%08x holds PC 0x%08x, which is not code", addr, ef.PC)
+	}
+	return &nf, nil
+}
+
+// RegsFromFrame is the interrupted context: the stacked registers from ef,
+// r4-r11 from outer (callee-saved, unchanged by the entry), SP after the frame.
+func RegsFromFrame(outer Regs, ef ExceptionFrame) Regs {
+	r := outer
+	for i := range 4 {
+		r.Set(i, ef.R[i])
+	}
+	r.Set(12, ef.R12)
+	r.Set(RegLR, ef.LR)
+	r.Set(RegPC, ef.PC)
+	r.Set(RegSP, ef.SPBefore())
+	return r
+}
+
+// maxScan bounds the stack scan (words) so a huge RAM snapshot stays cheap.
+const maxScan = 4096
+
+// scan looks upward from f's SP for a word that is a Thumb return address:
+// bit 0 set, in code, right after a BL or BLX. The caller's SP is then taken
+// to be just above that word (LR is the highest register a prologue pushes).
+func (u *Unwinder) scan(f Frame) (*Frame, error) {
+	sp := f.Regs.R[RegSP]
+	if !u.inRAM(sp) {
+		return nil, fmt.Errorf("SP 0x%08x is outside RAM", sp)
+	}
+	limit := sp + maxScan*4
+	if u.start.StackTop != 0 && u.start.StackTop > sp && u.start.StackTop < limit {
+		limit = u.start.StackTop
+	}
+	buf := make([]byte, 256)
+	for a := sp &^ 3; a < limit; a += uint32(len(buf)) {
+		n, _ := u.mem.ReadMemory(buf, uint64(a))
+		n &^= 3
+		for i := 0; i < n; i += 4 {
+			w := uint32(buf[i]) | uint32(buf[i+1])<<8 | uint32(buf[i+2])<<16 | uint32(buf[i+3])<<24
+			if w&1 == 0 || w < 4 || IsExcReturn(w) {
+				continue
+			}
+			ret := w &^ 1
+			if ret == f.PC || !u.prog.IsCode(uint64(ret-2)) || !callBefore(u.prog, ret) {
+				continue
+			}
+			r := f.Regs
+			r.Known = 1<<RegPC | 1<<RegSP
+			r.Set(RegPC, ret)
+			r.Set(RegSP, a+uint32(i)+4)
+			u.sameSP = false
+			nf := u.makeFrame(r, true, HowStackScan, Guess)
+			return &nf, nil
+		}
+		if n < len(buf) {
+			break
+		}
+	}
+	return nil, errors.New("no return address found")
+}
