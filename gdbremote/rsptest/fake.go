@@ -1,0 +1,487 @@
+package rsptest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/gdbremote"
+)
+
+// A Region is a range of target memory.
+type Region struct {
+	Addr uint64
+	Data []byte
+}
+
+// State is what the fake target holds: registers by lower-case name (any
+// register of target.xml; missing ones read as 0) and memory regions.
+// Memory outside every region fails to read.
+type State struct {
+	Regs   map[string]uint64
+	Memory []Region
+}
+
+// A Run scripts what happens after one resume (c, vCont;c).
+type Run struct {
+	Console []string          // O lines sent right after the resume (OpenOCD only)
+	Delay   time.Duration     // time running before the stop
+	Stop    string            // stop reply, e.g. "T05"; "" runs until interrupted
+	Regs    map[string]uint64 // merged into the registers at the stop
+	Memory  []Region          // written into memory at the stop
+}
+
+// LockupRun is OpenOCD's report of a lockup: its log line as an O packet
+// and T02, with the core halted at the architectural lockup PC.
+func LockupRun(target string, delay time.Duration) Run {
+	return Run{
+		Console: []string{fmt.Sprintf("[%s] clearing lockup after double fault\n", target)},
+		Delay:   delay,
+		Stop:    "T02",
+		Regs:    map[string]uint64{"pc": 0xfffffffe},
+	}
+}
+
+// FaultKind is a fault the fake injects into one reply.
+type FaultKind int
+
+const (
+	// FaultClose writes the first N bytes of the reply and closes.
+	FaultClose FaultKind = iota
+	// FaultGarbage writes N garbage bytes before the reply.
+	FaultGarbage
+	// FaultBadChecksum sends the reply N times with a wrong checksum, then
+	// correctly.
+	FaultBadChecksum
+	// FaultDelay waits Delay before replying.
+	FaultDelay
+)
+
+// A Fault applies once, to the first request starting with Match ("" for
+// any request).
+type Fault struct {
+	Match string
+	Kind  FaultKind
+	N     int
+	Delay time.Duration
+}
+
+// Config sets up a fake.
+type Config struct {
+	State  State
+	Script []Run   // consumed one Run per resume
+	Faults []Fault // consumed in order of matching
+	// CM4F serves OpenOCD's Cortex-M4F target.xml (FP registers).
+	CM4F bool
+	// OldXPSRName makes OpenOCD say "xPSR" as 0.12 and older do.
+	OldXPSRName bool
+	// NoMSystem makes QEMU look like 7.2: no msp/psp/primask/... registers.
+	NoMSystem bool
+	Trace     io.Writer
+}
+
+type flavor int
+
+const (
+	flavorOpenOCD flavor = iota
+	flavorQEMU
+)
+
+// Fake is a scripted GDB server standing in for OpenOCD or QEMU. It serves
+// one connection at a time. Safe for concurrent use.
+type Fake struct {
+	flavor flavor
+	cfg    Config
+	xml    map[string][]byte // annex -> content
+	regs   []gdbremote.Register
+
+	mu          sync.Mutex
+	state       State
+	script      []Run
+	faults      []Fault
+	requests    []string
+	closeReason string
+	bps         map[string]bool
+	dataAbort   bool
+	attached    bool // a connection has asked '?' since attach
+	xmlRead     bool // QEMU: g layout changes after target.xml
+
+	ln   net.Listener
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+func newFake(f flavor, cfg Config, xml map[string][]byte) (*Fake, error) {
+	desc, err := gdbremote.ParseTargetXML(xml["target.xml"], func(a string) ([]byte, error) {
+		b, ok := xml[a]
+		if !ok {
+			return nil, fmt.Errorf("no annex %s", a)
+		}
+		return b, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fake target.xml: %w", err)
+	}
+	fk := &Fake{flavor: f, cfg: cfg, xml: xml, regs: desc.Registers, done: make(chan struct{})}
+	fk.state = cloneState(cfg.State)
+	if fk.state.Regs == nil {
+		fk.state.Regs = map[string]uint64{}
+	}
+	fk.script = slices.Clone(cfg.Script)
+	fk.faults = slices.Clone(cfg.Faults)
+	fk.bps = map[string]bool{}
+	// The debug registers DHCSR..DEMCR exist on every Cortex-M.
+	if _, ok := fk.find(0xE000EDF0, 16); !ok {
+		fk.state.Memory = append(fk.state.Memory, Region{Addr: 0xE000EDF0, Data: make([]byte, 16)})
+	}
+	return fk, nil
+}
+
+func cloneState(s State) State {
+	out := State{Regs: map[string]uint64{}}
+	for k, v := range s.Regs {
+		out.Regs[strings.ToLower(k)] = v
+	}
+	for _, r := range s.Memory {
+		out.Memory = append(out.Memory, Region{Addr: r.Addr, Data: slices.Clone(r.Data)})
+	}
+	return out
+}
+
+// Listen starts serving on a loopback port and returns the address; the
+// fake is closed when the test ends.
+func (fk *Fake) Listen(t testing.TB) string {
+	t.Helper()
+	addr, err := fk.Start()
+	if err != nil {
+		t.Fatalf("start fake gdb server: %v", err)
+	}
+	t.Cleanup(func() { fk.Close() })
+	return addr
+}
+
+// Start serves on a loopback port until Close.
+func (fk *Fake) Start() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	fk.ln = ln
+	fk.wg.Add(1)
+	go func() {
+		defer fk.wg.Done()
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			fk.serve(nc)
+		}
+	}()
+	return ln.Addr().String(), nil
+}
+
+// Serve handles one connection (already accepted) until it closes.
+func (fk *Fake) Serve(nc net.Conn) { fk.serve(nc) }
+
+// Close stops listening and waits for the connection in progress to end.
+func (fk *Fake) Close() error {
+	select {
+	case <-fk.done:
+		return nil
+	default:
+	}
+	close(fk.done)
+	var err error
+	if fk.ln != nil {
+		err = fk.ln.Close()
+	}
+	fk.wg.Wait()
+	return err
+}
+
+// Requests lists every packet received, in order.
+func (fk *Fake) Requests() []string {
+	fk.mu.Lock()
+	defer fk.mu.Unlock()
+	return slices.Clone(fk.requests)
+}
+
+// CloseReason says why the fake dropped a connection itself ("" if it did
+// not), e.g. "p for regnum 0x13 not in target.xml".
+func (fk *Fake) CloseReason() string {
+	fk.mu.Lock()
+	defer fk.mu.Unlock()
+	return fk.closeReason
+}
+
+// Regs returns a copy of the current registers.
+func (fk *Fake) Regs() map[string]uint64 {
+	fk.mu.Lock()
+	defer fk.mu.Unlock()
+	return cloneState(State{Regs: fk.state.Regs}).Regs
+}
+
+// Breakpoints lists the breakpoints set ("Z0,8000100,2" form without the Z).
+func (fk *Fake) Breakpoints() []string {
+	fk.mu.Lock()
+	defer fk.mu.Unlock()
+	var out []string
+	for k := range fk.bps {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// AddRun appends a Run to the script.
+func (fk *Fake) AddRun(r Run) {
+	fk.mu.Lock()
+	defer fk.mu.Unlock()
+	fk.script = append(fk.script, r)
+}
+
+// ReadMem reads the fake's memory (tests check writes with it).
+func (fk *Fake) ReadMem(addr uint64, n int) ([]byte, bool) {
+	fk.mu.Lock()
+	defer fk.mu.Unlock()
+	return fk.read(addr, n)
+}
+
+// find returns the region holding [addr, addr+n).
+func (fk *Fake) find(addr uint64, n int) (int, bool) {
+	for i, r := range fk.state.Memory {
+		if addr >= r.Addr && addr+uint64(n) <= r.Addr+uint64(len(r.Data)) {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+// read reads memory byte by byte; ok is false when any byte is unmapped
+// (those read as 0).
+func (fk *Fake) read(addr uint64, n int) ([]byte, bool) {
+	out := make([]byte, n)
+	ok := true
+	for i := range out {
+		j, found := fk.find(addr+uint64(i), 1)
+		if !found {
+			ok = false
+			continue
+		}
+		r := fk.state.Memory[j]
+		out[i] = r.Data[addr+uint64(i)-r.Addr]
+	}
+	return out, ok
+}
+
+func (fk *Fake) write(addr uint64, data []byte) bool {
+	ok := true
+	for i, b := range data {
+		j, found := fk.find(addr+uint64(i), 1)
+		if !found {
+			ok = false
+			continue
+		}
+		r := fk.state.Memory[j]
+		r.Data[addr+uint64(i)-r.Addr] = b
+	}
+	return ok
+}
+
+// session is one connection's state.
+type session struct {
+	fk       *Fake
+	sc       *gdbremote.ServerConn
+	running  bool
+	stopAt   *time.Timer
+	run      Run
+	nackSkip int // '-' answers to injected bad checksums to ignore
+	closed   bool
+}
+
+var errFaultClose = errors.New("fault injected: connection closed")
+
+func (fk *Fake) serve(nc net.Conn) {
+	defer nc.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-fk.done:
+			nc.Close()
+		case <-ctx.Done():
+		}
+	}()
+	s := &session{fk: fk, sc: gdbremote.NewServerConn(nc, gdbremote.ServerOptions{Trace: fk.cfg.Trace})}
+	fk.mu.Lock()
+	// A new GDB connection removes all breakpoints and halts the target.
+	fk.bps = map[string]bool{}
+	fk.attached = false
+	fk.xmlRead = false
+	fk.mu.Unlock()
+
+	type result struct {
+		ev  gdbremote.Event
+		err error
+	}
+	evs := make(chan result)
+	go func() {
+		for {
+			ev, err := s.sc.ReadEvent(ctx)
+			select {
+			case evs <- result{ev, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for {
+		var timerC <-chan time.Time
+		if s.stopAt != nil {
+			timerC = s.stopAt.C
+		}
+		select {
+		case <-fk.done:
+			return
+		case <-timerC:
+			s.stopAt = nil
+			if err := s.stop(s.run.Stop, true); err != nil {
+				return
+			}
+		case r := <-evs:
+			if r.err != nil {
+				return
+			}
+			if err := s.event(ctx, r.ev); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (s *session) event(ctx context.Context, ev gdbremote.Event) error {
+	fk := s.fk
+	if s.running && fk.flavor == flavorQEMU {
+		// QEMU: any byte while the guest runs stops it; the byte (and the
+		// packet it began) is lost.
+		if ev.Kind == gdbremote.EventPacket {
+			fk.logRequest(string(ev.Data) + " (lost: target running)")
+		}
+		return s.stop("T02", false)
+	}
+	switch ev.Kind {
+	case gdbremote.EventAck:
+		if ev.Raw == '-' {
+			if s.nackSkip > 0 {
+				s.nackSkip--
+				return nil
+			}
+			return s.sc.ResendLast()
+		}
+		return nil
+	case gdbremote.EventInterrupt:
+		if s.running {
+			return s.stop("T02", false)
+		}
+		return nil
+	}
+	pkt := string(ev.Data)
+	fk.logRequest(pkt)
+	if s.running {
+		// OpenOCD reads memory through the debug port while the core runs.
+		if strings.HasPrefix(pkt, "m") {
+			return s.reply(pkt, fk.handleRead(pkt))
+		}
+		return s.reply(pkt, []byte("E01"))
+	}
+	reply, action := fk.handle(pkt)
+	switch action {
+	case actClose:
+		return errFaultClose
+	case actResume:
+		return s.resume(pkt)
+	case actNoAck:
+		if err := s.reply(pkt, reply); err != nil {
+			return err
+		}
+		s.sc.SetNoAck()
+		return nil
+	case actMonitor:
+		return s.monitor(pkt)
+	}
+	return s.reply(pkt, reply)
+}
+
+func (fk *Fake) logRequest(pkt string) {
+	fk.mu.Lock()
+	fk.requests = append(fk.requests, pkt)
+	fk.mu.Unlock()
+}
+
+// reply writes a reply, applying the first fault that matches pkt.
+func (s *session) reply(pkt string, data []byte) error {
+	fk := s.fk
+	fk.mu.Lock()
+	var fault *Fault
+	for i, f := range fk.faults {
+		if strings.HasPrefix(pkt, f.Match) {
+			fault = &f
+			fk.faults = slices.Delete(fk.faults, i, i+1)
+			break
+		}
+	}
+	fk.mu.Unlock()
+	if fault == nil {
+		return s.sc.WritePacket(data)
+	}
+	wire := gdbremote.EncodePacket(data)
+	switch fault.Kind {
+	case FaultClose:
+		n := min(fault.N, len(wire))
+		s.sc.WriteRaw(wire[:n])
+		fk.mu.Lock()
+		fk.closeReason = fmt.Sprintf("fault: closed after %d bytes of the reply to %s", n, pkt)
+		fk.mu.Unlock()
+		return errFaultClose
+	case FaultGarbage:
+		g := make([]byte, fault.N)
+		for i := range g {
+			g[i] = "garbage!"[i%8]
+		}
+		if err := s.sc.WriteRaw(g); err != nil {
+			return err
+		}
+	case FaultBadChecksum:
+		bad := slices.Clone(wire)
+		bad[len(bad)-1] ^= 0x01
+		if bad[len(bad)-1] == '#' || !isHex(bad[len(bad)-1]) {
+			bad[len(bad)-1] = 'z'
+		}
+		for range fault.N {
+			if err := s.sc.WriteRaw(bad); err != nil {
+				return err
+			}
+		}
+		if !s.sc.NoAck() {
+			s.nackSkip += fault.N
+		}
+	case FaultDelay:
+		time.Sleep(fault.Delay)
+	}
+	return s.sc.WritePacket(data)
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')
+}
