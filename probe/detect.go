@@ -1,0 +1,208 @@
+package probe
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// A Symbolizer annotates code addresses in a line of text with what they
+// are (function, file:line). The lead wires it to elfsym; it must be
+// cheap, as it runs in the console's reader goroutine.
+type Symbolizer interface {
+	Annotate(line string) string
+}
+
+// A Detection is what a detector recognised in one console line.
+type Detection struct {
+	Kind     EventKind // EventPanic, EventResetReason, EventBoot, EventFaultMarker, EventUserMatch
+	Detector string    // which detector fired: "deviceos-panic", "zephyr-fatal", "user:NAME", ...
+	Crash    bool      // a crash trigger: capture should act on it
+	Name     string    // panic or fault name ("HardFault", "LoadProhibited", "MPU FAULT") or user match name
+	Code     int       // panic code when the format has one (Device OS, Zephyr reason), else 0
+	Text     string    // the line, annotated by the Symbolizer when there is one
+	Fields   map[string]string
+}
+
+// Event turns d into a timeline event.
+func (d Detection) Event(t time.Time, source string) Event {
+	f := make(map[string]string, len(d.Fields)+4)
+	for k, v := range d.Fields {
+		f[k] = v
+	}
+	f["detector"] = d.Detector
+	f["crash"] = strconv.FormatBool(d.Crash)
+	if d.Name != "" {
+		f["name"] = d.Name
+	}
+	if d.Code != 0 {
+		f["code"] = strconv.Itoa(d.Code)
+	}
+	return Event{Time: t, Kind: d.Kind, Source: source, Text: d.Text, Fields: f}
+}
+
+// PanicNames are Device OS panic codes (FACTS.md section 4), index = code.
+var panicNames = [...]string{1: "HardFault", 2: "NMIFault", 3: "MemManage", 4: "BusFault",
+	5: "UsageFault", 6: "InvalidLength", 7: "Exit", 8: "OutOfHeap", 9: "SPIOverRun",
+	10: "AssertionFailure", 11: "InvalidCase", 12: "PureVirtualCall", 13: "StackOverflow", 14: "HeapError"}
+
+// PanicName returns the Device OS name of a panic code ("" if unknown).
+func PanicName(code int) string {
+	if code > 0 && code < len(panicNames) {
+		return panicNames[code]
+	}
+	return ""
+}
+
+// PanicCode returns the Device OS code of a panic name (case-insensitive), 0 if unknown.
+func PanicCode(name string) int {
+	for code, n := range panicNames {
+		if n != "" && strings.EqualFold(n, name) {
+			return code
+		}
+	}
+	return 0
+}
+
+// Device OS reset reasons (hal's reset_reason_t); 130 is the one FACTS.md
+// pins down, the others are listed so a log's number reads as a word.
+var resetReasons = map[int]string{0: "NONE", 10: "UNKNOWN", 20: "PIN_RESET", 30: "POWER_MANAGEMENT",
+	40: "POWER_DOWN", 50: "POWER_BROWNOUT", 60: "WATCHDOG", 70: "UPDATE", 80: "UPDATE_ERROR",
+	90: "UPDATE_TIMEOUT", 100: "FACTORY_RESET", 110: "SAFE_MODE", 120: "DFU_MODE", 130: "PANIC", 140: "USER"}
+
+// resetPanic is Device OS's RESET_REASON_PANIC: its data is the panic code.
+const resetPanic = 130
+
+// DefaultCrashHoldoff is how long after a crash trigger further crash
+// markers count as the same crash (a fault dump spans many lines).
+const DefaultCrashHoldoff = 2 * time.Second
+
+// A DetectorSet runs the built-in detectors and user patterns over console
+// lines. It keeps a little state (the last Device OS timestamp, the last
+// crash) and is safe for concurrent use.
+type DetectorSet struct {
+	// CrashHoldoff: a crash marker within this time of the previous crash
+	// trigger (and with no boot between) is reported with Crash false and
+	// Fields["same_crash"]="true". Zero means DefaultCrashHoldoff; negative
+	// turns the grouping off.
+	CrashHoldoff time.Duration
+
+	sym       Symbolizer
+	mu        sync.Mutex
+	users     []userDetector
+	lastTS    int64 // last Device OS millisecond timestamp, -1 none
+	lastCrash time.Time
+	inCrash   bool
+}
+
+type userDetector struct {
+	name  string
+	re    *regexp.Regexp
+	crash bool
+}
+
+// NewDetectorSet returns the built-in detectors; sym may be nil.
+func NewDetectorSet(sym Symbolizer) *DetectorSet {
+	return &DetectorSet{sym: sym, lastTS: -1}
+}
+
+// AddUser adds a user pattern (the --match NAME=REGEX flag); a match is a
+// crash trigger, since that is why a user names one. Use AddUserMatch for
+// an informational pattern.
+func (ds *DetectorSet) AddUser(name, expr string) error {
+	return ds.AddUserMatch(name, expr, true)
+}
+
+// AddUserMatch adds a user pattern and says whether its matches are crash triggers.
+func (ds *DetectorSet) AddUserMatch(name, expr string, crash bool) error {
+	if name == "" {
+		return fmt.Errorf("user match %q: empty name", expr)
+	}
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		return fmt.Errorf("user match %s: %w", name, err)
+	}
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	ds.users = append(ds.users, userDetector{name: name, re: re, crash: crash})
+	return nil
+}
+
+// ParseMatch splits a --match argument "NAME=REGEX".
+func ParseMatch(s string) (name, expr string, err error) {
+	name, expr, ok := strings.Cut(s, "=")
+	if !ok || name == "" || expr == "" {
+		return "", "", fmt.Errorf("match %q: want NAME=REGEX", s)
+	}
+	return name, expr, nil
+}
+
+// Detect runs every detector over l. At most one built-in detector fires
+// per line (the most specific: ecosystem formats before generic fault
+// words); user patterns add their own detections. Partial lines are
+// examined too, since a crashing device often dies mid-line.
+func (ds *DetectorSet) Detect(l Line) []Detection {
+	text := l.Text
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	var out []Detection
+	if d, ok := ds.builtin(text); ok {
+		out = append(out, d)
+	}
+	for _, u := range ds.users {
+		m := u.re.FindStringSubmatch(text)
+		if m == nil {
+			continue
+		}
+		d := Detection{Kind: EventUserMatch, Detector: "user:" + u.name, Crash: u.crash, Name: u.name,
+			Fields: map[string]string{"match": m[0]}}
+		for i, g := range u.re.SubexpNames() {
+			if g != "" && i < len(m) {
+				d.Fields[g] = m[i]
+			}
+		}
+		out = append(out, d)
+	}
+	for i := range out {
+		if out[i].Kind == EventBoot {
+			ds.inCrash = false
+		}
+		if out[i].Crash {
+			hold := ds.CrashHoldoff
+			if hold == 0 {
+				hold = DefaultCrashHoldoff
+			}
+			if hold > 0 && ds.inCrash && l.Time.Sub(ds.lastCrash) < hold && !l.Time.Before(ds.lastCrash) {
+				out[i].Crash = false
+				if out[i].Fields == nil {
+					out[i].Fields = map[string]string{}
+				}
+				out[i].Fields["same_crash"] = "true"
+			} else {
+				ds.inCrash = true
+				ds.lastCrash = l.Time
+			}
+		}
+		out[i].Text = ds.annotate(text)
+	}
+	if len(out) == 0 && ds.inCrash && ds.sym != nil && hexAddr.MatchString(text) && l.Time.Sub(ds.lastCrash) < max(ds.CrashHoldoff, DefaultCrashHoldoff) {
+		// Register dumps and backtraces follow a crash marker: worth a
+		// timeline entry when the symbolizer knows an address in them.
+		if a := ds.sym.Annotate(text); a != text {
+			out = append(out, Detection{Kind: EventFaultMarker, Detector: "crash-context", Text: a})
+		}
+	}
+	return out
+}
+
+var hexAddr = regexp.MustCompile(`(?i)\b(0x)?[0-9a-f]{8}\b`)
+
+func (ds *DetectorSet) annotate(s string) string {
+	if ds.sym == nil {
+		return s
+	}
+	return ds.sym.Annotate(s)
+}
