@@ -145,6 +145,20 @@ func (cl *Client) exchange(ctx context.Context, op string, req []byte) ([]byte, 
 	return reply, nil
 }
 
+// RawExchange sends one packet as given and returns the reply as it is
+// (an empty reply or "E NN" is no error here). For tests and tools: it
+// bypasses the safety rules of the typed calls (no 'p' for unknown
+// regnums), but not ErrRunning.
+func (cl *Client) RawExchange(ctx context.Context, pkt string) (string, error) {
+	if cl.running.Load() {
+		return "", fmt.Errorf("%s: %w", truncate([]byte(pkt)), ErrRunning)
+	}
+	cl.rmu.Lock()
+	defer cl.rmu.Unlock()
+	reply, err := cl.exchangeLocked(ctx, "raw "+truncate([]byte(pkt)), []byte(pkt))
+	return string(reply), err
+}
+
 func (cl *Client) exchangeLocked(ctx context.Context, op string, req []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
