@@ -110,7 +110,11 @@ type LEDDecoder struct {
 	candAt  time.Time
 	sosSeen time.Time // last SOS evidence
 	sosDone bool      // the current long pause was analysed
+
+	classifiedAt time.Time
 }
+
+const classifyEvery = 50 * time.Millisecond
 
 // NewLEDDecoder returns a decoder in the unknown state.
 func NewLEDDecoder(opts LEDDecoderOptions) *LEDDecoder {
@@ -152,6 +156,12 @@ func (d *LEDDecoder) Add(s LEDSample) (LEDState, bool) {
 		}
 		return d.commit(sos, s.Time)
 	}
+	// The window classifier is linear in the window; running it at most
+	// every classifyEvery keeps a 50 Hz sampler cheap.
+	if !d.classifiedAt.IsZero() && s.Time.Sub(d.classifiedAt) < classifyEvery {
+		return d.state, false
+	}
+	d.classifiedAt = s.Time
 	cand := d.classify()
 	if d.state.Pattern == PatternSOS && s.Time.Sub(d.sosSeen) < sosKeep && cand.Color == ColorRed {
 		// Inside an SOS the window sees red pulses of odd rhythm: that is
@@ -205,7 +215,7 @@ func (d *LEDDecoder) commit(st LEDState, t time.Time) (LEDState, bool) {
 
 // classify looks at the window: off, solid, breathing or blinking.
 func (d *LEDDecoder) classify() LEDState {
-	w := d.samples
+	w := d.sinceColorChange()
 	if len(w) < 8 || w[len(w)-1].Time.Sub(w[0].Time) < d.opts.Window*4/10 {
 		return LEDState{Pattern: PatternUnknown}
 	}
@@ -259,7 +269,7 @@ func (d *LEDDecoder) classify() LEDState {
 	}
 	period := time.Duration(median(intervals))
 	st := LEDState{Color: color, Pattern: PatternBlinking, Period: period}
-	if cv(intervals) > 0.35 {
+	if spread(intervals) > 0.3 {
 		st.Speed = SpeedIrregular
 		return st
 	}
@@ -269,6 +279,33 @@ func (d *LEDDecoder) classify() LEDState {
 		}
 	}
 	return st
+}
+
+// sinceColorChange returns the window from the first sample after the
+// LED last showed another colour, so a new colour is judged on its own
+// samples rather than mixed with the previous pattern's.
+func (d *LEDDecoder) sinceColorChange() []LEDSample {
+	w := d.samples
+	cur := ""
+	for i := len(w) - 1; i >= 0; i-- {
+		s := w[i]
+		if max(s.R, s.G, s.B) < max(d.opts.Threshold, 0.2) {
+			continue
+		}
+		c := colorOf(s.R, s.G, s.B)
+		if cur == "" {
+			cur = c
+		} else if c != cur {
+			// Start at the new colour's first lit sample: the dark pause
+			// between the two patterns belongs to neither.
+			j := i + 1
+			for j < len(w) && max(w[j].R, w[j].G, w[j].B) < d.opts.Threshold {
+				j++
+			}
+			return w[j:]
+		}
+	}
+	return w
 }
 
 // breathPeriod estimates a breathing period from the times the level
@@ -297,16 +334,14 @@ func median(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// cv is the coefficient of variation (stddev / mean).
-func cv(v []float64) float64 {
-	var sum float64
-	for _, x := range v {
-		sum += x
+// spread is the median absolute deviation relative to the median: a
+// robust irregularity measure, as a missed pulse (coarse sampling) makes
+// one interval double without making the rhythm irregular.
+func spread(v []float64) float64 {
+	m := median(v)
+	dev := make([]float64, len(v))
+	for i, x := range v {
+		dev[i] = math.Abs(x - m)
 	}
-	mean := sum / float64(len(v))
-	var ss float64
-	for _, x := range v {
-		ss += (x - mean) * (x - mean)
-	}
-	return math.Sqrt(ss/float64(len(v))) / mean
+	return median(dev) / m
 }

@@ -61,8 +61,9 @@ const (
 	sosLongOff     = 550 * time.Millisecond // separates preamble and code
 	sosPreambleMin = 2300 * time.Millisecond
 	sosPreambleMax = 3400 * time.Millisecond
-	sosPulseMin    = 150 * time.Millisecond // code pulses and the gaps between them: nominal 300ms
+	sosPulseMin    = 150 * time.Millisecond // code pulses: nominal 300ms
 	sosPulseMax    = 480 * time.Millisecond
+	sosGapSplit    = 200 * time.Millisecond // preamble gaps are 100-200ms, code gaps 300ms
 	sosMaxCode     = 30
 )
 
@@ -122,8 +123,10 @@ func isPreamble(runs []ledRun, complete bool) bool {
 	span := runs[len(runs)-1].end.Sub(runs[0].start)
 	pulses := 0
 	var shortest, longest time.Duration
+	var gaps []float64
 	for _, r := range runs {
 		if !r.lit {
+			gaps = append(gaps, float64(r.dur()))
 			continue
 		}
 		if !r.red {
@@ -136,7 +139,7 @@ func isPreamble(runs []ledRun, complete bool) bool {
 		longest = max(longest, r.dur())
 	}
 	// Nine pulses; at coarse sampling a short gap can vanish and merge two.
-	return pulses >= 5 && pulses <= 9 &&
+	return pulses >= 5 && pulses <= 9 && median(gaps) < float64(sosGapSplit) &&
 		span >= sosPreambleMin && span <= sosPreambleMax && longest > shortest
 }
 
@@ -150,7 +153,7 @@ func codePulses(runs []ledRun) (int, bool) {
 		if r.lit && !r.red {
 			return 0, false
 		}
-		if r.dur() < sosPulseMin || r.dur() > sosPulseMax {
+		if r.dur() < sosPulseMin || r.dur() > sosPulseMax || !r.lit && r.dur() < sosGapSplit {
 			return 0, false
 		}
 		if r.lit {
