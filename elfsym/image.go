@@ -3,11 +3,13 @@ package elfsym
 import (
 	"crypto/sha256"
 	"debug/elf"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/go-delve/delve/pkg/dwarf/frame"
 )
@@ -23,14 +25,15 @@ type FormatError struct {
 }
 
 func (e *FormatError) Error() string {
-	s := "elfsym: " + e.File
-	if e.Section != "" {
-		s += ": section " + e.Section
+	s := "elfsym: " + e.File + ": " + e.Msg
+	switch {
+	case e.Section != "" && e.Offset >= 0:
+		s += fmt.Sprintf(" (section %s, offset %#x)", e.Section, e.Offset)
+	case e.Section != "":
+		s += " (section " + e.Section + ")"
+	case e.Offset >= 0:
+		s += fmt.Sprintf(" (file offset %#x)", e.Offset)
 	}
-	if e.Offset >= 0 {
-		s += fmt.Sprintf(" at offset %#x", e.Offset)
-	}
-	s += ": " + e.Msg
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}
@@ -106,6 +109,9 @@ func NewImage(r io.ReaderAt, size int64, name string) (im *Image, err error) {
 	}
 	f, err := elf.NewFile(io.NewSectionReader(r, 0, size))
 	if err != nil {
+		if terr := checkTruncated(r, size, name); terr != nil {
+			return nil, terr
+		}
 		return nil, &FormatError{File: name, Offset: 0, Msg: "not a readable ELF file", Err: err}
 	}
 	if f.Machine != elf.EM_ARM {
@@ -124,6 +130,26 @@ func NewImage(r io.ReaderAt, size int64, name string) (im *Image, err error) {
 	return im, nil
 }
 
+// checkTruncated explains the commonest damage, a cut file, better than
+// debug/elf does: ELF32 keeps the section header table at the end, so a cut
+// loses it first. It returns nil when that is not the problem.
+func checkTruncated(r io.ReaderAt, size int64, name string) error {
+	var h [52]byte
+	if _, err := r.ReadAt(h[:], 0); err != nil {
+		return nil
+	}
+	if string(h[:4]) != "\x7fELF" || h[4] != 1 || h[5] != 1 { // ELF32 little-endian only
+		return nil
+	}
+	shoff := int64(binary.LittleEndian.Uint32(h[32:]))
+	shentsize := int64(binary.LittleEndian.Uint16(h[46:]))
+	shnum := int64(binary.LittleEndian.Uint16(h[48:]))
+	if end := shoff + shentsize*shnum; end > size {
+		return &FormatError{File: name, Offset: shoff, Msg: fmt.Sprintf("truncated: section headers end at %#x but the file has %d bytes", end, size)}
+	}
+	return nil
+}
+
 func hashReader(r io.ReaderAt, size int64) (string, error) {
 	h := sha256.New()
 	if _, err := io.Copy(h, io.NewSectionReader(r, 0, size)); err != nil {
@@ -135,7 +161,8 @@ func hashReader(r io.ReaderAt, size int64) (string, error) {
 // loadDWARF builds the line table and the function/inline index. Any
 // problem degrades to symbols-only lookups with a warning.
 func (im *Image) loadDWARF(f *elf.File) {
-	if f.Section(".debug_info") == nil {
+	info := f.Section(".debug_info")
+	if info == nil {
 		im.warnf("no DWARF (.debug_info missing): functions from the symbol table only, no file:line or inlined frames")
 		return
 	}
@@ -145,9 +172,9 @@ func (im *Image) loadDWARF(f *elf.File) {
 		return
 	}
 	var ferr error
-	im.lines, im.funcs, ferr = buildDWARF(d, im.zeroOK())
+	im.lines, im.funcs, ferr = buildDWARF(d, im.zeroOK(), info.Size)
 	if ferr != nil {
-		im.warnf("DWARF partly unreadable, some addresses may lack functions or lines: %v", ferr)
+		im.warnf("DWARF partly unreadable, some addresses may lack functions or lines: %s", strings.ReplaceAll(ferr.Error(), "\n", "; "))
 	}
 	if len(im.lines.rows) == 0 {
 		im.warnf("no DWARF line table: no file:line")

@@ -60,6 +60,20 @@ type funcBuilder struct {
 	lowpc  map[dwarf.Offset]uint64 // abstract DIE -> entry of a concrete copy
 	scopes []scope
 	events []rangeEvent
+	budget uint64 // entries left before the walk is declared stuck
+}
+
+// next reads one entry, failing when the reader stops advancing.
+func (b *funcBuilder) next(r *dwarf.Reader) (*dwarf.Entry, error) {
+	if b.budget == 0 {
+		return nil, fmt.Errorf(".debug_info: more entries than bytes: damaged unit, walk stopped")
+	}
+	b.budget--
+	e, err := r.Next()
+	if err != nil {
+		return nil, fmt.Errorf(".debug_info: %w", err)
+	}
+	return e, nil
 }
 
 func newFuncBuilder(d *dwarf.Data, fi *fileInterner, zeroOK bool) *funcBuilder {
@@ -78,9 +92,9 @@ func offsetAttr(e *dwarf.Entry, a dwarf.Attr) dwarf.Offset {
 func (b *funcBuilder) walkCU(r *dwarf.Reader, files []*dwarf.LineFile) error {
 	stack := []int32{-1} // enclosing scope per open DIE with children
 	for len(stack) > 0 {
-		e, err := r.Next()
+		e, err := b.next(r)
 		if err != nil {
-			return fmt.Errorf(".debug_info: %w", err)
+			return err
 		}
 		if e == nil {
 			return nil

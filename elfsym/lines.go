@@ -102,16 +102,21 @@ func (t *lineTable) at(addr uint64) (file string, line int, ok bool) {
 
 // buildDWARF reads the line tables and the function tree of every CU. It
 // returns what it could read and the first error met.
-func buildDWARF(d *dwarf.Data, zeroOK bool) (lineTable, funcIndex, error) {
+//
+// infoSize is the size of .debug_info: every entry takes at least one byte,
+// so more entries than that means the reader is not advancing (debug/dwarf
+// can return null entries forever on a damaged unit header).
+func buildDWARF(d *dwarf.Data, zeroOK bool, infoSize uint64) (lineTable, funcIndex, error) {
 	fi := &fileInterner{idx: map[string]uint32{}}
 	b := newFuncBuilder(d, fi, zeroOK)
+	b.budget = infoSize + 1
 	var rows []lineRow
 	var errs []error
 	r := d.Reader()
 	for {
-		e, err := r.Next()
+		e, err := b.next(r)
 		if err != nil {
-			errs = append(errs, fmt.Errorf(".debug_info: %w", err))
+			errs = append(errs, err)
 			break
 		}
 		if e == nil {

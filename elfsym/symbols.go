@@ -166,13 +166,12 @@ func (im *Image) SymbolAt(addr uint64) (sym Symbol, off uint64, ok bool) {
 			break
 		}
 		if addr-s.Addr < im.spans[j] || addr == s.Addr {
+			if s.Func {
+				// A code pointer carries the Thumb bit: offsets count
+				// from the instruction.
+				return s, (addr &^ 1) - s.Addr, true
+			}
 			return s, addr - s.Addr, true
-		}
-	}
-	// Code addresses may arrive with the Thumb bit set.
-	if addr&1 == 1 {
-		if s, off, ok := im.SymbolAt(addr &^ 1); ok && s.Func {
-			return s, off, true
 		}
 	}
 	return Symbol{}, 0, false
