@@ -146,7 +146,7 @@ func (a *analysis) elfInfo() {
 	}
 	a.rep.ELF.MatchesTarget = &m
 	if !m {
-		a.note("the ELF does not match the target (flash differs at 0x%08x): every symbol below may lie", at)
+		a.note("the ELF does not match the target: every symbol below may lie (flash differs at 0x%08x)", at)
 	}
 }
 
@@ -239,7 +239,7 @@ func (a *analysis) faultingContext() {
 		return
 	}
 	lr, haveLR := a.stop.Get(RegLR)
-	if haveLR && IsExcReturn(lr) {
+	if haveLR && ExcReturn(lr).Valid() {
 		a.fromExcReturn(ExcReturn(lr))
 		return
 	}
@@ -276,7 +276,7 @@ func (a *analysis) fromExcReturn(er ExcReturn) {
 		a.note("exception frame (%s) not readable: %v", er, err)
 		return
 	}
-	if !ef.Plausible() {
+	if !a.plausible(ef) {
 		a.note("the exception frame at 0x%08x does not look valid (stacked xPSR 0x%08x): its registers may be garbage", addr, uint32(ef.XPSR))
 	}
 	a.useFrame(ef)
@@ -295,7 +295,7 @@ func (a *analysis) stackErrNames() string {
 // useFrame makes the stacked registers the faulting context.
 func (a *analysis) useFrame(ef ExceptionFrame) {
 	a.exc = &ef
-	a.frameOK = ef.Plausible()
+	a.frameOK = a.plausible(ef)
 	a.ctx = RegsFromFrame(a.stop, ef)
 	a.ctxXPSR, a.haveXPSR = uint32(ef.XPSR), true
 	if ef.Stack == "PSP" {
@@ -312,6 +312,23 @@ func (a *analysis) useFrame(ef ExceptionFrame) {
 		realign = ", realigned (+4)"
 	}
 	a.note("r0-r3, r12, lr, pc, xpsr are from the %s exception frame at 0x%08x on %s%s; sp is the SP before the exception", what, ef.Addr, ef.Stack, realign)
+}
+
+// fetchFault reports a cause whose stacked PC is a target that could not be
+// fetched; QEMU stacks such frames with the T bit clear.
+func (a *analysis) fetchFault() bool {
+	for _, n := range []string{"IACCVIOL", "IBUSERR", "INVSTATE"} {
+		if _, ok := a.fault.Cause(n); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// plausible is ExceptionFrame.Plausible, allowing a clear T bit when the
+// fault was on the fetch itself.
+func (a *analysis) plausible(ef ExceptionFrame) bool {
+	return ef.Plausible() || (ef.PC&1 == 0 && a.fetchFault())
 }
 
 // guessLockupFrame looks for a plausible exception frame near SP when the

@@ -74,6 +74,18 @@ func where(rf ReportFrame) string {
 	return fn
 }
 
+// badPCSource says how a wild PC was reached, from the instruction before
+// the LR that the fallback frame used: callViaReg for a call through a
+// pointer, callDirect when the function had made a direct call that
+// returned (so the jump came from a return or branch after it), callNone
+// when unknown.
+func (a *analysis) badPCSource() string {
+	if a.img == nil || len(a.frames) < 2 || !a.frames[0].NotCode || a.frames[1].How != HowLR {
+		return callNone
+	}
+	return callKind(a.img, a.frames[1].PC)
+}
+
 // faultPC is the PC of the faulting context and whether it is known.
 func (a *analysis) faultPC() (uint32, bool) { return a.ctx.Get(RegPC) }
 
@@ -117,15 +129,19 @@ func (a *analysis) findings() {
 	}
 	if havePC && a.badPC() && !IsLockupPC(a.core, pc) {
 		s := fmt.Sprintf("PC 0x%08x is not code (%s)", pc, regionName(pc))
-		if len(a.rep.Frames) > 0 && a.frames[0].NotCode && len(a.frames) > 1 && a.frames[1].How == HowLR {
+		switch a.badPCSource() {
+		case callViaReg:
 			s += fmt.Sprintf("; %s jumped there through a bad function pointer or corrupt vtable", where(a.rep.Frames[0]))
+		case callDirect:
+			s += fmt.Sprintf("; %s was running when control went there: a corrupt return address (a stack overwrite) or a wild branch", where(a.rep.Frames[0]))
 		}
-		if why := suspicious(pc); why != "" {
+		if why := suspicious(pc | 1); why != "" {
 			s += fmt.Sprintf("; the value looks like data (%s)", why)
 		}
 		a.add(FindBadPC, s, pc, true, a.dataSymbol(pc))
 	}
-	if _, ok := f.Cause("INVSTATE"); ok || (a.exc != nil && a.frameOK && !a.exc.XPSR.Thumb()) {
+	_, invstate := f.Cause("INVSTATE")
+	if invstate || (a.exc != nil && a.frameOK && !a.exc.XPSR.Thumb() && !a.fetchFault()) {
 		s := "the Thumb bit was clear (EPSR.T=0): code branched with BX/BLX or a POP into PC to an address with bit 0 clear"
 		sym := ""
 		if havePC {
@@ -170,6 +186,9 @@ func (a *analysis) stackFindings() {
 		}
 	}
 	if pc, ok := a.faultPC(); ok && a.badPC() {
+		if suspicious(pc) == "" && suspicious(pc|1) != "" {
+			pc |= 1 // the Thumb bit was cleared on the way into PC
+		}
 		check("the PC", pc)
 	}
 	if lr, ok := a.ctx.Get(RegLR); ok && a.exc != nil && !IsExcReturn(lr) && (a.img == nil || !a.img.IsCode(uint64(lr&^1))) {

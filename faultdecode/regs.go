@@ -178,8 +178,13 @@ type ExcReturn uint32
 // prefix).
 func IsExcReturn(v uint32) bool { return v >= 0xFF000000 }
 
-// Valid reports whether r is one of the architecturally defined values.
-func (r ExcReturn) Valid() bool { return IsExcReturn(uint32(r)) }
+// Valid reports whether r is an architecturally defined EXC_RETURN: bits
+// [31:7] all ones, bit 1 clear, and not "handler mode on PSP". This rejects
+// 0xFFFFFFFF, the reset value of LR, which ends a call chain.
+func (r ExcReturn) Valid() bool {
+	v := uint32(r)
+	return v&0xFFFFFF80 == 0xFFFFFF80 && v&2 == 0 && !(v&8 == 0 && v&4 != 0)
+}
 
 // ThreadMode reports a return to thread mode (bit 3).
 func (r ExcReturn) ThreadMode() bool { return bit(uint32(r), 3) }

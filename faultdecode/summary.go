@@ -128,8 +128,11 @@ func (a *analysis) locationPhrase(c Cause, ok bool) string {
 		return ""
 	}
 	top := a.rep.Frames[0]
-	if len(a.frames) > 1 && a.frames[0].NotCode && a.frames[1].How == HowLR {
+	switch a.badPCSource() {
+	case callViaReg:
 		return fmt.Sprintf("; called from %s through a bad function pointer", where(top))
+	case callDirect:
+		return fmt.Sprintf("; reached from %s, probably through a corrupt return address", where(top))
 	}
 	if a.frames[0].NotCode {
 		return fmt.Sprintf("; the last known code is %s", where(top))
@@ -139,6 +142,13 @@ func (a *analysis) locationPhrase(c Cause, ok bool) string {
 	}
 	if top.Function == "" && top.File == "" {
 		return fmt.Sprintf(" at 0x%s", strings.TrimPrefix(top.PC, "0x"))
+	}
+	if top.Inlined {
+		for _, f := range a.rep.Frames[1:] {
+			if !f.Inlined {
+				return fmt.Sprintf(" in %s, inlined into %s", where(top), where(f))
+			}
+		}
 	}
 	return " in " + where(top)
 }

@@ -36,6 +36,35 @@ func callBefore(code Memory, ret uint32) bool {
 	return false
 }
 
+// Call kinds found before a return address.
+const (
+	callNone   = ""
+	callDirect = "bl"
+	callViaReg = "blx"
+)
+
+// callKind says how the code before return address ret made its call: a BL
+// (direct: the callee is fixed) or a BLX through a register (a function
+// pointer or virtual call).
+func callKind(code Memory, ret uint32) string {
+	if ret < 4 {
+		return callNone
+	}
+	var b [4]byte
+	if n, _ := code.ReadMemory(b[:], uint64(ret-4)); n != 4 {
+		return callNone
+	}
+	hw1 := binary.LittleEndian.Uint16(b[0:])
+	hw2 := binary.LittleEndian.Uint16(b[2:])
+	switch {
+	case isBLXReg(hw2):
+		return callViaReg
+	case isBL(hw1, hw2):
+		return callDirect
+	}
+	return callNone
+}
+
 // blTarget decodes the destination of a BL at addr (for tests and for
 // naming the callee of a return address).
 func blTarget(addr uint32, hw1, hw2 uint16) uint32 {

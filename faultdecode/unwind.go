@@ -121,6 +121,13 @@ type NotCodeError struct {
 
 func (e *NotCodeError) Error() string { return fmt.Sprintf("%s 0x%08x is not code", e.What, e.Addr) }
 
+// Is makes a NotCodeError an ErrCorrupt.
+func (e *NotCodeError) Is(target error) bool { return target == ErrCorrupt }
+
+// ErrCorrupt marks a stop caused by stack contents that cannot be right (as
+// opposed to missing debug information).
+var ErrCorrupt = errors.New("corrupt stack")
+
 // ErrDepth is the error when the depth cap stopped unwinding.
 var ErrDepth = errors.New("depth cap reached")
 
@@ -247,7 +254,9 @@ func (u *Unwinder) step(f Frame) (*Frame, error) {
 	}
 	if sf, serr := u.scan(f); sf != nil {
 		return sf, nil
-	} else if serr != nil {
+	} else if errors.Is(serr, errBottom) && !errors.Is(err, ErrCorrupt) {
+		return nil, nil
+	} else if serr != nil && !errors.Is(serr, errBottom) {
 		return nil, fmt.Errorf("%v; stack scan: %v", err, serr)
 	}
 	return nil, err
@@ -260,7 +269,7 @@ func (u *Unwinder) fromLR(f Frame) (*Frame, error) {
 	if !ok {
 		return nil, fmt.Errorf("PC 0x%08x is not code and LR is unknown", f.PC)
 	}
-	if IsExcReturn(lr) {
+	if ExcReturn(lr).Valid() {
 		return u.crossException(f, ExcReturn(lr), f.Regs.R[RegSP])
 	}
 	if !u.prog.IsCode(uint64(lr&^1)) || lr&^1 == 0 {
@@ -324,16 +333,19 @@ func (u *Unwinder) cfiStep(f Frame) (*Frame, error) {
 	}
 	caller.Set(RegSP, cfa)
 	if IsExcReturn(ret) {
+		if !ExcReturn(ret).Valid() {
+			return nil, errBottom // e.g. LR's reset value 0xFFFFFFFF
+		}
 		return u.crossException(f, ExcReturn(ret), cfa)
 	}
 	if ret&^1 == 0 {
 		return nil, errBottom
 	}
 	if cfa < f.SP || (cfa == f.SP && u.sameSP) {
-		return nil, fmt.Errorf("no progress: SP 0x%08x -> 0x%08x", f.SP, cfa)
+		return nil, fmt.Errorf("%w: no progress, SP 0x%08x -> 0x%08x", ErrCorrupt, f.SP, cfa)
 	}
 	if !u.inRAM(cfa) {
-		return nil, fmt.Errorf("SP 0x%08x is outside RAM", cfa)
+		return nil, fmt.Errorf("%w: SP 0x%08x is outside RAM", ErrCorrupt, cfa)
 	}
 	if !u.prog.IsCode(uint64(ret&^1 - 2)) {
 		return nil, &NotCodeError{What: "return address", Addr: ret}
@@ -401,12 +413,14 @@ func (u *Unwinder) scan(f Frame) (*Frame, error) {
 		return nil, fmt.Errorf("SP 0x%08x is outside RAM", sp)
 	}
 	limit := sp + maxScan*4
-	if u.start.StackTop != 0 && u.start.StackTop > sp && u.start.StackTop < limit {
-		limit = u.start.StackTop
+	toTop := false
+	if u.start.StackTop != 0 && u.start.StackTop > sp && u.start.StackTop <= limit {
+		limit, toTop = u.start.StackTop, true
 	}
 	buf := make([]byte, 256)
 	for a := sp &^ 3; a < limit; a += uint32(len(buf)) {
-		n, _ := u.mem.ReadMemory(buf, uint64(a))
+		chunk := buf[:min(uint32(len(buf)), limit-a)]
+		n, _ := u.mem.ReadMemory(chunk, uint64(a))
 		n &^= 3
 		for i := 0; i < n; i += 4 {
 			w := uint32(buf[i]) | uint32(buf[i+1])<<8 | uint32(buf[i+2])<<16 | uint32(buf[i+3])<<24
@@ -425,9 +439,13 @@ func (u *Unwinder) scan(f Frame) (*Frame, error) {
 			nf := u.makeFrame(r, true, HowStackScan, Guess)
 			return &nf, nil
 		}
-		if n < len(buf) {
+		if n < len(chunk) {
+			toTop = false
 			break
 		}
+	}
+	if toTop {
+		return nil, errBottom // nothing left between SP and the initial stack top
 	}
 	return nil, errors.New("no return address found")
 }
