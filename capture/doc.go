@@ -40,32 +40,35 @@
 //     72 pr_reg: 18 words r0..r12, sp (r13), lr (r14), pc (r15), xPSR in
 //     the cpsr slot, orig_r0 = 0; 144 pr_fpvalid = 0. Everything else 0.
 //     A register the snapshot lacks is written as 0.
+//
 //  2. name "GDB", type NT_GDB_TDESC (0xff000000, binutils'
 //     include/elf/common.h), a NUL-terminated gdb target description XML
 //     with architecture "arm" and one feature, org.gnu.gdb.arm.m-profile
 //     (r0..r12, sp, lr, pc regnum 0..15, xpsr regnum 25).
+//
 //  3. name "FAULTLINE", type NoteTypeFaultline (0x464c0001), a JSON object
-//     (UTF-8, no NUL): Meta's fields plus "registers" and "regions":
+//     (UTF-8, no NUL): Meta's fields plus "registers" and "regions".
+//
+// The FAULTLINE note's JSON, with every field present:
 //
 //	{
 //	  "schema": "faultline.capture/v1",
 //	  "elf": {"path": "...", "build_id": "hex", "sha256": "hex"},
 //	  "board": "netduino2",
 //	  "trigger": {"kind": "fault-handler", "detail": "..."},
-//	  "captured_at": "2026-11-26T03:30:00.123456789Z",  (RFC 3339)
+//	  "captured_at": "2026-11-26T03:30:00.123456789Z",
 //	  "target": "openocd 127.0.0.1:3333",
 //	  "stop_reply": "T05",
-//	  "missing": ["what could not be read, in words", ...],
-//	  "serial": [{"time": "RFC 3339", "text": "console line"}, ...],
-//	  "led": [{"time": "...", "r": 1, "g": 0, "b": 0, "pattern": "sos"}, ...],
-//	  "timeline": [{"time": "...", "kind": "wifi-drop", "detail": "..."}, ...],
+//	  "missing": ["what could not be read, in words"],
+//	  "serial": [{"time": "2026-11-26T03:29:59Z", "text": "console line"}],
+//	  "led": [{"time": "...", "r": 1, "g": 0, "b": 0.5, "pattern": "sos"}],
+//	  "timeline": [{"time": "...", "kind": "wifi-drop", "detail": "..."}],
 //	  "extra": {"key": "value"},
-//	  "registers": {"r0": 0, ..., "pc": 134220306, "xpsr": 553648131,
-//	                "msp": ..., "psp": ..., "control": ...},
-//	  "regions": [{"name": "ram", "addr": 536870912, "size": 131072}, ...]
+//	  "registers": {"r0": 0, "pc": 134220306, "xpsr": 553648131, "msp": 537001936},
+//	  "regions": [{"name": "ram", "addr": 536870912, "size": 131072}]
 //	}
 //
-// Empty fields are left out. Register values and region addresses are JSON
+// Times are RFC 3339 with nanoseconds. // Empty fields are left out. Register values and region addresses are JSON
 // numbers (unsigned 32-bit). "registers" is the whole register set as read
 // (the system registers msp, psp, primask, basepri, faultmask, control have
 // no slot in NT_PRSTATUS); "regions" names the PT_LOAD segments (matched by
