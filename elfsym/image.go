@@ -172,13 +172,23 @@ func (im *Image) loadDWARF(f *elf.File) {
 		return
 	}
 	var ferr error
-	im.lines, im.funcs, ferr = buildDWARF(d, im.zeroOK(), info.Size)
+	im.lines, im.funcs, ferr = buildDWARF(d, im.zeroOK(), info.Size, im.sectionSize(f, ".debug_line"))
 	if ferr != nil {
 		im.warnf("DWARF partly unreadable, some addresses may lack functions or lines: %s", strings.ReplaceAll(ferr.Error(), "\n", "; "))
 	}
 	if len(im.lines.rows) == 0 {
 		im.warnf("no DWARF line table: no file:line")
 	}
+}
+
+// sectionSize is a section's size for preallocation: 0 when absent or
+// larger than the file (damaged, or compressed), so a bad header cannot make
+// Open allocate more than the file justifies.
+func (im *Image) sectionSize(f *elf.File, name string) uint64 {
+	if s := f.Section(name); s != nil && s.Size <= uint64(im.size) {
+		return s.Size
+	}
+	return 0
 }
 
 func (im *Image) warnf(format string, args ...any) {

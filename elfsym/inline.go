@@ -1,6 +1,8 @@
 package elfsym
 
 import (
+	"cmp"
+	"slices"
 	"debug/dwarf"
 	"fmt"
 	"sort"
@@ -221,7 +223,7 @@ func (b *funcBuilder) resolveName(off dwarf.Offset) string {
 // stretch of addresses, the deepest scope open there (the latest opened on a
 // tie). Nesting in gcc's output is proper, but the sweep does not rely on it.
 func partition(events []rangeEvent, scopes []scope) []seg {
-	sort.SliceStable(events, func(a, b int) bool { return events[a].addr < events[b].addr })
+	slices.SortStableFunc(events, func(x, y rangeEvent) int { return cmp.Compare(x.addr, y.addr) })
 	var segs []seg
 	var active []int32
 	for i := 0; i < len(events); {

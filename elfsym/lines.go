@@ -1,6 +1,8 @@
 package elfsym
 
 import (
+	"cmp"
+	"slices"
 	"debug/dwarf"
 	"errors"
 	"fmt"
@@ -78,12 +80,17 @@ func readLines(lr *dwarf.LineReader, fi *fileInterner, zeroOK bool, rows []lineR
 // sequence may end where the next begins) and other rows keep their order,
 // so the last row at an address wins, as in binutils.
 func (t *lineTable) sortRows() {
-	sort.SliceStable(t.rows, func(a, b int) bool {
-		x, y := t.rows[a], t.rows[b]
+	slices.SortStableFunc(t.rows, func(x, y lineRow) int {
 		if x.addr != y.addr {
-			return x.addr < y.addr
+			return cmp.Compare(x.addr, y.addr)
 		}
-		return x.end && !y.end
+		if x.end != y.end {
+			if x.end {
+				return -1
+			}
+			return 1
+		}
+		return 0
 	})
 }
 
@@ -106,11 +113,14 @@ func (t *lineTable) at(addr uint64) (file string, line int, ok bool) {
 // infoSize is the size of .debug_info: every entry takes at least one byte,
 // so more entries than that means the reader is not advancing (debug/dwarf
 // can return null entries forever on a damaged unit header).
-func buildDWARF(d *dwarf.Data, zeroOK bool, infoSize uint64) (lineTable, funcIndex, error) {
+func buildDWARF(d *dwarf.Data, zeroOK bool, infoSize, lineSize uint64) (lineTable, funcIndex, error) {
 	fi := &fileInterner{idx: map[string]uint32{}}
 	b := newFuncBuilder(d, fi, zeroOK)
 	b.budget = infoSize + 1
-	var rows []lineRow
+	// Size the slices from the sections (gcc's line programs take about
+	// two bytes a row) so building does not keep regrowing them.
+	rows := make([]lineRow, 0, min(lineSize/2, 1<<24))
+	b.events = make([]rangeEvent, 0, min(infoSize, lineSize*4)/32)
 	var errs []error
 	r := d.Reader()
 	for {
