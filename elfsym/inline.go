@@ -2,9 +2,9 @@ package elfsym
 
 import (
 	"cmp"
-	"slices"
 	"debug/dwarf"
 	"fmt"
+	"slices"
 	"sort"
 )
 

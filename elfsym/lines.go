@@ -2,11 +2,11 @@ package elfsym
 
 import (
 	"cmp"
-	"slices"
 	"debug/dwarf"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 )
 
