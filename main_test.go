@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// faultlineBin is the binary built once for the end-to-end tests, so they
+// exercise the real command line, exit codes and all.
+var faultlineBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "faultline-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	faultlineBin = filepath.Join(dir, "faultline")
+	args := []string{"build", "-o", faultlineBin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build faultline: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// result is what one faultline run produced.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// runFaultline runs the binary with a deadline, in dir when not empty.
+func runFaultline(t *testing.T, ctx context.Context, dir string, stdin string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, faultlineBin, args...)
+	cmd.Dir = dir
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	if stdin != "" {
+		cmd.Stdin = bytes.NewBufferString(stdin)
+	}
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run faultline %v: %v", args, err)
+	}
+	return result{stdout: so.String(), stderr: se.String(), code: code}
+}
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"unknown command", []string{"frobnicate"}},
+		{"unknown flag", []string{"capture", "--no-such-flag"}},
+		{"capture without gdb", []string{"capture"}},
+		{"analyze without file", []string{"analyze"}},
+		{"unknown board", []string{"capture", "--gdb", "127.0.0.1:1", "--board", "nope"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runFaultline(t, context.Background(), t.TempDir(), "", tc.args...)
+			if r.code != exitUsage {
+				t.Fatalf("exit code %d, want %d; stderr: %s", r.code, exitUsage, r.stderr)
+			}
+			if r.stderr == "" {
+				t.Fatal("no message on stderr")
+			}
+		})
+	}
+}

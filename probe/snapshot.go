@@ -1,0 +1,163 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/gdbremote"
+)
+
+// flashSampleSize is how much of each loaded section's start a capture
+// reads to check the ELF against the target; small, so capture stays fast.
+const flashSampleSize = 256
+
+// maxDerivedRAM caps RAM derived from the ELF and stack pointers on boards
+// without a fixed map, so a wild SP cannot make a capture read gigabytes.
+const maxDerivedRAM = 1 << 20
+
+// Snapshot reads the halted target's registers and memory into a capture
+// snapshot. It reads as much as it can: when a read fails it records what is
+// missing and goes on; when the connection dies it returns what it has
+// together with the error, so the caller can still save it.
+func (t *Target) Snapshot(ctx context.Context, trig capture.Trigger, stop string) (*capture.Snapshot, error) {
+	snap := &capture.Snapshot{
+		Registers: map[string]uint32{},
+		Meta: capture.Meta{
+			Schema:     capture.SchemaV1,
+			Board:      t.opts.Board.Name,
+			Trigger:    trig,
+			CapturedAt: time.Now().UTC(),
+			Target:     fmt.Sprintf("%s %s", t.StubName(), t.opts.Addr),
+			StopReply:  stop,
+		},
+	}
+	if im := t.opts.Image; im != nil {
+		snap.Meta.ELF = capture.ELFRef{Path: im.Path(), BuildID: im.BuildID(), SHA256: im.SHA256()}
+	}
+	regs, err := t.c.ReadRegisters(ctx)
+	if err != nil {
+		snap.Meta.Missing = append(snap.Meta.Missing, "registers: "+err.Error())
+		if fatal(err) {
+			return snap, fmt.Errorf("read registers: %w", err)
+		}
+	}
+	for name, v := range regs {
+		if v>>32 == 0 || name == "pc" {
+			snap.Registers[name] = uint32(v)
+		}
+	}
+	var regions []capture.Region
+	for _, r := range t.ranges(ctx, snap.Registers) {
+		data, err := t.c.ReadMemory(ctx, r.Addr, int(r.Size))
+		if len(data) > 0 {
+			regions = append(regions, capture.Region{Addr: uint32(r.Addr), Data: data, Name: r.Name})
+		}
+		if err != nil {
+			snap.Meta.Missing = append(snap.Meta.Missing, fmt.Sprintf("%s 0x%08x..0x%08x: %v", r.Name, r.Addr, r.End(), err))
+			if fatal(err) {
+				snap.Memory = normalise(regions)
+				return snap, fmt.Errorf("read %s at 0x%08x: %w", r.Name, r.Addr, err)
+			}
+		}
+	}
+	snap.Memory = normalise(regions)
+	return snap, nil
+}
+
+// fatal reports whether err means the connection is gone, so further reads
+// are pointless.
+func fatal(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || isClosed(err)
+}
+
+// ranges decides what memory a capture reads: the system registers, the
+// board's RAM (or a range derived from the ELF and the stack pointers), and
+// samples of the flash image for the ELF check.
+func (t *Target) ranges(ctx context.Context, regs map[string]uint32) []MemRange {
+	out := append([]MemRange(nil), systemRegions...)
+	if len(t.opts.Board.RAM) > 0 {
+		out = append(out, t.opts.Board.RAM...)
+	} else {
+		out = append(out, t.derivedRAM(regs)...)
+	}
+	if im := t.opts.Image; im != nil {
+		for _, s := range im.Sections() {
+			if !s.Loaded || s.Write || s.Size == 0 {
+				continue
+			}
+			n := min(s.Size, flashSampleSize)
+			out = append(out, MemRange{Name: "flash-sample", Addr: s.Addr, Size: n})
+			// A second sample from the middle catches images that only
+			// share a vector table.
+			if s.Size > 4*flashSampleSize {
+				mid := (s.Addr + s.Size/2) &^ 3
+				out = append(out, MemRange{Name: "flash-sample", Addr: mid, Size: flashSampleSize})
+			}
+		}
+	}
+	return out
+}
+
+// derivedRAM covers the ELF's writable sections and the memory above each
+// stack pointer, for boards with no fixed RAM map.
+func (t *Target) derivedRAM(regs map[string]uint32) []MemRange {
+	var lo, hi uint64
+	grow := func(a, b uint64) {
+		if lo == 0 || a < lo {
+			lo = a
+		}
+		if b > hi {
+			hi = b
+		}
+	}
+	if im := t.opts.Image; im != nil {
+		for _, s := range im.Sections() {
+			if s.Alloc && s.Write && s.Size > 0 {
+				grow(s.Addr, s.Addr+s.Size)
+			}
+		}
+	}
+	for _, name := range []string{"msp", "psp", "sp"} {
+		if sp, ok := regs[name]; ok && sp >= 0x20000000 && sp < 0x40000000 {
+			// The stack grows down: what matters is above SP. Keep the
+			// range near the ELF's RAM when both exist.
+			grow(uint64(sp)&^0xFF, uint64(sp)+4096)
+		}
+	}
+	if hi <= lo {
+		return nil
+	}
+	if hi-lo > maxDerivedRAM {
+		hi = lo + maxDerivedRAM
+	}
+	return []MemRange{{Name: "ram", Addr: lo, Size: hi - lo}}
+}
+
+// normalise sorts regions and drops overlaps, keeping the earlier one, so the
+// capture file's PT_LOAD segments never overlap.
+func normalise(rs []capture.Region) []capture.Region {
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].Addr < rs[j].Addr })
+	var out []capture.Region
+	for _, r := range rs {
+		if n := len(out); n > 0 {
+			prev := out[n-1]
+			end := uint64(prev.Addr) + uint64(len(prev.Data))
+			if uint64(r.Addr) < end {
+				skip := end - uint64(r.Addr)
+				if skip >= uint64(len(r.Data)) {
+					continue
+				}
+				r.Data = r.Data[skip:]
+				r.Addr = uint32(end)
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func isClosed(err error) bool { return errors.Is(err, gdbremote.ErrClosed) }

@@ -1,0 +1,374 @@
+package probe
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/gdbremote"
+)
+
+// Addresses of the System Control Block words the target code needs. The
+// decoding lives in faultdecode; probe only reads.
+const (
+	addrVTOR  = 0xE000ED08
+	addrDHCSR = 0xE000EDF0
+
+	dhcsrSLockup = 1 << 19
+
+	// Architectural lockup PCs (FACTS.md section 1).
+	lockupPCv7 = 0xFFFFFFFE
+	lockupPCv8 = 0xEFFFFFFE
+)
+
+// systemRegions are read into every capture: the SCB fault registers, the
+// MPU's visible registers and the debug registers.
+var systemRegions = []MemRange{
+	{Name: "scb", Addr: 0xE000ED00, Size: 0x40},
+	{Name: "mpu", Addr: 0xE000ED90, Size: 0x14},
+	{Name: "debug", Addr: 0xE000EDF0, Size: 0x10},
+}
+
+// faultVectors are the exception numbers whose handlers mean "crash".
+var faultVectors = []struct {
+	num  int
+	name string
+}{{2, "NMI"}, {3, "HardFault"}, {4, "MemManage"}, {5, "BusFault"}, {6, "UsageFault"}}
+
+// TargetOptions configures a connection to a GDB remote server.
+type TargetOptions struct {
+	Addr     string        // host:port of OpenOCD, QEMU's gdbstub, ...
+	Board    Board         // memory map used for captures
+	Image    *elfsym.Image // firmware ELF; nil when unknown
+	Timeout  time.Duration // per exchange; default 5s
+	Trace    io.Writer     // RSP wire trace, nil for none
+	Timeline *Timeline     // where target events go; may be nil
+	// OnConsole receives the server's console output (OpenOCD's log lines).
+	OnConsole func(text string)
+}
+
+// A Target is a live connection to a Cortex-M core through a GDB server.
+type Target struct {
+	c    *gdbremote.Client
+	opts TargetOptions
+
+	lockupLine atomic.Bool // OpenOCD said "clearing lockup after double fault"
+
+	mu       sync.Mutex
+	handlers map[uint64]string // fault handler address -> exception name
+	bps      []uint64          // breakpoints we set
+	catching bool              // OpenOCD vector catch armed
+}
+
+// ConnectTarget dials the GDB server and completes the RSP handshake.
+func ConnectTarget(ctx context.Context, opts TargetOptions) (*Target, error) {
+	if opts.Timeout == 0 {
+		opts.Timeout = 5 * time.Second
+	}
+	t := &Target{opts: opts}
+	c, err := gdbremote.Dial(ctx, opts.Addr, gdbremote.Options{
+		Timeout:   opts.Timeout,
+		Trace:     opts.Trace,
+		OnConsole: t.console,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to GDB server %s: %w (is OpenOCD or QEMU -gdb running there?)", opts.Addr, err)
+	}
+	t.c = c
+	t.event(EventTargetState, fmt.Sprintf("connected to %s (%s)", opts.Addr, t.StubName()), nil)
+	return t, nil
+}
+
+// Client exposes the RSP client for callers that need raw access.
+func (t *Target) Client() *gdbremote.Client { return t.c }
+
+// Close ends the connection.
+func (t *Target) Close() error { return t.c.Close() }
+
+// StubName names the GDB server kind for reports.
+func (t *Target) StubName() string {
+	switch t.c.Stub() {
+	case gdbremote.StubOpenOCD:
+		return "openocd"
+	case gdbremote.StubQEMU:
+		return "qemu"
+	}
+	return "gdb-server"
+}
+
+func (t *Target) console(text string) {
+	if strings.Contains(text, "clearing lockup after double fault") {
+		t.lockupLine.Store(true)
+		t.event(EventLockup, strings.TrimSpace(text), nil)
+	}
+	if t.opts.OnConsole != nil {
+		t.opts.OnConsole(text)
+	}
+}
+
+func (t *Target) event(kind EventKind, text string, fields map[string]string) {
+	if t.opts.Timeline == nil {
+		return
+	}
+	t.opts.Timeline.Add(Event{Time: time.Now(), Kind: kind, Source: "gdb", Text: text, Fields: fields})
+}
+
+// TargetState is what Inspect saw on a halted target.
+type TargetState struct {
+	Stop      gdbremote.StopReply
+	PC, XPSR  uint32
+	Exception int    // active exception number (IPSR)
+	InFault   bool   // halted with evidence of a crash: do not resume past it
+	Lockup    bool   // the core locked up
+	Reason    string // why InFault, in words
+}
+
+// Inspect asks why the target is halted and whether it sits in a fault.
+// Both OpenOCD and QEMU halt the core when a debugger attaches.
+func (t *Target) Inspect(ctx context.Context) (TargetState, error) {
+	var st TargetState
+	stop, err := t.c.Halted(ctx)
+	if err != nil {
+		return st, fmt.Errorf("ask halt reason: %w", err)
+	}
+	st.Stop = stop
+	if stop.Kind == 'W' || stop.Kind == 'X' {
+		return st, fmt.Errorf("target has exited (%s)", stop.Raw)
+	}
+	pc, err := t.c.ReadRegister(ctx, "pc")
+	if err != nil {
+		return st, fmt.Errorf("read pc: %w", err)
+	}
+	xpsr, err := t.c.ReadRegister(ctx, "xpsr")
+	if err != nil {
+		return st, fmt.Errorf("read xpsr: %w", err)
+	}
+	st.PC, st.XPSR = uint32(pc), uint32(xpsr)
+	st.Exception = int(st.XPSR & 0x1FF)
+	if dh, err := t.readWord(ctx, addrDHCSR); err == nil && dh&dhcsrSLockup != 0 {
+		st.Lockup, st.InFault, st.Reason = true, true, "DHCSR.S_LOCKUP is set: the core is locked up"
+	}
+	switch {
+	case st.InFault:
+	case t.lockupLine.Load():
+		st.Lockup, st.InFault, st.Reason = true, true, "the GDB server reported a lockup"
+	case st.PC&^1 == lockupPCv7&^1 || st.PC&^1 == lockupPCv8&^1:
+		st.Lockup, st.InFault, st.Reason = true, true, fmt.Sprintf("PC is the lockup address 0x%08x", st.PC)
+	case st.Exception >= 2 && st.Exception <= 6:
+		st.InFault, st.Reason = true, fmt.Sprintf("exception %d (%s) is active", st.Exception, exceptionName(st.Exception))
+	case t.opts.Image != nil && !t.opts.Image.IsCode(uint64(st.PC&^1)):
+		st.InFault, st.Reason = true, fmt.Sprintf("PC 0x%08x is not in the firmware's code", st.PC)
+	}
+	return st, nil
+}
+
+func exceptionName(n int) string {
+	for _, v := range faultVectors {
+		if v.num == n {
+			return v.name
+		}
+	}
+	return fmt.Sprintf("exception %d", n)
+}
+
+func (t *Target) readWord(ctx context.Context, addr uint64) (uint32, error) {
+	b, err := t.c.ReadMemory(ctx, addr, 4)
+	if err != nil {
+		return 0, err
+	}
+	if len(b) < 4 {
+		return 0, fmt.Errorf("read 0x%08x: short reply", addr)
+	}
+	return binary.LittleEndian.Uint32(b), nil
+}
+
+// faultHandlers reads the vector table (at VTOR) and returns the fault
+// handlers' addresses, Thumb bit cleared.
+func (t *Target) faultHandlers(ctx context.Context) (map[uint64]string, error) {
+	vtor, err := t.readWord(ctx, addrVTOR)
+	if err != nil {
+		return nil, fmt.Errorf("read VTOR: %w", err)
+	}
+	tbl, err := t.c.ReadMemory(ctx, uint64(vtor), 7*4)
+	if err != nil {
+		return nil, fmt.Errorf("read vector table at 0x%08x: %w", vtor, err)
+	}
+	if len(tbl) < 7*4 {
+		return nil, fmt.Errorf("read vector table at 0x%08x: short reply", vtor)
+	}
+	hs := map[uint64]string{}
+	for _, v := range faultVectors {
+		a := uint64(binary.LittleEndian.Uint32(tbl[v.num*4:]) &^ 1)
+		if a == 0 || a >= 0xE0000000 {
+			continue // no handler, or a value that cannot be code
+		}
+		if prev, ok := hs[a]; ok {
+			hs[a] = prev + "/" + v.name
+		} else {
+			hs[a] = v.name
+		}
+	}
+	if len(hs) == 0 {
+		return nil, fmt.Errorf("vector table at 0x%08x holds no fault handlers", vtor)
+	}
+	return hs, nil
+}
+
+// ArmFaultCatch makes the target stop at the first instruction of any fault
+// handler, with the exception frame stacked and before the firmware's
+// handler runs. On OpenOCD it uses vector catch (no breakpoint slots, works
+// from flash); elsewhere a breakpoint on each handler from the vector table.
+func (t *Target) ArmFaultCatch(ctx context.Context) error {
+	hs, err := t.faultHandlers(ctx)
+	if err != nil {
+		return fmt.Errorf("arm fault catching: %w", err)
+	}
+	t.mu.Lock()
+	t.handlers = hs
+	t.mu.Unlock()
+	if t.c.Stub() == gdbremote.StubOpenOCD {
+		if _, err := t.c.Monitor(ctx, "cortex_m vector_catch hard_err bus_err mm_err state_err chk_err nocp_err int_err"); err == nil {
+			t.mu.Lock()
+			t.catching = true
+			t.mu.Unlock()
+			t.event(EventTargetState, "armed OpenOCD vector catch", nil)
+			return nil
+		}
+		// Fall through to breakpoints: an old OpenOCD or another server.
+	}
+	addrs := make([]uint64, 0, len(hs))
+	for a := range hs {
+		addrs = append(addrs, a)
+	}
+	sort.Slice(addrs, func(i, j int) bool { return addrs[i] < addrs[j] })
+	for _, a := range addrs {
+		err := t.c.SetBreakpoint(ctx, gdbremote.BreakHardware, a, 2)
+		if err != nil {
+			err = t.c.SetBreakpoint(ctx, gdbremote.BreakSoftware, a, 2)
+		}
+		if err != nil {
+			return fmt.Errorf("breakpoint on %s handler at 0x%08x: %w", hs[a], a, err)
+		}
+		t.mu.Lock()
+		t.bps = append(t.bps, a)
+		t.mu.Unlock()
+	}
+	t.event(EventTargetState, fmt.Sprintf("armed %d fault-handler breakpoints", len(addrs)), nil)
+	return nil
+}
+
+// DisarmFaultCatch removes what ArmFaultCatch set, so the firmware's own
+// handler can run (SOS, reset).
+func (t *Target) DisarmFaultCatch(ctx context.Context) error {
+	t.mu.Lock()
+	bps, catching := t.bps, t.catching
+	t.bps, t.catching = nil, false
+	t.mu.Unlock()
+	var errs []error
+	for _, a := range bps {
+		if err := t.c.ClearBreakpoint(ctx, gdbremote.BreakHardware, a, 2); err != nil {
+			if err2 := t.c.ClearBreakpoint(ctx, gdbremote.BreakSoftware, a, 2); err2 != nil {
+				errs = append(errs, fmt.Errorf("clear breakpoint 0x%08x: %w", a, err))
+			}
+		}
+	}
+	if catching {
+		if _, err := t.c.Monitor(ctx, "cortex_m vector_catch none"); err != nil {
+			errs = append(errs, fmt.Errorf("clear vector catch: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Resume lets the target run.
+func (t *Target) Resume(ctx context.Context) error {
+	if err := t.c.Continue(ctx); err != nil {
+		return fmt.Errorf("resume target: %w", err)
+	}
+	t.event(EventTargetState, "running", nil)
+	return nil
+}
+
+// Halt stops a running target.
+func (t *Target) Halt(ctx context.Context) (gdbremote.StopReply, error) {
+	st, err := t.c.Interrupt(ctx)
+	if err != nil {
+		return st, fmt.Errorf("halt target: %w", err)
+	}
+	t.event(EventTargetState, "halted", nil)
+	return st, nil
+}
+
+// Crash describes the stop that ended WaitCrash.
+type Crash struct {
+	Trigger capture.Trigger
+	Stop    gdbremote.StopReply
+}
+
+// ErrTargetGone means the GDB connection ended while waiting; with QEMU this
+// is how a lockup looks (QEMU aborts instead of modelling it).
+var ErrTargetGone = errors.New("GDB server closed the connection")
+
+// WaitCrash waits, while the target runs, for a stop that means a crash: a
+// fault handler reached, a vector catch, or a lockup. Other stops (a stray
+// breakpoint, a halt by someone else) are reported and resumed.
+func (t *Target) WaitCrash(ctx context.Context) (Crash, error) {
+	for {
+		stop, err := t.c.WaitStop(ctx)
+		if err != nil {
+			if errors.Is(err, gdbremote.ErrClosed) {
+				t.event(EventTargetState, "disconnected", nil)
+				return Crash{}, fmt.Errorf("%w while the target ran (QEMU exits this way on a lockup): %v", ErrTargetGone, err)
+			}
+			return Crash{}, err
+		}
+		if stop.Kind == 'W' || stop.Kind == 'X' {
+			return Crash{Stop: stop}, fmt.Errorf("target exited (%s)", stop.Raw)
+		}
+		if t.lockupLine.Load() {
+			t.event(EventLockup, "core locked up (double fault)", nil)
+			return Crash{Stop: stop, Trigger: capture.Trigger{Kind: "lockup", Detail: "GDB server reported: clearing lockup after double fault"}}, nil
+		}
+		pc, err := t.c.ReadRegister(ctx, "pc")
+		if err != nil {
+			return Crash{Stop: stop}, fmt.Errorf("read pc after stop %s: %w", stop.Raw, err)
+		}
+		t.mu.Lock()
+		name, atHandler := t.handlers[pc&^1]
+		catching := t.catching
+		t.mu.Unlock()
+		if atHandler || (catching && stop.Signal == 5) {
+			if name == "" {
+				name = "fault"
+			}
+			detail := fmt.Sprintf("%s handler entered at 0x%08x", name, pc)
+			t.event(EventTargetState, detail, map[string]string{"stop": stop.Raw})
+			return Crash{Stop: stop, Trigger: capture.Trigger{Kind: "fault-handler", Detail: detail}}, nil
+		}
+		if pc&^1 == lockupPCv7&^1 || pc&^1 == lockupPCv8&^1 {
+			return Crash{Stop: stop, Trigger: capture.Trigger{Kind: "lockup", Detail: fmt.Sprintf("PC at the lockup address 0x%08x", pc)}}, nil
+		}
+		t.event(EventTargetState, fmt.Sprintf("unexpected stop %s at 0x%08x; resuming", stop.Raw, pc), nil)
+		if err := t.Resume(ctx); err != nil {
+			return Crash{}, err
+		}
+	}
+}
+
+// StepOver single-steps the core, so a resume from a breakpoint address does
+// not stop at the same breakpoint again.
+func (t *Target) StepOver(ctx context.Context) error {
+	if _, err := t.c.Step(ctx); err != nil {
+		return fmt.Errorf("step off the fault handler: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# test.sh: the whole faultline test suite, from a fresh clone.
+#
+# Installs what the tests need (scripts/setup.sh is idempotent), then checks
+# formatting, vets, and runs every test with the race detector. Integration
+# tests boot real firmware in QEMU; firmware is built on demand and cached
+# under firmware/**/build/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+echo "test: gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)
+if [ -n "$unformatted" ]; then
+  printf 'test: gofmt would change:\n%s\n' "$unformatted" >&2
+  exit 1
+fi
+echo "test: go vet"
+go vet ./...
+echo "test: go test -race"
+go test -race -timeout 20m ./... "$@"
