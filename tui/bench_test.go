@@ -1,0 +1,73 @@
+package tui_test
+
+import (
+	"fmt"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/faultline-dev/faultline/tui"
+	"github.com/faultline-dev/faultline/tui/internal/fake"
+	"github.com/muesli/termenv"
+)
+
+// BenchmarkView measures one frame with 100,000 lines of scrollback, in
+// colour (the costlier case), following the tail and scrolled to the
+// middle. Target: well under 1 ms per frame.
+func BenchmarkView(b *testing.B) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
+		for _, where := range []string{"tail", "middle"} {
+			b.Run(fmt.Sprintf("%dx%d_%s", size[0], size[1], where), func(b *testing.B) {
+				m := model100k(b, size[0], size[1])
+				if where == "middle" {
+					m, _ = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("g")})
+					for range 50_000 / size[1] {
+						m, _ = m.Update(tea.KeyMsg{Type: tea.KeyPgDown})
+					}
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					_ = m.View()
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkAppendAndView is the live case: a new serial line arrives, then
+// the frame is drawn.
+func BenchmarkAppendAndView(b *testing.B) {
+	m := model100k(b, 120, 40)
+	line := tui.ConsoleLine{Time: fake.T0, Text: "0000012345 [app] INFO: client 3: GET /status 200 (121 bytes)"}
+	b.ReportAllocs()
+	for b.Loop() {
+		m, _ = m.Update(line)
+		_ = m.View()
+	}
+}
+
+func model100k(b *testing.B, w, h int) tea.Model {
+	r := lipgloss.NewRenderer(nil)
+	r.SetColorProfile(termenv.TrueColor)
+	m := tui.NewModel(&fake.Backend{}, tui.Options{Renderer: r})
+	m, _ = m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	m, _ = m.Update(fake.RunningStatus())
+	lines := make([]tui.ConsoleLine, 100_000)
+	for i := range lines {
+		ev := ""
+		if i%500 == 0 {
+			ev = "reset"
+		}
+		lines[i] = tui.ConsoleLine{
+			Time:  fake.At(i * 7),
+			Text:  fmt.Sprintf("%010d [app] INFO: client %d: GET /status 200 (%d bytes)", i*7, i%5, 100+i%50),
+			Event: ev,
+		}
+	}
+	m, _ = m.Update(lines)
+	for _, it := range fake.Timeline() {
+		m, _ = m.Update(it)
+	}
+	return m
+}

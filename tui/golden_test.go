@@ -1,0 +1,59 @@
+package tui_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/faultline-dev/faultline/tui"
+	"github.com/faultline-dev/faultline/tui/internal/fake"
+)
+
+// scenarios are the screens a user meets; each is rendered at 80x24 and
+// 120x40 and compared with testdata/TestGolden/<name>_<w>x<h>.golden
+// (go test ./tui -run TestGolden -update rewrites them).
+var scenarios = []struct {
+	name  string
+	setup func(hs *harness)
+}{
+	{"running", func(hs *harness) {
+		hs.send(fake.RunningStatus(), consoleLines(fake.BootLines(40)))
+		hs.send(timelineMsgs(fake.Timeline()[:3])...)
+	}},
+	{"crash", func(hs *harness) {
+		hs.send(fake.CrashedStatus(), consoleLines(fake.BootLines(30)), consoleLines(fake.PanicLines(9000)))
+		hs.send(timelineMsgs(fake.Timeline())...)
+		hs.send(tui.Crash{Report: fake.HardFaultReport(), Source: fake.Sources})
+	}},
+	{"crash_registers", func(hs *harness) {
+		hs.send(fake.CrashedStatus(), consoleLines(fake.PanicLines(9000)))
+		hs.send(tui.Crash{Report: fake.HardFaultReport(), CapturePath: "crashes/capture-0001.core", Source: fake.Sources})
+		hs.key("4")
+	}},
+	{"lockup", func(hs *harness) {
+		hs.send(fake.LockupStatus(), consoleLines(fake.BootLines(3)))
+		hs.send(tui.Crash{Report: fake.LockupReport(), Source: fake.Sources})
+	}},
+	{"serial_only", func(hs *harness) {
+		hs.send(fake.SerialOnlyStatus(), consoleLines(fake.BootLines(12)))
+	}},
+	{"disconnected", func(hs *harness) {
+		hs.send(fake.DisconnectedStatus(), consoleLines(fake.BootLines(8)))
+		hs.send(timelineMsgs(fake.Timeline()[:3])...)
+		hs.send(tui.TimelineItem{Time: fake.At(4000), Kind: "disconnect", Text: "gdb: connection reset by peer"})
+	}},
+}
+
+func TestGolden(t *testing.T) {
+	for _, sc := range scenarios {
+		for _, size := range [][2]int{{80, 24}, {120, 40}} {
+			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
+				hs := newHarness(t, nil, size[0], size[1])
+				sc.setup(hs)
+				frame := hs.view()
+				checkBounds(t, frame, size[0], size[1])
+				golden.RequireEqual(t, []byte(frame+"\n"))
+			})
+		}
+	}
+}
