@@ -84,7 +84,7 @@ func TestUnwindQEMUCrashes(t *testing.T) {
 		},
 		{
 			name: "fault in ISR over thread on PSP", scenario: 3, exception: "HardFault", causes: []string{"FORCED", "DIVBYZERO"},
-			frames:   []string{"isr_work/fault-pc", "PendSV_Handler/cfi", "thread_work/exception-frame", "main/cfi"},
+			frames:   []string{"isr_work/fault-pc", "PendSV_Handler/cfi", "thread_work/exception-frame", "main/cfi", "Reset_Handler/cfi"},
 			summary:  "integer divide by zero in isr_work() at chain.c:52.",
 			matchGDB: true,
 		},

@@ -257,7 +257,7 @@ func (u *Unwinder) step(f Frame) (*Frame, error) {
 	} else if errors.Is(serr, errBottom) && !errors.Is(err, ErrCorrupt) {
 		return nil, nil
 	} else if serr != nil && !errors.Is(serr, errBottom) {
-		return nil, fmt.Errorf("%v; stack scan: %v", err, serr)
+		return nil, fmt.Errorf("%w; stack scan: %v", err, serr)
 	}
 	return nil, err
 }
@@ -270,7 +270,7 @@ func (u *Unwinder) fromLR(f Frame) (*Frame, error) {
 		return nil, fmt.Errorf("PC 0x%08x is not code and LR is unknown", f.PC)
 	}
 	if ExcReturn(lr).Valid() {
-		return u.crossException(f, ExcReturn(lr), f.Regs.R[RegSP])
+		return u.crossException(f, f.Regs, ExcReturn(lr), f.Regs.R[RegSP])
 	}
 	if !u.prog.IsCode(uint64(lr&^1)) || lr&^1 == 0 {
 		if sf, _ := u.scan(f); sf != nil {
@@ -332,17 +332,17 @@ func (u *Unwinder) cfiStep(f Frame) (*Frame, error) {
 		return nil, errBottom
 	}
 	caller.Set(RegSP, cfa)
+	if cfa < f.SP || (cfa == f.SP && u.sameSP) {
+		return nil, fmt.Errorf("%w: no progress, SP 0x%08x -> 0x%08x", ErrCorrupt, f.SP, cfa)
+	}
 	if IsExcReturn(ret) {
 		if !ExcReturn(ret).Valid() {
 			return nil, errBottom // e.g. LR's reset value 0xFFFFFFFF
 		}
-		return u.crossException(f, ExcReturn(ret), cfa)
+		return u.crossException(f, caller, ExcReturn(ret), cfa)
 	}
 	if ret&^1 == 0 {
 		return nil, errBottom
-	}
-	if cfa < f.SP || (cfa == f.SP && u.sameSP) {
-		return nil, fmt.Errorf("%w: no progress, SP 0x%08x -> 0x%08x", ErrCorrupt, f.SP, cfa)
 	}
 	if !u.inRAM(cfa) {
 		return nil, fmt.Errorf("%w: SP 0x%08x is outside RAM", ErrCorrupt, cfa)
@@ -358,8 +358,9 @@ func (u *Unwinder) cfiStep(f Frame) (*Frame, error) {
 
 // crossException follows an EXC_RETURN into the frame the core stacked for
 // the interrupted context. cur is the SP the handler returned with (its
-// CFA), the frame's address when it was on the MSP.
-func (u *Unwinder) crossException(f Frame, er ExcReturn, cur uint32) (*Frame, error) {
+// CFA), the frame's address when it was on the MSP; regs are the
+// handler's caller-side registers (r4-r11 as restored by its CFI).
+func (u *Unwinder) crossException(f Frame, regs Regs, er ExcReturn, cur uint32) (*Frame, error) {
 	addr := cur
 	if er.PSP() {
 		if !u.start.HavePSP {
@@ -377,7 +378,7 @@ func (u *Unwinder) crossException(f Frame, er ExcReturn, cur uint32) (*Frame, er
 	if !ef.Plausible() {
 		return nil, fmt.Errorf("exception frame at 0x%08x is not plausible (xPSR 0x%08x, PC 0x%08x)", addr, uint32(ef.XPSR), ef.PC)
 	}
-	r := RegsFromFrame(f.Regs, ef)
+	r := RegsFromFrame(regs, ef)
 	u.sameSP = false
 	nf := u.makeFrame(r, false, HowExceptionFrame, minConf(f.Confidence, Certain))
 	nf.Exception = &ef
