@@ -1,0 +1,25 @@
+//go:build !linux
+
+package emu
+
+import (
+	"net"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true}
+}
+
+// gdbListening without /proc: a connect probe. It becomes QEMU's one gdb
+// client for a moment; tests on Linux do not take this path.
+func gdbListening(pid, port int) (bool, error) {
+	c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 100*time.Millisecond)
+	if err != nil {
+		return false, nil
+	}
+	_ = c.Close()
+	return true, nil
+}
