@@ -145,10 +145,17 @@ func Decode(r io.ReaderAt, size int64) (*Snapshot, error) {
 	for i, p := range f.Progs {
 		switch p.Type {
 		case elf.PT_NOTE:
-			data, whole := d.segment(p, fmt.Sprintf("notes (segment %d)", i))
+			what := fmt.Sprintf("notes (segment %d)", i)
+			data, ok := d.segment(p, what)
+			if !ok {
+				continue
+			}
 			ns, used := parseNotes(data, int64(p.Off))
 			notes = append(notes, ns...)
-			if used < len(data) && whole {
+			switch {
+			case uint64(len(data)) < p.Filesz:
+				d.lose(fmt.Sprintf("%s: %d of %d bytes, %d complete notes", what, len(data), p.Filesz, len(ns)))
+			case used < len(data):
 				d.corrupt(fmt.Sprintf("notes segment %d: a note at offset %#x runs past the segment", i, int64(p.Off)+int64(used)))
 			}
 		case elf.PT_LOAD:
@@ -167,6 +174,8 @@ type decoder struct {
 	want     int64 // bytes the headers describe
 	budget   int64 // bytes left to allocate for segment data
 	lost     []string
+	short    []shortLoad
+	names    map[uint32]string // region names from the FAULTLINE note
 	problems []string
 	regions  []Region // as found, before names and sorting
 }
@@ -174,9 +183,11 @@ type decoder struct {
 func (d *decoder) lose(what string)    { d.lost = append(d.lost, what) }
 func (d *decoder) corrupt(what string) { d.problems = append(d.problems, what) }
 
-// segment reads a segment's file bytes; whole is false when the file ends
-// first (that is recorded as lost).
-func (d *decoder) segment(p *elf.Prog, what string) (data []byte, whole bool) {
+// segment reads a segment's file bytes, or as many as the file holds
+// (len(data) < p.Filesz: the file is truncated). ok is false when the
+// segment was not read at all because the file cannot hold it (recorded as
+// corrupt).
+func (d *decoder) segment(p *elf.Prog, what string) (data []byte, ok bool) {
 	end := int64(p.Off) + int64(p.Filesz)
 	d.want = max(d.want, end)
 	n := int64(p.Filesz)
@@ -194,12 +205,7 @@ func (d *decoder) segment(p *elf.Prog, what string) (data []byte, whole bool) {
 	d.budget -= n
 	data = make([]byte, n)
 	got, _ := p.ReadAt(data, 0) // short reads are judged by got
-	data = data[:got]
-	if uint64(got) < p.Filesz {
-		d.lose(fmt.Sprintf("%s: %d of %d bytes", what, got, p.Filesz))
-		return data, false
-	}
-	return data, true
+	return data[:got], true
 }
 
 func (d *decoder) load(p *elf.Prog, i int) {
@@ -211,10 +217,24 @@ func (d *decoder) load(p *elf.Prog, i int) {
 		d.corrupt(what + ": runs past the 32-bit address space")
 		return
 	}
-	data, _ := d.segment(p, what)
+	data, ok := d.segment(p, what)
+	if !ok {
+		return
+	}
+	if uint64(len(data)) < p.Filesz {
+		d.short = append(d.short, shortLoad{addr: uint32(p.Vaddr), got: len(data), want: p.Filesz})
+	}
 	if len(data) > 0 {
 		d.regions = append(d.regions, Region{Addr: uint32(p.Vaddr), Data: data})
 	}
+}
+
+// A shortLoad is a PT_LOAD the file ends inside; it is described once the
+// notes have named the regions.
+type shortLoad struct {
+	addr uint32
+	got  int
+	want uint64
 }
 
 // applyNotes fills registers and Meta from the notes: the FAULTLINE note,
@@ -264,22 +284,36 @@ func (d *decoder) applyNotes(notes []note) {
 }
 
 // nameRegions gives the PT_LOAD regions the names the note records, and
-// records regions the note lists that the file no longer holds whole.
+// records regions the note lists that have no program header (a region
+// the file ends inside is recorded as a shortLoad).
 func (d *decoder) nameRegions(docs []regionDoc) {
 	for _, rd := range docs {
 		found := false
+		if d.names == nil {
+			d.names = make(map[uint32]string)
+		}
+		d.names[rd.Addr] = rd.Name
 		for i := range d.regions {
 			if d.regions[i].Addr == rd.Addr {
 				d.regions[i].Name = rd.Name
-				found = len(d.regions[i].Data) == int(rd.Size)
+				found = true
 				break
 			}
 		}
-		if !found {
+		if !found && !d.isShort(rd.Addr) {
 			d.snap.Meta.Missing = append(d.snap.Meta.Missing,
-				fmt.Sprintf("region %q 0x%08x-0x%08x is not complete in the file", rd.Name, rd.Addr, uint64(rd.Addr)+uint64(rd.Size)))
+				fmt.Sprintf("region %q 0x%08x-0x%08x is not in the file", rd.Name, rd.Addr, uint64(rd.Addr)+uint64(rd.Size)))
 		}
 	}
+}
+
+func (d *decoder) isShort(addr uint32) bool {
+	for _, sl := range d.short {
+		if sl.addr == addr {
+			return true
+		}
+	}
+	return false
 }
 
 // placeRegions sorts the regions and drops any that overlap an earlier one
@@ -297,6 +331,13 @@ func (d *decoder) placeRegions() {
 
 func (d *decoder) finish() (*Snapshot, error) {
 	var errs []error
+	for _, sl := range d.short {
+		what := "memory"
+		if n := d.names[sl.addr]; n != "" {
+			what = fmt.Sprintf("region %q", n)
+		}
+		d.lose(fmt.Sprintf("%s 0x%08x-0x%08x: %d of %d bytes", what, sl.addr, uint64(sl.addr)+sl.want, sl.got, sl.want))
+	}
 	if len(d.lost) > 0 {
 		te := &TruncatedError{Size: d.size, Want: max(d.want, d.size), Lost: d.lost}
 		d.snap.Meta.Missing = append(d.snap.Meta.Missing, te.Error())

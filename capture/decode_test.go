@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,6 +93,13 @@ func TestDecodeTruncatedAtEveryOffset(t *testing.T) {
 			}
 		}
 		for i, p := range f.Progs[1:] {
+			if cut >= notesEnd && int(p.Off) <= cut && cut < int(p.Off+p.Filesz) {
+				r := want.Memory[i]
+				msg := fmt.Sprintf("region %q 0x%08x-0x%08x: %d of %d bytes", r.Name, r.Addr, r.End(), cut-int(p.Off), len(r.Data))
+				if !strings.Contains(err.Error(), msg) {
+					t.Errorf("cut at %d: error does not say %q: %v", cut, msg, err)
+				}
+			}
 			if int(p.Off+p.Filesz) <= cut {
 				if r := regionAt(got, want.Memory[i].Addr); r == nil || len(r.Data) != len(want.Memory[i].Data) {
 					t.Errorf("cut at %d: complete region %q missing or short", cut, want.Memory[i].Name)

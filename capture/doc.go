@@ -41,13 +41,13 @@
 //     the cpsr slot, orig_r0 = 0; 144 pr_fpvalid = 0. Everything else 0.
 //     A register the snapshot lacks is written as 0.
 //
-//  2. name "GDB", type NT_GDB_TDESC (0xff000000, binutils'
+//  2. name "FAULTLINE", type NoteTypeFaultline (0x464c0001), a JSON object
+//     (UTF-8, no NUL): Meta's fields plus "registers" and "regions".
+//
+//  3. name "GDB", type NT_GDB_TDESC (0xff000000, binutils'
 //     include/elf/common.h), a NUL-terminated gdb target description XML
 //     with architecture "arm" and one feature, org.gnu.gdb.arm.m-profile
 //     (r0..r12, sp, lr, pc regnum 0..15, xpsr regnum 25).
-//
-//  3. name "FAULTLINE", type NoteTypeFaultline (0x464c0001), a JSON object
-//     (UTF-8, no NUL): Meta's fields plus "registers" and "regions".
 //
 // The FAULTLINE note's JSON, with every field present:
 //

@@ -222,8 +222,10 @@ func buildNotes(s *Snapshot) ([]byte, error) {
 	}
 	var b []byte
 	b = appendNote(b, noteNameCore, uint32(elf.NT_PRSTATUS), prstatus(s.Registers))
-	b = appendNote(b, noteNameGDB, ntGDBTdesc, []byte(tdescXML(s.Registers)+"\x00"))
+	// Most valuable first, for a file cut short: the FAULTLINE note holds
+	// everything; the target description only helps gdb.
 	b = appendNote(b, noteNameFaultline, NoteTypeFaultline, js)
+	b = appendNote(b, noteNameGDB, ntGDBTdesc, []byte(tdescXML(s.Registers)+"\x00"))
 	return b, nil
 }
 

@@ -142,7 +142,7 @@ func TestEncodeLayout(t *testing.T) {
 			t.Errorf("NT_PRSTATUS is %d bytes, gdb wants %d", len(n.desc), prstatusSize)
 		}
 	}
-	if diff := cmp.Diff([]string{"CORE", "GDB", "FAULTLINE"}, kinds); diff != "" {
+	if diff := cmp.Diff([]string{"CORE", "FAULTLINE", "GDB"}, kinds); diff != "" {
 		t.Errorf("notes (-want +got):\n%s", diff)
 	}
 }
