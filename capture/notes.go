@@ -43,22 +43,17 @@ var prstatusRegs = [18]string{
 	"sp", "lr", "pc", "xpsr", "",
 }
 
-// regAliases are other names a caller may have used for the same register.
-var regAliases = map[string]string{"sp": "r13", "lr": "r14", "pc": "r15", "xpsr": "cpsr"}
-
 func prstatus(regs map[string]uint32) []byte {
 	b := make([]byte, prstatusSize)
 	binary.LittleEndian.PutUint32(b[0:], prstatusSignal)
 	binary.LittleEndian.PutUint16(b[12:], prstatusSignal)
 	binary.LittleEndian.PutUint32(b[24:], prstatusPID)
+	s := Snapshot{Registers: regs}
 	for i, name := range prstatusRegs {
 		if name == "" {
 			continue
 		}
-		v, ok := regs[name]
-		if !ok {
-			v = regs[regAliases[name]]
-		}
+		v, _ := s.Register(name) // absent: 0
 		binary.LittleEndian.PutUint32(b[prstatusRegOff+4*i:], v)
 	}
 	return b

@@ -3,7 +3,9 @@ package capture
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -94,6 +96,31 @@ func (s *Snapshot) Region(name string) (Region, bool) {
 	}
 	return Region{}, false
 }
+
+// Register returns a register's value by name, case-insensitively and
+// accepting the other names of the same register (r13/sp, r14/lr, r15/pc,
+// cpsr/psr/xpsr), so a map filled from any gdb stub reads the same.
+func (s *Snapshot) Register(name string) (uint32, bool) {
+	name = strings.ToLower(name)
+	if v, ok := s.Registers[name]; ok {
+		return v, true
+	}
+	for _, group := range registerAliases {
+		if !slices.Contains(group, name) {
+			continue
+		}
+		for _, n := range group {
+			if v, ok := s.Registers[n]; ok {
+				return v, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// registerAliases are names gdb stubs use for the same register, the
+// canonical one first.
+var registerAliases = [][]string{{"sp", "r13"}, {"lr", "r14"}, {"pc", "r15"}, {"xpsr", "cpsr", "psr"}}
 
 // AddRegion inserts r into s.Memory, keeping it sorted. A region that
 // touches a neighbour of the same name is merged with it, so reading RAM in

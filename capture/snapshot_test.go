@@ -111,3 +111,21 @@ func TestRegionByName(t *testing.T) {
 		t.Error("Region(nope) found something")
 	}
 }
+
+func TestRegisterByAnyName(t *testing.T) {
+	s := &Snapshot{Registers: map[string]uint32{"r13": 0x20001000, "lr": 0x0800_0101, "cpsr": 0x01000000, "msp": 7}}
+	tests := []struct {
+		name string
+		want uint32
+		ok   bool
+	}{
+		{"sp", 0x20001000, true}, {"SP", 0x20001000, true}, {"r13", 0x20001000, true},
+		{"r14", 0x08000101, true}, {"xpsr", 0x01000000, true}, {"MSP", 7, true},
+		{"pc", 0, false}, {"psp", 0, false},
+	}
+	for _, tc := range tests {
+		if v, ok := s.Register(tc.name); v != tc.want || ok != tc.ok {
+			t.Errorf("Register(%q) = %#x, %v; want %#x, %v", tc.name, v, ok, tc.want, tc.ok)
+		}
+	}
+}
