@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
+)
+
+// symbolizeFixture is the sample ELF, its directory (runs happen there so
+// files print relative as src/...) and addresses picked from its index: a
+// function entry, an address with at least two inlined frames, and a
+// non-code address.
+type symbolizeFixture struct {
+	elf, dir      string
+	im            *elfsym.Image
+	entry, inline uint64
+	data          uint64
+}
+
+func newSymbolizeFixture(t *testing.T) symbolizeFixture {
+	t.Helper()
+	elf, err := elfsymtest.Sample(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := elfsym.Open(elf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { im.Close() })
+	fx := symbolizeFixture{elf: elf, dir: filepath.Dir(elf), im: im}
+	s, ok := im.LookupSymbol("checksum")
+	if !ok {
+		t.Fatal("sample has no checksum")
+	}
+	fx.entry = s.Addr
+	for a := s.Addr; a < s.Addr+s.Size; a += 2 {
+		if len(im.Frames(a)) >= 3 {
+			fx.inline = a
+			break
+		}
+	}
+	if fx.inline == 0 {
+		t.Fatal("no address with two inlined frames in checksum")
+	}
+	g, ok := im.LookupSymbol("g_server")
+	if !ok {
+		t.Fatal("sample has no g_server")
+	}
+	fx.data = g.Addr
+	return fx
+}
+
+// wantText is the text answer built from elfsym's frames, so the test
+// checks the formatting and plumbing, not one program's lines.
+func wantText(fx symbolizeFixture, addr uint64) string {
+	fs := fx.im.Frames(addr)
+	rel := func(f elfsym.Frame) string {
+		r, _ := filepath.Rel(fx.dir, f.File)
+		return fmt.Sprintf("%s at %s:%d", f.Function, r, f.Line)
+	}
+	s := fmt.Sprintf("0x%08x %s\n", addr, rel(fs[0]))
+	for _, f := range fs[1:] {
+		s += "  inlined into " + rel(f) + "\n"
+	}
+	return s
+}
+
+func TestSymbolizeText(t *testing.T) {
+	fx := newSymbolizeFixture(t)
+	r := runFaultline(t, context.Background(), fx.dir, "", "symbolize", "--elf", fx.elf,
+		fmt.Sprintf("%#x", fx.entry|1), fmt.Sprintf("%08x", fx.inline), fmt.Sprintf("%#x", fx.data))
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	want := strings.Replace(wantText(fx, fx.entry), fmt.Sprintf("0x%08x", fx.entry), fmt.Sprintf("0x%08x", fx.entry|1), 1) +
+		wantText(fx, fx.inline) +
+		fmt.Sprintf("0x%08x ?? (g_server+0x0)\n", fx.data)
+	if r.stdout != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", r.stdout, want)
+	}
+	if n := strings.Count(r.stdout, "  inlined into "); n < 2 {
+		t.Errorf("%d inlined-into lines, want >= 2", n)
+	}
+}
+
+func TestSymbolizeJSON(t *testing.T) {
+	fx := newSymbolizeFixture(t)
+	r := runFaultline(t, context.Background(), fx.dir, "", "symbolize", "--json", "--elf", fx.elf,
+		fmt.Sprintf("%#x", fx.inline), fmt.Sprintf("%#x", fx.data))
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var got []struct {
+		Address string `json:"address"`
+		Frames  []struct {
+			Function string `json:"function"`
+			File     string `json:"file"`
+			Line     int    `json:"line"`
+			Inlined  bool   `json:"inlined"`
+		} `json:"frames"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("stdout is not the JSON array: %v\n%s", err, r.stdout)
+	}
+	if len(got) != 2 || got[0].Address != fmt.Sprintf("0x%08x", fx.inline) {
+		t.Fatalf("got %+v", got)
+	}
+	want := fx.im.Frames(fx.inline)
+	if len(got[0].Frames) != len(want) {
+		t.Fatalf("frames %+v, want %+v", got[0].Frames, want)
+	}
+	for i, f := range want {
+		g := got[0].Frames[i]
+		if g.Function != f.Function || g.File != f.File || g.Line != f.Line || g.Inlined != f.Inlined {
+			t.Errorf("frame %d = %+v, want %+v", i, g, f)
+		}
+	}
+	if got[1].Frames == nil || len(got[1].Frames) != 0 || !strings.Contains(r.stdout, `"frames": []`) {
+		t.Errorf("non-code address: want \"frames\": [], got %s", r.stdout)
+	}
+}
+
+func TestSymbolizeAnnotatesStdin(t *testing.T) {
+	fx := newSymbolizeFixture(t)
+	in := strings.Join([]string{
+		"0000001234 [hal] PANIC: HardFault",
+		fmt.Sprintf("pc=0x%08x lr=%08x", fx.inline, fx.entry|1),
+		fmt.Sprintf("data %08x magic deadbeef 12345678 0x%x", fx.data, fx.data),
+		"no addresses here",
+	}, "\n") + "\n"
+	r := runFaultline(t, context.Background(), fx.dir, in, "symbolize", "--elf", fx.elf)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	inLines := strings.Split(strings.TrimSuffix(in, "\n"), "\n")
+	if len(lines) != len(inLines) {
+		t.Fatalf("got %d lines, want %d:\n%s", len(lines), len(inLines), r.stdout)
+	}
+	for i, want := range []string{inLines[0], "", inLines[2], inLines[3]} {
+		if want != "" && lines[i] != want {
+			t.Errorf("line %d changed: %q, want %q", i, lines[i], want)
+		}
+	}
+	inner := fx.im.Frames(fx.inline)
+	outer := fx.im.Frames(fx.entry)
+	for _, want := range []string{
+		fmt.Sprintf("pc=0x%08x [%s at ", fx.inline, inner[0].Function),
+		fmt.Sprintf(", inlined into %s at ", inner[len(inner)-1].Function),
+		fmt.Sprintf("lr=%08x [%s at ", fx.entry|1, outer[0].Function),
+	} {
+		if !strings.Contains(lines[1], want) {
+			t.Errorf("line 1 %q lacks %q", lines[1], want)
+		}
+	}
+}
+
+// TestSymbolizeStreams checks a log is annotated line by line while stdin
+// stays open, as when a serial console is piped through.
+func TestSymbolizeStreams(t *testing.T) {
+	fx := newSymbolizeFixture(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, faultlineBin, "symbolize", "--elf", fx.elf)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer stdin.Close()
+	out := bufio.NewReader(stdout)
+	for i := 0; i < 3; i++ {
+		fmt.Fprintf(stdin, "line %d pc 0x%08x\n", i, fx.entry)
+		got := make(chan string, 1)
+		go func() { l, _ := out.ReadString('\n'); got <- l }()
+		select {
+		case l := <-got:
+			if !strings.Contains(l, fmt.Sprintf("line %d pc 0x%08x [", i, fx.entry)) {
+				t.Fatalf("line %d = %q", i, l)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("line %d not answered while stdin is open: output is not streamed", i)
+		}
+	}
+}
+
+func TestSymbolizeExitCodes(t *testing.T) {
+	fx := newSymbolizeFixture(t)
+	x86, err := elfsymtest.X86(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		stderrRe string
+	}{
+		{"no --elf", []string{"symbolize", "0x8000"}, exitUsage, "--elf FILE is required"},
+		{"bad address", []string{"symbolize", "--elf", fx.elf, "0xzz"}, exitUsage, `bad address "0xzz"`},
+		{"json from stdin", []string{"symbolize", "--elf", fx.elf, "--json"}, exitUsage, "--json needs addresses"},
+		{"missing ELF", []string{"symbolize", "--elf", filepath.Join(t.TempDir(), "nope.elf"), "0x8000"}, exitError, "no such file"},
+		{"x86 ELF", []string{"symbolize", "--elf", x86, "0x8000"}, exitError, "not an ARM ELF (machine EM_X86_64)"},
+		{"unknown flag", []string{"symbolize", "--nope"}, exitUsage, "unknown flag"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runFaultline(t, context.Background(), t.TempDir(), "", tc.args...)
+			if r.code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr %q", r.code, tc.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tc.stderrRe) || strings.Count(strings.TrimSpace(r.stderr), "\n") > 1 {
+				t.Errorf("stderr %q, want one line containing %q", r.stderr, tc.stderrRe)
+			}
+		})
+	}
+}
+
+func TestSymbolizeHelpHasExamples(t *testing.T) {
+	r := runFaultline(t, context.Background(), t.TempDir(), "", "symbolize", "--help")
+	for _, want := range []string{"--elf", "--json", "Examples:", "stdin", "inlined into"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+}
