@@ -200,3 +200,16 @@ func rawCore(notes []byte, mem []Region) []byte {
 	}
 	return b.Bytes()
 }
+
+func TestSerialNoiseIsStoredAsReplacementCharacters(t *testing.T) {
+	// A console at the wrong baud rate gives bytes that are not UTF-8;
+	// JSON cannot hold them, so they come back as U+FFFD (doc.go).
+	s := &Snapshot{Meta: Meta{Schema: SchemaV1, Serial: []SerialLine{{Time: t0, Text: "ok \xff\xfe end"}}}}
+	got, err := Decode(bytes.NewReader(encoded(t, s)), int64(len(encoded(t, s))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "ok \ufffd\ufffd end"; got.Meta.Serial[0].Text != want {
+		t.Errorf("serial text %q, want %q", got.Meta.Serial[0].Text, want)
+	}
+}
