@@ -57,6 +57,8 @@ type analysis struct {
 	haveMSP  bool
 	havePSP  bool
 	exc      *ExceptionFrame
+	stackAt  uint32 // where the exception frame is (or should have been)
+	haveAt   bool
 	frameOK  bool // ctx came from a valid exception frame (or the stop itself)
 	frames   []Frame
 	unwErr   error
@@ -265,6 +267,7 @@ func (a *analysis) fromExcReturn(er ExcReturn) {
 		}
 		addr = a.psp
 	}
+	a.stackAt, a.haveAt = addr, true
 	if a.fault.StackingError {
 		a.note("stacking failed (%s): the exception frame at 0x%08x (%s) is not valid; r0-r3, r12, lr, pc and xPSR of the interrupted code are lost; the registers below are the handler's at the stop", a.stackErrNames(), addr, stack)
 		a.stop.Known &^= 1 << RegPC

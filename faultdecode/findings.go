@@ -167,10 +167,13 @@ func (a *analysis) findings() {
 func (a *analysis) stackFindings() {
 	f := a.fault
 	if f.StackingError {
-		sp, ok := a.stop.Get(RegSP)
+		sp, ok := a.stackAt, a.haveAt
+		if !ok {
+			sp, ok = a.stop.Get(RegSP)
+		}
 		s := "stacking the exception frame failed: the stack pointer was outside writable memory (a stack overflow or a corrupt SP); the interrupted code's r0-r3, r12, lr and pc are lost"
 		a.add(FindStackCorruption, s, sp, ok, "")
-		if ok && !a.inRAM(sp+0x20) {
+		if ok && !a.inRAM(sp) {
 			a.add(FindStackOverflow, fmt.Sprintf("the stack pointer 0x%08x is below or outside RAM: the stack overflowed", sp), sp, true, "")
 		}
 	}

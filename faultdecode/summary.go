@@ -92,6 +92,17 @@ func (a *analysis) summary() string {
 	case f.Forced && f.EscalatedFrom != 0:
 		head = fmt.Sprintf("%s (escalated from %s)", f.Exception, ExceptionName(f.EscalatedFrom))
 	}
+	if f.Exception == "None" && !f.Lockup && len(a.snap.Registers) == 0 && len(a.fr.have) == 0 {
+		b.WriteString("Nothing to decode: neither registers nor fault registers were captured")
+		if t := a.snap.Meta.Trigger; t.Kind != "" {
+			fmt.Fprintf(&b, "; the trigger was %s", t.Kind)
+			if t.Detail != "" {
+				fmt.Fprintf(&b, " (%q)", t.Detail)
+			}
+		}
+		b.WriteString(".")
+		return a.mismatchPrefix() + b.String()
+	}
 	if f.Exception == "None" && !f.Lockup {
 		b.WriteString("No fault is recorded")
 		if len(a.rep.Frames) > 0 {
