@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,16 +16,18 @@ import (
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/faultdecode"
-	"github.com/faultline-dev/faultline/gdbremote"
 	"github.com/faultline-dev/faultline/probe"
 )
 
 func init() { commands = append(commands, newCaptureCmd) }
 
-// captureFlags are capture's options; shared with demo and soak.
+// captureFlags are capture's options.
 type captureFlags struct {
 	elf, gdb, board, dir string
+	serial, logFile      string
+	match                []string
 	once, json, resume   bool
+	led                  bool
 	timeout, rspTimeout  time.Duration
 	traceRSP             string
 }
@@ -45,20 +48,27 @@ On a crash it reads the registers, the fault registers, RAM and samples of
 flash, writes an ELF core file to --dir (its path goes to stderr) and prints the
 report: the fault and its cause, the culprit line, the frames.
 
+With --serial it also watches the console: a panic line (Device OS, Zephyr,
+ESP-IDF, CrashCatcher, CmBacktrace, or your --match) is a crash too. With
+--serial and no --gdb it works from the console alone (serial-only mode).
+
 Exit codes: 0 crash captured (or, without --once, a clean stop), 1 error,
 2 usage, 3 timeout with no crash.`,
 		Example: `  # catch the next crash of a board behind OpenOCD
   faultline capture --gdb localhost:3333 --elf app.elf --once
 
   # QEMU started with -S -gdb tcp::1234; JSON report for a script
-  faultline capture --gdb 127.0.0.1:1234 --elf app.elf --board netduino2 --once --json`,
+  faultline capture --gdb 127.0.0.1:1234 --elf app.elf --board netduino2 --once --json
+
+  # serial console only: a panic line is the trigger
+  faultline capture --serial /dev/ttyACM0@115200 --elf app.elf --once`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := applyConfig(cmd); err != nil {
 				return err
 			}
-			if f.gdb == "" {
-				return usageError("capture needs --gdb HOST:PORT (the GDB server to attach to)")
+			if f.gdb == "" && f.serial == "" {
+				return usageError("capture needs --gdb HOST:PORT (the GDB server to attach to) and/or --serial DEV[@BAUD]")
 			}
 			return runCapture(cmd.Context(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
@@ -66,55 +76,85 @@ Exit codes: 0 crash captured (or, without --once, a clean stop), 1 error,
 	fl := cmd.Flags()
 	fl.StringVar(&f.gdb, "gdb", "", "GDB remote server `HOST:PORT` (OpenOCD :3333, QEMU -gdb)")
 	fl.StringVar(&f.elf, "elf", "", "firmware ELF `FILE` with debug info (symbols, lines, CFI)")
-	fl.StringVar(&f.board, "board", "generic", "board profile: "+joinNames(probe.BoardNames()))
+	fl.StringVar(&f.board, "board", "generic", "board profile: "+strings.Join(probe.BoardNames(), "|"))
 	fl.StringVar(&f.dir, "dir", "crashes", "directory for capture files")
 	fl.BoolVar(&f.once, "once", false, "stop after the first crash")
 	fl.BoolVar(&f.json, "json", false, "print each report as one JSON document (faultline.report/v1)")
-	fl.BoolVar(&f.resume, "resume", false, "after capturing, let the firmware's own fault handler run (SOS, reset)")
+	fl.BoolVar(&f.resume, "resume", false, "with --once: after capturing, let the firmware's own fault handler run (SOS, reset); without --once this is always done")
 	fl.DurationVar(&f.timeout, "timeout", 0, "give up waiting after `DUR` (exit 3); 0 waits until Ctrl-C")
 	fl.DurationVar(&f.rspTimeout, "rsp-timeout", 5*time.Second, "timeout for each exchange with the GDB server")
 	fl.StringVar(&f.traceRSP, "trace-rsp", "", "write the RSP wire trace to `FILE`")
+	fl.StringVar(&f.serial, "serial", "", "serial console `DEV[@BAUD]` (also tcp:HOST:PORT, usb:SERIAL); a panic line there is a crash")
+	fl.StringVar(&f.logFile, "log", "", "append the raw console bytes to `FILE`")
+	fl.StringArrayVar(&f.match, "match", nil, "extra crash marker `NAME=REGEX` on the console (repeatable)")
+	fl.BoolVar(&f.led, "led", false, "sample the board's RGB LED through the debugger (on QEMU each sample halts the core briefly: it perturbs timing)")
 	return cmd
-}
-
-func joinNames(names []string) string {
-	s := ""
-	for i, n := range names {
-		if i > 0 {
-			s += "|"
-		}
-		s += n
-	}
-	return s
 }
 
 // errNoCrash marks a --timeout expiry with nothing caught (exit 3).
 var errNoCrash = errors.New("no crash within the timeout")
 
-func runCapture(ctx context.Context, f captureFlags, stdout, stderr io.Writer) error {
+// sessionOptions turns the command line into a live session's options; the
+// image may be nil. It is shared by capture, demo and soak.
+func sessionOptions(f captureFlags, img *elfsym.Image, stderr io.Writer) (probe.SessionOptions, func(), error) {
+	cleanup := func() {}
 	board, err := probe.LookupBoard(f.board)
 	if err != nil {
-		return withExit(exitUsage, err)
+		return probe.SessionOptions{}, cleanup, withExit(exitUsage, err)
 	}
-	var img *elfsym.Image
-	if f.elf != "" {
-		img, err = elfsym.Open(f.elf)
+	opts := probe.SessionOptions{Resume: f.resume || !f.once, SerialCrashes: f.serial != ""}
+	if f.serial != "" {
+		spec, err := probe.ParseSerialSpec(f.serial)
 		if err != nil {
-			return fmt.Errorf("open ELF: %w", err)
+			return opts, cleanup, withExit(exitUsage, fmt.Errorf("--serial: %w", err))
 		}
+		opts.Serial = &spec
+		opts.Console.LogPath = f.logFile
+	}
+	dets := probe.NewDetectorSet(symbolizerFor(img))
+	for _, m := range f.match {
+		name, expr, err := probe.ParseMatch(m)
+		if err == nil {
+			err = dets.AddUser(name, expr)
+		}
+		if err != nil {
+			return opts, cleanup, withExit(exitUsage, fmt.Errorf("--match %q: %w", m, err))
+		}
+	}
+	opts.Detectors = dets
+	if f.gdb != "" {
+		var trace io.Writer
+		if f.traceRSP != "" {
+			tf, err := os.Create(f.traceRSP)
+			if err != nil {
+				return opts, cleanup, fmt.Errorf("open RSP trace: %w", err)
+			}
+			cleanup = func() { tf.Close() }
+			trace = tf
+		}
+		opts.Target = &probe.TargetOptions{
+			Addr: f.gdb, Board: board, Image: img, Timeout: f.rspTimeout, Trace: trace,
+			OnConsole: func(text string) { fmt.Fprintf(stderr, "gdb-server: %s", ensureNewline(text)) },
+		}
+		if f.led && board.LED != nil {
+			opts.LED = board.LED
+		}
+	}
+	return opts, cleanup, nil
+}
+
+func runCapture(ctx context.Context, f captureFlags, stdout, stderr io.Writer) error {
+	img, err := openELF(f.elf, stderr)
+	if err != nil {
+		return err
+	}
+	if img != nil {
 		defer img.Close()
-		for _, w := range img.Warnings() {
-			fmt.Fprintf(stderr, "faultline: warning: %s\n", w)
-		}
 	}
-	var trace io.Writer
-	if f.traceRSP != "" {
-		tf, err := os.Create(f.traceRSP)
-		if err != nil {
-			return fmt.Errorf("open RSP trace: %w", err)
-		}
-		defer tf.Close()
-		trace = tf
+	opts, cleanup, err := sessionOptions(f, img, stderr)
+	defer cleanup()
+	if err != nil {
+		return err
 	}
 	waitCtx := ctx
 	if f.timeout > 0 {
@@ -122,148 +162,90 @@ func runCapture(ctx context.Context, f captureFlags, stdout, stderr io.Writer) e
 		waitCtx, cancel = context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 	}
-	timeline := probe.NewTimeline(10000)
 	connectCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	tgt, err := probe.ConnectTarget(connectCtx, probe.TargetOptions{
-		Addr: f.gdb, Board: board, Image: img, Timeout: f.rspTimeout, Trace: trace, Timeline: timeline,
-		OnConsole: func(text string) { fmt.Fprintf(stderr, "gdb-server: %s", ensureNewline(text)) },
-	})
+	sess, err := probe.StartSession(connectCtx, opts)
 	cancel()
 	if err != nil {
 		return err
 	}
-	defer tgt.Close()
-
-	for n := 1; ; n++ {
-		var c caught
-		if n == 1 {
-			c, err = catchOne(ctx, waitCtx, tgt, stderr)
-		} else {
-			c, err = catchNext(ctx, waitCtx, tgt, stderr)
-		}
-		if err != nil {
-			if errors.Is(err, errNoCrash) {
-				if n > 1 {
-					return nil // a clean stop after at least one crash
-				}
-				return withExit(exitTimeout, err)
+	defer sess.Close()
+	if st := sess.Status().Target; st == probe.StatusRunning || st == probe.StatusSerialOnly {
+		fmt.Fprintf(stderr, "faultline: watching %s; waiting for a crash\n", describeSession(sess))
+	}
+	caught := 0
+	for {
+		select {
+		case <-waitCtx.Done():
+			stopTarget(sess)
+			if caught > 0 || (ctx.Err() != nil && !f.once) {
+				return nil // a clean stop
 			}
-			if ctx.Err() != nil && n > 1 {
-				return nil // Ctrl-C after at least one crash: clean stop
+			if ctx.Err() != nil {
+				return ctx.Err()
 			}
-			return err
-		}
-		snap, snapErr := tgt.Snapshot(ctx, c.Trigger, c.Stop.Raw)
-		snap.Meta.Timeline = timelineToCapture(timeline.Events())
-		path, werr := saveCapture(f.dir, snap)
-		if werr != nil {
-			return fmt.Errorf("save capture: %w", werr)
-		}
-		fmt.Fprintf(stderr, "faultline: capture saved to %s\n", path)
-		rep := faultdecode.Analyze(snap, img)
-		if err := printReport(stdout, rep, f.json); err != nil {
-			return err
-		}
-		if snapErr != nil {
-			return fmt.Errorf("capture incomplete (saved what was read to %s): %w", path, snapErr)
-		}
-		if f.once || c.alreadyHalted {
-			if c.alreadyHalted && !f.once {
-				fmt.Fprintf(stderr, "faultline: the target was already halted in this fault; reset it and run capture again for the next one\n")
+			return withExit(exitTimeout, errNoCrash)
+		case c := <-sess.Crashes():
+			caught++
+			path, werr := saveCapture(f.dir, c.Snapshot)
+			if werr != nil {
+				return fmt.Errorf("save capture: %w", werr)
 			}
-			if f.resume && !c.alreadyHalted {
-				resumeAfterCapture(ctx, tgt, stderr)
+			fmt.Fprintf(stderr, "faultline: capture saved to %s\n", path)
+			rep := faultdecode.Analyze(c.Snapshot, img)
+			if err := printReport(stdout, rep, f.json); err != nil {
+				return err
 			}
-			return nil
+			if c.Err != nil {
+				return fmt.Errorf("capture incomplete (saved what was read to %s): %w", path, c.Err)
+			}
+			if f.once {
+				return nil
+			}
+			if st := sess.Status(); st.Target == probe.StatusDisconnected {
+				return fmt.Errorf("target connection lost: %v", st.Err)
+			}
 		}
 	}
 }
 
-// caught is a crash plus what capture may do after it.
-type caught struct {
-	probe.Crash
-	alreadyHalted bool // found halted in the fault, never resumed
+// stopTarget halts a target left running by a capture that ends without a
+// crash and removes fault catching, so the GDB server is left sane.
+func stopTarget(sess *probe.Session) {
+	if sess.Target() == nil || sess.Status().Target != probe.StatusRunning {
+		return
+	}
+	hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := sess.Halt(hctx); err == nil {
+		_ = sess.DisarmFaultCatch(hctx)
+	}
 }
 
-// catchOne follows DESIGN.md's contract: a target already in a fault is
-// captured as is; otherwise arm fault catching, resume, and wait.
-func catchOne(ctx, waitCtx context.Context, tgt *probe.Target, stderr io.Writer) (caught, error) {
-	st, err := tgt.Inspect(ctx)
+func describeSession(sess *probe.Session) string {
+	st := sess.Status()
+	var parts []string
+	if st.GDB != "" {
+		parts = append(parts, st.GDB)
+	}
+	if st.Serial != "" {
+		parts = append(parts, "serial "+st.Serial)
+	}
+	return strings.Join(parts, " and ")
+}
+
+// openELF opens the firmware ELF when one is named and prints what it lacks.
+func openELF(path string, stderr io.Writer) (*elfsym.Image, error) {
+	if path == "" {
+		return nil, nil
+	}
+	img, err := elfsym.Open(path)
 	if err != nil {
-		return caught{}, err
+		return nil, fmt.Errorf("open ELF: %w", err)
 	}
-	if st.InFault {
-		kind := "fault-handler"
-		if st.Lockup {
-			kind = "lockup"
-		}
-		fmt.Fprintf(stderr, "faultline: target already halted in a fault: %s\n", st.Reason)
-		return caught{Crash: probe.Crash{Stop: st.Stop, Trigger: captureTrigger(kind, st.Reason)}, alreadyHalted: true}, nil
+	for _, w := range img.Warnings() {
+		fmt.Fprintf(stderr, "faultline: warning: %s\n", w)
 	}
-	if err := tgt.ArmFaultCatch(ctx); err != nil {
-		return caught{}, err
-	}
-	if err := tgt.Resume(ctx); err != nil {
-		return caught{}, err
-	}
-	return waitCrash(ctx, waitCtx, tgt, stderr)
-}
-
-// catchNext continues after a caught crash: the fault catch stays armed, the
-// core steps off the handler's first instruction (where the breakpoint sits)
-// and runs, so the firmware's handler runs and the next crash is caught.
-func catchNext(ctx, waitCtx context.Context, tgt *probe.Target, stderr io.Writer) (caught, error) {
-	if err := tgt.StepOver(ctx); err != nil {
-		return caught{}, err
-	}
-	if err := tgt.Resume(ctx); err != nil {
-		return caught{}, err
-	}
-	return waitCrash(ctx, waitCtx, tgt, stderr)
-}
-
-func waitCrash(ctx, waitCtx context.Context, tgt *probe.Target, stderr io.Writer) (caught, error) {
-	fmt.Fprintf(stderr, "faultline: target running; waiting for a crash\n")
-	crash, err := tgt.WaitCrash(waitCtx)
-	if err != nil {
-		if waitExpired(waitCtx, err) && ctx.Err() == nil {
-			// Timeout: stop the target politely so the GDB server is left
-			// in a sane state.
-			hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			defer cancel()
-			_, _ = tgt.Halt(hctx)
-			_ = tgt.DisarmFaultCatch(hctx)
-			return caught{}, errNoCrash
-		}
-		if ctx.Err() != nil {
-			hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_, _ = tgt.Halt(hctx)
-			_ = tgt.DisarmFaultCatch(hctx)
-			return caught{}, ctx.Err()
-		}
-		return caught{}, err
-	}
-	return caught{Crash: crash}, nil
-}
-
-// waitExpired reports whether a wait ended because its deadline passed. The
-// RSP read deadline can fire a moment before the context says so.
-func waitExpired(waitCtx context.Context, err error) bool {
-	if waitCtx.Err() != nil {
-		return true
-	}
-	dl, ok := waitCtx.Deadline()
-	return ok && errors.Is(err, gdbremote.ErrTimeout) && time.Until(dl) < time.Second
-}
-
-func resumeAfterCapture(ctx context.Context, tgt *probe.Target, stderr io.Writer) {
-	if err := tgt.DisarmFaultCatch(ctx); err != nil {
-		fmt.Fprintf(stderr, "faultline: warning: %v\n", err)
-	}
-	if err := tgt.Resume(ctx); err != nil {
-		fmt.Fprintf(stderr, "faultline: warning: %v\n", err)
-	}
+	return img, nil
 }
 
 // saveCapture writes snap under dir with a name that sorts by time.
@@ -296,14 +278,15 @@ func ensureNewline(s string) string {
 	return s
 }
 
-func captureTrigger(kind, detail string) capture.Trigger {
-	return capture.Trigger{Kind: kind, Detail: detail}
+// symbolizerFor annotates code addresses in console lines, in process, the
+// same way `symbolize` annotates a log on stdin.
+func symbolizerFor(img *elfsym.Image) probe.Symbolizer {
+	if img == nil {
+		return nil
+	}
+	return lineAnnotator{&symbolizer{im: img, cwd: cwd()}}
 }
 
-func timelineToCapture(evs []probe.Event) []capture.Event {
-	out := make([]capture.Event, 0, len(evs))
-	for _, e := range evs {
-		out = append(out, capture.Event{Time: e.Time, Kind: string(e.Kind), Detail: e.Text})
-	}
-	return out
-}
+type lineAnnotator struct{ s *symbolizer }
+
+func (a lineAnnotator) Annotate(line string) string { return a.s.annotateLine(line) }

@@ -372,3 +372,26 @@ func (t *Target) StepOver(ctx context.Context) error {
 	}
 	return nil
 }
+
+// ResetCore resets the halted core and leaves it halted at the reset
+// vector when the server allows (OpenOCD: "monitor reset halt"); elsewhere
+// it requests a system reset through AIRCR and halts again.
+func (t *Target) ResetCore(ctx context.Context) error {
+	if t.c.Stub() == gdbremote.StubOpenOCD {
+		if _, err := t.c.Monitor(ctx, "reset halt"); err != nil {
+			return fmt.Errorf("monitor reset halt: %w", err)
+		}
+		t.event(EventTargetState, "reset", nil)
+		return nil
+	}
+	// AIRCR: VECTKEY 0x05FA, SYSRESETREQ bit 2. The reset happens when the
+	// core runs again: step once so the next stop is after it.
+	if err := t.c.WriteMemory(ctx, 0xE000ED0C, []byte{0x04, 0x00, 0xFA, 0x05}); err != nil {
+		return fmt.Errorf("request reset (AIRCR): %w", err)
+	}
+	if _, err := t.c.Step(ctx); err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
+	t.event(EventTargetState, "reset", nil)
+	return nil
+}

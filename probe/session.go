@@ -1,0 +1,495 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/gdbremote"
+)
+
+// SessionOptions configures a live session: a GDB target, a serial console,
+// or both.
+type SessionOptions struct {
+	Target    *TargetOptions // nil: serial-only
+	Serial    *SerialSpec    // nil: no console
+	Console   ConsoleOptions // Timeline and Detectors are filled in by the session
+	Detectors *DetectorSet   // console detectors; nil: the built-in ones
+	// LED, when set with a GDB target, is sampled every LEDInterval. On
+	// QEMU a read halts the guest, so each sample is a short
+	// halt/read/resume: it perturbs timing.
+	LED         *LEDProfile
+	LEDInterval time.Duration // default 50ms
+	Timeline    *Timeline     // default: a new one of 100000 events
+	// Resume lets the firmware's own fault handler run after a crash has
+	// been captured (SOS, reset) and keeps catching.
+	Resume bool
+	// SerialCrashes makes a crash marker on the console a crash even when a
+	// GDB target is attached (it is always one in serial-only mode).
+	SerialCrashes bool
+}
+
+// SessionCrash is one crash the session caught, already snapshotted.
+type SessionCrash struct {
+	Snapshot *capture.Snapshot
+	// Err says what the snapshot lacks (the connection died mid-read, ...);
+	// Snapshot is still worth saving.
+	Err error
+}
+
+// TargetStatus is the target's state in words, for status bars.
+type TargetStatus string
+
+// Target states.
+const (
+	StatusRunning      TargetStatus = "running"
+	StatusHalted       TargetStatus = "halted"
+	StatusCrashed      TargetStatus = "crashed"
+	StatusLockedUp     TargetStatus = "locked up"
+	StatusDisconnected TargetStatus = "disconnected"
+	StatusSerialOnly   TargetStatus = "serial-only"
+)
+
+// SessionStatus is a copy of what the session knows now.
+type SessionStatus struct {
+	Target TargetStatus
+	GDB    string // "127.0.0.1:3333 (openocd)", "" when serial-only
+	Serial string // spec, "" when none
+	LED    LEDState
+	LEDRGB [3]float64
+	Err    error // why the target connection ended, if it did
+}
+
+// A Session watches a device: it owns the GDB target (one goroutine talks to
+// it), the console and the LED sampler, and puts everything on one timeline.
+type Session struct {
+	opts SessionOptions
+	tgt  *Target
+	con  *Console
+	tl   *Timeline
+
+	crashes chan SessionCrash
+	cmds    chan sessionCmd
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+
+	mu     sync.Mutex
+	status SessionStatus
+	ledDec *LEDDecoder
+}
+
+type sessionCmd struct {
+	op    string // "halt", "continue", "reset", "snapshot"
+	reply chan sessionReply
+}
+
+type sessionReply struct {
+	snap *capture.Snapshot
+	err  error
+}
+
+// StartSession connects what opts names and starts watching. The first
+// look at the target follows capture's contract: a target already halted in
+// a fault is captured as is; otherwise fault catching is armed and the
+// target resumed.
+func StartSession(ctx context.Context, opts SessionOptions) (*Session, error) {
+	if opts.Target == nil && opts.Serial == nil {
+		return nil, errors.New("start session: need a GDB server (--gdb) or a serial console (--serial)")
+	}
+	if opts.LEDInterval <= 0 {
+		opts.LEDInterval = 50 * time.Millisecond
+	}
+	if opts.Timeline == nil {
+		opts.Timeline = NewTimeline(100000)
+	}
+	if opts.Detectors == nil {
+		opts.Detectors = NewDetectorSet(nil)
+	}
+	sctx, cancel := context.WithCancel(context.Background())
+	s := &Session{
+		opts: opts, tl: opts.Timeline, cancel: cancel,
+		crashes: make(chan SessionCrash, 16),
+		cmds:    make(chan sessionCmd),
+		ledDec:  NewLEDDecoder(LEDDecoderOptions{}),
+	}
+	s.status.Target = StatusSerialOnly
+	if opts.Serial != nil {
+		copts := opts.Console
+		copts.Timeline = s.tl
+		copts.Detectors = opts.Detectors
+		con, err := OpenConsole(ctx, *opts.Serial, copts)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("open console %s: %w", opts.Serial, err)
+		}
+		s.con = con
+		s.status.Serial = opts.Serial.String()
+		if opts.Target == nil || opts.SerialCrashes {
+			s.wg.Add(1)
+			go s.watchSerial(sctx)
+		}
+	}
+	if opts.Target != nil {
+		topts := *opts.Target
+		topts.Timeline = s.tl
+		tgt, err := ConnectTarget(ctx, topts)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.tgt = tgt
+		s.status.GDB = fmt.Sprintf("%s (%s)", topts.Addr, tgt.StubName())
+		s.status.Target = StatusHalted
+		if err := s.begin(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.wg.Add(1)
+		go s.ownTarget(sctx)
+	}
+	return s, nil
+}
+
+// Timeline is the session's event timeline.
+func (s *Session) Timeline() *Timeline { return s.tl }
+
+// Console is the serial console, nil when there is none.
+func (s *Session) Console() *Console { return s.con }
+
+// Target is the GDB target, nil in serial-only mode.
+func (s *Session) Target() *Target { return s.tgt }
+
+// Crashes delivers each crash caught, snapshotted.
+func (s *Session) Crashes() <-chan SessionCrash { return s.crashes }
+
+// Status is a copy of the session's state now.
+func (s *Session) Status() SessionStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status
+}
+
+func (s *Session) setTarget(st TargetStatus, err error) {
+	s.mu.Lock()
+	s.status.Target = st
+	if err != nil {
+		s.status.Err = err
+	}
+	s.mu.Unlock()
+}
+
+// Close stops watching and disconnects; the target is left as it is.
+func (s *Session) Close() error {
+	s.cancel()
+	var errs []error
+	if s.tgt != nil {
+		errs = append(errs, s.tgt.Close())
+	}
+	if s.con != nil {
+		errs = append(errs, s.con.Close())
+	}
+	s.wg.Wait()
+	return errors.Join(errs...)
+}
+
+// begin looks at the halted target: in a fault, capture it as is;
+// otherwise arm fault catching and resume.
+func (s *Session) begin(ctx context.Context) error {
+	st, err := s.tgt.Inspect(ctx)
+	if err != nil {
+		return err
+	}
+	if st.InFault {
+		kind := "fault-handler"
+		status := StatusCrashed
+		if st.Lockup {
+			kind, status = "lockup", StatusLockedUp
+		}
+		s.deliver(ctx, capture.Trigger{Kind: kind, Detail: "found halted: " + st.Reason}, st.Stop.Raw)
+		s.setTarget(status, nil)
+		return nil
+	}
+	if err := s.tgt.ArmFaultCatch(ctx); err != nil {
+		return err
+	}
+	if err := s.tgt.Resume(ctx); err != nil {
+		return err
+	}
+	s.setTarget(StatusRunning, nil)
+	return nil
+}
+
+// deliver snapshots the halted target and hands the crash out.
+func (s *Session) deliver(ctx context.Context, trig capture.Trigger, stop string) {
+	snap, err := s.tgt.Snapshot(ctx, trig, stop)
+	s.fillEvidence(snap)
+	s.tl.Add(Event{Time: time.Now(), Kind: EventCapture, Source: "faultline", Text: fmt.Sprintf("crash caught: %s: %s", trig.Kind, trig.Detail)})
+	s.crashes <- SessionCrash{Snapshot: snap, Err: err}
+}
+
+// fillEvidence adds the console tail, LED history and timeline to a snapshot.
+func (s *Session) fillEvidence(snap *capture.Snapshot) {
+	if snap == nil {
+		return
+	}
+	if s.con != nil {
+		for _, l := range s.con.Tail(200) {
+			snap.Meta.Serial = append(snap.Meta.Serial, capture.SerialLine{Time: l.Time, Text: l.Text})
+		}
+	}
+	for _, e := range s.tl.Events() {
+		if e.Kind == EventConsoleLine {
+			continue // already in Serial
+		}
+		snap.Meta.Timeline = append(snap.Meta.Timeline, capture.Event{Time: e.Time, Kind: string(e.Kind), Detail: e.Text})
+		if e.Kind == EventLEDChange {
+			snap.Meta.LED = append(snap.Meta.LED, capture.LEDSample{Time: e.Time, Pattern: e.Text})
+		}
+	}
+}
+
+// ownTarget is the one goroutine that talks to the GDB target while the
+// session runs: it waits for crashes in short windows so it can sample the
+// LED and serve commands between them.
+func (s *Session) ownTarget(ctx context.Context) {
+	defer s.wg.Done()
+	window := s.opts.LEDInterval
+	if s.opts.LED == nil {
+		window = 100 * time.Millisecond
+	}
+	for {
+		if ctx.Err() != nil {
+			return
+		}
+		if s.Status().Target != StatusRunning {
+			select {
+			case <-ctx.Done():
+				return
+			case c := <-s.cmds:
+				s.command(ctx, c)
+			}
+			continue
+		}
+		select {
+		case c := <-s.cmds:
+			s.command(ctx, c)
+			continue
+		default:
+		}
+		wctx, cancel := context.WithTimeout(ctx, window)
+		crash, err := s.tgt.WaitCrash(wctx)
+		expired := wctx.Err() != nil || errors.Is(err, gdbremote.ErrTimeout)
+		cancel()
+		switch {
+		case err == nil:
+			st := StatusCrashed
+			if crash.Trigger.Kind == "lockup" {
+				st = StatusLockedUp
+			}
+			s.setTarget(st, nil)
+			s.deliver(ctx, crash.Trigger, crash.Stop.Raw)
+			if s.opts.Resume {
+				s.resumeAfterCrash(ctx)
+			}
+		case ctx.Err() != nil:
+			return
+		case expired:
+			if s.opts.LED != nil {
+				s.sampleLED(ctx)
+			}
+		default:
+			s.setTarget(StatusDisconnected, err)
+			s.tl.Add(Event{Time: time.Now(), Kind: EventTargetState, Source: "gdb", Text: "target lost: " + err.Error()})
+			if errors.Is(err, ErrTargetGone) {
+				s.crashes <- SessionCrash{Snapshot: s.serialSnapshot(capture.Trigger{Kind: "lockup",
+					Detail: "the GDB server vanished while the target ran (QEMU aborts on a lockup)"}), Err: err}
+			}
+			return
+		}
+	}
+}
+
+// resumeAfterCrash steps off the handler's breakpoint and lets the firmware
+// handle its fault, catching stays armed.
+func (s *Session) resumeAfterCrash(ctx context.Context) {
+	if err := s.tgt.StepOver(ctx); err != nil {
+		s.setTarget(StatusDisconnected, err)
+		return
+	}
+	if err := s.tgt.Resume(ctx); err != nil {
+		s.setTarget(StatusDisconnected, err)
+		return
+	}
+	s.setTarget(StatusRunning, nil)
+}
+
+// sampleLED takes one LED sample: halt, read, resume.
+func (s *Session) sampleLED(ctx context.Context) {
+	p := *s.opts.LED
+	addr, n := p.span()
+	if _, err := s.tgt.Halt(ctx); err != nil {
+		return
+	}
+	now := time.Now()
+	b, err := s.tgt.Client().ReadMemory(ctx, addr, n)
+	if rerr := s.tgt.Client().Continue(ctx); rerr != nil {
+		s.setTarget(StatusDisconnected, rerr)
+		return
+	}
+	if err != nil {
+		return
+	}
+	smp, err := p.Decode(now, b)
+	if err != nil {
+		return
+	}
+	st, changed := s.ledDec.Add(smp)
+	s.mu.Lock()
+	s.status.LED = st
+	s.status.LEDRGB = [3]float64{smp.R, smp.G, smp.B}
+	s.mu.Unlock()
+	if changed {
+		s.tl.Add(Event{Time: now, Kind: EventLEDChange, Source: "led", Text: st.String()})
+	}
+}
+
+// watchSerial turns crash markers on the console into crashes.
+func (s *Session) watchSerial(ctx context.Context) {
+	defer s.wg.Done()
+	since := time.Now().Add(-time.Hour) // markers seen while connecting count
+	for {
+		d, err := WaitCrash(ctx, s.con, nil, since)
+		if err != nil {
+			return
+		}
+		since = d.Line.Time
+		trig := capture.Trigger{Kind: "serial-panic", Detail: d.Detection.Text}
+		s.tl.Add(Event{Time: time.Now(), Kind: EventCapture, Source: "faultline", Text: "crash on the console: " + d.Detection.Text})
+		select {
+		case s.crashes <- SessionCrash{Snapshot: s.serialSnapshot(trig)}:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// serialSnapshot is a capture with only the console evidence (no target
+// state): serial-only mode, or a target that died.
+func (s *Session) serialSnapshot(trig capture.Trigger) *capture.Snapshot {
+	snap := &capture.Snapshot{
+		Registers: map[string]uint32{},
+		Meta: capture.Meta{
+			Schema: capture.SchemaV1, Trigger: trig, CapturedAt: time.Now().UTC(),
+			Target:  "serial-only",
+			Missing: []string{"registers and memory: no GDB connection at the time of the crash"},
+		},
+	}
+	if s.opts.Target != nil {
+		snap.Meta.Board = s.opts.Target.Board.Name
+		if im := s.opts.Target.Image; im != nil {
+			snap.Meta.ELF = capture.ELFRef{Path: im.Path(), BuildID: im.BuildID(), SHA256: im.SHA256()}
+		}
+	}
+	s.fillEvidence(snap)
+	return snap
+}
+
+// Halt stops the running target.
+func (s *Session) Halt(ctx context.Context) error { _, err := s.do(ctx, "halt"); return err }
+
+// Continue resumes the target (off a fault handler's breakpoint if needed).
+func (s *Session) Continue(ctx context.Context) error { _, err := s.do(ctx, "continue"); return err }
+
+// Reset resets the core (OpenOCD: monitor reset; others: AIRCR.SYSRESETREQ)
+// and lets it run with fault catching armed.
+func (s *Session) Reset(ctx context.Context) error { _, err := s.do(ctx, "reset"); return err }
+
+// SnapshotNow takes a manual snapshot (halting briefly if running).
+func (s *Session) SnapshotNow(ctx context.Context) (*capture.Snapshot, error) {
+	return s.do(ctx, "snapshot")
+}
+
+func (s *Session) do(ctx context.Context, op string) (*capture.Snapshot, error) {
+	if s.tgt == nil {
+		return nil, fmt.Errorf("%s: no GDB connection (serial-only session)", op)
+	}
+	c := sessionCmd{op: op, reply: make(chan sessionReply, 1)}
+	select {
+	case s.cmds <- c:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%s: %w", op, ctx.Err())
+	}
+	select {
+	case r := <-c.reply:
+		return r.snap, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%s: %w", op, ctx.Err())
+	}
+}
+
+// command runs on the owner goroutine.
+func (s *Session) command(ctx context.Context, c sessionCmd) {
+	var r sessionReply
+	st := s.Status().Target
+	switch c.op {
+	case "halt":
+		if st == StatusRunning {
+			_, r.err = s.tgt.Halt(ctx)
+			if r.err == nil {
+				s.setTarget(StatusHalted, nil)
+			}
+		}
+	case "continue":
+		switch st {
+		case StatusCrashed:
+			s.resumeAfterCrash(ctx)
+		case StatusHalted:
+			if r.err = s.tgt.Resume(ctx); r.err == nil {
+				s.setTarget(StatusRunning, nil)
+			}
+		case StatusRunning:
+		default:
+			r.err = fmt.Errorf("continue: target is %s", st)
+		}
+	case "reset":
+		if st == StatusRunning {
+			if _, r.err = s.tgt.Halt(ctx); r.err != nil {
+				break
+			}
+		}
+		if r.err = s.tgt.ResetCore(ctx); r.err == nil {
+			r.err = s.begin(ctx)
+		}
+	case "snapshot":
+		running := st == StatusRunning
+		if running {
+			if _, r.err = s.tgt.Halt(ctx); r.err != nil {
+				break
+			}
+		}
+		r.snap, r.err = s.tgt.Snapshot(ctx, capture.Trigger{Kind: "manual", Detail: "snapshot taken on request"}, "")
+		s.fillEvidence(r.snap)
+		if running {
+			if err := s.tgt.Resume(ctx); err != nil && r.err == nil {
+				r.err = err
+			}
+		}
+	case "disarm":
+		r.err = s.tgt.DisarmFaultCatch(ctx)
+	default:
+		r.err = fmt.Errorf("unknown session command %q", c.op)
+	}
+	c.reply <- r
+}
+
+// DisarmFaultCatch removes fault catching from a halted target.
+func (s *Session) DisarmFaultCatch(ctx context.Context) error {
+	if s.tgt == nil {
+		return nil
+	}
+	_, err := s.do(ctx, "disarm")
+	return err
+}
