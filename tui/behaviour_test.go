@@ -257,3 +257,17 @@ func newHarnessOpts(t testing.TB, b tui.Backend, w, h int, opts tui.Options) *ha
 	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
 	return hs
 }
+
+func TestRunesArrivingTogetherAreSeparateKeys(t *testing.T) {
+	b := &fake.Backend{}
+	hs := newHarness(t, b, 80, 24)
+	hs.send([]tui.ConsoleLine{{Text: "boot ok"}, {Text: "joining ap"}, {Text: "x"}})
+	hs.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("hc/join")})
+	hs.key("enter")
+	if got := b.Calls(); !slices.Equal(got, []string{"halt", "continue"}) {
+		t.Errorf("calls = %v, want [halt continue]", got)
+	}
+	if v := hs.view(); !strings.Contains(v, "match: join") {
+		t.Errorf("search typed in the same burst not run:\n%s", v)
+	}
+}

@@ -10,6 +10,22 @@ import (
 // handleKey routes a key press: the quit prompt first, then the search
 // input, then the help overlay, then the screen's own keys.
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
+	// Keys typed quickly (or sent by tmux send-keys, or pasted without
+	// bracketed paste) arrive as one message with several runes; each is
+	// a key of its own here ("/err" opens the search and types "err").
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !m.searching {
+		var cmds []tea.Cmd
+		for i, r := range msg.Runes {
+			if m.searching {
+				// The rest is search text: hand it over in one piece.
+				rest := tea.KeyMsg{Type: tea.KeyRunes, Runes: msg.Runes[i:], Alt: msg.Alt}
+				cmds = append(cmds, m.handleKey(rest))
+				break
+			}
+			cmds = append(cmds, m.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
+		}
+		return tea.Batch(cmds...)
+	}
 	k := m.com.KeyMap
 	switch {
 	case m.confirmQuit:

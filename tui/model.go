@@ -164,8 +164,14 @@ func newModel(ctx context.Context, b Backend, updates <-chan any, opts Options) 
 	ti.Cursor.SetMode(cursor.CursorStatic) // no blink ticks: steady frames over ssh and in tests
 	ti.Placeholder = "search the console"
 	m.search = ti
+	// Until the terminal reports its size (it never does when Output is
+	// not a terminal), draw for the classic 80x24.
+	m.com.SetSize(defaultWidth, defaultHeight)
+	m.layout()
 	return m
 }
+
+const defaultWidth, defaultHeight = 80, 24
 
 // Init starts listening for updates.
 func (m *Model) Init() tea.Cmd {
