@@ -8,7 +8,8 @@
 // "crashlab: <Handler>" and spin, so a debugger can stop on them. The
 // programs, the boards and every expected.json entry are described in
 // README.md, and every entry was checked by booting it in QEMU under
-// gdb-multiarch (verify.sh).
+// gdb-multiarch (verify.sh by hand, TestExpectedMatchesQEMUUnderGDB in the
+// tests, which uses gdb rather than faultline's own decoder).
 //
 // What it must not do: run QEMU or analyse crashes (emu and faultdecode do
 // that), or write anywhere but firmware/crashlab/build.
