@@ -167,8 +167,8 @@ func (ds *DetectorSet) Detect(l Line) []Detection {
 		out = append(out, d)
 	}
 	for i := range out {
-		if out[i].Kind == EventBoot {
-			ds.inCrash = false
+		if out[i].Kind == EventBoot || out[i].Kind == EventResetReason || out[i].Fields["boot"] == "true" {
+			ds.inCrash = false // the device restarted: the next crash is a new one
 		}
 		if out[i].Crash {
 			hold := ds.CrashHoldoff
