@@ -395,3 +395,6 @@ func (t *Target) ResetCore(ctx context.Context) error {
 	t.event(EventTargetState, "reset", nil)
 	return nil
 }
+
+// Image is the firmware ELF the target is explained against, nil if none.
+func (t *Target) Image() *elfsym.Image { return t.opts.Image }

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/faultline-dev/faultline/emu"
+	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/firmware"
+	"github.com/faultline-dev/faultline/probe"
+)
+
+func init() { commands = append(commands, newDemoCmd) }
+
+type demoFlags struct {
+	variant, elf, dir string
+	noTUI, json       bool
+	timeout           time.Duration
+	seed              uint64
+	port, workers     int
+	dropEvery, down   time.Duration
+	led               bool
+}
+
+func newDemoCmd() *cobra.Command {
+	var f demoFlags
+	cmd := &cobra.Command{
+		Use:   "demo [--no-tui] [--json] [flags]",
+		Short: "Watch the Photon web-server crash on the emulated bench, caught and explained",
+		Long: `demo builds the bundled firmware (a Photon-style web server with Device OS 0.6's
+socket teardown bug) if needed, boots it in QEMU (netduino2, the Photon's MCU)
+with an emulated WiFi co-processor, attaches faultline to its console and its
+GDB stub, sends HTTP requests like the original reporter's stress test, drops
+the WiFi link every so often, and runs until the crash is caught and explained.
+
+The web server is reachable while the demo runs: curl http://127.0.0.1:7123/
+
+--variant picks the image: webserver (crashes), webserver-clients-fix (the
+0.7 fix: no crash, but the server never accepts again after the link returns)
+or webserver-fixed (also re-begins the server when the link returns).
+
+Exit codes: 0 crash captured and explained, 1 error, 2 usage, 3 no crash within
+--timeout.`,
+		Example: `  faultline demo                 # the TUI
+  faultline demo --no-tui         # timeline and report as text
+  faultline demo --no-tui --json  # the report as faultline.report/v1 JSON`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.dropEvery <= f.down {
+				return usageError("--drop-every (%v) must be longer than --down-for (%v)", f.dropEvery, f.down)
+			}
+			return runDemo(cmd.Context(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.noTUI, "no-tui", false, "no TUI: print the timeline and the report (for scripts)")
+	fl.BoolVar(&f.json, "json", false, "with --no-tui: print the report as JSON on stdout (timeline goes to stderr)")
+	fl.StringVar(&f.variant, "variant", "webserver", "firmware image: webserver|webserver-clients-fix|webserver-fixed")
+	fl.StringVar(&f.elf, "elf", "", "run this ELF instead of a bundled image (it must speak the bench's co-processor protocol)")
+	fl.StringVar(&f.dir, "dir", "crashes", "directory for capture files")
+	fl.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up after `DUR` without a crash (exit 3)")
+	fl.Uint64Var(&f.seed, "seed", 0, "seed for request and link-drop timing (0: from the clock)")
+	fl.IntVar(&f.port, "port", emu.DefaultHTTPPort, "host TCP port of the web server (0: any free port)")
+	fl.IntVar(&f.workers, "workers", 3, "concurrent HTTP clients")
+	fl.DurationVar(&f.dropEvery, "drop-every", 3*time.Second, "drop the WiFi link about every `DUR` (jittered)")
+	fl.DurationVar(&f.down, "down-for", 700*time.Millisecond, "keep the link down for `DUR`")
+	fl.BoolVar(&f.led, "led", false, "with --no-tui: sample the RGB LED (each sample halts QEMU briefly; the TUI always samples)")
+	return cmd
+}
+
+// demoBench is what runDemo starts: the bench, the session, the traffic.
+type demoBench struct {
+	bench *emu.Bench
+	sess  *probe.Session
+	stats *emu.LoadStats
+	stop  func()
+}
+
+func startDemo(ctx context.Context, f demoFlags, sampleLED bool, progress io.Writer) (*demoBench, error) {
+	elf := f.elf
+	if elf == "" {
+		fmt.Fprintf(progress, "faultline: building the %s firmware (first run takes a while)...\n", f.variant)
+		var err error
+		if elf, err = firmware.ELF(ctx, f.variant); err != nil {
+			return nil, fmt.Errorf("build firmware: %w", err)
+		}
+	}
+	img, err := openELF(elf, progress)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(progress, "faultline: booting %s on the emulated bench (QEMU netduino2 + WiFi co-processor)...\n", elf)
+	bench, err := emu.StartBench(ctx, emu.BenchConfig{ELF: elf, HTTPPort: f.port, Halted: true})
+	if err != nil {
+		img.Close()
+		return nil, err
+	}
+	d := &demoBench{bench: bench, stats: &emu.LoadStats{}}
+	fail := func(err error) (*demoBench, error) {
+		if d.sess != nil {
+			d.sess.Close()
+		}
+		bench.Stop()
+		img.Close()
+		return nil, err
+	}
+	board, _ := probe.LookupBoard("netduino2")
+	spec, err := probe.ParseSerialSpec(bench.ConsolePTY())
+	if err != nil {
+		return fail(err)
+	}
+	opts := probe.SessionOptions{
+		Target:    &probe.TargetOptions{Addr: bench.GDBAddr(), Board: board, Image: img},
+		Serial:    &spec,
+		Detectors: probe.NewDetectorSet(symbolizerFor(img)),
+	}
+	if sampleLED {
+		opts.LED = board.LED
+		opts.LEDInterval = 50 * time.Millisecond
+	}
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	d.sess, err = probe.StartSession(cctx, opts)
+	cancel()
+	if err != nil {
+		return fail(err)
+	}
+	tctx, stopTraffic := context.WithCancel(ctx)
+	done := make(chan struct{}, 2)
+	tl := d.sess.Timeline()
+	go func() {
+		defer func() { done <- struct{}{} }()
+		if err := bench.WiFi().WaitListening(tctx); err != nil {
+			return
+		}
+		tl.Add(probe.Event{Time: time.Now(), Kind: probe.EventTargetState, Source: "bench", Text: "web server listening on http://" + bench.HTTPAddr() + "/"})
+		go emu.RunLoad(tctx, emu.LoadConfig{URL: "http://" + bench.HTTPAddr() + "/", Workers: f.workers, Seed: f.seed}, d.stats)
+		flapLink(tctx, bench, tl, f)
+	}()
+	d.stop = func() {
+		stopTraffic()
+		<-done
+		d.sess.Close()
+		bench.Stop()
+		img.Close()
+	}
+	return d, nil
+}
+
+// flapLink drops and restores the bench's WiFi link on a jittered schedule,
+// like pulling the access point's cable, until ctx ends.
+func flapLink(ctx context.Context, bench *emu.Bench, tl *probe.Timeline, f demoFlags) {
+	rng := rand.New(rand.NewPCG(f.seed, 0x5eed))
+	wait := func(d time.Duration) bool {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(d):
+			return true
+		}
+	}
+	for n := 1; ; n++ {
+		up := f.dropEvery - f.down
+		if !wait(up/2 + time.Duration(rng.Int64N(int64(up)))) {
+			return
+		}
+		bench.DropLink()
+		tl.Add(probe.Event{Time: time.Now(), Kind: probe.EventTargetState, Source: "bench", Text: fmt.Sprintf("WiFi link dropped (#%d)", n)})
+		if !wait(f.down) {
+			bench.RestoreLink()
+			return
+		}
+		bench.RestoreLink()
+		tl.Add(probe.Event{Time: time.Now(), Kind: probe.EventTargetState, Source: "bench", Text: "WiFi link restored"})
+	}
+}
+
+func runDemo(ctx context.Context, f demoFlags, stdout, stderr io.Writer) error {
+	if f.seed == 0 {
+		f.seed = uint64(time.Now().UnixNano())
+	}
+	if !f.noTUI {
+		return runDemoTUI(ctx, f, stderr)
+	}
+	d, err := startDemo(ctx, f, f.led, stderr)
+	if err != nil {
+		return err
+	}
+	defer d.stop()
+	fmt.Fprintf(stderr, "faultline: seed %d; web server at http://%s/; dropping WiFi about every %v for %v\n", f.seed, d.bench.HTTPAddr(), f.dropEvery, f.down)
+	timelineOut := stdout
+	if f.json {
+		timelineOut = stderr
+	}
+	evctx, stopEvents := context.WithCancel(ctx)
+	printed := make(chan struct{})
+	go func() {
+		defer close(printed)
+		for e := range d.sess.Timeline().Subscribe(evctx) {
+			fmt.Fprintln(timelineOut, e.String())
+		}
+	}()
+	defer func() { stopEvents(); <-printed }()
+	timer := time.NewTimer(f.timeout)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		ok, failed := d.stats.Snapshot()
+		return withExit(exitTimeout, fmt.Errorf("no crash within %v (%d requests served, %d failed)", f.timeout, ok, failed))
+	case <-d.bench.Done():
+		if err := d.bench.ExitErr(); err != nil {
+			return fmt.Errorf("QEMU ended: %w", err)
+		}
+		return errors.New("QEMU ended unexpectedly")
+	case c := <-d.sess.Crashes():
+		stopEvents()
+		<-printed
+		path, err := saveCapture(f.dir, c.Snapshot)
+		if err != nil {
+			return fmt.Errorf("save capture: %w", err)
+		}
+		ok, failed := d.stats.Snapshot()
+		fmt.Fprintf(stderr, "faultline: crash caught after %d requests served (%d failed); capture saved to %s\n", ok, failed, path)
+		img := d.sess.Target().Image()
+		rep := faultdecode.Analyze(c.Snapshot, img)
+		if !f.json {
+			fmt.Fprintln(stdout)
+		}
+		if err := printReport(stdout, rep, f.json); err != nil {
+			return err
+		}
+		return c.Err
+	}
+}
+
+
