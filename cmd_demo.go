@@ -239,5 +239,3 @@ func runDemo(ctx context.Context, f demoFlags, stdout, stderr io.Writer) error {
 		return c.Err
 	}
 }
-
-
