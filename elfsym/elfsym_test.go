@@ -259,3 +259,36 @@ func TestFrameContextSortedFDEs(t *testing.T) {
 		t.Errorf("FrameContext(outside) = %v, want ErrNoCFI", err)
 	}
 }
+
+// TestImageConcurrentUse runs every lookup from several goroutines at once;
+// with -race it proves the Image is immutable after Open.
+func TestImageConcurrentUse(t *testing.T) {
+	im, _ := openSample(t)
+	addrs := testAddrs(im)
+	want := make([][]elfsym.Frame, len(addrs))
+	for i, a := range addrs {
+		want[i] = im.Frames(a)
+	}
+	done := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			buf := make([]byte, 4)
+			for i, a := range addrs {
+				got := im.Frames(a)
+				if len(got) != len(want[i]) || (len(got) > 0 && got[0] != want[i][0]) {
+					done <- errors.New("Frames changed under concurrent use")
+					return
+				}
+				im.SymbolAt(a)
+				im.FrameContext(a)
+				im.ReadMemory(buf, a)
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -131,6 +131,15 @@ func (b *funcBuilder) walkCU(r *dwarf.Reader, files []*dwarf.LineFile) error {
 			}
 			if s := b.addScope(e, sc); s >= 0 {
 				cur = s
+			} else if e.Children {
+				// An inlined call whose own ranges are empty can still hold
+				// inlined calls with code: gcc's DWARF 4 writes a range list
+				// whose first pair is (0,0) relative to the CU base, which
+				// reads as the end of the list. The DIE nesting still says
+				// who called whom, so keep it as a parent (binutils does the
+				// same: its caller chain follows nesting, not ranges).
+				cur = int32(len(b.scopes))
+				b.scopes = append(b.scopes, sc)
 			}
 		}
 		if e.Children {

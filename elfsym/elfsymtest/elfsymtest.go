@@ -54,6 +54,16 @@ func GCSections(ctx context.Context) (string, error) {
 	}, flags)
 }
 
+// DWARF4 builds the sample with -gdwarf-4 (older toolchains' default:
+// 1-based file numbers, .debug_ranges instead of .debug_rnglists).
+func DWARF4(ctx context.Context) (string, error) {
+	flags := append(append([]string{"-gdwarf-4"}, armFlags...), linkFlags...)
+	return build(ctx, "dwarf4", "arm-none-eabi-g++", map[string][]byte{
+		"inline.c":    mustRead("src/inline.c"),
+		"classes.cpp": mustRead("src/classes.cpp"),
+	}, flags)
+}
+
 // X86 builds a small host (x86-64) ELF, for the "not an ARM ELF" case.
 func X86(ctx context.Context) (string, error) {
 	return build(ctx, "x86", "gcc", map[string][]byte{
