@@ -9,10 +9,12 @@
 // kernel's parent-death signal when the Go process itself dies).
 //
 // Quirks of QEMU it handles:
-//   - The gdbstub accepts one client. StartQEMU must not connect to find out
-//     whether the port is up, or its probe would be that client; on Linux it
-//     looks for QEMU's listening socket in /proc/net/tcp and /proc/PID/fd
-//     instead (other systems fall back to a connect probe).
+//   - StartQEMU must not connect to find out whether the gdb port is up: a
+//     connection stops a running guest, and it stays stopped after the probe
+//     disconnects (observed with QEMU 10.0; a halted guest stays halted). On
+//     Linux it looks for QEMU's listening socket in /proc/net/tcp and
+//     /proc/PID/fd instead; other systems fall back to a connect probe and
+//     so should start the guest Halted.
 //   - The free port is found by binding port 0 and closing it, so another
 //     process can take it before QEMU binds: QEMU then exits with "Failed to
 //     find an available port: Address already in use", and StartQEMU retries

@@ -18,9 +18,8 @@ func sysProcAttr() *syscall.SysProcAttr {
 }
 
 // gdbListening reports whether process pid owns a TCP socket listening on
-// 127.0.0.1:port. It reads /proc instead of connecting: QEMU's gdbstub takes
-// one client, and a probe connection that closes again would be that client
-// (and on disconnect QEMU may resume a halted guest).
+// 127.0.0.1:port. It reads /proc instead of connecting: a gdb connection
+// stops a running guest, which stays stopped after the probe closes.
 func gdbListening(pid, port int) (bool, error) {
 	inodes, err := listeningInodes("/proc/net/tcp", port)
 	if err != nil {

@@ -13,8 +13,9 @@ func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
 
-// gdbListening without /proc: a connect probe. It becomes QEMU's one gdb
-// client for a moment; tests on Linux do not take this path.
+// gdbListening without /proc: a connect probe. The connection stops a
+// running guest (it stays stopped), so start it Halted on such systems;
+// Linux does not take this path.
 func gdbListening(pid, port int) (bool, error) {
 	c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 100*time.Millisecond)
 	if err != nil {

@@ -402,3 +402,40 @@ func BenchmarkStartQEMUToGDBReady(b *testing.B) {
 		_ = q.Stop()
 	}
 }
+
+// TestRunningGuestKeepsRunningAfterStart: StartQEMU must not touch the
+// gdbstub (a connection would stop the guest for good), so a guest started
+// without Halted goes on printing.
+func TestRunningGuestKeepsRunningAfterStart(t *testing.T) {
+	needQEMU(t)
+	ctx := testCtx(t, time.Minute)
+	elf, err := crashlab.ELF(ctx, "netduino2", "idle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := StartQEMU(ctx, QEMUConfig{Machine: "netduino2", Kernel: elf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Stop()
+	if len(q.PTYs) != 1 || q.PTYs[0] == "" {
+		t.Fatalf("PTYs = %q, want one pty for the default Serials", q.PTYs)
+	}
+	tty, err := os.OpenFile(q.PTYs[0], os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatalf("open pty: %v", err)
+	}
+	defer tty.Close()
+	// The start line may be gone before the pty was opened; the per-second
+	// lines come later.
+	if err := tty.SetReadDeadline(time.Now().Add(20 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(tty)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "crashlab: idle ") && strings.HasSuffix(strings.TrimSpace(sc.Text()), "s") {
+			return
+		}
+	}
+	t.Fatalf("no 'crashlab: idle Ns' line from a guest started running: %v", sc.Err())
+}
