@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/go-delve/delve/pkg/dwarf/frame"
+
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
 )
@@ -257,7 +259,7 @@ func (a *analysis) faultingContext() {
 }
 
 func (a *analysis) fromExcReturn(er ExcReturn) {
-	addr, _ := a.stop.Get(RegSP)
+	addr := a.handlerCFA()
 	stack := "MSP"
 	if er.PSP() {
 		stack = "PSP"
@@ -293,6 +295,42 @@ func (a *analysis) stackErrNames() string {
 		}
 	}
 	return fmt.Sprint(out)
+}
+
+// handlerCFA is the SP the core stacked to: the stop SP at the handler's
+// first instruction, or, when the stop is further in (a breakpoint after
+// the prologue), the handler's CFA from its CFI. In that case the
+// callee-saved registers the prologue pushed are restored into a.stop, so
+// the faulting context gets the interrupted code's r4-r11, not the
+// handler's.
+func (a *analysis) handlerCFA() uint32 {
+	sp, _ := a.stop.Get(RegSP)
+	pc, ok := a.stop.Get(RegPC)
+	if !ok || a.img == nil || !a.img.IsCode(uint64(pc)) {
+		return sp
+	}
+	fc, err := a.img.FrameContext(uint64(pc &^ 1))
+	if err != nil || fc.CFA.Rule != frame.RuleCFA || fc.CFA.Reg > 15 {
+		return sp
+	}
+	base, ok := a.stop.Get(int(fc.CFA.Reg))
+	if !ok {
+		return sp
+	}
+	cfa := uint32(int64(base) + fc.CFA.Offset)
+	if cfa == sp {
+		return sp
+	}
+	a.note("the stop is past the handler's first instruction: the exception frame is taken at its CFA 0x%08x, not at SP 0x%08x", cfa, sp)
+	for reg, rule := range fc.Regs {
+		if reg < 4 || reg > 11 || rule.Rule != frame.RuleOffset {
+			continue
+		}
+		if v, err := read32(a.snap, uint64(int64(cfa)+rule.Offset)); err == nil {
+			a.stop.Set(int(reg), v)
+		}
+	}
+	return cfa
 }
 
 // useFrame makes the stacked registers the faulting context.

@@ -62,6 +62,7 @@ func TestUnwindQEMUCrashes(t *testing.T) {
 	tests := []struct {
 		name      string
 		scenario  int
+		late      bool // stop after the handler's prologue
 		exception string
 		causes    []string
 		frames    []string
@@ -73,6 +74,11 @@ func TestUnwindQEMUCrashes(t *testing.T) {
 			name: "precise fault in c", scenario: 1, exception: "HardFault", causes: []string{"FORCED", "DIVBYZERO"},
 			frames:   []string{"divide/fault-pc/inlined", "c/fault-pc", "b/cfi", "a/cfi", "main/cfi", "Reset_Handler/cfi"},
 			summary:  "HardFault (escalated from UsageFault): integer divide by zero in divide() at chain.c:18, inlined into c() at chain.c:23.",
+			matchGDB: true,
+		},
+		{
+			name: "stop after the handler's prologue", scenario: 1, late: true, exception: "HardFault", causes: []string{"FORCED", "DIVBYZERO"},
+			frames:   []string{"divide/fault-pc/inlined", "c/fault-pc", "b/cfi", "a/cfi", "main/cfi", "Reset_Handler/cfi"},
 			matchGDB: true,
 		},
 		{
@@ -109,7 +115,7 @@ func TestUnwindQEMUCrashes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c := runScenario(t, img.Path(), tt.scenario)
+			c := runScenario(t, img.Path(), tt.scenario, tt.late)
 			r := Analyze(c.Snap, img)
 			if r.Fault.Exception != tt.exception || !slices.Equal(r.Fault.Causes, tt.causes) {
 				t.Errorf("exception %s causes %v, want %s %v", r.Fault.Exception, r.Fault.Causes, tt.exception, tt.causes)

@@ -131,7 +131,9 @@ var btLine = regexp.MustCompile(`^#\d+\s+(?:0x[0-9a-f]+ in )?(\S+) \(`)
 
 // runScenario boots the test firmware, sets `scenario`, and captures the
 // state at the first fault handler the core enters.
-func runScenario(t testing.TB, elf string, scenario int) qemuCrash {
+// afterPrologue breaks at the handler's name instead of its address, so
+// gdb stops past the prologue with SP already moved.
+func runScenario(t testing.TB, elf string, scenario int, afterPrologue ...bool) qemuCrash {
 	t.Helper()
 	qemu := needTool(t, "qemu-system-arm")
 	gdb := needTool(t, "gdb-multiarch")
@@ -158,10 +160,14 @@ func runScenario(t testing.TB, elf string, scenario int) qemuCrash {
 	}
 	conn.Close()
 	ram, scb := filepath.Join(dir, "ram.bin"), filepath.Join(dir, "scb.bin")
+	at := "*"
+	if len(afterPrologue) > 0 && afterPrologue[0] {
+		at = ""
+	}
 	args := []string{"-batch", "-nx", "-ex", "set pagination off", "-ex", "set confirm off",
 		"-ex", fmt.Sprintf("target remote 127.0.0.1:%d", port),
 		"-ex", "break main", "-ex", "continue", "-ex", fmt.Sprintf("set var scenario = %d", scenario), "-ex", "delete",
-		"-ex", "break *HardFault_Handler", "-ex", "break *MemManage_Handler", "-ex", "break *BusFault_Handler", "-ex", "break *UsageFault_Handler",
+		"-ex", "break " + at + "HardFault_Handler", "-ex", "break " + at + "MemManage_Handler", "-ex", "break " + at + "BusFault_Handler", "-ex", "break " + at + "UsageFault_Handler",
 		"-ex", "continue", "-ex", "info registers", "-ex", "echo BT\\n", "-ex", "bt 20",
 		"-ex", fmt.Sprintf("dump binary memory %s 0x20000000 0x20020000", ram),
 		"-ex", fmt.Sprintf("dump binary memory %s 0xE000ED00 0xE000ED40", scb),
