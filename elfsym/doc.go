@@ -27,6 +27,22 @@
 //   - With --gc-sections, DWARF and line sequences of discarded functions are
 //     relocated to address 0; a range starting at 0 is kept only if a function
 //     symbol really starts there.
+//   - Inlined calls chain by DIE nesting, not by ranges: gcc's DWARF 4 can
+//     give an inlined call a range list that reads as empty while calls
+//     inlined into it have code (binutils chains the same way).
+//   - Names of C++ frames without DW_AT_linkage_name (static initialisers)
+//     stay the DWARF name; addr2line would substitute a symbol that starts
+//     at the same address (see addr2line_test.go for every documented
+//     difference from addr2line).
+//   - Function symbols without .size (assembly) cover up to the next
+//     function symbol in their section.
+//   - ReadMemory serves both run addresses (sections) and load addresses
+//     (PT_LOAD Paddr, e.g. .data's initial values in flash).
+//   - debug/dwarf can return null entries forever on a damaged unit
+//     header; the walk stops after more entries than .debug_info has bytes.
 //   - An ELF without DWARF still answers Frames from the symbol table (File ""
 //     and Line 0) and says so in Warnings.
+//
+// Test images are built by the elfsymtest subpackage from embedded C/C++
+// sources with arm-none-eabi-gcc and cached outside the tree.
 package elfsym

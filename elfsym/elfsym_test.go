@@ -2,6 +2,7 @@ package elfsym_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"debug/elf"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
+	"github.com/faultline-dev/faultline/firmware/crashlab"
 	"github.com/go-delve/delve/pkg/dwarf/frame"
 )
 
@@ -290,5 +292,45 @@ func TestImageConcurrentUse(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestReadMemoryLoadAddress checks .data's initial values can be read both
+// where they run (RAM) and where the image stores them (flash), using the
+// crash lab's firmware, whose .data is copied from flash at reset.
+func TestReadMemoryLoadAddress(t *testing.T) {
+	checked := 0
+	for _, board := range crashlab.Boards() {
+		for _, prog := range crashlab.Programs() {
+			path, err := crashlab.ELF(context.Background(), board, prog)
+			if err != nil {
+				t.Fatal(err)
+			}
+			im, err := elfsym.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, seg := range im.Segments() {
+				if seg.Filesz == 0 || seg.Paddr == seg.Vaddr {
+					continue
+				}
+				run := make([]byte, seg.Filesz)
+				load := make([]byte, seg.Filesz)
+				if _, err := im.ReadMemory(run, seg.Vaddr); err != nil {
+					t.Errorf("%s/%s: run address %#x: %v", board, prog, seg.Vaddr, err)
+				}
+				if _, err := im.ReadMemory(load, seg.Paddr); err != nil {
+					t.Errorf("%s/%s: load address %#x: %v", board, prog, seg.Paddr, err)
+				}
+				if !bytes.Equal(run, load) {
+					t.Errorf("%s/%s: .data at %#x = %x, in flash at %#x = %x", board, prog, seg.Vaddr, run, seg.Paddr, load)
+				}
+				checked++
+			}
+			im.Close()
+		}
+	}
+	if checked == 0 {
+		t.Error("no crash lab image has a segment stored apart from where it runs")
 	}
 }
