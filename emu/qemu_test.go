@@ -439,3 +439,48 @@ func TestRunningGuestKeepsRunningAfterStart(t *testing.T) {
 	}
 	t.Fatalf("no 'crashlab: idle Ns' line from a guest started running: %v", sc.Err())
 }
+
+// TestQEMUDiesWithItsParent runs this test binary again as a child that
+// starts QEMU and exits without Stop (as a test binary does when it panics
+// or times out); the kernel's parent-death signal must take QEMU with it.
+func TestQEMUDiesWithItsParent(t *testing.T) {
+	if os.Getenv("EMU_ORPHAN_HELPER") == "1" {
+		ctx := context.Background()
+		elf, err := crashlab.ELF(ctx, "netduino2", "idle")
+		if err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+		q, err := StartQEMU(ctx, QEMUConfig{Machine: "netduino2", Kernel: elf, Halted: true, Serials: []string{"null"}})
+		if err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("qemu-pid=%d\n", q.Pid())
+		os.Exit(0) // no Stop
+	}
+	needQEMU(t)
+	ctx := testCtx(t, time.Minute)
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestQEMUDiesWithItsParent$")
+	cmd.Env = append(os.Environ(), "EMU_ORPHAN_HELPER=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("helper: %v\n%s", err, out)
+	}
+	var pid int
+	for _, l := range strings.Split(string(out), "\n") {
+		if _, err := fmt.Sscanf(l, "qemu-pid=%d", &pid); err == nil {
+			break
+		}
+	}
+	if pid == 0 {
+		t.Fatalf("helper printed no qemu pid:\n%s", out)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if processGone(pid) {
+			return
+		}
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	t.Fatalf("qemu %d outlived the process that started it", pid)
+}
