@@ -58,7 +58,11 @@ func (m *Model) tabsView() string {
 		}
 		b.WriteByte(' ')
 	}
-	return common.JoinLR(b.String(), st.Title.Render(m.opts.Title), m.com.Width)
+	tabs, title := b.String(), st.Title.Render(m.opts.Title)
+	if common.Width(tabs)+1+common.Width(title) > m.com.Width {
+		return common.Truncate(tabs, m.com.Width) // the title gives way first
+	}
+	return common.JoinLR(tabs, title, m.com.Width)
 }
 
 func (m *Model) paneView() string {

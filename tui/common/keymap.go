@@ -74,10 +74,9 @@ func (k *KeyMap) ShortHelp() []key.Binding {
 // FullHelp is the expanded help shown with '?' (help.KeyMap).
 func (k *KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Halt, k.Continue, k.Reset, k.Save},
+		{k.Halt, k.Continue, k.Reset, k.Save, k.Quit},
 		{k.NextPane, k.Pane1, k.Pane2, k.Pane3, k.Pane4},
-		{k.Search, k.Next, k.Up, k.Down},
+		{k.Search, k.Next, k.Up, k.Down, k.Help},
 		{k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Quit, k.Help},
 	}
 }

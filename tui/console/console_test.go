@@ -26,18 +26,21 @@ func appendN(m *Model, from, n int) {
 }
 
 func TestRingKeepsTheNewestLines(t *testing.T) {
-	m := newTestConsole(100_000, 40, 5)
-	appendN(m, 0, 150_000)
-	if m.Len() != 100_000 {
-		t.Fatalf("Len = %d, want 100000", m.Len())
+	if m := New(nil, 0); m.max != 100_000 {
+		t.Errorf("default scrollback = %d, want 100000", m.max)
 	}
-	if got := m.Line(0).Text; got != "line 50000" {
-		t.Errorf("oldest = %q, want line 50000", got)
+	m := newTestConsole(1000, 40, 5)
+	appendN(m, 0, 1500)
+	if m.Len() != 1000 {
+		t.Fatalf("Len = %d, want 1000", m.Len())
 	}
-	if got := m.Line(m.Len() - 1).Text; got != "line 149999" {
-		t.Errorf("newest = %q, want line 149999", got)
+	if got := m.Line(0).Text; got != "line 500" {
+		t.Errorf("oldest = %q, want line 500", got)
 	}
-	if got := m.Position(); got != "lines 149996-150000 of 150000 (following)" {
+	if got := m.Line(m.Len() - 1).Text; got != "line 1499" {
+		t.Errorf("newest = %q, want line 1499", got)
+	}
+	if got := m.Position(); got != "lines 1496-1500 of 1500 (following)" {
 		t.Errorf("Position = %q", got)
 	}
 }
