@@ -30,6 +30,10 @@ var armFlags = []string{"-g", "-O2", "-mcpu=cortex-m3", "-mthumb", "-fno-rtti", 
 // linker script, which is enough for images that are only read, never run.
 var linkFlags = []string{"-specs=nosys.specs", "-Wl,--build-id=sha1"}
 
+// buildVersion is part of the cache key: bump it when build() changes how
+// it compiles, so stale cached images are not reused.
+const buildVersion = "elfsymtest build v2 (per-language compile, sources in dir/src)"
+
 // buildTimeout bounds one compiler run; the 3000-function benchmark image
 // is the slow one.
 const buildTimeout = 5 * time.Minute
@@ -107,7 +111,7 @@ func build(ctx context.Context, name, cc string, srcs map[string][]byte, flags [
 		return "", fmt.Errorf("%s --version: %w", cc, err)
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n%q\n", ccPath, ver, flags)
+	fmt.Fprintf(h, "%s\n%s\n%s\n%q\n", buildVersion, ccPath, ver, flags)
 	names := sortedKeys(srcs)
 	for _, n := range names {
 		fmt.Fprintf(h, "%s %d\n", n, len(srcs[n]))
