@@ -216,19 +216,20 @@ func readBody(r *bufio.Reader, start byte) (Frame, error) {
 	if start == '%' {
 		f.Kind = FrameNotification
 	}
-	raw := make([]byte, 0, 64)
+	var raw []byte
 	for {
-		b, err := r.ReadByte()
-		if err != nil {
-			return f, closedErr(err, true)
-		}
-		if b == '#' {
+		chunk, err := r.ReadSlice('#')
+		raw = append(raw, chunk...)
+		if err == nil {
+			raw = raw[:len(raw)-1]
 			break
 		}
-		if len(raw) >= maxFrame {
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return f, closedErr(err, true)
+		}
+		if len(raw) > maxFrame {
 			return f, errFrameTooLong
 		}
-		raw = append(raw, b)
 	}
 	var cs [2]byte
 	for i := range cs {

@@ -218,3 +218,23 @@ func findSymbol(t testing.TB, elf, name string) uint64 {
 	t.Fatalf("symbol %s not in %s", name, elf)
 	return 0
 }
+
+// BenchmarkReadMemory128KRealQEMU reads netduino2's 128 KiB SRAM from a
+// real QEMU (2044 bytes per 'm').
+func BenchmarkReadMemory128KRealQEMU(b *testing.B) {
+	elf := buildTiny(b, b.TempDir())
+	addr := startQEMU(b, elf)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cl, err := Dial(ctx, addr, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	b.SetBytes(128 << 10)
+	for b.Loop() {
+		if _, err := cl.ReadMemory(ctx, 0x20000000, 128<<10); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

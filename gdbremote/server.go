@@ -70,6 +70,7 @@ const (
 	EventPacket    EventKind = iota // a request packet
 	EventInterrupt                  // the 0x03 byte
 	EventAck                        // a '+' or '-' (only from ReadEvent)
+	EventBadPacket                  // a packet with a bad checksum (only from ReadEvent)
 )
 
 // An Event is one thing read from the client.
@@ -79,10 +80,10 @@ type Event struct {
 	Raw  byte   // '+' or '-' for EventAck
 }
 
-// ReadEvent reads the next frame and reports everything, acks included,
-// without acting on it except acking packets ('+', or '-' for a bad
-// checksum, in which case it keeps reading). For servers that must see
-// every byte (QEMU's "any byte stops a running guest").
+// ReadEvent reads the next frame and reports everything, acks and
+// corrupted packets included, without answering anything: the caller acks
+// with Ack. For servers that must see every byte before deciding (QEMU's
+// "any byte stops a running guest and the packet is lost").
 func (s *ServerConn) ReadEvent(ctx context.Context) (Event, error) {
 	stop := context.AfterFunc(ctx, func() { s.nc.SetReadDeadline(time.Now()) })
 	defer func() {
@@ -110,31 +111,42 @@ func (s *ServerConn) ReadEvent(ctx context.Context) (Event, error) {
 		}
 		s.tracef("<-", f.Raw)
 		if !f.ChecksumOK {
-			if !s.NoAck() {
-				if err := s.writeRaw([]byte("-")); err != nil {
-					return Event{}, err
-				}
-			}
-			continue
-		}
-		if !s.NoAck() {
-			if err := s.writeRaw([]byte("+")); err != nil {
-				return Event{}, err
-			}
+			return Event{Kind: EventBadPacket, Data: f.Data}, nil
 		}
 		return Event{Kind: EventPacket, Data: f.Data}, nil
 	}
 }
 
-// ReadPacket reads the next request or interrupt. Acks are consumed; a '-'
-// makes it resend the last reply.
+// Ack answers a packet in ack mode: '+' when ok, '-' to ask for it again.
+// It does nothing in no-ack mode.
+func (s *ServerConn) Ack(ok bool) error {
+	if s.NoAck() {
+		return nil
+	}
+	if ok {
+		return s.writeRaw([]byte("+"))
+	}
+	return s.writeRaw([]byte("-"))
+}
+
+// ReadPacket reads the next request or interrupt, acking packets ('-' for
+// a bad checksum, then it reads on). Acks are consumed; a '-' makes it
+// resend the last reply.
 func (s *ServerConn) ReadPacket(ctx context.Context) (Event, error) {
 	for {
 		ev, err := s.ReadEvent(ctx)
 		if err != nil {
 			return ev, err
 		}
-		if ev.Kind != EventAck {
+		switch ev.Kind {
+		case EventPacket:
+			return ev, s.Ack(true)
+		case EventBadPacket:
+			if err := s.Ack(false); err != nil {
+				return ev, err
+			}
+			continue
+		case EventInterrupt:
 			return ev, nil
 		}
 		if ev.Raw == '-' {

@@ -269,6 +269,11 @@ func (fk *Fake) find(addr uint64, n int) (int, bool) {
 // (those read as 0).
 func (fk *Fake) read(addr uint64, n int) ([]byte, bool) {
 	out := make([]byte, n)
+	if j, found := fk.find(addr, n); found {
+		r := fk.state.Memory[j]
+		copy(out, r.Data[addr-r.Addr:])
+		return out, true
+	}
 	ok := true
 	for i := range out {
 		j, found := fk.find(addr+uint64(i), 1)
@@ -395,6 +400,11 @@ func (s *session) event(ctx context.Context, ev gdbremote.Event) error {
 			return s.stop("T02", false)
 		}
 		return nil
+	case gdbremote.EventBadPacket:
+		return s.sc.Ack(false)
+	}
+	if err := s.sc.Ack(true); err != nil {
+		return err
 	}
 	pkt := string(ev.Data)
 	fk.logRequest(pkt)
