@@ -148,7 +148,7 @@ func runScenario(t testing.TB, elf string, scenario int, afterPrologue ...bool) 
 	}
 	defer func() { _ = q.Process.Kill(); _ = q.Wait() }()
 	var conn net.Conn
-	for i := 0; i < 100; i++ {
+	for i := 0; i < 500; i++ {
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			conn = c
 			break
