@@ -28,8 +28,10 @@ type QEMUConfig struct {
 	// "file:/tmp/out"). "stdio" is refused: QEMU's stdio belongs to the
 	// launcher. Empty means one "pty".
 	Serials []string
-	Extra   []string  // more QEMU arguments, appended last
-	Log     io.Writer // QEMU's stdout and stderr, line by line; nil discards
+	Extra   []string // more QEMU arguments, appended last
+	// Log gets QEMU's stdout and stderr, line by line; nil discards. It is
+	// written from QEMU's output copier: a Log that blocks stalls QEMU.
+	Log io.Writer
 
 	// Binary is the emulator to run; "" means qemu-system-arm from PATH.
 	Binary string

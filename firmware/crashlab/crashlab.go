@@ -39,6 +39,11 @@ type Expectation struct {
 	Note string `json:"note,omitempty"`
 }
 
+// Faults reports whether the program crashes on that board at all (idle
+// never does; busfault on netduino2 does not, see README.md): tests that
+// wait for a crash must skip the entries where this is false.
+func (e Expectation) Faults() bool { return e.Exception != "None" }
+
 // expectedFile is the layout of expected.json.
 type expectedFile struct {
 	Schema      string                            `json:"schema"`

@@ -85,7 +85,7 @@ func verifyUnderGDB(t *testing.T, board, prog string, e Expectation) {
 	}
 	defer q.Stop()
 
-	if e.Exception == "None" {
+	if !e.Faults() {
 		// No fault to stop at: let it run and only check the console.
 		out, err := exec.CommandContext(ctx, "gdb-multiarch", "-q", "-nx", "-batch", elf,
 			"-ex", "target remote "+q.GDBAddr, "-ex", "detach").CombinedOutput()
