@@ -92,7 +92,7 @@ func TestTmuxRealTerminal(t *testing.T) {
 	s.keys("/", "joining", "Enter")
 	s.waitFor("search", "match: joining")
 	s.keys("2")
-	s.waitFor("timeline pane", "[2 timeline]", "halt        by user")
+	s.waitFor("timeline pane", "[2 timeline]", "halt         by user")
 
 	// A smaller terminal: the layout must follow and keep its help line.
 	s.run("resize-window", "-t", "tui", "-x", "80", "-y", "24")

@@ -209,7 +209,7 @@ func eventMark(st *common.Styles, event string) (byte, *common.Paint) {
 		return ' ', nil
 	case event == "panic" || strings.HasPrefix(event, "fault") || event == "lockup" || event == "sos":
 		return '!', &st.P.EventPanic
-	case event == "reset" || event == "boot":
+	case strings.HasPrefix(event, "reset") || event == "boot":
 		return '~', &st.P.EventReset
 	default:
 		return '*', &st.P.EventOther

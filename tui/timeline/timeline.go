@@ -7,6 +7,7 @@
 package timeline
 
 import (
+	"strings"
 	"time"
 
 	"github.com/faultline-dev/faultline/tui/common"
@@ -17,7 +18,7 @@ import (
 const MaxItems = 10_000
 
 // kindWidth is the column the kind is padded to.
-const kindWidth = 12
+const kindWidth = 13 // probe's longest kinds ("reset-reason", "target-state") and a space
 
 // Model is the timeline widget.
 type Model struct {
@@ -45,14 +46,17 @@ func (m *Model) Add(t time.Time, kind, text string) {
 }
 
 // eventFor maps timeline kinds onto the console's highlight classes.
+// Kinds are probe's event kinds ("panic", "fault-marker", "lockup",
+// "reset-reason", "boot", "capture", ...) or anything the caller makes up.
 func eventFor(kind string) string {
-	switch kind {
-	case "crash", "fault", "hardfault", "lockup", "panic", "sos", "disconnect", "disconnected":
-		return "fault"
-	case "reset", "boot", "reconnect":
-		return "reset"
-	case "":
+	switch {
+	case kind == "":
 		return ""
+	case kind == "crash" || strings.HasPrefix(kind, "fault") || kind == "hardfault" || kind == "lockup" ||
+		kind == "panic" || kind == "sos" || strings.HasPrefix(kind, "disconnect"):
+		return "fault"
+	case strings.HasPrefix(kind, "reset") || kind == "boot" || strings.HasPrefix(kind, "reconnect"):
+		return "reset"
 	default:
 		return "info"
 	}
