@@ -455,16 +455,13 @@ func (a *analysis) stackTop() uint32 {
 }
 
 func (a *analysis) reportFrames() {
-	for i, f := range a.frames {
-		if i == 0 && f.NotCode {
-			continue // reported as the bad-pc finding
-		}
+	for _, f := range a.frames {
 		errText := ""
 		if f.Err != nil {
 			errText = f.Err.Error()
 		}
 		if len(f.Funcs) == 0 {
-			name := ""
+			name := "??" // as addr2line prints a PC in no function
 			if a.img != nil {
 				if s, _, ok := a.img.SymbolAt(uint64(f.Lookup)); ok && s.Func {
 					name = s.Name

@@ -63,7 +63,7 @@ func suspicious(v uint32) string {
 // where renders a frame location as "f() at file.c:42".
 func where(rf ReportFrame) string {
 	fn := rf.Function
-	if fn == "" {
+	if fn == "" || fn == "??" {
 		fn = "0x" + strings.TrimPrefix(rf.PC, "0x")
 	} else if !strings.Contains(fn, "(") {
 		fn += "()"
@@ -80,7 +80,7 @@ func where(rf ReportFrame) string {
 // returned (so the jump came from a return or branch after it), callNone
 // when unknown.
 func (a *analysis) badPCSource() string {
-	if a.img == nil || len(a.frames) < 2 || !a.frames[0].NotCode || a.frames[1].How != HowLR {
+	if a.img == nil || len(a.frames) < 2 || len(a.rep.Frames) < 2 || !a.frames[0].NotCode || a.frames[1].How != HowLR {
 		return callNone
 	}
 	return callKind(a.img, a.frames[1].PC)
@@ -131,9 +131,9 @@ func (a *analysis) findings() {
 		s := fmt.Sprintf("PC 0x%08x is not code (%s)", pc, regionName(pc))
 		switch a.badPCSource() {
 		case callViaReg:
-			s += fmt.Sprintf("; %s jumped there through a bad function pointer or corrupt vtable", where(a.rep.Frames[0]))
+			s += fmt.Sprintf("; %s jumped there through a bad function pointer or corrupt vtable", where(a.rep.Frames[1]))
 		case callDirect:
-			s += fmt.Sprintf("; %s was running when control went there: a corrupt return address (a stack overwrite) or a wild branch", where(a.rep.Frames[0]))
+			s += fmt.Sprintf("; %s was running when control went there: a corrupt return address (a stack overwrite) or a wild branch", where(a.rep.Frames[1]))
 		}
 		if why := suspicious(pc | 1); why != "" {
 			s += fmt.Sprintf("; the value looks like data (%s)", why)

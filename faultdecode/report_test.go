@@ -62,7 +62,7 @@ func reportCases() []reportCase {
 			return s.snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20001000, nil),
 				scbRegion(map[uint64]uint32{AddrCFSR: 1, AddrHFSR: 1 << 30, AddrMMFAR: 0xE000EDF8}))
 		}, check: func(t *testing.T, r *Report) {
-			wantFrames(t, r, "b/lr", "a/cfi", "main/cfi")
+			wantFrames(t, r, "??/fault-pc", "b/lr", "a/cfi", "main/cfi")
 			wantFindings(t, r, "bad-pc")
 			if r.Fault.FaultAddress != "" {
 				t.Errorf("fault_address %s shown without MMARVALID", r.Fault.FaultAddress)

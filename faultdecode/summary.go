@@ -141,17 +141,20 @@ func (a *analysis) locationPhrase(c Cause, ok bool) string {
 	top := a.rep.Frames[0]
 	switch a.badPCSource() {
 	case callViaReg:
-		return fmt.Sprintf("; called from %s through a bad function pointer", where(top))
+		return fmt.Sprintf("; called from %s through a bad function pointer", where(a.rep.Frames[1]))
 	case callDirect:
-		return fmt.Sprintf("; reached from %s, probably through a corrupt return address", where(top))
+		return fmt.Sprintf("; reached from %s, probably through a corrupt return address", where(a.rep.Frames[1]))
 	}
 	if a.frames[0].NotCode {
-		return fmt.Sprintf("; the last known code is %s", where(top))
+		if len(a.rep.Frames) > 1 {
+			return fmt.Sprintf("; the last known code is %s", where(a.rep.Frames[1]))
+		}
+		return ""
 	}
 	if ok && c.Name == "IMPRECISERR" {
 		return fmt.Sprintf(", shortly before %s (the stacked PC is past the failing store)", where(top))
 	}
-	if top.Function == "" && top.File == "" {
+	if (top.Function == "" || top.Function == "??") && top.File == "" {
 		return fmt.Sprintf(" at 0x%s", strings.TrimPrefix(top.PC, "0x"))
 	}
 	if top.Inlined {
