@@ -1,0 +1,61 @@
+// Package probe is faultline's live session: it watches a running target
+// through its serial console, its status LED and (in target*.go and
+// session*.go) its GDB remote server, and puts everything it sees on one
+// timeline.
+//
+// What is here:
+//
+//   - Timeline: a bounded, concurrent ring of Events with non-blocking
+//     fan-out. A slow subscriber loses events and is told how many (an
+//     EventDropped marker) rather than stalling the serial reader.
+//   - Console: reads a tty, a pty (QEMU's -serial pty) or a TCP stream
+//     (ParseSerialSpec: DEV[@BAUD[,8N1]], usb:SERIAL, tcp:HOST:PORT) into
+//     timestamped Lines with a bounded scrollback and a raw byte log.
+//   - DetectorSet: turns console lines into typed detections (Device OS
+//     panics and reset reasons, ESP-IDF, Zephyr, CrashCatcher, CmBacktrace,
+//     generic fault words, user patterns), each marked as a crash trigger
+//     or not; WaitCrash is the serial-only crash catcher.
+//   - LED: LEDProfile turns a timer's PWM registers into RGB brightness,
+//     SampleLED polls them, LEDDecoder names colour and pattern (solid,
+//     blinking at a speed, breathing, SOS with its panic code).
+//
+// What it must not do: import tui or main; run an external process per
+// console line (symbolization goes through the Symbolizer interface, which
+// the caller backs with elfsym); block a producer on a consumer; leave a
+// goroutine running after Close or after its context ends.
+//
+// Quirks it handles:
+//
+//   - Line ends: \n, \r\n, \r and \n\r each end one line, also when the
+//     pair straddles two reads. A line is stamped with the time its first
+//     byte was read. An unterminated line is emitted as Partial after
+//     IdleFlush (a prompt, or a device that died mid-line) or MaxLine bytes.
+//   - Binary noise (reset glitches, wrong baud) is escaped as \xNN in Line
+//     text so it cannot corrupt a terminal or JSON; the raw log keeps the
+//     bytes exactly as received.
+//   - The Photon's USB CDC port vanishes on every reset. A read error ends
+//     the current connection: the partial line is flushed (Partial), an
+//     EventConsoleGap "lost" is recorded, the port is reopened by path (or
+//     by USB serial number, resolved again each time since the device name
+//     can change) with exponential backoff, then "reconnected". Bytes the
+//     kernel held but the reader had not read when a pty or USB tty hung up
+//     are discarded by the kernel (tty hangup flushes the input queue); TCP
+//     delivers everything before EOF.
+//   - go.bug.st/serial's Read returns (0, nil) on its read timeout; the
+//     console uses a short timeout (<= 50ms) to flush idle partial lines
+//     and notice Close without closing the port from another goroutine.
+//   - A fault dump spans many lines, so after a crash trigger further crash
+//     markers within DetectorSet.CrashHoldoff are reported with Crash false
+//     and same_crash=true, until a boot or reset reason is seen.
+//   - A Device OS timestamp (%010u ms) that jumps back to a small value is
+//     a restart even when the boot itself printed nothing recognisable.
+//   - LED samples read over GDB are irregular and some are missing. The
+//     decoder works on edge times placed halfway between samples, takes the
+//     median of blink intervals (a missed pulse doubles one interval only),
+//     judges a new colour on its own samples, and reports a change only
+//     after it held for LEDDecoderOptions.Hold. A fast blink (100ms period)
+//     needs sampling above ~35 Hz: below that it aliases (Nyquist).
+//   - SOS is recognised from run structure, not a window: a red preamble of
+//     5-9 pulses over ~2.8s with gaps under 200ms, a pause, then N pulses
+//     of ~300ms with ~300ms gaps, then a pause. N is the Device OS panic code.
+package probe
