@@ -24,7 +24,7 @@ const traceLimit = 160
 
 type conn struct {
 	nc        net.Conn
-	r         *bufio.Reader
+	dec       *Decoder
 	timeout   time.Duration
 	trace     io.Writer
 	onConsole func(string)
@@ -42,7 +42,7 @@ type conn struct {
 func newConn(nc net.Conn, opts Options) *conn {
 	return &conn{
 		nc:        nc,
-		r:         bufio.NewReaderSize(nc, 32<<10),
+		dec:       NewDecoder(bufio.NewReaderSize(nc, 32<<10)),
 		timeout:   opts.Timeout,
 		trace:     opts.Trace,
 		onConsole: opts.OnConsole,
@@ -133,7 +133,7 @@ func isTimeout(err error) bool {
 }
 
 func (c *conn) readFrame(ctx context.Context) (Frame, error) {
-	f, err := ReadFrame(c.r)
+	f, err := c.dec.Next()
 	if f.Skipped > 0 {
 		c.tracef("<-", fmt.Appendf(nil, "(skipped %d garbage bytes)", f.Skipped))
 	}

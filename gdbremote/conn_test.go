@@ -272,3 +272,31 @@ func TestExchangeContextDeadlineIsTimeout(t *testing.T) {
 	cl.Close()
 	<-done
 }
+
+// A stop reply cut in two by a WaitStop deadline is resumed, not lost.
+func TestWaitStopResumesFrameAfterTimeout(t *testing.T) {
+	cl, peer := bareClient(t, true, Options{})
+	cl.running.Store(true)
+	wire := pkt("T05thread:01;")
+	second := make(chan struct{})
+	go func() {
+		peer.Write([]byte(wire[:7]))
+		<-second
+		peer.Write([]byte(wire[7:]))
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := cl.WaitStop(ctx); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("first WaitStop: %v, want ErrTimeout", err)
+	}
+	if !cl.Running() {
+		t.Fatal("a timeout must leave the target running")
+	}
+	close(second)
+	sr, err := cl.WaitStop(context.Background())
+	if err != nil || sr.Raw != "T05thread:01;" || sr.Thread != "01" {
+		t.Fatalf("second WaitStop = %+v, %v", sr, err)
+	}
+	cl.Close()
+	peer.Close()
+}

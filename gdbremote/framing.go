@@ -186,66 +186,91 @@ var errFrameTooLong = errors.New("packet longer than 1 MiB without '#'")
 // an error wrapping ErrClosed and io.ErrUnexpectedEOF; end of input between
 // frames gives one wrapping ErrClosed and io.EOF. A body that does not
 // decode is reported as a frame with ChecksumOK false, so the caller asks
-// for it again like any corrupted packet.
+// for it again like any corrupted packet. A frame cut by a read error is
+// lost; use a Decoder to resume after timeouts.
 func ReadFrame(r *bufio.Reader) (Frame, error) {
-	skipped := 0
-	for {
-		b, err := r.ReadByte()
-		if err != nil {
-			return Frame{Skipped: skipped}, closedErr(err, false)
-		}
-		switch b {
-		case '+':
-			return Frame{Kind: FrameAck, Skipped: skipped}, nil
-		case '-':
-			return Frame{Kind: FrameNack, Skipped: skipped}, nil
-		case 0x03:
-			return Frame{Kind: FrameInterrupt, Skipped: skipped}, nil
-		case '$', '%':
-			f, err := readBody(r, b)
-			f.Skipped = skipped
-			return f, err
-		default:
-			skipped++
-		}
-	}
+	d := NewDecoder(r)
+	return d.Next()
 }
 
-func readBody(r *bufio.Reader, start byte) (Frame, error) {
-	f := Frame{Kind: FramePacket}
-	if start == '%' {
-		f.Kind = FrameNotification
+// A Decoder reads frames and keeps a frame cut short by a read error
+// (a deadline) so the next call resumes it: a stop reply that straddles a
+// WaitStop timeout is not lost.
+type Decoder struct {
+	r       *bufio.Reader
+	start   byte   // '$' or '%' while inside a frame, else 0
+	raw     []byte // body so far
+	inSum   bool   // '#' seen
+	sum     []byte // checksum digits so far
+	skipped int
+}
+
+// NewDecoder reads frames from r.
+func NewDecoder(r *bufio.Reader) *Decoder { return &Decoder{r: r} }
+
+// Next reads the next frame (see ReadFrame).
+func (d *Decoder) Next() (Frame, error) {
+	for d.start == 0 {
+		b, err := d.r.ReadByte()
+		if err != nil {
+			return Frame{Skipped: d.skipped}, closedErr(err, false)
+		}
+		var f Frame
+		switch b {
+		case '+':
+			f.Kind = FrameAck
+		case '-':
+			f.Kind = FrameNack
+		case 0x03:
+			f.Kind = FrameInterrupt
+		case '$', '%':
+			d.start = b
+			continue
+		default:
+			d.skipped++
+			continue
+		}
+		f.Skipped, d.skipped = d.skipped, 0
+		return f, nil
 	}
-	var raw []byte
-	for {
-		chunk, err := r.ReadSlice('#')
-		raw = append(raw, chunk...)
+	for !d.inSum {
+		chunk, err := d.r.ReadSlice('#')
+		d.raw = append(d.raw, chunk...)
 		if err == nil {
-			raw = raw[:len(raw)-1]
+			d.raw = d.raw[:len(d.raw)-1]
+			d.inSum = true
 			break
 		}
 		if !errors.Is(err, bufio.ErrBufferFull) {
-			return f, closedErr(err, true)
+			return Frame{}, closedErr(err, true)
 		}
-		if len(raw) > maxFrame {
-			return f, errFrameTooLong
+		if len(d.raw) > maxFrame {
+			d.reset()
+			return Frame{}, errFrameTooLong
 		}
 	}
-	var cs [2]byte
-	for i := range cs {
-		b, err := r.ReadByte()
+	for len(d.sum) < 2 {
+		b, err := d.r.ReadByte()
 		if err != nil {
-			return f, closedErr(err, true)
+			return Frame{}, closedErr(err, true)
 		}
-		cs[i] = b
+		d.sum = append(d.sum, b)
 	}
-	f.Raw = raw
-	hi, ok1 := unhexDigit(cs[0])
-	lo, ok2 := unhexDigit(cs[1])
-	data, derr := Unescape(raw)
+	f := Frame{Kind: FramePacket, Raw: d.raw, Skipped: d.skipped}
+	if d.start == '%' {
+		f.Kind = FrameNotification
+	}
+	hi, ok1 := unhexDigit(d.sum[0])
+	lo, ok2 := unhexDigit(d.sum[1])
+	data, derr := Unescape(d.raw)
 	f.Data = data
-	f.ChecksumOK = ok1 && ok2 && hi<<4|lo == Checksum(raw) && derr == nil
+	f.ChecksumOK = ok1 && ok2 && hi<<4|lo == Checksum(d.raw) && derr == nil
+	d.reset()
 	return f, nil
+}
+
+func (d *Decoder) reset() {
+	d.start, d.raw, d.inSum, d.sum, d.skipped = 0, nil, false, nil, 0
 }
 
 // closedErr turns end of input into ErrClosed, keeping other errors.

@@ -29,7 +29,7 @@ type ServerOptions struct {
 // several goroutines; reads belong to one goroutine.
 type ServerConn struct {
 	nc    net.Conn
-	r     *bufio.Reader
+	dec   *Decoder
 	trace io.Writer
 
 	wmu      sync.Mutex
@@ -39,7 +39,7 @@ type ServerConn struct {
 
 // NewServerConn wraps a connection accepted from a GDB client.
 func NewServerConn(nc net.Conn, opts ServerOptions) *ServerConn {
-	return &ServerConn{nc: nc, r: bufio.NewReaderSize(nc, 32<<10), trace: opts.Trace}
+	return &ServerConn{nc: nc, dec: NewDecoder(bufio.NewReaderSize(nc, 32<<10)), trace: opts.Trace}
 }
 
 // Conn returns the underlying connection.
@@ -91,7 +91,7 @@ func (s *ServerConn) ReadEvent(ctx context.Context) (Event, error) {
 		s.nc.SetReadDeadline(time.Time{})
 	}()
 	for {
-		f, err := ReadFrame(s.r)
+		f, err := s.dec.Next()
 		if err != nil {
 			if ctx.Err() != nil {
 				return Event{}, ctx.Err()
