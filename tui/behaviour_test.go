@@ -271,3 +271,15 @@ func TestRunesArrivingTogetherAreSeparateKeys(t *testing.T) {
 		t.Errorf("search typed in the same burst not run:\n%s", v)
 	}
 }
+
+func TestResentCrashKeepsSavedPath(t *testing.T) {
+	hs := newHarness(t, nil, 80, 24)
+	r := fake.HardFaultReport()
+	hs.send(tui.Crash{Report: r})
+	hs.key("s", "down")
+	hs.send(tui.Crash{Report: r}) // the session re-sends it, path still unknown to it
+	hs.key("q")
+	if !hs.quit {
+		t.Errorf("quit asked about a crash already saved:\n%s", hs.view())
+	}
+}

@@ -71,3 +71,14 @@ func model100k(b *testing.B, w, h int) tea.Model {
 	}
 	return m
 }
+
+// BenchmarkCrashView measures a frame of the crash pane.
+func BenchmarkCrashView(b *testing.B) {
+	m := model100k(b, 120, 40)
+	m, _ = m.Update(tui.Crash{Report: fake.HardFaultReport(), Source: fake.Sources})
+	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("3")})
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = m.View()
+	}
+}

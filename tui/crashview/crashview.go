@@ -72,13 +72,17 @@ func (m *Model) Selected() int { return m.selected }
 // capture path once saved) keeps the selection and loaded sources. The
 // returned command loads the selected frame's source.
 func (m *Model) SetCrash(r *faultdecode.Report, capturePath string, src SourceFunc) tea.Cmd {
-	m.capturePath = capturePath
 	if r == m.report {
+		// Never forget a save the user made in the meantime.
+		if capturePath != "" {
+			m.capturePath = capturePath
+		}
 		if src != nil {
 			m.source = src
 		}
 		return m.loadSelected()
 	}
+	m.capturePath = capturePath
 	m.gen++
 	m.report, m.source = r, src
 	m.sources = map[string]*sourceFile{}
