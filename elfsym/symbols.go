@@ -140,11 +140,13 @@ func stripParams(name string) string {
 	return name
 }
 
-// Symbols returns all symbols, sorted by Addr.
+// Symbols returns a copy of all symbols, sorted by Addr (linear: callers
+// that look up often should keep the slice).
 func (im *Image) Symbols() []Symbol { return append([]Symbol(nil), im.syms...) }
 
 // LookupSymbol finds a symbol by raw name, demangled name, or demangled
-// name without its parameter list ("net::Server::poll_clients").
+// name without its parameter list ("net::Server::poll_clients"). Cost: one
+// map lookup; with several symbols of one name the first by address wins.
 func (im *Image) LookupSymbol(name string) (Symbol, bool) {
 	i, ok := im.byName[name]
 	if !ok {
@@ -157,7 +159,7 @@ func (im *Image) LookupSymbol(name string) (Symbol, bool) {
 // functions) and addr's offset into it. A sized symbol covers
 // [Addr, Addr+Size); a function of size 0 (assembly without .size) covers
 // up to the next function symbol in its section; an object of size 0 covers
-// only its own address.
+// only its own address. Cost: a binary search.
 func (im *Image) SymbolAt(addr uint64) (sym Symbol, off uint64, ok bool) {
 	i := sort.Search(len(im.syms), func(i int) bool { return im.syms[i].Addr > addr })
 	for j := i - 1; j >= 0; j-- {
