@@ -197,6 +197,9 @@ func snapshotFromQEMU(t *testing.T, elfPath, fn string) *Snapshot {
 	qemu := "qemu-system-arm -M netduino2 -kernel " + elfPath +
 		" -S -gdb stdio -display none -serial null -monitor none -nodefaults"
 	out := runGDB(t, elfPath,
+		// gdb waits 2 s for a reply by default; QEMU on a loaded machine
+		// can take longer to start.
+		"set remotetimeout 30",
 		"target remote | "+qemu,
 		"break "+fn,
 		"continue",
