@@ -45,9 +45,6 @@ func suspicious(v uint32) string {
 	if poisonValues[v] {
 		return "a fill pattern"
 	}
-	if b[0] == b[1] && b[1] == b[2] && b[2] == b[3] && b[0] != 0 && b[0] != 0xff {
-		return "one byte repeated"
-	}
 	ascii := true
 	for _, c := range b {
 		if c < 0x20 || c > 0x7e {
@@ -56,6 +53,9 @@ func suspicious(v uint32) string {
 	}
 	if ascii {
 		return fmt.Sprintf("ASCII %q", string(b[:]))
+	}
+	if b[0] == b[1] && b[1] == b[2] && b[2] == b[3] && b[0] != 0 && b[0] != 0xff {
+		return "one byte repeated"
 	}
 	return ""
 }

@@ -146,6 +146,41 @@ func reportCases() []reportCase {
 		}, check: func(t *testing.T, r *Report) {
 			wantFindings(t, r, "thumb-bit")
 		}},
+		{name: "ascii-return-address", snap: func() *capture.Snapshot {
+			s := newStack()
+			s.put(0x20001000, 0, 1, 2, 3, 12, fB+0x21, fC+0x10, 0x01000000)
+			s.put(0x20001024, 0x41414141) // b's saved LR, overwritten by a string
+			return s.snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20001000, nil),
+				scbRegion(map[uint64]uint32{AddrCFSR: 1 << 25, AddrHFSR: 1 << 30}))
+		}, check: func(t *testing.T, r *Report) {
+			wantFindings(t, r, "stack-corruption")
+			wantFrames(t, r, "divide/fault-pc/inlined", "c/fault-pc", "b/cfi")
+			if r.Frames[2].Error == "" {
+				t.Error("the frame where unwinding stopped must say why")
+			}
+		}},
+		{name: "lockup-without-exc-return", snap: func() *capture.Snapshot {
+			// Locked up inside HardFault after the handler reused LR: the
+			// original frame is found by looking near SP.
+			s := newStack()
+			s.put(0x20001000, 0x11, 0x22)
+			s.put(0x20001008, 0, 1, 2, 3, 12, fB+0x21, fC+0x10, 0x01000000)
+			s.put(0x2000102c, fA+0x21)
+			s.put(0x2000103c, fMain+0x21)
+			s.put(0x20001044, 0xFFFFFFFF)
+			snap := s.snapshot(handlerRegs(3, 0x08000051, 0x20001000, map[string]uint32{"pc": 0xFFFFFFFE}),
+				scbRegion(map[uint64]uint32{AddrCFSR: 1 << 1, AddrHFSR: 1 << 30}), dhcsrRegion(1<<19|1<<17|3))
+			snap.Meta.Trigger = capture.Trigger{Kind: "lockup"}
+			return snap
+		}, check: func(t *testing.T, r *Report) {
+			if r.Fault.Exception != "Lockup" {
+				t.Errorf("exception %s", r.Fault.Exception)
+			}
+			wantFrames(t, r, "divide/fault-pc/inlined", "c/fault-pc", "b/cfi", "a/cfi", "main/cfi")
+			if r.Frames[0].Confidence != Guess {
+				t.Errorf("a guessed frame must say so: %s", r.Frames[0].Confidence)
+			}
+		}},
 		{name: "serial-only", snap: func() *capture.Snapshot {
 			return &capture.Snapshot{Meta: capture.Meta{Trigger: capture.Trigger{Kind: "serial-panic", Detail: "0000123456 [hal] PANIC: HardFault"}, Target: "serial-only"}}
 		}, check: func(t *testing.T, r *Report) {
