@@ -38,6 +38,8 @@ type Model struct {
 
 	query string
 	match int // logical index of the current match, -1 for none
+
+	timeLayout string // time column format; its width is the column's
 }
 
 // New makes an empty console keeping up to max lines (DefaultMaxLines when
@@ -46,8 +48,16 @@ func New(styles *common.Styles, max int) *Model {
 	if max <= 0 {
 		max = DefaultMaxLines
 	}
-	return &Model{styles: styles, max: max, follow: true, match: -1}
+	return &Model{styles: styles, max: max, follow: true, match: -1, timeLayout: DefaultTimeLayout}
 }
+
+// DefaultTimeLayout is the console's time column: milliseconds matter when
+// lining up serial output with a fault.
+const DefaultTimeLayout = "15:04:05.000"
+
+// SetTimeLayout changes the time column's format (a time.Format layout
+// whose output has a fixed width).
+func (m *Model) SetTimeLayout(layout string) { m.timeLayout = layout }
 
 // SetSize sets the area the console draws in.
 func (m *Model) SetSize(width, height int) {
@@ -149,9 +159,6 @@ func (m *Model) Position() string {
 	return s
 }
 
-// timeWidth is the width of "15:04:05.000".
-const timeWidth = 12
-
 // View renders the visible rows only; its cost does not depend on Len.
 func (m *Model) View() string {
 	if m.height <= 0 || m.width <= 0 {
@@ -163,6 +170,7 @@ func (m *Model) View() string {
 	st := m.styles
 	top := m.Top()
 	end := min(m.n, top+m.height)
+	timeWidth := len(m.timeLayout)
 	textWidth := m.width - timeWidth - 3
 	var b strings.Builder
 	b.Grow((end - top) * (m.width + 32))
@@ -180,7 +188,7 @@ func (m *Model) View() string {
 		if l.Time.IsZero() {
 			b.WriteString(strings.Repeat(" ", timeWidth))
 		} else {
-			st.P.Time.WriteTo(&b, string(l.Time.AppendFormat(tbuf[:0], "15:04:05.000")))
+			st.P.Time.WriteTo(&b, string(l.Time.AppendFormat(tbuf[:0], m.timeLayout)))
 		}
 		b.WriteByte(' ')
 		mark, paint := eventMark(st, l.Event)

@@ -27,7 +27,9 @@ type Model struct {
 
 // New makes an empty timeline.
 func New(styles *common.Styles) *Model {
-	return &Model{Model: console.New(styles, MaxItems)}
+	m := &Model{Model: console.New(styles, MaxItems)}
+	m.SetTimeLayout("15:04:05") // seconds are enough between events; keeps the side column narrow
+	return m
 }
 
 // Add appends one entry; kind chooses its highlighting ("crash", "fault",
