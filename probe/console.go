@@ -40,6 +40,10 @@ type ConsoleOptions struct {
 	// ReconnectMin and ReconnectMax bound the exponential backoff between
 	// reopen attempts after the port vanished (default 100ms and 2s).
 	ReconnectMin, ReconnectMax time.Duration
+	// WaitForPort makes OpenConsole succeed when the first open fails (a
+	// board mid-reset, its USB port not yet enumerated): the console starts
+	// disconnected and keeps trying, as after a gap.
+	WaitForPort bool
 	// ListPorts replaces enumerator.GetDetailedPortsList for usb: specs
 	// (tests use it; nil means the real enumerator).
 	ListPorts func() ([]*enumerator.PortDetails, error)
@@ -120,15 +124,23 @@ func OpenConsole(ctx context.Context, spec SerialSpec, opts ConsoleOptions) (*Co
 	openCtx, cancelOpen := context.WithTimeout(ctx, 5*time.Second)
 	p, dev, err := openPort(openCtx, spec, &c.opts, c.readTimeout())
 	cancelOpen()
-	if err != nil {
+	if err != nil && !opts.WaitForPort {
 		if c.owned != nil {
 			c.owned.Close()
 		}
 		return nil, err
 	}
-	c.device, c.connected = dev, true
 	runCtx, cancel := context.WithCancel(ctx)
 	c.cancel = cancel
+	if err != nil {
+		c.gaps++
+		c.opts.Timeline.Add(Event{Kind: EventConsoleGap, Source: c.source,
+			Text:   fmt.Sprintf("console %s not there yet, waiting: %v", spec, err),
+			Fields: map[string]string{"state": "lost", "error": err.Error()}})
+		go c.run(runCtx, nil)
+		return c, nil
+	}
+	c.device, c.connected = dev, true
 	go c.run(runCtx, p)
 	return c, nil
 }
@@ -224,19 +236,33 @@ func (c *Console) Watch(fn func(Line, []Detection)) (cancel func()) {
 }
 
 // run is the reader goroutine: read, split, and on a read error flush,
-// record the gap and reopen with backoff.
+// record the gap and reopen with backoff. p nil starts disconnected.
 func (c *Console) run(ctx context.Context, p port) {
 	defer close(c.done)
 	sp := &splitter{maxLine: c.opts.MaxLine, emitLine: c.emitLine}
+	lostAt := time.Now()
 	for {
+		if p == nil {
+			if p = c.reopen(ctx); p == nil {
+				return
+			}
+			c.mu.Lock()
+			dev := c.device
+			c.mu.Unlock()
+			after := time.Since(lostAt)
+			c.opts.Timeline.Add(Event{Kind: EventConsoleGap, Source: c.source,
+				Text:   fmt.Sprintf("console %s reconnected after %s", dev, after.Round(time.Millisecond)),
+				Fields: map[string]string{"state": "reconnected", "device": dev, "after": after.String()}})
+		}
 		err := c.readLoop(ctx, p, sp)
 		p.Close()
+		p = nil
 		sp.flush() // nothing read before the gap is lost
 		sp.skip = 0
 		if ctx.Err() != nil {
 			return
 		}
-		lostAt := time.Now()
+		lostAt = time.Now()
 		c.mu.Lock()
 		c.connected = false
 		c.gaps++
@@ -245,16 +271,6 @@ func (c *Console) run(ctx context.Context, p port) {
 		c.opts.Timeline.Add(Event{Time: lostAt, Kind: EventConsoleGap, Source: c.source,
 			Text:   fmt.Sprintf("console %s lost: %v", dev, err),
 			Fields: map[string]string{"state": "lost", "device": dev, "error": err.Error()}})
-		p = c.reopen(ctx)
-		if p == nil {
-			return
-		}
-		c.mu.Lock()
-		dev = c.device
-		c.mu.Unlock()
-		c.opts.Timeline.Add(Event{Kind: EventConsoleGap, Source: c.source,
-			Text:   fmt.Sprintf("console %s reconnected after %s", dev, time.Since(lostAt).Round(time.Millisecond)),
-			Fields: map[string]string{"state": "reconnected", "device": dev, "after": time.Since(lostAt).String()}})
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"go.bug.st/serial/enumerator"
 )
 
 // newPTY returns a pty master and its slave's path. The slave is closed
@@ -333,5 +334,67 @@ func TestCloseStopsConsoleWithoutLeaks(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(logPath); string(b) != "x\n" {
 		t.Errorf("raw log file = %q", b)
+	}
+}
+
+// A USB console is found by serial number at every reopen: after a reset
+// the board may come back under another device name.
+func TestConsoleFollowsUSBSerialNumberAcrossReenumeration(t *testing.T) {
+	verifyNoLeaks(t)
+	var mu sync.Mutex
+	current := "" // the device the fake enumerator reports; "" = unplugged
+	list := func() ([]*enumerator.PortDetails, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if current == "" {
+			return nil, nil
+		}
+		return []*enumerator.PortDetails{{Name: current, IsUSB: true, VID: "2B04", PID: "C006", SerialNumber: "3C002B000D47"}}, nil
+	}
+	plug := func(path string) {
+		mu.Lock()
+		current = path
+		mu.Unlock()
+	}
+	spec, err := ParseSerialSpec("usb:3c002b000d47@115200")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := NewTimeline(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Not plugged in yet: WaitForPort lets the console start anyway.
+	c, err := OpenConsole(ctx, spec, ConsoleOptions{ListPorts: list, Timeline: tl, WaitForPort: true,
+		ReconnectMin: 10 * time.Millisecond, ReconnectMax: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("OpenConsole with WaitForPort: %v", err)
+	}
+	defer c.Close()
+	m1, path1 := newPTY(t)
+	plug(path1)
+	waitFor(t, "first connect", 2*time.Second, func() bool { _, up := c.Device(); return up })
+	m1.WriteString("0000001000 [app] INFO: first\n")
+	waitFor(t, "first line", 2*time.Second, func() bool { return len(c.Lines()) == 1 })
+
+	plug("")
+	m1.Close() // reset: the port vanishes
+	waitFor(t, "gap", 2*time.Second, func() bool { return c.Gaps() == 2 })
+	m2, path2 := newPTY(t) // re-enumerated under another name
+	plug(path2)
+	waitFor(t, "reconnect", 2*time.Second, func() bool { d, up := c.Device(); return up && d == path2 })
+	m2.WriteString("0000000005 [app] INFO: second\n")
+	waitFor(t, "second line", 2*time.Second, func() bool { return len(c.Lines()) == 2 })
+
+	var states []string
+	for _, e := range tl.Events() {
+		if e.Kind == EventConsoleGap {
+			states = append(states, e.Fields["state"])
+		}
+	}
+	if strings.Join(states, ",") != "lost,reconnected,lost,reconnected" {
+		t.Errorf("gap events = %v", states)
+	}
+	if path1 == path2 {
+		t.Logf("note: the kernel reused pty %s", path1)
 	}
 }

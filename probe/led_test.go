@@ -41,6 +41,14 @@ func breathWave(period time.Duration) ledWave {
 	}
 }
 
+// triangleWave is the bundled firmware's breathing: dark to full and back, linearly.
+func triangleWave(period time.Duration) ledWave {
+	return func(t time.Duration) float64 {
+		x := float64(t%period) / float64(period)
+		return 1 - math.Abs(2*x-1)
+	}
+}
+
 // sosWave plays FACTS.md section 4's SOS with panic code n, forever.
 func sosWave(n int) (ledWave, time.Duration) {
 	type seg struct {
@@ -169,6 +177,7 @@ func TestLEDDecoderSteadyPatterns(t *testing.T) {
 		{ColorBlue, breathWave(4 * time.Second), "breathing blue", 0},
 		{ColorWhite, breathWave(4 * time.Second), "breathing white", 0},
 		{ColorMagenta, breathWave(4 * time.Second), "breathing magenta", 0},
+		{ColorCyan, triangleWave(4 * time.Second), "breathing cyan", 0},
 		{ColorGreen, blinkWave(ms(500)), "blinking green (slow)", 0},
 		{ColorGreen, blinkWave(ms(200)), "blinking green (normal)", 0},
 		{ColorGreen, blinkWave(ms(100)), "blinking green (fast)", 35},
