@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -29,12 +30,16 @@ func needTool(t testing.TB, name string) string {
 }
 
 // buildTiny compiles testdata/tiny into dir and returns the ELF path.
-func buildTiny(t testing.TB, dir string) string {
+func buildTiny(t testing.TB, dir string, defines ...string) string {
 	t.Helper()
 	gcc := needTool(t, "arm-none-eabi-gcc")
 	elf := filepath.Join(dir, "tiny.elf")
-	cmd := exec.Command(gcc, "-mcpu=cortex-m3", "-mthumb", "-O1", "-g", "-nostdlib", "-ffreestanding",
-		"-T", "testdata/tiny/link.ld", "testdata/tiny/tiny.c", "-o", elf)
+	args := []string{"-mcpu=cortex-m3", "-mthumb", "-O1", "-g", "-nostdlib", "-ffreestanding",
+		"-T", "testdata/tiny/link.ld", "testdata/tiny/tiny.c", "-o", elf}
+	for _, d := range defines {
+		args = append(args, "-D"+d)
+	}
+	cmd := exec.Command(gcc, args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build tiny.elf: %v\n%s", err, out)
 	}
@@ -180,6 +185,19 @@ func TestRealQEMUSmoke(t *testing.T) {
 	if err != nil || binary.LittleEndian.Uint32(b[4:]) != 0xa5a50001 {
 		t.Errorf("pattern[1] = % x (%v), want a5a50001", b, err)
 	}
+	sr, err = cl.Step(ctx)
+	if err != nil || sr.Signal != 5 {
+		t.Fatalf("step: %+v, %v", sr, err)
+	}
+	if pc2, err := cl.ReadRegister(ctx, "pc"); err != nil || pc2 == tick || pc2 < tick || pc2 > tick+4 {
+		t.Errorf("pc after one step from %#x = %#x (%v)", tick, pc2, err)
+	}
+	if err := cl.WriteRegister(ctx, "r12", 0x12345678); err != nil {
+		t.Fatalf("write r12: %v", err)
+	}
+	if v, err := cl.ReadRegister(ctx, "r12"); err != nil || v != 0x12345678 {
+		t.Errorf("r12 after write = %#x, %v", v, err)
+	}
 	if err := cl.ClearBreakpoint(ctx, BreakHardware, tick, 2); err != nil {
 		t.Fatalf("clear breakpoint: %v", err)
 	}
@@ -196,6 +214,31 @@ func TestRealQEMUSmoke(t *testing.T) {
 	}
 	if _, err := cl.ReadRegisters(ctx); err != nil {
 		t.Errorf("read registers after interrupt: %v", err)
+	}
+}
+
+// QEMU does not model lockup: it aborts, and the client must report the
+// closed connection from WaitStop rather than hang.
+func TestRealQEMULockupClosesConnection(t *testing.T) {
+	t.Parallel()
+	elf := buildTiny(t, t.TempDir(), "LOCKUP")
+	addr := startQEMU(t, elf)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cl, err := Dial(ctx, addr, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.Continue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sr, err := cl.WaitStop(ctx)
+	if !errors.Is(err, ErrClosed) {
+		t.Fatalf("WaitStop = %+v, %v; want ErrClosed (QEMU aborts on lockup)", sr, err)
+	}
+	if cl.Running() {
+		t.Error("still Running after the stub went away")
 	}
 }
 
