@@ -3,6 +3,7 @@ package elfsym_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -110,6 +111,10 @@ func TestOpenBadInput(t *testing.T) {
 				}
 				if strings.Contains(err.Error(), "\n") {
 					t.Errorf("error spans lines: %q", err)
+				}
+				var fe *elfsym.FormatError
+				if isFormat := errors.As(err, &fe); isFormat != (tc.name != "missing file" && tc.name != "directory") {
+					t.Errorf("errors.As(%v, *FormatError) = %v: damaged or foreign files must be FormatErrors, I/O errors not", err, isFormat)
 				}
 				return
 			}
