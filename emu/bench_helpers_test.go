@@ -109,3 +109,6 @@ func waitCtx(t *testing.T, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+func splitLines(s string) []string { return strings.Split(s, "\n") }
+func contains(s, sub string) bool  { return strings.Contains(s, sub) }

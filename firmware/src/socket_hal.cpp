@@ -33,14 +33,16 @@ struct rx_packet {
 class tcp_server_client_t {
 public:
 	tcp_server_client_t(tcp_server_t *s, uint8_t c)
-		: server(s), conn(c), closed(false), epoch(wifi_link_epoch()), rx_head(nullptr), rx_tail(nullptr) {}
+		: server(s), conn(c), closed(false), released(false), epoch(wifi_link_epoch()), rx_head(nullptr),
+		  rx_tail(nullptr) {}
 	virtual void close();
 	virtual int write(const uint8_t *data, size_t len);
 	virtual ~tcp_server_client_t();
 
 	tcp_server_t *server;
 	uint8_t conn;
-	volatile bool closed;
+	volatile bool closed; /* the peer closed, or the link went */
+	bool released;        /* CLOSE_REQ sent: the co-processor may reuse conn */
 	uint32_t epoch;
 	rx_packet *rx_head, *rx_tail;
 };
@@ -83,8 +85,9 @@ static bool link_ok(uint32_t epoch) { return wifi_ready() && epoch == wifi_link_
 
 void tcp_server_client_t::close()
 {
-	if (!closed && link_ok(epoch) && conn < WIFI_MAX_CONNS)
+	if (!released && link_ok(epoch) && conn < WIFI_MAX_CONNS)
 		wifi_send_frame(WIFI_CLOSE_REQ, conn, nullptr, 0);
+	released = true;
 	closed = true;
 }
 
@@ -269,6 +272,11 @@ static void dispose_connection(socket_t *s)
 {
 	list_remove(&connections, s);
 	tcp_server_client_t *c = s->client;
+	/* The co-processor connection is gone: stop routing its frames (WICED
+	 * unregistered a socket's callbacks on disconnect). The server's
+	 * clients[] is another matter. */
+	if (c->conn < WIFI_MAX_CONNS && conn_server[c->conn] == c->server)
+		conn_server[c->conn] = nullptr;
 	c->close();
 	delete c;
 	delete s;
