@@ -87,6 +87,7 @@ type Frame struct {
 	Funcs      []elfsym.Frame // inlined chain at Lookup, innermost first; nil when unknown
 	Exception  *ExceptionFrame
 	Regs       Regs  // registers as unwound for this frame
+	Bottom     bool  // the outermost frame: unwinding ended normally here
 	Err        error // why unwinding could not go past this frame, if it could not
 }
 
@@ -187,6 +188,7 @@ func (u *Unwinder) Next() bool {
 		u.err = err
 		u.next = nil
 	case nf == nil:
+		u.cur.Bottom = true
 		u.next = nil
 	default:
 		u.next = nf

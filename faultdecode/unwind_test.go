@@ -57,8 +57,8 @@ func TestUnwindPreciseChainThroughCFI(t *testing.T) {
 	if !slices.Equal(names(got), want) {
 		t.Fatalf("frames %v, want %v", names(got), want)
 	}
-	if u.Err() != nil {
-		t.Errorf("Err = %v, want a clean bottom", u.Err())
+	if u.Err() != nil || !u.Frame().Bottom {
+		t.Errorf("Err = %v, Bottom %v: want a clean bottom", u.Err(), u.Frame().Bottom)
 	}
 	// b's frame is found at the return address; lookups use the call before it.
 	if got[1].pc != fB+0x20 || got[3].sp != 0x20001018 {
