@@ -26,6 +26,18 @@ var ErrConsoleClosed = errors.New("console closed")
 // ds nil (or the console's own Detectors) uses the detections the console
 // already made; another set is run over the lines here.
 func WaitCrash(ctx context.Context, c *Console, ds *DetectorSet, since time.Time) (Detected, error) {
+	return waitCrash(ctx, c, ds, func(l Line) bool { return l.Time.After(since) })
+}
+
+// WaitCrashAfter is WaitCrash with a line cursor: scrollback lines with
+// Seq greater than afterSeq count. Lines read in one chunk share a time,
+// so a loop that waits for crash after crash should pass the previous
+// Detected's Line.Seq here rather than its time to WaitCrash.
+func WaitCrashAfter(ctx context.Context, c *Console, ds *DetectorSet, afterSeq uint64) (Detected, error) {
+	return waitCrash(ctx, c, ds, func(l Line) bool { return l.Seq > afterSeq })
+}
+
+func waitCrash(ctx context.Context, c *Console, ds *DetectorSet, wanted func(Line) bool) (Detected, error) {
 	own := ds == nil || ds == c.opts.Detectors
 	if own && c.opts.Detectors == nil {
 		return Detected{}, errors.New("wait for crash: console has no detectors and none given")
@@ -51,13 +63,13 @@ func WaitCrash(ctx context.Context, c *Console, ds *DetectorSet, since time.Time
 	defer stop()
 	if own {
 		for _, d := range c.Detections() {
-			if d.Detection.Crash && d.Line.Time.After(since) {
+			if d.Detection.Crash && wanted(d.Line) {
 				return d, nil
 			}
 		}
 	} else {
 		for _, l := range c.Lines() {
-			if l.Time.After(since) {
+			if wanted(l) {
 				offer(l, ds.Detect(l))
 			}
 		}

@@ -75,3 +75,34 @@ func TestWaitCrashEndsWhenConsoleCloses(t *testing.T) {
 		t.Error("WaitCrash without any detectors succeeded")
 	}
 }
+
+func TestWaitCrashAfterSeqFindsEachMarkerOnce(t *testing.T) {
+	verifyNoLeaks(t)
+	m, path := newPTY(t)
+	ds := NewDetectorSet(nil)
+	ds.CrashHoldoff = -1 // every marker is its own crash here
+	c := openTestConsole(t, path, ConsoleOptions{Detectors: ds})
+	// Both markers arrive in one read, so they share a timestamp.
+	m.WriteString("0000000100 [hal] PANIC: HardFault\n0000000200 [hal] PANIC: BusFault\n")
+	waitFor(t, "lines", 2*time.Second, func() bool { return len(c.Lines()) == 2 })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var names []string
+	var seq uint64
+	for range 2 {
+		d, err := WaitCrashAfter(ctx, c, nil, seq)
+		if err != nil {
+			t.Fatalf("WaitCrashAfter(%d): %v", seq, err)
+		}
+		names = append(names, d.Detection.Name)
+		seq = d.Line.Seq
+	}
+	if names[0] != "HardFault" || names[1] != "BusFault" {
+		t.Errorf("crashes = %v, want HardFault then BusFault", names)
+	}
+	short, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel2()
+	if _, err := WaitCrashAfter(short, c, nil, seq); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("third wait: %v, want a timeout (no more markers)", err)
+	}
+}
