@@ -57,7 +57,6 @@ type Client struct {
 	desc       *TargetDesc
 	stub       Stub
 	vCont      bool // vCont;c and vCont;s are supported
-	gRegs      int  // registers the last 'g' reply covered
 }
 
 // Dial connects over TCP and runs the handshake. The dial itself is bounded

@@ -36,7 +36,9 @@
 //   - Missing registers: QEMU 7.2 has no msp/psp/control; HasRegister says.
 //   - Memory: 'm'/'M' chunked to PacketSize (see memory.go for the exact
 //     arithmetic: OpenOCD 8188 bytes per 'm', QEMU 2044). OpenOCD returns
-//     zeros for unreadable memory unless report_data_abort is on (E0E).
+//     zeros for unreadable memory unless report_data_abort is on (E0E);
+//     QEMU's gdbstub answers E14 for unmapped addresses (observed on 10.0)
+//     even where the guest itself would read 0, and E14 for an unknown 'p'.
 //   - Running: QEMU stops the guest on any byte received while it runs and
 //     loses the packet (answering T02), so while Running() every command
 //     but Interrupt and WaitStop fails with ErrRunning, and Interrupt sends

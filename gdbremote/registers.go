@@ -65,7 +65,6 @@ func (cl *Client) ReadRegisters(ctx context.Context) (map[string]uint64, error) 
 		return nil, err
 	}
 	vals, covered := cl.parseG(reply)
-	cl.gRegs = covered
 	for _, r := range cl.desc.Registers[covered:] {
 		if r.Bytes() > 8 {
 			continue

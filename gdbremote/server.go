@@ -23,14 +23,18 @@ import (
 // ServerOptions configure a ServerConn.
 type ServerOptions struct {
 	Trace io.Writer // "<-"/"->" trace of what the server reads and writes
+	// WriteTimeout bounds each write so a client that stops reading cannot
+	// block the server forever; default 5s.
+	WriteTimeout time.Duration
 }
 
 // A ServerConn is the stub end of one RSP connection. Writes are safe from
 // several goroutines; reads belong to one goroutine.
 type ServerConn struct {
-	nc    net.Conn
-	dec   *Decoder
-	trace io.Writer
+	nc       net.Conn
+	dec      *Decoder
+	trace    io.Writer
+	wTimeout time.Duration
 
 	wmu      sync.Mutex
 	noAck    bool   // under wmu
@@ -39,7 +43,10 @@ type ServerConn struct {
 
 // NewServerConn wraps a connection accepted from a GDB client.
 func NewServerConn(nc net.Conn, opts ServerOptions) *ServerConn {
-	return &ServerConn{nc: nc, dec: NewDecoder(bufio.NewReaderSize(nc, 32<<10)), trace: opts.Trace}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = DefaultTimeout
+	}
+	return &ServerConn{nc: nc, dec: NewDecoder(bufio.NewReaderSize(nc, 32<<10)), trace: opts.Trace, wTimeout: opts.WriteTimeout}
 }
 
 // Conn returns the underlying connection.
@@ -96,7 +103,7 @@ func (s *ServerConn) ReadEvent(ctx context.Context) (Event, error) {
 			if ctx.Err() != nil {
 				return Event{}, ctx.Err()
 			}
-			return Event{}, err
+			return Event{}, mapNetErr(ctx, err)
 		}
 		switch f.Kind {
 		case FrameAck:
@@ -190,8 +197,12 @@ func (s *ServerConn) writeRaw(b []byte) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	s.tracef("->", b)
+	if err := s.nc.SetWriteDeadline(time.Now().Add(s.wTimeout)); err != nil {
+		return mapNetErr(context.Background(), err)
+	}
+	defer s.nc.SetWriteDeadline(time.Time{})
 	_, err := s.nc.Write(b)
-	return err
+	return mapNetErr(context.Background(), err)
 }
 
 func (s *ServerConn) tracef(dir string, b []byte) {

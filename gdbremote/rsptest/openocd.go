@@ -76,7 +76,8 @@ func (s *session) monitor(pkt string) error {
 		return s.reply(pkt, []byte("E01"))
 	}
 	if fk.flavor == flavorQEMU {
-		return s.reply(pkt, []byte{})
+		// QEMU 10 accepts any qRcmd here and answers OK (observed).
+		return s.reply(pkt, []byte("OK"))
 	}
 	out, ok := fk.openocdMonitor(strings.Fields(string(raw)))
 	for _, line := range out {
