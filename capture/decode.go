@@ -99,6 +99,9 @@ func Decode(r io.ReaderAt, size int64) (*Snapshot, error) {
 	if n > int(elf.EI_DATA) && elf.Data(hdrBytes[elf.EI_DATA]) != elf.ELFDATA2LSB {
 		return nil, &FormatError{Msg: fmt.Sprintf("ELF data encoding %v, want little-endian", elf.Data(hdrBytes[elf.EI_DATA]))}
 	}
+	if n > int(elf.EI_VERSION) && elf.Version(hdrBytes[elf.EI_VERSION]) != elf.EV_CURRENT {
+		return nil, &FormatError{Msg: fmt.Sprintf("ELF version %d, want 1", hdrBytes[elf.EI_VERSION])}
+	}
 	if n < ehsize {
 		d := &decoder{snap: &Snapshot{}, size: size, want: ehsize}
 		d.lose("the ELF header")
@@ -139,7 +142,7 @@ func Decode(r io.ReaderAt, size int64) (*Snapshot, error) {
 	binary.LittleEndian.PutUint16(hdrBytes[50:], 0) // e_shstrndx
 	f, err := elf.NewFile(&patchedReader{r: sr, head: hdrBytes})
 	if err != nil {
-		return nil, &FormatError{Msg: fmt.Sprintf("program headers: %v", err)}
+		return nil, &FormatError{Msg: fmt.Sprintf("ELF header: %v", err)}
 	}
 	var notes []note
 	for i, p := range f.Progs {

@@ -136,6 +136,7 @@ func TestDecodeRejectsOtherFiles(t *testing.T) {
 		{"big-endian ELF", patch(5, byte(elf.ELFDATA2MSB)), "want little-endian"},
 		{"firmware ELF, not a core", patch(16, byte(elf.ET_EXEC)), "want ET_CORE (is this the firmware ELF"},
 		{"x86 core", patch(18, byte(elf.EM_386)), "EM_386, want EM_ARM"},
+		{"unknown ELF version", patch(6, 2), "ELF version 2, want 1"},
 		{"odd program header size", patch(42, 20), "program header size 20"},
 	}
 	for _, tc := range tests {
