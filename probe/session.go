@@ -120,7 +120,9 @@ func StartSession(ctx context.Context, opts SessionOptions) (*Session, error) {
 		copts := opts.Console
 		copts.Timeline = s.tl
 		copts.Detectors = opts.Detectors
-		con, err := OpenConsole(ctx, *opts.Serial, copts)
+		// The console lives as long as the session, not as long as the
+		// caller's connect deadline.
+		con, err := OpenConsole(sctx, *opts.Serial, copts)
 		if err != nil {
 			cancel()
 			return nil, fmt.Errorf("open console %s: %w", opts.Serial, err)

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/emu"
+	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/firmware/crashlab"
+)
+
+// TestCaptureSerialOnlyPanicLine: with --serial and no --gdb, a Device OS
+// panic line on the console is the crash; the report holds the console
+// evidence.
+func TestCaptureSerialOnlyPanicLine(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	elf, err := crashlab.ELF(ctx, "netduino2", "panicline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: "netduino2", Kernel: elf, Halted: true, Serials: []string{"pty"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Stop()
+	dir := t.TempDir()
+	cmd := exec.CommandContext(ctx, faultlineBin, "capture", "--serial", q.PTYs[0], "--elf", elf, "--once", "--json", "--timeout", "60s")
+	cmd.Dir = dir
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Let the firmware run only once faultline watches the console, so the
+	// panic line cannot come before it.
+	var errText strings.Builder
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		errText.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "waiting for a crash") {
+			break
+		}
+	}
+	if err := gdbContinue(ctx, q.GDBAddr); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(stderr)
+	errText.Write(rest)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("capture: %v\nstderr:\n%s", err, errText.String())
+	}
+	var rep faultdecode.Report
+	if err := json.Unmarshal([]byte(stdout.String()), &rep); err != nil {
+		t.Fatalf("not one JSON report: %v\n%s", err, stdout.String())
+	}
+	if rep.Trigger.Kind != "serial-panic" {
+		t.Errorf("trigger %q, want serial-panic", rep.Trigger.Kind)
+	}
+	if !strings.Contains(rep.Trigger.Detail, "PANIC: HardFault") {
+		t.Errorf("trigger detail %q lacks the panic line", rep.Trigger.Detail)
+	}
+	if !strings.Contains(errText.String(), "capture saved to") {
+		t.Errorf("no capture path on stderr:\n%s", errText.String())
+	}
+}
+
+// gdbContinue resumes a CPU QEMU holds at -S with one "c" packet.
+func gdbContinue(ctx context.Context, addr string) error {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, "$c#63"); err != nil {
+		return err
+	}
+	ack := make([]byte, 1)
+	_, err = io.ReadFull(c, ack)
+	return err
+}
