@@ -23,8 +23,12 @@ func startTmux(t *testing.T, w, h int, command string) *tmuxSession {
 	}
 	s := &tmuxSession{t: t, socket: fmt.Sprintf("faultline-tui-%d-%d", os.Getpid(), time.Now().UnixNano())}
 	s.run("-f", "/dev/null", "new-session", "-d", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), "-s", "tui", command)
+	socketPath := strings.TrimSpace(s.run("display-message", "-p", "#{socket_path}"))
 	t.Cleanup(func() {
 		_ = exec.Command("tmux", "-L", s.socket, "kill-server").Run()
+		if socketPath != "" {
+			_ = os.Remove(socketPath) // kill-server leaves the socket file behind
+		}
 	})
 	return s
 }
