@@ -19,6 +19,7 @@ type imageMeta interface {
 	BuildID() string
 	Sections() []elfsym.Section
 	SymbolAt(addr uint64) (elfsym.Symbol, uint64, bool)
+	LookupSymbol(name string) (elfsym.Symbol, bool)
 	Warnings() []string
 }
 
@@ -61,6 +62,7 @@ type analysis struct {
 	exc      *ExceptionFrame
 	stackAt  uint32 // where the exception frame is (or should have been)
 	haveAt   bool
+	onPSP    bool // the faulting context ran on the process stack
 	frameOK  bool // ctx came from a valid exception frame (or the stop itself)
 	frames   []Frame
 	unwErr   error
@@ -263,6 +265,7 @@ func (a *analysis) fromExcReturn(er ExcReturn) {
 	stack := "MSP"
 	if er.PSP() {
 		stack = "PSP"
+		a.onPSP = true
 		if !a.havePSP {
 			a.note("EXC_RETURN 0x%08x says the frame is on PSP, but PSP was not captured", uint32(er))
 			return

@@ -217,6 +217,14 @@ func TestExcReturnVariants(t *testing.T) {
 			t.Errorf("0x%08x: thread %v psp %v fp %v size %#x %q", tt.v, er.ThreadMode(), er.PSP(), er.FPFrame(), er.FrameSize(), er.String())
 		}
 	}
+	if v8 := ExcReturn(0xFFFFFFBC); !v8.Valid() || !v8.PSP() || !v8.ThreadMode() || v8.FPFrame() {
+		t.Error("ARMv8-M non-secure thread/PSP EXC_RETURN 0xFFFFFFBC")
+	}
+	for _, bad := range []uint32{0xFFFFFFFF, 0xFFFFFFF5, 0xFFFFFF00 | 0x7D} {
+		if ExcReturn(bad).Valid() {
+			t.Errorf("0x%08x must not be a valid EXC_RETURN", bad)
+		}
+	}
 	if IsExcReturn(0x08000123) {
 		t.Error("a code address is not an EXC_RETURN")
 	}

@@ -97,6 +97,13 @@ func (p *fakeProg) Warnings() []string { return nil }
 func (p *fakeProg) Sections() []elfsym.Section {
 	return []elfsym.Section{{Name: ".text", Addr: 0x08000000, Size: 0x10000, Exec: true, Alloc: true, Loaded: true}}
 }
+func (p *fakeProg) LookupSymbol(name string) (elfsym.Symbol, bool) {
+	if name == "__stack_limit" {
+		return elfsym.Symbol{Name: name, RawName: name, Addr: 0x20000800}, true
+	}
+	return elfsym.Symbol{}, false
+}
+
 func (p *fakeProg) SymbolAt(addr uint64) (elfsym.Symbol, uint64, bool) {
 	f, ok := p.fn(addr)
 	if !ok {

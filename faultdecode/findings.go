@@ -177,6 +177,7 @@ func (a *analysis) stackFindings() {
 			a.add(FindStackOverflow, fmt.Sprintf("the stack pointer 0x%08x is below or outside RAM: the stack overflowed", sp), sp, true, "")
 		}
 	}
+	a.stackLimitFinding()
 	if f.Unstacking {
 		a.add(FindStackCorruption, "unstacking on exception return failed: the stack pointer or the stacked frame was corrupted while the handler ran", 0, false, "")
 	}
@@ -207,5 +208,34 @@ func (a *analysis) stackFindings() {
 				check("a return address on the stack,", nc.Addr)
 			}
 		}
+	}
+}
+
+// stackLimitSymbols are the names linker scripts give the lowest address of
+// the main stack.
+var stackLimitSymbols = []string{"__stack_limit", "__StackLimit", "_sstack", "__stack_start__", "_stack_limit"}
+
+// stackLimitFinding reports a main-stack SP below the linker's stack limit.
+// Only MSP contexts are checked: thread stacks on PSP live elsewhere.
+func (a *analysis) stackLimitFinding() {
+	if a.img == nil || a.onPSP {
+		return
+	}
+	sp, ok := a.ctx.Get(RegSP)
+	if a.fault.StackingError && a.haveAt {
+		sp, ok = a.stackAt, true
+	}
+	if !ok {
+		return
+	}
+	for _, name := range stackLimitSymbols {
+		sym, found := a.img.LookupSymbol(name)
+		if !found || sym.Addr == 0 {
+			continue
+		}
+		if uint64(sp) < sym.Addr && uint64(sp)+0x10000 > sym.Addr {
+			a.add(FindStackOverflow, fmt.Sprintf("SP 0x%08x is %d bytes below the stack limit %s (0x%08x): the main stack overflowed into the memory below it (heap or globals)", sp, sym.Addr-uint64(sp), name, sym.Addr), sp, true, name)
+		}
+		return
 	}
 }

@@ -181,6 +181,15 @@ func reportCases() []reportCase {
 				t.Errorf("a guessed frame must say so: %s", r.Frames[0].Confidence)
 			}
 		}},
+		{name: "main-stack-overflow", snap: func() *capture.Snapshot {
+			s := newStack()
+			s.put(0x20000700, 0, 1, 2, 3, 12, fB+0x21, fC+0x10, 0x01000000)
+			chain(s, 0x20000700)
+			return s.snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20000700, nil),
+				scbRegion(map[uint64]uint32{AddrCFSR: 1<<1 | 1<<7, AddrMMFAR: 0x20000700, AddrHFSR: 1 << 30}))
+		}, check: func(t *testing.T, r *Report) {
+			wantFindings(t, r, "stack-overflow")
+		}},
 		{name: "serial-only", snap: func() *capture.Snapshot {
 			return &capture.Snapshot{Meta: capture.Meta{Trigger: capture.Trigger{Kind: "serial-panic", Detail: "0000123456 [hal] PANIC: HardFault"}, Target: "serial-only"}}
 		}, check: func(t *testing.T, r *Report) {
