@@ -122,6 +122,7 @@
 // frame stacked on the process stack (EXC_RETURN 0xFFFFFFFD, an RTOS
 // thread) cannot be unwound by gdb from a core, because it needs psp:
 // bt stops after "<signal handler called>" with "Could not fetch required
-// XPSR content". faultline analyze (which reads psp from the FAULTLINE
-// note) and faultline serve (which serves psp to gdb) handle that case.
+// XPSR content". faultline analyze reads psp from the FAULTLINE note
+// and unwinds it; a gdb remote server over the capture (faultline serve)
+// can give gdb psp.
 package capture
