@@ -24,6 +24,15 @@
 //     return address, with the Thumb bit cleared; a wild PC falls back to
 //     LR (the callee never ran), and a missing FDE to a stack scan that
 //     accepts only words right after a BL/BLX.
+//   - A wild PC stays frame 0, named "??" as addr2line does; its caller
+//     comes from LR ("lr", likely), and whether the instruction before LR is
+//     a BLX Rm (a bad function pointer) or a BL (then a corrupt return
+//     address) decides how the summary words it.
+//   - A stop past the handler's prologue (a breakpoint on the handler's
+//     name) is handled by taking the exception frame at the handler's CFA
+//     and restoring the r4-r11 it pushed.
+//   - A lockup with LR no longer an EXC_RETURN: a plausible exception frame
+//     near SP is used, marked as a guess.
 //   - Per-architecture behaviour is data: ForCore picks v6-M (no CFSR),
 //     v7-M or v8-M (lockup PC 0xEFFFFFFE, STKOF).
 package faultdecode
