@@ -264,6 +264,7 @@ func TestInjectedFaults(t *testing.T) {
 		{name: "two bad checksums then good", fault: rsptest.Fault{Kind: rsptest.FaultBadChecksum, N: 2}},
 		{name: "bad checksums past the retry limit", fault: rsptest.Fault{Kind: rsptest.FaultBadChecksum, N: 6}, errText: "bad checksums"},
 		{name: "slow but in time", fault: rsptest.Fault{Kind: rsptest.FaultDelay, Delay: 50 * time.Millisecond}, timeout: time.Second},
+		{name: "keep-alives before the reply", fault: rsptest.Fault{Kind: rsptest.FaultKeepAlive, N: 3}},
 		{name: "too slow", fault: rsptest.Fault{Kind: rsptest.FaultDelay, Delay: 400 * time.Millisecond}, timeout: 100 * time.Millisecond, wantErr: gdbremote.ErrTimeout},
 	}
 	for _, fl := range flavours {

@@ -190,6 +190,12 @@ func (s *ServerConn) WriteConsole(text string) error {
 	return s.WritePacket(append([]byte("O"), EncodeHex([]byte(text))...))
 }
 
+// WriteNotification writes one '%' notification (OpenOCD's
+// %oocd_keepalive).
+func (s *ServerConn) WriteNotification(data []byte) error {
+	return s.writeRaw(EncodeNotification(data))
+}
+
 // WriteRaw writes bytes as they are (tests inject garbage with it).
 func (s *ServerConn) WriteRaw(b []byte) error { return s.writeRaw(b) }
 

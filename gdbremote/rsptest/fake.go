@@ -62,6 +62,9 @@ const (
 	FaultBadChecksum
 	// FaultDelay waits Delay before replying.
 	FaultDelay
+	// FaultKeepAlive sends N rounds of OpenOCD's keep-alives (an empty
+	// "$O#4f" and "%oocd_keepalive:1") before the reply.
+	FaultKeepAlive
 )
 
 // A Fault applies once, to the first request starting with Match ("" for
@@ -409,9 +412,13 @@ func (s *session) event(ctx context.Context, ev gdbremote.Event) error {
 	pkt := string(ev.Data)
 	fk.logRequest(pkt)
 	if s.running {
-		// OpenOCD reads memory through the debug port while the core runs.
+		// OpenOCD reads memory through the debug port while the core
+		// runs; 'g' gives zeros then.
 		if strings.HasPrefix(pkt, "m") {
 			return s.reply(pkt, fk.handleRead(pkt))
+		}
+		if pkt == "g" {
+			return s.reply(pkt, []byte(strings.Repeat("00000000", 17)))
 		}
 		return s.reply(pkt, []byte("E01"))
 	}
@@ -488,6 +495,15 @@ func (s *session) reply(pkt string, data []byte) error {
 		}
 	case FaultDelay:
 		time.Sleep(fault.Delay)
+	case FaultKeepAlive:
+		for range fault.N {
+			if err := s.sc.WritePacket([]byte("O")); err != nil {
+				return err
+			}
+			if err := s.sc.WriteNotification([]byte("oocd_keepalive:1")); err != nil {
+				return err
+			}
+		}
 	}
 	return s.sc.WritePacket(data)
 }
