@@ -33,7 +33,7 @@ var blinkSpeeds = []struct {
 
 // An LEDState is what the LED is doing, as decoded.
 type LEDState struct {
-	Color   string        // ColorRed, ...; "" when off or unknown
+	Color   string        // ColorRed, ...; ColorOff when off, "" when unknown
 	Pattern string        // PatternSolid, ...
 	Speed   string        // blinking only: SpeedSlow, SpeedNormal, SpeedFast, SpeedIrregular, or "" (a steady period matching none)
 	Period  time.Duration // measured blink or breathing period, 0 if unmeasured
@@ -226,7 +226,7 @@ func (d *LEDDecoder) classify() LEDState {
 		maxL = max(maxL, levels[i])
 	}
 	if maxL < d.opts.Threshold {
-		return LEDState{Pattern: PatternOff}
+		return LEDState{Color: ColorOff, Pattern: PatternOff}
 	}
 	lit, mid := 0, 0
 	votes := map[string]int{}

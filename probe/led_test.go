@@ -360,3 +360,35 @@ func TestLEDChangeGoesToTimeline(t *testing.T) {
 		t.Errorf("events = %+v, want one led-change to blinking green", ev)
 	}
 }
+
+func TestLEDDecoderFollowsPatternChangesWithoutFlapping(t *testing.T) {
+	ms := func(v int) time.Duration { return time.Duration(v) * time.Millisecond }
+	// WiFi connecting, DHCP, cloud handshake, connected, then WiFi lost.
+	scene := ledScene{
+		{ColorGreen, blinkWave(ms(200)), 6 * time.Second},
+		{ColorGreen, blinkWave(ms(100)), 5 * time.Second},
+		{ColorCyan, blinkWave(ms(500)), 6 * time.Second},
+		{ColorCyan, breathWave(4 * time.Second), 10 * time.Second},
+		{ColorGreen, solidWave, 5 * time.Second},
+		{ColorGreen, func(time.Duration) float64 { return 0 }, 8 * time.Second},
+	}
+	want := "blinking green (normal) -> blinking green (fast) -> blinking cyan (slow) -> breathing cyan -> solid green -> off"
+	for _, sm := range samplings {
+		if sm.hz < 35 {
+			continue // the fast blink needs more (see TestLEDDecoderSteadyPatterns)
+		}
+		rng := rand.New(rand.NewPCG(3, uint64(sm.hz)))
+		states := decodeAll(scene.samples(rng, sm.hz, sm.jitter, sm.missing))
+		var got []string
+		for _, st := range states {
+			s := st.String()
+			if i := strings.Index(s, ", "); i >= 0 {
+				s = s[:i] + ")"
+			}
+			got = append(got, s)
+		}
+		if strings.Join(got, " -> ") != want {
+			t.Errorf("%.0f Hz: states\n got %s\nwant %s", sm.hz, strings.Join(got, " -> "), want)
+		}
+	}
+}
