@@ -51,6 +51,9 @@ type Client struct {
 	running  atomic.Bool
 	stopSeq  atomic.Uint64 // bumped whenever a stop reply is read
 	lastStop StopReply     // under rmu
+	// staleStops counts stop replies that may still come for a 0x03 sent
+	// to a target that stopped by itself meanwhile (under rmu).
+	staleStops int
 
 	features   map[string]string // qSupported: name -> "+", "-", "?" or value
 	packetSize int
@@ -170,11 +173,30 @@ func (cl *Client) exchangeLocked(ctx context.Context, op string, req []byte) ([]
 	if err := cl.c.send(ctx, req); err != nil {
 		return nil, fmt.Errorf("%s: send %s: %w", op, truncate(req), mapNetErr(ctx, err))
 	}
-	reply, err := cl.c.recv(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("%s: reply to %s: %w", op, truncate(req), mapNetErr(ctx, err))
+	for {
+		reply, err := cl.c.recv(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: reply to %s: %w", op, truncate(req), mapNetErr(ctx, err))
+		}
+		if cl.staleStops > 0 && string(req) != "?" && looksLikeStop(reply) {
+			// The late answer to an interrupt, not the reply to req.
+			cl.staleStops--
+			cl.c.tracef("--", []byte("(stale stop reply skipped)"))
+			continue
+		}
+		return reply, nil
 	}
-	return reply, nil
+}
+
+// looksLikeStop reports a packet that parses as a stop reply. No reply to
+// the requests exchange sends (hex, OK, qXfer pages, qSupported, vCont)
+// does.
+func looksLikeStop(reply []byte) bool {
+	if len(reply) < 3 || !strings.ContainsRune("STWX", rune(reply[0])) {
+		return false
+	}
+	_, err := ParseStopReply(string(reply))
+	return err == nil
 }
 
 func (cl *Client) handshake(ctx context.Context) error {

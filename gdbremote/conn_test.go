@@ -300,3 +300,28 @@ func TestWaitStopResumesFrameAfterTimeout(t *testing.T) {
 	cl.Close()
 	peer.Close()
 }
+
+// The target stops by itself (T05) just as Interrupt sends 0x03; the stub
+// then answers the 0x03 with a second stop reply, which must not be taken
+// as the reply to the next request.
+func TestLateInterruptReplyIsSkipped(t *testing.T) {
+	cl, peer := bareClient(t, true, Options{})
+	cl.running.Store(true)
+	done := scriptedPeer(t, peer, []step{
+		{expect: "\x03", send: pkt("T05")},
+		{expect: "$m0,4#fd", send: pkt("T02") + pkt("01020304")},
+	})
+	ctx := context.Background()
+	sr, err := cl.Interrupt(ctx)
+	if err != nil || sr.Raw != "T05" {
+		t.Fatalf("Interrupt = %+v, %v", sr, err)
+	}
+	reply, err := cl.exchange(ctx, "read memory", []byte("m0,4"))
+	if err != nil || string(reply) != "01020304" {
+		t.Fatalf("reply %q, %v; want the memory, not the late T02", reply, err)
+	}
+	cl.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

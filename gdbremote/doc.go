@@ -43,6 +43,11 @@
 //     loses the packet (answering T02), so while Running() every command
 //     but Interrupt and WaitStop fails with ErrRunning, and Interrupt sends
 //     the 0x03 byte alone, under the same lock as packets.
+//   - Interrupt races: when the target stops by itself just as 0x03 is
+//     sent, the stub may answer the 0x03 with a second stop reply; one such
+//     late stop reply is skipped by the next exchange instead of being
+//     taken as its reply. A WaitStop deadline in the middle of a packet
+//     does not lose it: the frame decoder resumes.
 //   - Lockup: OpenOCD reports a lockup as an O line ("clearing lockup after
 //     double fault") then T02; QEMU aborts instead, which WaitStop reports
 //     as ErrClosed.

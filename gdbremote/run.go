@@ -129,6 +129,7 @@ func (cl *Client) resume(ctx context.Context, op, req string) error {
 	if err := cl.c.send(ctx, []byte(req)); err != nil {
 		return fmt.Errorf("%s: send %s: %w", op, req, mapNetErr(ctx, err))
 	}
+	cl.staleStops = 0
 	cl.running.Store(true)
 	return nil
 }
@@ -212,10 +213,17 @@ func (cl *Client) Interrupt(ctx context.Context) (StopReply, error) {
 	cl.rmu.Lock()
 	defer cl.rmu.Unlock()
 	if cl.stopSeq.Load() != seq || !cl.running.Load() {
-		// A concurrent WaitStop read the stop reply.
+		// A concurrent WaitStop read the stop reply: the target stopped by
+		// itself, so the 0x03 may still bring one of its own.
+		cl.staleStops = 1
 		return cl.lastStop, nil
 	}
-	return cl.readStopLocked(ctx, "interrupt", true)
+	sr, err := cl.readStopLocked(ctx, "interrupt", true)
+	if err == nil && sr.Signal != 2 {
+		// Stopped for another reason before the 0x03 arrived.
+		cl.staleStops = 1
+	}
+	return sr, err
 }
 
 // Halted asks why the target stopped ('?').
