@@ -30,6 +30,7 @@ struct NetWatch {
 	 * after a loss, however short it was. */
 	void process()
 	{
+		wifi_poll();
 		uint32_t ep = wifi_link_epoch();
 		if (ep != seen_epoch) {
 			seen_epoch = ep;

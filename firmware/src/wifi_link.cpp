@@ -47,8 +47,15 @@ static struct {
 	uint8_t payload[WIFI_MAX_PAYLOAD];
 } rx;
 
+/* heard is set by the first valid frame from the co-processor. Until then
+ * the firmware repeats HELLO (wifi_poll): the co-processor may connect to
+ * QEMU's end of the link after the boot HELLO went out and was lost. */
+static volatile bool heard;
+static uint32_t last_hello;
+
 static void dispatch(void)
 {
+	heard = true;
 	switch (rx.type) {
 	case WIFI_LINK_UP:
 		link_up = true;
@@ -161,6 +168,13 @@ void wifi_send_frame(uint8_t type, uint8_t conn, const void *payload, size_t len
 		irq_enable();
 }
 
+static void send_hello(void)
+{
+	static const char name[] = "webserver";
+	last_hello = millis();
+	wifi_send_frame(WIFI_HELLO, 0, name, sizeof name - 1);
+}
+
 bool wifi_ready(void) { return link_up; }
 uint32_t wifi_link_epoch(void) { return link_epoch; }
 
@@ -169,6 +183,11 @@ void wifi_init(void)
 	USART2_CR1 = CR1_UE | CR1_TE | CR1_RE | CR1_RXNEIE;
 	NVIC_IPR_BYTE(IRQ_USART2) = PRIO_USART2;
 	NVIC_ISER(IRQ_USART2 / 32) = 1u << (IRQ_USART2 % 32);
-	static const char name[] = "webserver";
-	wifi_send_frame(WIFI_HELLO, 0, name, sizeof name - 1);
+	send_hello();
+}
+
+void wifi_poll(void)
+{
+	if (!heard && millis() - last_hello >= 200u)
+		send_hello();
 }

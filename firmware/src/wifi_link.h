@@ -35,6 +35,9 @@ enum wifi_frame_type : uint8_t {
 #define WIFI_MAX_CONNS 8 /* the co-processor's accept slots */
 
 void wifi_init(void);
+/* wifi_poll runs from the system loop: it repeats HELLO until the
+ * co-processor has answered. */
+void wifi_poll(void);
 bool wifi_ready(void);
 /* wifi_link_epoch counts link losses; sockets remember the epoch they were
  * made in and send nothing to the co-processor after it changed. */
