@@ -20,6 +20,9 @@ type Options struct {
 	OnConsole func(text string) // O packets (hex-decoded) and %notifications, at any time
 }
 
+// OnConsole runs on the goroutine reading the connection, with the
+// client's lock held: it must return quickly and must not call the Client.
+
 // DefaultTimeout bounds one exchange when Options.Timeout is zero.
 const DefaultTimeout = 5 * time.Second
 
