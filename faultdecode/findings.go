@@ -139,6 +139,9 @@ func (a *analysis) findings() {
 			s += fmt.Sprintf("; the value looks like data (%s)", why)
 		}
 		a.add(FindBadPC, s, pc, true, a.dataSymbol(pc))
+		if a.badPCSource() == callViaReg {
+			a.rep.Findings = append(a.rep.Findings, a.pointerSources(pc)...)
+		}
 	}
 	_, invstate := f.Cause("INVSTATE")
 	if invstate || (a.exc != nil && a.frameOK && !a.exc.XPSR.Thumb() && !a.fetchFault()) {

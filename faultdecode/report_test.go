@@ -59,11 +59,17 @@ func reportCases() []reportCase {
 			s := newStack()
 			s.put(0x20001000, 0xae094710, 1, 2, 0xae094710, 12, fB+0x41, 0xae094710, 0x00000000)
 			chain(s, 0x20001000)
+			s.put(0x20000a40, 0xae094711) // the stale object's function pointer
 			return s.snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20001000, nil),
 				scbRegion(map[uint64]uint32{AddrCFSR: 1, AddrHFSR: 1 << 30, AddrMMFAR: 0xE000EDF8}))
 		}, check: func(t *testing.T, r *Report) {
 			wantFrames(t, r, "??/fault-pc", "b/lr", "a/cfi", "main/cfi")
-			wantFindings(t, r, "bad-pc")
+			wantFindings(t, r, "bad-pc", "pointer-source")
+			for _, f := range r.Findings {
+				if f.Kind == "pointer-source" && f.Address != "0x20000a40" {
+					t.Errorf("pointer-source at %s: the copies on the stack must not count", f.Address)
+				}
+			}
 			if r.Fault.FaultAddress != "" {
 				t.Errorf("fault_address %s shown without MMARVALID", r.Fault.FaultAddress)
 			}
