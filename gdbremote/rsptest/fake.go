@@ -87,6 +87,10 @@ type Config struct {
 	OldXPSRName bool
 	// NoMSystem makes QEMU look like 7.2: no msp/psp/primask/... registers.
 	NoMSystem bool
+	// AttachStop is the answer to the first '?' (default: OpenOCD "S02",
+	// QEMU "T05thread:p01.01;"), e.g. "T05" for a target found halted by a
+	// vector catch.
+	AttachStop string
 	Trace     io.Writer
 }
 
@@ -95,6 +99,12 @@ type flavor int
 const (
 	flavorOpenOCD flavor = iota
 	flavorQEMU
+)
+
+// OpenOCD and QEMU name the fake by the server it stands in for.
+type (
+	OpenOCD = Fake
+	QEMU    = Fake
 )
 
 // Fake is a scripted GDB server standing in for OpenOCD or QEMU. It serves

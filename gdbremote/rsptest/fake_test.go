@@ -129,3 +129,14 @@ func TestOpenOCDFakeAnswersAttachAndReadsWhileRunning(t *testing.T) {
 	c.send("+\x03")
 	c.expect("T02")
 }
+
+func TestAttachStopIsConfigurable(t *testing.T) {
+	fk, err := NewOpenOCD(Config{AttachStop: "T05"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dialRaw(t, fk.Listen(t))
+	c.send(string(gdbremote.EncodePacket([]byte("?"))))
+	c.expect("+")
+	c.expect("T05")
+}

@@ -50,6 +50,9 @@ func (fk *Fake) handle(pkt string) ([]byte, action) {
 	case pkt == "?":
 		if !fk.attached {
 			fk.attached = true
+			if fk.cfg.AttachStop != "" {
+				return []byte(fk.stopText(fk.cfg.AttachStop)), actReply
+			}
 			if fk.flavor == flavorOpenOCD {
 				return []byte("S02"), actReply
 			}
