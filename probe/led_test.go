@@ -392,3 +392,36 @@ func TestLEDDecoderFollowsPatternChangesWithoutFlapping(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLEDDecoder feeds arbitrary sample streams: 4 bytes per sample, the
+// time step in ms and R, G, B as 0..255.
+func FuzzLEDDecoder(f *testing.F) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	sos, cycle := sosWave(3)
+	var seed []byte
+	prev := time.Time{}
+	for _, s := range (ledScene{{ColorRed, sos, cycle}}).samples(rng, 20, 10*time.Millisecond, 0.1) {
+		step := 0
+		if !prev.IsZero() {
+			step = int(s.Time.Sub(prev).Milliseconds())
+		}
+		prev = s.Time
+		seed = append(seed, byte(min(step, 255)), byte(s.R*255), byte(s.G*255), byte(s.B*255))
+	}
+	f.Add(seed)
+	f.Add([]byte{0, 255, 255, 255, 50, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d := NewLEDDecoder(LEDDecoderOptions{})
+		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		for i := 0; i+4 <= len(data); i += 4 {
+			now = now.Add(time.Duration(data[i]) * time.Millisecond)
+			st, _ := d.Add(LEDSample{Time: now, R: float64(data[i+1]) / 255, G: float64(data[i+2]) / 255, B: float64(data[i+3]) / 255})
+			if st.Pattern == "" || st.String() == "" {
+				t.Fatalf("empty state %+v", st)
+			}
+			if st.Pattern == PatternSOS && st.Code != 0 && st.Color != ColorRed {
+				t.Fatalf("SOS not red: %+v", st)
+			}
+		}
+	})
+}
