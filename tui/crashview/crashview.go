@@ -246,7 +246,7 @@ func (m *Model) causeLines() []string {
 		if i >= len(f.Explanations) || f.Explanations[i] == "" {
 			continue
 		}
-		out = append(out, common.Truncate("  "+st.Cause.Render(c)+": "+f.Explanations[i], m.width))
+		out = append(out, common.Truncate("  "+st.Cause.Render(c)+": "+explanation(c, f.Explanations[i]), m.width))
 	}
 	return out
 }
@@ -374,4 +374,10 @@ func wrap(s string, width int) []string {
 		return nil
 	}
 	return strings.Split(ansi.Wrap(s, width, ""), "\n")
+}
+
+// explanation drops the cause name when faultdecode's sentence already
+// starts with it, so the screen does not say "FORCED: FORCED: ...".
+func explanation(cause, text string) string {
+	return strings.TrimPrefix(text, cause+": ")
 }

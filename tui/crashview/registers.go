@@ -68,7 +68,7 @@ func (m *Model) detailLines() []string {
 		for i, c := range r.Fault.Causes {
 			s := c
 			if i < len(r.Fault.Explanations) && r.Fault.Explanations[i] != "" {
-				s += ": " + r.Fault.Explanations[i]
+				s += ": " + explanation(c, r.Fault.Explanations[i])
 			}
 			out = append(out, indentWrap(s, w)...)
 		}
