@@ -147,3 +147,43 @@ func TestBenchStartErrorLeavesNothing(t *testing.T) {
 		})
 	}
 }
+
+// A halted bench waits for a debugger; once the CPU runs, the firmware
+// boots and the co-processor serves it.
+func TestBenchHaltedServesOnceContinued(t *testing.T) {
+	t.Parallel()
+	ctx := waitCtx(t, time.Minute)
+	elf, err := firmware.ELF(ctx, "webserver-fixed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := emu.StartBench(ctx, emu.BenchConfig{ELF: elf, Halted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Stop()
+	time.Sleep(300 * time.Millisecond)
+	if b.WiFi().Listening() {
+		t.Fatal("firmware listening while the CPU is halted")
+	}
+	// What a debugger does: connect and continue (QEMU's gdbstub acks "+").
+	c, err := net.DialTimeout("tcp", b.GDBAddr(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write([]byte("$c#63")); err != nil {
+		t.Fatal(err)
+	}
+	ack := make([]byte, 1)
+	if _, err := c.Read(ack); err != nil || ack[0] != '+' {
+		t.Fatalf("gdbstub ack %q, %v", ack, err)
+	}
+	defer c.Close()
+	if err := b.WiFi().WaitListening(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := getWithin(ctx, b.HTTPAddr(), 5*time.Second); err != nil {
+		t.Fatalf("GET: %v", err)
+	}
+}
