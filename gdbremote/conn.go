@@ -96,9 +96,17 @@ func (c *conn) armRead(ctx context.Context, bounded bool) (func(), error) {
 	if err := c.nc.SetReadDeadline(c.deadline(ctx, bounded)); err != nil {
 		return func() {}, mapNetErr(ctx, err)
 	}
-	stop := context.AfterFunc(ctx, func() { c.nc.SetReadDeadline(time.Now()) })
+	ran := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		c.nc.SetReadDeadline(time.Now())
+		close(ran)
+	})
 	return func() {
-		stop()
+		if !stop() {
+			// The func started: let it finish before the reset, or it
+			// would poison the next exchange's deadline.
+			<-ran
+		}
 		c.nc.SetReadDeadline(time.Time{})
 	}, nil
 }
@@ -106,8 +114,8 @@ func (c *conn) armRead(ctx context.Context, bounded bool) (func(), error) {
 // mapNetErr turns deadline errors into ErrTimeout (or the context's error)
 // and end of file into ErrClosed.
 func mapNetErr(ctx context.Context, err error) error {
-	if err == nil {
-		return nil
+	if err == nil || errors.Is(err, ErrTimeout) || errors.Is(err, ErrClosed) {
+		return err
 	}
 	if ctx.Err() != nil && (errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err)) {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {

@@ -92,9 +92,15 @@ type Event struct {
 // with Ack. For servers that must see every byte before deciding (QEMU's
 // "any byte stops a running guest and the packet is lost").
 func (s *ServerConn) ReadEvent(ctx context.Context) (Event, error) {
-	stop := context.AfterFunc(ctx, func() { s.nc.SetReadDeadline(time.Now()) })
+	ran := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		s.nc.SetReadDeadline(time.Now())
+		close(ran)
+	})
 	defer func() {
-		stop()
+		if !stop() {
+			<-ran
+		}
 		s.nc.SetReadDeadline(time.Time{})
 	}()
 	for {

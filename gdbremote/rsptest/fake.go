@@ -91,7 +91,7 @@ type Config struct {
 	// QEMU "T05thread:p01.01;"), e.g. "T05" for a target found halted by a
 	// vector catch.
 	AttachStop string
-	Trace     io.Writer
+	Trace      io.Writer
 }
 
 type flavor int
