@@ -42,8 +42,9 @@
 //   - Running: QEMU stops the guest on any byte received while it runs and
 //     loses the packet (answering T02), so while Running() every command
 //     but Interrupt and WaitStop fails with ErrRunning, and Interrupt sends
-//     the 0x03 byte alone, under the same lock as packets. The rule holds for OpenOCD too, although its
-//     'm' works while the core runs: one behaviour for every stub.
+//     the 0x03 byte alone, under the same lock as packets. The rule holds
+//     for OpenOCD too, although its 'm' works while the core runs: one
+//     behaviour for every stub.
 //   - Interrupt races: when the target stops by itself just as 0x03 is
 //     sent, the stub may answer the 0x03 with a second stop reply; one such
 //     late stop reply is skipped by the next exchange instead of being
