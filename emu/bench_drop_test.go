@@ -180,16 +180,18 @@ func getWithin(ctx context.Context, addr string, d time.Duration) (int, error) {
 }
 
 // The crash test: the buggy image, under the reporter's kind of load (one
-// client requesting in a loop), crashes within 10 drops, for every seed.
-// The measured distribution (firmware/README.md) has a mean near 2 drops.
-func TestBuggyImageCrashesWithinTenDrops(t *testing.T) {
+// client requesting in a loop), crashes within 20 drops, for every seed.
+// The measured distribution (firmware/README.md) has a mean near 2.4
+// drops and a worst case of 10 in 60 runs; 20 leaves room for a loaded
+// machine.
+func TestBuggyImageCrashesWithinTwentyDrops(t *testing.T) {
 	t.Parallel()
 	for _, seed := range []uint64{1, 2, 3} {
 		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
 			t.Parallel()
 			ctx := waitCtx(t, 2*time.Minute)
 			b := startBench(ctx, t, "webserver")
-			run := cycleDrops(ctx, t, b, seed, 10, 1, 20*time.Millisecond, reporterCycle, false)
+			run := cycleDrops(ctx, t, b, seed, 20, 1, 20*time.Millisecond, reporterCycle, false)
 			if run.crashAt == 0 {
 				t.Fatalf("no crash in %d drops (%d requests served, %d failed)", run.drops, run.ok, run.bad)
 			}

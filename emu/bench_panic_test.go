@@ -48,7 +48,7 @@ func TestBuggyCrashBlinksSOSAndResetsWithPanicReason(t *testing.T) {
 		t.Errorf("connected LED CCR2-4 = %v, want red off (10000) and green = blue (cyan)", ccr)
 	}
 
-	run := cycleDrops(ctx, t, b, 4, 10, 1, 20*time.Millisecond, reporterCycle, false)
+	run := cycleDrops(ctx, t, b, 4, 20, 1, 20*time.Millisecond, reporterCycle, false)
 	if run.crashAt == 0 {
 		t.Fatalf("no crash in %d drops", run.drops)
 	}
