@@ -2,6 +2,7 @@ package elfsym
 
 import (
 	"crypto/sha256"
+	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
 	"encoding/hex"
@@ -65,6 +66,9 @@ type Image struct {
 	lines lineTable
 	funcs funcIndex
 	fdes  frame.FrameDescriptionEntries // sorted by Begin
+
+	dw   *dwarf.Data // for the data index, built on first use (globals.go)
+	data dataOnce
 }
 
 // Open opens the named ELF and builds the whole index: linear in the size of
@@ -172,6 +176,7 @@ func (im *Image) loadDWARF(f *elf.File) {
 		im.warnf("DWARF unreadable (%v): functions from the symbol table only, no file:line or inlined frames", err)
 		return
 	}
+	im.dw = d
 	var ferr error
 	im.lines, im.funcs, ferr = buildDWARF(d, im.zeroOK(), info.Size, im.sectionSize(f, ".debug_line"))
 	if ferr != nil {

@@ -1,0 +1,146 @@
+package elfsym_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
+)
+
+func openData(t testing.TB) *elfsym.Image {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	p, err := elfsymtest.Data(ctx)
+	if err != nil {
+		t.Fatalf("build data image: %v", err)
+	}
+	im, err := elfsym.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { im.Close() })
+	return im
+}
+
+func mustVar(t *testing.T, im *elfsym.Image, name string) elfsym.Variable {
+	t.Helper()
+	v, ok := im.LookupVariable(name)
+	if !ok {
+		var names []string
+		for _, v := range im.Variables() {
+			names = append(names, v.Name)
+		}
+		t.Fatalf("variable %q not found; have %v", name, names)
+	}
+	return v
+}
+
+func TestDataAtNamesMembersAndElements(t *testing.T) {
+	im := openData(t)
+	table := mustVar(t, im, "net::table")
+	holder := mustVar(t, im, "g_holder")
+	derived := mustVar(t, im, "g_derived")
+	matrix := mustVar(t, im, "net::matrix")
+	tags := mustVar(t, im, "tags")
+	tests := []struct {
+		name string
+		addr uint64
+		want string
+	}{
+		{"first member", table.Addr, "net::table[0].id"},
+		{"char array element", table.Addr + 24 + 6, "net::table[1].name[2]"},
+		{"nested struct array member", table.Addr + 24 + 14 + 2, "net::table[1].pos[1].y"},
+		{"pointer member", table.Addr + 2*24 + 20, "net::table[2].next"},
+		{"inside a scalar", table.Addr + 1, "net::table[0].id+1"},
+		{"pointer array", holder.Addr + 4 + 2*4, "g_holder.clients[2]"},
+		{"two-dimensional array", matrix.Addr + 5*4, "net::matrix[1][2]"},
+		{"union member", tags.Addr + 8 + 4, "tags[1].word"},
+		{"vptr of a base", derived.Addr, "g_derived._vptr.Base"},
+		{"member of a base", derived.Addr + 4, "g_derived.base_count"},
+		{"member of the class", derived.Addr + 8 + 4, "g_derived.extra[1]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _, ok := im.DataAt(tt.addr)
+			if !ok || got != tt.want {
+				t.Errorf("DataAt(0x%x) = %q, %v; want %q", tt.addr, got, ok, tt.want)
+			}
+		})
+	}
+}
+
+func TestDataAtStaticsAndMembers(t *testing.T) {
+	im := openData(t)
+	for name, want := range map[string]string{"net::Counter::hits": "net::Counter::hits", "bump::calls": "bump::calls", "greeting": "greeting[0]"} {
+		v := mustVar(t, im, name)
+		got, _, ok := im.DataAt(v.Addr)
+		if !ok || got != want {
+			t.Errorf("DataAt(%s at 0x%x) = %q, %v", name, v.Addr, got, ok)
+		}
+	}
+}
+
+func TestTypesKnowClassesAndBases(t *testing.T) {
+	im := openData(t)
+	d, ok := im.LookupType("Derived")
+	if !ok {
+		t.Fatal("type Derived not found")
+	}
+	b, ok := im.LookupType("Base")
+	if !ok {
+		t.Fatal("type Base not found")
+	}
+	if !d.Polymorphic || !b.Polymorphic {
+		t.Errorf("Polymorphic: Derived %v, Base %v; want both", d.Polymorphic, b.Polymorphic)
+	}
+	if !d.IsA(b) || b.IsA(d) {
+		t.Errorf("IsA: Derived->Base %v, Base->Derived %v", d.IsA(b), b.IsA(d))
+	}
+	h := mustVar(t, im, "g_holder")
+	if got := h.Type.String(); got != "holder" {
+		t.Errorf("g_holder type %q", got)
+	}
+	var clients *elfsym.Type
+	for _, f := range h.Type.Fields {
+		if f.Name == "clients" {
+			clients = f.Type
+		}
+	}
+	if clients == nil || clients.String() != "Derived*[4]" {
+		t.Errorf("clients type %v", clients)
+	}
+}
+
+func TestDataAtOutsideEveryVariable(t *testing.T) {
+	im := openData(t)
+	if p, _, ok := im.DataAt(0x1); ok {
+		t.Errorf("DataAt(1) = %q, want none", p)
+	}
+}
+
+// imageMem serves the image's initial contents as target memory.
+type imageMem struct{ im *elfsym.Image }
+
+func (m imageMem) ReadMemory(b []byte, a uint64) (int, error) { return m.im.ReadMemory(b, a) }
+
+func TestFormatValuePrintsInitialValues(t *testing.T) {
+	im := openData(t)
+	v := mustVar(t, im, "greeting")
+	if got := im.FormatValue(imageMem{im}, v.Addr, v.Type, elfsym.FormatOptions{}); got != `"hello"` {
+		t.Errorf("greeting = %s", got)
+	}
+	h := mustVar(t, im, "net::Counter::hits")
+	got := im.FormatValue(imageMem{im}, h.Addr, h.Type, elfsym.FormatOptions{})
+	if got != "5" {
+		t.Errorf("hits = %s, want 5", got)
+	}
+	d := mustVar(t, im, "g_derived")
+	got = im.FormatValue(imageMem{im}, d.Addr, d.Type, elfsym.FormatOptions{})
+	if !strings.Contains(got, "extra = ") || !strings.Contains(got, "<Base> = {") {
+		t.Errorf("g_derived = %s", got)
+	}
+}

@@ -1,0 +1,465 @@
+package faultdecode
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/faultline-dev/faultline/elfsym"
+)
+
+// rootCtx carries one root-cause pass: the walked heap, the object graph
+// and the vtables, and names for addresses derived from them.
+type rootCtx struct {
+	a    *analysis
+	di   dataImage
+	heap *heapInfo
+	vt   *vtables
+	g    *objectGraph
+	// leads are candidate one-sentence root causes for the summary; the
+	// best scored one leads.
+	leads []lead
+}
+
+// lead is a candidate root cause. Objects a register of the crashing code
+// held score highest: that is the one the code was using.
+type lead struct {
+	score int
+	text  string
+}
+
+func (rc *rootCtx) bestLead() string {
+	best := -1
+	for i, l := range rc.leads {
+		if best < 0 || l.score > rc.leads[best].score {
+			best = i
+		}
+	}
+	if best < 0 {
+		return ""
+	}
+	return rc.leads[best].text
+}
+
+// rootCause runs the analyses that explain why the program went wrong
+// rather than where: heap walking, dangling pointers from globals, vtable
+// validation and pointer provenance. It needs DWARF variables (an
+// *elfsym.Image); without them it does nothing.
+func (a *analysis) rootCause() {
+	if a.img == nil {
+		return
+	}
+	di, ok := a.img.(dataImage)
+	if !ok {
+		return
+	}
+	rc := &rootCtx{a: a, di: di}
+	lookup := func(name string) (uint32, bool) {
+		s, ok := a.img.LookupSymbol(name)
+		return uint32(s.Addr), ok
+	}
+	rc.heap = walkHeap(a.snap, lookup)
+	rc.vt = newVtables(di)
+	free := func(v uint32) bool {
+		b, ok := rc.heap.blockAt(v)
+		return ok && b.Free
+	}
+	rc.g = walkObjects(a.snap, di.Variables(), a.inRAM, free, rc.vt)
+	rc.heapFindings()
+	rc.danglingFindings()
+	rc.vtableFindings()
+	rc.provenance()
+	if l := rc.bestLead(); l != "" {
+		a.rep.Fault.Summary = l + " " + a.rep.Fault.Summary
+	}
+}
+
+// name renders addr the way a C programmer would: a path from a global
+// through typed pointers, a global's member, a heap block or the stack.
+func (rc *rootCtx) name(addr uint32) string {
+	if p, ok := rc.g.objectAt(addr); ok {
+		return p
+	}
+	if p, _, ok := rc.di.DataAt(uint64(addr)); ok {
+		return p
+	}
+	if b, ok := rc.heap.blockAt(addr); ok {
+		if addr == b.Mem {
+			return b.describe()
+		}
+		return fmt.Sprintf("%s+%d", b.describe(), addr-b.Mem)
+	}
+	if f, ok := rc.stackFrameOf(addr); ok {
+		return fmt.Sprintf("the stack at 0x%08x (frame of %s)", addr, f)
+	}
+	return ""
+}
+
+// stackFrameOf names the unwound frame whose stack area holds addr.
+func (rc *rootCtx) stackFrameOf(addr uint32) (string, bool) {
+	fs := rc.a.frames
+	for i := range fs {
+		lo := fs[i].SP
+		hi := lo + 0x200
+		if i+1 < len(fs) && fs[i+1].SP >= lo {
+			hi = fs[i+1].SP
+		}
+		if addr >= lo && addr < hi {
+			return rc.frameName(i), true
+		}
+	}
+	return "", false
+}
+
+// frameName is "f() at file.c:42" for unwound frame i.
+func (rc *rootCtx) frameName(i int) string {
+	f := rc.a.frames[i]
+	if len(f.Funcs) > 0 {
+		fn := f.Funcs[len(f.Funcs)-1]
+		return where(ReportFrame{Function: fn.Function, File: f.Funcs[0].File, Line: f.Funcs[0].Line, PC: Hex(f.PC)})
+	}
+	return rc.codeName(f.Lookup)
+}
+
+// codeName is "f() at file.c:42" for a code address, "" when unknown.
+func (rc *rootCtx) codeName(pc uint32) string {
+	if !rc.a.img.IsCode(uint64(pc)) {
+		return ""
+	}
+	fs := rc.a.img.Frames(uint64(pc))
+	if len(fs) == 0 {
+		return ""
+	}
+	return where(ReportFrame{Function: fs[len(fs)-1].Function, File: fs[0].File, Line: fs[0].Line, PC: Hex(pc)})
+}
+
+// culprit is the innermost frame that is real code: the code that made the
+// bad access or the wild call. With a wild PC and no caller frame, the
+// return address in LR names the caller.
+func (rc *rootCtx) culprit() string {
+	for i, f := range rc.a.frames {
+		if !f.NotCode && (len(f.Funcs) > 0 || rc.a.img.IsCode(uint64(f.Lookup))) {
+			return rc.frameName(i)
+		}
+	}
+	if lr, ok := rc.a.ctx.Get(RegLR); ok && !IsExcReturn(lr) && lr&1 == 1 {
+		return rc.codeName((lr &^ 1) - 2)
+	}
+	return ""
+}
+
+// holders says which registers of the faulting context and of the unwound
+// frames hold a value inside [lo, hi).
+func (rc *rootCtx) holders(lo, hi uint32) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if !seen[s] && len(out) < 4 {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	check := func(r Regs, who string, from int) {
+		for i := from; i < 13; i++ {
+			if v, ok := r.Get(i); ok && v >= lo && v < hi {
+				add(fmt.Sprintf("%s in %s", stopRegNames[i], who))
+			}
+		}
+	}
+	c := rc.culprit()
+	if c == "" {
+		c = "the faulting context"
+	}
+	check(rc.a.ctx, c, 0)
+	// Outer frames: only the callee-saved r4-r11 are what the frame had;
+	// r0-r3 and r12 are copies of the inner frame's at best.
+	for i, f := range rc.a.frames {
+		if i == 0 {
+			continue
+		}
+		check(f.Regs, rc.frameName(i), 4)
+	}
+	return out
+}
+
+func (rc *rootCtx) heapFindings() {
+	if rc.heap == nil {
+		return
+	}
+	for i, p := range rc.heap.Problems {
+		if i == 3 {
+			rc.a.note("%d more heap problems not listed", len(rc.heap.Problems)-3)
+			break
+		}
+		rc.a.add(FindHeapCorruption, fmt.Sprintf("%s heap: %s", rc.heap.Allocator, p.Text), p.Addr, true, rc.name(p.Addr))
+	}
+}
+
+// danglingFindings reports typed pointers reachable from globals, and raw
+// words of globals, that point into free heap blocks.
+func (rc *rootCtx) danglingFindings() {
+	if rc.heap == nil {
+		return
+	}
+	type hit struct {
+		path  string
+		at    uint32
+		value uint32
+		block heapBlock
+	}
+	var hits []hit
+	seenAt := map[uint32]bool{}
+	holderOK := func(at uint32, path string) bool {
+		if b, ok := rc.heap.blockAt(at); ok && b.Free {
+			return false // free blocks hold stale data and the allocator's links
+		}
+		return !strings.HasPrefix(path, "__malloc") && !strings.HasPrefix(path, "_impure")
+	}
+	for _, s := range rc.g.Slots {
+		b, ok := rc.heap.blockAt(s.Value)
+		if !ok || !b.Free || seenAt[s.At] || !holderOK(s.At, s.Path) {
+			continue
+		}
+		seenAt[s.At] = true
+		hits = append(hits, hit{s.Path, s.At, s.Value, b})
+	}
+	// Words of globals that are not typed pointers (handles kept as
+	// integers, untyped objects) pointing into free blocks.
+	for _, v := range rc.di.Variables() {
+		if !rc.a.inRAM(uint32(v.Addr)) || v.Size < 4 || v.Size > 1<<16 || strings.HasPrefix(v.Name, "__malloc") {
+			continue
+		}
+		for off := (4 - uint32(v.Addr)&3) & 3; off+4 <= uint32(v.Size); off += 4 {
+			at := uint32(v.Addr) + off
+			if seenAt[at] {
+				continue
+			}
+			w, err := read32(rc.a.snap, uint64(at))
+			if err != nil {
+				break
+			}
+			b, ok := rc.heap.blockAt(w)
+			if !ok || !b.Free {
+				continue
+			}
+			seenAt[at] = true
+			path := v.Name + elfsym.SubPath(v.Type, uint64(off))
+			hits = append(hits, hit{path, at, w, b})
+		}
+	}
+	sort.SliceStable(hits, func(i, j int) bool { return !hits[i].block.Top && hits[j].block.Top })
+	culprit := rc.culprit()
+	for i, h := range hits {
+		if i == 8 {
+			rc.a.note("%d more pointers into freed heap blocks not listed", len(hits)-8)
+			break
+		}
+		s := fmt.Sprintf("%s (at 0x%08x) still points to %s", h.path, h.at, h.block.describe())
+		if h.value != h.block.Mem {
+			s = fmt.Sprintf("%s (at 0x%08x) still points into %s, at +%d", h.path, h.at, h.block.describe(), h.value-h.block.Mem)
+		}
+		s += ": the block was freed but this pointer was not cleared (use after free)"
+		score := 1
+		if regs := rc.holders(h.value, h.value+1); len(regs) > 0 {
+			s += "; at the crash " + strings.Join(regs, ", ") + " held it"
+			score += 2
+		}
+		if culprit != "" {
+			s += "; the crash is in " + culprit
+		}
+		rc.a.add(FindDanglingPointer, s, h.value, true, h.path)
+		what := fmt.Sprintf("a freed %d-byte block", h.block.End-h.block.Mem)
+		if h.block.Top {
+			what = "freed memory (merged back into the heap's free top)"
+		}
+		rc.leads = append(rc.leads, lead{score, fmt.Sprintf("Use after free: %s points to %s%s.", h.path, what, rc.leadTail(culprit))})
+	}
+}
+
+func (rc *rootCtx) leadTail(culprit string) string {
+	if culprit == "" {
+		return ""
+	}
+	if pc, ok := rc.a.faultPC(); ok && rc.a.badPC() {
+		return fmt.Sprintf("; the wild jump to 0x%08x came from %s", pc, culprit)
+	}
+	return "; the crash is in " + culprit
+}
+
+// vtableFindings checks the vptr of every object a typed pointer with a
+// polymorphic pointee reaches.
+func (rc *rootCtx) vtableFindings() {
+	if len(rc.vt.list) == 0 {
+		return
+	}
+	culprit := rc.culprit()
+	n := 0
+	seen := map[uint32]bool{}
+	for _, s := range rc.g.Slots {
+		if s.Elem == nil || !s.Elem.Polymorphic || s.Value == 0 || !rc.a.inRAM(s.Value) || seen[s.Value] {
+			continue
+		}
+		vptr, problem := rc.vt.vptrProblem(rc.a.snap, s.Value, s.Elem)
+		if problem == "" || s.Union { // a union member's type is only one reading
+			continue
+		}
+		seen[s.Value] = true
+		n++
+		if n > 6 {
+			rc.a.note("more objects with a bad vptr not listed")
+			break
+		}
+		what := fmt.Sprintf("the %s object at 0x%08x", s.Elem.Name, s.Value)
+		why := "the object was freed or overwritten"
+		if b, ok := rc.heap.blockAt(s.Value); ok {
+			what += " (" + b.describe() + ")"
+			switch {
+			case b.Free:
+				why = "the object was freed: malloc's free-list links overwrite its first words"
+			case s.Value != b.Mem:
+				why = fmt.Sprintf("the pointer is %d bytes into a live block, not at its start: the object was freed and its memory reused", s.Value-b.Mem)
+			case uint64(b.End-b.Mem) < s.Elem.Size:
+				why = fmt.Sprintf("the block is smaller than a %s (%d bytes): the object was freed and its memory reused", s.Elem.Name, s.Elem.Size)
+			default:
+				why = "the object was freed and its memory reused, or overwritten"
+			}
+		}
+		summary := fmt.Sprintf("%s, referenced by %s, has vptr 0x%08x, which %s: %s", what, s.Path, vptr, problem, why)
+		if wh := rc.name(vptr); wh != "" && !strings.HasPrefix(problem, "is the vtable") {
+			summary += fmt.Sprintf(" (0x%08x is %s)", vptr, wh)
+		}
+		score := 0
+		if regs := rc.holders(s.Value, s.Value+1); len(regs) > 0 {
+			summary += "; at the crash " + strings.Join(regs, ", ") + " held the object's address"
+			score += 2
+		}
+		if culprit != "" {
+			summary += "; the crash is in " + culprit
+		}
+		rc.a.add(FindCorruptVtable, summary, s.Value, true, s.Path)
+		rc.leads = append(rc.leads, lead{score, fmt.Sprintf("Stale object: %s points to a %s whose vptr 0x%08x %s (%s)%s.", s.Path, s.Elem.Name, vptr, problem, why, rc.leadTail(culprit))})
+	}
+}
+
+// provenance looks for where a bad PC or fault address came from: the
+// memory words and registers that hold it, and for a code pointer the
+// objects whose vtable slot would yield it.
+func (rc *rootCtx) provenance() {
+	a := rc.a
+	if pc, ok := a.faultPC(); ok && a.badPC() && !IsLockupPC(a.core, pc) && pc >= 0x100 {
+		// Small values (null) are everywhere in memory: no use searching.
+		rc.trace(fmt.Sprintf("the bad PC 0x%08x", pc), []uint32{pc, pc | 1}, true)
+	}
+	if a.fault.HasAddress {
+		fa := a.fault.FaultAddress
+		if fa >= 0x100 && (!a.inRAM(fa) || suspicious(fa) != "") {
+			rc.trace(fmt.Sprintf("the bad address 0x%08x", fa), []uint32{fa}, false)
+		}
+	}
+}
+
+// trace reports up to a few places holding one of vals.
+func (rc *rootCtx) trace(what string, vals []uint32, code bool) {
+	locs := rc.findWords(vals, 4)
+	var parts []string
+	for _, at := range locs {
+		n := rc.name(at)
+		if n == "" {
+			n = "unnamed memory"
+		}
+		s := fmt.Sprintf("0x%08x (%s)", at, n)
+		if code {
+			// A virtual call loads vptr, then vptr[k]: objects whose vptr
+			// is at-k are what made the call.
+			for k := uint32(0); k <= 64; k += 4 {
+				objs := rc.findWords([]uint32{at - k}, 2)
+				for _, o := range objs {
+					on := rc.name(o)
+					if on == "" {
+						on = "unnamed memory"
+					}
+					s += fmt.Sprintf("; it is slot +%d of the would-be vtable at 0x%08x, the vptr of the object at 0x%08x (%s)", k, at-k, o, on)
+					break
+				}
+				if len(objs) > 0 {
+					break
+				}
+			}
+		}
+		parts = append(parts, s)
+	}
+	var regs []string
+	for _, v := range vals {
+		regs = append(regs, rc.holders(v, v+1)...)
+	}
+	if len(parts) == 0 && len(regs) == 0 {
+		return
+	}
+	s := what
+	if len(parts) > 0 {
+		s += " is stored at " + strings.Join(parts, "; and at ")
+	} else {
+		s += " is stored nowhere in captured RAM"
+	}
+	if len(regs) > 0 {
+		s += "; registers holding it: " + strings.Join(regs, ", ")
+	}
+	addr := uint32(0)
+	if len(locs) > 0 {
+		addr = locs[0]
+	}
+	sym := ""
+	if len(locs) > 0 {
+		sym = rc.name(locs[0])
+	}
+	rc.a.add(FindPointerSource, s, addr, len(locs) > 0, sym)
+}
+
+// findWords returns up to limit aligned RAM addresses holding one of vals,
+// outside the live part of the current stack (where copies are spills).
+func (rc *rootCtx) findWords(vals []uint32, limit int) []uint32 {
+	spLo, spHi := rc.liveStack()
+	var out []uint32
+	for _, r := range rc.a.snap.Memory {
+		if r.Addr >= 0xE0000000 || r.Name == "flash-sample" || r.Addr < 0x10000000 {
+			continue
+		}
+		for i := (4 - r.Addr&3) & 3; int(i)+4 <= len(r.Data); i += 4 {
+			w := binary.LittleEndian.Uint32(r.Data[i:])
+			for _, v := range vals {
+				if w != v {
+					continue
+				}
+				at := r.Addr + i
+				if at >= spLo && at < spHi {
+					break
+				}
+				if b, ok := rc.heap.blockAt(at); ok && b.Top {
+					break // leftovers in never-allocated memory
+				}
+				out = append(out, at)
+				if len(out) >= limit {
+					return out
+				}
+				break
+			}
+		}
+	}
+	return out
+}
+
+// liveStack is SP up to the outermost unwound frame's SP.
+func (rc *rootCtx) liveStack() (lo, hi uint32) {
+	sp, ok := rc.a.stop.Get(RegSP)
+	if !ok {
+		return 0, 0
+	}
+	lo, hi = sp, sp
+	for _, f := range rc.a.frames {
+		if f.SP > hi && f.SP-sp < 1<<16 {
+			hi = f.SP
+		}
+	}
+	return lo, hi + 0x40
+}
