@@ -17,7 +17,7 @@ type Variable struct {
 	Name string // namespace-qualified; static locals as "function::name"
 	Addr uint64
 	Size uint64
-	Type *Type // nil when only the symbol table knows the object
+	Type *Type  // nil when only the symbol table knows the object
 	File string // compilation unit (source file) that defines it, "" if unknown
 }
 
