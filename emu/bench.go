@@ -14,6 +14,22 @@ import (
 	"time"
 )
 
+// The emulated bench: the bundled firmware (firmware/README.md) in QEMU's
+// netduino2, its console on a pty, its WiFi co-processor (wifi.go) on the
+// second UART. Quirks it handles:
+//   - The co-processor link is a unix socket QEMU listens on with
+//     wait=off: no TCP port to race for, QEMU starts without waiting, and
+//     the co-processor dials (and re-dials) whenever it is ready. Bytes the
+//     firmware sends before the co-processor is connected are lost, so the
+//     firmware repeats HELLO until it hears back.
+//   - QEMU drops console output while nobody holds the pty open. With
+//     BenchConfig.Console the bench starts QEMU halted, opens the pty, and
+//     only then lets the CPU run (one "c" packet on the gdbstub), so the
+//     boot lines are never lost.
+//   - QEMU's USART stops taking bytes from the link while RXNE is set; a
+//     firmware stuck in its panic loop therefore stops reading, and every
+//     link write has a deadline so the co-processor never blocks behind it.
+
 // BenchConfig says how to start the emulated bench: the bundled firmware in
 // QEMU's netduino2 with the WiFi co-processor on its second UART.
 type BenchConfig struct {

@@ -3,10 +3,10 @@ package emu_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 

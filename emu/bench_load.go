@@ -29,7 +29,8 @@ type LoadStats struct {
 // Snapshot returns the counts so far.
 func (s *LoadStats) Snapshot() (ok, failed int64) { return s.ok.Load(), s.failed.Load() }
 
-// RunLoad sends requests until ctx ends and returns the counts then.
+// RunLoad sends requests until ctx ends, counting outcomes in stats (read
+// them while it runs with stats.Snapshot).
 // Each request is a fresh connection (no keep-alive), as the firmware
 // closes after every response anyway.
 func RunLoad(ctx context.Context, cfg LoadConfig, stats *LoadStats) {
@@ -92,4 +93,3 @@ type StatusError struct{ Code, Len int }
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("http status %d with %d body bytes", e.Code, e.Len)
 }
-
