@@ -249,3 +249,30 @@ func TestFixedImageSurvivesFiftyDrops(t *testing.T) {
 	}
 	t.Logf("50 drops: %d requests served under load, %d failed (link down)", run.ok, run.bad)
 }
+
+// The control: without link drops the buggy image serves concurrent load
+// without crashing. The crash needs the link-loss path.
+func TestBuggyImageIsStableWithoutDrops(t *testing.T) {
+	t.Parallel()
+	ctx := waitCtx(t, time.Minute)
+	b := startBench(ctx, t, "webserver")
+	if err := b.WiFi().WaitListening(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lctx, cancel := context.WithTimeout(ctx, 4*time.Second)
+	defer cancel()
+	var stats emu.LoadStats
+	emu.RunLoad(lctx, emu.LoadConfig{URL: "http://" + b.HTTPAddr() + "/", Workers: 3, Seed: 5, Timeout: 2 * time.Second}, &stats)
+	ok, failed := stats.Snapshot()
+	if ok < 10 || failed > 0 {
+		t.Errorf("%d requests served, %d failed; want >= 10 and none failed", ok, failed)
+	}
+	if n := b.console.count("PANIC"); n > 0 {
+		t.Errorf("%d PANIC lines without a drop", n)
+	}
+	select {
+	case <-b.Done():
+		t.Errorf("QEMU exited: %v", b.ExitErr())
+	default:
+	}
+}
