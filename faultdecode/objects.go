@@ -69,7 +69,8 @@ type objKey struct {
 func walkObjects(mem Memory, vars []elfsym.Variable, inRAM func(uint32) bool, skip func(uint32) bool, vt *vtables) *objectGraph {
 	w := &graphWalker{mem: mem, inRAM: inRAM, skip: skip, vt: vt, g: &objectGraph{}, seen: map[objKey]bool{}, ptrMemo: map[*elfsym.Type]bool{}}
 	for _, v := range vars {
-		if v.Type == nil || !inRAM(uint32(v.Addr)) || !w.hasPointers(v.Type, 0) {
+		// The allocator's own state links free chunks: not program pointers.
+		if v.Type == nil || !inRAM(uint32(v.Addr)) || !w.hasPointers(v.Type, 0) || strings.HasPrefix(v.Name, "__malloc") {
 			continue
 		}
 		w.layout(uint32(v.Addr), v.Type, v.Name, false)

@@ -207,6 +207,7 @@ func (rc *rootCtx) danglingFindings() {
 		at    uint32
 		value uint32
 		block heapBlock
+		elem  *elfsym.Type
 	}
 	var hits []hit
 	seenAt := map[uint32]bool{}
@@ -222,7 +223,7 @@ func (rc *rootCtx) danglingFindings() {
 			continue
 		}
 		seenAt[s.At] = true
-		hits = append(hits, hit{s.Path, s.At, s.Value, b})
+		hits = append(hits, hit{s.Path, s.At, s.Value, b, s.Elem})
 	}
 	// Words of globals that are not typed pointers (handles kept as
 	// integers, untyped objects) pointing into free blocks.
@@ -245,7 +246,7 @@ func (rc *rootCtx) danglingFindings() {
 			}
 			seenAt[at] = true
 			path := v.Name + elfsym.SubPath(v.Type, uint64(off))
-			hits = append(hits, hit{path, at, w, b})
+			hits = append(hits, hit{path, at, w, b, nil})
 		}
 	}
 	sort.SliceStable(hits, func(i, j int) bool { return !hits[i].block.Top && hits[j].block.Top })
@@ -260,6 +261,14 @@ func (rc *rootCtx) danglingFindings() {
 			s = fmt.Sprintf("%s (at 0x%08x) still points into %s, at +%d", h.path, h.at, h.block.describe(), h.value-h.block.Mem)
 		}
 		s += ": the block was freed but this pointer was not cleared (use after free)"
+		if h.elem != nil && h.elem.Polymorphic {
+			if vptr, problem := rc.vt.vptrProblem(rc.a.snap, h.value, h.elem); problem != "" {
+				s += fmt.Sprintf("; read as a %s its vptr is 0x%08x, which %s", h.elem.Name, vptr, problem)
+				if n := rc.name(vptr); n != "" {
+					s += " (it is " + n + ")"
+				}
+			}
+		}
 		score := 1
 		if regs := rc.holders(h.value, h.value+1); len(regs) > 0 {
 			s += "; at the crash " + strings.Join(regs, ", ") + " held it"
@@ -303,6 +312,9 @@ func (rc *rootCtx) vtableFindings() {
 		vptr, problem := rc.vt.vptrProblem(rc.a.snap, s.Value, s.Elem)
 		if problem == "" || s.Union { // a union member's type is only one reading
 			continue
+		}
+		if b, ok := rc.heap.blockAt(s.Value); ok && b.Free {
+			continue // a dangling-pointer finding says it, with the vptr
 		}
 		seen[s.Value] = true
 		n++
@@ -349,7 +361,11 @@ func (rc *rootCtx) provenance() {
 	a := rc.a
 	if pc, ok := a.faultPC(); ok && a.badPC() && !IsLockupPC(a.core, pc) && pc >= 0x100 {
 		// Small values (null) are everywhere in memory: no use searching.
-		rc.trace(fmt.Sprintf("the bad PC 0x%08x", pc), []uint32{pc, pc | 1}, true)
+		what := fmt.Sprintf("the bad PC 0x%08x", pc)
+		if n := rc.name(pc); n != "" {
+			what += " (itself the address of " + n + ")"
+		}
+		rc.trace(what, []uint32{pc, pc | 1}, true)
 	}
 	if a.fault.HasAddress {
 		fa := a.fault.FaultAddress
@@ -373,18 +389,27 @@ func (rc *rootCtx) trace(what string, vals []uint32, code bool) {
 			// A virtual call loads vptr, then vptr[k]: objects whose vptr
 			// is at-k are what made the call.
 			for k := uint32(0); k <= 64; k += 4 {
-				objs := rc.findWords([]uint32{at - k}, 2)
-				for _, o := range objs {
-					on := rc.name(o)
-					if on == "" {
-						on = "unnamed memory"
+				objs := rc.findWords([]uint32{at - k}, 8)
+				if len(objs) == 0 {
+					continue
+				}
+				// Prefer an object a typed pointer refers to: that is
+				// the one the program used.
+				o, on := objs[0], ""
+				for _, c := range objs {
+					if p := rc.referrer(c); p != "" {
+						o, on = c, "the object "+p+" points to"
+						break
 					}
-					s += fmt.Sprintf("; it is slot +%d of the would-be vtable at 0x%08x, the vptr of the object at 0x%08x (%s)", k, at-k, o, on)
-					break
 				}
-				if len(objs) > 0 {
-					break
+				if on == "" {
+					on = rc.name(o)
 				}
+				if on == "" {
+					on = "unnamed memory"
+				}
+				s += fmt.Sprintf("; it is slot +%d of the would-be vtable at 0x%08x, the vptr of the object at 0x%08x (%s)", k, at-k, o, on)
+				break
 			}
 		}
 		parts = append(parts, s)
@@ -408,12 +433,40 @@ func (rc *rootCtx) trace(what string, vals []uint32, code bool) {
 	addr := uint32(0)
 	if len(locs) > 0 {
 		addr = locs[0]
+		// This finding names the places symbolically: it replaces the
+		// plainer pointer-source findings for the same value.
+		kept := rc.a.rep.Findings[:0]
+		for _, f := range rc.a.rep.Findings {
+			if f.Kind != FindPointerSource {
+				kept = append(kept, f)
+			}
+		}
+		rc.a.rep.Findings = kept
 	}
 	sym := ""
 	if len(locs) > 0 {
 		sym = rc.name(locs[0])
 	}
 	rc.a.add(FindPointerSource, s, addr, len(locs) > 0, sym)
+	if code && len(locs) > 0 {
+		if g, _, ok := rc.di.DataAt(uint64(locs[0])); ok {
+			l := fmt.Sprintf("Corrupt code pointer: %s was loaded from %s", what, g)
+			if c := rc.culprit(); c != "" {
+				l += " by " + c
+			}
+			rc.leads = append(rc.leads, lead{1, l + "."})
+		}
+	}
+}
+
+// referrer is the path of a typed pointer holding v, "" if none.
+func (rc *rootCtx) referrer(v uint32) string {
+	for _, s := range rc.g.Slots {
+		if s.Value == v && !s.Union {
+			return s.Path
+		}
+	}
+	return ""
 }
 
 // findWords returns up to limit aligned RAM addresses holding one of vals,

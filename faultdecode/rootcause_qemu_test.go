@@ -1,0 +1,144 @@
+package faultdecode
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/emu"
+	"github.com/faultline-dev/faultline/firmware/crashlab"
+	"github.com/faultline-dev/faultline/probe"
+)
+
+// wantFinding is an entry of expected.json's optional "findings": a kind
+// and a string its summary or symbol must contain.
+type wantFinding struct {
+	Kind     string `json:"kind"`
+	Contains string `json:"contains"`
+}
+
+// expectedFindings reads the "findings" of every program and board from
+// firmware/crashlab/expected.json (crashlab.Expectation does not carry
+// them).
+func expectedFindings(t *testing.T) map[string]map[string][]wantFinding {
+	t.Helper()
+	b, err := os.ReadFile("../firmware/crashlab/expected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Programs map[string]map[string]struct {
+			Findings []wantFinding `json:"findings"`
+		} `json:"programs"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[string][]wantFinding{}
+	for p, boards := range doc.Programs {
+		for board, e := range boards {
+			if len(e.Findings) == 0 {
+				continue
+			}
+			if out[p] == nil {
+				out[p] = map[string][]wantFinding{}
+			}
+			out[p][board] = e.Findings
+		}
+	}
+	return out
+}
+
+// captureCrashlab boots a crashlab program in QEMU, waits for its fault
+// and captures it the way `faultline capture` does.
+func captureCrashlab(t *testing.T, board, program string) (*capture.Snapshot, *elfsym.Image) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	needTool(t, "qemu-system-arm")
+	elf, err := crashlab.ELF(ctx, board, program)
+	if err != nil {
+		t.Fatalf("build %s: %v (run scripts/setup.sh if the toolchain is missing)", program, err)
+	}
+	img, err := elfsym.Open(elf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { img.Close() })
+	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: board, Kernel: elf, Halted: true, Serials: []string{"null"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Stop() })
+	b, err := probe.LookupBoard(board)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgt, err := probe.ConnectTarget(ctx, probe.TargetOptions{Addr: q.GDBAddr, Board: b, Image: img})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tgt.Close()
+	if err := tgt.ArmFaultCatch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tgt.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
+	defer wcancel()
+	if _, err := tgt.WaitCrash(wctx); err != nil {
+		t.Fatalf("wait for the crash: %v", err)
+	}
+	snap, err := tgt.Snapshot(ctx, capture.Trigger{Kind: "fault-handler"}, "T05")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap, img
+}
+
+func TestRootCauseFindingsOnCrashlab(t *testing.T) {
+	want := expectedFindings(t)
+	for _, program := range []string{"fntable", "uafvtable", "stacksmash"} {
+		for _, board := range []string{"netduino2", "mps2-an385"} {
+			wf := want[program][board]
+			if len(wf) == 0 {
+				t.Fatalf("expected.json has no findings for %s on %s", program, board)
+			}
+			t.Run(program+"/"+board, func(t *testing.T) {
+				t.Parallel()
+				snap, img := captureCrashlab(t, board, program)
+				rep := analyzeForTest(snap, img)
+				t.Logf("findings:\n%s", findingList(rep))
+				for _, w := range wf {
+					if !hasFinding(rep, w.Kind, w.Contains) {
+						t.Errorf("no %s finding containing %q; findings:\n%s", w.Kind, w.Contains, findingList(rep))
+					}
+				}
+			})
+		}
+	}
+}
+
+func hasFinding(rep *Report, kind, contains string) bool {
+	for _, f := range rep.Findings {
+		if f.Kind == kind && (strings.Contains(f.Summary, contains) || strings.Contains(f.Symbol, contains)) {
+			return true
+		}
+	}
+	return false
+}
+
+func findingList(rep *Report) string {
+	var b strings.Builder
+	for _, f := range rep.Findings {
+		b.WriteString("  " + f.Kind + ": " + f.Summary + " [" + f.Symbol + "]\n")
+	}
+	b.WriteString("  summary: " + rep.Fault.Summary + "\n")
+	return b.String()
+}
