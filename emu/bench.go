@@ -68,7 +68,10 @@ type Bench struct {
 // StartBench starts QEMU (netduino2, gdbstub on a free loopback port,
 // console on a pty, co-processor link on a unix socket) and the
 // co-processor. The bench lives until Stop or until ctx ends; on any error
-// StartBench leaves nothing running.
+// StartBench leaves nothing running. A command should pass a context from
+// signal.NotifyContext so that Ctrl-C stops the bench too; if the Go
+// process dies outright, QEMU gets SIGKILL from the kernel (StartQEMU's
+// parent-death signal).
 func StartBench(ctx context.Context, cfg BenchConfig) (b *Bench, err error) {
 	if cfg.ELF == "" {
 		return nil, errors.New("start bench: ELF is required")
