@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,6 +27,7 @@ type demoFlags struct {
 	port, workers     int
 	dropEvery, down   time.Duration
 	led               bool
+	traceRSP          string
 }
 
 func newDemoCmd() *cobra.Command {
@@ -70,6 +72,7 @@ Exit codes: 0 crash captured and explained, 1 error, 2 usage, 3 no crash within
 	fl.IntVar(&f.workers, "workers", 3, "concurrent HTTP clients")
 	fl.DurationVar(&f.dropEvery, "drop-every", 3*time.Second, "drop the WiFi link about every `DUR` (jittered)")
 	fl.DurationVar(&f.down, "down-for", 700*time.Millisecond, "keep the link down for `DUR`")
+	fl.StringVar(&f.traceRSP, "trace-rsp", "", "write the RSP wire trace to `FILE`")
 	fl.BoolVar(&f.led, "led", false, "with --no-tui: sample the RGB LED (each sample halts QEMU briefly; the TUI always samples)")
 	return cmd
 }
@@ -83,11 +86,52 @@ type demoBench struct {
 }
 
 func startDemo(ctx context.Context, f demoFlags, sampleLED bool, progress io.Writer) (*demoBench, error) {
-	elf := f.elf
+	d, err := startBenchSession(ctx, benchSessionConfig{variant: f.variant, elf: f.elf, port: f.port, sampleLED: sampleLED, traceRSP: f.traceRSP}, progress)
+	if err != nil {
+		return nil, err
+	}
+	d.stats = &emu.LoadStats{}
+	tctx, stopTraffic := context.WithCancel(ctx)
+	done := make(chan struct{}, 2)
+	tl := d.sess.Timeline()
+	go func() {
+		defer func() { done <- struct{}{} }()
+		if err := d.bench.WiFi().WaitListening(tctx); err != nil {
+			return
+		}
+		tl.Add(probe.Event{Time: time.Now(), Kind: probe.EventTargetState, Source: "bench", Text: "web server listening on http://" + d.bench.HTTPAddr() + "/"})
+		go emu.RunLoad(tctx, emu.LoadConfig{URL: "http://" + d.bench.HTTPAddr() + "/", Workers: f.workers, Seed: f.seed}, d.stats)
+		flapLink(tctx, benchLink{d.bench}, tl, flapSchedule{seed: f.seed, every: f.dropEvery, down: f.down}, nil)
+	}()
+	stopBench := d.stop
+	d.stop = func() {
+		stopTraffic()
+		<-done
+		stopBench()
+	}
+	return d, nil
+}
+
+// benchSessionConfig says which firmware startBenchSession boots.
+type benchSessionConfig struct {
+	variant, elf string // a bundled image, or an ELF of the user's
+	port         int    // host HTTP port; 0: any free one
+	sampleLED    bool
+	traceRSP     string // RSP wire trace file; "" none
+	// resume lets the firmware's own fault handler run after a crash is
+	// captured (probe.SessionOptions.Resume).
+	resume bool
+}
+
+// startBenchSession builds the firmware if needed, boots it on the emulated
+// bench and attaches a live session to its gdbstub and console. Shared by
+// demo, attach and soak; stop ends what it started.
+func startBenchSession(ctx context.Context, cfg benchSessionConfig, progress io.Writer) (*demoBench, error) {
+	elf := cfg.elf
 	if elf == "" {
-		fmt.Fprintf(progress, "faultline: building the %s firmware (first run takes a while)...\n", f.variant)
+		fmt.Fprintf(progress, "faultline: building the %s firmware (first run takes a while)...\n", cfg.variant)
 		var err error
-		if elf, err = firmware.ELF(ctx, f.variant); err != nil {
+		if elf, err = firmware.ELF(ctx, cfg.variant); err != nil {
 			return nil, fmt.Errorf("build firmware: %w", err)
 		}
 	}
@@ -96,12 +140,12 @@ func startDemo(ctx context.Context, f demoFlags, sampleLED bool, progress io.Wri
 		return nil, err
 	}
 	fmt.Fprintf(progress, "faultline: booting %s on the emulated bench (QEMU netduino2 + WiFi co-processor)...\n", elf)
-	bench, err := emu.StartBench(ctx, emu.BenchConfig{ELF: elf, HTTPPort: f.port, Halted: true})
+	bench, err := emu.StartBench(ctx, emu.BenchConfig{ELF: elf, HTTPPort: cfg.port, Halted: true})
 	if err != nil {
 		img.Close()
 		return nil, err
 	}
-	d := &demoBench{bench: bench, stats: &emu.LoadStats{}}
+	d := &demoBench{bench: bench}
 	fail := func(err error) (*demoBench, error) {
 		if d.sess != nil {
 			d.sess.Close()
@@ -110,17 +154,26 @@ func startDemo(ctx context.Context, f demoFlags, sampleLED bool, progress io.Wri
 		img.Close()
 		return nil, err
 	}
+	var trace io.Writer
+	if cfg.traceRSP != "" {
+		tf, err := os.Create(cfg.traceRSP)
+		if err != nil {
+			return fail(fmt.Errorf("open RSP trace: %w", err))
+		}
+		trace = tf // closed with the process: the trace is a debugging aid
+	}
 	board, _ := probe.LookupBoard("netduino2")
 	spec, err := probe.ParseSerialSpec(bench.ConsolePTY())
 	if err != nil {
 		return fail(err)
 	}
 	opts := probe.SessionOptions{
-		Target:    &probe.TargetOptions{Addr: bench.GDBAddr(), Board: board, Image: img},
+		Target:    &probe.TargetOptions{Addr: bench.GDBAddr(), Board: board, Image: img, Trace: trace},
 		Serial:    &spec,
 		Detectors: probe.NewDetectorSet(symbolizerFor(img)),
+		Resume:    cfg.resume,
 	}
-	if sampleLED {
+	if cfg.sampleLED {
 		opts.LED = board.LED
 		opts.LEDInterval = 50 * time.Millisecond
 	}
@@ -130,21 +183,7 @@ func startDemo(ctx context.Context, f demoFlags, sampleLED bool, progress io.Wri
 	if err != nil {
 		return fail(err)
 	}
-	tctx, stopTraffic := context.WithCancel(ctx)
-	done := make(chan struct{}, 2)
-	tl := d.sess.Timeline()
-	go func() {
-		defer func() { done <- struct{}{} }()
-		if err := bench.WiFi().WaitListening(tctx); err != nil {
-			return
-		}
-		tl.Add(probe.Event{Time: time.Now(), Kind: probe.EventTargetState, Source: "bench", Text: "web server listening on http://" + bench.HTTPAddr() + "/"})
-		go emu.RunLoad(tctx, emu.LoadConfig{URL: "http://" + bench.HTTPAddr() + "/", Workers: f.workers, Seed: f.seed}, d.stats)
-		flapLink(tctx, bench, tl, f)
-	}()
 	d.stop = func() {
-		stopTraffic()
-		<-done
 		d.sess.Close()
 		bench.Stop()
 		img.Close()
@@ -152,10 +191,32 @@ func startDemo(ctx context.Context, f demoFlags, sampleLED bool, progress io.Wri
 	return d, nil
 }
 
-// flapLink drops and restores the bench's WiFi link on a jittered schedule,
-// like pulling the access point's cable, until ctx ends.
-func flapLink(ctx context.Context, bench *emu.Bench, tl *probe.Timeline, f demoFlags) {
-	rng := rand.New(rand.NewPCG(f.seed, 0x5eed))
+// linkControl drops and restores a device's network link: the bench's
+// emulated WiFi, or a user's commands (soak --flap-cmd).
+type linkControl interface {
+	Drop(ctx context.Context) error
+	Restore(ctx context.Context) error
+}
+
+// benchLink is the emulated bench's WiFi.
+type benchLink struct{ bench *emu.Bench }
+
+func (l benchLink) Drop(context.Context) error    { l.bench.DropLink(); return nil }
+func (l benchLink) Restore(context.Context) error { l.bench.RestoreLink(); return nil }
+
+// flapSchedule is when the link drops: about every `every` (jittered by
+// seed), for `down` each time.
+type flapSchedule struct {
+	seed        uint64
+	every, down time.Duration
+}
+
+// flapLink drops and restores the link on a jittered schedule, like pulling
+// the access point's cable, until ctx ends; the link is always left
+// restored. afterRestore (may be nil) runs after restore number n, before
+// the next wait; it returns false to stop flapping.
+func flapLink(ctx context.Context, link linkControl, tl *probe.Timeline, s flapSchedule, afterRestore func(n int) bool) {
+	rng := rand.New(rand.NewPCG(s.seed, 0x5eed))
 	wait := func(d time.Duration) bool {
 		select {
 		case <-ctx.Done():
@@ -164,19 +225,37 @@ func flapLink(ctx context.Context, bench *emu.Bench, tl *probe.Timeline, f demoF
 			return true
 		}
 	}
+	event := func(text string) {
+		tl.Add(probe.Event{Time: time.Now(), Kind: probe.EventTargetState, Source: "bench", Text: text})
+	}
+	restore := func(ctx context.Context) {
+		if err := link.Restore(ctx); err != nil {
+			event("link restore failed: " + err.Error())
+			return
+		}
+		event("WiFi link restored")
+	}
 	for n := 1; ; n++ {
-		up := f.dropEvery - f.down
+		up := s.every - s.down
 		if !wait(up/2 + time.Duration(rng.Int64N(int64(up)))) {
 			return
 		}
-		bench.DropLink()
-		tl.Add(probe.Event{Time: time.Now(), Kind: probe.EventTargetState, Source: "bench", Text: fmt.Sprintf("WiFi link dropped (#%d)", n)})
-		if !wait(f.down) {
-			bench.RestoreLink()
+		if err := link.Drop(ctx); err != nil {
+			event(fmt.Sprintf("link drop #%d failed: %v", n, err))
+			continue
+		}
+		event(fmt.Sprintf("WiFi link dropped (#%d)", n))
+		if !wait(s.down) {
+			// Never leave the link down behind us, even on Ctrl-C.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			restore(rctx)
+			cancel()
 			return
 		}
-		bench.RestoreLink()
-		tl.Add(probe.Event{Time: time.Now(), Kind: probe.EventTargetState, Source: "bench", Text: "WiFi link restored"})
+		restore(ctx)
+		if afterRestore != nil && !afterRestore(n) {
+			return
+		}
 	}
 }
 

@@ -287,15 +287,7 @@ func (s *Session) ownTarget(ctx context.Context) {
 		cancel()
 		switch {
 		case err == nil:
-			st := StatusCrashed
-			if crash.Trigger.Kind == "lockup" {
-				st = StatusLockedUp
-			}
-			s.setTarget(st, nil)
-			s.deliver(ctx, crash.Trigger, crash.Stop.Raw)
-			if s.opts.Resume {
-				s.resumeAfterCrash(ctx)
-			}
+			s.crashed(ctx, crash)
 		case ctx.Err() != nil:
 			return
 		case expired:
@@ -314,6 +306,19 @@ func (s *Session) ownTarget(ctx context.Context) {
 	}
 }
 
+// crashed records a crash the target stopped in and hands it out.
+func (s *Session) crashed(ctx context.Context, crash Crash) {
+	st := StatusCrashed
+	if crash.Trigger.Kind == "lockup" {
+		st = StatusLockedUp
+	}
+	s.setTarget(st, nil)
+	s.deliver(ctx, crash.Trigger, crash.Stop.Raw)
+	if s.opts.Resume {
+		s.resumeAfterCrash(ctx)
+	}
+}
+
 // resumeAfterCrash steps off the handler's breakpoint and lets the firmware
 // handle its fault, catching stays armed.
 func (s *Session) resumeAfterCrash(ctx context.Context) {
@@ -328,11 +333,18 @@ func (s *Session) resumeAfterCrash(ctx context.Context) {
 	s.setTarget(StatusRunning, nil)
 }
 
-// sampleLED takes one LED sample: halt, read, resume.
+// sampleLED takes one LED sample: halt, read, resume. The halt may race
+// with a crash (the stop reply is then the fault handler's breakpoint): that
+// stop is a crash, not a sample.
 func (s *Session) sampleLED(ctx context.Context) {
 	p := *s.opts.LED
 	addr, n := p.span()
-	if _, err := s.tgt.Halt(ctx); err != nil {
+	stop, err := s.tgt.Client().Interrupt(ctx)
+	if err != nil {
+		return
+	}
+	if crash, ok, _, err := s.tgt.CrashFromStop(ctx, stop); err == nil && ok {
+		s.crashed(ctx, crash)
 		return
 	}
 	now := time.Now()
@@ -361,13 +373,13 @@ func (s *Session) sampleLED(ctx context.Context) {
 // watchSerial turns crash markers on the console into crashes.
 func (s *Session) watchSerial(ctx context.Context) {
 	defer s.wg.Done()
-	since := time.Now().Add(-time.Hour) // markers seen while connecting count
+	var after uint64 // markers seen while connecting count
 	for {
-		d, err := WaitCrash(ctx, s.con, nil, since)
+		d, err := WaitCrashAfter(ctx, s.con, nil, after)
 		if err != nil {
 			return
 		}
-		since = d.Line.Time
+		after = d.Line.Seq
 		trig := capture.Trigger{Kind: "serial-panic", Detail: d.Detection.Text}
 		s.tl.Add(Event{Time: time.Now(), Kind: EventCapture, Source: "faultline", Text: "crash on the console: " + d.Detection.Text})
 		select {

@@ -334,34 +334,48 @@ func (t *Target) WaitCrash(ctx context.Context) (Crash, error) {
 		if stop.Kind == 'W' || stop.Kind == 'X' {
 			return Crash{Stop: stop}, fmt.Errorf("target exited (%s)", stop.Raw)
 		}
-		if t.lockupLine.Load() {
-			t.event(EventLockup, "core locked up (double fault)", nil)
-			return Crash{Stop: stop, Trigger: capture.Trigger{Kind: "lockup", Detail: "GDB server reported: clearing lockup after double fault"}}, nil
-		}
-		pc, err := t.c.ReadRegister(ctx, "pc")
+		crash, isCrash, pc, err := t.CrashFromStop(ctx, stop)
 		if err != nil {
-			return Crash{Stop: stop}, fmt.Errorf("read pc after stop %s: %w", stop.Raw, err)
+			return Crash{Stop: stop}, err
 		}
-		t.mu.Lock()
-		name, atHandler := t.handlers[pc&^1]
-		catching := t.catching
-		t.mu.Unlock()
-		if atHandler || (catching && stop.Signal == 5) {
-			if name == "" {
-				name = "fault"
-			}
-			detail := fmt.Sprintf("%s handler entered at 0x%08x", name, pc)
-			t.event(EventTargetState, detail, map[string]string{"stop": stop.Raw})
-			return Crash{Stop: stop, Trigger: capture.Trigger{Kind: "fault-handler", Detail: detail}}, nil
-		}
-		if pc&^1 == lockupPCv7&^1 || pc&^1 == lockupPCv8&^1 {
-			return Crash{Stop: stop, Trigger: capture.Trigger{Kind: "lockup", Detail: fmt.Sprintf("PC at the lockup address 0x%08x", pc)}}, nil
+		if isCrash {
+			return crash, nil
 		}
 		t.event(EventTargetState, fmt.Sprintf("unexpected stop %s at 0x%08x; resuming", stop.Raw, pc), nil)
 		if err := t.Resume(ctx); err != nil {
 			return Crash{}, err
 		}
 	}
+}
+
+// CrashFromStop tells whether a stop means a crash: a fault handler's
+// first instruction (breakpoint or vector catch), the lockup PC, or the
+// server's lockup report. It also returns the PC it read.
+func (t *Target) CrashFromStop(ctx context.Context, stop gdbremote.StopReply) (Crash, bool, uint64, error) {
+	if t.lockupLine.Load() {
+		t.event(EventLockup, "core locked up (double fault)", nil)
+		return Crash{Stop: stop, Trigger: capture.Trigger{Kind: "lockup", Detail: "GDB server reported: clearing lockup after double fault"}}, true, 0, nil
+	}
+	pc, err := t.c.ReadRegister(ctx, "pc")
+	if err != nil {
+		return Crash{Stop: stop}, false, 0, fmt.Errorf("read pc after stop %s: %w", stop.Raw, err)
+	}
+	t.mu.Lock()
+	name, atHandler := t.handlers[pc&^1]
+	catching := t.catching
+	t.mu.Unlock()
+	if atHandler || (catching && stop.Signal == 5) {
+		if name == "" {
+			name = "fault"
+		}
+		detail := fmt.Sprintf("%s handler entered at 0x%08x", name, pc)
+		t.event(EventTargetState, detail, map[string]string{"stop": stop.Raw})
+		return Crash{Stop: stop, Trigger: capture.Trigger{Kind: "fault-handler", Detail: detail}}, true, pc, nil
+	}
+	if pc&^1 == lockupPCv7&^1 || pc&^1 == lockupPCv8&^1 {
+		return Crash{Stop: stop, Trigger: capture.Trigger{Kind: "lockup", Detail: fmt.Sprintf("PC at the lockup address 0x%08x", pc)}}, true, pc, nil
+	}
+	return Crash{Stop: stop}, false, pc, nil
 }
 
 // StepOver single-steps the core, so a resume from a breakpoint address does
