@@ -49,6 +49,16 @@ func (h *heapInfo) blockAt(addr uint32) (heapBlock, bool) {
 	return heapBlock{}, false
 }
 
+// maxHeapProblems bounds the problems kept: a heap of random bytes has a
+// bad link in every chunk, and the first few say enough.
+const maxHeapProblems = 16
+
+func (h *heapInfo) problem(p heapProblem) {
+	if len(h.Problems) < maxHeapProblems {
+		h.Problems = append(h.Problems, p)
+	}
+}
+
 // maxHeapChunks bounds a walk over a corrupt heap that loops or crawls.
 const maxHeapChunks = 1 << 16
 
@@ -88,7 +98,7 @@ func walkDLMalloc(mem Memory, lookup func(string) (uint32, bool), av uint32) *he
 	inBins := func(p uint32) bool { return p >= av && p < avEnd }
 	c := (base + 7) &^ 7
 	if top < c || top-c > 16<<20 {
-		h.Problems = append(h.Problems, heapProblem{top, fmt.Sprintf("the top chunk pointer 0x%08x is not above the heap start 0x%08x: malloc's state is corrupt", top, c)})
+		h.problem(heapProblem{top, fmt.Sprintf("the top chunk pointer 0x%08x is not above the heap start 0x%08x: malloc's state is corrupt", top, c)})
 		return h
 	}
 	for n := 0; c < top && n < maxHeapChunks; n++ {
@@ -98,7 +108,7 @@ func walkDLMalloc(mem Memory, lookup func(string) (uint32, bool), av uint32) *he
 		}
 		size := sz &^ 3
 		if size < 16 || size&7 != 0 || c+size > top || c+size < c {
-			h.Problems = append(h.Problems, heapProblem{c, fmt.Sprintf("chunk at 0x%08x has a bad size field 0x%08x (heap end 0x%08x): the block before it overran or the header was overwritten", c, sz, top)})
+			h.problem(heapProblem{c, fmt.Sprintf("chunk at 0x%08x has a bad size field 0x%08x (heap end 0x%08x): the block before it overran or the header was overwritten", c, sz, top)})
 			return h
 		}
 		next := c + size
@@ -114,7 +124,7 @@ func walkDLMalloc(mem Memory, lookup func(string) (uint32, bool), av uint32) *he
 					break
 				}
 				if !inBins(p) && (p < (base+7)&^7 || p > top || p&7 != 0) {
-					h.Problems = append(h.Problems, heapProblem{c + 8 + uint32(4*i), fmt.Sprintf("free block 0x%08x has a bad %s link 0x%08x (neither a chunk nor a bin): something wrote into the block after it was freed", c+8, what, p)})
+					h.problem(heapProblem{c + 8 + uint32(4*i), fmt.Sprintf("free block 0x%08x has a bad %s link 0x%08x (neither a chunk nor a bin): something wrote into the block after it was freed", c+8, what, p)})
 				}
 			}
 		}
@@ -146,7 +156,7 @@ func walkNano(mem Memory, lookup func(string) (uint32, bool), startSym uint32) *
 		p, _ := read32(mem, uint64(fl))
 		for n := 0; p != 0 && n < maxHeapChunks; n++ {
 			if free[p] {
-				h.Problems = append(h.Problems, heapProblem{p, fmt.Sprintf("the free list loops at 0x%08x", p)})
+				h.problem(heapProblem{p, fmt.Sprintf("the free list loops at 0x%08x", p)})
 				break
 			}
 			free[p] = true
@@ -163,7 +173,7 @@ func walkNano(mem Memory, lookup func(string) (uint32, bool), startSym uint32) *
 		}
 		if int32(size) < 8 || size&3 != 0 || size > 1<<20 {
 			if free[c] || n == 0 {
-				h.Problems = append(h.Problems, heapProblem{c, fmt.Sprintf("chunk at 0x%08x has a bad size field 0x%08x", c, size)})
+				h.problem(heapProblem{c, fmt.Sprintf("chunk at 0x%08x has a bad size field 0x%08x", c, size)})
 			}
 			break
 		}
@@ -173,7 +183,7 @@ func walkNano(mem Memory, lookup func(string) (uint32, bool), startSym uint32) *
 		c += size
 	}
 	for p := range free {
-		h.Problems = append(h.Problems, heapProblem{p, fmt.Sprintf("free-list entry 0x%08x is not a chunk of the heap walk: the list or a chunk header is corrupt", p)})
+		h.problem(heapProblem{p, fmt.Sprintf("free-list entry 0x%08x is not a chunk of the heap walk: the list or a chunk header is corrupt", p)})
 	}
 	sort.Slice(h.Problems, func(i, j int) bool { return h.Problems[i].Addr < h.Problems[j].Addr })
 	return h

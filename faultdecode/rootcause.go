@@ -408,7 +408,7 @@ func (rc *rootCtx) trace(what string, vals []uint32, code bool) {
 				if on == "" {
 					on = "unnamed memory"
 				}
-				s += fmt.Sprintf("; it is slot +%d of the would-be vtable at 0x%08x, the vptr of the object at 0x%08x (%s)", k, at-k, o, on)
+				s += fmt.Sprintf("; 0x%08x (%s) holds 0x%08x, and the word at +%d from there is this one: the call loaded a pointer (a vptr or an object's address) from there, then the code pointer at +%d", o, on, at-k, k, k)
 				break
 			}
 		}

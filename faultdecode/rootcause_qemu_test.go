@@ -60,11 +60,20 @@ func captureCrashlab(t *testing.T, board, program string) (*capture.Snapshot, *e
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	needTool(t, "qemu-system-arm")
 	elf, err := crashlab.ELF(ctx, board, program)
 	if err != nil {
 		t.Fatalf("build %s: %v (run scripts/setup.sh if the toolchain is missing)", program, err)
 	}
+	return captureELF(t, board, elf)
+}
+
+// captureELF boots elf on board in QEMU, waits for the fault handler and
+// captures the target with probe, as `faultline capture` does.
+func captureELF(t *testing.T, board, elf string) (*capture.Snapshot, *elfsym.Image) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	needTool(t, "qemu-system-arm")
 	img, err := elfsym.Open(elf)
 	if err != nil {
 		t.Fatal(err)

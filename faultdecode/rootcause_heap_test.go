@@ -1,0 +1,106 @@
+package faultdecode
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// heapVariants are the newlib allocators testdata/heap is built with.
+var heapVariants = map[string][]string{
+	"newlib":      {"-specs=nosys.specs"},
+	"newlib-nano": {"-specs=nano.specs", "-specs=nosys.specs"},
+}
+
+var (
+	heapBuildMu sync.Mutex
+	heapBuilt   = map[string]string{}
+)
+
+// heapELF builds testdata/heap for a malloc variant, cached by a hash of
+// the sources and flags outside the tree.
+func heapELF(t *testing.T, variant string) string {
+	t.Helper()
+	heapBuildMu.Lock()
+	defer heapBuildMu.Unlock()
+	if p, ok := heapBuilt[variant]; ok {
+		return p
+	}
+	gcc := needTool(t, "arm-none-eabi-gcc")
+	src, err := filepath.Abs("testdata/heap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags := append([]string{"-mcpu=cortex-m3", "-mthumb", "-O1", "-g", "-nostartfiles"}, heapVariants[variant]...)
+	h := sha256.New()
+	fmt.Fprintln(h, strings.Join(flags, " "), gcc)
+	for _, f := range []string{"heap.c", "link.ld"} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(h, "%s %d\n", f, len(b))
+		h.Write(b)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	dir := filepath.Join(cache, "faultline-test", "heap-"+hex.EncodeToString(h.Sum(nil))[:16])
+	out := filepath.Join(dir, variant+".elf")
+	if _, err := os.Stat(out); err != nil {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		tmp := out + fmt.Sprintf(".tmp%d", os.Getpid())
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		args := append(append([]string{}, flags...), "-T", filepath.Join(src, "link.ld"), filepath.Join(src, "heap.c"), "-o", tmp)
+		if b, err := exec.CommandContext(ctx, gcc, args...).CombinedOutput(); err != nil {
+			t.Fatalf("arm-none-eabi-gcc %v: %v\n%s", args, err, b)
+		}
+		if err := os.Rename(tmp, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	heapBuilt[variant] = out
+	return out
+}
+
+func TestDanglingPointerIntoNewlibHeap(t *testing.T) {
+	for variant := range heapVariants {
+		t.Run(variant, func(t *testing.T) {
+			t.Parallel()
+			snap, img := captureELF(t, "netduino2", heapELF(t, variant))
+			rep := analyzeForTest(snap, img)
+			t.Logf("findings:\n%s", findingList(rep))
+			var found bool
+			for _, f := range rep.Findings {
+				if f.Kind == FindDanglingPointer && f.Symbol == "g_server.clients[1]" &&
+					strings.Contains(f.Summary, "free)") && strings.Contains(f.Summary, "close_all()") {
+					found = true
+				}
+				if f.Kind == FindDanglingPointer && f.Symbol != "g_server.clients[1]" {
+					t.Errorf("unexpected dangling pointer: %s", f.Summary)
+				}
+				if f.Kind == FindHeapCorruption {
+					t.Errorf("a sound heap reported corrupt: %s", f.Summary)
+				}
+			}
+			if !found {
+				t.Errorf("no dangling-pointer finding for g_server.clients[1] naming a free block and close_all()")
+			}
+			if !strings.HasPrefix(rep.Fault.Summary, "Use after free: g_server.clients[1] points to a freed") {
+				t.Errorf("summary does not lead with the root cause: %q", rep.Fault.Summary)
+			}
+		})
+	}
+}

@@ -1,0 +1,80 @@
+/* heap.c: a stale pointer to a block freed with newlib's malloc, for the
+ * root-cause tests (rootcause_heap_test.go). Built twice: with newlib's
+ * standard malloc and with newlib-nano's (-specs=nano.specs). Runs on QEMU
+ * netduino2.
+ *
+ * g_server.clients[1] is freed but not cleared. close_all() then calls
+ * through the freed block's first word, which malloc has overwritten with
+ * its free-list link (an even RAM address or NULL): the call has the Thumb
+ * bit clear and faults (HardFault FORCED, INVSTATE or IACCVIOL). */
+#include <stdint.h>
+#include <stdlib.h>
+
+struct conn {
+	void (*on_close)(struct conn *c);
+	int id;
+	char name[12];
+};
+
+struct server {
+	int port;
+	struct conn *clients[4];
+};
+
+struct server g_server;
+void *volatile g_keep;
+
+__attribute__((noipa)) static void conn_closed(struct conn *c) { c->id = -1; }
+
+__attribute__((noipa)) void close_all(void)
+{
+	for (int i = 0; i < 4; i++) {
+		struct conn *c = g_server.clients[i];
+		if (c)
+			c->on_close(c);
+	}
+}
+
+int main(void)
+{
+	g_server.port = 80;
+	for (int i = 0; i < 4; i++) {
+		struct conn *c = malloc(sizeof *c);
+		c->on_close = conn_closed;
+		c->id = i;
+		g_server.clients[i] = c;
+	}
+	free(g_server.clients[1]); /* the bug: the slot is not cleared */
+	g_keep = malloc(100);      /* a different size: the freed block stays free */
+	close_all();
+	return 0;
+}
+
+/* Startup: copy .data, zero .bss, run main; one handler per fault so a
+ * debugger stops in the right one. */
+extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
+
+void Reset_Handler(void)
+{
+	uint32_t *src = &_sidata;
+	for (uint32_t *p = &_sdata; p < &_edata; p++)
+		*p = *src++;
+	for (uint32_t *p = &_sbss; p < &_ebss; p++)
+		*p = 0;
+	main();
+	for (;;)
+		;
+}
+
+void HardFault_Handler(void) { for (;;) ; }
+void MemManage_Handler(void) { for (;;) ; }
+void BusFault_Handler(void) { for (;;) ; }
+void UsageFault_Handler(void) { for (;;) ; }
+void Default_Handler(void) { for (;;) ; }
+
+__attribute__((section(".isr_vector"), used))
+void (*const vectors[16])(void) = {
+	(void (*)(void))&_estack, Reset_Handler, Default_Handler, HardFault_Handler,
+	MemManage_Handler, BusFault_Handler, UsageFault_Handler, 0, 0, 0, 0,
+	Default_Handler, Default_Handler, 0, Default_Handler, Default_Handler,
+};
