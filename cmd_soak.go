@@ -41,6 +41,7 @@ type soakFlags struct {
 
 	duration   time.Duration
 	requests   int64
+	maxCrashes int64
 	afterCrash string
 	json       bool
 
@@ -74,7 +75,7 @@ After a crash is captured the device is brought back with a debugger reset
 by letting the firmware's own fault handler run (--after-crash resume: its
 panic handler, SOS and reset, as in the field). The soak then goes on.
 
-It ends after --duration or --requests (or Ctrl-C), restores the link, stops
+It ends after --duration, --requests or --max-crashes (or Ctrl-C), restores the link, stops
 what it started, and prints a summary (--json: one JSON document,
 faultline.soak/v1). Crashes are grouped by fingerprint.
 
@@ -117,6 +118,7 @@ Exit codes: 0 no crash and the server recovered after every restore,
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for the drop schedule's jitter (0: from the clock)")
 	fl.DurationVar(&f.duration, "duration", 0, "stop after `DUR` (0: no limit)")
 	fl.Int64Var(&f.requests, "requests", 0, "stop after `N` requests (0: no limit)")
+	fl.Int64Var(&f.maxCrashes, "max-crashes", 0, "stop after `N` crashes (0: no limit)")
 	fl.StringVar(&f.afterCrash, "after-crash", "reset", "after capturing a crash: reset (debugger reset) or resume (the firmware's fault handler runs)")
 	fl.BoolVar(&f.json, "json", false, "print the summary as one JSON document (faultline.soak/v1)")
 	fl.StringVar(&f.dev.gdb, "gdb", "", "GDB remote server `HOST:PORT` of the device, for captures")
@@ -147,8 +149,8 @@ func (f *soakFlags) check() error {
 		return usageError("--drop-every (%v) must be longer than --down-for (%v)", f.dropEvery, f.down)
 	case f.afterCrash != "reset" && f.afterCrash != "resume":
 		return usageError("--after-crash %q: want reset or resume", f.afterCrash)
-	case f.duration < 0 || f.requests < 0:
-		return usageError("--duration and --requests cannot be negative")
+	case f.duration < 0 || f.requests < 0 || f.maxCrashes < 0:
+		return usageError("--duration, --requests and --max-crashes cannot be negative")
 	}
 	return nil
 }
@@ -345,6 +347,9 @@ loop:
 		case c := <-crashes:
 			if err := r.crash(ctx, c); err != nil {
 				sum.Error = err.Error()
+				break loop
+			}
+			if f.maxCrashes > 0 && r.counters.crashes.Load() >= f.maxCrashes {
 				break loop
 			}
 		case n := <-noRecovery:
