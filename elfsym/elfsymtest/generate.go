@@ -58,9 +58,10 @@ func Data(ctx context.Context) (string, error) {
 // and pointers to each other, a third of them polymorphic), for
 // benchmarks of data symbolization and object walking.
 func BigData(ctx context.Context, n int) (string, error) {
+	// -Tdata puts the variables in SRAM, where a capture has them.
 	return build(ctx, fmt.Sprintf("bigdata%d", n), "arm-none-eabi-g++", map[string][]byte{
 		"bigdata.cpp": GenerateData(n),
-	}, append(append([]string{}, armFlags...), linkFlags...))
+	}, append(append([]string{"-Wl,-Tdata=0x20000000"}, armFlags...), linkFlags...))
 }
 
 // GenerateData writes a C++ unit with n globals for BigData.
