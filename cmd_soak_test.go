@@ -17,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faultline-dev/faultline/emu"
 	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/firmware/crashlab"
 )
 
 // TestAnalyzeDirGroupsByFingerprint: two runs of one bug and one of
@@ -396,5 +398,80 @@ func TestSoakHookCommandsAndNoRecovery(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "restored")); err != nil {
 		t.Errorf("restore hook did not run: %v", err)
+	}
+}
+
+// TestSoakDeviceModeCapturesAndResets: soak against a device behind a GDB
+// server (here a crash-lab program in QEMU, which faults right after every
+// reset) captures each crash, resets the device through the debugger and
+// goes on.
+func TestSoakDeviceModeCapturesAndResets(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	elf, err := crashlab.ELF(ctx, "netduino2", "divzero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: "netduino2", Kernel: elf, Halted: true, Serials: []string{"null"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Stop()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") }))
+	defer srv.Close()
+	sum, r, _ := soakJSON(t, ctx, "--url", srv.URL+"/", "--gdb", q.GDBAddr, "--elf", elf, "--board", "netduino2",
+		"--duration", "60s", "--max-crashes", "2")
+	if r.code != exitError || sum.Verdict != "crashed" || len(sum.Crashes) != 2 {
+		t.Fatalf("exit %d, verdict %q, %d crashes; want 1, crashed, 2\n%s", r.code, sum.Verdict, len(sum.Crashes), r.stderr)
+	}
+	if len(sum.Groups) != 1 || sum.Groups[0].Count != 2 || !strings.Contains(sum.Groups[0].Signature, "crash_divide < run_test < main") {
+		t.Errorf("groups %+v, want one: divzero twice", sum.Groups)
+	}
+	if !strings.Contains(r.stderr, "device reset by the debugger") {
+		t.Errorf("no reset between the crashes:\n%s", r.stderr)
+	}
+}
+
+func TestRequestOutcomeSortsLikeTheReporter(t *testing.T) {
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(2 * time.Second):
+		}
+	}))
+	defer slow.Close()
+	notFound := httptest.NewServer(http.NotFoundHandler())
+	defer notFound.Close()
+	reset := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			c.Close()
+		}
+	}))
+	defer reset.Close()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closedURL := closed.URL
+	closed.Close()
+	tests := []struct {
+		url, want string
+	}{
+		{slow.URL, "timeout"},
+		{notFound.URL, "non200"},
+		{reset.URL, "conn"},
+		{closedURL, "conn"},
+	}
+	client := &http.Client{Timeout: 300 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
+	for _, tc := range tests {
+		err := emu.Get(context.Background(), client, tc.url)
+		if got := requestOutcome(err); got != tc.want {
+			t.Errorf("%s: %v sorted as %q, want %q", tc.url, err, got, tc.want)
+		}
+	}
+	var c soakCounters
+	for _, err := range []error{nil, errors.New("x"), errors.New("y"), nil, nil, errors.New("z"), nil} {
+		c.count(err)
+	}
+	if c.reconnects.Load() != 2 || c.success.Load() != 4 || c.other.Load() != 3 || c.requests.Load() != 7 {
+		t.Errorf("counters: %s; want 2 reconnects, 4 ok, 3 other of 7", c.line(0))
 	}
 }
