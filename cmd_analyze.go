@@ -23,6 +23,7 @@ func init() { commands = append(commands, newAnalyzeCmd) }
 type analyzeFlags struct {
 	elf            string
 	json, markdown bool
+	print          []string // --print: globals to show instead of the report
 }
 
 func newAnalyzeCmd() *cobra.Command {
@@ -64,6 +65,7 @@ counts, first and last seen, and the firmware builds (build ids).`,
 	cmd.Flags().StringVar(&f.elf, "elf", "", "firmware ELF `FILE` (default: the path recorded in the capture)")
 	cmd.Flags().BoolVar(&f.json, "json", false, "print the report as JSON (faultline.report/v1)")
 	cmd.Flags().BoolVar(&f.markdown, "markdown", false, "print the report as Markdown (for an issue tracker)")
+	cmd.Flags().StringArrayVar(&f.print, "print", nil, "print global `VAR` from the captured memory, typed from DWARF, instead of the report (repeatable)")
 	return cmd
 }
 
@@ -81,6 +83,9 @@ func runAnalyze(path string, f analyzeFlags, stdout, stderr io.Writer) error {
 	}
 	if img != nil {
 		defer img.Close()
+	}
+	if len(f.print) > 0 {
+		return printVariables(stdout, snap, img, f.print)
 	}
 	rep := faultdecode.Analyze(snap, img)
 	switch {
@@ -301,4 +306,28 @@ func fmtBuilds(ids []string) string {
 		out = append(out, id)
 	}
 	return strings.Join(out, ",")
+}
+
+// printVariables shows globals as gdb's print would, read from the
+// capture's memory and typed from the ELF's DWARF.
+func printVariables(w io.Writer, snap *capture.Snapshot, img *elfsym.Image, names []string) error {
+	if img == nil {
+		return fmt.Errorf("--print needs the firmware ELF (use --elf)")
+	}
+	for _, name := range names {
+		v, ok := img.LookupVariable(name)
+		if !ok {
+			return usageError("no global or static variable %q in %s", name, img.Path())
+		}
+		if v.Type == nil {
+			fmt.Fprintf(w, "%s = <no DWARF type> (%d bytes at 0x%08x)\n", v.Name, v.Size, v.Addr)
+			continue
+		}
+		val := img.FormatValue(snap, v.Addr, v.Type, elfsym.FormatOptions{Name: func(a uint64) string {
+			p, _, _ := img.DataAt(a)
+			return p
+		}})
+		fmt.Fprintf(w, "%s = (%s) %s\n", v.Name, v.Type, val)
+	}
+	return nil
 }
