@@ -182,9 +182,6 @@ func runSoak(ctx context.Context, f soakFlags, stdout, stderr io.Writer) error {
 		f.seed = uint64(time.Now().UnixNano())
 	}
 	r := &soakRun{f: f, stderr: stderr, url: f.url, stop: func() {}}
-	if err := r.start(ctx); err != nil {
-		return err
-	}
 	stopped := false
 	stopAll := func() {
 		if !stopped {
@@ -193,6 +190,11 @@ func runSoak(ctx context.Context, f soakFlags, stdout, stderr io.Writer) error {
 		}
 	}
 	defer stopAll()
+	// start sets r.stop as soon as it has started something, so a failure
+	// half-way (the web server never listens) still stops it all.
+	if err := r.start(ctx); err != nil {
+		return err
+	}
 	sum, err := r.run(ctx)
 	stopAll()
 	if err != nil {
