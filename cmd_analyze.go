@@ -272,7 +272,7 @@ func writeHistory(w io.Writer, hr historyReport) error {
 		_, err := fmt.Fprintf(w, "no capture files in %s\n", hr.Dir)
 		return err
 	}
-	fmt.Fprintf(w, "%d captures in %s, %d distinct crashes\n\n", hr.Captures, hr.Dir, len(hr.Groups))
+	fmt.Fprintf(w, "%s in %s, %s\n\n", plural(hr.Captures, "capture"), hr.Dir, plural(len(hr.Groups), "distinct crash"))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FINGERPRINT\tCOUNT\tFIRST SEEN\tLAST SEEN\tBUILD\tCRASH")
 	for _, g := range hr.Groups {
@@ -330,4 +330,15 @@ func printVariables(w io.Writer, snap *capture.Snapshot, img *elfsym.Image, name
 		fmt.Fprintf(w, "%s = (%s) %s\n", v.Name, v.Type, val)
 	}
 	return nil
+}
+
+// plural is "1 capture", "2 captures".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "sh") || strings.HasSuffix(noun, "s") {
+		return fmt.Sprintf("%d %ses", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -260,7 +260,7 @@ func (s *soakSummary) writeText(w io.Writer) error {
 		fmt.Fprintf(w, "slowest recovery: %v\n", time.Duration(c.SlowestRecoveryMS)*time.Millisecond)
 	}
 	if len(s.Groups) > 0 {
-		fmt.Fprintf(w, "\n%d crashes, %d distinct:\n", len(s.Crashes), len(s.Groups))
+		fmt.Fprintf(w, "\n%s, %d distinct:\n", plural(len(s.Crashes), "crash"), len(s.Groups))
 		gw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(gw, "FINGERPRINT\tCOUNT\tCRASH")
 		for _, g := range s.Groups {
@@ -282,7 +282,7 @@ func (s *soakSummary) writeText(w io.Writer) error {
 			fmt.Fprintf(w, "live state: %s\n", nr.Capture)
 		}
 	case "crashed":
-		fmt.Fprintf(w, "verdict: crashed %d times (%d distinct)\n", len(s.Crashes), len(s.Groups))
+		fmt.Fprintf(w, "verdict: crashed (%s, %d distinct)\n", plural(len(s.Crashes), "crash"), len(s.Groups))
 	default:
 		if c.LinkRestores > 0 {
 			fmt.Fprintf(w, "verdict: no crash; the server answered again after every one of %d restores\n", c.LinkRestores)
