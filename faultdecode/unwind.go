@@ -230,8 +230,14 @@ func (u *Unwinder) inRAM(a uint32) bool {
 
 // step finds the caller of f. (nil, nil) is a normal bottom.
 func (u *Unwinder) step(f Frame) (*Frame, error) {
+	// PC 0 ends a chain of callers (a cleared LR), but as the first frame
+	// it is a jump through a null function pointer: LR still finds the
+	// caller.
 	if f.PC == 0 {
-		return nil, nil
+		lr, ok := f.Regs.Get(RegLR)
+		if u.depth > 1 || !f.NotCode || !ok || lr&^1 == 0 {
+			return nil, nil
+		}
 	}
 	if u.prog == nil {
 		return nil, errors.New("no ELF: cannot unwind past the first frame")

@@ -90,6 +90,12 @@ func TestUnwindBadPCFallsBackToLR(t *testing.T) {
 	if !slices.Equal(names(got), want) {
 		t.Fatalf("frames %v, want %v", names(got), want)
 	}
+	// A call through a null function pointer: PC 0 is frame 0, not the
+	// bottom of the stack.
+	u0 := NewUnwinder(s.snapshot(nil), newFakeProg(), UnwindStart{Regs: startRegs(0, 0x20001000, fB+0x41)})
+	if got := names(collect(t, u0)); !slices.Equal(got, want) {
+		t.Fatalf("null call: frames %v, want %v", got, want)
+	}
 	u2 := NewUnwinder(s.snapshot(nil), newFakeProg(), UnwindStart{Regs: startRegs(0xae094710, 0x20001000, fB+0x41)})
 	u2.Next()
 	if f := u2.Frame(); !f.NotCode {
