@@ -20,6 +20,25 @@ import (
 	"github.com/faultline-dev/faultline/probe"
 )
 
+// soak is the reporter's stress rig as a command: load, link drops,
+// counters, and a capture of every crash. Decisions worth knowing:
+//   - After a crash is captured the device is brought back by a debugger
+//     reset by default (probe.Session.Reset: AIRCR.SYSRESETREQ on QEMU,
+//     "monitor reset halt" on OpenOCD, then fault catching is re-armed and
+//     the core resumed). It is quick (the bench serves again within about
+//     2 s), where letting the firmware's own handler run
+//     (--after-crash resume, probe.SessionOptions.Resume) costs the 10 s
+//     of SOS first. Restarting the whole bench would lose the point: the
+//     same QEMU, link and co-processor go on, as a device on a desk would.
+//   - The liveness check belongs to the link schedule (flapLink's
+//     afterRestore): the next drop waits until the server answered or
+//     --recover-within passed. A crash since the drop is its own finding,
+//     not a failure to recover.
+//   - A server that did not recover ends the soak: its live state is
+//     snapshotted (probe.Session.SnapshotNow) while it is still wedged.
+//   - Load requests and liveness probes are separate: the counters are
+//     the load's alone, like the reporter's script.
+
 func init() { commands = append(commands, newSoakCmd) }
 
 // soakFlags are soak's options.
