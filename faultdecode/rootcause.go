@@ -70,6 +70,7 @@ func (a *analysis) rootCause() {
 	rc.danglingFindings()
 	rc.vtableFindings()
 	rc.provenance()
+	rc.stackGuard()
 	if l := rc.bestLead(); l != "" {
 		a.rep.Fault.Summary = l + " " + a.rep.Fault.Summary
 	}

@@ -113,7 +113,7 @@ func captureELF(t *testing.T, board, elf string) (*capture.Snapshot, *elfsym.Ima
 
 func TestRootCauseFindingsOnCrashlab(t *testing.T) {
 	want := expectedFindings(t)
-	for _, program := range []string{"fntable", "uafvtable", "stacksmash"} {
+	for _, program := range []string{"fntable", "uafvtable", "stacksmash", "mpuguard"} {
 		for _, board := range []string{"netduino2", "mps2-an385"} {
 			wf := want[program][board]
 			if len(wf) == 0 {

@@ -1,0 +1,159 @@
+package faultdecode
+
+import (
+	"fmt"
+	"strings"
+)
+
+// guardSlack is how far from SP a faulting data address may be and still
+// be the stack's own push or local: a frame's locals rarely span more.
+const guardSlack = 1024
+
+// stackGuard reports a data fault next to the stack pointer as a stack
+// overflow into a guard (an MPU no-access region, or memory that is not
+// there), names the stack by the variable that holds it, and, since the
+// frames there are often lost, lists the return addresses a scan of the
+// stack from SP finds.
+func (rc *rootCtx) stackGuard() {
+	a := rc.a
+	if !a.fault.HasAddress {
+		return
+	}
+	data := false
+	for _, n := range []string{"DACCVIOL", "MSTKERR", "STKERR", "PRECISERR"} {
+		if _, ok := a.fault.Cause(n); ok {
+			data = true
+		}
+	}
+	if !data {
+		return
+	}
+	sp, ok := a.ctx.Get(RegSP)
+	if a.fault.StackingError && a.haveAt {
+		sp, ok = a.stackAt, true
+	}
+	if !ok {
+		return
+	}
+	fa := a.fault.FaultAddress
+	if fa+guardSlack < sp || fa > sp+guardSlack {
+		return
+	}
+	which := "main stack (MSP)"
+	if a.onPSP {
+		which = "process stack (PSP)"
+	}
+	s := fmt.Sprintf("the %s overflowed into a guard: the fault address 0x%08x", which, fa)
+	if n := rc.name(fa); n != "" {
+		s += " (" + n + ")"
+	}
+	if fa >= sp {
+		s += fmt.Sprintf(" is %d bytes above SP 0x%08x", fa-sp, sp)
+	} else {
+		s += fmt.Sprintf(" is %d bytes below SP 0x%08x", sp-fa, sp)
+	}
+	stack := ""
+	if _, v, ok := rc.di.DataAt(uint64(fa)); ok && v.Type != nil && v.Size >= 64 {
+		stack = v.Name
+		if uint64(fa)-v.Addr < 256 {
+			s += fmt.Sprintf(", in the lowest %d bytes of %s (0x%08x..0x%08x), where a guard region sits", uint64(fa)-v.Addr+1, v.Name, v.Addr, v.Addr+v.Size)
+		}
+		if uint64(sp) < v.Addr {
+			s += fmt.Sprintf("; SP is %d bytes below the start of %s", v.Addr-uint64(sp), v.Name)
+		}
+	}
+	if g := rc.mpuRegionAt(fa); g != "" {
+		s += "; it is inside " + g
+	}
+	if a.fault.StackingError {
+		s += "; stacking the exception frame failed, so the interrupted registers are lost"
+	}
+	if chain := rc.scanStack(sp, 2048); chain != "" {
+		s += "; a scan of the stack from SP finds return addresses into " + chain
+	}
+	a.add(FindStackOverflow, s, fa, true, stack)
+	l := "Stack overflow: the " + which
+	if stack != "" {
+		l += " (" + stack + ")"
+	}
+	l += fmt.Sprintf(" ran into its guard at 0x%08x", fa)
+	if c := rc.culprit(); c != "" {
+		l += " in " + c
+	}
+	rc.leads = append(rc.leads, lead{2, l + "."})
+}
+
+// scanStack looks for return addresses on the stack from sp upwards (a
+// word that is an odd code address right after a BL or BLX), for when the
+// frames cannot be unwound. Runs of the same function are folded:
+// "recurse() x5, thread_main(), main()".
+func (rc *rootCtx) scanStack(sp uint32, limit uint32) string {
+	var names []string
+	for off := uint32(0); off < limit; off += 4 {
+		w, err := read32(rc.a.snap, uint64(sp+off))
+		if err != nil {
+			continue // a guard region may be missing from the capture
+		}
+		if w&1 == 0 || !rc.a.img.IsCode(uint64(w&^1)) || callKind(rc.a.img, w&^1) == callNone {
+			continue
+		}
+		n := rc.codeName((w &^ 1) - 2)
+		if n == "" {
+			continue
+		}
+		if i := strings.Index(n, " at "); i >= 0 {
+			n = n[:i]
+		}
+		names = append(names, n)
+		if len(names) >= 64 {
+			break
+		}
+	}
+	var out []string
+	for i := 0; i < len(names); {
+		j := i
+		for j < len(names) && names[j] == names[i] {
+			j++
+		}
+		if j-i > 1 {
+			out = append(out, fmt.Sprintf("%s x%d", names[i], j-i))
+		} else {
+			out = append(out, names[i])
+		}
+		i = j
+	}
+	return strings.Join(out, ", ")
+}
+
+// MPU registers (ARMv7-M PMSA). A capture holds only the region RNR
+// selects, which is usually the last one configured: often the guard.
+const (
+	addrMPUCtrl = 0xE000ED94
+	addrMPURNR  = 0xE000ED98
+	addrMPURBAR = 0xE000ED9C
+	addrMPURASR = 0xE000EDA0
+)
+
+// mpuRegionAt describes the captured MPU region covering addr, "" when
+// the MPU is off, not captured, or the selected region does not cover it.
+func (rc *rootCtx) mpuRegionAt(addr uint32) string {
+	ctrl, err1 := read32(rc.a.snap, addrMPUCtrl)
+	rnr, err2 := read32(rc.a.snap, addrMPURNR)
+	rbar, err3 := read32(rc.a.snap, addrMPURBAR)
+	rasr, err4 := read32(rc.a.snap, addrMPURASR)
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || ctrl&1 == 0 || rasr&1 == 0 {
+		return ""
+	}
+	sizeBits := (rasr >> 1) & 0x1f
+	if sizeBits < 4 {
+		return ""
+	}
+	size := uint64(1) << (sizeBits + 1)
+	base := uint64(rbar &^ 0x1f)
+	if uint64(addr) < base || uint64(addr) >= base+size {
+		return ""
+	}
+	ap := (rasr >> 24) & 7
+	access := map[uint32]string{0: "no access", 1: "privileged read/write only", 2: "unprivileged read-only", 3: "full access", 5: "privileged read-only", 6: "read-only", 7: "read-only"}[ap]
+	return fmt.Sprintf("MPU region %d (0x%08x, %d bytes, %s)", rnr&0xff, base, size, access)
+}
