@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -160,4 +161,31 @@ func FuzzHandlePacket(f *testing.F) {
 			t.Fatalf("%q: %v", pkt, err)
 		}
 	})
+}
+
+// TestServerServesClientsAtOnce: several gdbs may look at one capture.
+func TestServerServesClientsAtOnce(t *testing.T) {
+	snap := testSnapshot()
+	addr := startServer(t, Config{Snapshot: snap})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var clients []*gdbremote.Client
+	for range 3 {
+		c, err := gdbremote.Dial(ctx, addr, gdbremote.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		clients = append(clients, c)
+	}
+	for i, c := range clients {
+		v, err := c.ReadRegister(ctx, "psp")
+		if err != nil || v != uint64(snap.Registers["psp"]) {
+			t.Errorf("client %d: psp %#x, %v", i, v, err)
+		}
+		out, err := c.Monitor(ctx, "info")
+		if err != nil || !strings.Contains(out, "read-only") {
+			t.Errorf("client %d: monitor info = %q, %v", i, out, err)
+		}
+	}
 }
