@@ -94,9 +94,9 @@ After a crash is captured the device is brought back with a debugger reset
 by letting the firmware's own fault handler run (--after-crash resume: its
 panic handler, SOS and reset, as in the field). The soak then goes on.
 
-It ends after --duration, --requests or --max-crashes (or Ctrl-C), restores the link, stops
-what it started, and prints a summary (--json: one JSON document,
-faultline.soak/v1). Crashes are grouped by fingerprint.
+It ends after --duration, --requests or --max-crashes (or on Ctrl-C),
+restores the link, stops what it started, and prints a summary (--json: one
+JSON document, faultline.soak/v1). Crashes are grouped by fingerprint.
 
 Exit codes: 0 no crash and the server recovered after every restore,
 1 crashes captured, the server did not recover, or an error, 2 usage.`,
