@@ -54,8 +54,8 @@ counts, first and last seen, and the firmware builds (build ids).`,
 				return usageError("--json and --markdown are exclusive")
 			}
 			if st, err := os.Stat(args[0]); err == nil && st.IsDir() {
-				if f.markdown {
-					return usageError("--markdown is for one capture, not a directory")
+				if f.markdown || len(f.print) > 0 {
+					return usageError("--markdown and --print are for one capture, not a directory")
 				}
 				return runHistory(args[0], f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			}
