@@ -1,6 +1,7 @@
 package gdbremote
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -164,7 +165,36 @@ func (cl *Client) RawExchange(ctx context.Context, pkt string) (string, error) {
 	return string(reply), err
 }
 
+// maxRereads bounds how often a read request is asked again after a reply
+// arrived damaged in no-ack mode.
+const maxRereads = 3
+
 func (cl *Client) exchangeLocked(ctx context.Context, op string, req []byte) ([]byte, error) {
+	for attempt := 0; ; attempt++ {
+		reply, err := cl.exchangeOnce(ctx, op, req)
+		if err == nil || !errors.Is(err, ErrBadChecksum) || !idempotent(req) || attempt >= maxRereads {
+			return reply, err
+		}
+		cl.c.tracef("--", []byte("(damaged reply: asking again)"))
+	}
+}
+
+// idempotent reports whether asking req twice is harmless: reads and
+// queries, never writes, resumes or monitor commands.
+func idempotent(req []byte) bool {
+	if len(req) == 0 {
+		return false
+	}
+	switch req[0] {
+	case 'm', 'g', 'p', '?':
+		return true
+	case 'q':
+		return !bytes.HasPrefix(req, []byte("qRcmd"))
+	}
+	return false
+}
+
+func (cl *Client) exchangeOnce(ctx context.Context, op string, req []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}

@@ -233,7 +233,7 @@ func (c *conn) send(ctx context.Context, data []byte) error {
 func (c *conn) accept(ctx context.Context, f Frame) (reply []byte, ok bool, err error) {
 	if !f.ChecksumOK {
 		if c.noAck {
-			return nil, false, fmt.Errorf("bad checksum in no-ack mode (stub cannot resend): %q", truncate(f.Raw))
+			return nil, false, fmt.Errorf("%w in no-ack mode (stub cannot resend): %q", ErrBadChecksum, truncate(f.Raw))
 		}
 		return nil, false, c.write(ctx, []byte("-"))
 	}

@@ -18,6 +18,10 @@ var (
 	// ErrRunning is returned (wrapped) by any command other than Interrupt and
 	// WaitStop while the target runs: on QEMU any byte sent to a running
 	// guest stops it and the packet is lost.
+	// ErrBadChecksum: a reply arrived damaged in no-ack mode, where the
+	// stub cannot be asked to resend it. Reads are retried by re-asking.
+	ErrBadChecksum = errors.New("bad checksum")
+
 	ErrRunning = errors.New("target is running: only Interrupt and WaitStop are allowed")
 	// ErrNoRegister is returned (wrapped) for a register the target
 	// description does not list.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -295,12 +296,38 @@ func TestInjectedFaults(t *testing.T) {
 	}
 }
 
-func TestOpenOCDBadChecksumInNoAckModeFails(t *testing.T) {
-	_, addr := rsptest.ListenOpenOCD(t, rsptest.Config{State: baseState(),
-		Faults: []rsptest.Fault{{Match: "m", Kind: rsptest.FaultBadChecksum, N: 1}}})
-	cl := dial(t, addr, gdbremote.Options{})
-	_, err := cl.ReadMemory(ctxT(t), 0x20000000, 16)
-	if err == nil || !strings.Contains(err.Error(), "no-ack mode") {
-		t.Fatalf("err = %v, want a bad-checksum error in no-ack mode", err)
+func TestOpenOCDDamagedReplyInNoAckMode(t *testing.T) {
+	damaged := func(match string, n int) []rsptest.Fault {
+		return slices.Repeat([]rsptest.Fault{{Match: match, Kind: rsptest.FaultBadChecksum, N: 1}}, n)
 	}
+	t.Run("a read is asked again", func(t *testing.T) {
+		fk, addr := rsptest.ListenOpenOCD(t, rsptest.Config{State: baseState(), Faults: damaged("m", 2)})
+		cl := dial(t, addr, gdbremote.Options{})
+		b, err := cl.ReadMemory(ctxT(t), 0x20000000, 16)
+		if err != nil || !bytes.Equal(b, baseState().Memory[0].Data[:16]) {
+			t.Fatalf("read % x, %v", b, err)
+		}
+		if n := len(requestSizes(fk.Requests(), "m")); n != 3 {
+			t.Errorf("%d m requests, want 3 (two damaged replies)", n)
+		}
+	})
+	t.Run("gives up with a checksum error", func(t *testing.T) {
+		_, addr := rsptest.ListenOpenOCD(t, rsptest.Config{State: baseState(), Faults: damaged("m", 10)})
+		cl := dial(t, addr, gdbremote.Options{})
+		_, err := cl.ReadMemory(ctxT(t), 0x20000000, 16)
+		if !errors.Is(err, gdbremote.ErrBadChecksum) || !strings.Contains(err.Error(), "no-ack mode") {
+			t.Fatalf("err = %v, want a bad-checksum error in no-ack mode", err)
+		}
+	})
+	t.Run("a write is never repeated", func(t *testing.T) {
+		fk, addr := rsptest.ListenOpenOCD(t, rsptest.Config{State: baseState(), Faults: damaged("M", 1)})
+		cl := dial(t, addr, gdbremote.Options{})
+		err := cl.WriteMemory(ctxT(t), 0x20000000, []byte{1, 2, 3, 4})
+		if !errors.Is(err, gdbremote.ErrBadChecksum) {
+			t.Fatalf("err = %v, want a bad-checksum error", err)
+		}
+		if n := len(requestSizes(fk.Requests(), "M")); n != 1 {
+			t.Errorf("%d M requests, want 1", n)
+		}
+	})
 }

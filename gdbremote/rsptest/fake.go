@@ -58,7 +58,8 @@ const (
 	// FaultGarbage writes N garbage bytes before the reply.
 	FaultGarbage
 	// FaultBadChecksum sends the reply N times with a wrong checksum, then
-	// correctly.
+	// correctly; in no-ack mode it sends one damaged copy and nothing else
+	// (the client must ask again).
 	FaultBadChecksum
 	// FaultDelay waits Delay before replying.
 	FaultDelay
@@ -495,14 +496,17 @@ func (s *session) reply(pkt string, data []byte) error {
 		if bad[len(bad)-1] == '#' || !isHex(bad[len(bad)-1]) {
 			bad[len(bad)-1] = 'z'
 		}
+		if s.sc.NoAck() {
+			// Without acks nobody asks for a resend: the damaged copy is
+			// the only answer, as on a real link. The client may ask again.
+			return s.sc.WriteRaw(bad)
+		}
 		for range fault.N {
 			if err := s.sc.WriteRaw(bad); err != nil {
 				return err
 			}
 		}
-		if !s.sc.NoAck() {
-			s.nackSkip += fault.N
-		}
+		s.nackSkip += fault.N
 	case FaultDelay:
 		time.Sleep(fault.Delay)
 	case FaultKeepAlive:
