@@ -20,6 +20,9 @@ type rootCtx struct {
 	// leads are candidate one-sentence root causes for the summary; the
 	// best scored one leads.
 	leads []lead
+	// first is the first fault's exception frame of a lockup, nil if
+	// there was no lockup or it was not found.
+	first *ExceptionFrame
 }
 
 // lead is a candidate root cause. Objects a register of the crashing code
@@ -66,6 +69,7 @@ func (a *analysis) rootCause() {
 		return ok && b.Free
 	}
 	rc.g = walkObjects(a.snap, di.Variables(), a.inRAM, free, rc.vt)
+	rc.lockupForensics()
 	rc.heapFindings()
 	rc.danglingFindings()
 	rc.vtableFindings()
@@ -139,6 +143,14 @@ func (rc *rootCtx) codeName(pc uint32) string {
 // bad access or the wild call. With a wild PC and no caller frame, the
 // return address in LR names the caller.
 func (rc *rootCtx) culprit() string {
+	if ef := rc.first; ef != nil { // a lockup: the first fault's code
+		if rc.a.img.IsCode(uint64(ef.PC &^ 1)) {
+			return rc.codeName(ef.PC &^ 1)
+		}
+		if !IsExcReturn(ef.LR) {
+			return rc.codeName((ef.LR &^ 1) - 2)
+		}
+	}
 	for i, f := range rc.a.frames {
 		if !f.NotCode && (len(f.Funcs) > 0 || rc.a.img.IsCode(uint64(f.Lookup))) {
 			return rc.frameName(i)
@@ -291,7 +303,10 @@ func (rc *rootCtx) leadTail(culprit string) string {
 	if culprit == "" {
 		return ""
 	}
-	if pc, ok := rc.a.faultPC(); ok && rc.a.badPC() {
+	if ef := rc.first; ef != nil && !rc.a.img.IsCode(uint64(ef.PC&^1)) {
+		return fmt.Sprintf("; the wild jump to 0x%08x came from %s", ef.PC, culprit)
+	}
+	if pc, ok := rc.a.faultPC(); ok && rc.a.badPC() && !IsLockupPC(rc.a.core, pc) {
 		return fmt.Sprintf("; the wild jump to 0x%08x came from %s", pc, culprit)
 	}
 	return "; the crash is in " + culprit
