@@ -44,7 +44,7 @@ func (rc *rootCtx) firstFaultPlausible(ef ExceptionFrame) bool {
 	if !lrOK {
 		return false
 	}
-	if img.IsCode(uint64(ef.PC&^1)) {
+	if img.IsCode(uint64(ef.PC &^ 1)) {
 		return ef.XPSR.Thumb() && ef.PC&1 == 0
 	}
 	// A wild PC: only for a fault on the fetch, and then LR must be a
