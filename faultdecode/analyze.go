@@ -90,7 +90,12 @@ func analyze(snap *capture.Snapshot, img image) *Report {
 	a.unwind()
 	a.reportFrames()
 	a.findings()
-	a.rep.Fault.Summary = a.summary()
+	a.consoleEvidence()
+	if s, ok := a.consoleSummary(); ok {
+		a.rep.Fault.Summary = s
+	} else {
+		a.rep.Fault.Summary = a.summary()
+	}
 	return a.rep
 }
 

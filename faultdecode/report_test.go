@@ -199,7 +199,7 @@ func reportCases() []reportCase {
 		{name: "serial-only", snap: func() *capture.Snapshot {
 			return &capture.Snapshot{Meta: capture.Meta{Trigger: capture.Trigger{Kind: "serial-panic", Detail: "0000123456 [hal] PANIC: HardFault"}, Target: "serial-only"}}
 		}, check: func(t *testing.T, r *Report) {
-			if len(r.Frames) != 0 || r.Fault.Exception != "None" || len(r.Notes) == 0 {
+			if len(r.Frames) != 0 || r.Fault.Exception != "HardFault" || len(r.Notes) == 0 {
 				t.Errorf("frames %v exception %s notes %v", r.Frames, r.Fault.Exception, r.Notes)
 			}
 		}},
