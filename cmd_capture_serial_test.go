@@ -71,6 +71,9 @@ func TestCaptureSerialOnlyPanicLine(t *testing.T) {
 	if !strings.Contains(rep.Trigger.Detail, "PANIC: HardFault") {
 		t.Errorf("trigger detail %q lacks the panic line", rep.Trigger.Detail)
 	}
+	if rep.Fault.Exception != "HardFault" {
+		t.Errorf("exception %q, want the HardFault the panic line names", rep.Fault.Exception)
+	}
 	if !strings.Contains(errText.String(), "capture saved to") {
 		t.Errorf("no capture path on stderr:\n%s", errText.String())
 	}
