@@ -1,7 +1,9 @@
 package elfsym_test
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -143,4 +145,39 @@ func TestFormatValuePrintsInitialValues(t *testing.T) {
 	if !strings.Contains(got, "extra = ") || !strings.Contains(got, "<Base> = {") {
 		t.Errorf("g_derived = %s", got)
 	}
+}
+
+// FuzzDataIndex feeds damaged copies of the data image to the data index:
+// no panic, and every variable DataAt names covers the address asked. The
+// fuzzer mutates a patch (offset and bytes) rather than the 260 KB file,
+// which keeps its inputs small enough to minimize.
+func FuzzDataIndex(f *testing.F) {
+	p, err := elfsymtest.Data(context.Background())
+	if err != nil {
+		f.Fatal(err)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(uint32(0), []byte{}, uint32(0))
+	f.Add(uint32(len(data)/3), bytes.Repeat([]byte{0x5a}, 64), uint32(0x20000000))
+	f.Fuzz(func(t *testing.T, off uint32, patch []byte, addr uint32) {
+		b := bytes.Clone(data)
+		if len(b) > 0 {
+			copy(b[int(off)%len(b):], patch)
+		}
+		im, err := elfsym.NewImage(bytes.NewReader(b), int64(len(b)), "fuzz.elf")
+		if err != nil {
+			return
+		}
+		vars := im.Variables()
+		for _, v := range vars[:min(len(vars), 64)] {
+			if name, got, ok := im.DataAt(v.Addr); ok && (v.Addr < got.Addr || v.Addr-got.Addr >= max(got.Size, 1)) {
+				t.Errorf("DataAt(0x%x) = %q in %+v, which does not cover it", v.Addr, name, got)
+			}
+			im.FormatValue(im, v.Addr, v.Type, elfsym.FormatOptions{MaxDepth: 3})
+		}
+		im.DataAt(uint64(addr))
+	})
 }
