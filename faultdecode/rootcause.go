@@ -75,6 +75,7 @@ func (a *analysis) rootCause() {
 	rc.vtableFindings()
 	rc.provenance()
 	rc.stackGuard()
+	rc.stackingScan()
 	if l := rc.bestLead(); l != "" {
 		a.rep.Fault.Summary = l + " " + a.rep.Fault.Summary
 	}
@@ -375,6 +376,21 @@ func (rc *rootCtx) vtableFindings() {
 // objects whose vtable slot would yield it.
 func (rc *rootCtx) provenance() {
 	a := rc.a
+	if pc, ok := a.faultPC(); ok && a.badPC() && !IsLockupPC(a.core, pc) {
+		if src := rc.smashSource(pc | 1); src != "" {
+			s := fmt.Sprintf("the bad PC 0x%08x is the bytes %s, found in the image at %s: a copy of that data overran a buffer (on the stack, if the value came from a return)", pc, suspicious(pc|1), src)
+			if c := rc.culprit(); c != "" {
+				s += "; the last good code is " + c
+			}
+			sym, _, _ := strings.Cut(src, " (")
+			a.add(FindStackCorruption, s, pc, true, sym)
+			l := fmt.Sprintf("Buffer overrun: the bad PC 0x%08x is %s, bytes of %s", pc, suspicious(pc|1), src)
+			if c := rc.culprit(); c != "" {
+				l += "; " + c + " was running"
+			}
+			rc.leads = append(rc.leads, lead{1, l + "."})
+		}
+	}
 	if pc, ok := a.faultPC(); ok && a.badPC() && !IsLockupPC(a.core, pc) && pc >= 0x100 {
 		// Small values (null) are everywhere in memory: no use searching.
 		what := fmt.Sprintf("the bad PC 0x%08x", pc)

@@ -157,3 +157,61 @@ func (rc *rootCtx) mpuRegionAt(addr uint32) string {
 	access := map[uint32]string{0: "no access", 1: "privileged read/write only", 2: "unprivileged read-only", 3: "full access", 5: "privileged read-only", 6: "read-only", 7: "read-only"}[ap]
 	return fmt.Sprintf("MPU region %d (0x%08x, %d bytes, %s)", rnr&0xff, base, size, access)
 }
+
+// stackingScan runs when the exception frame could not be stacked and no
+// guard explained it: the frames are lost, so a scan of the stack from SP
+// for return addresses is the best call chain there is.
+func (rc *rootCtx) stackingScan() {
+	a := rc.a
+	if !a.fault.StackingError || a.fault.HasAddress {
+		return
+	}
+	sp, ok := a.stop.Get(RegSP)
+	if a.haveAt {
+		sp, ok = a.stackAt, true
+	}
+	if !ok {
+		return
+	}
+	chain := rc.scanStack(sp, 2048)
+	if chain == "" {
+		return
+	}
+	a.add(FindStackCorruption, fmt.Sprintf("the exception frame was not stacked, so the frames are lost; a scan of the stack from SP 0x%08x finds return addresses into %s (the likely call chain, innermost first)", sp, chain), sp, true, "")
+}
+
+// smashSource looks for where the bytes of a data-like return address
+// came from: the same four bytes in the image's constants or in RAM
+// outside the stack are what a copy overran with.
+func (rc *rootCtx) smashSource(v uint32) string {
+	if suspicious(v) == "" {
+		return ""
+	}
+	pat := []byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)}
+	for _, sec := range rc.a.img.Sections() {
+		if !sec.Loaded || sec.Exec && !sec.Write && sec.Size > 1<<20 {
+			continue
+		}
+		if sec.Size == 0 || sec.Size > 4<<20 {
+			continue
+		}
+		buf := make([]byte, sec.Size)
+		n, _ := rc.a.img.ReadMemory(buf, sec.Addr)
+		if i := indexBytes(buf[:n], pat); i >= 0 {
+			at := sec.Addr + uint64(i)
+			if s, off, ok := rc.a.img.SymbolAt(at); ok && !s.Func {
+				return fmt.Sprintf("%s+%d (0x%08x)", s.Name, off, at)
+			}
+		}
+	}
+	return ""
+}
+
+func indexBytes(b, pat []byte) int {
+	for i := 0; i+len(pat) <= len(b); i++ {
+		if b[i] == pat[0] && b[i+1] == pat[1] && b[i+2] == pat[2] && b[i+3] == pat[3] {
+			return i
+		}
+	}
+	return -1
+}
