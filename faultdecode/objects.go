@@ -37,6 +37,9 @@ type heapObject struct {
 type objectGraph struct {
 	Slots   []pointerSlot
 	Objects []heapObject // reached through pointers, by address
+	// Aliases are other paths to an object (by address), beyond the one
+	// in Objects: "servers->server" for what conn_server[1] also points to.
+	Aliases map[uint32][]string
 }
 
 // Bounds keep a walk over a corrupt object graph fast.
@@ -67,7 +70,7 @@ type objKey struct {
 // name. Polymorphic objects are followed with their dynamic type, read from
 // the vptr.
 func walkObjects(mem Memory, vars []elfsym.Variable, inRAM func(uint32) bool, skip func(uint32) bool, vt *vtables) *objectGraph {
-	w := &graphWalker{mem: mem, inRAM: inRAM, skip: skip, vt: vt, g: &objectGraph{}, seen: map[objKey]bool{}, ptrMemo: map[*elfsym.Type]bool{}}
+	w := &graphWalker{mem: mem, inRAM: inRAM, skip: skip, vt: vt, g: &objectGraph{Aliases: map[uint32][]string{}}, seen: map[objKey]bool{}, ptrMemo: map[*elfsym.Type]bool{}}
 	for _, v := range vars {
 		// The allocator's own state links free chunks: not program pointers.
 		if v.Type == nil || !inRAM(uint32(v.Addr)) || !w.hasPointers(v.Type, 0) || strings.HasPrefix(v.Name, "__malloc") {
@@ -176,12 +179,41 @@ func (w *graphWalker) visit(addr uint32, t *elfsym.Type, path string, deref, uni
 			el = dyn
 		}
 		k := objKey{v, el}
-		if w.seen[k] || len(w.queue) >= maxGraphObjects {
+		if w.seen[k] {
+			// Only a path from another global is worth showing: one
+			// through a back-pointer of the same structure is not.
+			if (!union || el.Polymorphic) && len(w.g.Aliases[v]) < 2 && pathRoot(path) != pathRoot(w.firstPath(v)) {
+				w.g.Aliases[v] = append(w.g.Aliases[v], path)
+			}
+			return
+		}
+		if len(w.queue) >= maxGraphObjects {
 			return
 		}
 		w.seen[k] = true
 		w.queue = append(w.queue, heapObject{Addr: v, Type: el, Path: path})
 	}
+}
+
+// aliasPath rewrites path, which starts with the path of the object
+// holding addr, through that object's first alias: the same slot named
+// from another global. "" when there is none.
+func (g *objectGraph) aliasPath(addr uint32, path string) string {
+	i := sort.Search(len(g.Objects), func(i int) bool { return g.Objects[i].Addr > addr }) - 1
+	for ; i >= 0; i-- {
+		o := g.Objects[i]
+		if o.Type == nil || addr-o.Addr >= uint32(max(o.Type.Size, 1)) {
+			if addr-o.Addr > 1<<16 {
+				break
+			}
+			continue
+		}
+		if al := g.Aliases[o.Addr]; len(al) > 0 && strings.HasPrefix(path, o.Path) {
+			return al[0] + path[len(o.Path):]
+		}
+		return ""
+	}
+	return ""
 }
 
 // objectAt names addr inside an object the walk reached.
@@ -220,4 +252,23 @@ func itoa(v int64) string {
 		v /= 10
 	}
 	return string(b[i:])
+}
+
+// pathRoot is the global a path starts from.
+func pathRoot(p string) string {
+	p = strings.TrimLeft(p, "*(")
+	if i := strings.IndexAny(p, "-.[)"); i >= 0 {
+		return p[:i]
+	}
+	return p
+}
+
+// firstPath is the path an object was first queued with.
+func (w *graphWalker) firstPath(addr uint32) string {
+	for _, o := range w.queue {
+		if o.Addr == addr {
+			return o.Path
+		}
+	}
+	return ""
 }

@@ -270,9 +270,13 @@ func (rc *rootCtx) danglingFindings() {
 			rc.a.note("%d more pointers into freed heap blocks not listed", len(hits)-8)
 			break
 		}
-		s := fmt.Sprintf("%s (at 0x%08x) still points to %s", h.path, h.at, h.block.describe())
+		holder := h.path
+		if alt := rc.g.aliasPath(h.at, h.path); alt != "" {
+			holder += " (also reached as " + alt + ")"
+		}
+		s := fmt.Sprintf("%s (at 0x%08x) still points to %s", holder, h.at, h.block.describe())
 		if h.value != h.block.Mem {
-			s = fmt.Sprintf("%s (at 0x%08x) still points into %s, at +%d", h.path, h.at, h.block.describe(), h.value-h.block.Mem)
+			s = fmt.Sprintf("%s (at 0x%08x) still points into %s, at +%d", holder, h.at, h.block.describe(), h.value-h.block.Mem)
 		}
 		s += ": the block was freed but this pointer was not cleared (use after free)"
 		if h.elem != nil && h.elem.Polymorphic {
@@ -354,7 +358,11 @@ func (rc *rootCtx) vtableFindings() {
 				why = "the object was freed and its memory reused, or overwritten"
 			}
 		}
-		summary := fmt.Sprintf("%s, referenced by %s, has vptr 0x%08x, which %s: %s", what, s.Path, vptr, problem, why)
+		ref := s.Path
+		if alt := rc.g.aliasPath(s.At, s.Path); alt != "" {
+			ref += " (also reached as " + alt + ")"
+		}
+		summary := fmt.Sprintf("%s, referenced by %s, has vptr 0x%08x, which %s: %s", what, ref, vptr, problem, why)
 		if wh := rc.name(vptr); wh != "" && !strings.HasPrefix(problem, "is the vtable") {
 			summary += fmt.Sprintf(" (0x%08x is %s)", vptr, wh)
 		}
