@@ -43,6 +43,18 @@
 //   - An ELF without DWARF still answers Frames from the symbol table (File ""
 //     and Line 0) and says so in Warnings.
 //
+// Data symbolization (globals.go, types.go, values.go): the first call to
+// Variables, LookupVariable, LookupType or DataAt builds, once and under a
+// sync.Once, an index of global and static variables (DW_TAG_variable with
+// a DW_OP_addr location, C++ static members through DW_AT_specification,
+// static locals named "function::name") and their types (structs, unions,
+// arrays of any rank, pointers, enums, C++ classes with base classes and
+// vtable pointers; typedefs and qualifiers resolved away; a declaration
+// resolved to the complete type of the same name). DataAt names any address
+// as a C expression ("g_server.clients[2]", "table[1].pos[1].y+1");
+// FormatValue prints a typed object from any MemReader as gdb's print does.
+// Objects DWARF does not describe fall back to the symbol table (untyped).
+//
 // Test images are built by the elfsymtest subpackage from embedded C/C++
 // sources with arm-none-eabi-gcc and cached outside the tree.
 package elfsym
