@@ -1,6 +1,8 @@
 package crashlab
 
 import (
+	"github.com/faultline-dev/faultline/firmware/internal/armbuild"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -147,6 +149,10 @@ func listBoards(dir string) ([]string, error) {
 
 // ELF builds the crash programs if needed and returns the absolute path of
 // program's ELF for board, e.g. ELF(ctx, "netduino2", "divzero").
+// builder is the one piece of package state: "once per process" is the
+// contract of ELF, and test binaries call ELF from many tests.
+var builder = &armbuild.Builder{}
+
 func ELF(ctx context.Context, board, program string) (string, error) {
 	dir, err := Dir()
 	if err != nil {
@@ -155,7 +161,7 @@ func ELF(ctx context.Context, board, program string) (string, error) {
 	if err := checkName(dir, board, program); err != nil {
 		return "", err
 	}
-	if err := defaultBuilder.build(ctx, dir); err != nil {
+	if err := builder.Build(ctx, dir, "crashlab"); err != nil {
 		return "", err
 	}
 	path := filepath.Join(dir, "build", board, program+".elf")

@@ -1,6 +1,8 @@
 package crashlab
 
 import (
+	"github.com/faultline-dev/faultline/firmware/internal/armbuild"
+
 	"context"
 	"debug/dwarf"
 	"debug/elf"
@@ -78,7 +80,7 @@ func TestParallelCallersShareOneBuild(t *testing.T) {
 }
 
 func TestConcurrentMakeRunsAreSerialisedByTheLock(t *testing.T) {
-	// Two direct runMake calls stand in for two test processes: both must
+	// Two direct make calls stand in for two test processes: both must
 	// succeed (the second waits on the flock, then finds nothing to do).
 	dir, err := Dir()
 	if err != nil {
@@ -91,7 +93,7 @@ func TestConcurrentMakeRunsAreSerialisedByTheLock(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = runMake(ctx, dir)
+			errs[i] = armbuild.Make(ctx, dir, "crashlab")
 		}()
 	}
 	wg.Wait()
@@ -99,20 +101,6 @@ func TestConcurrentMakeRunsAreSerialisedByTheLock(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-func TestLockWaitEndsWithContext(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sub", ".lock")
-	unlock, err := lockFile(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
-	defer cancel()
-	if _, err := lockFile(ctx, path); err == nil {
-		t.Fatal("second lock acquired while the first is held")
 	}
 }
 
@@ -135,9 +123,9 @@ func TestMissingCompilerSaysRunSetup(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", t.TempDir())
-	err = runMake(context.Background(), dir)
+	err = armbuild.Make(context.Background(), dir, "crashlab")
 	if err == nil || !strings.Contains(err.Error(), "scripts/setup.sh") {
-		t.Fatalf("runMake without tools: %v, want a pointer to scripts/setup.sh", err)
+		t.Fatalf("make without tools: %v, want a pointer to scripts/setup.sh", err)
 	}
 }
 

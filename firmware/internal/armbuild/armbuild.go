@@ -1,4 +1,8 @@
-package crashlab
+// Package armbuild runs the ARM firmware builds (make with
+// arm-none-eabi-gcc) for the bundled firmware and the crash lab: once per
+// process per directory, serialised across processes by a file lock, so
+// test binaries of several packages can build the same tree at once.
+package armbuild
 
 import (
 	"bytes"
@@ -15,28 +19,26 @@ import (
 	"time"
 )
 
-// builder runs make at most once per process after it succeeded. A failed
-// or cancelled build is not remembered: the next caller tries again (make is
-// incremental, so a retry costs little).
-type builder struct {
+// A Builder runs make at most once per process and directory after it
+// succeeded. A failed or cancelled build is not remembered: the next caller
+// tries again (make is incremental, so a retry costs little).
+type Builder struct {
 	mu   sync.Mutex
-	done map[string]bool // crashlab dirs built by this process
+	done map[string]bool // dirs built by this process
 }
-
-// defaultBuilder is the one piece of package state: "once per process" is the
-// contract of ELF, and test binaries call ELF from many tests.
-var defaultBuilder = &builder{}
 
 // buildTimeout bounds one make run; a clean build takes a few seconds.
 const buildTimeout = 3 * time.Minute
 
-func (b *builder) build(ctx context.Context, dir string) error {
+// Build makes dir unless this process already did; what names the build in
+// errors ("crashlab", "firmware").
+func (b *Builder) Build(ctx context.Context, dir, what string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.done[dir] {
 		return nil
 	}
-	if err := runMake(ctx, dir); err != nil {
+	if err := Make(ctx, dir, what); err != nil {
 		return err
 	}
 	if b.done == nil {
@@ -46,20 +48,20 @@ func (b *builder) build(ctx context.Context, dir string) error {
 	return nil
 }
 
-// runMake runs make in dir while holding an exclusive lock on
-// build/.lock, so test binaries of different packages running at the same
-// time do not write the same objects at once.
-func runMake(ctx context.Context, dir string) error {
+// Make runs make in dir while holding an exclusive lock on build/.lock, so
+// test binaries of different packages running at the same time do not write
+// the same objects at once.
+func Make(ctx context.Context, dir, what string) error {
 	for _, tool := range []string{"make", "arm-none-eabi-gcc", "arm-none-eabi-g++"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			return fmt.Errorf("build crashlab: %s not found on PATH: run scripts/setup.sh", tool)
+			return fmt.Errorf("build %s: %s not found on PATH: run scripts/setup.sh", what, tool)
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, buildTimeout)
 	defer cancel()
-	unlock, err := lockFile(ctx, filepath.Join(dir, "build", ".lock"))
+	unlock, err := LockFile(ctx, filepath.Join(dir, "build", ".lock"))
 	if err != nil {
-		return fmt.Errorf("build crashlab: %w", err)
+		return fmt.Errorf("build %s: %w", what, err)
 	}
 	defer unlock()
 
@@ -69,16 +71,16 @@ func runMake(ctx context.Context, dir string) error {
 	cmd.Stderr = &out
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("build crashlab: make: %w", ctx.Err())
+			return fmt.Errorf("build %s: make: %w", what, ctx.Err())
 		}
-		return fmt.Errorf("build crashlab: make: %w\n%s", err, tail(out.Bytes(), 4000))
+		return fmt.Errorf("build %s: make: %w\n%s", what, err, tail(out.Bytes(), 4000))
 	}
 	return nil
 }
 
-// lockFile takes an exclusive flock on path, polling so that ctx can end the
+// LockFile takes an exclusive flock on path, polling so that ctx can end the
 // wait (flock itself does not take a deadline).
-func lockFile(ctx context.Context, path string) (unlock func(), err error) {
+func LockFile(ctx context.Context, path string) (unlock func(), err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
