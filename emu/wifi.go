@@ -140,30 +140,25 @@ func (w *WiFi) Listening() bool {
 
 // WaitListening blocks until Listening is true.
 func (w *WiFi) WaitListening(ctx context.Context) error {
-	for {
-		w.mu.Lock()
-		ok := w.up && w.fwReady && w.listening[w.fwPort]
-		ch := w.changed
-		w.mu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-w.done:
-			return errors.New("wifi: closed")
-		case <-ctx.Done():
-			return fmt.Errorf("wifi: waiting for the firmware to listen: %w", ctx.Err())
-		}
-	}
+	return w.waitFor(ctx, "waiting for the firmware to listen", func() bool {
+		return w.up && w.fwReady && w.listening[w.fwPort]
+	})
 }
 
 // WaitHellos blocks until the firmware has booted n times (HELLO frames),
 // e.g. n = 2 after a panic reset.
 func (w *WiFi) WaitHellos(ctx context.Context, n int) error {
+	return w.waitFor(ctx, fmt.Sprintf("waiting for firmware boot %d", n), func() bool {
+		return w.stats.Hellos >= n
+	})
+}
+
+// waitFor blocks until cond (evaluated under w.mu) holds, waking on every
+// state change.
+func (w *WiFi) waitFor(ctx context.Context, what string, cond func() bool) error {
 	for {
 		w.mu.Lock()
-		ok := w.stats.Hellos >= n
+		ok := cond()
 		ch := w.changed
 		w.mu.Unlock()
 		if ok {
@@ -174,7 +169,7 @@ func (w *WiFi) WaitHellos(ctx context.Context, n int) error {
 		case <-w.done:
 			return errors.New("wifi: closed")
 		case <-ctx.Done():
-			return fmt.Errorf("wifi: waiting for firmware boot %d: %w", n, ctx.Err())
+			return fmt.Errorf("wifi: %s: %w", what, ctx.Err())
 		}
 	}
 }
