@@ -33,9 +33,13 @@ type lead struct {
 }
 
 func (rc *rootCtx) bestLead() string {
+	// Without a fault there is no crash to explain: findings only.
+	if rc.a.fault.Exception == "None" && !rc.a.fault.Lockup {
+		return ""
+	}
 	best := -1
 	for i, l := range rc.leads {
-		if best < 0 || l.score > rc.leads[best].score {
+		if l.score > 0 && (best < 0 || l.score > rc.leads[best].score) {
 			best = i
 		}
 	}
@@ -222,6 +226,7 @@ func (rc *rootCtx) danglingFindings() {
 		value uint32
 		block heapBlock
 		elem  *elfsym.Type
+		raw   bool // an untyped word (an integer handle, a pointer kept as an integer)
 	}
 	var hits []hit
 	seenAt := map[uint32]bool{}
@@ -237,7 +242,7 @@ func (rc *rootCtx) danglingFindings() {
 			continue
 		}
 		seenAt[s.At] = true
-		hits = append(hits, hit{s.Path, s.At, s.Value, b, s.Elem})
+		hits = append(hits, hit{s.Path, s.At, s.Value, b, s.Elem, false})
 	}
 	// Words of globals that are not typed pointers (handles kept as
 	// integers, untyped objects) pointing into free blocks.
@@ -260,7 +265,7 @@ func (rc *rootCtx) danglingFindings() {
 			}
 			seenAt[at] = true
 			path := v.Name + elfsym.SubPath(v.Type, uint64(off))
-			hits = append(hits, hit{path, at, w, b, nil})
+			hits = append(hits, hit{path, at, w, b, nil, true})
 		}
 	}
 	sort.SliceStable(hits, func(i, j int) bool { return !hits[i].block.Top && hits[j].block.Top })
@@ -278,7 +283,11 @@ func (rc *rootCtx) danglingFindings() {
 		if h.value != h.block.Mem {
 			s = fmt.Sprintf("%s (at 0x%08x) still points into %s, at +%d", holder, h.at, h.block.describe(), h.value-h.block.Mem)
 		}
-		s += ": the block was freed but this pointer was not cleared (use after free)"
+		if h.raw {
+			s += ": it is not a typed pointer (an integer handle, or a pointer stored as an integer); the block it names was freed, so using it is a use after free unless the program validates it first"
+		} else {
+			s += ": the block was freed but this pointer was not cleared (use after free)"
+		}
 		if h.elem != nil && h.elem.Polymorphic {
 			if vptr, problem := rc.vt.vptrProblem(rc.a.snap, h.value, h.elem); problem != "" {
 				s += fmt.Sprintf("; read as a %s its vptr is 0x%08x, which %s", h.elem.Name, vptr, problem)
@@ -288,12 +297,15 @@ func (rc *rootCtx) danglingFindings() {
 			}
 		}
 		score := 1
+		if h.raw {
+			score = 0
+		}
 		if regs := rc.holders(h.value, h.value+1); len(regs) > 0 {
 			s += "; at the crash " + strings.Join(regs, ", ") + " held it"
 			score += 2
 		}
 		if culprit != "" {
-			s += "; the crash is in " + culprit
+			s += rc.crashIn(culprit)
 		}
 		rc.a.add(FindDanglingPointer, s, h.value, true, h.path)
 		what := fmt.Sprintf("a freed %d-byte block", h.block.End-h.block.Mem)
@@ -313,6 +325,14 @@ func (rc *rootCtx) leadTail(culprit string) string {
 	}
 	if pc, ok := rc.a.faultPC(); ok && rc.a.badPC() && !IsLockupPC(rc.a.core, pc) {
 		return fmt.Sprintf("; the wild jump to 0x%08x came from %s", pc, culprit)
+	}
+	return rc.crashIn(culprit)
+}
+
+// crashIn says where the crash (or, without a fault, the stop) is.
+func (rc *rootCtx) crashIn(culprit string) string {
+	if rc.a.fault.Exception == "None" && !rc.a.fault.Lockup {
+		return "; the core was stopped in " + culprit
 	}
 	return "; the crash is in " + culprit
 }
@@ -372,7 +392,7 @@ func (rc *rootCtx) vtableFindings() {
 			score += 2
 		}
 		if culprit != "" {
-			summary += "; the crash is in " + culprit
+			summary += rc.crashIn(culprit)
 		}
 		rc.a.add(FindCorruptVtable, summary, s.Value, true, s.Path)
 		rc.leads = append(rc.leads, lead{score, fmt.Sprintf("Stale object: %s points to a %s whose vptr 0x%08x %s (%s)%s.", s.Path, s.Elem.Name, vptr, problem, why, rc.leadTail(culprit))})
