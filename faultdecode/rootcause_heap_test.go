@@ -1,6 +1,7 @@
 package faultdecode
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,6 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/elfsym"
 )
 
 // heapVariants are the newlib allocators testdata/heap is built with.
@@ -27,7 +31,7 @@ var (
 
 // heapELF builds testdata/heap for a malloc variant, cached by a hash of
 // the sources and flags outside the tree.
-func heapELF(t *testing.T, variant string) string {
+func heapELF(t testing.TB, variant string) string {
 	t.Helper()
 	heapBuildMu.Lock()
 	defer heapBuildMu.Unlock()
@@ -103,4 +107,31 @@ func TestDanglingPointerIntoNewlibHeap(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzRootCause runs the root-cause pass of a real newlib image over
+// arbitrary RAM and registers: it must not panic and must end.
+func FuzzRootCause(f *testing.F) {
+	img, err := elfsym.Open(heapELF(f, "newlib"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { img.Close() })
+	seed := make([]byte, 0x1000)
+	f.Add(seed, uint32(0x20000100), uint32(0xFFFFFFF9), uint32(0x82))
+	f.Add(bytes.Repeat([]byte{0x08, 0x00, 0x00, 0x20}, 0x400), uint32(0x20000ff0), uint32(0x20000011), uint32(0x10001))
+	f.Fuzz(func(t *testing.T, ram []byte, sp, lr, cfsr uint32) {
+		snap := &capture.Snapshot{
+			Registers: map[string]uint32{"sp": sp, "msp": sp, "lr": lr, "pc": 0x08000100, "xpsr": 0x01000003},
+			Memory: []capture.Region{
+				{Addr: 0x20000000, Data: ram, Name: "ram"},
+				scbRegion(map[uint64]uint32{AddrCFSR: cfsr, AddrMMFAR: sp + 8}),
+			},
+		}
+		rep := analyzeForTest(snap, img)
+		var b bytes.Buffer
+		if err := rep.WriteText(&b, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
