@@ -25,7 +25,7 @@ const (
 )
 
 func newFakeHeap(nano bool) *fakeHeap {
-	h := &fakeHeap{snap: &capture.Snapshot{Memory: []capture.Region{{Addr: fakeRAM, Data: make([]byte, 0x4000), Name: "ram"}}}}
+	h := &fakeHeap{snap: &capture.Snapshot{Memory: []capture.Region{{Addr: fakeRAM, Data: make([]byte, 0x2000), Name: "ram"}}}}
 	if nano {
 		h.syms = map[string]uint32{"__malloc_free_list": fakeFreeLst, "__malloc_sbrk_start": fakeStart}
 	} else {
@@ -179,6 +179,9 @@ func TestWalkNanoUsesTheFreeList(t *testing.T) {
 	}
 }
 
+// Inputs are kilobytes of RAM: run it with -fuzzminimizetime 0x, or the
+// engine spends its time minimizing each new input (thousands of execs/s
+// without, none for tens of seconds with).
 func FuzzWalkHeap(f *testing.F) {
 	h := newFakeHeap(false)
 	h.dl([]uint32{32, 48, 24}, []bool{false, true, false}, 0x800)

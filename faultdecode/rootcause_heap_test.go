@@ -111,6 +111,9 @@ func TestDanglingPointerIntoNewlibHeap(t *testing.T) {
 
 // FuzzRootCause runs the root-cause pass of a real newlib image over
 // arbitrary RAM and registers: it must not panic and must end.
+// Inputs are kilobytes of RAM: run it with -fuzzminimizetime 0x, or the
+// engine spends its time minimizing each new input (thousands of execs/s
+// without, none for tens of seconds with).
 func FuzzRootCause(f *testing.F) {
 	img, err := elfsym.Open(heapELF(f, "newlib"))
 	if err != nil {
