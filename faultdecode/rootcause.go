@@ -312,7 +312,11 @@ func (rc *rootCtx) danglingFindings() {
 		if h.block.Top {
 			what = "freed memory (merged back into the heap's free top)"
 		}
-		rc.leads = append(rc.leads, lead{score, fmt.Sprintf("Use after free: %s points to %s%s.", h.path, what, rc.leadTail(culprit))})
+		name := h.path
+		if alt := rc.g.aliasPath(h.at, h.path); alt != "" {
+			name += " (= " + alt + ")"
+		}
+		rc.leads = append(rc.leads, lead{score, fmt.Sprintf("Use after free: %s points to %s%s.", name, what, rc.leadTail(culprit))})
 	}
 }
 
@@ -395,7 +399,11 @@ func (rc *rootCtx) vtableFindings() {
 			summary += rc.crashIn(culprit)
 		}
 		rc.a.add(FindCorruptVtable, summary, s.Value, true, s.Path)
-		rc.leads = append(rc.leads, lead{score, fmt.Sprintf("Stale object: %s points to a %s whose vptr 0x%08x %s (%s)%s.", s.Path, s.Elem.Name, vptr, problem, why, rc.leadTail(culprit))})
+		name := s.Path
+		if alt := rc.g.aliasPath(s.At, s.Path); alt != "" {
+			name += " (= " + alt + ")"
+		}
+		rc.leads = append(rc.leads, lead{score, fmt.Sprintf("Stale object: %s points to a %s whose vptr 0x%08x %s (%s)%s.", name, s.Elem.Name, vptr, problem, why, rc.leadTail(culprit))})
 	}
 }
 
