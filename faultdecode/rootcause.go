@@ -268,6 +268,31 @@ func (rc *rootCtx) danglingFindings() {
 			hits = append(hits, hit{path, at, w, b, nil, true})
 		}
 	}
+	// Words on the live stack that point at the start of a freed block:
+	// locals or spills of a pointer to freed memory. Only exact block
+	// starts, and only inside an unwound frame, to keep stale scratch out.
+	stackHits := 0
+	lo, hi := rc.liveStack()
+	for at := lo &^ 3; at < hi && stackHits < 2; at += 4 {
+		if seenAt[at] {
+			continue
+		}
+		w, err := read32(rc.a.snap, uint64(at))
+		if err != nil {
+			continue
+		}
+		b, ok := rc.heap.blockAt(w)
+		if !ok || !b.Free || b.Top || w != b.Mem {
+			continue
+		}
+		f, ok := rc.stackFrameOf(at)
+		if !ok {
+			continue
+		}
+		seenAt[at] = true
+		stackHits++
+		hits = append(hits, hit{fmt.Sprintf("a stack word of %s", f), at, w, b, nil, true})
+	}
 	sort.SliceStable(hits, func(i, j int) bool { return !hits[i].block.Top && hits[j].block.Top })
 	culprit := rc.culprit()
 	for i, h := range hits {
@@ -283,7 +308,9 @@ func (rc *rootCtx) danglingFindings() {
 		if h.value != h.block.Mem {
 			s = fmt.Sprintf("%s (at 0x%08x) still points into %s, at +%d", holder, h.at, h.block.describe(), h.value-h.block.Mem)
 		}
-		if h.raw {
+		if strings.HasPrefix(h.path, "a stack word of ") {
+			s += ": a local or spilled pointer to freed memory (it may be dead, or about to be used)"
+		} else if h.raw {
 			s += ": it is not a typed pointer (an integer handle, or a pointer stored as an integer); the block it names was freed, so using it is a use after free unless the program validates it first"
 		} else {
 			s += ": the block was freed but this pointer was not cleared (use after free)"
