@@ -1,0 +1,185 @@
+package faultdecode
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+)
+
+// provenance looks for where a bad PC or fault address came from: the
+// memory words and registers that hold it, and for a code pointer the
+// objects whose vtable slot would yield it.
+func (rc *rootCtx) provenance() {
+	a := rc.a
+	if pc, ok := a.faultPC(); ok && a.badPC() && !IsLockupPC(a.core, pc) {
+		if src := rc.smashSource(pc | 1); src != "" {
+			s := fmt.Sprintf("the bad PC 0x%08x is the bytes %s, found in the image at %s: a copy of that data overran a buffer (on the stack, if the value came from a return)", pc, suspicious(pc|1), src)
+			if c := rc.culprit(); c != "" {
+				s += "; the last good code is " + c
+			}
+			sym, _, _ := strings.Cut(src, " (")
+			a.add(FindStackCorruption, s, pc, true, sym)
+			l := fmt.Sprintf("Buffer overrun: the bad PC 0x%08x is %s, bytes of %s", pc, suspicious(pc|1), src)
+			if c := rc.culprit(); c != "" {
+				l += "; " + c + " was running"
+			}
+			rc.leads = append(rc.leads, lead{1, l + "."})
+		}
+	}
+	if pc, ok := a.faultPC(); ok && a.badPC() && !IsLockupPC(a.core, pc) && pc >= 0x100 {
+		// Small values (null) are everywhere in memory: no use searching.
+		what := fmt.Sprintf("the bad PC 0x%08x", pc)
+		if n := rc.name(pc); n != "" {
+			what += " (itself the address of " + n + ")"
+		}
+		rc.trace(what, []uint32{pc, pc | 1}, true)
+	}
+	if a.fault.HasAddress {
+		fa := a.fault.FaultAddress
+		if fa >= 0x100 && (!a.inRAM(fa) || suspicious(fa) != "") {
+			rc.trace(fmt.Sprintf("the bad address 0x%08x", fa), []uint32{fa}, false)
+		}
+	}
+}
+
+// trace reports up to a few places holding one of vals.
+func (rc *rootCtx) trace(what string, vals []uint32, code bool) {
+	locs := rc.findWords(vals, 4)
+	var parts []string
+	for _, at := range locs {
+		n := rc.name(at)
+		if n == "" {
+			n = "unnamed memory"
+		}
+		s := fmt.Sprintf("0x%08x (%s)", at, n)
+		if code {
+			// A virtual call loads vptr, then vptr[k]: objects whose vptr
+			// is at-k are what made the call.
+			for k := uint32(0); k <= 64; k += 4 {
+				objs := rc.findWords([]uint32{at - k}, 8)
+				if len(objs) == 0 {
+					continue
+				}
+				// Prefer an object a typed pointer refers to: that is
+				// the one the program used.
+				o, on := objs[0], ""
+				for _, c := range objs {
+					if p := rc.referrer(c); p != "" {
+						o, on = c, "the object "+p+" points to"
+						break
+					}
+				}
+				if on == "" {
+					on = rc.name(o)
+				}
+				if on == "" {
+					on = "unnamed memory"
+				}
+				s += fmt.Sprintf("; 0x%08x (%s) holds 0x%08x, and the word at +%d from there is this one: the call loaded a pointer (a vptr or an object's address) from there, then the code pointer at +%d", o, on, at-k, k, k)
+				break
+			}
+		}
+		parts = append(parts, s)
+	}
+	var regs []string
+	for _, v := range vals {
+		regs = append(regs, rc.holders(v, v+1)...)
+	}
+	if len(parts) == 0 && len(regs) == 0 {
+		return
+	}
+	s := what
+	if len(parts) > 0 {
+		s += " is stored at " + strings.Join(parts, "; and at ")
+	} else {
+		s += " is stored nowhere in captured RAM"
+	}
+	if len(regs) > 0 {
+		s += "; registers holding it: " + strings.Join(regs, ", ")
+	}
+	addr := uint32(0)
+	if len(locs) > 0 {
+		addr = locs[0]
+		// This finding names the places symbolically: it replaces the
+		// plainer pointer-source findings for the same value.
+		kept := rc.a.rep.Findings[:0]
+		for _, f := range rc.a.rep.Findings {
+			if f.Kind != FindPointerSource {
+				kept = append(kept, f)
+			}
+		}
+		rc.a.rep.Findings = kept
+	}
+	sym := ""
+	if len(locs) > 0 {
+		sym = rc.name(locs[0])
+	}
+	rc.a.add(FindPointerSource, s, addr, len(locs) > 0, sym)
+	if code && len(locs) > 0 {
+		if g, _, ok := rc.di.DataAt(uint64(locs[0])); ok {
+			l := fmt.Sprintf("Corrupt code pointer: %s was loaded from %s", what, g)
+			if c := rc.culprit(); c != "" {
+				l += " by " + c
+			}
+			rc.leads = append(rc.leads, lead{1, l + "."})
+		}
+	}
+}
+
+// referrer is the path of a typed pointer holding v, "" if none.
+func (rc *rootCtx) referrer(v uint32) string {
+	for _, s := range rc.g.Slots {
+		if s.Value == v && !s.Union {
+			return s.Path
+		}
+	}
+	return ""
+}
+
+// findWords returns up to limit aligned RAM addresses holding one of vals,
+// outside the live part of the current stack (where copies are spills).
+func (rc *rootCtx) findWords(vals []uint32, limit int) []uint32 {
+	spLo, spHi := rc.liveStack()
+	var out []uint32
+	for _, r := range rc.a.snap.Memory {
+		if r.Addr >= 0xE0000000 || r.Name == "flash-sample" || r.Addr < 0x10000000 {
+			continue
+		}
+		for i := (4 - r.Addr&3) & 3; int(i)+4 <= len(r.Data); i += 4 {
+			w := binary.LittleEndian.Uint32(r.Data[i:])
+			for _, v := range vals {
+				if w != v {
+					continue
+				}
+				at := r.Addr + i
+				if at >= spLo && at < spHi {
+					break
+				}
+				if b, ok := rc.heap.blockAt(at); ok && b.Top {
+					break // leftovers in never-allocated memory
+				}
+				out = append(out, at)
+				if len(out) >= limit {
+					return out
+				}
+				break
+			}
+		}
+	}
+	return out
+}
+
+// liveStack is SP up to the outermost unwound frame's SP.
+func (rc *rootCtx) liveStack() (lo, hi uint32) {
+	sp, ok := rc.a.stop.Get(RegSP)
+	if !ok {
+		return 0, 0
+	}
+	lo, hi = sp, sp
+	for _, f := range rc.a.frames {
+		if f.SP > hi && f.SP-sp < 1<<16 {
+			hi = f.SP
+		}
+	}
+	return lo, hi + 0x40
+}
