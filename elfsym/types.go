@@ -2,6 +2,7 @@ package elfsym
 
 import (
 	"debug/dwarf"
+	"strconv"
 	"strings"
 )
 
@@ -64,7 +65,7 @@ func (t *Type) String() string {
 		if t.Count < 0 {
 			return t.Elem.String() + "[]"
 		}
-		return t.Elem.String() + "[" + itoa(t.Count) + "]"
+		return t.Elem.String() + "[" + strconv.FormatInt(t.Count, 10) + "]"
 	case KindStruct, KindUnion:
 		if t.Name == "" {
 			if t.Kind == KindUnion {
@@ -99,27 +100,6 @@ func (t *Type) isA(base *Type, depth int) bool {
 	return false
 }
 
-func itoa(v int64) string {
-	if v == 0 {
-		return "0"
-	}
-	neg := v < 0
-	if neg {
-		v = -v
-	}
-	var b [24]byte
-	i := len(b)
-	for v > 0 {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
-}
 
 // rawDIE is what the type builder keeps of a DWARF type DIE before the
 // types are linked.

@@ -2,6 +2,7 @@ package faultdecode
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/faultline-dev/faultline/elfsym"
@@ -156,7 +157,7 @@ func (w *graphWalker) visit(addr uint32, t *elfsym.Type, path string, deref, uni
 			path = "(*" + path + ")"
 		}
 		for i := int64(0); i < n; i++ {
-			w.visit(addr+uint32(i)*uint32(t.Elem.Size), t.Elem, path+"["+itoa(i)+"]", false, union, depth+1)
+			w.visit(addr+uint32(i)*uint32(t.Elem.Size), t.Elem, path+"["+strconv.FormatInt(i, 10)+"]", false, union, depth+1)
 		}
 	case elfsym.KindPointer:
 		v, err := read32(w.mem, uint64(addr))
@@ -239,20 +240,6 @@ func (g *objectGraph) objectAt(addr uint32) (string, bool) {
 	return "", false
 }
 
-func itoa(v int64) string {
-	const digits = "0123456789"
-	if v == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for v > 0 {
-		i--
-		b[i] = digits[v%10]
-		v /= 10
-	}
-	return string(b[i:])
-}
 
 // pathRoot is the global a path starts from.
 func pathRoot(p string) string {
