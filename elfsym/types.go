@@ -100,7 +100,6 @@ func (t *Type) isA(base *Type, depth int) bool {
 	return false
 }
 
-
 // rawDIE is what the type builder keeps of a DWARF type DIE before the
 // types are linked.
 type rawDIE struct {

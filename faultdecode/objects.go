@@ -240,7 +240,6 @@ func (g *objectGraph) objectAt(addr uint32) (string, bool) {
 	return "", false
 }
 
-
 // pathRoot is the global a path starts from.
 func pathRoot(p string) string {
 	p = strings.TrimLeft(p, "*(")
