@@ -65,7 +65,7 @@ counts, first and last seen, and the firmware builds (build ids).`,
 	cmd.Flags().StringVar(&f.elf, "elf", "", "firmware ELF `FILE` (default: the path recorded in the capture)")
 	cmd.Flags().BoolVar(&f.json, "json", false, "print the report as JSON (faultline.report/v1)")
 	cmd.Flags().BoolVar(&f.markdown, "markdown", false, "print the report as Markdown (for an issue tracker)")
-	cmd.Flags().StringArrayVar(&f.print, "print", nil, "print global `VAR` from the captured memory, typed from DWARF, instead of the report (repeatable)")
+	cmd.Flags().StringArrayVar(&f.print, "print", nil, "print `EXPR` (a global, its members, elements and pointees: servers->server->clients[1]) from the captured memory, typed from DWARF, instead of the report (repeatable)")
 	return cmd
 }
 
@@ -308,26 +308,23 @@ func fmtBuilds(ids []string) string {
 	return strings.Join(out, ",")
 }
 
-// printVariables shows globals as gdb's print would, read from the
+// printVariables shows globals (or a member, element or pointee of one:
+// "servers->server->clients[1]") as gdb's print would, read from the
 // capture's memory and typed from the ELF's DWARF.
-func printVariables(w io.Writer, snap *capture.Snapshot, img *elfsym.Image, names []string) error {
+func printVariables(w io.Writer, snap *capture.Snapshot, img *elfsym.Image, exprs []string) error {
 	if img == nil {
 		return fmt.Errorf("--print needs the firmware ELF (use --elf)")
 	}
-	for _, name := range names {
-		v, ok := img.LookupVariable(name)
-		if !ok {
-			return usageError("no global or static variable %q in %s", name, img.Path())
+	for _, expr := range exprs {
+		addr, t, err := img.Eval(snap, expr)
+		if err != nil {
+			return usageError("--print: %v", err)
 		}
-		if v.Type == nil {
-			fmt.Fprintf(w, "%s = <no DWARF type> (%d bytes at 0x%08x)\n", v.Name, v.Size, v.Addr)
-			continue
-		}
-		val := img.FormatValue(snap, v.Addr, v.Type, elfsym.FormatOptions{Name: func(a uint64) string {
+		val := img.FormatValue(snap, addr, t, elfsym.FormatOptions{Name: func(a uint64) string {
 			p, _, _ := img.DataAt(a)
 			return p
 		}})
-		fmt.Fprintf(w, "%s = (%s) %s\n", v.Name, v.Type, val)
+		fmt.Fprintf(w, "%s = (%s) %s\n", expr, t, val)
 	}
 	return nil
 }

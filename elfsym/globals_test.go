@@ -181,3 +181,33 @@ func FuzzDataIndex(f *testing.F) {
 		im.DataAt(uint64(addr))
 	})
 }
+
+func TestEvalFollowsMembersIndexesAndPointers(t *testing.T) {
+	im := openData(t)
+	mem := imageMem{im}
+	table := mustVar(t, im, "net::table")
+	derived := mustVar(t, im, "g_derived")
+	tests := []struct {
+		expr     string
+		wantAddr uint64
+		wantType string
+	}{
+		{"net::table[1].pos[1]", table.Addr + 24 + 14, "point"},
+		{"net::table[2].next", table.Addr + 48 + 20, "item*"},
+		{"g_derived.base_count", derived.Addr + 4, "int"},
+		{"g_derived.extra[2]", derived.Addr + 8 + 8, "long unsigned int"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			addr, typ, err := im.Eval(mem, tt.expr)
+			if err != nil || addr != tt.wantAddr || typ.String() != tt.wantType {
+				t.Errorf("Eval(%q) = 0x%x, %v, %v; want 0x%x, %s", tt.expr, addr, typ, err, tt.wantAddr, tt.wantType)
+			}
+		})
+	}
+	for _, bad := range []string{"nosuch", "net::table[3]", "net::table[0].nosuch", "g_derived->extra", "net::table[0"} {
+		if _, _, err := im.Eval(mem, bad); err == nil {
+			t.Errorf("Eval(%q) succeeded", bad)
+		}
+	}
+}
