@@ -78,6 +78,7 @@ func (a *analysis) rootCause() {
 	rc.vtableFindings()
 	rc.provenance()
 	rc.stackGuard()
+	rc.stackBounds()
 	rc.stackingScan()
 	if l := rc.bestLead(); l != "" {
 		a.rep.Fault.Summary = l + " " + a.rep.Fault.Summary

@@ -215,3 +215,70 @@ func indexBytes(b, pat []byte) int {
 	}
 	return -1
 }
+
+// stackTopSymbols and stackSizeSymbols are what linker scripts call the
+// top of the main stack and its size, when they give no limit symbol
+// (stackLimitSymbols) directly.
+var (
+	stackTopSymbols  = []string{"_estack", "__StackTop", "__stack", "_stack_top", "__stack_end__"}
+	stackSizeSymbols = []string{"__stack_size", "_Min_Stack_Size", "__STACK_SIZE", "_stack_size", "__stack_size__"}
+)
+
+// stackBounds reports an SP outside its stack when no fault address
+// said so: a main-stack SP below top - size, or a process-stack SP just
+// below the array that holds that stack (an RTOS task's stack).
+func (rc *rootCtx) stackBounds() {
+	a := rc.a
+	sp, ok := a.ctx.Get(RegSP)
+	if a.fault.StackingError && a.haveAt {
+		sp, ok = a.stackAt, true
+	}
+	if !ok || rc.reported(FindStackOverflow) {
+		return
+	}
+	if !a.onPSP {
+		for _, n := range stackLimitSymbols {
+			if _, found := a.img.LookupSymbol(n); found {
+				return // stackLimitFinding checks against it
+			}
+		}
+		top, size, tn, sn := uint32(0), uint32(0), "", ""
+		for _, n := range stackTopSymbols {
+			if s, found := a.img.LookupSymbol(n); found && s.Addr != 0 {
+				top, tn = uint32(s.Addr), n
+				break
+			}
+		}
+		for _, n := range stackSizeSymbols {
+			if s, found := a.img.LookupSymbol(n); found && s.Addr != 0 {
+				size, sn = uint32(s.Addr), n
+				break
+			}
+		}
+		if top == 0 || size == 0 || size > top {
+			return
+		}
+		if limit := top - size; sp < limit && limit-sp < 0x10000 {
+			a.add(FindStackOverflow, fmt.Sprintf("SP 0x%08x is %d bytes below the main stack's limit 0x%08x (%s - %s): the stack overflowed into the memory below it (heap or globals)", sp, limit-sp, limit, tn, sn), sp, true, tn)
+			rc.leads = append(rc.leads, lead{1, fmt.Sprintf("Stack overflow: SP 0x%08x is %d bytes below the main stack's limit.", sp, limit-sp)})
+		}
+		return
+	}
+	if _, _, ok := rc.di.DataAt(uint64(sp)); ok {
+		return
+	}
+	if _, v, ok := rc.di.DataAt(uint64(sp) + 256); ok && v.Size >= 256 && uint64(sp) < v.Addr {
+		a.add(FindStackOverflow, fmt.Sprintf("PSP 0x%08x is %d bytes below %s (0x%08x..0x%08x), the array that holds this stack: the task's stack overflowed", sp, v.Addr-uint64(sp), v.Name, v.Addr, v.Addr+v.Size), sp, true, v.Name)
+		rc.leads = append(rc.leads, lead{2, fmt.Sprintf("Stack overflow: PSP is %d bytes below %s, the task's stack.", v.Addr-uint64(sp), v.Name)})
+	}
+}
+
+// reported says whether a finding of kind is already in the report.
+func (rc *rootCtx) reported(kind string) bool {
+	for _, f := range rc.a.rep.Findings {
+		if f.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
