@@ -123,6 +123,9 @@
 // thread) cannot be unwound by gdb from a core, because it needs psp:
 // bt stops after "<signal handler called>" with "Could not fetch required
 // XPSR content". faultline analyze reads psp from the FAULTLINE note
-// and unwinds it; a gdb remote server over the capture (faultline serve)
-// can give gdb psp.
+// and unwinds it, and `faultline serve CAPTURE` (gdbremote/coreserver)
+// gives gdb psp over the remote protocol: there `target remote` and bt
+// walk both stacks. The root package's cmd_gdb_test.go and
+// cmd_serve_test.go check both ways on crash-lab captures: bt names the
+// report's functions.
 package capture
