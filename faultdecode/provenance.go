@@ -23,7 +23,7 @@ func (rc *rootCtx) provenance() {
 			if c := rc.culprit(); c != "" {
 				l += "; " + c + " was running"
 			}
-			rc.leads = append(rc.leads, lead{1, l + "."})
+			rc.addLead(1, l+".")
 		}
 	}
 	if pc, ok := a.faultPC(); ok && a.badPC() && !IsLockupPC(a.core, pc) && pc >= 0x100 {
@@ -121,7 +121,7 @@ func (rc *rootCtx) trace(what string, vals []uint32, code bool) {
 			if c := rc.culprit(); c != "" {
 				l += " by " + c
 			}
-			rc.leads = append(rc.leads, lead{1, l + "."})
+			rc.addLead(1, l+".")
 		}
 	}
 }

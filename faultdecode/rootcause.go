@@ -27,14 +27,42 @@ type rootCtx struct {
 // lead is a candidate root cause. Objects a register of the crashing code
 // held score highest: that is the one the code was using.
 type lead struct {
-	score int
-	text  string
+	score   int
+	text    string
+	finding string // summary of the finding behind it
+}
+
+// addLead records a candidate root cause for the finding just added.
+func (rc *rootCtx) addLead(score int, text string) {
+	l := lead{score: score, text: text}
+	if n := len(rc.a.rep.Findings); n > 0 {
+		l.finding = rc.a.rep.Findings[n-1].Summary
+	}
+	rc.leads = append(rc.leads, l)
 }
 
 func (rc *rootCtx) bestLead() string {
+	l, ok := rc.best()
+	if !ok {
+		return ""
+	}
+	// The finding behind the lead comes first: the reader sees the
+	// evidence right under the summary.
+	fs := rc.a.rep.Findings
+	for i, f := range fs {
+		if f.Summary == l.finding {
+			copy(fs[1:i+1], fs[:i])
+			fs[0] = f
+			break
+		}
+	}
+	return l.text
+}
+
+func (rc *rootCtx) best() (lead, bool) {
 	// Without a fault there is no crash to explain: findings only.
 	if rc.a.fault.Exception == "None" && !rc.a.fault.Lockup {
-		return ""
+		return lead{}, false
 	}
 	best := -1
 	for i, l := range rc.leads {
@@ -43,9 +71,9 @@ func (rc *rootCtx) bestLead() string {
 		}
 	}
 	if best < 0 {
-		return ""
+		return lead{}, false
 	}
-	return rc.leads[best].text
+	return rc.leads[best], true
 }
 
 // rootCause runs the analyses that explain why the program went wrong
@@ -343,7 +371,7 @@ func (rc *rootCtx) danglingFindings() {
 		if alt := rc.g.aliasPath(h.at, h.path); alt != "" {
 			name += " (= " + alt + ")"
 		}
-		rc.leads = append(rc.leads, lead{score, fmt.Sprintf("Use after free: %s points to %s%s.", name, what, rc.leadTail(culprit))})
+		rc.addLead(score, fmt.Sprintf("Use after free: %s points to %s%s.", name, what, rc.leadTail(culprit)))
 	}
 }
 
@@ -430,6 +458,6 @@ func (rc *rootCtx) vtableFindings() {
 		if alt := rc.g.aliasPath(s.At, s.Path); alt != "" {
 			name += " (= " + alt + ")"
 		}
-		rc.leads = append(rc.leads, lead{score, fmt.Sprintf("Stale object: %s points to a %s whose vptr 0x%08x %s (%s)%s.", name, s.Elem.Name, vptr, problem, why, rc.leadTail(culprit))})
+		rc.addLead(score, fmt.Sprintf("Stale object: %s points to a %s whose vptr 0x%08x %s (%s)%s.", name, s.Elem.Name, vptr, problem, why, rc.leadTail(culprit)))
 	}
 }

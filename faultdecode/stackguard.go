@@ -80,7 +80,7 @@ func (rc *rootCtx) stackGuard() {
 	if c := rc.culprit(); c != "" {
 		l += " in " + c
 	}
-	rc.leads = append(rc.leads, lead{2, l + "."})
+	rc.addLead(2, l+".")
 }
 
 // scanStack looks for return addresses on the stack from sp upwards (a
@@ -260,7 +260,7 @@ func (rc *rootCtx) stackBounds() {
 		}
 		if limit := top - size; sp < limit && limit-sp < 0x10000 {
 			a.add(FindStackOverflow, fmt.Sprintf("SP 0x%08x is %d bytes below the main stack's limit 0x%08x (%s - %s): the stack overflowed into the memory below it (heap or globals)", sp, limit-sp, limit, tn, sn), sp, true, tn)
-			rc.leads = append(rc.leads, lead{1, fmt.Sprintf("Stack overflow: SP 0x%08x is %d bytes below the main stack's limit.", sp, limit-sp)})
+			rc.addLead(1, fmt.Sprintf("Stack overflow: SP 0x%08x is %d bytes below the main stack's limit.", sp, limit-sp))
 		}
 		return
 	}
@@ -269,7 +269,7 @@ func (rc *rootCtx) stackBounds() {
 	}
 	if _, v, ok := rc.di.DataAt(uint64(sp) + 256); ok && v.Size >= 256 && uint64(sp) < v.Addr {
 		a.add(FindStackOverflow, fmt.Sprintf("PSP 0x%08x is %d bytes below %s (0x%08x..0x%08x), the array that holds this stack: the task's stack overflowed", sp, v.Addr-uint64(sp), v.Name, v.Addr, v.Addr+v.Size), sp, true, v.Name)
-		rc.leads = append(rc.leads, lead{2, fmt.Sprintf("Stack overflow: PSP is %d bytes below %s, the task's stack.", v.Addr-uint64(sp), v.Name)})
+		rc.addLead(2, fmt.Sprintf("Stack overflow: PSP is %d bytes below %s, the task's stack.", v.Addr-uint64(sp), v.Name))
 	}
 }
 
