@@ -87,7 +87,7 @@ func runAnalyze(path string, f analyzeFlags, stdout, stderr io.Writer) error {
 	if len(f.print) > 0 {
 		return printVariables(stdout, snap, img, f.print)
 	}
-	rep := faultdecode.Analyze(snap, img)
+	rep := explain(snap, img, stderr)
 	switch {
 	case f.json:
 		return printReport(stdout, rep, true)

@@ -191,7 +191,7 @@ func runCapture(ctx context.Context, f captureFlags, stdout, stderr io.Writer) e
 				return fmt.Errorf("save capture: %w", werr)
 			}
 			fmt.Fprintf(stderr, "faultline: capture saved to %s\n", path)
-			rep := faultdecode.Analyze(c.Snapshot, img)
+			rep := explain(c.Snapshot, img, stderr)
 			if err := printReport(stdout, rep, f.json); err != nil {
 				return err
 			}
@@ -290,3 +290,13 @@ func symbolizerFor(img *elfsym.Image) probe.Symbolizer {
 type lineAnnotator struct{ s *symbolizer }
 
 func (a lineAnnotator) Annotate(line string) string { return a.s.annotateLine(line) }
+
+// explain analyses a crash and says loudly on stderr when the ELF does not
+// match the target, since every symbol in the report would then lie.
+func explain(snap *capture.Snapshot, img *elfsym.Image, stderr io.Writer) *faultdecode.Report {
+	rep := faultdecode.Analyze(snap, img)
+	if m := rep.ELF.MatchesTarget; m != nil && !*m {
+		fmt.Fprintf(stderr, "faultline: WARNING: %s does not match what the target runs (flash differs); every symbol in this report may be wrong: pass the ELF that was flashed\n", rep.ELF.Path)
+	}
+	return rep
+}

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/faultline-dev/faultline/emu"
-	"github.com/faultline-dev/faultline/faultdecode"
 	"github.com/faultline-dev/faultline/firmware"
 	"github.com/faultline-dev/faultline/probe"
 )
@@ -308,7 +307,7 @@ func runDemo(ctx context.Context, f demoFlags, stdout, stderr io.Writer) error {
 		ok, failed := d.stats.Snapshot()
 		fmt.Fprintf(stderr, "faultline: crash caught after %d requests served (%d failed); capture saved to %s\n", ok, failed, path)
 		img := d.sess.Target().Image()
-		rep := faultdecode.Analyze(c.Snapshot, img)
+		rep := explain(c.Snapshot, img, stderr)
 		if !f.json {
 			fmt.Fprintln(stdout)
 		}
