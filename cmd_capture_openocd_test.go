@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -295,5 +296,44 @@ func TestCaptureAlreadyHaltedInFault(t *testing.T) {
 	}
 	if rep.Fault.Exception != rec.rep.Fault.Exception {
 		t.Errorf("exception %q, want %q", rep.Fault.Exception, rec.rep.Fault.Exception)
+	}
+}
+
+// TestCaptureServerVanishingIsALockup: QEMU does not model lockup, it
+// aborts, so its gdbstub closes while the target runs. capture reports that
+// as a lockup trigger and saves what it has, rather than a bare error.
+func TestCaptureServerVanishingIsALockup(t *testing.T) {
+	vectors := make([]byte, 0x40)
+	for i := 1; i < 16; i++ {
+		binary.LittleEndian.PutUint32(vectors[4*i:], 0x101)
+	}
+	st := rsptest.State{
+		Regs: map[string]uint64{"pc": 0x100, "xpsr": 0x01000000, "sp": 0x20001000, "msp": 0x20001000},
+		Memory: []rsptest.Region{
+			{Addr: 0, Data: vectors},
+			{Addr: 0x20000000, Data: make([]byte, 0x1000)},
+			{Addr: 0xE000ED00, Data: make([]byte, 0x40)},
+			{Addr: 0xE000EDF0, Data: make([]byte, 0x10)},
+		},
+	}
+	fk, addr := rsptest.ListenQEMU(t, rsptest.Config{State: st, Script: []rsptest.Run{{}}})
+	go func() {
+		time.Sleep(time.Second)
+		fk.Close()
+	}()
+	dir := t.TempDir()
+	r := runFaultline(t, context.Background(), dir, "", "capture", "--gdb", addr, "--once", "--json", "--timeout", "20s")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var rep faultdecode.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Trigger.Kind != "lockup" {
+		t.Errorf("trigger %q, want lockup", rep.Trigger.Kind)
+	}
+	if _, err := capture.Read(savedPath(t, dir, r.stderr)); err != nil {
+		t.Errorf("capture file: %v", err)
 	}
 }

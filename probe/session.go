@@ -298,8 +298,13 @@ func (s *Session) ownTarget(ctx context.Context) {
 			s.setTarget(StatusDisconnected, err)
 			s.tl.Add(Event{Time: time.Now(), Kind: EventTargetState, Source: "gdb", Text: "target lost: " + err.Error()})
 			if errors.Is(err, ErrTargetGone) {
-				s.crashes <- SessionCrash{Snapshot: s.serialSnapshot(capture.Trigger{Kind: "lockup",
-					Detail: "the GDB server vanished while the target ran (QEMU aborts on a lockup)"}), Err: err}
+				// The crash is the evidence: a server that dies with its
+				// target (QEMU on a lockup). What could not be read is said
+				// in the capture, not treated as a failed capture.
+				snap := s.serialSnapshot(capture.Trigger{Kind: "lockup",
+					Detail: "the GDB server vanished while the target ran (QEMU aborts on a lockup)"})
+				snap.Meta.Missing = append(snap.Meta.Missing, err.Error())
+				s.crashes <- SessionCrash{Snapshot: snap}
 			}
 			return
 		}
