@@ -179,3 +179,32 @@ func TestCaptureWrongELFSaysSoLoudly(t *testing.T) {
 		t.Errorf("no warning on stderr:\n%s", r.stderr)
 	}
 }
+
+// TestCaptureWithoutOnceKeepsWatching: without --once capture saves each
+// crash, lets the firmware's handler run, keeps waiting, and a --timeout
+// after a crash is a clean stop (exit 0).
+func TestCaptureWithoutOnceKeepsWatching(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	elf, err := crashlab.ELF(ctx, "netduino2", "divzero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: "netduino2", Kernel: elf, Halted: true, Serials: []string{"null"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Stop()
+	dir := t.TempDir()
+	r := runFaultline(t, ctx, dir, "", "capture", "--gdb", q.GDBAddr, "--elf", elf, "--board", "netduino2", "--timeout", "8s")
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0 (a clean stop after a crash): %s", r.code, r.stderr)
+	}
+	ents, _ := os.ReadDir(filepath.Join(dir, "crashes"))
+	if len(ents) != 1 {
+		t.Errorf("%d capture files, want 1", len(ents))
+	}
+	if !strings.Contains(r.stdout, "UsageFault") {
+		t.Errorf("text report lacks the exception:\n%s", r.stdout)
+	}
+}
