@@ -73,7 +73,7 @@ func runAnalyze(path string, f analyzeFlags, stdout, stderr io.Writer) error {
 	snap, err := capture.Read(path)
 	if err != nil {
 		if snap == nil {
-			return fmt.Errorf("read capture: %w", err)
+			return err // names the file and what is wrong with it
 		}
 		fmt.Fprintf(stderr, "faultline: warning: %v (analysing what is there)\n", err)
 	}

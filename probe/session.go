@@ -125,7 +125,7 @@ func StartSession(ctx context.Context, opts SessionOptions) (*Session, error) {
 		con, err := OpenConsole(sctx, *opts.Serial, copts)
 		if err != nil {
 			cancel()
-			return nil, fmt.Errorf("open console %s: %w", opts.Serial, err)
+			return nil, err // already names the console
 		}
 		s.con = con
 		s.status.Serial = opts.Serial.String()

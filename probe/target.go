@@ -81,7 +81,7 @@ func ConnectTarget(ctx context.Context, opts TargetOptions) (*Target, error) {
 		OnConsole: t.console,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("connect to GDB server %s: %w (is OpenOCD or QEMU -gdb running there?)", opts.Addr, err)
+		return nil, fmt.Errorf("%w (is OpenOCD or QEMU -gdb running there?)", err)
 	}
 	t.c = c
 	t.event(EventTargetState, fmt.Sprintf("connected to %s (%s)", opts.Addr, t.StubName()), nil)
