@@ -104,6 +104,7 @@ func (a *analysis) rootCause() {
 	rc.heapFindings()
 	rc.danglingFindings()
 	rc.vtableFindings()
+	rc.globalObjectVtables()
 	rc.provenance()
 	rc.stackGuard()
 	rc.stackBounds()
@@ -394,6 +395,42 @@ func (rc *rootCtx) crashIn(culprit string) string {
 		return "; the core was stopped in " + culprit
 	}
 	return "; the crash is in " + culprit
+}
+
+// globalObjectVtables checks the vptr of polymorphic objects that are
+// globals themselves (or elements of global arrays): an overrun from the
+// variable before them shows up there. A zero vptr is left alone: the
+// constructor may not have run yet.
+func (rc *rootCtx) globalObjectVtables() {
+	n := 0
+	for _, v := range rc.di.Variables() {
+		t := v.Type
+		count := int64(1)
+		if t != nil && t.Kind == elfsym.KindArray && t.Elem != nil && t.Count > 0 {
+			t, count = t.Elem, min(t.Count, 64)
+		}
+		if t == nil || t.Kind != elfsym.KindStruct || !t.Polymorphic || t.Size == 0 || !rc.a.inRAM(uint32(v.Addr)) {
+			continue
+		}
+		for i := int64(0); i < count && n < 4; i++ {
+			addr := uint32(v.Addr) + uint32(i)*uint32(t.Size)
+			vptr, problem := rc.vt.vptrProblem(rc.a.snap, addr, t)
+			if problem == "" || vptr == 0 {
+				continue
+			}
+			n++
+			name := v.Name
+			if count > 1 || v.Type.Kind == elfsym.KindArray {
+				name = fmt.Sprintf("%s[%d]", v.Name, i)
+			}
+			s := fmt.Sprintf("the global %s object %s at 0x%08x has vptr 0x%08x, which %s: something overwrote it", t.Name, name, addr, vptr, problem)
+			if prev, _, ok := rc.di.DataAt(uint64(addr) - 1); ok {
+				s += " (the memory just before it is " + prev + ": an overrun from there?)"
+			}
+			rc.a.add(FindCorruptVtable, s, addr, true, name)
+			rc.addLead(1, fmt.Sprintf("Corrupt object: the global %s's vptr 0x%08x %s.", name, vptr, problem))
+		}
+	}
 }
 
 // vtableFindings checks the vptr of every object a typed pointer with a

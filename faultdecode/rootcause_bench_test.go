@@ -15,7 +15,7 @@ import (
 // bigDataSnapshot is 128 KiB of SRAM for elfsymtest.BigData(n): the
 // image's initial data, live vptrs and list links in the objects, and a
 // newlib heap of 32-byte chunks, every other one free, above the globals.
-func bigDataSnapshot(b *testing.B, n int) (*capture.Snapshot, *elfsym.Image) {
+func bigDataSnapshot(b testing.TB, n int) (*capture.Snapshot, *elfsym.Image) {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -110,5 +110,24 @@ func BenchmarkRootCause(b *testing.B) {
 	b.ReportMetric(float64(len(a.rep.Findings)), "findings")
 	for _, f := range a.rep.Findings {
 		b.Log(f.Kind + ": " + f.Summary)
+	}
+}
+
+func TestGlobalObjectWithOverwrittenVptr(t *testing.T) {
+	snap, img := bigDataSnapshot(t, 30)
+	snap.Registers = map[string]uint32{"pc": 0xfffffff0, "sp": 0x2001ff00, "lr": 0x00000101, "xpsr": 0x01000000}
+	snap.Memory = append(snap.Memory, scbRegion(map[uint64]uint32{AddrCFSR: 1, AddrHFSR: 1 << 30}))
+	rep := analyzeForTest(snap, img)
+	if hasFinding(rep, FindCorruptVtable, "") {
+		t.Fatalf("corrupt-vtable on sound objects:\n%s", findingList(rep))
+	}
+	v, ok := img.LookupVariable("sub4")
+	if !ok {
+		t.Fatal("no sub4")
+	}
+	binary.LittleEndian.PutUint32(snap.Memory[0].Data[v.Addr-0x20000000:], 0x41414141)
+	rep = analyzeForTest(snap, img)
+	if !hasFinding(rep, FindCorruptVtable, "the global Sub object sub4") {
+		t.Errorf("no corrupt-vtable finding for sub4:\n%s", findingList(rep))
 	}
 }

@@ -25,7 +25,9 @@ func newVtables(img dataImage) *vtables {
 		if s.Func || !strings.HasPrefix(s.RawName, "_ZTV") || s.Size < 8 {
 			continue
 		}
-		cls := strings.TrimPrefix(s.Name, "vtable for ")
+		// DWARF names a class in an anonymous namespace without it (elfsym
+		// qualifies by named scopes only); the demangler spells it out.
+		cls := strings.ReplaceAll(strings.TrimPrefix(s.Name, "vtable for "), "(anonymous namespace)::", "")
 		t, _ := img.LookupType(cls)
 		vt.list = append(vt.list, vtable{Addr: uint32(s.Addr), End: uint32(s.Addr + s.Size), Class: cls, Type: t})
 	}
