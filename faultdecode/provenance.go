@@ -52,7 +52,7 @@ func (rc *rootCtx) trace(what string, vals []uint32, code bool) {
 			n = "unnamed memory"
 		}
 		s := fmt.Sprintf("0x%08x (%s)", at, n)
-		if code {
+		if code && len(parts) == 0 { // the first place is enough to trace
 			// A virtual call loads vptr, then vptr[k]: objects whose vptr
 			// is at-k are what made the call.
 			for k := uint32(0); k <= 64; k += 4 {
@@ -75,7 +75,7 @@ func (rc *rootCtx) trace(what string, vals []uint32, code bool) {
 				if on == "" {
 					on = "unnamed memory"
 				}
-				s += fmt.Sprintf("; 0x%08x (%s) holds 0x%08x, and the word at +%d from there is this one: the call loaded a pointer (a vptr or an object's address) from there, then the code pointer at +%d", o, on, at-k, k, k)
+				s += fmt.Sprintf(", which is *(*0x%08x + %d): 0x%08x is %s (a call through its vptr, or through a function pointer in the object it points to)", o, k, o, on)
 				break
 			}
 		}
