@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -209,5 +211,37 @@ func TestEvalFollowsMembersIndexesAndPointers(t *testing.T) {
 		if _, _, err := im.Eval(mem, bad); err == nil {
 			t.Errorf("Eval(%q) succeeded", bad)
 		}
+	}
+}
+
+func TestDataAtWithoutDWARFFallsBackToSymbols(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	p, err := elfsymtest.Data(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strip, err := exec.LookPath("arm-none-eabi-strip")
+	if err != nil {
+		t.Fatal("arm-none-eabi-strip not found: run scripts/setup.sh")
+	}
+	out := filepath.Join(t.TempDir(), "nodwarf.elf")
+	if b, err := exec.CommandContext(ctx, strip, "--strip-debug", "-o", out, p).CombinedOutput(); err != nil {
+		t.Fatalf("strip: %v\n%s", err, b)
+	}
+	im, err := elfsym.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.Close()
+	v, ok := im.LookupVariable("g_holder")
+	if !ok || v.Type != nil {
+		t.Fatalf("g_holder from the symbol table: %+v %v", v, ok)
+	}
+	if got, _, ok := im.DataAt(v.Addr + 8); !ok || got != "g_holder+8" {
+		t.Errorf("DataAt = %q, %v; want g_holder+8", got, ok)
+	}
+	if im.DataWarning() == "" {
+		t.Error("no warning that types are missing")
 	}
 }
