@@ -245,3 +245,18 @@ func TestDataAtWithoutDWARFFallsBackToSymbols(t *testing.T) {
 		t.Error("no warning that types are missing")
 	}
 }
+
+// FuzzEval: any expression either names an object or fails; it never
+// panics.
+func FuzzEval(f *testing.F) {
+	im := openData(f)
+	for _, s := range []string{"net::table[1].pos[1]", "*g_holder.clients[2]", "g_holder.any->base_count", "tags[1].ref->next", "net::matrix[1][2]", "x[", "->", "*"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, expr string) {
+		addr, typ, err := im.Eval(imageMem{im}, expr)
+		if err == nil && typ == nil {
+			t.Errorf("Eval(%q) = 0x%x with no type and no error", expr, addr)
+		}
+	})
+}
