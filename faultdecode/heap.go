@@ -165,13 +165,21 @@ func walkNano(mem Memory, lookup func(string) (uint32, bool), startSym uint32) *
 			}
 		}
 	}
+	// newlib's _sbrk keeps the break in a static; with DWARF it is
+	// "_sbrk::heap_end" and bounds the walk exactly.
+	end := uint32(0xFFFFFFFF)
+	if he, ok := lookup("_sbrk::heap_end"); ok {
+		if v, err := read32(mem, uint64(he)); err == nil && v > start {
+			end = v
+		}
+	}
 	c := (start + 3) &^ 3
-	for n := 0; n < maxHeapChunks; n++ {
+	for n := 0; n < maxHeapChunks && c < end; n++ {
 		size, err := read32(mem, uint64(c))
 		if err != nil || size == 0 {
 			break
 		}
-		if int32(size) < 8 || size&3 != 0 || size > 1<<20 {
+		if int32(size) < 8 || size&3 != 0 || size > 1<<20 || (end != 0xFFFFFFFF && c+size > end) {
 			if free[c] || n == 0 {
 				h.problem(heapProblem{c, fmt.Sprintf("chunk at 0x%08x has a bad size field 0x%08x", c, size)})
 			}

@@ -204,3 +204,18 @@ func FuzzWalkHeap(f *testing.F) {
 		}
 	})
 }
+
+func TestWalkNanoStopsAtTheBreak(t *testing.T) {
+	h := newFakeHeap(true)
+	h.put(fakeStart, fakeHeapLo)
+	h.put(fakeHeapLo, 24)
+	h.put(fakeHeapLo+24, 32)
+	h.put(fakeHeapLo+56, 0x41414141) // past the break: not a chunk
+	const heapEnd = 0x20000828
+	h.syms["_sbrk::heap_end"] = heapEnd
+	h.put(heapEnd, fakeHeapLo+56)
+	hi := walkHeap(h.snap, h.lookup)
+	if hi == nil || len(hi.Blocks) != 2 || len(hi.Problems) != 0 {
+		t.Fatalf("walk past the break: %+v", hi)
+	}
+}

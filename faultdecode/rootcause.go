@@ -90,8 +90,17 @@ func (a *analysis) rootCause() {
 	}
 	rc := &rootCtx{a: a, di: di}
 	lookup := func(name string) (uint32, bool) {
-		s, ok := a.img.LookupSymbol(name)
-		return uint32(s.Addr), ok
+		if s, ok := a.img.LookupSymbol(name); ok {
+			return uint32(s.Addr), true
+		}
+		if v, ok := a.img.(interface {
+			LookupVariable(string) (elfsym.Variable, bool)
+		}); ok {
+			if vv, found := v.LookupVariable(name); found {
+				return uint32(vv.Addr), true
+			}
+		}
+		return 0, false
 	}
 	rc.heap = walkHeap(a.snap, lookup)
 	rc.vt = newVtables(di)
