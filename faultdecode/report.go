@@ -15,6 +15,9 @@ type Report struct {
 	Frames    []ReportFrame     `json:"frames"`
 	Findings  []Finding         `json:"findings"`
 	Notes     []string          `json:"notes,omitempty"`
+	// Fingerprint groups repeats of one crash (exception, causes, top
+	// frames; see Fingerprint). An addition to DESIGN.md's schema.
+	Fingerprint string `json:"fingerprint"`
 }
 
 // ReportELF identifies the firmware image the report was made against.
