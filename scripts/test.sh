@@ -14,6 +14,12 @@ if [ -n "$unformatted" ]; then
   printf 'test: gofmt would change:\n%s\n' "$unformatted" >&2
   exit 1
 fi
+echo "test: go mod tidy"
+if ! go mod tidy -diff >/dev/null 2>&1; then
+  echo "test: go.mod/go.sum are not tidy: run go mod tidy" >&2
+  go mod tidy -diff >&2 || true
+  exit 1
+fi
 echo "test: go vet"
 go vet ./...
 echo "test: go test -race"
