@@ -262,6 +262,11 @@ func runDemo(ctx context.Context, f demoFlags, stdout, stderr io.Writer) error {
 	if f.seed == 0 {
 		f.seed = uint64(time.Now().UnixNano())
 	}
+	if !f.noTUI && !isTerminal(os.Stdout) {
+		// A pipe or a file cannot show the TUI: say so and run headless.
+		fmt.Fprintf(stderr, "faultline: stdout is not a terminal; running as --no-tui\n")
+		f.noTUI = true
+	}
 	if !f.noTUI {
 		return runDemoTUI(ctx, f, stderr)
 	}
@@ -316,4 +321,10 @@ func runDemo(ctx context.Context, f demoFlags, stdout, stderr io.Writer) error {
 		}
 		return c.Err
 	}
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
