@@ -96,6 +96,7 @@ func analyze(snap *capture.Snapshot, img image) *Report {
 	} else {
 		a.rep.Fault.Summary = a.summary()
 	}
+	a.rootCause() // why, not where: heap, stale pointers, vtables, stacks (rootcause.go); leads the summary
 	a.rep.Fingerprint = Fingerprint(a.rep)
 	return a.rep
 }

@@ -35,4 +35,24 @@
 //     near SP is used, marked as a guess.
 //   - Per-architecture behaviour is data: ForCore picks v6-M (no CFSR),
 //     v7-M or v8-M (lockup PC 0xEFFFFFFE, STKOF).
+//   - Root cause (rootcause.go and its neighbours), when the image has
+//     DWARF variables: newlib's malloc heap is walked from its symbols
+//     (__malloc_av_ and __malloc_sbrk_base for the standard dlmalloc,
+//     __malloc_sbrk_start and __malloc_free_list for newlib-nano), typed
+//     pointers are followed from every global (breadth-first, so each
+//     object gets its shortest name; polymorphic objects by the dynamic
+//     type their vptr names), and the report says which pointers still
+//     point into freed blocks (dangling-pointer), which objects' vptrs are
+//     not a vtable of their type (corrupt-vtable), where a wild PC or bad
+//     address is stored (pointer-source, named "servers->server->clients[2]"
+//     or "heap block 0x20001a40 (24 bytes, free)"), stack overflows into a
+//     guard or below a task's stack array, and, for a lockup, the first
+//     fault's exception frame. The best-supported cause leads the summary.
+//   - A freed dlmalloc chunk's first words are free-list links into the
+//     bins in __malloc_av_, so a stale object's "vptr" often points there
+//     and a virtual call through it jumps into malloc's state: that chain
+//     is reported as it is, not as two unrelated oddities.
+//   - Members of unions are only one reading of the bytes: a union's
+//     pointer is followed only when its target's vptr confirms the type,
+//     and is never reported as a corrupt vtable.
 package faultdecode

@@ -85,15 +85,19 @@ func (rc *rootCtx) trace(what string, vals []uint32, code bool) {
 	for _, v := range vals {
 		regs = append(regs, rc.holders(v, v+1)...)
 	}
-	if len(parts) == 0 && len(regs) == 0 {
+	// Only a named place (a global, a typed heap object, a heap block)
+	// says more than the registers and the frames already do.
+	named := false
+	for _, at := range locs {
+		if rc.name(at) != "" {
+			named = true
+		}
+	}
+	if !named {
 		return
 	}
 	s := what
-	if len(parts) > 0 {
-		s += " is stored at " + strings.Join(parts, "; and at ")
-	} else {
-		s += " is stored nowhere in captured RAM"
-	}
+	s += " is stored at " + strings.Join(parts, "; and at ")
 	if len(regs) > 0 {
 		s += "; registers holding it: " + strings.Join(regs, ", ")
 	}
