@@ -19,6 +19,18 @@
 //     SampleLED polls them, LEDDecoder names colour and pattern (solid,
 //     blinking at a speed, breathing, SOS with its panic code).
 //
+//   - Target (target.go, snapshot.go): a GDB remote connection to a
+//     Cortex-M core: Inspect (is it already halted in a fault?),
+//     ArmFaultCatch (OpenOCD: cortex_m vector_catch; others: a breakpoint
+//     on each fault handler read from the vector table at VTOR),
+//     WaitCrash/CrashFromStop, and Snapshot (registers, SCB/MPU/debug
+//     registers, the board's RAM or a range derived from the ELF and the
+//     stack pointers, flash samples for the ELF check).
+//   - Session (session.go): one goroutine owns the target; it waits for a
+//     crash in short windows so it can sample the LED and serve commands
+//     (halt, continue, reset, snapshot) between them. Crashes come out of
+//     Crashes() already snapshotted, with the console tail and timeline.
+//
 // What it must not do: import tui or main; run an external process per
 // console line (symbolization goes through the Symbolizer interface, which
 // the caller backs with elfsym); block a producer on a consumer; leave a
@@ -55,6 +67,16 @@
 //     judges a new colour on its own samples, and reports a change only
 //     after it held for LEDDecoderOptions.Hold. A fast blink (100ms period)
 //     needs sampling above ~35 Hz: below that it aliases (Nyquist).
+//   - QEMU stops the guest on any byte sent while it runs, so the LED is
+//     sampled by halt/read/resume (it perturbs timing), and a halt that
+//     races a crash returns the crash's stop reply: CrashFromStop checks
+//     every stop, so an LED sample never swallows a fault.
+//   - QEMU aborts on a lockup instead of halting: the gdbstub closes while
+//     the target runs. The session reports that as a lockup crash carrying
+//     the console evidence (ErrTargetGone).
+//   - The first look at a target never resumes one already halted in a
+//     fault (an active fault exception, DHCSR.S_LOCKUP, the lockup PC, or
+//     a PC outside the ELF's code): its evidence is captured as it is.
 //   - SOS is recognised from run structure, not a window: a red preamble of
 //     5-9 pulses over ~2.8s with gaps under 200ms, a pause, then N pulses
 //     of ~300ms with ~300ms gaps, then a pause. N is the Device OS panic code.
