@@ -8,13 +8,16 @@
 //   - Timeline: a bounded, concurrent ring of Events with non-blocking
 //     fan-out. A slow subscriber loses events and is told how many (an
 //     EventDropped marker) rather than stalling the serial reader.
+//
 //   - Console: reads a tty, a pty (QEMU's -serial pty) or a TCP stream
 //     (ParseSerialSpec: DEV[@BAUD[,8N1]], usb:SERIAL, tcp:HOST:PORT) into
 //     timestamped Lines with a bounded scrollback and a raw byte log.
+//
 //   - DetectorSet: turns console lines into typed detections (Device OS
 //     panics and reset reasons, ESP-IDF, Zephyr, CrashCatcher, CmBacktrace,
 //     generic fault words, user patterns), each marked as a crash trigger
 //     or not; WaitCrash is the serial-only crash catcher.
+//
 //   - LED: LEDProfile turns a timer's PWM registers into RGB brightness,
 //     SampleLED polls them, LEDDecoder names colour and pattern (solid,
 //     blinking at a speed, breathing, SOS with its panic code).
@@ -26,6 +29,7 @@
 //     WaitCrash/CrashFromStop, and Snapshot (registers, SCB/MPU/debug
 //     registers, the board's RAM or a range derived from the ELF and the
 //     stack pointers, flash samples for the ELF check).
+//
 //   - Session (session.go): one goroutine owns the target; it waits for a
 //     crash in short windows so it can sample the LED and serve commands
 //     (halt, continue, reset, snapshot) between them. Crashes come out of
