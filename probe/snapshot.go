@@ -52,16 +52,15 @@ func (t *Target) Snapshot(ctx context.Context, trig capture.Trigger, stop string
 	}
 	var regions []capture.Region
 	for _, r := range t.ranges(ctx, snap.Registers) {
-		data, err := t.c.ReadMemory(ctx, r.Addr, int(r.Size))
-		if len(data) > 0 {
-			regions = append(regions, capture.Region{Addr: uint32(r.Addr), Data: data, Name: r.Name})
+		got, holes, err := t.readRange(ctx, r)
+		regions = append(regions, got...)
+		for _, h := range holes {
+			snap.Meta.Missing = append(snap.Meta.Missing, fmt.Sprintf("%s 0x%08x..0x%08x: %v", r.Name, h.Addr, h.End(), h.err))
 		}
 		if err != nil {
 			snap.Meta.Missing = append(snap.Meta.Missing, fmt.Sprintf("%s 0x%08x..0x%08x: %v", r.Name, r.Addr, r.End(), err))
-			if fatal(err) {
-				snap.Memory = normalise(regions)
-				return snap, fmt.Errorf("read %s at 0x%08x: %w", r.Name, r.Addr, err)
-			}
+			snap.Memory = normalise(regions)
+			return snap, fmt.Errorf("read %s at 0x%08x: %w", r.Name, r.Addr, err)
 		}
 	}
 	snap.Memory = normalise(regions)
@@ -161,3 +160,66 @@ func normalise(rs []capture.Region) []capture.Region {
 }
 
 func isClosed(err error) bool { return errors.Is(err, gdbremote.ErrClosed) }
+
+// A hole is a piece of a range the server would not read.
+type hole struct {
+	MemRange
+	err error
+}
+
+// holeGrain is the size of the pieces a failed chunk is read again in, so
+// a small unreadable area (an MPU no-access guard below a stack) costs
+// that area, not the whole chunk around it.
+const holeGrain = 64
+
+// readRange reads r in the largest chunks the server allows. A chunk the
+// server refuses (E14 from QEMU behind an MPU guard, E0E from OpenOCD with
+// report_data_abort) is read again in small pieces and only the pieces that
+// fail become holes; the rest of the range is still read. It returns an
+// error only when the connection is unusable.
+func (t *Target) readRange(ctx context.Context, r MemRange) ([]capture.Region, []hole, error) {
+	var out []capture.Region
+	var holes []hole
+	add := func(addr uint64, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		if n := len(out); n > 0 && uint64(out[n-1].Addr)+uint64(len(out[n-1].Data)) == addr {
+			out[n-1].Data = append(out[n-1].Data, data...)
+			return
+		}
+		out = append(out, capture.Region{Addr: uint32(addr), Data: data, Name: r.Name})
+	}
+	chunk := uint64(t.c.ReadChunk())
+	for addr := r.Addr; addr < r.End(); {
+		data, err := t.c.ReadMemory(ctx, addr, int(r.End()-addr))
+		add(addr, data)
+		addr += uint64(len(data))
+		if err == nil {
+			continue
+		}
+		if fatal(err) {
+			return out, holes, err
+		}
+		// Retry the chunk that failed piece by piece.
+		end := min(addr+chunk, r.End())
+		for p := addr; p < end; p += holeGrain {
+			n := min(uint64(holeGrain), end-p)
+			piece, perr := t.c.ReadMemory(ctx, p, int(n))
+			add(p, piece)
+			if perr != nil {
+				if fatal(perr) {
+					return out, holes, perr
+				}
+				bad := p + uint64(len(piece))
+				if k := len(holes); k > 0 && holes[k-1].End() == bad {
+					holes[k-1].Size += p + n - bad
+				} else {
+					holes = append(holes, hole{MemRange{Name: r.Name, Addr: bad, Size: p + n - bad}, perr})
+				}
+			}
+		}
+		addr = end
+	}
+	return out, holes, nil
+}
