@@ -129,6 +129,13 @@ func checkReport(t *testing.T, rep *faultdecode.Report, exp crashlab.Expectation
 	if rep.Fault.Summary == "" {
 		t.Error("empty summary")
 	}
+	for _, w := range exp.Findings {
+		if !slices.ContainsFunc(rep.Findings, func(f faultdecode.Finding) bool {
+			return f.Kind == w.Kind && (strings.Contains(f.Summary, w.Contains) || strings.Contains(f.Symbol, w.Contains))
+		}) {
+			t.Errorf("no %s finding containing %q in %+v", w.Kind, w.Contains, rep.Findings)
+		}
+	}
 	if rep.ELF.MatchesTarget == nil || !*rep.ELF.MatchesTarget {
 		t.Errorf("elf.matches_target = %v, want true", rep.ELF.MatchesTarget)
 	}

@@ -2,8 +2,6 @@ package faultdecode
 
 import (
 	"context"
-	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,38 +13,22 @@ import (
 	"github.com/faultline-dev/faultline/probe"
 )
 
-// wantFinding is an entry of expected.json's optional "findings": a kind
-// and a string its summary or symbol must contain.
-type wantFinding struct {
-	Kind     string `json:"kind"`
-	Contains string `json:"contains"`
-}
-
-// expectedFindings reads the "findings" of every program and board from
-// firmware/crashlab/expected.json (crashlab.Expectation does not carry
-// them).
-func expectedFindings(t *testing.T) map[string]map[string][]wantFinding {
+// expectedFindings are the "findings" of every program and board in
+// firmware/crashlab/expected.json.
+func expectedFindings(t *testing.T) map[string]map[string][]crashlab.ExpectedFinding {
 	t.Helper()
-	b, err := os.ReadFile("../firmware/crashlab/expected.json")
+	exp, err := crashlab.Expected()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Programs map[string]map[string]struct {
-			Findings []wantFinding `json:"findings"`
-		} `json:"programs"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]map[string][]wantFinding{}
-	for p, boards := range doc.Programs {
+	out := map[string]map[string][]crashlab.ExpectedFinding{}
+	for p, boards := range exp {
 		for board, e := range boards {
 			if len(e.Findings) == 0 {
 				continue
 			}
 			if out[p] == nil {
-				out[p] = map[string][]wantFinding{}
+				out[p] = map[string][]crashlab.ExpectedFinding{}
 			}
 			out[p][board] = e.Findings
 		}

@@ -39,6 +39,15 @@ type Expectation struct {
 	Console []string `json:"console"`
 	// Note says what is peculiar about this entry, for people.
 	Note string `json:"note,omitempty"`
+	// Findings are root-cause findings a correct analysis must make.
+	Findings []ExpectedFinding `json:"findings,omitempty"`
+}
+
+// An ExpectedFinding is a report finding of Kind whose summary or symbol
+// contains Contains.
+type ExpectedFinding struct {
+	Kind     string `json:"kind"`
+	Contains string `json:"contains"`
 }
 
 // Faults reports whether the program crashes on that board at all (idle
