@@ -337,3 +337,22 @@ func TestCaptureServerVanishingIsALockup(t *testing.T) {
 		t.Errorf("capture file: %v", err)
 	}
 }
+
+// TestAnalyzePrintsVariables: analyze --print evaluates a global from the
+// captured RAM with its DWARF type; an unknown name is a usage error.
+func TestAnalyzePrintsVariables(t *testing.T) {
+	rec := recordCrash(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.core")
+	if err := capture.Write(path, rec.snap); err != nil {
+		t.Fatal(err)
+	}
+	r := runFaultline(t, context.Background(), dir, "", "analyze", path, "--elf", rec.elf, "--print", "divisor")
+	if r.code != 0 || !regexp.MustCompile(`divisor = \(.*int.*\) 0\b`).MatchString(r.stdout) {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want divisor = (int) 0", r.code, r.stdout, r.stderr)
+	}
+	r = runFaultline(t, context.Background(), dir, "", "analyze", path, "--elf", rec.elf, "--print", "no_such_global")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "no_such_global") {
+		t.Fatalf("unknown variable: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
