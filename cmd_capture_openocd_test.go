@@ -197,6 +197,9 @@ func TestCaptureOpenOCDLockup(t *testing.T) {
 	if rep.Trigger.Kind != "lockup" || !rep.Fault.Lockup {
 		t.Errorf("trigger %q lockup %v, want a lockup", rep.Trigger.Kind, rep.Fault.Lockup)
 	}
+	if !strings.Contains(rep.Fault.Summary, "divide by zero") || !strings.Contains(rep.Fault.Summary, "crash_divide") {
+		t.Errorf("summary does not lead with the first fault: %s", rep.Fault.Summary)
+	}
 	if !slices.ContainsFunc(rep.Findings, func(f faultdecode.Finding) bool { return f.Kind == "lockup" }) {
 		t.Errorf("no lockup finding: %+v", rep.Findings)
 	}
