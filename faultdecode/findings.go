@@ -224,10 +224,7 @@ func (a *analysis) stackLimitFinding() {
 	if a.img == nil || a.onPSP {
 		return
 	}
-	sp, ok := a.ctx.Get(RegSP)
-	if a.fault.StackingError && a.haveAt {
-		sp, ok = a.stackAt, true
-	}
+	sp, ok := a.faultSP()
 	if !ok {
 		return
 	}
@@ -241,4 +238,13 @@ func (a *analysis) stackLimitFinding() {
 		}
 		return
 	}
+}
+
+// faultSP is the stack pointer of the faulting context: where stacking was
+// attempted when it failed (the frame is not valid then), else the SP.
+func (a *analysis) faultSP() (uint32, bool) {
+	if a.fault.StackingError && a.haveAt {
+		return a.stackAt, true
+	}
+	return a.ctx.Get(RegSP)
 }

@@ -28,10 +28,7 @@ func (rc *rootCtx) stackGuard() {
 	if !data {
 		return
 	}
-	sp, ok := a.ctx.Get(RegSP)
-	if a.fault.StackingError && a.haveAt {
-		sp, ok = a.stackAt, true
-	}
+	sp, ok := a.faultSP()
 	if !ok {
 		return
 	}
@@ -229,10 +226,7 @@ var (
 // below the array that holds that stack (an RTOS task's stack).
 func (rc *rootCtx) stackBounds() {
 	a := rc.a
-	sp, ok := a.ctx.Get(RegSP)
-	if a.fault.StackingError && a.haveAt {
-		sp, ok = a.stackAt, true
-	}
+	sp, ok := a.faultSP()
 	if !ok || rc.reported(FindStackOverflow) {
 		return
 	}
