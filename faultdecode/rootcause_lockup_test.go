@@ -88,10 +88,7 @@ func TestLockupKeepsTheFirstFaultsRootCause(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tgt.Close()
-	if err := tgt.ArmFaultCatch(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := tgt.Resume(ctx); err != nil {
+	if err := tgt.ArmAndResume(ctx); err != nil {
 		t.Fatal(err)
 	}
 	crash, err := tgt.WaitCrash(ctx)

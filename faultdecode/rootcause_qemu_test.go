@@ -75,10 +75,7 @@ func captureELF(t *testing.T, board, elf string) (*capture.Snapshot, *elfsym.Ima
 		t.Fatal(err)
 	}
 	defer tgt.Close()
-	if err := tgt.ArmFaultCatch(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := tgt.Resume(ctx); err != nil {
+	if err := tgt.ArmAndResume(ctx); err != nil {
 		t.Fatal(err)
 	}
 	wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)

@@ -46,10 +46,7 @@ func runWebserver(t *testing.T, variant string, drops int) (snap *capture.Snapsh
 		t.Fatal(err)
 	}
 	defer tgt.Close()
-	if err := tgt.ArmFaultCatch(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := tgt.Resume(ctx); err != nil {
+	if err := tgt.ArmAndResume(ctx); err != nil {
 		t.Fatal(err)
 	}
 	loadCtx, stopLoad := context.WithCancel(ctx)

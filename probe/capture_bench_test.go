@@ -48,10 +48,7 @@ func BenchmarkCaptureQEMU(b *testing.B) {
 		if st, err := tgt.Inspect(ctx); err != nil {
 			b.Fatal(err)
 		} else if !st.InFault {
-			if err := tgt.ArmFaultCatch(ctx); err != nil {
-				b.Fatal(err)
-			}
-			if err := tgt.Resume(ctx); err != nil {
+			if err := tgt.ArmAndResume(ctx); err != nil {
 				b.Fatal(err)
 			}
 			wctx, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -214,10 +214,7 @@ func (s *Session) begin(ctx context.Context) error {
 		s.setTarget(status, nil)
 		return nil
 	}
-	if err := s.tgt.ArmFaultCatch(ctx); err != nil {
-		return err
-	}
-	if err := s.tgt.Resume(ctx); err != nil {
+	if err := s.tgt.ArmAndResume(ctx); err != nil {
 		return err
 	}
 	s.setTarget(StatusRunning, nil)

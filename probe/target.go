@@ -266,6 +266,15 @@ func (t *Target) ArmFaultCatch(ctx context.Context) error {
 	return nil
 }
 
+// ArmAndResume arms fault catching and lets the target run: how every wait
+// for the next crash starts.
+func (t *Target) ArmAndResume(ctx context.Context) error {
+	if err := t.ArmFaultCatch(ctx); err != nil {
+		return err
+	}
+	return t.Resume(ctx)
+}
+
 // DisarmFaultCatch removes what ArmFaultCatch set, so the firmware's own
 // handler can run (SOS, reset).
 func (t *Target) DisarmFaultCatch(ctx context.Context) error {
