@@ -307,8 +307,11 @@ func (u *Unwinder) cfiStep(f Frame) (*Frame, error) {
 	}
 	cfa := uint32(int64(base) + fc.CFA.Offset)
 	caller := f.Regs
-	for reg, rule := range fc.Regs {
-		if reg > 15 {
+	// Registers in number order, not map order: the first one that cannot
+	// be restored names the error, and reports must be reproducible.
+	for reg := uint64(0); reg <= 15; reg++ {
+		rule, ok := fc.Regs[reg]
+		if !ok {
 			continue
 		}
 		switch rule.Rule {
