@@ -35,15 +35,7 @@ func TestCaptureCrashLab(t *testing.T) {
 			}
 			t.Run(prog+"/"+board, func(t *testing.T) {
 				t.Parallel()
-				elf, err := crashlab.ELF(ctx, board, prog)
-				if err != nil {
-					t.Fatal(err)
-				}
-				q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: board, Kernel: elf, Halted: true, Serials: []string{"null"}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer q.Stop()
+				elf, q := bootLab(t, ctx, board, prog)
 				dir := t.TempDir()
 				if exp.Exception == "None" {
 					// A program that does not fault on this board: capture
@@ -193,15 +185,7 @@ func TestCaptureWrongELFSaysSoLoudly(t *testing.T) {
 func TestCaptureWithoutOnceKeepsWatching(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	elf, err := crashlab.ELF(ctx, "netduino2", "divzero")
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: "netduino2", Kernel: elf, Halted: true, Serials: []string{"null"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Stop()
+	elf, q := bootLab(t, ctx, "netduino2", "divzero")
 	dir := t.TempDir()
 	r := runFaultline(t, ctx, dir, "", "capture", "--gdb", q.GDBAddr, "--elf", elf, "--board", "netduino2", "--timeout", "8s")
 	if r.code != 0 {

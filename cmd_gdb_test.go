@@ -14,9 +14,7 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/capture"
-	"github.com/faultline-dev/faultline/emu"
 	"github.com/faultline-dev/faultline/faultdecode"
-	"github.com/faultline-dev/faultline/firmware/crashlab"
 )
 
 // These tests check that a capture file is useful to stock gdb: opened as
@@ -50,15 +48,7 @@ type labCapture struct {
 // `capture --once --json` and returns the capture file and the report.
 func captureLab(t *testing.T, ctx context.Context, board, prog string) labCapture {
 	t.Helper()
-	elf, err := crashlab.ELF(ctx, board, prog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: board, Kernel: elf, Halted: true, Serials: []string{"null"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Stop()
+	elf, q := bootLab(t, ctx, board, prog)
 	dir := t.TempDir()
 	r := runFaultline(t, ctx, dir, "", "capture", "--gdb", q.GDBAddr, "--elf", elf,
 		"--board", board, "--once", "--json", "--timeout", "30s")

@@ -19,7 +19,6 @@ import (
 
 	"github.com/faultline-dev/faultline/emu"
 	"github.com/faultline-dev/faultline/faultdecode"
-	"github.com/faultline-dev/faultline/firmware/crashlab"
 )
 
 // TestAnalyzeDirGroupsByFingerprint: two runs of one bug and one of
@@ -408,15 +407,7 @@ func TestSoakHookCommandsAndNoRecovery(t *testing.T) {
 func TestSoakDeviceModeCapturesAndResets(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	elf, err := crashlab.ELF(ctx, "netduino2", "divzero")
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: "netduino2", Kernel: elf, Halted: true, Serials: []string{"null"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Stop()
+	elf, q := bootLab(t, ctx, "netduino2", "divzero")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") }))
 	defer srv.Close()
 	sum, r, _ := soakJSON(t, ctx, "--url", srv.URL+"/", "--gdb", q.GDBAddr, "--elf", elf, "--board", "netduino2",

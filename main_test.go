@@ -1,6 +1,9 @@
 package main
 
 import (
+	"github.com/faultline-dev/faultline/emu"
+	"github.com/faultline-dev/faultline/firmware/crashlab"
+
 	"bytes"
 	"context"
 	"errors"
@@ -88,4 +91,20 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bootLab builds a crash-lab program and boots it halted in QEMU with the
+// GDB stub up; QEMU is stopped when the test ends.
+func bootLab(t *testing.T, ctx context.Context, board, prog string) (elf string, q *emu.QEMU) {
+	t.Helper()
+	elf, err := crashlab.ELF(ctx, board, prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err = emu.StartQEMU(ctx, emu.QEMUConfig{Machine: board, Kernel: elf, Halted: true, Serials: []string{"null"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Stop() })
+	return elf, q
 }
