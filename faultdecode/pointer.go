@@ -33,6 +33,11 @@ func (a *analysis) stackSpan() (lo, hi uint32) {
 // that hold v or v with the Thumb bit set: where a bad code pointer was most
 // likely loaded from, named by the global covering it when there is one.
 func (a *analysis) pointerSources(v uint32) []Finding {
+	if v < 0x100 {
+		// Small values (null) are everywhere in memory: every zero word
+		// would be reported as "where it came from".
+		return nil
+	}
 	lo, hi := a.stackSpan()
 	var out []Finding
 	for _, r := range a.snap.Memory {
