@@ -99,43 +99,15 @@ func fakeStates(t *testing.T, rec recorded) (before rsptest.State, crash rsptest
 		t.Fatal(err)
 	}
 	defer img.Close()
-	var flash []rsptest.Region
-	for _, s := range img.Sections() {
-		if !s.Loaded || s.Write || s.Size == 0 {
-			continue
-		}
-		b := make([]byte, s.Size)
-		if _, err := img.ReadMemory(b, s.Addr); err != nil {
-			t.Fatal(err)
-		}
-		flash = append(flash, rsptest.Region{Addr: s.Addr, Data: b})
-	}
-	var crashMem []rsptest.Region
-	for _, r := range rec.snap.Memory {
-		if r.Name == "flash-sample" {
-			continue
-		}
-		crashMem = append(crashMem, rsptest.Region{Addr: uint64(r.Addr), Data: slices.Clone(r.Data)})
-	}
-	regs := map[string]uint64{}
-	for k, v := range rec.snap.Registers {
-		regs[k] = uint64(v)
-	}
-	before.Regs = map[string]uint64{"pc": regs["pc"] &^ 0xFFFF, "xpsr": 0x01000000, "sp": regs["msp"], "msp": regs["msp"]}
 	main, ok := img.LookupSymbol("main")
-	if ok {
-		before.Regs["pc"] = main.Addr
+	if !ok {
+		t.Fatal("no main in the crash-lab ELF")
 	}
-	for _, r := range crashMem {
-		d := slices.Clone(r.Data)
-		if r.Addr == 0xE000ED00 {
-			clear(d[0x28:0x3C]) // CFSR, HFSR, DFSR, MMFAR, BFAR
-		}
-		before.Memory = append(before.Memory, rsptest.Region{Addr: r.Addr, Data: d})
+	rp, err := rsptest.ReplayCrash(rec.snap, img, main.Addr)
+	if err != nil {
+		t.Fatal(err)
 	}
-	before.Memory = append(before.Memory, flash...)
-	crash = rsptest.Run{Delay: 50 * time.Millisecond, Stop: "T05", Regs: regs, Memory: crashMem}
-	return before, crash
+	return rp.Before, rp.Crash
 }
 
 func frameNames(rep *faultdecode.Report) []string {

@@ -3,7 +3,6 @@ package faultdecode
 import (
 	"context"
 	"encoding/binary"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,27 +25,6 @@ func TestLockupKeepsTheFirstFaultsRootCause(t *testing.T) {
 	if !strings.HasPrefix(first.Fault.Summary, "Stale object: registry.sessions[1]") {
 		t.Fatalf("the recorded crash does not lead with the root cause: %q", first.Fault.Summary)
 	}
-	var flash []rsptest.Region
-	for _, s := range img.Sections() {
-		if !s.Loaded || s.Write || s.Size == 0 {
-			continue
-		}
-		b := make([]byte, s.Size)
-		if _, err := img.ReadMemory(b, s.Addr); err != nil {
-			t.Fatal(err)
-		}
-		flash = append(flash, rsptest.Region{Addr: s.Addr, Data: b})
-	}
-	var mem []rsptest.Region
-	for _, r := range snap.Memory {
-		if r.Name != "flash-sample" {
-			mem = append(mem, rsptest.Region{Addr: uint64(r.Addr), Data: slices.Clone(r.Data)})
-		}
-	}
-	regs := map[string]uint64{}
-	for k, v := range snap.Registers {
-		regs[k] = uint64(v)
-	}
 	// The handler pushed two words and called a helper that faulted: SP
 	// 8 below the exception frame, LR a return address into the handler,
 	// the PC the architectural lockup address.
@@ -54,6 +32,11 @@ func TestLockupKeepsTheFirstFaultsRootCause(t *testing.T) {
 	if !ok {
 		t.Fatal("no HardFault_Handler")
 	}
+	rp, err := rsptest.ReplayCrash(snap, img, hf.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	regs, mem := rp.Crash.Regs, rp.Crash.Memory
 	regs["sp"] = regs["msp"] - 8
 	regs["msp"] = regs["sp"]
 	regs["lr"] = hf.Addr + 5
@@ -64,15 +47,7 @@ func TestLockupKeepsTheFirstFaultsRootCause(t *testing.T) {
 			binary.LittleEndian.PutUint32(mem[i].Data[0x2C:], h|1<<30) // HFSR.FORCED stays
 		}
 	}
-	before := rsptest.State{Regs: map[string]uint64{"pc": hf.Addr, "xpsr": 0x01000000, "sp": regs["sp"] + 8, "msp": regs["sp"] + 8}}
-	for _, r := range mem {
-		d := slices.Clone(r.Data)
-		if r.Addr == 0xE000ED00 {
-			clear(d[0x28:0x3C])
-		}
-		before.Memory = append(before.Memory, rsptest.Region{Addr: r.Addr, Data: d})
-	}
-	before.Memory = append(before.Memory, flash...)
+	before := rp.Before
 	lock := rsptest.LockupRun(rsptest.OpenOCDTarget, 50*time.Millisecond)
 	lock.Regs, lock.Memory = regs, mem
 	_, addr := rsptest.ListenOpenOCD(t, rsptest.Config{State: before, Script: []rsptest.Run{lock}})
