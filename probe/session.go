@@ -79,6 +79,7 @@ type Session struct {
 	mu     sync.Mutex
 	status SessionStatus
 	ledDec *LEDDecoder
+	clock  runClock // the target's run time: LED samples are timed on it
 }
 
 type sessionCmd struct {
@@ -175,6 +176,11 @@ func (s *Session) Status() SessionStatus {
 }
 
 func (s *Session) setTarget(st TargetStatus, err error) {
+	if st == StatusRunning {
+		s.clock.resume(time.Now())
+	} else {
+		s.clock.halt(time.Now())
+	}
 	s.mu.Lock()
 	s.status.Target = st
 	if err != nil {
@@ -341,28 +347,38 @@ func (s *Session) resumeAfterCrash(ctx context.Context) {
 func (s *Session) sampleLED(ctx context.Context) {
 	p := *s.opts.LED
 	addr, n := p.span()
+	asked := time.Now()
 	stop, err := s.tgt.Client().Interrupt(ctx)
 	if err != nil {
 		return
 	}
+	// The core stopped about halfway between the request and the answer.
+	s.clock.halt(asked.Add(time.Since(asked) / 2))
 	if crash, ok, _, err := s.tgt.CrashFromStop(ctx, stop); err == nil && ok {
 		s.crashed(ctx, crash)
 		return
 	}
 	now := time.Now()
 	b, err := s.tgt.Client().ReadMemory(ctx, addr, n)
+	rtt := time.Since(now)
+	sent := time.Now()
 	if rerr := s.tgt.Client().Continue(ctx); rerr != nil {
 		s.setTarget(StatusDisconnected, rerr)
 		return
 	}
+	// The server acts on continue half a round trip after it was sent: the
+	// round trip of its ack, or without acks (no-ack mode) the read's.
+	s.clock.resume(sent.Add(max(time.Since(sent), rtt) / 2))
 	if err != nil {
 		return
 	}
-	smp, err := p.Decode(now, b)
+	// The decoder sees run time: the pattern as the firmware times it.
+	smp, err := p.Decode(s.clock.at(now), b)
 	if err != nil {
 		return
 	}
 	st, changed := s.ledDec.Add(smp)
+	st.Since = now // a wall-clock instant for readers, like every event's
 	s.mu.Lock()
 	s.status.LED = st
 	s.status.LEDRGB = [3]float64{smp.R, smp.G, smp.B}

@@ -34,7 +34,7 @@ void delay_ms(uint32_t ms)
 }
 
 /* Used by the panic loop, which runs with SysTick unable to preempt it: it
- * counts SysTick wraps itself through COUNTFLAG. */
+ * keeps the millisecond count going itself. */
 void hal_advance_millis(void) { g_millis++; }
 
 void hal_init(void)

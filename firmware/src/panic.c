@@ -1,23 +1,43 @@
 /* panic.c: the Device OS panic: log line, SOS on the LED, reset.
  *
  * It runs with interrupts disabled (from a fault handler, or called from
- * thread code) so SysTick cannot tick; it times the SOS by polling SysTick's
- * COUNTFLAG, one millisecond per wrap. It touches neither the heap nor
- * newlib (both may be what broke): the log line is formatted by hand. */
+ * thread code) so SysTick cannot tick; it times the SOS by reading SysTick's
+ * counter. It touches neither the heap nor newlib (both may be what broke):
+ * the log line is formatted by hand. */
 #include "hal.h"
 
 void led_rgb(uint32_t r, uint32_t g, uint32_t b);
 void hal_advance_millis(void);
 
-#define SYST_COUNTFLAG (1u << 16)
 #define RED_ON 10000u
+#define SYST_MAX 0x00FFFFFFu /* SysTick counts 24 bits */
+
+/* The panic clock counts SysTick's elapsed cycles rather than its
+ * one-millisecond wraps: a polling loop that misses a millisecond (QEMU on
+ * a loaded host runs the guest in bursts) would lose the wrap, COUNTFLAG
+ * holding only one, and the SOS would slow down with the host. Reloading
+ * at the full 24 bits (140 ms at 120 MHz) leaves room for long gaps. */
+static uint32_t cycles_per_ms, last_cvr, pending;
+
+static void panic_clock_start(void)
+{
+	cycles_per_ms = SYST_RVR + 1u; /* hal_init: one millisecond */
+	SYST_CSR = 5;                  /* core clock, no interrupt, enabled */
+	SYST_RVR = SYST_MAX;
+	SYST_CVR = 0; /* reload now */
+	last_cvr = SYST_CVR;
+	pending = 0;
+}
 
 static void wait_ms(uint32_t ms)
 {
 	while (ms > 0) {
-		if (SYST_CSR & SYST_COUNTFLAG) {
+		uint32_t cur = SYST_CVR;
+		pending += (last_cvr - cur) & SYST_MAX; /* counts down, wraps */
+		last_cvr = cur;
+		for (; pending >= cycles_per_ms && ms > 0; ms--) {
+			pending -= cycles_per_ms;
 			hal_advance_millis();
-			ms--;
 		}
 	}
 }
@@ -74,7 +94,7 @@ void panic(int code, const char *name)
 	*p++ = '\r';
 	*p++ = '\n';
 	console_write(line, (size_t)(p - line));
-	(void)SYST_CSR; /* clear a stale COUNTFLAG */
+	panic_clock_start();
 	sos(code);
 	sos(code);
 	system_reset(RESET_REASON_PANIC, (uint32_t)code);

@@ -92,7 +92,23 @@ type Config struct {
 	// QEMU "T05thread:p01.01;"), e.g. "T05" for a target found halted by a
 	// vector catch.
 	AttachStop string
-	Trace      io.Writer
+	// Peripherals are registers whose value depends on how long the core
+	// has run (a timer, an LED's PWM compare): their clock stops while the
+	// core is halted, as SysTick's does in debug state.
+	Peripherals []Peripheral
+	// Latency models a loaded host: every request (an interrupt too)
+	// takes effect Latency after it arrives, and every reply leaves
+	// Latency after it is made. A halt thus costs wall time the firmware,
+	// whose clock stops while halted, does not see.
+	Latency time.Duration
+	Trace   io.Writer
+}
+
+// A Peripheral is Size bytes at Addr computed from the core's run time.
+type Peripheral struct {
+	Addr uint64
+	Size int
+	Read func(ran time.Duration) []byte
 }
 
 type flavor int
@@ -124,8 +140,10 @@ type Fake struct {
 	closeReason string
 	bps         map[string]bool
 	dataAbort   bool
-	attached    bool // a connection has asked '?' since attach
-	xmlRead     bool // QEMU: g layout changes after target.xml
+	attached    bool          // a connection has asked '?' since attach
+	xmlRead     bool          // QEMU: g layout changes after target.xml
+	ran         time.Duration // time the core has run, up to runSince
+	runSince    time.Time     // when the core last resumed; zero while halted
 
 	ln   net.Listener
 	done chan struct{}
@@ -269,6 +287,28 @@ func (fk *Fake) ReadMem(addr uint64, n int) ([]byte, bool) {
 	return fk.read(addr, n)
 }
 
+// ranNow is how long the core has run in all. fk.mu must be held.
+func (fk *Fake) ranNow() time.Duration {
+	if fk.runSince.IsZero() {
+		return fk.ran
+	}
+	return fk.ran + time.Since(fk.runSince)
+}
+
+// peripheral reads [addr, addr+n) from a Peripheral that holds all of it.
+// fk.mu must be held.
+func (fk *Fake) peripheral(addr uint64, n int) ([]byte, bool) {
+	for _, p := range fk.cfg.Peripherals {
+		if addr >= p.Addr && addr+uint64(n) <= p.Addr+uint64(p.Size) {
+			b := p.Read(fk.ranNow())
+			out := make([]byte, n)
+			copy(out, b[min(uint64(len(b)), addr-p.Addr):])
+			return out, true
+		}
+	}
+	return nil, false
+}
+
 // find returns the region holding [addr, addr+n).
 func (fk *Fake) find(addr uint64, n int) (int, bool) {
 	for i, r := range fk.state.Memory {
@@ -282,6 +322,9 @@ func (fk *Fake) find(addr uint64, n int) (int, bool) {
 // read reads memory byte by byte; ok is false when any byte is unmapped
 // (those read as 0).
 func (fk *Fake) read(addr uint64, n int) ([]byte, bool) {
+	if b, ok := fk.peripheral(addr, n); ok {
+		return b, true
+	}
 	out := make([]byte, n)
 	if j, found := fk.find(addr, n); found {
 		r := fk.state.Memory[j]
@@ -382,6 +425,7 @@ func (fk *Fake) serve(nc net.Conn) {
 			if r.err != nil {
 				return
 			}
+			s.delay()
 			if err := s.event(ctx, r.ev); err != nil {
 				return
 			}
@@ -458,7 +502,15 @@ func (fk *Fake) logRequest(pkt string) {
 }
 
 // reply writes a reply, applying the first fault that matches pkt.
+// delay waits the configured Latency.
+func (s *session) delay() {
+	if d := s.fk.cfg.Latency; d > 0 {
+		time.Sleep(d)
+	}
+}
+
 func (s *session) reply(pkt string, data []byte) error {
+	s.delay()
 	fk := s.fk
 	fk.mu.Lock()
 	var fault *Fault

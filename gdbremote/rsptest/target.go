@@ -279,6 +279,7 @@ func (s *session) resume(pkt string) error {
 		s.run = fk.script[0]
 		fk.script = fk.script[1:]
 	}
+	fk.runSince = time.Now()
 	fk.mu.Unlock()
 	s.running = true
 	if fk.flavor == flavorOpenOCD {
@@ -319,5 +320,11 @@ func (s *session) stop(reply string, scripted bool) error {
 
 func (s *session) stopNow(reply string) error {
 	s.running = false
+	fk := s.fk
+	fk.mu.Lock()
+	fk.ran = fk.ranNow()
+	fk.runSince = time.Time{}
+	fk.mu.Unlock()
+	s.delay()
 	return s.sc.WritePacket([]byte(s.fk.stopText(reply)))
 }

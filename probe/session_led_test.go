@@ -1,0 +1,89 @@
+package probe
+
+import (
+	"context"
+	"encoding/binary"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/gdbremote/rsptest"
+)
+
+// TestSessionTimesTheLEDOnTheTargetsClock: every LED sample halts the
+// core, and on a loaded host a halt takes longer than the run between
+// samples. The firmware times its SOS on its own clock, which stops while
+// halted, so the session must decode on run time: on the wall clock this
+// SOS is stretched to nearly twice its length and reads as a slow blink
+// (the CI failure of stop 9).
+func TestSessionTimesTheLEDOnTheTargetsClock(t *testing.T) {
+	t.Parallel()
+	prof := PhotonLEDProfile()
+	base, size := prof.span()
+	sos, _ := sosWave(1)
+	const dark = time.Second // the pause before the first preamble
+	regs := func(ran time.Duration) []byte {
+		lit := 0.0
+		if ran >= dark {
+			lit = sos(ran - dark)
+		}
+		b := make([]byte, size)
+		put := func(off uint64, v uint32) { binary.LittleEndian.PutUint32(b[prof.TimerBase+off-base:], v) }
+		const arr = 999
+		put(prof.ARROffset, arr)
+		put(prof.CCROffset[0], uint32((1-lit)*(arr+1))) // active low
+		put(prof.CCROffset[1], arr+1)
+		put(prof.CCROffset[2], arr+1)
+		return b
+	}
+	vectors := make([]byte, 0x40)
+	for i := 2; i < 7; i++ {
+		binary.LittleEndian.PutUint32(vectors[i*4:], 0x08000201)
+	}
+	vtor := func(v uint32) []byte {
+		scb := make([]byte, 0x40)
+		binary.LittleEndian.PutUint32(scb[addrVTOR-0xE000ED00:], v)
+		return scb
+	}
+	st := rsptest.State{
+		Regs: map[string]uint64{"pc": 0x08000100, "sp": 0x20001000, "xpsr": 0x01000000},
+		Memory: []rsptest.Region{
+			{Addr: 0x08000000, Data: vectors},
+			{Addr: 0x20000000, Data: make([]byte, 0x1000)},
+			{Addr: 0xE000ED00, Data: vtor(0x08000000)},
+		},
+	}
+	_, addr := rsptest.ListenQEMU(t, rsptest.Config{
+		State:       st,
+		Peripherals: []rsptest.Peripheral{{Addr: base, Size: size, Read: regs}},
+		Latency:     10 * time.Millisecond,
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	board := Board{Name: "test", RAM: []MemRange{{Name: "ram", Addr: 0x20000000, Size: 0x1000}}}
+	sess, err := StartSession(ctx, SessionOptions{
+		Target:      &TargetOptions{Addr: addr, Board: board},
+		LED:         &prof,
+		LEDInterval: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	events := sess.Timeline().Subscribe(ctx)
+	var seen []string
+	for {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no SOS 1 decoded; LED states seen: %q", seen)
+		case e := <-events:
+			if e.Kind != EventLEDChange {
+				continue
+			}
+			seen = append(seen, e.Text)
+			if strings.HasPrefix(e.Text, "SOS 1") {
+				return
+			}
+		}
+	}
+}
