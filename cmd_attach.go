@@ -34,8 +34,9 @@ source lines, the frames, registers and findings.
 Keys: h halt, c continue, r reset, s save a capture now, tab/1-4 panes,
 / search, q quit (asks when a crash has not been saved).
 
-The LED is sampled through the debugger; on QEMU each sample halts the core
-briefly, which perturbs timing (--led=false turns it off).`,
+The LED is sampled through the debugger: OpenOCD reads it while the core
+runs; on QEMU each sample halts the core briefly, which perturbs timing
+(--led=false turns it off).`,
 		Example: `  faultline attach --gdb localhost:3333 --serial /dev/ttyACM0@115200 --elf app.elf --board photon
   faultline attach --serial /dev/ttyUSB0@921600 --elf app.elf   # serial only`,
 		Args: cobra.NoArgs,

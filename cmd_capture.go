@@ -87,7 +87,7 @@ Exit codes: 0 crash captured (or, without --once, a clean stop), 1 error,
 	fl.StringVar(&f.serial, "serial", "", "serial console `DEV[@BAUD]` (also tcp:HOST:PORT, usb:SERIAL); a panic line there is a crash")
 	fl.StringVar(&f.logFile, "log", "", "append the raw console bytes to `FILE`")
 	fl.StringArrayVar(&f.match, "match", nil, "extra crash marker `NAME=REGEX` on the console (repeatable)")
-	fl.BoolVar(&f.led, "led", false, "sample the board's RGB LED through the debugger (on QEMU each sample halts the core briefly: it perturbs timing)")
+	fl.BoolVar(&f.led, "led", false, "sample the board's RGB LED through the debugger (OpenOCD reads it while the core runs; on QEMU each sample halts the core briefly: it perturbs timing)")
 	return cmd
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -46,7 +47,11 @@ func TestLEDDecodesTheBundledFirmwaresSOS(t *testing.T) {
 	for {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("no SOS decoded; LED states seen: %q", seen)
+			var tail []string
+			for _, e := range last(tl.Events(), 40) {
+				tail = append(tail, fmt.Sprintf("%s %s %s: %s", e.Time.Format("15:04:05.000"), e.Source, e.Kind, e.Text))
+			}
+			t.Fatalf("no SOS decoded; LED states seen: %q\nlast timeline events:\n%s", seen, strings.Join(tail, "\n"))
 		case e := <-events:
 			if e.Kind != probe.EventLEDChange {
 				continue
@@ -67,6 +72,8 @@ func TestLEDDecodesTheBundledFirmwaresSOS(t *testing.T) {
 		}
 	}
 }
+
+func last[T any](s []T, n int) []T { return s[max(0, len(s)-n):] }
 
 func containsPrefix(ss []string, p string) bool {
 	for _, s := range ss {

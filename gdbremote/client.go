@@ -136,6 +136,13 @@ func (cl *Client) exchange(ctx context.Context, op string, req []byte) ([]byte, 
 	if cl.running.Load() {
 		return nil, fmt.Errorf("%s: %w", op, ErrRunning)
 	}
+	return cl.exchangeAnyState(ctx, op, req)
+}
+
+// exchangeAnyState is exchange without the running check, for the requests
+// a server answers while the target runs (OpenOCD's 'm'). A stop reply
+// that arrives before the answer is recorded for WaitStop.
+func (cl *Client) exchangeAnyState(ctx context.Context, op string, req []byte) ([]byte, error) {
 	cl.rmu.Lock()
 	defer cl.rmu.Unlock()
 	reply, err := cl.exchangeLocked(ctx, op, req)
@@ -210,6 +217,13 @@ func (cl *Client) exchangeOnce(ctx context.Context, op string, req []byte) ([]by
 		reply, err := cl.c.recv(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("%s: reply to %s: %w", op, truncate(req), mapNetErr(ctx, err))
+		}
+		if cl.running.Load() && looksLikeStop(reply) {
+			// The target stopped while req was on its way: the stop
+			// belongs to WaitStop, and req's answer is still to come.
+			sr, _ := ParseStopReply(string(reply))
+			cl.noteStop(sr)
+			continue
 		}
 		if cl.staleStops > 0 && string(req) != "?" && looksLikeStop(reply) {
 			// The late answer to an interrupt, not the reply to req.

@@ -42,6 +42,27 @@ func writeChunk(packetSize int) int {
 // far are returned with it. OpenOCD returns zeros for memory it could not
 // read unless "gdb report_data_abort enable" is set (then E0E).
 func (cl *Client) ReadMemory(ctx context.Context, addr uint64, n int) ([]byte, error) {
+	return cl.readMemory(ctx, addr, n, cl.exchange)
+}
+
+// CanReadRunning reports whether the server reads memory without stopping
+// a running target: OpenOCD does, through the debug port; QEMU stops on
+// any byte (FACTS.md sections 2 and 3).
+func (cl *Client) CanReadRunning() bool { return cl.stub == StubOpenOCD }
+
+// ReadMemoryRunning is ReadMemory that leaves a running target running,
+// where the server can (CanReadRunning; otherwise ErrUnsupported, and
+// nothing is sent). If the target stops meanwhile, its stop reply is kept
+// for WaitStop.
+func (cl *Client) ReadMemoryRunning(ctx context.Context, addr uint64, n int) ([]byte, error) {
+	if !cl.CanReadRunning() {
+		return nil, fmt.Errorf("read memory 0x%08x without halting: %w (%s stops the target to read)", addr, ErrUnsupported, cl.stub)
+	}
+	return cl.readMemory(ctx, addr, n, cl.exchangeAnyState)
+}
+
+func (cl *Client) readMemory(ctx context.Context, addr uint64, n int,
+	exchange func(ctx context.Context, op string, req []byte) ([]byte, error)) ([]byte, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("read memory 0x%x: negative length %d", addr, n)
 	}
@@ -51,7 +72,7 @@ func (cl *Client) ReadMemory(ctx context.Context, addr uint64, n int) ([]byte, e
 		want := min(chunk, n-len(out))
 		a := addr + uint64(len(out))
 		op := fmt.Sprintf("read memory 0x%08x+%d", a, want)
-		reply, err := cl.exchange(ctx, op, fmt.Appendf(nil, "m%x,%x", a, want))
+		reply, err := exchange(ctx, op, fmt.Appendf(nil, "m%x,%x", a, want))
 		if err != nil {
 			return out, err
 		}

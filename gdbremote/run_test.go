@@ -331,3 +331,62 @@ func TestOpenOCDDamagedReplyInNoAckMode(t *testing.T) {
 		}
 	})
 }
+
+// TestReadMemoryRunning: OpenOCD reads memory through the debug port while
+// the core runs, so the read neither stops the target nor loses a stop
+// that arrives meanwhile; QEMU would stop on the first byte, so nothing is
+// sent to it.
+func TestReadMemoryRunning(t *testing.T) {
+	t.Run("openocd reads without halting", func(t *testing.T) {
+		fk, addr := rsptest.ListenOpenOCD(t, rsptest.Config{State: baseState()})
+		cl := dial(t, addr, gdbremote.Options{})
+		ctx := ctxT(t)
+		if err := cl.Continue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		want, _ := fk.ReadMem(0x20000000, 16)
+		got, err := cl.ReadMemoryRunning(ctx, 0x20000000, 16)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("ReadMemoryRunning = % x, %v; want % x", got, err, want)
+		}
+		if !cl.Running() || fk.Interrupts() != 0 {
+			t.Errorf("running after the read: %v, interrupts sent: %d", cl.Running(), fk.Interrupts())
+		}
+	})
+	t.Run("openocd stop during the read is kept for WaitStop", func(t *testing.T) {
+		run := rsptest.Run{Delay: time.Millisecond, Stop: "T05"}
+		_, addr := rsptest.ListenOpenOCD(t, rsptest.Config{State: baseState(), Script: []rsptest.Run{run},
+			Latency: 20 * time.Millisecond})
+		cl := dial(t, addr, gdbremote.Options{})
+		ctx := ctxT(t)
+		if err := cl.Continue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cl.ReadMemoryRunning(ctx, 0x20000000, 16); err != nil {
+			t.Fatal(err)
+		}
+		if cl.Running() {
+			t.Fatal("the stop that arrived before the read's answer was not recorded")
+		}
+		sr, err := cl.WaitStop(ctx)
+		if err != nil || sr.Signal != 5 {
+			t.Errorf("WaitStop = %+v, %v; want the T05", sr, err)
+		}
+	})
+	t.Run("qemu is not asked", func(t *testing.T) {
+		fk, addr := rsptest.ListenQEMU(t, rsptest.Config{State: baseState()})
+		cl := dial(t, addr, gdbremote.Options{})
+		ctx := ctxT(t)
+		if err := cl.Continue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		before := len(fk.Requests())
+		_, err := cl.ReadMemoryRunning(ctx, 0x20000000, 16)
+		if !errors.Is(err, gdbremote.ErrUnsupported) {
+			t.Errorf("err = %v, want ErrUnsupported", err)
+		}
+		if !cl.Running() || len(fk.Requests()) != before || fk.Interrupts() != 0 {
+			t.Errorf("QEMU was disturbed: running %v, requests %q", cl.Running(), fk.Requests()[before:])
+		}
+	})
+}

@@ -18,9 +18,10 @@ type SessionOptions struct {
 	Serial    *SerialSpec    // nil: no console
 	Console   ConsoleOptions // Timeline and Detectors are filled in by the session
 	Detectors *DetectorSet   // console detectors; nil: the built-in ones
-	// LED, when set with a GDB target, is sampled every LEDInterval. On
-	// QEMU a read halts the guest, so each sample is a short
-	// halt/read/resume: it perturbs timing.
+	// LED, when set with a GDB target, is sampled every LEDInterval.
+	// OpenOCD reads it while the core runs; on QEMU a read halts the
+	// guest, so each sample is a short halt/read/resume: it perturbs
+	// timing, and the decoder times samples on the target's run clock.
 	LED         *LEDProfile
 	LEDInterval time.Duration // default 50ms
 	Timeline    *Timeline     // default: a new one of 100000 events
@@ -341,35 +342,11 @@ func (s *Session) resumeAfterCrash(ctx context.Context) {
 	s.setTarget(StatusRunning, nil)
 }
 
-// sampleLED takes one LED sample: halt, read, resume. The halt may race
-// with a crash (the stop reply is then the fault handler's breakpoint): that
-// stop is a crash, not a sample.
+// sampleLED takes one LED sample and feeds the decoder.
 func (s *Session) sampleLED(ctx context.Context) {
 	p := *s.opts.LED
-	addr, n := p.span()
-	asked := time.Now()
-	stop, err := s.tgt.Client().Interrupt(ctx)
-	if err != nil {
-		return
-	}
-	// The core stopped about halfway between the request and the answer.
-	s.clock.halt(asked.Add(time.Since(asked) / 2))
-	if crash, ok, _, err := s.tgt.CrashFromStop(ctx, stop); err == nil && ok {
-		s.crashed(ctx, crash)
-		return
-	}
-	now := time.Now()
-	b, err := s.tgt.Client().ReadMemory(ctx, addr, n)
-	rtt := time.Since(now)
-	sent := time.Now()
-	if rerr := s.tgt.Client().Continue(ctx); rerr != nil {
-		s.setTarget(StatusDisconnected, rerr)
-		return
-	}
-	// The server acts on continue half a round trip after it was sent: the
-	// round trip of its ack, or without acks (no-ack mode) the read's.
-	s.clock.resume(sent.Add(max(time.Since(sent), rtt) / 2))
-	if err != nil {
+	now, b, ok := s.readLED(ctx, p)
+	if !ok {
 		return
 	}
 	// The decoder sees run time: the pattern as the firmware times it.
@@ -386,6 +363,45 @@ func (s *Session) sampleLED(ctx context.Context) {
 	if changed {
 		s.tl.Add(Event{Time: now, Kind: EventLEDChange, Source: "led", Text: st.String()})
 	}
+}
+
+// readLED reads the LED's registers. A server that reads while the core
+// runs (OpenOCD) is read without disturbing it; otherwise (QEMU) it is a
+// short halt, read, resume, with the halt kept off the run clock. The
+// halt may race with a crash (the stop reply is then the fault handler's
+// breakpoint): that stop is a crash, not a sample.
+func (s *Session) readLED(ctx context.Context, p LEDProfile) (time.Time, []byte, bool) {
+	addr, n := p.span()
+	cl := s.tgt.Client()
+	if cl.CanReadRunning() {
+		now := time.Now()
+		b, err := cl.ReadMemoryRunning(ctx, addr, n)
+		// A stop that arrived meanwhile waits for the next WaitCrash.
+		return now, b, err == nil
+	}
+	asked := time.Now()
+	stop, err := cl.Interrupt(ctx)
+	if err != nil {
+		return time.Time{}, nil, false
+	}
+	// The core stopped about halfway between the request and the answer.
+	s.clock.halt(asked.Add(time.Since(asked) / 2))
+	if crash, ok, _, err := s.tgt.CrashFromStop(ctx, stop); err == nil && ok {
+		s.crashed(ctx, crash)
+		return time.Time{}, nil, false
+	}
+	now := time.Now()
+	b, err := cl.ReadMemory(ctx, addr, n)
+	rtt := time.Since(now)
+	sent := time.Now()
+	if rerr := cl.Continue(ctx); rerr != nil {
+		s.setTarget(StatusDisconnected, rerr)
+		return time.Time{}, nil, false
+	}
+	// The server acts on continue half a round trip after it was sent: the
+	// round trip of its ack, or without acks (no-ack mode) the read's.
+	s.clock.resume(sent.Add(max(time.Since(sent), rtt) / 2))
+	return now, b, err == nil
 }
 
 // watchSerial turns crash markers on the console into crashes.

@@ -144,6 +144,7 @@ type Fake struct {
 	xmlRead     bool          // QEMU: g layout changes after target.xml
 	ran         time.Duration // time the core has run, up to runSince
 	runSince    time.Time     // when the core last resumed; zero while halted
+	interrupts  int           // 0x03 bytes received
 
 	ln   net.Listener
 	done chan struct{}
@@ -237,6 +238,13 @@ func (fk *Fake) Close() error {
 	}
 	fk.wg.Wait()
 	return err
+}
+
+// Interrupts counts the interrupt (0x03) bytes received.
+func (fk *Fake) Interrupts() int {
+	fk.mu.Lock()
+	defer fk.mu.Unlock()
+	return fk.interrupts
 }
 
 // Requests lists every packet received, in order.
@@ -454,6 +462,9 @@ func (s *session) event(ctx context.Context, ev gdbremote.Event) error {
 		}
 		return nil
 	case gdbremote.EventInterrupt:
+		fk.mu.Lock()
+		fk.interrupts++
+		fk.mu.Unlock()
 		if s.running {
 			return s.stop("T02", false)
 		}
@@ -466,6 +477,17 @@ func (s *session) event(ctx context.Context, ev gdbremote.Event) error {
 	}
 	pkt := string(ev.Data)
 	fk.logRequest(pkt)
+	if s.stopAt != nil {
+		select {
+		case <-s.stopAt.C:
+			// The scripted stop came due while this request waited: it
+			// goes first, as OpenOCD's poll would report it.
+			if err := s.stop(s.run.Stop, true); err != nil {
+				return err
+			}
+		default:
+		}
+	}
 	if s.running {
 		// OpenOCD reads memory through the debug port while the core
 		// runs; 'g' gives zeros then.
