@@ -48,10 +48,14 @@ func TestLEDDecodesTheBundledFirmwaresSOS(t *testing.T) {
 		select {
 		case <-ctx.Done():
 			var tail []string
-			for _, e := range last(tl.Events(), 40) {
-				tail = append(tail, fmt.Sprintf("%s %s %s: %s", e.Time.Format("15:04:05.000"), e.Source, e.Kind, e.Text))
+			for _, e := range tl.Events() {
+				if e.Source != "bench" {
+					tail = append(tail, fmt.Sprintf("%s %s %s: %s", e.Time.Format("15:04:05.000"), e.Source, e.Kind, e.Text))
+				}
 			}
-			t.Fatalf("no SOS decoded; LED states seen: %q\nlast timeline events:\n%s", seen, strings.Join(tail, "\n"))
+			st := d.sess.Status()
+			t.Fatalf("no SOS decoded; LED states seen: %q\ntarget %s (%v), LED now %s\nlast timeline events but the bench's:\n%s",
+				seen, st.Target, st.Err, st.LED, strings.Join(last(tail, 60), "\n"))
 		case e := <-events:
 			if e.Kind != probe.EventLEDChange {
 				continue
