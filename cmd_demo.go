@@ -174,7 +174,6 @@ func startBenchSession(ctx context.Context, cfg benchSessionConfig, progress io.
 	}
 	if cfg.sampleLED {
 		opts.LED = board.LED
-		opts.LEDInterval = 50 * time.Millisecond
 	}
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	d.sess, err = probe.StartSession(cctx, opts)

@@ -23,7 +23,7 @@ type SessionOptions struct {
 	// guest, so each sample is a short halt/read/resume: it perturbs
 	// timing, and the decoder times samples on the target's run clock.
 	LED         *LEDProfile
-	LEDInterval time.Duration // default 50ms
+	LEDInterval time.Duration // default 50ms, or 20ms where reads do not halt (OpenOCD: fast enough for the 100ms blink)
 	Timeline    *Timeline     // default: a new one of 100000 events
 	// Resume lets the firmware's own fault handler run after a crash has
 	// been captured (SOS, reset) and keeps catching.
@@ -101,9 +101,6 @@ func StartSession(ctx context.Context, opts SessionOptions) (*Session, error) {
 	if opts.Target == nil && opts.Serial == nil {
 		return nil, errors.New("start session: need a GDB server (--gdb) or a serial console (--serial)")
 	}
-	if opts.LEDInterval <= 0 {
-		opts.LEDInterval = 50 * time.Millisecond
-	}
 	if opts.Timeline == nil {
 		opts.Timeline = NewTimeline(100000)
 	}
@@ -145,6 +142,14 @@ func StartSession(ctx context.Context, opts SessionOptions) (*Session, error) {
 			return nil, err
 		}
 		s.tgt = tgt
+		if s.opts.LEDInterval <= 0 {
+			// A sample that does not halt the core costs the firmware
+			// nothing, so sample fast enough to tell a 100ms blink.
+			s.opts.LEDInterval = 50 * time.Millisecond
+			if tgt.Client().CanReadRunning() {
+				s.opts.LEDInterval = 20 * time.Millisecond
+			}
+		}
 		s.status.GDB = fmt.Sprintf("%s (%s)", topts.Addr, tgt.StubName())
 		s.status.Target = StatusHalted
 		if err := s.begin(ctx); err != nil {

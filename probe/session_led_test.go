@@ -78,9 +78,8 @@ func testSessionDecodesSOS(t *testing.T, server string) {
 	defer cancel()
 	board := Board{Name: "test", RAM: []MemRange{{Name: "ram", Addr: 0x20000000, Size: 0x1000}}}
 	sess, err := StartSession(ctx, SessionOptions{
-		Target:      &TargetOptions{Addr: addr, Board: board},
-		LED:         &prof,
-		LEDInterval: 50 * time.Millisecond,
+		Target: &TargetOptions{Addr: addr, Board: board},
+		LED:    &prof,
 	})
 	if err != nil {
 		t.Fatal(err)
