@@ -47,7 +47,8 @@ func (s *syncBuffer) Bytes() []byte {
 	return bytes.Clone(s.b.Bytes())
 }
 
-// waitFor polls cond until it holds or the deadline passes.
+// waitFor polls cond until it holds or the deadline passes. Deadlines are
+// generous: they only bound a failure, and CI runs every package at once.
 func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
@@ -112,7 +113,7 @@ func TestConsoleSplitsLinesOnEveryTerminator(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond) // separate reads
 			}
-			waitFor(t, "lines", 2*time.Second, func() bool { return len(c.Lines()) >= len(tt.want) })
+			waitFor(t, "lines", 10*time.Second, func() bool { return len(c.Lines()) >= len(tt.want) })
 			time.Sleep(30 * time.Millisecond) // nothing extra may follow
 			if got := texts(c.Lines()); strings.Join(got, "|") != strings.Join(tt.want, "|") {
 				t.Errorf("lines = %q, want %q", got, tt.want)
@@ -131,12 +132,12 @@ func TestConsoleFlushesPartialLineAfterIdle(t *testing.T) {
 	c := openTestConsole(t, path, ConsoleOptions{IdleFlush: idle})
 	start := time.Now()
 	m.WriteString("login: ")
-	waitFor(t, "partial line", 2*time.Second, func() bool { return len(c.Lines()) == 1 })
+	waitFor(t, "partial line", 10*time.Second, func() bool { return len(c.Lines()) == 1 })
 	if el := time.Since(start); el < idle {
 		t.Errorf("partial line flushed after %v, before the idle timeout", el)
 	}
 	m.WriteString("rest\n")
-	waitFor(t, "second line", 2*time.Second, func() bool { return len(c.Lines()) == 2 })
+	waitFor(t, "second line", 10*time.Second, func() bool { return len(c.Lines()) == 2 })
 	want := []string{"login: <partial>", "rest"}
 	if got := texts(c.Lines()); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("lines = %q, want %q", got, want)
@@ -155,7 +156,7 @@ func TestConsoleEscapesBinaryNoiseButLogsRawBytes(t *testing.T) {
 	c := openTestConsole(t, path, ConsoleOptions{LogFile: raw})
 	in := "boot\x00\x01\xff\xfe\x1b[31mred\x7f ok \u00e9\u2713\tend\n"
 	m.WriteString(in)
-	waitFor(t, "line", 2*time.Second, func() bool { return len(c.Lines()) == 1 })
+	waitFor(t, "line", 10*time.Second, func() bool { return len(c.Lines()) == 1 })
 	want := `boot\x00\x01\xff\xfe\x1b[31mred\x7f ok ` + "\u00e9\u2713\tend"
 	if got := c.Lines()[0].Text; got != want {
 		t.Errorf("text = %q, want %q", got, want)
@@ -169,7 +170,7 @@ func TestConsoleCutsOverlongLines(t *testing.T) {
 	m, path := newPTY(t)
 	c := openTestConsole(t, path, ConsoleOptions{MaxLine: 10})
 	m.WriteString("0123456789abcdefghij-tail\n")
-	waitFor(t, "lines", 2*time.Second, func() bool { return len(c.Lines()) == 3 })
+	waitFor(t, "lines", 10*time.Second, func() bool { return len(c.Lines()) == 3 })
 	want := []string{"0123456789<partial>", "abcdefghij<partial>", "-tail"}
 	if got := texts(c.Lines()); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("lines = %q, want %q", got, want)
@@ -182,7 +183,7 @@ func TestConsoleScrollbackIsBounded(t *testing.T) {
 	for i := range 12 {
 		fmt.Fprintf(m, "line %d\n", i)
 	}
-	waitFor(t, "last line", 2*time.Second, func() bool {
+	waitFor(t, "last line", 10*time.Second, func() bool {
 		l := c.Tail(1)
 		return len(l) == 1 && l[0].Text == "line 11"
 	})
@@ -219,9 +220,9 @@ func TestConsoleSurvivesPortVanishingAndReturning(t *testing.T) {
 	m1.WriteString(strings.Join(before, "\r\n") + "\r\n" + "dying mid-li")
 	// Bytes the kernel buffered but nobody read are flushed by the pty
 	// hangup; the console can only keep what it read, so wait until it has.
-	waitFor(t, "raw bytes read", 2*time.Second, func() bool { return bytes.HasSuffix(raw.Bytes(), []byte("dying mid-li")) })
+	waitFor(t, "raw bytes read", 10*time.Second, func() bool { return bytes.HasSuffix(raw.Bytes(), []byte("dying mid-li")) })
 	m1.Close() // the port vanishes
-	waitFor(t, "gap event", 2*time.Second, func() bool { return c.Gaps() == 1 })
+	waitFor(t, "gap event", 10*time.Second, func() bool { return c.Gaps() == 1 })
 	if _, up := c.Device(); up {
 		t.Error("Device() says connected during the gap")
 	}
@@ -235,9 +236,9 @@ func TestConsoleSurvivesPortVanishingAndReturning(t *testing.T) {
 	if err := os.Rename(tmp, link); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "reconnect", 3*time.Second, func() bool { _, up := c.Device(); return up })
+	waitFor(t, "reconnect", 10*time.Second, func() bool { _, up := c.Device(); return up })
 	m2.WriteString("0000000001 [app] INFO: after\r\n")
-	waitFor(t, "line after gap", 2*time.Second, func() bool {
+	waitFor(t, "line after gap", 10*time.Second, func() bool {
 		l := c.Tail(1)
 		return len(l) == 1 && strings.HasSuffix(l[0].Text, "after")
 	})
@@ -294,7 +295,7 @@ func TestConsoleReadsTCPAndReportsEndOfStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "reconnect after EOF", 3*time.Second, func() bool { return len(c.Lines()) >= 4 })
+	waitFor(t, "reconnect after EOF", 10*time.Second, func() bool { return len(c.Lines()) >= 4 })
 	c.Close()
 	ln.Close()
 	got := texts(c.Lines())[:4]
@@ -318,7 +319,7 @@ func TestCloseStopsConsoleWithoutLeaks(t *testing.T) {
 	logPath := filepath.Join(t.TempDir(), "raw.log")
 	c := openTestConsole(t, path, ConsoleOptions{LogPath: logPath})
 	m.WriteString("x\n")
-	waitFor(t, "line", 2*time.Second, func() bool { return len(c.Lines()) == 1 })
+	waitFor(t, "line", 10*time.Second, func() bool { return len(c.Lines()) == 1 })
 	start := time.Now()
 	if err := c.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -374,18 +375,18 @@ func TestConsoleFollowsUSBSerialNumberAcrossReenumeration(t *testing.T) {
 	defer c.Close()
 	m1, path1 := newPTY(t)
 	plug(path1)
-	waitFor(t, "first connect", 2*time.Second, func() bool { _, up := c.Device(); return up })
+	waitFor(t, "first connect", 10*time.Second, func() bool { _, up := c.Device(); return up })
 	m1.WriteString("0000001000 [app] INFO: first\n")
-	waitFor(t, "first line", 2*time.Second, func() bool { return len(c.Lines()) == 1 })
+	waitFor(t, "first line", 10*time.Second, func() bool { return len(c.Lines()) == 1 })
 
 	plug("")
 	m1.Close() // reset: the port vanishes
-	waitFor(t, "gap", 2*time.Second, func() bool { return c.Gaps() == 2 })
+	waitFor(t, "gap", 10*time.Second, func() bool { return c.Gaps() == 2 })
 	m2, path2 := newPTY(t) // re-enumerated under another name
 	plug(path2)
-	waitFor(t, "reconnect", 2*time.Second, func() bool { d, up := c.Device(); return up && d == path2 })
+	waitFor(t, "reconnect", 10*time.Second, func() bool { d, up := c.Device(); return up && d == path2 })
 	m2.WriteString("0000000005 [app] INFO: second\n")
-	waitFor(t, "second line", 2*time.Second, func() bool { return len(c.Lines()) == 2 })
+	waitFor(t, "second line", 10*time.Second, func() bool { return len(c.Lines()) == 2 })
 
 	var states []string
 	for _, e := range tl.Events() {

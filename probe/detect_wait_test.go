@@ -42,7 +42,7 @@ func TestWaitCrashSeesMarkerAlreadyInScrollback(t *testing.T) {
 	c := openTestConsole(t, path, ConsoleOptions{})
 	start := time.Now()
 	m.WriteString("***** HARD FAULT *****\n")
-	waitFor(t, "line", 2*time.Second, func() bool { return len(c.Lines()) == 1 })
+	waitFor(t, "line", 10*time.Second, func() bool { return len(c.Lines()) == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	// A separate detector set, run here over the scrollback.
@@ -84,7 +84,7 @@ func TestWaitCrashAfterSeqFindsEachMarkerOnce(t *testing.T) {
 	c := openTestConsole(t, path, ConsoleOptions{Detectors: ds})
 	// Both markers arrive in one read, so they share a timestamp.
 	m.WriteString("0000000100 [hal] PANIC: HardFault\n0000000200 [hal] PANIC: BusFault\n")
-	waitFor(t, "lines", 2*time.Second, func() bool { return len(c.Lines()) == 2 })
+	waitFor(t, "lines", 10*time.Second, func() bool { return len(c.Lines()) == 2 })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	var names []string
