@@ -58,6 +58,10 @@ type Client struct {
 	// staleStops counts stop replies that may still come for a 0x03 sent
 	// to a target that stopped by itself meanwhile (under rmu).
 	staleStops int
+	// lateReplies counts answers still to come for requests whose wait
+	// timed out: the server answers every request, in order, so each one
+	// would otherwise be read as the answer to the next request.
+	lateReplies int
 
 	features   map[string]string // qSupported: name -> "+", "-", "?" or value
 	packetSize int
@@ -216,13 +220,22 @@ func (cl *Client) exchangeOnce(ctx context.Context, op string, req []byte) ([]by
 	for {
 		reply, err := cl.c.recv(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("%s: reply to %s: %w", op, truncate(req), mapNetErr(ctx, err))
+			err = mapNetErr(ctx, err)
+			if errors.Is(err, ErrTimeout) || ctx.Err() != nil {
+				cl.lateReplies++ // sent, so it will be answered
+			}
+			return nil, fmt.Errorf("%s: reply to %s: %w", op, truncate(req), err)
 		}
 		if cl.running.Load() && looksLikeStop(reply) {
 			// The target stopped while req was on its way: the stop
 			// belongs to WaitStop, and req's answer is still to come.
 			sr, _ := ParseStopReply(string(reply))
 			cl.noteStop(sr)
+			continue
+		}
+		if cl.lateReplies > 0 {
+			cl.lateReplies--
+			cl.c.tracef("--", []byte("(late answer to an earlier request skipped)"))
 			continue
 		}
 		if cl.staleStops > 0 && string(req) != "?" && looksLikeStop(reply) {

@@ -184,6 +184,11 @@ func (cl *Client) readStopLocked(ctx context.Context, op string, bounded bool) (
 		if len(reply) == 0 {
 			continue
 		}
+		if cl.lateReplies > 0 && !looksLikeStop(reply) {
+			cl.lateReplies--
+			cl.c.tracef("--", []byte("(late answer to an earlier request skipped)"))
+			continue
+		}
 		if re, ok := parseErrorReply(op, reply); ok {
 			cl.running.Store(false)
 			return StopReply{}, re

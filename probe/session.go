@@ -262,6 +262,10 @@ func (s *Session) fillEvidence(snap *capture.Snapshot) {
 	}
 }
 
+// maxSlowAnswers is how many timed-out exchanges in a row the session
+// rides out before it calls the target lost.
+const maxSlowAnswers = 5
+
 // ownTarget is the one goroutine that talks to the GDB target while the
 // session runs: it waits for crashes in short windows so it can sample the
 // LED and serve commands between them.
@@ -271,6 +275,7 @@ func (s *Session) ownTarget(ctx context.Context) {
 	if s.opts.LED == nil {
 		window = 100 * time.Millisecond
 	}
+	slow := 0 // server answers in a row that came too late
 	for {
 		if ctx.Err() != nil {
 			return
@@ -290,10 +295,11 @@ func (s *Session) ownTarget(ctx context.Context) {
 			continue
 		default:
 		}
-		wctx, cancel := context.WithTimeout(ctx, window)
-		crash, err := s.tgt.WaitCrash(wctx)
-		expired := wctx.Err() != nil || errors.Is(err, gdbremote.ErrTimeout)
-		cancel()
+		crash, err := s.tgt.WaitCrashWithin(ctx, window)
+		expired := errors.Is(err, ErrStillRunning)
+		if !errors.Is(err, gdbremote.ErrTimeout) {
+			slow = 0
+		}
 		switch {
 		case err == nil:
 			s.crashed(ctx, crash)
@@ -303,6 +309,12 @@ func (s *Session) ownTarget(ctx context.Context) {
 			if s.opts.LED != nil {
 				s.sampleLED(ctx)
 			}
+		case errors.Is(err, gdbremote.ErrTimeout) && slow < maxSlowAnswers:
+			// A server slow to answer (a loaded host) is not a lost one:
+			// the client skips the late answer when it comes, and the
+			// next round asks again.
+			slow++
+			s.tl.Add(Event{Time: time.Now(), Kind: EventTargetState, Source: "gdb", Text: "GDB server slow to answer, asking again: " + err.Error()})
 		default:
 			s.setTarget(StatusDisconnected, err)
 			s.tl.Add(Event{Time: time.Now(), Kind: EventTargetState, Source: "gdb", Text: "target lost: " + err.Error()})

@@ -90,7 +90,12 @@ func testSessionDecodesSOS(t *testing.T, server string) {
 	for {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("no SOS 1 decoded; LED states seen: %q", seen)
+			var evs []string
+			for _, e := range sess.Timeline().Events() {
+				evs = append(evs, e.Source+": "+e.Text)
+			}
+			st := sess.Status()
+			t.Fatalf("no SOS 1 decoded; LED states seen: %q\ntarget %s (%v); events:\n%s", seen, st.Target, st.Err, strings.Join(evs, "\n"))
 		case e := <-events:
 			if e.Kind != EventLEDChange {
 				continue

@@ -330,13 +330,34 @@ var ErrTargetGone = errors.New("GDB server closed the connection")
 // WaitCrash waits, while the target runs, for a stop that means a crash: a
 // fault handler reached, a vector catch, or a lockup. Other stops (a stray
 // breakpoint, a halt by someone else) are reported and resumed.
-func (t *Target) WaitCrash(ctx context.Context) (Crash, error) {
+func (t *Target) WaitCrash(ctx context.Context) (Crash, error) { return t.WaitCrashWithin(ctx, 0) }
+
+// ErrStillRunning ends a WaitCrashWithin whose window passed without a stop.
+var ErrStillRunning = errors.New("target still running")
+
+// WaitCrashWithin is WaitCrash that waits for a stop at most window (0: no
+// limit), then returns ErrStillRunning. Only the wait is windowed: once a
+// stop arrives, reading why and resuming run under ctx, because an
+// exchange cut short by a window would leave its answer in flight, to be
+// read as the answer to the next request.
+func (t *Target) WaitCrashWithin(ctx context.Context, window time.Duration) (Crash, error) {
 	for {
-		stop, err := t.c.WaitStop(ctx)
+		wctx, cancel := ctx, context.CancelFunc(func() {})
+		if window > 0 {
+			wctx, cancel = context.WithTimeout(ctx, window)
+		}
+		stop, err := t.c.WaitStop(wctx)
+		// The read deadline is the window's, and may fire a moment before
+		// wctx says it is done: WaitStop has no other timeout.
+		expired := window > 0 && ctx.Err() == nil && (wctx.Err() != nil || errors.Is(err, gdbremote.ErrTimeout))
+		cancel()
 		if err != nil {
 			if errors.Is(err, gdbremote.ErrClosed) {
 				t.event(EventTargetState, "disconnected", nil)
 				return Crash{}, fmt.Errorf("%w while the target ran (QEMU exits this way on a lockup): %v", ErrTargetGone, err)
+			}
+			if expired {
+				return Crash{}, ErrStillRunning
 			}
 			return Crash{}, err
 		}
