@@ -115,7 +115,7 @@ func cycleDrops(ctx context.Context, t *testing.T, b *testBench, seed uint64, ma
 		if checkServe {
 			// The restored server answers (a request caught by the drop's
 			// tail may fail: retry for a moment).
-			n, err := getWithin(ctx, b.HTTPAddr(), 3*time.Second)
+			n, err := getWithin(ctx, b.HTTPAddr(), 10*time.Second)
 			if err != nil {
 				t.Errorf("drop %d: no answer after the restore: %v", run.drops, err)
 				break
