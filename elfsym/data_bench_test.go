@@ -11,18 +11,7 @@ import (
 
 func openBigData(b *testing.B, n int) *elfsym.Image {
 	b.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	p, err := elfsymtest.BigData(ctx, n)
-	if err != nil {
-		b.Fatal(err)
-	}
-	im, err := elfsym.Open(p)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { im.Close() })
-	return im
+	return elfsymtest.OpenBigData(b, n, elfsym.Open)
 }
 
 // BenchmarkDataIndex is the one-time cost of the data index (types and

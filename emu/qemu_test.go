@@ -50,6 +50,19 @@ func startProgram(t testing.TB, ctx context.Context, board, program string, seri
 	return q
 }
 
+// dialGDB connects to a QEMU's gdbstub (closed when t ends) and asks '?',
+// whose stop reply it returns with the connection.
+func dialGDB(t testing.TB, addr string) (net.Conn, *bufio.Reader, string) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial gdbstub: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	r := bufio.NewReader(conn)
+	return conn, r, rsp(t, conn, r, "?")
+}
+
 // rsp sends one packet and returns the reply payload, checking the ack: a
 // minimal exchange, independent of package gdbremote.
 func rsp(t testing.TB, conn net.Conn, r *bufio.Reader, payload string) string {
@@ -90,12 +103,7 @@ func TestStartQEMUGDBStubAnswersOnBothBoards(t *testing.T) {
 			t.Parallel()
 			ctx := testCtx(t, time.Minute)
 			q := startProgram(t, ctx, board, "divzero", []string{"null"})
-			conn, err := net.DialTimeout("tcp", q.GDBAddr, 5*time.Second)
-			if err != nil {
-				t.Fatalf("dial gdbstub: %v", err)
-			}
-			defer conn.Close()
-			reply := rsp(t, conn, bufio.NewReader(conn), "?")
+			_, _, reply := dialGDB(t, q.GDBAddr)
 			if reply == "" || (reply[0] != 'S' && reply[0] != 'T') {
 				t.Fatalf("'?' reply %q, want a stop reply S../T..", reply)
 			}
@@ -119,13 +127,7 @@ func TestConsoleShowsStartLineAfterContinue(t *testing.T) {
 				t.Fatalf("open pty: %v", err)
 			}
 			defer tty.Close()
-			conn, err := net.DialTimeout("tcp", q.GDBAddr, 5*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			r := bufio.NewReader(conn)
-			rsp(t, conn, r, "?")
+			conn, _, _ := dialGDB(t, q.GDBAddr)
 			if _, err := conn.Write([]byte("$c#63")); err != nil {
 				t.Fatal(err)
 			}
@@ -232,13 +234,7 @@ func TestContextCancelKillsQEMU(t *testing.T) {
 func TestExitErrCarriesQEMUsFatalLine(t *testing.T) {
 	ctx := testCtx(t, time.Minute)
 	q := startProgram(t, ctx, "mps2-an385", "idle", []string{"null"})
-	conn, err := net.DialTimeout("tcp", q.GDBAddr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	r := bufio.NewReader(conn)
-	rsp(t, conn, r, "?")
+	conn, r, _ := dialGDB(t, q.GDBAddr)
 	// A table at 0x20010000: every handler is 0xae094711 (Device region, XN).
 	table := strings.Repeat("114709ae", 16)
 	for _, pkt := range []string{
@@ -257,7 +253,7 @@ func TestExitErrCarriesQEMUsFatalLine(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("qemu did not exit after a lockup")
 	}
-	err = q.ExitErr()
+	err := q.ExitErr()
 	if err == nil || !strings.Contains(err.Error(), "Lockup") {
 		t.Fatalf("ExitErr = %v, want QEMU's lockup line", err)
 	}

@@ -3,8 +3,6 @@ package faultdecode
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -13,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,12 +23,7 @@ import (
 // what gdb read into a capture.Snapshot. gdb's own `bt` is kept for
 // comparison.
 
-var (
-	cflags     = []string{"-mcpu=cortex-m3", "-mthumb", "-O0", "-ffreestanding", "-nostdlib", "-fno-common"}
-	buildOnce  sync.Once
-	builtELF   string
-	buildError error
-)
+var cflags = []string{"-mcpu=cortex-m3", "-mthumb", "-O0", "-ffreestanding", "-nostdlib", "-fno-common"}
 
 func needTool(t testing.TB, name string) string {
 	t.Helper()
@@ -45,69 +37,13 @@ func needTool(t testing.TB, name string) string {
 // unwindELF builds (once per process, cached across runs) the test firmware.
 func unwindELF(t testing.TB) string {
 	t.Helper()
-	gcc := needTool(t, "arm-none-eabi-gcc")
-	buildOnce.Do(func() { builtELF, buildError = buildUnwindELF(gcc) })
-	if buildError != nil {
-		t.Fatal(buildError)
-	}
-	return builtELF
-}
-
-func buildUnwindELF(gcc string) (string, error) {
-	src := "testdata/unwind"
-	files := []string{"startup.c", "chain.c", "nocfi.c", "link.ld"}
-	h := sha256.New()
-	fmt.Fprintln(h, strings.Join(cflags, " "), gcc)
-	for _, f := range files {
-		b, err := os.ReadFile(filepath.Join(src, f))
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(h, "%s %d\n", f, len(b))
-		h.Write(b)
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	dir := filepath.Join(cache, "faultline-test", "unwind-"+hex.EncodeToString(h.Sum(nil))[:16])
-	out := filepath.Join(dir, "unwind.elf")
-	if _, err := os.Stat(out); err == nil {
-		return out, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.MkdirTemp(dir, "build")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	abs, _ := filepath.Abs(src)
-	run := func(args ...string) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, gcc, args...)
-		cmd.Dir = tmp
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("arm-none-eabi-gcc %v: %v\n%s", args, err, b)
-		}
-		return nil
-	}
-	for _, f := range []struct{ src, dbg string }{{"startup.c", "-g"}, {"chain.c", "-g"}, {"nocfi.c", "-g0"}} {
-		args := append(append([]string{}, cflags...), f.dbg, "-c", filepath.Join(abs, f.src), "-o", strings.TrimSuffix(f.src, ".c")+".o")
-		if err := run(args...); err != nil {
-			return "", err
-		}
-	}
-	link := append(append([]string{}, cflags...), "-T", filepath.Join(abs, "link.ld"), "startup.o", "chain.o", "nocfi.o", "-lgcc", "-o", "unwind.elf")
-	if err := run(link...); err != nil {
-		return "", err
-	}
-	if err := os.Rename(filepath.Join(tmp, "unwind.elf"), out); err != nil {
-		return "", err
-	}
-	return out, nil
+	return testProgram{
+		name:  "unwind",
+		units: map[string][]string{"startup.c": {"-g"}, "unwind/chain.c": {"-g"}, "unwind/nocfi.c": {"-g0"}},
+		ld:    "unwind/link.ld",
+		flags: cflags,
+		libs:  []string{"-lgcc"},
+	}.build(t)
 }
 
 func freePort(t testing.TB) int {

@@ -1,11 +1,9 @@
 package faultdecode
 
 import (
-	"context"
 	"encoding/binary"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
@@ -17,17 +15,7 @@ import (
 // newlib heap of 32-byte chunks, every other one free, above the globals.
 func bigDataSnapshot(b testing.TB, n int) (*capture.Snapshot, *elfsym.Image) {
 	b.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	p, err := elfsymtest.BigData(ctx, n)
-	if err != nil {
-		b.Fatal(err)
-	}
-	img, err := elfsym.Open(p)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { img.Close() })
+	img := elfsymtest.OpenBigData(b, n, elfsym.Open)
 	ram := make([]byte, 128<<10)
 	const base = 0x20000000
 	img.ReadMemory(ram, base)

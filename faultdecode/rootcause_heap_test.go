@@ -2,17 +2,8 @@ package faultdecode
 
 import (
 	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
@@ -24,59 +15,15 @@ var heapVariants = map[string][]string{
 	"newlib-nano": {"-specs=nano.specs", "-specs=nosys.specs"},
 }
 
-var (
-	heapBuildMu sync.Mutex
-	heapBuilt   = map[string]string{}
-)
-
-// heapELF builds testdata/heap for a malloc variant, cached by a hash of
-// the sources and flags outside the tree.
+// heapELF builds testdata/heap for a malloc variant (cached).
 func heapELF(t testing.TB, variant string) string {
 	t.Helper()
-	heapBuildMu.Lock()
-	defer heapBuildMu.Unlock()
-	if p, ok := heapBuilt[variant]; ok {
-		return p
-	}
-	gcc := needTool(t, "arm-none-eabi-gcc")
-	src, err := filepath.Abs("testdata/heap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	flags := append([]string{"-mcpu=cortex-m3", "-mthumb", "-O1", "-g", "-nostartfiles"}, heapVariants[variant]...)
-	h := sha256.New()
-	fmt.Fprintln(h, strings.Join(flags, " "), gcc)
-	for _, f := range []string{"heap.c", "link.ld"} {
-		b, err := os.ReadFile(filepath.Join(src, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(h, "%s %d\n", f, len(b))
-		h.Write(b)
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	dir := filepath.Join(cache, "faultline-test", "heap-"+hex.EncodeToString(h.Sum(nil))[:16])
-	out := filepath.Join(dir, variant+".elf")
-	if _, err := os.Stat(out); err != nil {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		tmp := out + fmt.Sprintf(".tmp%d", os.Getpid())
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		args := append(append([]string{}, flags...), "-T", filepath.Join(src, "link.ld"), filepath.Join(src, "heap.c"), "-o", tmp)
-		if b, err := exec.CommandContext(ctx, gcc, args...).CombinedOutput(); err != nil {
-			t.Fatalf("arm-none-eabi-gcc %v: %v\n%s", args, err, b)
-		}
-		if err := os.Rename(tmp, out); err != nil {
-			t.Fatal(err)
-		}
-	}
-	heapBuilt[variant] = out
-	return out
+	return testProgram{
+		name:  "heap-" + variant,
+		units: map[string][]string{"startup.c": nil, "heap/heap.c": nil},
+		ld:    "heap/link.ld",
+		flags: append([]string{"-mcpu=cortex-m3", "-mthumb", "-O1", "-g", "-nostartfiles", "-DCOPY_DATA"}, heapVariants[variant]...),
+	}.build(t)
 }
 
 func TestDanglingPointerIntoNewlibHeap(t *testing.T) {

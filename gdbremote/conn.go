@@ -96,19 +96,26 @@ func (c *conn) armRead(ctx context.Context, bounded bool) (func(), error) {
 	if err := c.nc.SetReadDeadline(c.deadline(ctx, bounded)); err != nil {
 		return func() {}, mapNetErr(ctx, err)
 	}
+	return cancelReadsOn(ctx, c.nc), nil
+}
+
+// cancelReadsOn makes ctx's end interrupt a read blocked on nc (by moving
+// its deadline to now). The returned func undoes it and clears the read
+// deadline; call it when the read is over.
+func cancelReadsOn(ctx context.Context, nc net.Conn) func() {
 	ran := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
-		c.nc.SetReadDeadline(time.Now())
+		nc.SetReadDeadline(time.Now())
 		close(ran)
 	})
 	return func() {
 		if !stop() {
 			// The func started: let it finish before the reset, or it
-			// would poison the next exchange's deadline.
+			// would poison the next read's deadline.
 			<-ran
 		}
-		c.nc.SetReadDeadline(time.Time{})
-	}, nil
+		nc.SetReadDeadline(time.Time{})
+	}
 }
 
 // mapNetErr turns deadline errors into ErrTimeout (or the context's error)

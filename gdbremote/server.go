@@ -92,17 +92,7 @@ type Event struct {
 // with Ack. For servers that must see every byte before deciding (QEMU's
 // "any byte stops a running guest and the packet is lost").
 func (s *ServerConn) ReadEvent(ctx context.Context) (Event, error) {
-	ran := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		s.nc.SetReadDeadline(time.Now())
-		close(ran)
-	})
-	defer func() {
-		if !stop() {
-			<-ran
-		}
-		s.nc.SetReadDeadline(time.Time{})
-	}()
+	defer cancelReadsOn(ctx, s.nc)()
 	for {
 		f, err := s.dec.Next()
 		if err != nil {

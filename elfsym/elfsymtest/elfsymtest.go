@@ -1,5 +1,6 @@
 // Package elfsymtest builds the small ARM ELF files that elfsym's tests,
-// benchmarks and the symbolize command's tests run against. Sources are
+// benchmarks and the symbolize command's tests run against, and (Build)
+// other packages' test programs. Sources are
 // embedded; outputs go to a cache directory keyed by a hash of sources,
 // flags and compiler, so repeated test runs do not recompile and no binary
 // is committed. It runs arm-none-eabi-gcc (and the host gcc for the x86
@@ -32,7 +33,7 @@ var linkFlags = []string{"-specs=nosys.specs", "-Wl,--build-id=sha1"}
 
 // buildVersion is part of the cache key: bump it when build() changes how
 // it compiles, so stale cached images are not reused.
-const buildVersion = "elfsymtest build v2 (per-language compile, sources in dir/src)"
+const buildVersion = "elfsymtest build v3 (unit flags, linker script, libs)"
 
 // buildTimeout bounds one compiler run; the 3000-function benchmark image
 // is the slow one.
@@ -101,7 +102,27 @@ func CacheDir() (string, error) {
 	return filepath.Join(d, "faultline-test", "elfsym"), nil
 }
 
+// A Program is a test ELF: sources compiled one by one (each by the driver
+// for its language), then linked by CC. Build caches it.
+type Program struct {
+	Name         string
+	CC           string              // e.g. "arm-none-eabi-gcc"
+	Srcs         map[string][]byte   // file name -> content, compiled in name order
+	Flags        []string            // every compile (less link-only flags) and the link
+	UnitFlags    map[string][]string // added to one source's compile, e.g. "-g0"
+	LinkerScript []byte              // nil: the toolchain's default
+	Libs         []string            // after the objects, e.g. "-lgcc"
+}
+
 func build(ctx context.Context, name, cc string, srcs map[string][]byte, flags []string) (string, error) {
+	return Build(ctx, Program{Name: name, CC: cc, Srcs: srcs, Flags: flags})
+}
+
+// Build returns the program's ELF from the cache, building it first if
+// needed. The key is a hash of everything in p and the compiler's
+// version, so a changed source or flag never reuses a stale image.
+func Build(ctx context.Context, p Program) (string, error) {
+	name, cc, srcs, flags := p.Name, p.CC, p.Srcs, p.Flags
 	ccPath, err := exec.LookPath(cc)
 	if err != nil {
 		return "", fmt.Errorf("%s not found: run scripts/setup.sh to install the toolchain", cc)
@@ -111,12 +132,14 @@ func build(ctx context.Context, name, cc string, srcs map[string][]byte, flags [
 		return "", fmt.Errorf("%s --version: %w", cc, err)
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n%s\n%q\n", buildVersion, ccPath, ver, flags)
+	fmt.Fprintf(h, "%s\n%s\n%s\n%q\n%q\n", buildVersion, ccPath, ver, flags, p.Libs)
 	names := sortedKeys(srcs)
 	for _, n := range names {
-		fmt.Fprintf(h, "%s %d\n", n, len(srcs[n]))
+		fmt.Fprintf(h, "%s %d %q\n", n, len(srcs[n]), p.UnitFlags[n])
 		h.Write(srcs[n])
 	}
+	fmt.Fprintf(h, "link.ld %d\n", len(p.LinkerScript))
+	h.Write(p.LinkerScript)
 	root, _ := CacheDir()
 	dir := filepath.Join(root, name+"-"+hex.EncodeToString(h.Sum(nil))[:16])
 	out := filepath.Join(dir, name+".elf")
@@ -151,13 +174,23 @@ func build(ctx context.Context, name, cc string, srcs map[string][]byte, flags [
 		if strings.HasSuffix(n, ".c") && strings.HasSuffix(cc, "g++") {
 			compiler = strings.TrimSuffix(cc, "g++") + "gcc"
 		}
-		if err := run(ctx, dir, compiler, append(append([]string{"-c"}, compileOnly(flags)...), rel, "-o", obj)...); err != nil {
+		args := append(append(append([]string{"-c"}, compileOnly(flags)...), p.UnitFlags[n]...), rel, "-o", obj)
+		if err := run(ctx, dir, compiler, args...); err != nil {
 			return "", fmt.Errorf("build %s: %w", name, err)
 		}
 		objs = append(objs, obj)
 	}
 	tmpOut := filepath.Join(tmp, "out.elf")
-	if err := run(ctx, dir, ccPath, append(append(append([]string{}, flags...), objs...), "-o", tmpOut)...); err != nil {
+	link := append([]string{}, flags...)
+	if p.LinkerScript != nil {
+		ld := filepath.Join(tmp, "link.ld")
+		if err := os.WriteFile(ld, p.LinkerScript, 0o644); err != nil {
+			return "", err
+		}
+		link = append(link, "-T", ld)
+	}
+	link = append(append(append(link, objs...), p.Libs...), "-o", tmpOut)
+	if err := run(ctx, dir, ccPath, link...); err != nil {
 		return "", fmt.Errorf("build %s: %w", name, err)
 	}
 	// Rename is atomic, so parallel test binaries never see a half file.

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"testing"
+	"time"
 )
 
 // Generate writes a C++ translation unit with n out-of-line functions in
@@ -62,6 +65,25 @@ func BigData(ctx context.Context, n int) (string, error) {
 	return build(ctx, fmt.Sprintf("bigdata%d", n), "arm-none-eabi-g++", map[string][]byte{
 		"bigdata.cpp": GenerateData(n),
 	}, append(append([]string{"-Wl,-Tdata=0x20000000"}, armFlags...), linkFlags...))
+}
+
+// OpenBigData builds BigData(n) and opens it with open (elfsym.Open: this
+// package cannot import elfsym, whose own tests use it), closed when tb
+// ends. For tests and benchmarks: any error fails tb.
+func OpenBigData[T io.Closer](tb testing.TB, n int, open func(string) (T, error)) T {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	p, err := BigData(ctx, n)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	img, err := open(p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { img.Close() })
+	return img
 }
 
 // GenerateData writes a C++ unit with n globals for BigData.

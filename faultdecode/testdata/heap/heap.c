@@ -49,32 +49,3 @@ int main(void)
 	close_all();
 	return 0;
 }
-
-/* Startup: copy .data, zero .bss, run main; one handler per fault so a
- * debugger stops in the right one. */
-extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
-
-void Reset_Handler(void)
-{
-	uint32_t *src = &_sidata;
-	for (uint32_t *p = &_sdata; p < &_edata; p++)
-		*p = *src++;
-	for (uint32_t *p = &_sbss; p < &_ebss; p++)
-		*p = 0;
-	main();
-	for (;;)
-		;
-}
-
-void HardFault_Handler(void) { for (;;) ; }
-void MemManage_Handler(void) { for (;;) ; }
-void BusFault_Handler(void) { for (;;) ; }
-void UsageFault_Handler(void) { for (;;) ; }
-void Default_Handler(void) { for (;;) ; }
-
-__attribute__((section(".isr_vector"), used))
-void (*const vectors[16])(void) = {
-	(void (*)(void))&_estack, Reset_Handler, Default_Handler, HardFault_Handler,
-	MemManage_Handler, BusFault_Handler, UsageFault_Handler, 0, 0, 0, 0,
-	Default_Handler, Default_Handler, 0, Default_Handler, Default_Handler,
-};
