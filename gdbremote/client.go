@@ -214,6 +214,9 @@ func (cl *Client) exchangeOnce(ctx context.Context, op string, req []byte) ([]by
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	defer done()
+	if cl.lateReplies > 0 {
+		cl.drainLate(ctx)
+	}
 	if err := cl.c.send(ctx, req); err != nil {
 		return nil, fmt.Errorf("%s: send %s: %w", op, truncate(req), mapNetErr(ctx, err))
 	}
@@ -233,11 +236,6 @@ func (cl *Client) exchangeOnce(ctx context.Context, op string, req []byte) ([]by
 			cl.noteStop(sr)
 			continue
 		}
-		if cl.lateReplies > 0 {
-			cl.lateReplies--
-			cl.c.tracef("--", []byte("(late answer to an earlier request skipped)"))
-			continue
-		}
 		if cl.staleStops > 0 && string(req) != "?" && looksLikeStop(reply) {
 			// The late answer to an interrupt, not the reply to req.
 			cl.staleStops--
@@ -246,6 +244,32 @@ func (cl *Client) exchangeOnce(ctx context.Context, op string, req []byte) ([]by
 		}
 		return reply, nil
 	}
+}
+
+// drainLate reads and drops the answers still owed to requests that timed
+// out, before a new request is sent, so none is taken for its answer. It
+// waits for them at most until the exchange's read deadline (armed by the
+// caller); answers that have not come by then are taken as lost (a
+// server that dropped a request), so such a server costs one wait, not
+// every later exchange. A stop reply meanwhile is recorded for WaitStop.
+func (cl *Client) drainLate(ctx context.Context) {
+	for cl.lateReplies > 0 {
+		reply, err := cl.c.recv(ctx)
+		if err != nil {
+			cl.c.tracef("--", fmt.Appendf(nil, "(%d late answers never came: taken as lost)", cl.lateReplies))
+			break
+		}
+		if cl.running.Load() && looksLikeStop(reply) {
+			sr, _ := ParseStopReply(string(reply))
+			cl.noteStop(sr)
+			continue
+		}
+		cl.lateReplies--
+		cl.c.tracef("--", []byte("(late answer to an earlier request skipped)"))
+	}
+	cl.lateReplies = 0
+	// The drain may have used up the read deadline; re-arm a full one.
+	_ = cl.c.nc.SetReadDeadline(cl.c.deadline(ctx, true))
 }
 
 // looksLikeStop reports a packet that parses as a stop reply. No reply to

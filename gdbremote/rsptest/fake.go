@@ -63,6 +63,8 @@ const (
 	FaultBadChecksum
 	// FaultDelay waits Delay before replying.
 	FaultDelay
+	// FaultDrop never answers the request (a server that lost it).
+	FaultDrop
 	// FaultKeepAlive sends N rounds of OpenOCD's keep-alives (an empty
 	// "$O#4f" and "%oocd_keepalive:1") before the reply.
 	FaultKeepAlive
@@ -583,6 +585,8 @@ func (s *session) reply(pkt string, data []byte) error {
 		s.nackSkip += fault.N
 	case FaultDelay:
 		time.Sleep(fault.Delay)
+	case FaultDrop:
+		return nil
 	case FaultKeepAlive:
 		for range fault.N {
 			if err := s.sc.WritePacket([]byte("O")); err != nil {
