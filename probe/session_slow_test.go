@@ -34,7 +34,7 @@ func TestSessionRidesOutASlowAnswer(t *testing.T) {
 		Regs: map[string]uint64{"pc": handler, "xpsr": 0x01000003, "lr": 0xfffffff9}}
 	_, addr := rsptest.ListenOpenOCD(t, rsptest.Config{State: st, Script: []rsptest.Run{crash},
 		Faults: []rsptest.Fault{
-			{Match: "pf", Kind: rsptest.FaultKeepAlive}, // the PC read at attach: on time
+			{Match: "pf", Kind: rsptest.FaultKeepAlive},                            // the PC read at attach: on time
 			{Match: "pf", Kind: rsptest.FaultDelay, Delay: 600 * time.Millisecond}, // the PC read after the stop: late
 		}})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
