@@ -47,23 +47,7 @@ func testSessionDecodesSOS(t *testing.T, server string) {
 		put(prof.CCROffset[2], arr+1)
 		return b
 	}
-	vectors := make([]byte, 0x40)
-	for i := 2; i < 7; i++ {
-		binary.LittleEndian.PutUint32(vectors[i*4:], 0x08000201)
-	}
-	vtor := func(v uint32) []byte {
-		scb := make([]byte, 0x40)
-		binary.LittleEndian.PutUint32(scb[addrVTOR-0xE000ED00:], v)
-		return scb
-	}
-	st := rsptest.State{
-		Regs: map[string]uint64{"pc": 0x08000100, "sp": 0x20001000, "xpsr": 0x01000000},
-		Memory: []rsptest.Region{
-			{Addr: 0x08000000, Data: vectors},
-			{Addr: 0x20000000, Data: make([]byte, 0x1000)},
-			{Addr: 0xE000ED00, Data: vtor(0x08000000)},
-		},
-	}
+	st := runningCortexM(0x08000200)
 	cfg := rsptest.Config{
 		State:       st,
 		Peripherals: []rsptest.Peripheral{{Addr: base, Size: size, Read: regs}},
@@ -76,9 +60,8 @@ func testSessionDecodesSOS(t *testing.T, server string) {
 	fk, addr := listen(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	board := Board{Name: "test", RAM: []MemRange{{Name: "ram", Addr: 0x20000000, Size: 0x1000}}}
 	sess, err := StartSession(ctx, SessionOptions{
-		Target: &TargetOptions{Addr: addr, Board: board},
+		Target: &TargetOptions{Addr: addr, Board: testBoard},
 		LED:    &prof,
 	})
 	if err != nil {
@@ -110,3 +93,26 @@ func testSessionDecodesSOS(t *testing.T, server string) {
 		}
 	}
 }
+
+// runningCortexM is a fake target state for a session: a Cortex-M running
+// thread code from flash, a vector table at 0x08000000 (VTOR) whose fault
+// vectors all point at handler, and 4 KiB of SRAM at 0x20000000.
+func runningCortexM(handler uint32) rsptest.State {
+	vectors := make([]byte, 0x40)
+	for i := 2; i < 7; i++ {
+		binary.LittleEndian.PutUint32(vectors[i*4:], handler|1)
+	}
+	scb := make([]byte, 0x40)
+	binary.LittleEndian.PutUint32(scb[addrVTOR-0xE000ED00:], 0x08000000)
+	return rsptest.State{
+		Regs: map[string]uint64{"pc": 0x08000100, "sp": 0x20000f00, "msp": 0x20000f00, "xpsr": 0x01000000},
+		Memory: []rsptest.Region{
+			{Addr: 0x08000000, Data: vectors},
+			{Addr: 0x20000000, Data: make([]byte, 0x1000)},
+			{Addr: 0xE000ED00, Data: scb},
+		},
+	}
+}
+
+// testBoard is runningCortexM's memory map.
+var testBoard = Board{Name: "test", RAM: []MemRange{{Name: "ram", Addr: 0x20000000, Size: 0x1000}}}

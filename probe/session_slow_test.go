@@ -2,7 +2,6 @@ package probe
 
 import (
 	"context"
-	"encoding/binary"
 	"strings"
 	"testing"
 	"time"
@@ -16,20 +15,7 @@ import (
 func TestSessionRidesOutASlowAnswer(t *testing.T) {
 	t.Parallel()
 	const handler = 0x08000200
-	vectors := make([]byte, 0x40)
-	for i := 2; i < 7; i++ {
-		binary.LittleEndian.PutUint32(vectors[i*4:], handler|1)
-	}
-	scb := make([]byte, 0x40)
-	binary.LittleEndian.PutUint32(scb[addrVTOR-0xE000ED00:], 0x08000000)
-	st := rsptest.State{
-		Regs: map[string]uint64{"pc": 0x08000100, "sp": 0x20000f00, "msp": 0x20000f00, "xpsr": 0x01000000},
-		Memory: []rsptest.Region{
-			{Addr: 0x08000000, Data: vectors},
-			{Addr: 0x20000000, Data: make([]byte, 0x1000)},
-			{Addr: 0xE000ED00, Data: scb},
-		},
-	}
+	st := runningCortexM(handler)
 	crash := rsptest.Run{Delay: 200 * time.Millisecond, Stop: "T05",
 		Regs: map[string]uint64{"pc": handler, "xpsr": 0x01000003, "lr": 0xfffffff9}}
 	_, addr := rsptest.ListenOpenOCD(t, rsptest.Config{State: st, Script: []rsptest.Run{crash},
@@ -39,8 +25,7 @@ func TestSessionRidesOutASlowAnswer(t *testing.T) {
 		}})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	board := Board{Name: "test", RAM: []MemRange{{Name: "ram", Addr: 0x20000000, Size: 0x1000}}}
-	sess, err := StartSession(ctx, SessionOptions{Target: &TargetOptions{Addr: addr, Board: board, Timeout: 300 * time.Millisecond}})
+	sess, err := StartSession(ctx, SessionOptions{Target: &TargetOptions{Addr: addr, Board: testBoard, Timeout: 300 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
