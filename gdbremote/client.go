@@ -60,8 +60,12 @@ type Client struct {
 	staleStops int
 	// lateReplies counts answers still to come for requests whose wait
 	// timed out: the server answers every request, in order, so each one
-	// would otherwise be read as the answer to the next request.
+	// would otherwise be read as the answer to the next request. They are
+	// expected until lateUntil; after that they are taken as lost (a
+	// server that dropped a request), so one lost answer cannot cost every
+	// later exchange its own.
 	lateReplies int
+	lateUntil   time.Time
 
 	features   map[string]string // qSupported: name -> "+", "-", "?" or value
 	packetSize int
@@ -214,9 +218,6 @@ func (cl *Client) exchangeOnce(ctx context.Context, op string, req []byte) ([]by
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	defer done()
-	if cl.lateReplies > 0 {
-		cl.drainLate(ctx)
-	}
 	if err := cl.c.send(ctx, req); err != nil {
 		return nil, fmt.Errorf("%s: send %s: %w", op, truncate(req), mapNetErr(ctx, err))
 	}
@@ -226,6 +227,11 @@ func (cl *Client) exchangeOnce(ctx context.Context, op string, req []byte) ([]by
 			err = mapNetErr(ctx, err)
 			if errors.Is(err, ErrTimeout) || ctx.Err() != nil {
 				cl.lateReplies++ // sent, so it will be answered
+				w := cl.c.timeout
+				if w <= 0 {
+					w = time.Second // unbounded exchanges: only ctx timed this one out
+				}
+				cl.lateUntil = time.Now().Add(lateAnswerWindow * w)
 			}
 			return nil, fmt.Errorf("%s: reply to %s: %w", op, truncate(req), err)
 		}
@@ -234,6 +240,11 @@ func (cl *Client) exchangeOnce(ctx context.Context, op string, req []byte) ([]by
 			// belongs to WaitStop, and req's answer is still to come.
 			sr, _ := ParseStopReply(string(reply))
 			cl.noteStop(sr)
+			continue
+		}
+		if cl.owesLateAnswer() {
+			cl.lateReplies--
+			cl.c.tracef("--", []byte("(late answer to an earlier request skipped)"))
 			continue
 		}
 		if cl.staleStops > 0 && string(req) != "?" && looksLikeStop(reply) {
@@ -246,31 +257,19 @@ func (cl *Client) exchangeOnce(ctx context.Context, op string, req []byte) ([]by
 	}
 }
 
-// drainLate reads and drops the answers still owed to requests that timed
-// out, before a new request is sent, so none is taken for its answer. It
-// waits for them at most until the exchange's read deadline (armed by the
-// caller); answers that have not come by then are taken as lost (a
-// server that dropped a request), so such a server costs one wait, not
-// every later exchange. A stop reply meanwhile is recorded for WaitStop.
-func (cl *Client) drainLate(ctx context.Context) {
-	for cl.lateReplies > 0 {
-		reply, err := cl.c.recv(ctx)
-		if err != nil {
-			cl.c.tracef("--", fmt.Appendf(nil, "(%d late answers never came: taken as lost)", cl.lateReplies))
-			break
-		}
-		if cl.running.Load() && looksLikeStop(reply) {
-			sr, _ := ParseStopReply(string(reply))
-			cl.noteStop(sr)
-			continue
-		}
-		cl.lateReplies--
-		cl.c.tracef("--", []byte("(late answer to an earlier request skipped)"))
+// owesLateAnswer reports whether an answer to a timed-out request is
+// still expected; past lateUntil the debt is dropped. Caller holds rmu.
+func (cl *Client) owesLateAnswer() bool {
+	if cl.lateReplies > 0 && time.Now().After(cl.lateUntil) {
+		cl.c.tracef("--", fmt.Appendf(nil, "(%d late answers never came: taken as lost)", cl.lateReplies))
+		cl.lateReplies = 0
 	}
-	cl.lateReplies = 0
-	// The drain may have used up the read deadline; re-arm a full one.
-	_ = cl.c.nc.SetReadDeadline(cl.c.deadline(ctx, true))
+	return cl.lateReplies > 0
 }
+
+// lateAnswerWindow: an answer that comes more than this many exchange
+// timeouts after its request timed out is taken as never coming.
+const lateAnswerWindow = 3
 
 // looksLikeStop reports a packet that parses as a stop reply. No reply to
 // the requests exchange sends (hex, OK, qXfer pages, qSupported, vCont)

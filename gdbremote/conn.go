@@ -245,7 +245,11 @@ func (c *conn) accept(ctx context.Context, f Frame) (reply []byte, ok bool, err 
 		return nil, false, c.write(ctx, []byte("-"))
 	}
 	if !c.noAck {
-		if err := c.write(ctx, []byte("+")); err != nil {
+		// The packet is in: ack it even if ctx ran out meanwhile. With ctx's
+		// deadline the ack write would fail and the packet be dropped with
+		// it; for a stop reply read just as a wait window closed, that left
+		// the target halted and the client waiting for it to stop.
+		if err := c.write(context.WithoutCancel(ctx), []byte("+")); err != nil {
 			return nil, false, err
 		}
 	}

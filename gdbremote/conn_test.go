@@ -325,3 +325,36 @@ func TestLateInterruptReplyIsSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPacketReadAsTheWaitEndsIsAckedAndKept: a packet read just as the
+// caller's context runs out is still acked and returned. Acking under the
+// expired context failed and dropped the packet: a stop reply read at the
+// end of a wait window was lost, and the halted target never reported.
+func TestPacketReadAsTheWaitEndsIsAckedAndKept(t *testing.T) {
+	client, server := net.Pipe()
+	defer client.Close()
+	defer server.Close()
+	acks := make(chan byte, 1)
+	go func() {
+		b := make([]byte, 1)
+		if n, _ := server.Read(b); n == 1 {
+			acks <- b[0]
+		}
+	}()
+	c := newConn(client, Options{Timeout: time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer cancel()
+	<-ctx.Done()
+	reply, ok, err := c.accept(ctx, Frame{Kind: FramePacket, Data: []byte("T05thread:p01.01;"), ChecksumOK: true})
+	if err != nil || !ok || string(reply) != "T05thread:p01.01;" {
+		t.Fatalf("accept = %q, %v, %v; want the stop reply", reply, ok, err)
+	}
+	select {
+	case a := <-acks:
+		if a != '+' {
+			t.Errorf("ack %q, want '+'", a)
+		}
+	case <-time.After(2 * time.Second):
+		t.Error("no ack sent")
+	}
+}

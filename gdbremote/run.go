@@ -184,7 +184,7 @@ func (cl *Client) readStopLocked(ctx context.Context, op string, bounded bool) (
 		if len(reply) == 0 {
 			continue
 		}
-		if cl.lateReplies > 0 && !looksLikeStop(reply) {
+		if !looksLikeStop(reply) && cl.owesLateAnswer() {
 			cl.lateReplies--
 			cl.c.tracef("--", []byte("(late answer to an earlier request skipped)"))
 			continue

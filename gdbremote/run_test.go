@@ -402,15 +402,17 @@ func TestReadMemoryRunning(t *testing.T) {
 // TestAnswerAfterTimeoutIsNotTakenForTheNextOne: a server answers every
 // request, in order, however late. The answer to a read that timed out
 // must be skipped, or every later request would get its predecessor's
-// answer (and a register read a memory dump). And a server that never
-// answers a request must cost one wait, not every later exchange.
+// answer (and a register read a memory dump). An answer is expected for
+// three exchange timeouts (300ms here); a server that never answers must
+// not cost every later exchange its own answer once that has passed.
 func TestAnswerAfterTimeoutIsNotTakenForTheNextOne(t *testing.T) {
 	tests := []struct {
 		name  string
 		fault rsptest.Fault
+		wait  time.Duration // before the next read
 	}{
-		{"late answer", rsptest.Fault{Match: "m20000000", Kind: rsptest.FaultDelay, Delay: 300 * time.Millisecond}},
-		{"no answer", rsptest.Fault{Match: "m20000000", Kind: rsptest.FaultDrop}},
+		{"late answer", rsptest.Fault{Match: "m20000000", Kind: rsptest.FaultDelay, Delay: 300 * time.Millisecond}, 250 * time.Millisecond},
+		{"no answer", rsptest.Fault{Match: "m20000000", Kind: rsptest.FaultDrop}, 400 * time.Millisecond},
 	}
 	for _, fl := range flavours {
 		for _, tt := range tests {
@@ -421,7 +423,7 @@ func TestAnswerAfterTimeoutIsNotTakenForTheNextOne(t *testing.T) {
 				if _, err := cl.ReadMemory(ctx, 0x20000000, 16); !errors.Is(err, gdbremote.ErrTimeout) {
 					t.Fatalf("first read: err = %v, want ErrTimeout", err)
 				}
-				time.Sleep(250 * time.Millisecond) // a late answer arrives meanwhile
+				time.Sleep(tt.wait) // a late answer arrives meanwhile
 				want := baseState().Memory[0].Data[0x100:0x108]
 				got, err := cl.ReadMemory(ctx, 0x20000100, 8)
 				if err != nil || !bytes.Equal(got, want) {
