@@ -242,7 +242,8 @@ func (c *conn) accept(ctx context.Context, f Frame) (reply []byte, ok bool, err 
 		if c.noAck {
 			return nil, false, fmt.Errorf("%w in no-ack mode (stub cannot resend): %q", ErrBadChecksum, truncate(f.Raw))
 		}
-		return nil, false, c.write(ctx, []byte("-"))
+		// Ask for it again even if ctx ran out (see the ack below).
+		return nil, false, c.write(context.WithoutCancel(ctx), []byte("-"))
 	}
 	if !c.noAck {
 		// The packet is in: ack it even if ctx ran out meanwhile. With ctx's
