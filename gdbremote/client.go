@@ -219,20 +219,17 @@ func (cl *Client) exchangeOnce(ctx context.Context, op string, req []byte) ([]by
 	}
 	defer done()
 	if err := cl.c.send(ctx, req); err != nil {
-		return nil, fmt.Errorf("%s: send %s: %w", op, truncate(req), mapNetErr(ctx, err))
+		err = mapNetErr(ctx, err)
+		if errors.Is(err, errNoAck) {
+			cl.oweAnswer(ctx, err) // req went out whole: its answer will come
+		}
+		return nil, fmt.Errorf("%s: send %s: %w", op, truncate(req), err)
 	}
 	for {
 		reply, err := cl.c.recv(ctx)
 		if err != nil {
 			err = mapNetErr(ctx, err)
-			if errors.Is(err, ErrTimeout) || ctx.Err() != nil {
-				cl.lateReplies++ // sent, so it will be answered
-				w := cl.c.timeout
-				if w <= 0 {
-					w = time.Second // unbounded exchanges: only ctx timed this one out
-				}
-				cl.lateUntil = time.Now().Add(lateAnswerWindow * w)
-			}
+			cl.oweAnswer(ctx, err)
 			return nil, fmt.Errorf("%s: reply to %s: %w", op, truncate(req), err)
 		}
 		if cl.running.Load() && looksLikeStop(reply) {
@@ -255,6 +252,20 @@ func (cl *Client) exchangeOnce(ctx context.Context, op string, req []byte) ([]by
 		}
 		return reply, nil
 	}
+}
+
+// oweAnswer records, after the wait for an answer ended with err, that the
+// answer will still come if the wait was cut short (a timeout or ctx).
+func (cl *Client) oweAnswer(ctx context.Context, err error) {
+	if !errors.Is(err, ErrTimeout) && ctx.Err() == nil {
+		return
+	}
+	cl.lateReplies++
+	w := cl.c.timeout
+	if w <= 0 {
+		w = time.Second // unbounded exchanges: only ctx timed this one out
+	}
+	cl.lateUntil = time.Now().Add(lateAnswerWindow * w)
 }
 
 // owesLateAnswer reports whether an answer to a timed-out request is

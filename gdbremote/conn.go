@@ -192,6 +192,10 @@ func (c *conn) console(data []byte, notification bool) {
 	}
 }
 
+// errNoAck wraps a failure while waiting for the ack of a packet that was
+// written whole: the stub has it, and will answer it.
+var errNoAck = errors.New("waiting for ack")
+
 // send writes one packet and, in ack mode, waits for '+', retransmitting
 // on '-' up to maxRetries times. Caller holds the read lock and has armed
 // the read deadline.
@@ -209,7 +213,7 @@ func (c *conn) send(ctx context.Context, data []byte) error {
 		for {
 			f, err := c.readFrame(ctx)
 			if err != nil {
-				return fmt.Errorf("waiting for ack: %w", err)
+				return fmt.Errorf("%w: %w", errNoAck, err)
 			}
 			switch f.Kind {
 			case FrameAck:

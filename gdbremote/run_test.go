@@ -413,6 +413,8 @@ func TestAnswerAfterTimeoutIsNotTakenForTheNextOne(t *testing.T) {
 	}{
 		{"late answer", rsptest.Fault{Match: "m20000000", Kind: rsptest.FaultDelay, Delay: 300 * time.Millisecond}, 250 * time.Millisecond},
 		{"no answer", rsptest.Fault{Match: "m20000000", Kind: rsptest.FaultDrop}, 400 * time.Millisecond},
+		// QEMU acks every packet: the wait that times out is the ack's.
+		{"late ack", rsptest.Fault{Match: "m20000000", Kind: rsptest.FaultLateAck, Delay: 300 * time.Millisecond}, 250 * time.Millisecond},
 	}
 	for _, fl := range flavours {
 		for _, tt := range tests {

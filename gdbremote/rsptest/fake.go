@@ -65,6 +65,9 @@ const (
 	FaultDelay
 	// FaultDrop never answers the request (a server that lost it).
 	FaultDrop
+	// FaultLateAck waits Delay before acking the request (ack mode),
+	// then answers it as usual.
+	FaultLateAck
 	// FaultKeepAlive sends N rounds of OpenOCD's keep-alives (an empty
 	// "$O#4f" and "%oocd_keepalive:1") before the reply.
 	FaultKeepAlive
@@ -474,6 +477,9 @@ func (s *session) event(ctx context.Context, ev gdbremote.Event) error {
 	case gdbremote.EventBadPacket:
 		return s.sc.Ack(false)
 	}
+	if f, ok := fk.takeFault(string(ev.Data), FaultLateAck); ok {
+		time.Sleep(f.Delay)
+	}
 	if err := s.sc.Ack(true); err != nil {
 		return err
 	}
@@ -533,19 +539,30 @@ func (s *session) delay() {
 	}
 }
 
+// takeFault removes and returns the first fault that matches pkt, if it
+// is of one of kinds (any kind when none is given).
+func (fk *Fake) takeFault(pkt string, kinds ...FaultKind) (Fault, bool) {
+	fk.mu.Lock()
+	defer fk.mu.Unlock()
+	for i, f := range fk.faults {
+		if strings.HasPrefix(pkt, f.Match) {
+			if len(kinds) > 0 && !slices.Contains(kinds, f.Kind) {
+				return Fault{}, false
+			}
+			fk.faults = slices.Delete(fk.faults, i, i+1)
+			return f, true
+		}
+	}
+	return Fault{}, false
+}
+
 func (s *session) reply(pkt string, data []byte) error {
 	s.delay()
 	fk := s.fk
-	fk.mu.Lock()
 	var fault *Fault
-	for i, f := range fk.faults {
-		if strings.HasPrefix(pkt, f.Match) {
-			fault = &f
-			fk.faults = slices.Delete(fk.faults, i, i+1)
-			break
-		}
+	if f, ok := fk.takeFault(pkt); ok {
+		fault = &f
 	}
-	fk.mu.Unlock()
 	if fault == nil {
 		return s.sc.WritePacket(data)
 	}
