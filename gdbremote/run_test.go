@@ -403,24 +403,28 @@ func TestReadMemoryRunning(t *testing.T) {
 // request, in order, however late. The answer to a read that timed out
 // must be skipped, or every later request would get its predecessor's
 // answer (and a register read a memory dump). An answer is expected for
-// three exchange timeouts (300ms here); a server that never answers must
-// not cost every later exchange its own answer once that has passed.
+// three exchange timeouts (1.5s here, from the timeout at 0.5s); a server
+// that never answers must not cost every later exchange its own answer
+// once that has passed. Times leave 0.5s or more of slack either side, for
+// a loaded CI machine.
 func TestAnswerAfterTimeoutIsNotTakenForTheNextOne(t *testing.T) {
+	const timeout = 500 * time.Millisecond
 	tests := []struct {
 		name  string
 		fault rsptest.Fault
-		wait  time.Duration // before the next read
+		wait  time.Duration // after the timeout, before the next read
 	}{
-		{"late answer", rsptest.Fault{Match: "m20000000", Kind: rsptest.FaultDelay, Delay: 300 * time.Millisecond}, 250 * time.Millisecond},
-		{"no answer", rsptest.Fault{Match: "m20000000", Kind: rsptest.FaultDrop}, 400 * time.Millisecond},
+		{"late answer", rsptest.Fault{Match: "m20000000", Kind: rsptest.FaultDelay, Delay: 800 * time.Millisecond}, 600 * time.Millisecond},
+		{"no answer", rsptest.Fault{Match: "m20000000", Kind: rsptest.FaultDrop}, 2 * time.Second},
 		// QEMU acks every packet: the wait that times out is the ack's.
-		{"late ack", rsptest.Fault{Match: "m20000000", Kind: rsptest.FaultLateAck, Delay: 300 * time.Millisecond}, 250 * time.Millisecond},
+		{"late ack", rsptest.Fault{Match: "m20000000", Kind: rsptest.FaultLateAck, Delay: 800 * time.Millisecond}, 600 * time.Millisecond},
 	}
 	for _, fl := range flavours {
 		for _, tt := range tests {
 			t.Run(fl.name+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
 				_, addr := fl.listen(t, rsptest.Config{State: baseState(), Faults: []rsptest.Fault{tt.fault}})
-				cl := dial(t, addr, gdbremote.Options{Timeout: 100 * time.Millisecond})
+				cl := dial(t, addr, gdbremote.Options{Timeout: timeout})
 				ctx := ctxT(t)
 				if _, err := cl.ReadMemory(ctx, 0x20000000, 16); !errors.Is(err, gdbremote.ErrTimeout) {
 					t.Fatalf("first read: err = %v, want ErrTimeout", err)
