@@ -200,6 +200,20 @@ func (w *graphWalker) visit(addr uint32, t *elfsym.Type, path string, deref, uni
 // holding addr, through that object's first alias: the same slot named
 // from another global. "" when there is none.
 func (g *objectGraph) aliasPath(addr uint32, path string) string {
+	o, ok := g.containing(addr)
+	if !ok {
+		return ""
+	}
+	if al := g.Aliases[o.Addr]; len(al) > 0 && strings.HasPrefix(path, o.Path) {
+		return al[0] + path[len(o.Path):]
+	}
+	return ""
+}
+
+// containing is the object the walk reached that holds addr: the nearest
+// typed one at or below it whose size covers it (objects up to 64 KiB
+// below are looked at).
+func (g *objectGraph) containing(addr uint32) (heapObject, bool) {
 	i := sort.Search(len(g.Objects), func(i int) bool { return g.Objects[i].Addr > addr }) - 1
 	for ; i >= 0; i-- {
 		o := g.Objects[i]
@@ -209,12 +223,9 @@ func (g *objectGraph) aliasPath(addr uint32, path string) string {
 			}
 			continue
 		}
-		if al := g.Aliases[o.Addr]; len(al) > 0 && strings.HasPrefix(path, o.Path) {
-			return al[0] + path[len(o.Path):]
-		}
-		return ""
+		return o, true
 	}
-	return ""
+	return heapObject{}, false
 }
 
 // objectAt names addr inside an object the walk reached.
@@ -222,22 +233,15 @@ func (g *objectGraph) objectAt(addr uint32) (string, bool) {
 	if g == nil {
 		return "", false
 	}
-	i := sort.Search(len(g.Objects), func(i int) bool { return g.Objects[i].Addr > addr }) - 1
-	for ; i >= 0; i-- {
-		o := g.Objects[i]
-		if o.Type == nil || addr-o.Addr >= uint32(max(o.Type.Size, 1)) {
-			if addr-o.Addr > 1<<16 {
-				break
-			}
-			continue
-		}
-		sub := elfsym.SubPath(o.Type, uint64(addr-o.Addr))
-		if strings.HasPrefix(sub, ".") {
-			return o.Path + "->" + sub[1:], true
-		}
-		return "(*" + o.Path + ")" + sub, true
+	o, ok := g.containing(addr)
+	if !ok {
+		return "", false
 	}
-	return "", false
+	sub := elfsym.SubPath(o.Type, uint64(addr-o.Addr))
+	if strings.HasPrefix(sub, ".") {
+		return o.Path + "->" + sub[1:], true
+	}
+	return "(*" + o.Path + ")" + sub, true
 }
 
 // pathRoot is the global a path starts from.
