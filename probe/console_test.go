@@ -262,10 +262,8 @@ func TestConsoleSurvivesPortVanishingAndReturning(t *testing.T) {
 			gaps = append(gaps, e.Fields["state"])
 		}
 	}
-	// One lost/reconnected pair; a port that flaps while re-enumerating
-	// would give more, always alternating and ending reconnected.
-	if len(gaps) < 2 || len(gaps)%2 != 0 || strings.Repeat("lost,reconnected,", len(gaps)/2) != strings.Join(gaps, ",")+"," {
-		t.Errorf("gap events = %v, want lost then reconnected (in pairs)", gaps)
+	if strings.Join(gaps, ",") != "lost,reconnected" {
+		t.Errorf("gap events = %v, want lost then reconnected", gaps)
 	}
 	// The gap comes after the last line before it and before the first after it.
 	var order []string
@@ -274,9 +272,8 @@ func TestConsoleSurvivesPortVanishingAndReturning(t *testing.T) {
 			order = append(order, string(e.Kind))
 		}
 	}
-	if len(order) < 4 || order[0] != "console-line" || order[len(order)-1] != "console-line" ||
-		strings.Count(strings.Join(order[1:len(order)-1], ","), string(EventConsoleGap)) != len(order)-2 {
-		t.Errorf("timeline order = %v, want the line before, the gap events, the line after", order)
+	if strings.Join(order, ",") != "console-line,console-gap,console-gap,console-line" {
+		t.Errorf("timeline order = %v", order)
 	}
 	if err := c.Close(); err != nil {
 		t.Errorf("Close: %v", err)
