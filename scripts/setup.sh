@@ -8,7 +8,7 @@
 set -euo pipefail
 
 need_pkgs=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib
-           gdb-multiarch tmux binutils-arm-none-eabi)
+           gdb-multiarch tmux binutils-arm-none-eabi clang lld)
 min_qemu_major=8
 min_go="1.26"
 
@@ -64,7 +64,7 @@ fi
 
 # Verify, and say exactly what is still wrong.
 problems=()
-for tool in arm-none-eabi-gcc arm-none-eabi-g++ arm-none-eabi-addr2line gdb-multiarch tmux qemu-system-arm; do
+for tool in arm-none-eabi-gcc arm-none-eabi-g++ arm-none-eabi-addr2line gdb-multiarch tmux qemu-system-arm clang ld.lld; do
   command -v "$tool" >/dev/null 2>&1 || problems+=("$tool not on PATH")
 done
 qm=$(qemu_major)
