@@ -2,7 +2,6 @@ package elfsym
 
 import (
 	"debug/elf"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
@@ -13,57 +12,158 @@ import (
 // ErrNoCFI is returned (wrapped) by FrameContext when no FDE covers pc.
 var ErrNoCFI = errors.New("no CFI covers pc")
 
+// maxCoverWalk bounds the backward walk over FDEs that start below pc: only
+// overlapping FDEs (discarded functions, damage) make it go past one.
+const maxCoverWalk = 64
+
+// A cfiIndex is the FDEs of one section, sorted by start address.
+type cfiIndex struct {
+	section  string
+	fdes     []fde
+	anchored []bool // per fde: a function symbol starts at its begin
+}
+
 func (im *Image) loadCFI(f *elf.File) {
-	sec := f.Section(".debug_frame")
-	if sec == nil {
+	dbg := im.loadCFISection(f, ".debug_frame", false)
+	eh := im.loadCFISection(f, ".eh_frame", true)
+	switch {
+	case !dbg && !eh:
 		im.warnf("no .debug_frame: no CFI, unwinding must fall back to heuristics")
-		return
+	case !dbg:
+		im.warnf("no .debug_frame: CFI from .eh_frame only")
+	}
+}
+
+// loadCFISection parses one CFI section into im.cfi and reports whether
+// the section exists.
+func (im *Image) loadCFISection(f *elf.File, name string, eh bool) bool {
+	sec := f.Section(name)
+	if sec == nil || sec.Type == elf.SHT_NOBITS {
+		return false
 	}
 	data, err := sec.Data()
 	if err != nil {
-		im.warnf("section .debug_frame unreadable (%v): no CFI", err)
-		return
+		im.warnf("section %s unreadable (%v): no CFI from it", name, err)
+		return true
 	}
-	fdes, err := parseFrames(data)
-	if err != nil {
-		im.warnf("section .debug_frame damaged (%v): no CFI", err)
-		return
+	fdes, skipped, first, fatal := parseCFI(data, eh, sec.Addr)
+	if fatal != nil {
+		im.warnf("section %s damaged (%v): CFI after that offset ignored, %d FDEs kept", name, fatal, len(fdes))
 	}
-	// gcc emits FDEs per compilation unit, not in address order, and
-	// FDEForPC binary-searches (FACTS.md section 5).
-	sort.SliceStable(fdes, func(a, b int) bool { return fdes[a].Begin() < fdes[b].Begin() })
-	im.fdes = fdes
+	if skipped > 0 {
+		im.warnf("section %s: %d damaged CIE/FDE records skipped (first: %v)", name, skipped, first)
+	}
+	im.cfi = append(im.cfi, im.indexFDEs(name, fdes))
+	return true
 }
 
-// parseFrames runs delve's parser, which panics on some malformed input
-// rather than returning an error; the recover keeps that inside elfsym.
-func parseFrames(data []byte) (fdes frame.FrameDescriptionEntries, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			fdes, err = nil, fmt.Errorf("parser failed: %v", p)
+// indexFDEs sorts the FDEs and drops those of discarded functions.
+//
+// With --gc-sections, COMDAT folding or an overridden weak function, the
+// linker throws code away but leaves its FDE, relocated to address 0 with
+// its original length. When flash starts at 0 (mps2-an385, micro:bit,
+// many parts) those FDEs overlap real code and, sorted first, would win
+// every lookup there. An FDE at 0 is dropped unless a function symbol
+// starts at 0; others at small addresses are outranked at lookup time by
+// an FDE that starts where a function symbol does.
+func (im *Image) indexFDEs(name string, fdes []fde) cfiIndex {
+	hasFuncs := false
+	for _, s := range im.syms {
+		if s.Func {
+			hasFuncs = true
+			break
 		}
-	}()
-	return frame.Parse(data, binary.LittleEndian, 0, 4, 0)
+	}
+	zeroOK := im.zeroOK()
+	kept := fdes[:0]
+	for _, f := range fdes {
+		if f.begin == 0 && hasFuncs && !zeroOK {
+			continue
+		}
+		kept = append(kept, f)
+	}
+	// gcc emits FDEs per compilation unit, not in address order.
+	sort.SliceStable(kept, func(a, b int) bool { return kept[a].begin < kept[b].begin })
+	x := cfiIndex{section: name, fdes: kept, anchored: make([]bool, len(kept))}
+	for i, f := range kept {
+		x.anchored[i] = im.funcStartsAt(f.begin)
+	}
+	return x
 }
 
-// FrameContext runs the .debug_frame CFI for pc (Thumb bit ignored) and
-// returns the row in effect there: CFA rule and register rules, with the
-// return address in register 14 (LR). ErrNoCFI (errors.Is) when no FDE
-// covers pc.
+// funcStartsAt reports whether a function symbol starts at addr.
+func (im *Image) funcStartsAt(addr uint64) bool {
+	i := sort.Search(len(im.syms), func(i int) bool { return im.syms[i].Addr >= addr })
+	for ; i < len(im.syms) && im.syms[i].Addr == addr; i++ {
+		if im.syms[i].Func {
+			return true
+		}
+	}
+	return false
+}
+
+// lookup picks the FDE that describes pc: among those covering pc, one that
+// starts at a function symbol (the closest below pc) beats one that does
+// not; otherwise the closest below pc, unless it starts before the
+// function symbol holding pc (it then belongs to other, discarded code).
+func (x *cfiIndex) lookup(im *Image, pc uint64) *fde {
+	i := sort.Search(len(x.fdes), func(i int) bool { return x.fdes[i].begin > pc })
+	best := -1
+	for j, n := i-1, 0; j >= 0 && n < maxCoverWalk; j, n = j-1, n+1 {
+		if pc >= x.fdes[j].end {
+			continue
+		}
+		if x.anchored[j] {
+			best = j
+			break
+		}
+		if best < 0 {
+			best = j
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	f := &x.fdes[best]
+	if !x.anchored[best] {
+		if sym, ok := im.funcSymbolAt(pc); ok && sym.Addr > f.begin {
+			return nil
+		}
+	}
+	return f
+}
+
+// FrameContext runs the CFI for pc (Thumb bit ignored) and returns the row
+// in effect there: CFA rule and register rules, with the return address
+// in register 14 (LR). .debug_frame is used first, .eh_frame when
+// .debug_frame has no FDE for pc. ErrNoCFI (errors.Is) when no FDE covers
+// pc; another error when the covering FDE's program is damaged.
 func (im *Image) FrameContext(pc uint64) (fc *frame.FrameContext, err error) {
 	pc &^= 1
-	fde, ferr := im.fdes.FDEForPC(pc)
-	if ferr != nil {
-		return nil, fmt.Errorf("elfsym: pc %#x: %w", pc, ErrNoCFI)
-	}
 	defer func() {
+		// Everything here is bounds-checked; this is the last resort that
+		// keeps a bug from crossing the package boundary.
 		if p := recover(); p != nil {
-			fc, err = nil, fmt.Errorf("elfsym: pc %#x: CFI program of FDE at %#x damaged: %v", pc, fde.Begin(), p)
+			fc, err = nil, fmt.Errorf("elfsym: pc %#x: CFI damaged: %v", pc, p)
 		}
 	}()
-	fc, err = fde.EstablishFrame(pc)
-	if err != nil {
-		return nil, fmt.Errorf("elfsym: pc %#x: CFI of FDE at %#x: %w", pc, fde.Begin(), err)
+	var firstErr error
+	for i := range im.cfi {
+		x := &im.cfi[i]
+		f := x.lookup(im, pc)
+		if f == nil {
+			continue
+		}
+		fc, err := f.rowAt(pc)
+		if err == nil {
+			return fc, nil
+		}
+		if firstErr == nil {
+			firstErr = fmt.Errorf("elfsym: pc %#x: %s: %w", pc, x.section, err)
+		}
 	}
-	return fc, nil
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return nil, fmt.Errorf("elfsym: pc %#x: %w", pc, ErrNoCFI)
 }

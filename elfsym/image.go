@@ -11,8 +11,6 @@ import (
 	"io"
 	"os"
 	"strings"
-
-	"github.com/go-delve/delve/pkg/dwarf/frame"
 )
 
 // A FormatError reports that an ELF is damaged or not what elfsym reads,
@@ -65,7 +63,7 @@ type Image struct {
 
 	lines lineTable
 	funcs funcIndex
-	fdes  frame.FrameDescriptionEntries // sorted by Begin
+	cfi   []cfiIndex // .debug_frame, then .eh_frame (cfi.go)
 
 	dw   *dwarf.Data // for the data index, built on first use (globals.go)
 	data dataOnce

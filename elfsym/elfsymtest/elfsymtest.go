@@ -204,7 +204,7 @@ func Build(ctx context.Context, p Program) (string, error) {
 func compileOnly(flags []string) []string {
 	var out []string
 	for _, f := range flags {
-		if strings.HasPrefix(f, "-Wl,") || strings.HasPrefix(f, "-specs=") {
+		if strings.HasPrefix(f, "-Wl,") || strings.HasPrefix(f, "-specs=") || strings.HasPrefix(f, "-fuse-ld=") {
 			continue
 		}
 		out = append(out, f)
