@@ -21,8 +21,12 @@ func (r MemRange) End() uint64 { return r.Addr + r.Size }
 type Board struct {
 	Name string
 	// RAM lists the ranges a capture reads in full. Empty means "derive from
-	// the ELF's writable sections and the stack pointers".
+	// the ELF's writable sections and the stack pointers". Stacks outside
+	// it are read all the same.
 	RAM []MemRange
+	// Extra lists more ranges every capture reads (a second RAM bank, CCM,
+	// a DMA buffer), on top of RAM or the derived ranges.
+	Extra []MemRange
 	// LED is the RGB LED's PWM register profile; nil when the board has none.
 	LED *LEDProfile
 	// Core is the CPU family, "v7-M" for the Cortex-M3/M4 boards here.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/faultline-dev/faultline/capture"
@@ -14,10 +15,6 @@ import (
 // flashSampleSize is how much of each loaded section's start a capture
 // reads to check the ELF against the target; small, so capture stays fast.
 const flashSampleSize = 256
-
-// maxDerivedRAM caps RAM derived from the ELF and stack pointers on boards
-// without a fixed map, so a wild SP cannot make a capture read gigabytes.
-const maxDerivedRAM = 1 << 20
 
 // Snapshot reads the halted target's registers and memory into a capture
 // snapshot. It reads as much as it can: when a read fails it records what is
@@ -45,13 +42,11 @@ func (t *Target) Snapshot(ctx context.Context, trig capture.Trigger, stop string
 			return snap, fmt.Errorf("read registers: %w", err)
 		}
 	}
-	for name, v := range regs {
-		if v>>32 == 0 || name == "pc" {
-			snap.Registers[name] = uint32(v)
-		}
-	}
+	t.keepRegisters(snap.Registers, regs)
+	plan, notes := t.ranges(ctx, snap.Registers)
+	snap.Meta.Missing = append(snap.Meta.Missing, notes...)
 	var regions []capture.Region
-	for _, r := range t.ranges(ctx, snap.Registers) {
+	for _, r := range plan {
 		got, holes, err := t.readRange(ctx, r)
 		regions = append(regions, got...)
 		for _, h := range holes {
@@ -73,16 +68,63 @@ func fatal(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || isClosed(err)
 }
 
-// ranges decides what memory a capture reads: the system registers, the
-// board's RAM (or a range derived from the ELF and the stack pointers), and
-// samples of the flash image for the ELF check.
-func (t *Target) ranges(ctx context.Context, regs map[string]uint32) []MemRange {
-	out := append([]MemRange(nil), systemRegions...)
-	if len(t.opts.Board.RAM) > 0 {
-		out = append(out, t.opts.Board.RAM...)
-	} else {
-		out = append(out, t.derivedRAM(regs)...)
+// keepRegisters copies the 32-bit registers the server gave (not the FP
+// d registers) into dst. On ARMv8-M with the Security Extension, a server
+// that names only the banked stack pointers (msp_s, msp_ns, ...) has its
+// current bank's ones copied to msp, psp, msplim and psplim.
+func (t *Target) keepRegisters(dst map[string]uint32, regs map[string]uint64) {
+	wide := map[string]bool{}
+	if d := t.c.TargetDesc(); d != nil {
+		for _, r := range d.Registers {
+			if r.Bytes() > 4 {
+				wide[r.Name] = true
+			}
+		}
 	}
+	for name, v := range regs {
+		if !wide[name] && (v>>32 == 0 || name == "pc") {
+			dst[strings.ToLower(name)] = uint32(v)
+		}
+	}
+	if _, ok := dst["msp"]; ok {
+		return
+	}
+	bank := "_s" // the reset state is Secure
+	sp := dst["sp"]
+	for _, b := range []string{"_s", "_ns"} {
+		if m, ok := dst["msp"+b]; ok && m == sp {
+			bank = b
+		} else if p, ok := dst["psp"+b]; ok && p == sp {
+			bank = b
+		}
+	}
+	for _, n := range []string{"msp", "psp", "msplim", "psplim", "control", "primask", "basepri", "faultmask"} {
+		if v, ok := dst[n+bank]; ok {
+			if _, have := dst[n]; !have {
+				dst[n] = v
+			}
+		}
+	}
+}
+
+// ranges decides what memory a capture reads: the system registers, the
+// board's RAM or, without a map, each writable section of the ELF, a
+// window on each stack (MSP, PSP) up to its top, the --mem ranges, and
+// samples of the flash image for the ELF check. The notes say what the
+// bounds left out.
+func (t *Target) ranges(ctx context.Context, regs map[string]uint32) ([]MemRange, []string) {
+	out := append([]MemRange(nil), systemRegions...)
+	p := &regionPlan{
+		board: t.opts.Board,
+		extra: t.opts.Extra,
+		read:  func(a uint64) (uint32, error) { return t.readWord(ctx, a) },
+		write: func(a uint64, v uint32) error { return t.writeWord(ctx, a, v) },
+	}
+	if t.opts.Image != nil {
+		p.img = t.opts.Image
+	}
+	mem, notes := p.plan(regs)
+	out = append(out, mem...)
 	if im := t.opts.Image; im != nil {
 		for _, s := range im.Sections() {
 			if !s.Loaded || s.Write || s.Size == 0 {
@@ -98,42 +140,7 @@ func (t *Target) ranges(ctx context.Context, regs map[string]uint32) []MemRange 
 			}
 		}
 	}
-	return out
-}
-
-// derivedRAM covers the ELF's writable sections and the memory above each
-// stack pointer, for boards with no fixed RAM map.
-func (t *Target) derivedRAM(regs map[string]uint32) []MemRange {
-	var lo, hi uint64
-	grow := func(a, b uint64) {
-		if lo == 0 || a < lo {
-			lo = a
-		}
-		if b > hi {
-			hi = b
-		}
-	}
-	if im := t.opts.Image; im != nil {
-		for _, s := range im.Sections() {
-			if s.Alloc && s.Write && s.Size > 0 {
-				grow(s.Addr, s.Addr+s.Size)
-			}
-		}
-	}
-	for _, name := range []string{"msp", "psp", "sp"} {
-		if sp, ok := regs[name]; ok && sp >= 0x20000000 && sp < 0x40000000 {
-			// The stack grows down: what matters is above SP. Keep the
-			// range near the ELF's RAM when both exist.
-			grow(uint64(sp)&^0xFF, uint64(sp)+4096)
-		}
-	}
-	if hi <= lo {
-		return nil
-	}
-	if hi-lo > maxDerivedRAM {
-		hi = lo + maxDerivedRAM
-	}
-	return []MemRange{{Name: "ram", Addr: lo, Size: hi - lo}}
+	return out, notes
 }
 
 // normalise sorts regions and drops overlaps, keeping the earlier one, so the

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,6 +47,7 @@ var faultVectors = []struct {
 type TargetOptions struct {
 	Addr     string        // host:port of OpenOCD, QEMU's gdbstub, ...
 	Board    Board         // memory map used for captures
+	Extra    []MemRange    // more ranges every capture reads (--mem)
 	Image    *elfsym.Image // firmware ELF; nil when unknown
 	Timeout  time.Duration // per exchange; default 5s
 	Trace    io.Writer     // RSP wire trace, nil for none
@@ -63,10 +63,14 @@ type Target struct {
 
 	lockupLine atomic.Bool // OpenOCD said "clearing lockup after double fault"
 
-	mu       sync.Mutex
-	handlers map[uint64]string // fault handler address -> exception name
-	bps      []uint64          // breakpoints we set
-	catching bool              // OpenOCD vector catch armed
+	mu        sync.Mutex
+	handlers  map[uint64]string // fault handler address -> exception name
+	bps       []uint64          // breakpoints we set
+	catching  bool              // vector catch armed (OpenOCD's, or DEMCR's)
+	demcrSet  uint32            // DEMCR bits we set ourselves, cleared on disarm
+	bpArmed   bool              // catching by handler breakpoints
+	vtor      uint32            // VTOR when the breakpoints were set
+	vtorWatch bool              // a write watchpoint on VTOR is set
 }
 
 // ConnectTarget dials the GDB server and completes the RSP handshake.
@@ -163,12 +167,24 @@ func (t *Target) Inspect(ctx context.Context) (TargetState, error) {
 		st.Lockup, st.InFault, st.Reason = true, true, "the GDB server reported a lockup"
 	case st.PC&^1 == lockupPCv7&^1 || st.PC&^1 == lockupPCv8&^1:
 		st.Lockup, st.InFault, st.Reason = true, true, fmt.Sprintf("PC is the lockup address 0x%08x", st.PC)
+	case (st.Exception == 2 || st.Exception == 3) && neverExecutable(st.PC):
+		// A fault inside NMI or HardFault cannot escalate: the core
+		// locked up; the server halted it since (OpenOCD clears the
+		// lockup that way before anyone attaches).
+		st.Lockup, st.InFault, st.Reason = true, true, fmt.Sprintf("%s is active with PC 0x%08x, which cannot execute: the core locked up", exceptionName(st.Exception), st.PC)
 	case st.Exception >= 2 && st.Exception <= 6:
 		st.InFault, st.Reason = true, fmt.Sprintf("exception %d (%s) is active", st.Exception, exceptionName(st.Exception))
 	case t.opts.Image != nil && !t.opts.Image.IsCode(uint64(st.PC&^1)):
 		st.InFault, st.Reason = true, fmt.Sprintf("PC 0x%08x is not in the firmware's code", st.PC)
 	}
 	return st, nil
+}
+
+// neverExecutable reports a PC in an execute-never part of the memory map
+// (peripherals, devices, the system space). Code outside the ELF is not
+// enough: a bootloader or system part may hold the handler.
+func neverExecutable(pc uint32) bool {
+	return pc >= 0xA0000000 || (pc >= 0x40000000 && pc < 0x60000000)
 }
 
 func exceptionName(n int) string {
@@ -191,49 +207,21 @@ func (t *Target) readWord(ctx context.Context, addr uint64) (uint32, error) {
 	return binary.LittleEndian.Uint32(b), nil
 }
 
-// faultHandlers reads the vector table (at VTOR) and returns the fault
-// handlers' addresses, Thumb bit cleared.
-func (t *Target) faultHandlers(ctx context.Context) (map[uint64]string, error) {
-	vtor, err := t.readWord(ctx, addrVTOR)
-	if err != nil {
-		return nil, fmt.Errorf("read VTOR: %w", err)
-	}
-	tbl, err := t.c.ReadMemory(ctx, uint64(vtor), 7*4)
-	if err != nil {
-		return nil, fmt.Errorf("read vector table at 0x%08x: %w", vtor, err)
-	}
-	if len(tbl) < 7*4 {
-		return nil, fmt.Errorf("read vector table at 0x%08x: short reply", vtor)
-	}
-	hs := map[uint64]string{}
-	for _, v := range faultVectors {
-		a := uint64(binary.LittleEndian.Uint32(tbl[v.num*4:]) &^ 1)
-		if a == 0 || a >= 0xE0000000 {
-			continue // no handler, or a value that cannot be code
-		}
-		if prev, ok := hs[a]; ok {
-			hs[a] = prev + "/" + v.name
-		} else {
-			hs[a] = v.name
-		}
-	}
-	if len(hs) == 0 {
-		return nil, fmt.Errorf("vector table at 0x%08x holds no fault handlers", vtor)
-	}
-	return hs, nil
-}
-
 // ArmFaultCatch makes the target stop at the first instruction of any fault
 // handler, with the exception frame stacked and before the firmware's
 // handler runs. On OpenOCD it uses vector catch (no breakpoint slots, works
-// from flash); elsewhere a breakpoint on each handler from the vector table.
+// from flash, independent of where the vector table is), and never needs
+// to read the table to arm it; on other servers that write DEMCR, the same
+// through DEMCR; elsewhere (QEMU) a breakpoint on each handler of both the
+// ELF's vector table and the live one, and a write watchpoint on VTOR so a
+// table moved at run time is followed.
 func (t *Target) ArmFaultCatch(ctx context.Context) error {
-	hs, err := t.faultHandlers(ctx)
-	if err != nil {
-		return fmt.Errorf("arm fault catching: %w", err)
-	}
+	hs, vtor, vtorOK, herr := t.faultHandlers(ctx)
 	t.mu.Lock()
-	t.handlers = hs
+	t.handlers = map[uint64]string{}
+	for a, n := range hs {
+		t.handlers[a] = n
+	}
 	t.mu.Unlock()
 	if t.c.Stub() == gdbremote.StubOpenOCD {
 		if _, err := t.c.Monitor(ctx, "cortex_m vector_catch hard_err bus_err mm_err state_err chk_err nocp_err int_err"); err == nil {
@@ -243,26 +231,35 @@ func (t *Target) ArmFaultCatch(ctx context.Context) error {
 			t.event(EventTargetState, "armed OpenOCD vector catch", nil)
 			return nil
 		}
-		// Fall through to breakpoints: an old OpenOCD or another server.
+		// Fall through: an old OpenOCD or another server.
 	}
-	addrs := make([]uint64, 0, len(hs))
-	for a := range hs {
-		addrs = append(addrs, a)
-	}
-	sort.Slice(addrs, func(i, j int) bool { return addrs[i] < addrs[j] })
-	for _, a := range addrs {
-		err := t.c.SetBreakpoint(ctx, gdbremote.BreakHardware, a, 2)
-		if err != nil {
-			err = t.c.SetBreakpoint(ctx, gdbremote.BreakSoftware, a, 2)
-		}
-		if err != nil {
-			return fmt.Errorf("breakpoint on %s handler at 0x%08x: %w", hs[a], a, err)
-		}
+	if t.armDEMCR(ctx) {
 		t.mu.Lock()
-		t.bps = append(t.bps, a)
+		t.catching = true
 		t.mu.Unlock()
+		t.event(EventTargetState, "armed vector catch (DEMCR)", nil)
+		return nil
 	}
-	t.event(EventTargetState, fmt.Sprintf("armed %d fault-handler breakpoints", len(addrs)), nil)
+	if herr != nil {
+		return fmt.Errorf("arm fault catching: %w", herr)
+	}
+	if err := t.setHandlerBreakpoints(ctx, hs); err != nil {
+		return fmt.Errorf("arm fault catching: %w", err)
+	}
+	t.mu.Lock()
+	t.bpArmed, t.vtor = true, vtor
+	watching := t.vtorWatch
+	t.mu.Unlock()
+	if vtorOK && !watching {
+		// Where the server has no write watchpoint on VTOR, a move is
+		// still noticed at the next stop (rearmIfMoved).
+		if err := t.c.SetBreakpoint(ctx, gdbremote.WatchWrite, addrVTOR, 4); err == nil {
+			t.mu.Lock()
+			t.vtorWatch = true
+			t.mu.Unlock()
+		}
+	}
+	t.event(EventTargetState, fmt.Sprintf("armed %d fault-handler breakpoints", len(hs)), nil)
 	return nil
 }
 
@@ -279,8 +276,8 @@ func (t *Target) ArmAndResume(ctx context.Context) error {
 // handler can run (SOS, reset).
 func (t *Target) DisarmFaultCatch(ctx context.Context) error {
 	t.mu.Lock()
-	bps, catching := t.bps, t.catching
-	t.bps, t.catching = nil, false
+	bps, catching, watch, demcr := t.bps, t.catching, t.vtorWatch, t.demcrSet
+	t.bps, t.catching, t.vtorWatch, t.demcrSet, t.bpArmed = nil, false, false, 0, false
 	t.mu.Unlock()
 	var errs []error
 	for _, a := range bps {
@@ -290,7 +287,21 @@ func (t *Target) DisarmFaultCatch(ctx context.Context) error {
 			}
 		}
 	}
-	if catching {
+	if watch {
+		if err := t.c.ClearBreakpoint(ctx, gdbremote.WatchWrite, addrVTOR, 4); err != nil {
+			errs = append(errs, fmt.Errorf("clear the VTOR watchpoint: %w", err))
+		}
+	}
+	switch {
+	case demcr != 0:
+		d, err := t.readWord(ctx, addrDEMCR)
+		if err == nil {
+			err = t.writeWord(ctx, addrDEMCR, d&^demcr)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("clear vector catch (DEMCR): %w", err))
+		}
+	case catching:
 		if _, err := t.c.Monitor(ctx, "cortex_m vector_catch none"); err != nil {
 			errs = append(errs, fmt.Errorf("clear vector catch: %w", err))
 		}
@@ -371,7 +382,9 @@ func (t *Target) WaitCrashWithin(ctx context.Context, window time.Duration) (Cra
 		if isCrash {
 			return crash, nil
 		}
-		t.event(EventTargetState, fmt.Sprintf("unexpected stop %s at 0x%08x; resuming", stop.Raw, pc), nil)
+		if !isVTORWatch(stop) {
+			t.event(EventTargetState, fmt.Sprintf("unexpected stop %s at 0x%08x; resuming", stop.Raw, pc), nil)
+		}
 		if err := t.Resume(ctx); err != nil {
 			return Crash{}, err
 		}
@@ -380,11 +393,20 @@ func (t *Target) WaitCrashWithin(ctx context.Context, window time.Duration) (Cra
 
 // CrashFromStop tells whether a stop means a crash: a fault handler's
 // first instruction (breakpoint or vector catch), the lockup PC, or the
-// server's lockup report. It also returns the PC it read.
+// server's lockup report. It also returns the PC it read. A stop at the
+// watchpoint on VTOR is not a crash: the firmware moved its vector table,
+// and the handlers of the new one are armed before the caller resumes.
 func (t *Target) CrashFromStop(ctx context.Context, stop gdbremote.StopReply) (Crash, bool, uint64, error) {
 	if t.lockupLine.Load() {
 		t.event(EventLockup, "core locked up (double fault)", nil)
 		return Crash{Stop: stop, Trigger: capture.Trigger{Kind: "lockup", Detail: "GDB server reported: clearing lockup after double fault"}}, true, 0, nil
+	}
+	if isVTORWatch(stop) {
+		if err := t.onVTORWrite(ctx); err != nil {
+			return Crash{Stop: stop}, false, 0, err
+		}
+		pc, _ := t.c.ReadRegister(ctx, "pc")
+		return Crash{Stop: stop}, false, pc, nil
 	}
 	pc, err := t.c.ReadRegister(ctx, "pc")
 	if err != nil {
@@ -395,6 +417,18 @@ func (t *Target) CrashFromStop(ctx context.Context, stop gdbremote.StopReply) (C
 	catching := t.catching
 	t.mu.Unlock()
 	if atHandler || (catching && stop.Signal == 5) {
+		// A vector catch halts with IPSR already the exception's number,
+		// which names it whatever table the handler came from.
+		if xpsr, err := t.c.ReadRegister(ctx, "xpsr"); err == nil {
+			ipsr := int(xpsr & 0x1FF)
+			switch {
+			case ipsr >= 2 && ipsr <= 6:
+				name = exceptionName(ipsr)
+			case !atHandler:
+				// Not in a fault handler: a stop of another kind.
+				return Crash{Stop: stop}, false, pc, nil
+			}
+		}
 		if name == "" {
 			name = "fault"
 		}
@@ -404,6 +438,16 @@ func (t *Target) CrashFromStop(ctx context.Context, stop gdbremote.StopReply) (C
 	}
 	if pc&^1 == lockupPCv7&^1 || pc&^1 == lockupPCv8&^1 {
 		return Crash{Stop: stop, Trigger: capture.Trigger{Kind: "lockup", Detail: fmt.Sprintf("PC at the lockup address 0x%08x", pc)}}, true, pc, nil
+	}
+	t.mu.Lock()
+	watching := t.vtorWatch
+	t.mu.Unlock()
+	if !watching {
+		// No watchpoint to say so: look at every other stop whether the
+		// vector table moved.
+		if err := t.rearmIfMoved(ctx); err != nil {
+			return Crash{Stop: stop}, false, pc, err
+		}
 	}
 	return Crash{Stop: stop}, false, pc, nil
 }

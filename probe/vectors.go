@@ -1,0 +1,266 @@
+package probe
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/faultline-dev/faultline/gdbremote"
+)
+
+// Vector table names in common startup files and linker scripts: ST
+// (g_pfnVectors), CMSIS (__isr_vector, __Vectors), NXP (__VECTOR_TABLE),
+// Zephyr (_vector_table), this project's labs (vector_table), others.
+var (
+	vectorTableSymbols = []string{
+		"g_pfnVectors", "__isr_vector", "__Vectors", "__VECTOR_TABLE", "_vector_table", "__vector_table",
+		"vector_table", "_vectors", "__vectors", "vectors", "exception_table", "_exception_table", "g_vectors",
+	}
+	vectorTableSections = []string{".isr_vector", ".vectors", ".vector_table", ".intvecs", ".isr_vectors", ".vector"}
+)
+
+// elfVectorTable finds the ELF's vector table: a known symbol or section
+// whose first words look like one (an initial SP, then a Thumb code
+// address), else the lowest loaded section that does.
+func elfVectorTable(img imageInfo) (uint64, bool) {
+	secs := img.Sections()
+	looksLike := func(a uint64) bool {
+		var w [8]byte
+		if n, _ := img.ReadMemory(w[:], a); n != len(w) {
+			return false
+		}
+		sp, reset := binary.LittleEndian.Uint32(w[:]), uint64(binary.LittleEndian.Uint32(w[4:]))
+		if sp&3 != 0 || reset&1 == 0 {
+			return false
+		}
+		for _, s := range secs {
+			if s.Exec && reset&^1 >= s.Addr && reset&^1 < s.Addr+s.Size {
+				return true
+			}
+		}
+		return false
+	}
+	for _, n := range vectorTableSymbols {
+		if s, ok := img.LookupSymbol(n); ok && looksLike(s.Addr) {
+			return s.Addr, true
+		}
+	}
+	for _, n := range vectorTableSections {
+		for _, s := range secs {
+			if s.Name == n && s.Loaded && looksLike(s.Addr) {
+				return s.Addr, true
+			}
+		}
+	}
+	var loaded []uint64
+	for _, s := range secs {
+		if s.Loaded && !s.Write && s.Size >= 8 {
+			loaded = append(loaded, s.Addr)
+		}
+	}
+	sort.Slice(loaded, func(i, j int) bool { return loaded[i] < loaded[j] })
+	for _, a := range loaded {
+		if looksLike(a) {
+			return a, true
+		}
+	}
+	return 0, false
+}
+
+// handlersFrom names the fault handlers in a vector table's first seven
+// words (Thumb bit cleared) into hs.
+func handlersFrom(tbl []byte, hs map[uint64]string) {
+	for _, v := range faultVectors {
+		if len(tbl) < v.num*4+4 {
+			return
+		}
+		a := uint64(binary.LittleEndian.Uint32(tbl[v.num*4:]) &^ 1)
+		if a == 0 || a >= 0xE0000000 {
+			continue // no handler, or a value that cannot be code
+		}
+		prev := hs[a]
+		if prev == "" {
+			hs[a] = v.name
+		} else if !strings.Contains("/"+prev+"/", "/"+v.name+"/") {
+			hs[a] = prev + "/" + v.name
+		}
+	}
+}
+
+// faultHandlers returns the fault handlers of both the ELF's vector table
+// and the live one at VTOR: firmware that moves its table (a bootloader, an
+// RTOS, Device OS) often installs other handlers there. It also returns
+// VTOR (ok false when unreadable). An error only when neither table gave a
+// handler.
+func (t *Target) faultHandlers(ctx context.Context) (hs map[uint64]string, vtor uint32, vtorOK bool, err error) {
+	hs = map[uint64]string{}
+	var errs []string
+	if im := t.opts.Image; im != nil {
+		if a, ok := elfVectorTable(im); ok {
+			tbl := make([]byte, 7*4)
+			if n, _ := im.ReadMemory(tbl, a); n == len(tbl) {
+				handlersFrom(tbl, hs)
+			}
+		} else {
+			errs = append(errs, "no vector table found in the ELF")
+		}
+	}
+	vtor, err = t.readWord(ctx, addrVTOR)
+	if err != nil {
+		errs = append(errs, fmt.Sprintf("read VTOR: %v", err))
+	} else {
+		vtorOK = true
+		tbl, err := t.c.ReadMemory(ctx, uint64(vtor), 7*4)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Sprintf("read vector table at 0x%08x: %v", vtor, err))
+		case len(tbl) < 7*4:
+			errs = append(errs, fmt.Sprintf("read vector table at 0x%08x: short reply", vtor))
+		default:
+			n := len(hs)
+			handlersFrom(tbl, hs)
+			if len(hs) == n && n == 0 {
+				errs = append(errs, fmt.Sprintf("vector table at 0x%08x holds no fault handlers", vtor))
+			}
+		}
+	}
+	if len(hs) == 0 {
+		return nil, vtor, vtorOK, fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return hs, vtor, vtorOK, nil
+}
+
+// isVTORWatch reports a stop at the watchpoint on VTOR.
+func isVTORWatch(stop gdbremote.StopReply) bool {
+	return stop.Watch != "" && stop.WatchAddr == addrVTOR
+}
+
+// onVTORWrite handles the stop at VTOR's watchpoint: ARM stubs stop before
+// the write (QEMU does), so step over it, then break on the handlers of the
+// new table as well. The caller resumes.
+func (t *Target) onVTORWrite(ctx context.Context) error {
+	if _, err := t.c.Step(ctx); err != nil {
+		return fmt.Errorf("step over the VTOR write: %w", err)
+	}
+	return t.rearmIfMoved(ctx)
+}
+
+// rearmIfMoved re-reads VTOR and, if the table moved since fault catching
+// was armed with breakpoints, sets breakpoints on the new table's handlers
+// (keeping the ELF table's) and drops those only the old table had.
+func (t *Target) rearmIfMoved(ctx context.Context) error {
+	t.mu.Lock()
+	armed, last := t.bpArmed, t.vtor
+	t.mu.Unlock()
+	if !armed {
+		return nil
+	}
+	vtor, err := t.readWord(ctx, addrVTOR)
+	if err != nil || vtor == last {
+		return nil
+	}
+	hs, _, _, err := t.faultHandlers(ctx)
+	if err != nil {
+		return fmt.Errorf("re-arm after VTOR moved to 0x%08x: %w", vtor, err)
+	}
+	if err := t.setHandlerBreakpoints(ctx, hs); err != nil {
+		return fmt.Errorf("re-arm after VTOR moved to 0x%08x: %w", vtor, err)
+	}
+	t.mu.Lock()
+	t.vtor = vtor
+	t.mu.Unlock()
+	t.event(EventTargetState, fmt.Sprintf("VTOR moved to 0x%08x: fault-handler breakpoints re-armed (%d)", vtor, len(hs)), nil)
+	return nil
+}
+
+// setHandlerBreakpoints makes the handler breakpoints exactly hs: new ones
+// set (hardware first, software where the slots ran out), stale ones
+// cleared.
+func (t *Target) setHandlerBreakpoints(ctx context.Context, hs map[uint64]string) error {
+	t.mu.Lock()
+	old := append([]uint64(nil), t.bps...)
+	t.mu.Unlock()
+	var keep []uint64
+	for _, a := range old {
+		if _, ok := hs[a]; ok {
+			keep = append(keep, a)
+			continue
+		}
+		if err := t.c.ClearBreakpoint(ctx, gdbremote.BreakHardware, a, 2); err != nil {
+			_ = t.c.ClearBreakpoint(ctx, gdbremote.BreakSoftware, a, 2)
+		}
+	}
+	addrs := make([]uint64, 0, len(hs))
+	for a := range hs {
+		addrs = append(addrs, a)
+	}
+	sort.Slice(addrs, func(i, j int) bool { return addrs[i] < addrs[j] })
+	have := func(a uint64) bool {
+		for _, k := range keep {
+			if k == a {
+				return true
+			}
+		}
+		return false
+	}
+	var err error
+	for _, a := range addrs {
+		if have(a) {
+			continue
+		}
+		berr := t.c.SetBreakpoint(ctx, gdbremote.BreakHardware, a, 2)
+		if berr != nil {
+			berr = t.c.SetBreakpoint(ctx, gdbremote.BreakSoftware, a, 2)
+		}
+		if berr != nil {
+			err = fmt.Errorf("breakpoint on %s handler at 0x%08x: %w", hs[a], a, berr)
+			break
+		}
+		keep = append(keep, a)
+	}
+	t.mu.Lock()
+	t.bps = keep
+	for a, n := range hs {
+		t.handlers[a] = n
+	}
+	t.mu.Unlock()
+	return err
+}
+
+// DEMCR vector catch bits (FACTS.md section 1): VC_MMERR..VC_HARDERR.
+const (
+	addrDEMCR   = 0xE000EDFC
+	demcrVCBits = 0x7F0
+)
+
+// armDEMCR sets the vector catch bits in DEMCR directly, for servers that
+// write the debug registers (real cores behind pyOCD, J-Link, Black Magic
+// Probe). It reports whether the bits stuck: QEMU reads DEMCR as 0.
+func (t *Target) armDEMCR(ctx context.Context) bool {
+	if t.c.Stub() == gdbremote.StubQEMU {
+		return false
+	}
+	d, err := t.readWord(ctx, addrDEMCR)
+	if err != nil {
+		return false
+	}
+	if err := t.writeWord(ctx, addrDEMCR, d|demcrVCBits); err != nil {
+		return false
+	}
+	got, err := t.readWord(ctx, addrDEMCR)
+	if err != nil || got&demcrVCBits != demcrVCBits {
+		return false
+	}
+	t.mu.Lock()
+	t.demcrSet = demcrVCBits &^ d
+	t.mu.Unlock()
+	return true
+}
+
+func (t *Target) writeWord(ctx context.Context, addr uint64, v uint32) error {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], v)
+	return t.c.WriteMemory(ctx, addr, b[:])
+}
