@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"sort"
+	"strings"
 
 	"github.com/go-delve/delve/pkg/dwarf/frame"
 
@@ -256,6 +256,9 @@ func (a *analysis) faultingContext() {
 		a.fromExcReturn(ExcReturn(lr))
 		return
 	}
+	if !a.fault.Lockup && a.haveXPSR && a.ctxXPSR&0x1FF != 0 && a.throughHandler() {
+		return
+	}
 	if a.fault.Lockup {
 		a.note("the core is locked up and LR (0x%08x) is not an EXC_RETURN: looking for the original fault's frame on the stack", lr)
 		a.guessLockupFrame()
@@ -305,6 +308,46 @@ func (a *analysis) stackErrNames() string {
 		}
 	}
 	return fmt.Sprint(out)
+}
+
+// throughHandler handles a stop deep inside an exception handler (a
+// breakpoint or bkpt in a function the fault handler called, a dump
+// another tool took there): LR no longer holds EXC_RETURN, so the
+// handler's own frames are unwound with their CFI until one returns
+// through an EXC_RETURN; the frame the core stacked there is the faulting
+// context. The handler's frames are not the crash and are not reported.
+func (a *analysis) throughHandler() bool {
+	if a.img == nil {
+		return false
+	}
+	if _, ok := a.stop.Get(RegPC); !ok {
+		return false
+	}
+	u := NewUnwinder(a.snap, a.img, UnwindStart{
+		Regs: a.stop, MSP: a.msp, PSP: a.psp, HaveMSP: a.haveMSP, HavePSP: a.havePSP,
+		RAM: a.ram, MaxDepth: 16,
+	})
+	var handler []string
+	for u.Next() {
+		f := u.Frame()
+		if f.Exception == nil {
+			if len(f.Funcs) > 0 {
+				handler = append(handler, f.Funcs[len(f.Funcs)-1].Function)
+			}
+			continue
+		}
+		ef := *f.Exception
+		a.stackAt, a.haveAt = ef.Addr, true
+		a.onPSP = ef.Stack == "PSP"
+		if !a.plausible(ef) {
+			a.note("the exception frame at 0x%08x does not look valid (stacked xPSR 0x%08x): its registers may be garbage", ef.Addr, uint32(ef.XPSR))
+		}
+		a.useFrame(ef)
+		a.ctx = f.Regs // r4-r11 as the handler's CFI restored them
+		a.note("the core was stopped inside the exception handler (%s); its frames were unwound to the exception frame at 0x%08x", strings.Join(handler, " <- "), ef.Addr)
+		return true
+	}
+	return false
 }
 
 // handlerCFA is the SP the core stacked to: the stop SP at the handler's
@@ -408,12 +451,28 @@ func (a *analysis) guessLockupFrame() {
 }
 
 func (a *analysis) unwind() {
-	if _, ok := a.ctx.Get(RegPC); !ok {
-		return
-	}
 	start := UnwindStart{
 		Regs: a.ctx, MSP: a.msp, PSP: a.psp, HaveMSP: a.haveMSP, HavePSP: a.havePSP,
-		RAM: a.ram, StackTop: a.stackTop(), How: HowFaultPC, Confidence: Certain,
+		RAM: a.ram, How: HowFaultPC, Confidence: Certain, OnPSP: a.onPSP,
+	}
+	mspNow := a.msp
+	if !a.haveMSP {
+		mspNow, _ = a.stop.Get(RegSP)
+	}
+	start.StackTop = a.stackTopFor(mspNow, true)
+	if a.havePSP {
+		start.PSPTop = a.stackTopFor(a.psp, false)
+	}
+	if _, ok := a.ctx.Get(RegPC); !ok {
+		if !a.fault.StackingError || !a.haveAt {
+			return
+		}
+		// Stacking failed, so the faulting code's registers are lost,
+		// but the stack above the failed frame still holds its callers'
+		// return addresses: scan for them rather than show nothing.
+		start.ScanFirst = true
+		start.Regs = Regs{}
+		start.Regs.Set(RegSP, a.stackAt)
 	}
 	if a.exc != nil && !(a.fault.Precise && a.fault.Exception != "None") {
 		start.How = HowExceptionFrame
@@ -430,38 +489,12 @@ func (a *analysis) unwind() {
 		a.frames = append(a.frames, u.Frame())
 	}
 	a.unwErr = u.Err()
+	if start.ScanFirst && len(a.frames) > 0 {
+		a.note("the call chain below is from a stack scan above 0x%08x, where stacking failed: guesses, and the faulting function itself is lost", a.stackAt)
+	}
 	if errors.Is(a.unwErr, ErrDepth) {
 		a.note("unwinding stopped at the depth cap: the stack is probably cyclic or corrupt")
 	}
-}
-
-// stackTop is the initial MSP from the vector table, 0 when unknown.
-func (a *analysis) stackTop() uint32 {
-	if a.img == nil {
-		return 0
-	}
-	var cands []uint64
-	if a.fr.Has(AddrVTOR) {
-		cands = append(cands, uint64(a.fr.VTOR))
-	}
-	secs := a.img.Sections()
-	sort.Slice(secs, func(i, j int) bool { return secs[i].Addr < secs[j].Addr })
-	for _, s := range secs {
-		if s.Loaded && !s.Write && s.Size >= 8 {
-			cands = append(cands, s.Addr)
-			break
-		}
-	}
-	for _, c := range cands {
-		var b [4]byte
-		if n, _ := a.img.ReadMemory(b[:], c); n == 4 {
-			v := uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-			if v >= 0x10000000 && v < 0x40000001 && v&3 == 0 {
-				return v
-			}
-		}
-	}
-	return 0
 }
 
 func (a *analysis) reportFrames() {

@@ -38,6 +38,15 @@ var poisonValues = map[uint32]bool{
 	0xdeadc0de: true, 0xfeeefeee: true, 0xabababab: true,
 }
 
+// stackFill are the words RTOSes paint unused stack with (FreeRTOS 0xa5,
+// Zephyr's CONFIG_INIT_STACKS 0xaa, ThreadX 0xef, RTX 0xcc... as bytes): a
+// slot holding one was never written, so reading it as a return address
+// means the unwinder looked at unused stack, not that something overran.
+var stackFill = map[uint32]string{
+	0xa5a5a5a5: "FreeRTOS's stack fill", 0xaaaaaaaa: "Zephyr's stack fill",
+	0xefefefef: "ThreadX's stack fill", 0xcccccccc: "a stack fill",
+}
+
 // suspicious says why v looks like data rather than an address: four
 // printable ASCII bytes, one byte repeated, or a known fill pattern.
 func suspicious(v uint32) string {
@@ -188,6 +197,10 @@ func (a *analysis) stackFindings() {
 		a.add(FindStackCorruption, fmt.Sprintf("SP 0x%08x is outside RAM: the stack pointer is corrupt or the stack overflowed", sp), sp, true, "")
 	}
 	check := func(what string, v uint32) {
+		if fill, ok := stackFill[v]; ok {
+			a.note("%s 0x%08x is %s: that stack slot was never written (unused stack, not an overrun)", what, v, fill)
+			return
+		}
 		if why := suspicious(v); why != "" {
 			a.add(FindStackCorruption, fmt.Sprintf("%s 0x%08x looks like data (%s), not an address: the stack was probably overwritten (a buffer overrun on the stack)", what, v, why), v, true, "")
 		}

@@ -213,13 +213,10 @@ func indexBytes(b, pat []byte) int {
 	return -1
 }
 
-// stackTopSymbols and stackSizeSymbols are what linker scripts call the
-// top of the main stack and its size, when they give no limit symbol
+// stackSizeSymbols are what linker scripts call the main stack's size,
+// beside its top (stackTopSymbols), when they give no limit symbol
 // (stackLimitSymbols) directly.
-var (
-	stackTopSymbols  = []string{"_estack", "__StackTop", "__stack", "_stack_top", "__stack_end__"}
-	stackSizeSymbols = []string{"__stack_size", "_Min_Stack_Size", "__STACK_SIZE", "_stack_size", "__stack_size__"}
-)
+var stackSizeSymbols = []string{"__stack_size", "_Min_Stack_Size", "__STACK_SIZE", "_stack_size", "__stack_size__"}
 
 // stackBounds reports an SP outside its stack when no fault address
 // said so: a main-stack SP below top - size, or a process-stack SP just

@@ -25,6 +25,7 @@ const (
 	HowExceptionFrame = "exception-frame"
 	HowLR             = "lr"
 	HowStackScan      = "stack-scan"
+	HowTailCall       = "tail-call"
 )
 
 // Confidence levels (report field "confidence"), best first.
@@ -106,9 +107,21 @@ type UnwindStart struct {
 	// RAM bounds every SP; empty means the ARM SRAM region
 	// 0x20000000-0x40000000.
 	RAM []Range
-	// StackTop is the initial MSP from the vector table (0 = unknown): a
-	// frame whose SP reaches it is the bottom.
+	// StackTop is the top of the main stack (the initial MSP from the
+	// vector table, or a linker symbol such as _estack; 0 = unknown): a
+	// frame on the MSP whose SP reaches it is the bottom, and a stack scan
+	// on the MSP never reads past it.
 	StackTop uint32
+	// PSPTop is the top of the process stack the faulting thread ran on
+	// (a task's stack bound, or the end of the object holding PSP; 0 =
+	// unknown). It plays StackTop's role for frames on the PSP.
+	PSPTop uint32
+	// OnPSP says frame 0 runs on the process stack.
+	OnPSP bool
+	// ScanFirst says frame 0 is unknown (its registers were lost, e.g.
+	// stacking failed): the first frame is found by scanning the stack
+	// upwards from Regs' SP.
+	ScanFirst bool
 	// MaxDepth caps the number of frames (0 = 64).
 	MaxDepth int
 }
@@ -145,7 +158,9 @@ type Unwinder struct {
 	next   *Frame
 	done   bool
 	err    error
-	sameSP bool // the previous step did not grow SP
+	sameSP bool    // the previous step did not grow SP
+	onPSP  bool    // the frame being stepped runs on the process stack
+	queue  []Frame // frames found but not yet returned (a tail-call chain, then its caller)
 }
 
 // NewUnwinder prepares an unwinder over stack memory mem and the image prog
@@ -163,10 +178,36 @@ func NewUnwinder(mem Memory, prog Program, start UnwindStart) *Unwinder {
 	if start.Confidence == "" {
 		start.Confidence = Certain
 	}
-	u := &Unwinder{mem: mem, prog: prog, start: start}
+	u := &Unwinder{mem: mem, prog: prog, start: start, onPSP: start.OnPSP}
+	if start.ScanFirst {
+		u.scanFirst()
+		return u
+	}
 	f := u.makeFrame(start.Regs, false, start.How, start.Confidence)
 	u.next = &f
 	return u
+}
+
+// scanFirst finds frame 0 by a stack scan when the faulting code's
+// registers are lost; without a result there are no frames at all.
+func (u *Unwinder) scanFirst() {
+	if u.prog == nil {
+		u.err = errors.New("no ELF: cannot scan the stack for return addresses")
+		return
+	}
+	var f Frame
+	f.Regs.Set(RegSP, u.start.Regs.R[RegSP])
+	f.SP = f.Regs.R[RegSP]
+	f.PC = 0xFFFFFFFF // matches no return address
+	sf, err := u.scan(f)
+	if sf == nil {
+		if err == nil || errors.Is(err, errBottom) {
+			err = errors.New("no return address found on the stack")
+		}
+		u.err = fmt.Errorf("stack scan from 0x%08x: %w", f.SP, err)
+		return
+	}
+	u.next = sf
 }
 
 // Next advances to the next frame and reports whether there is one.
@@ -181,6 +222,13 @@ func (u *Unwinder) Next() bool {
 	}
 	u.cur = *u.next
 	u.depth++
+	if len(u.queue) > 0 {
+		// A frame restored from call-site information has no registers
+		// of its own to step from: the real caller follows it.
+		u.next = &u.queue[0]
+		u.queue = u.queue[1:]
+		return true
+	}
 	nf, err := u.step(u.cur)
 	switch {
 	case err != nil:
@@ -191,6 +239,14 @@ func (u *Unwinder) Next() bool {
 		u.cur.Bottom = true
 		u.next = nil
 	default:
+		if nf.Exception != nil {
+			u.onPSP = nf.Exception.Stack == "PSP"
+		}
+		if chain := u.tailCalls(u.cur, *nf); len(chain) > 0 {
+			u.queue = append(chain[1:], *nf)
+			u.next = &chain[0]
+			return true
+		}
 		u.next = nf
 	}
 	return true
@@ -242,7 +298,13 @@ func (u *Unwinder) step(f Frame) (*Frame, error) {
 	if u.prog == nil {
 		return nil, errors.New("no ELF: cannot unwind past the first frame")
 	}
-	if u.start.StackTop != 0 && f.SP >= u.start.StackTop && f.Exception == nil && u.depth > 1 {
+	// Only the main stack's top is a hard bottom: nothing calls the reset
+	// handler. A thread's frames may sit at its stack's top and still have
+	// callers (code that switched stacks, its CFA kept in r7).
+	if top := u.start.StackTop; !u.onPSP && top != 0 && f.SP >= top && f.Exception == nil && u.depth > 1 {
+		return nil, nil
+	}
+	if isBottomFunc(f) {
 		return nil, nil
 	}
 	if f.NotCode {
@@ -338,6 +400,13 @@ func (u *Unwinder) cfiStep(f Frame) (*Frame, error) {
 	if raReg > 15 {
 		raReg = RegLR
 	}
+	if !savedRule(fc, raReg) && f.Lookup != f.PC && f.Exception == nil {
+		// This frame made a call (its PC is a return address), which
+		// overwrote LR, and its CFI says it never saved it: a function
+		// that does not return (a task entry, a main loop). Reading LR
+		// here would repeat this frame.
+		return nil, errBottom
+	}
 	ret, ok := caller.Get(raReg)
 	if !ok {
 		return nil, errBottom
@@ -359,7 +428,19 @@ func (u *Unwinder) cfiStep(f Frame) (*Frame, error) {
 		return nil, fmt.Errorf("%w: SP 0x%08x is outside RAM", ErrCorrupt, cfa)
 	}
 	if !u.prog.IsCode(uint64(ret&^1 - 2)) {
+		if u.plantedReturn(ret) {
+			return nil, errBottom
+		}
 		return nil, &NotCodeError{What: "return address", Addr: ret}
+	}
+	if !callBefore(u.prog, ret&^1) {
+		if u.plantedReturn(ret) {
+			// A thread-exit function an RTOS put in the task's initial
+			// LR (FreeRTOS prvTaskExitError, ...): the task entry is
+			// the bottom.
+			return nil, errBottom
+		}
+		return nil, fmt.Errorf("%w: return address 0x%08x does not follow a call", ErrCorrupt, ret)
 	}
 	u.sameSP = cfa == f.SP
 	caller.Set(RegPC, ret&^1)
@@ -413,6 +494,60 @@ func RegsFromFrame(outer Regs, ef ExceptionFrame) Regs {
 	return r
 }
 
+// savedRule reports whether the CFI row says where reg's caller value is
+// (saved in memory or another register, or computed), as opposed to
+// "unchanged" or no rule at all.
+func savedRule(fc *frame.FrameContext, reg int) bool {
+	r, ok := fc.Regs[uint64(reg)]
+	if !ok {
+		return false
+	}
+	switch r.Rule {
+	case frame.RuleSameVal, frame.RuleUndefined:
+		return false
+	}
+	return true
+}
+
+// bottomFuncs end an unwind where they are: reset handlers and the entry
+// trampolines of RTOS threads. What lies below them on the stack is not a
+// caller (an RTOS puts a thread-exit address there, a reset handler has
+// none), so unwinding past them would print junk frames.
+var bottomFuncs = map[string]bool{
+	"Reset_Handler": true, "reset_handler": true, "ResetHandler": true, "Reset": true,
+	"_start": true, "_mainCRTStartup": true, "__start": true,
+	"prvTaskExitError": true, "z_thread_entry": true, "z_thread_entry_wrapper": true,
+	"_thread_entry": true, "osThreadExit": true,
+}
+
+func isBottomFunc(f Frame) bool {
+	if len(f.Funcs) == 0 {
+		return false
+	}
+	return bottomFuncs[f.Funcs[len(f.Funcs)-1].Function]
+}
+
+// plantedReturn reports whether ret is not the address after a call but
+// one that start-up or RTOS code planted as a fake return address: the
+// first instruction of a function (FreeRTOS's prvTaskExitError, a
+// thread-exit routine) or a known bottom function.
+func (u *Unwinder) plantedReturn(ret uint32) bool {
+	fs := u.prog.Frames(uint64(ret &^ 1))
+	if len(fs) == 0 {
+		return false
+	}
+	outer := fs[len(fs)-1]
+	return outer.Entry == uint64(ret&^1) || bottomFuncs[outer.Function]
+}
+
+// top is the top of the stack the frame being stepped is on, 0 if unknown.
+func (u *Unwinder) top() uint32 {
+	if u.onPSP {
+		return u.start.PSPTop
+	}
+	return u.start.StackTop
+}
+
 // maxScan bounds the stack scan (words) so a huge RAM snapshot stays cheap.
 const maxScan = 4096
 
@@ -426,14 +561,25 @@ func (u *Unwinder) scan(f Frame) (*Frame, error) {
 	}
 	limit := sp + maxScan*4
 	toTop := false
-	if u.start.StackTop != 0 && u.start.StackTop > sp && u.start.StackTop <= limit {
-		limit, toTop = u.start.StackTop, true
+	if top := u.top(); top != 0 && top > sp && top <= limit {
+		// Never past the stack's top: above it lies another stack or
+		// data, whose return addresses are not this thread's callers.
+		limit, toTop = top, true
 	}
 	buf := make([]byte, 256)
-	for a := sp &^ 3; a < limit; a += uint32(len(buf)) {
+	read := false
+	for a, step := sp&^3, uint32(0); a < limit; a += step {
 		chunk := buf[:min(uint32(len(buf)), limit-a)]
+		step = uint32(len(chunk))
 		n, _ := u.mem.ReadMemory(chunk, uint64(a))
 		n &^= 3
+		if n == 0 && !read {
+			// Not captured (an MPU guard the stack overflowed into):
+			// the stack above it may still be there.
+			step = 4
+			continue
+		}
+		read = true
 		for i := 0; i < n; i += 4 {
 			w := uint32(buf[i]) | uint32(buf[i+1])<<8 | uint32(buf[i+2])<<16 | uint32(buf[i+3])<<24
 			if w&1 == 0 || w < 4 || IsExcReturn(w) {
@@ -457,7 +603,7 @@ func (u *Unwinder) scan(f Frame) (*Frame, error) {
 		}
 	}
 	if toTop {
-		return nil, errBottom // nothing left between SP and the initial stack top
+		return nil, errBottom // nothing left between SP and the stack's top
 	}
 	return nil, errors.New("no return address found")
 }

@@ -1,0 +1,163 @@
+package faultdecode
+
+import (
+	"encoding/binary"
+	"sort"
+
+	"github.com/faultline-dev/faultline/elfsym"
+)
+
+// stackTopSymbols are the names linker scripts and start-up code give the
+// top of the main stack: GNU/ST (_estack), CMSIS (__StackTop,
+// __initial_sp), newlib (__stack), NXP (_vStackTop), cortex-m-rt
+// (_stack_start), and others seen in vendor SDKs.
+var stackTopSymbols = []string{
+	"_estack", "__StackTop", "__stack", "_stack_top", "__stack_end__",
+	"__initial_sp", "_stack_start", "_vStackTop", "__stack_top", "_eram", "__StackTop__",
+}
+
+// dataObjects is what the stack bounds need to name objects in RAM;
+// *elfsym.Image implements it.
+type dataObjects interface {
+	DataAt(addr uint64) (string, elfsym.Variable, bool)
+	LookupVariable(name string) (elfsym.Variable, bool)
+}
+
+// initialSP is the initial MSP from the ELF's vector table (at VTOR when it
+// points into the image, else at the start of the first loaded read-only
+// section), 0 when unknown.
+func (a *analysis) initialSP() uint32 {
+	if a.img == nil {
+		return 0
+	}
+	var cands []uint64
+	if a.fr.Has(AddrVTOR) {
+		cands = append(cands, uint64(a.fr.VTOR))
+	}
+	secs := a.img.Sections()
+	sort.Slice(secs, func(i, j int) bool { return secs[i].Addr < secs[j].Addr })
+	for _, s := range secs {
+		if s.Loaded && !s.Write && s.Size >= 8 {
+			cands = append(cands, s.Addr)
+			break
+		}
+	}
+	for _, c := range cands {
+		var b [4]byte
+		if n, _ := a.img.ReadMemory(b[:], c); n == 4 {
+			v := binary.LittleEndian.Uint32(b[:])
+			if v >= 0x10000000 && v < 0x40000001 && v&3 == 0 {
+				return v
+			}
+		}
+	}
+	return 0
+}
+
+// mainStackTops are the declared tops of the main stack: the vector
+// table's initial SP and the linker's stack-top symbols.
+func (a *analysis) mainStackTops() []uint32 {
+	var out []uint32
+	if v := a.initialSP(); v != 0 {
+		out = append(out, v)
+	}
+	if a.img == nil {
+		return out
+	}
+	for _, n := range stackTopSymbols {
+		if s, ok := a.img.LookupSymbol(n); ok && s.Addr >= 0x10000000 && s.Addr < 0x40000001 {
+			out = append(out, uint32(s.Addr))
+		}
+	}
+	return out
+}
+
+// stackTopFor is the top of the stack that holds sp, 0 when unknown. For
+// the main stack the declared tops win when sp is below one of them (the
+// nearest above sp); otherwise, and for thread stacks, the end of the
+// object that holds sp (a static task stack array), or of the RTOS task's
+// stack allocation, bounds it. It never guesses from the end of RAM: a
+// bound that is too low would end unwinding early.
+func (a *analysis) stackTopFor(sp uint32, main bool) uint32 {
+	if sp == 0 {
+		return 0
+	}
+	best := uint32(0)
+	closest := func(v uint32) {
+		if v > sp && (best == 0 || v < best) {
+			best = v
+		}
+	}
+	if main {
+		for _, v := range a.mainStackTops() {
+			closest(v)
+		}
+		if best != 0 && best-sp <= 16<<20 {
+			return best
+		}
+		best = 0
+	}
+	if !main {
+		if v := a.rtosStackTop(sp); v != 0 {
+			return v
+		}
+	}
+	if d, ok := a.img.(dataObjects); ok && a.img != nil {
+		if _, v, ok := d.DataAt(uint64(sp)); ok && v.Size >= 64 && v.Size <= 16<<20 {
+			closest(uint32(v.Addr + v.Size))
+		}
+	}
+	return best
+}
+
+// rtosStackTop is the top of the running FreeRTOS task's stack when sp is
+// inside it: pxCurrentTCB->pxEndOfStack when the TCB records it, else the
+// end of the heap block that holds pxStack (heap_4/heap_5 put an 8-byte
+// header, the next-free link and the size with the allocated bit, before
+// the block), else the object holding pxStack. 0 when not FreeRTOS or sp
+// is not in the current task's stack.
+func (a *analysis) rtosStackTop(sp uint32) uint32 {
+	d, ok := a.img.(dataObjects)
+	if !ok || a.img == nil {
+		return 0
+	}
+	cur, ok := d.LookupVariable("pxCurrentTCB")
+	if !ok || cur.Type == nil || cur.Type.Kind != elfsym.KindPointer || cur.Type.Elem == nil {
+		return 0
+	}
+	tcb, err := read32(a.snap, cur.Addr)
+	if err != nil || tcb == 0 {
+		return 0
+	}
+	field := func(name string) (uint32, bool) {
+		for _, f := range cur.Type.Elem.Fields {
+			if f.Name == name {
+				v, err := read32(a.snap, uint64(tcb)+f.Offset)
+				return v, err == nil
+			}
+		}
+		return 0, false
+	}
+	base, ok := field("pxStack")
+	if !ok || base == 0 || sp < base {
+		return 0
+	}
+	if end, ok := field("pxEndOfStack"); ok && end > base && sp <= end+4 {
+		// pxEndOfStack is the highest usable word.
+		return end + 4
+	}
+	if hdr, err := read32(a.snap, uint64(base)-4); err == nil {
+		size := hdr &^ (1 << 31)
+		if hdr&(1<<31) != 0 && size > 8 && size <= 1<<20 {
+			if top := base - 8 + size; sp < top {
+				return top
+			}
+		}
+	}
+	if _, v, ok := d.DataAt(uint64(base)); ok && v.Size <= 1<<20 {
+		if top := uint32(v.Addr + v.Size); sp < top {
+			return top
+		}
+	}
+	return 0
+}

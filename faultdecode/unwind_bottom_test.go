@@ -1,0 +1,120 @@
+package faultdecode
+
+import (
+	"slices"
+	"testing"
+)
+
+// Where an unwind must end cleanly, and where a scan must not go: the
+// cases that printed junk frames after a task entry or a main loop.
+
+func TestUnwindEndsAtFunctionThatNeverSavedLR(t *testing.T) {
+	// b -> a, where a (a task entry or a main loop that never returns)
+	// made its call without saving LR: LR in a's frame is the return
+	// address into a itself, so a is the bottom, not a's "caller" a again.
+	p := newFakeProg()
+	p.funcs[1].lrOff = 0 // a keeps no saved LR
+	s := newStack()
+	s.put(0x20001004, fA+0x21) // b's saved LR
+	u := NewUnwinder(s.snapshot(nil), p, UnwindStart{Regs: startRegs(fB+0x10, 0x20001000, 0)})
+	got := collect(t, u)
+	want := []string{"b/fault-pc", "a/cfi"}
+	if !slices.Equal(names(got), want) {
+		t.Fatalf("frames %v, want %v", names(got), want)
+	}
+	if u.Err() != nil || !u.Frame().Bottom {
+		t.Errorf("err %v bottom %v: want a clean bottom", u.Err(), u.Frame().Bottom)
+	}
+}
+
+func TestUnwindEndsAtPlantedTaskExitAddress(t *testing.T) {
+	// A FreeRTOS task's entry saves the LR the port planted in the task's
+	// initial frame: the first instruction of prvTaskExitError, which no
+	// call precedes. The task entry is the bottom; the function before
+	// prvTaskExitError in memory must not appear.
+	p := newFakeProg()
+	const fExit = 0x08000900
+	p.funcs = append(p.funcs, fakeFunc{name: "prvTaskExitError", start: fExit, end: fExit + 0x40, cfa: 8, lrOff: -4})
+	p.funcs = append(p.funcs, fakeFunc{name: "before_exit", start: fExit - 0x40, end: fExit, cfa: 8, lrOff: -4})
+	s := newStack()
+	s.put(0x20001004, fThread+0x21) // b's saved LR: into the task entry
+	s.put(0x2000100c, fExit|1)      // thread_fn's saved LR: planted
+	u := NewUnwinder(s.snapshot(nil), p, UnwindStart{Regs: startRegs(fB+0x10, 0x20001000, 0), OnPSP: true})
+	got := collect(t, u)
+	want := []string{"b/fault-pc", "thread_fn/cfi"}
+	if !slices.Equal(names(got), want) {
+		t.Fatalf("frames %v, want %v", names(got), want)
+	}
+	if u.Err() != nil {
+		t.Errorf("err %v: a planted return address is a clean bottom", u.Err())
+	}
+}
+
+func TestUnwindEndsAtResetHandler(t *testing.T) {
+	p := newFakeProg()
+	const fReset = 0x08000a00
+	p.funcs = append(p.funcs, fakeFunc{name: "Reset_Handler", start: fReset, end: fReset + 0x40, noCFI: true})
+	p.calls[fReset+0x20] = true
+	s := newStack()
+	s.put(0x20001004, fReset+0x21) // b called from Reset_Handler
+	s.put(0x20001010, fA+0x21)     // junk above: a scan would take it
+	u := NewUnwinder(s.snapshot(nil), p, UnwindStart{Regs: startRegs(fB+0x10, 0x20001000, 0)})
+	got := collect(t, u)
+	want := []string{"b/fault-pc", "Reset_Handler/cfi"}
+	if !slices.Equal(names(got), want) || u.Err() != nil {
+		t.Fatalf("frames %v err %v, want %v and a clean end", names(got), u.Err(), want)
+	}
+}
+
+func TestUnwindScanStaysBelowTheStackTop(t *testing.T) {
+	// nocfi has no CFI, so its caller is found by scanning. The thread's
+	// stack ends at 0x20001010; above it lies another task's stack with a
+	// return address into a, which must not become a caller.
+	s := newStack()
+	s.put(0x20001014, fA+0x21)
+	tests := []struct {
+		name  string
+		start UnwindStart
+		want  []string
+	}{
+		{"psp top bounds the scan", UnwindStart{Regs: startRegs(fNoCFI+0x10, 0x20001000, 0), OnPSP: true, PSPTop: 0x20001010},
+			[]string{"nocfi/fault-pc"}},
+		{"msp top bounds the scan", UnwindStart{Regs: startRegs(fNoCFI+0x10, 0x20001000, 0), StackTop: 0x20001010},
+			[]string{"nocfi/fault-pc"}},
+		{"without a top the scan finds it", UnwindStart{Regs: startRegs(fNoCFI+0x10, 0x20001000, 0)},
+			[]string{"nocfi/fault-pc", "a/stack-scan"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := NewUnwinder(s.snapshot(nil), newFakeProg(), tt.start)
+			got := names(collect(t, u))
+			if len(got) < len(tt.want) || !slices.Equal(got[:len(tt.want)], tt.want) {
+				t.Fatalf("frames %v, want %v first", got, tt.want)
+			}
+			if len(tt.want) == 1 && len(got) != 1 {
+				t.Fatalf("frames %v: the scan went past the stack's top", got)
+			}
+		})
+	}
+}
+
+func TestUnwindScanFirstWhenStackingFailed(t *testing.T) {
+	// Stacking failed: frame 0 is lost, but the return addresses above
+	// the failed frame are still there. The part of the stack below
+	// 0x20001000 was not captured (an MPU guard).
+	s := newStack()
+	s.put(0x20001004, fA+0x21)
+	s.put(0x20001018, fMain+0x21) // a's saved LR (CFA 0x2000101c... a's cfa is 16)
+	s.put(0x20001020, 0xFFFFFFFF)
+	snap := s.snapshot(nil)
+	// Drop the first 4 KiB: the guard region.
+	snap.Memory[0].Addr += 0x1000
+	snap.Memory[0].Data = snap.Memory[0].Data[0x1000:]
+	var r Regs
+	r.Set(RegSP, 0x20000fe0)
+	u := NewUnwinder(snap, newFakeProg(), UnwindStart{Regs: r, ScanFirst: true})
+	got := collect(t, u)
+	if len(got) == 0 || got[0].fn != "a" || got[0].how != HowStackScan {
+		t.Fatalf("frames %v: want a found by the scan first", names(got))
+	}
+}
