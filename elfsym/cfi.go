@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 
 	"github.com/go-delve/delve/pkg/dwarf/frame"
@@ -85,8 +86,23 @@ func (im *Image) indexFDEs(name string, fdes []fde) cfiIndex {
 	// gcc emits FDEs per compilation unit, not in address order.
 	sort.SliceStable(kept, func(a, b int) bool { return kept[a].begin < kept[b].begin })
 	x := cfiIndex{section: name, fdes: kept, anchored: make([]bool, len(kept))}
-	for i, f := range kept {
+	bad := 0
+	var first error
+	for i := range kept {
+		f := &kept[i]
 		x.anchored[i] = im.funcStartsAt(f.begin)
+		// Run each program to its end once, so damage shows in Warnings
+		// and not only when a crash lands in that function. A damaged FDE
+		// stays in the index: its lookups fail rather than fall through
+		// to some other FDE's rows.
+		if _, err := f.rowAt(math.MaxUint64); err != nil {
+			if bad++; first == nil {
+				first = err
+			}
+		}
+	}
+	if bad > 0 {
+		im.warnf("section %s: %d FDEs have damaged CFA programs (first: %v): no CFI for their code", name, bad, first)
 	}
 	return x
 }

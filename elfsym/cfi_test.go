@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"debug/elf"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -294,5 +297,119 @@ func TestFrameContextNoFDEForDiscardedCode(t *testing.T) {
 	// function.
 	if fc, err := im.FrameContext(4); !errors.Is(err, elfsym.ErrNoCFI) {
 		t.Errorf("FrameContext(4) in the vector table = %+v, %v; want ErrNoCFI", fc, err)
+	}
+}
+
+// sectionBytes returns the file offset and size of an ELF section.
+func sectionBytes(t *testing.T, data []byte, name string) (off, size int) {
+	t.Helper()
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := f.Section(name)
+	if s == nil {
+		t.Fatalf("no section %s", name)
+	}
+	return int(s.Offset), int(s.Size)
+}
+
+// fdeOffset finds the .debug_frame record of the FDE starting at begin
+// (32-bit DWARF, CIE version 1, 3 or 4 with 4-byte addresses: the
+// initial location follows the CIE pointer).
+func fdeOffset(t *testing.T, sec []byte, begin uint64) int {
+	t.Helper()
+	for off := 0; off+16 <= len(sec); {
+		n := int(binary.LittleEndian.Uint32(sec[off:]))
+		if binary.LittleEndian.Uint32(sec[off+4:]) != 0xffffffff && uint64(binary.LittleEndian.Uint32(sec[off+8:])) == begin {
+			return off
+		}
+		off += 4 + n
+	}
+	t.Fatalf("no FDE at %#x", begin)
+	return 0
+}
+
+// TestFrameContextGarbageCFI damages .debug_frame in the ways a bad
+// flash dump or a buggy tool does: each opens with a warning, FrameContext
+// answers with an error (never a row from the damaged bytes, never a
+// panic), and undamaged FDEs still work.
+func TestFrameContextGarbageCFI(t *testing.T) {
+	ctx := context.Background()
+	path, err := elfsymtest.Lab(ctx, elfsymtest.LabConfig{Compiler: "clang", Opt: "-O2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := elfsym.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer good.Close()
+	// leaf's FDE comes before top's in the section, big_frame's after.
+	top, leaf := mustSym(t, good, "top"), mustSym(t, good, "leaf")
+	secOff, secSize := sectionBytes(t, orig, ".debug_frame")
+	tests := []struct {
+		name    string
+		damage  func(sec []byte)
+		warning string
+		topErr  bool // FrameContext(top+4) must fail
+		leafOK  bool // FrameContext(leaf+4) still works
+	}{
+		{"unknown opcode in top's program", func(sec []byte) {
+			sec[fdeOffset(t, sec, top.Addr)+16] = 0x1d // first instruction
+		}, "damaged CFA programs", true, true},
+		{"operand runs past the program", func(sec []byte) {
+			o := fdeOffset(t, sec, top.Addr)
+			n := int(binary.LittleEndian.Uint32(sec[o:]))
+			sec[o+16] = 0x0c // DW_CFA_def_cfa, then LEB128 bytes that never end
+			for i := o + 17; i < o+4+n; i++ {
+				sec[i] = 0x80
+			}
+		}, "damaged CFA programs", true, true},
+		{"restore_state without remember_state", func(sec []byte) {
+			sec[fdeOffset(t, sec, top.Addr)+16] = 0x0b
+		}, "damaged CFA programs", true, true},
+		{"CIE version 9", func(sec []byte) {
+			o := fdeOffset(t, sec, top.Addr)
+			sec[binary.LittleEndian.Uint32(sec[o+4:])+8] = 9 // top's CIE
+		}, "damaged CIE/FDE records skipped", true, false},
+		{"record length past the section", func(sec []byte) {
+			binary.LittleEndian.PutUint32(sec[fdeOffset(t, sec, top.Addr):], 0x7fffff00)
+		}, "damaged", true, true},
+		{"zeroed section", func(sec []byte) { clear(sec) }, "", true, false},
+		{"all 0xff", func(sec []byte) {
+			for i := range sec {
+				sec[i] = 0xff
+			}
+		}, "damaged", true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			data := bytes.Clone(orig)
+			tc.damage(data[secOff : secOff+secSize])
+			im, err := elfsym.NewImage(bytes.NewReader(data), int64(len(data)), tc.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := strings.Join(im.Warnings(), "\n")
+			if tc.warning != "" && !strings.Contains(w, ".debug_frame") || !strings.Contains(w, tc.warning) {
+				t.Errorf("Warnings = %q, want one about .debug_frame saying %q", w, tc.warning)
+			}
+			if fc, err := im.FrameContext(top.Addr + 4); tc.topErr && err == nil {
+				t.Errorf("FrameContext(top+4) = CFA %s, want an error from the damaged CFI", describeCFA(fc))
+			}
+			fc, err := im.FrameContext(leaf.Addr + 4)
+			if tc.leafOK {
+				want, _ := good.FrameContext(leaf.Addr + 4)
+				if err != nil || describeCFA(fc) != describeCFA(want) {
+					t.Errorf("FrameContext(leaf+4) = %v, %v; want the undamaged row %s", fc, err, describeCFA(want))
+				}
+			}
+			exercise(im)
+		})
 	}
 }
