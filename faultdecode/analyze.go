@@ -87,6 +87,7 @@ func analyze(snap *capture.Snapshot, img image) *Report {
 	a.elfInfo()
 	a.decodeFault()
 	a.faultingContext()
+	a.explainInstruction() // cores without CFSR: the cause from the faulting instruction (v6m.go)
 	a.unwind()
 	a.reportFrames()
 	a.findings()
@@ -198,6 +199,7 @@ func (a *analysis) matchTarget() (match bool, at uint32, ok bool) {
 }
 
 func (a *analysis) decodeFault() {
+	a.identifyCore() // CPUID, the ELF's architecture, then the board (coreinfo.go)
 	fr, missing := ReadFaultRegs(a.snap, a.core)
 	a.fr = fr
 	if len(missing) > 0 {
@@ -227,9 +229,8 @@ func (a *analysis) decodeFault() {
 			a.note("DFSR says the debugger halted the core (%v), not a fault", names)
 		}
 	}
-	if !a.core.HasCFSR() && f.Exception == "HardFault" {
-		a.note("%s has no fault status registers: the cause must be read from the faulting instruction", a.core.Name())
-	}
+	a.stackLimits()
+	a.captureGaps()
 }
 
 // faultingContext finds the registers of the code that faulted.
@@ -294,6 +295,14 @@ func (a *analysis) fromExcReturn(er ExcReturn) {
 		a.note("exception frame (%s) not readable: %v", er, err)
 		return
 	}
+	if !a.plausible(ef) && a.fault.Lockup {
+		// Locked up inside the handler: it had pushed more since entry,
+		// so the frame is further up the stack.
+		a.note("the core is locked up and the stack at 0x%08x holds no exception frame: looking for the original fault's frame above it", addr)
+		if a.guessLockupFrameAt(addr, er) {
+			return
+		}
+	}
 	if !a.plausible(ef) {
 		a.note("the exception frame at 0x%08x does not look valid (stacked xPSR 0x%08x): its registers may be garbage", addr, uint32(ef.XPSR))
 	}
@@ -303,7 +312,7 @@ func (a *analysis) fromExcReturn(er ExcReturn) {
 func (a *analysis) stackErrNames() string {
 	var out []string
 	for _, c := range a.fault.Causes {
-		if c.Name == "MSTKERR" || c.Name == "STKERR" {
+		if c.Name == "MSTKERR" || c.Name == "STKERR" || (c.Name == "STKOF" && a.fault.StackingError) {
 			out = append(out, c.Name)
 		}
 	}
@@ -422,20 +431,28 @@ func (a *analysis) fetchFault() bool {
 // plausible is ExceptionFrame.Plausible, allowing a clear T bit when the
 // fault was on the fetch itself.
 func (a *analysis) plausible(ef ExceptionFrame) bool {
-	return ef.Plausible() || (ef.PC&1 == 0 && a.fetchFault())
+	// Without CFSR no INVSTATE says a clear T bit was the fault itself.
+	return ef.Plausible() || (ef.PC&1 == 0 && (a.fetchFault() || !a.core.HasCFSR()))
 }
 
 // guessLockupFrame looks for a plausible exception frame near SP when the
 // core locked up with LR no longer holding EXC_RETURN.
 func (a *analysis) guessLockupFrame() {
-	sp, ok := a.stop.Get(RegSP)
-	if !ok || a.img == nil {
-		return
+	if sp, ok := a.stop.Get(RegSP); ok {
+		a.guessLockupFrameAt(sp, ExcReturn(0xFFFFFFF9))
+	}
+}
+
+// guessLockupFrameAt looks for a plausible exception frame of the form er
+// says in the 256 bytes from sp and makes it the faulting context (a guess).
+func (a *analysis) guessLockupFrameAt(sp uint32, er ExcReturn) bool {
+	if a.img == nil {
+		return false
 	}
 	for off := uint32(0); off < 64*4; off += 4 {
-		ef, err := ReadExceptionFrame(a.snap, sp+off, ExcReturn(0xFFFFFFF9))
+		ef, err := ReadExceptionFrame(a.snap, sp+off, er)
 		if err != nil {
-			return
+			return false
 		}
 		if !ef.Plausible() || !a.img.IsCode(uint64(ef.PC)) {
 			continue
@@ -446,8 +463,9 @@ func (a *analysis) guessLockupFrame() {
 		a.note("a plausible exception frame was found at 0x%08x (a guess)", ef.Addr)
 		a.useFrame(ef)
 		a.frameOK = false
-		return
+		return true
 	}
+	return false
 }
 
 func (a *analysis) unwind() {

@@ -40,7 +40,7 @@ var cfsrBits = []bitInfo{
 	{"INVSTATE", 17, ExcUsageFault, true, "an instruction ran with the Thumb bit clear (EPSR.T=0): a BX/BLX or a POP into PC with an even address, typically a function pointer missing its |1 or a corrupt return address"},
 	{"INVPC", 18, ExcUsageFault, true, "an exception return used an invalid EXC_RETURN value or an inconsistent stack: LR was overwritten in a handler, or the handler returned with the wrong stack"},
 	{"NOCP", 19, ExcUsageFault, true, "a coprocessor (FPU) instruction ran while the coprocessor is disabled: enable CP10/CP11 in CPACR (0xE000ED88) before using floating point, or build without FPU instructions"},
-	{"STKOF", 20, ExcUsageFault, false, "the stack pointer went below its stack limit register (MSPLIM/PSPLIM): a stack overflow"},
+	{"STKOF", 20, ExcUsageFault, false, "a push or an SP update went below the stack limit register (MSPLIM for the main stack, PSPLIM for a thread's): a stack overflow, caught before it wrote below the limit"},
 	{"UNALIGNED", 24, ExcUsageFault, true, "an unaligned access trapped (CCR.UNALIGN_TRP is set, or LDM/STM/LDRD/STRD, which always need alignment): check casts of byte buffers to wider types"},
 	{"DIVBYZERO", 25, ExcUsageFault, true, "an SDIV/UDIV divided by zero with CCR.DIV_0_TRP set: check the divisor"},
 }
@@ -49,6 +49,17 @@ var hfsrBits = []bitInfo{
 	{"VECTTBL", 1, ExcHardFault, false, "reading the vector table failed while taking an exception: VTOR (0xE000ED08) points at an invalid table, or the vector for this exception is outside memory"},
 	{"FORCED", 30, ExcHardFault, false, "a configurable fault (MemManage, BusFault, UsageFault) was escalated to HardFault because its handler is disabled in SHCSR or it could not run at its priority; the real cause is in CFSR"},
 	{"DEBUGEVT", 31, ExcHardFault, false, "a debug event (e.g. a BKPT instruction) happened with no debugger attached (halting debug disabled), which escalates to HardFault"},
+}
+
+// sfsrBits is the ARMv8-M SecureFault Status Register (Security Extension).
+var sfsrBits = []bitInfo{
+	{"INVEP", 0, ExcSecureFault, true, "Non-secure code called or branched into Secure memory at an address that is not a valid entry point (no SG instruction in a Non-secure-callable region)"},
+	{"INVIS", 1, ExcSecureFault, false, "an exception return found an integrity signature that does not match the frame: the Secure stack was corrupted or the wrong stack was returned to"},
+	{"INVER", 2, ExcSecureFault, false, "an exception return from Non-secure state used an EXC_RETURN that says Secure: a corrupt LR in a Non-secure handler"},
+	{"AUVIOL", 3, ExcSecureFault, true, "Non-secure code accessed memory the SAU/IDAU marks Secure; SFAR (when SFARVALID) is the address"},
+	{"INVTRAN", 4, ExcSecureFault, true, "a branch went from Secure to Non-secure memory without BXNS/BLXNS: a Secure function pointer points into Non-secure code"},
+	{"LSPERR", 5, ExcSecureFault, false, "lazy floating-point state preservation hit a SAU/IDAU violation"},
+	{"LSERR", 7, ExcSecureFault, false, "lazy state activation or deactivation failed (an inconsistent FP context across security states)"},
 }
 
 func decodeBits(reg string, v uint32, table []bitInfo) []Cause {
@@ -66,6 +77,9 @@ func DecodeCFSR(c Cfsr) []Cause { return decodeBits("CFSR", uint32(c), cfsrBits)
 
 // DecodeHFSR lists the set cause bits of an HFSR value in bit order.
 func DecodeHFSR(h Hfsr) []Cause { return decodeBits("HFSR", uint32(h), hfsrBits) }
+
+// DecodeSFSR lists the set cause bits of an SFSR value in bit order.
+func DecodeSFSR(s Sfsr) []Cause { return decodeBits("SFSR", uint32(s), sfsrBits) }
 
 // DecodeDFSR names the set DFSR bits: why a debugger halted the core.
 func DecodeDFSR(d Dfsr) []string {

@@ -3,6 +3,7 @@ package faultdecode
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 )
 
 // Memory is the one way faultdecode reads target memory: a capture, a live
@@ -38,6 +39,8 @@ type FaultRegs struct {
 	ICSR  Icsr
 	CCR   uint32
 	VTOR  uint32
+	SFSR  Sfsr // ARMv8-M Security Extension
+	SFAR  Sfar
 	have  map[uint64]bool
 }
 
@@ -71,6 +74,10 @@ func (f *FaultRegs) Set(addr uint64, v uint32) {
 		f.CCR = v
 	case AddrVTOR:
 		f.VTOR = v
+	case AddrSFSR:
+		f.SFSR = Sfsr(v)
+	case AddrSFAR:
+		f.SFAR = Sfar(v)
 	}
 }
 
@@ -81,7 +88,25 @@ var faultRegNames = []struct {
 }{
 	{"cfsr", AddrCFSR}, {"hfsr", AddrHFSR}, {"mmfar", AddrMMFAR}, {"bfar", AddrBFAR},
 	{"dfsr", AddrDFSR}, {"shcsr", AddrSHCSR}, {"icsr", AddrICSR}, {"ccr", AddrCCR},
-	{"vtor", AddrVTOR}, {"dhcsr", AddrDHCSR},
+	{"vtor", AddrVTOR}, {"dhcsr", AddrDHCSR}, {"sfsr", AddrSFSR}, {"sfar", AddrSFAR},
+}
+
+// optionalFaultRegs are read when captured but not missed when not: VTOR
+// and CCR explain but do not decide, and a capture reads SFSR/SFAR only
+// where it knows the core has the Security Extension.
+var optionalFaultRegs = map[uint64]bool{AddrVTOR: true, AddrCCR: true, AddrSFSR: true, AddrSFAR: true}
+
+// hasRegister reports whether the core has the fault register at addr:
+// ARMv6-M and ARMv8-M Baseline have no CFSR, HFSR, MMFAR or BFAR; only
+// ARMv8-M Mainline has SFSR/SFAR.
+func hasRegister(core Core, addr uint64) bool {
+	switch addr {
+	case AddrCFSR, AddrHFSR, AddrMMFAR, AddrBFAR:
+		return core.HasCFSR()
+	case AddrSFSR, AddrSFAR:
+		return core.HasStackLimit()
+	}
+	return true
 }
 
 // ReadFaultRegs reads the fault registers from mem (a snapshot holds them in
@@ -91,12 +116,12 @@ func ReadFaultRegs(mem Memory, core Core) (FaultRegs, []string) {
 	var f FaultRegs
 	var missing []string
 	for _, r := range faultRegNames {
-		if !core.HasCFSR() && (r.addr == AddrCFSR || r.addr == AddrMMFAR || r.addr == AddrBFAR) {
+		if !hasRegister(core, r.addr) {
 			continue
 		}
 		v, err := read32(mem, r.addr)
 		if err != nil {
-			if r.addr != AddrVTOR && r.addr != AddrCCR {
+			if !optionalFaultRegs[r.addr] {
 				missing = append(missing, r.name)
 			}
 			continue
@@ -120,7 +145,76 @@ type Fault struct {
 	StackingError bool   // MSTKERR/STKERR: the exception frame is not valid
 	Unstacking    bool   // MUNSTKERR/UNSTKERR
 	Precise       bool   // a precise cause is set: the stacked PC is the faulting instruction
-	Notes         []string
+	// StackLimit is set with STKOF (ARMv8-M): which stack hit its limit.
+	// When its SP is at or below the limit, exception entry could not
+	// stack the frame, and StackingError is set too.
+	StackLimit *StackLimitHit
+	Notes      []string
+}
+
+// A StackLimitHit is an ARMv8-M stack limit violation (STKOF), with the
+// stack pointer and its limit register as captured.
+type StackLimitHit struct {
+	Stack     string // "MSP" or "PSP"; "" when unknown
+	SP, Limit uint32
+	HaveSP    bool
+	HaveLimit bool
+}
+
+// AtLimit reports an SP at or below its limit: the core stops stacking at
+// the limit, so the exception frame was not written.
+func (h StackLimitHit) AtLimit() bool { return h.HaveSP && h.HaveLimit && h.SP <= h.Limit }
+
+// Sentence explains the overflow in words, e.g. "PSP 0x38000000 reached
+// PSPLIM 0x38000000: the stack of the thread overflowed".
+func (h StackLimitHit) Sentence() string {
+	owner := "the stack"
+	switch h.Stack {
+	case "PSP":
+		owner = "the stack of the thread (PSP)"
+	case "MSP":
+		owner = "the main stack (MSP, used by handlers and by code before the scheduler starts)"
+	}
+	lim := "PSPLIM"
+	if h.Stack == "MSP" {
+		lim = "MSPLIM"
+	}
+	switch {
+	case h.Stack == "" || !h.HaveSP:
+		return "a stack pointer went below its stack limit register (MSPLIM/PSPLIM): a stack overflow; the stack pointers were not captured, so which stack is not known"
+	case !h.HaveLimit:
+		return fmt.Sprintf("%s 0x%08x went below %s (not captured): %s overflowed", h.Stack, h.SP, lim, owner)
+	case h.SP < h.Limit:
+		return fmt.Sprintf("%s 0x%08x went below %s 0x%08x: %s overflowed by %d bytes", h.Stack, h.SP, lim, h.Limit, owner, h.Limit-h.SP)
+	case h.SP == h.Limit:
+		return fmt.Sprintf("%s 0x%08x reached %s 0x%08x: %s overflowed; the core stopped stacking at the limit, so the exception frame was not written and the faulting code's r0-r3, r12, lr, pc and xPSR are lost", h.Stack, h.SP, lim, h.Limit, owner)
+	}
+	return fmt.Sprintf("%s 0x%08x is %d bytes above %s 0x%08x: the push or SP update that faulted would have gone below it; %s overflowed", h.Stack, h.SP, h.SP-h.Limit, lim, h.Limit, owner)
+}
+
+// stackLimitHit works out which stack an STKOF hit: the one EXC_RETURN
+// says the frame went to, else the one at or below its limit.
+func stackLimitHit(regs map[string]uint32) *StackLimitHit {
+	get := func(stack string) StackLimitHit {
+		n := strings.ToLower(stack)
+		h := StackLimitHit{Stack: stack}
+		h.SP, h.HaveSP = regs[n]
+		h.Limit, h.HaveLimit = regs[n+"lim"]
+		return h
+	}
+	if lr, ok := regs["lr"]; ok && ExcReturn(lr).Valid() {
+		h := get("MSP")
+		if ExcReturn(lr).PSP() {
+			h = get("PSP")
+		}
+		return &h
+	}
+	for _, s := range []string{"PSP", "MSP"} {
+		if h := get(s); h.AtLimit() && h.Limit != 0 {
+			return &h
+		}
+	}
+	return &StackLimitHit{}
 }
 
 // Decode interprets the fault registers together with the registers at the
@@ -148,6 +242,12 @@ func Decode(core Core, regs map[string]uint32, f FaultRegs, trigger string) Faul
 		} else if f.CFSR.BFARVALID() && f.Has(AddrBFAR) {
 			d.FaultAddress, d.HasAddress, d.AddressFrom = uint32(f.BFAR), true, "BFAR"
 		}
+		if core.HasStackLimit() && f.CFSR.STKOF() {
+			d.StackLimit = stackLimitHit(regs)
+			if d.StackLimit.AtLimit() {
+				d.StackingError = true
+			}
+		}
 		if d.Forced {
 			for _, c := range d.Causes {
 				if c.Register == "CFSR" {
@@ -159,6 +259,9 @@ func Decode(core Core, regs map[string]uint32, f FaultRegs, trigger string) Faul
 				d.Notes = append(d.Notes, fmt.Sprintf("%s is disabled in SHCSR, so it escalated to HardFault; enabling it (SHCSR 0xE000ED24) gives it its own handler", ExceptionName(d.EscalatedFrom)))
 			}
 		}
+	}
+	if core.HasStackLimit() && !d.HasAddress && f.Has(AddrSFSR) && f.Has(AddrSFAR) && f.SFSR.SFARVALID() {
+		d.FaultAddress, d.HasAddress, d.AddressFrom = uint32(f.SFAR), true, "SFAR"
 	}
 	pc, havePC := regs["pc"]
 	switch {

@@ -6,6 +6,7 @@ package faultdecode
 // wrong location.
 const (
 	AddrACTLR = 0xE000E008
+	AddrCPUID = 0xE000ED00
 	AddrICSR  = 0xE000ED04
 	AddrVTOR  = 0xE000ED08
 	AddrCCR   = 0xE000ED14
@@ -15,6 +16,8 @@ const (
 	AddrDFSR  = 0xE000ED30
 	AddrMMFAR = 0xE000ED34
 	AddrBFAR  = 0xE000ED38
+	AddrSFSR  = 0xE000EDE4 // ARMv8-M with the Security Extension
+	AddrSFAR  = 0xE000EDE8
 	AddrDHCSR = 0xE000EDF0
 	AddrDEMCR = 0xE000EDFC
 )
@@ -138,6 +141,20 @@ func (r Shcsr) Active() []int {
 	}
 	return out
 }
+
+// Sfsr is the SecureFault Status Register (ARMv8-M with the Security
+// Extension, Secure state only).
+type Sfsr uint32
+
+func (Sfsr) Address() uint64   { return AddrSFSR }
+func (r Sfsr) SFARVALID() bool { return bit(uint32(r), 6) }
+
+// Sfar is the SecureFault Address Register; meaningful only while
+// SFSR.SFARVALID is set.
+type Sfar uint32
+
+func (Sfar) Address() uint64   { return AddrSFAR }
+func (Sfar) Valid(s Sfsr) bool { return s.SFARVALID() }
 
 // Dhcsr is the Debug Halting Control and Status Register.
 type Dhcsr uint32

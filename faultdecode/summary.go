@@ -122,7 +122,7 @@ func (a *analysis) summary() string {
 	case ok:
 		b.WriteString(a.causePhrase(c))
 	case !a.core.HasCFSR():
-		fmt.Fprintf(&b, "%s records no cause", a.core.Name())
+		b.WriteString(a.noCausePhrase()) // from the faulting instruction (v6m.go)
 	default:
 		b.WriteString("no cause bits are set")
 	}

@@ -149,9 +149,9 @@ func (r *Report) WriteText(w io.Writer, src SourceFunc) error {
 	}
 	e.printf("\n")
 	e.printf("\nRegisters:\n")
-	writeRegs(e, r.Registers, []string{"r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "sp", "lr", "pc", "xpsr", "msp", "psp"})
+	writeRegs(e, r.Registers, []string{"r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "sp", "lr", "pc", "xpsr", "msp", "psp", "msplim", "psplim"})
 	e.printf("\nFault registers:\n")
-	writeRegs(e, r.Fault.Registers, []string{"cfsr", "hfsr", "mmfar", "bfar", "dfsr", "shcsr", "icsr", "ccr", "vtor", "dhcsr"})
+	writeRegs(e, r.Fault.Registers, []string{"cfsr", "hfsr", "mmfar", "bfar", "dfsr", "shcsr", "icsr", "ccr", "vtor", "dhcsr", "sfsr", "sfar"})
 	return e.err
 }
 

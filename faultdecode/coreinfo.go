@@ -1,0 +1,95 @@
+package faultdecode
+
+import (
+	"fmt"
+	"strings"
+)
+
+// elfArch is the ELF's architecture ("v6-M", "v8-M.main", ...) when the
+// image can say (elfsym.Image's CPUArch), "" otherwise.
+func (a *analysis) elfArch() string {
+	if ca, ok := a.img.(interface{ CPUArch() string }); ok {
+		return ca.CPUArch()
+	}
+	return ""
+}
+
+// identifyCore replaces the name-based guess with what the capture and the
+// ELF say, and notes the core wherever it is not the ARMv7-M every bundled
+// board is, or the evidence contradicts the capture's board.
+func (a *analysis) identifyCore() {
+	hint := coreName(a.snap)
+	id := IdentifyCore(a.snap, a.elfArch(), hint)
+	a.core = id.Core
+	hinted := IdentifyCore(nil, "", hint)
+	switch {
+	case id.Source == CoreFromDefault && hint == "" && len(a.snap.Registers) > 0:
+		a.note("core: %s", id)
+	case id.Source == CoreFromCPUID || id.Source == CoreFromELF:
+		if hinted.Source == CoreFromHint && hinted.Core.Name() != id.Core.Name() {
+			a.note("core: %s, not the %s that %q has: decoded as %s", id, hinted.Core.Name(), hint, id.Core.Name())
+		} else if !strings.HasPrefix(id.Core.Name(), "ARMv7") {
+			a.note("core: %s", id)
+		}
+	case !strings.HasPrefix(id.Core.Name(), "ARMv7"):
+		a.note("core: %s", id)
+	}
+}
+
+// stackLimits puts MSPLIM/PSPLIM in the report's registers and explains an
+// STKOF with them.
+func (a *analysis) stackLimits() {
+	for _, n := range []string{"msplim", "psplim"} {
+		if v, ok := a.snap.Registers[n]; ok {
+			a.rep.Registers[n] = Hex(v)
+		}
+	}
+	h := a.fault.StackLimit
+	if h == nil {
+		return
+	}
+	for i, c := range a.fault.Causes {
+		if c.Name == "STKOF" && i < len(a.rep.Fault.Explanations) {
+			a.rep.Fault.Explanations[i] = "STKOF: " + h.Sentence()
+		}
+	}
+	sym := ""
+	if h.HaveLimit && a.img != nil {
+		if s, off, ok := a.img.SymbolAt(uint64(h.Limit)); ok && !s.Func {
+			sym = s.Name
+			if off != 0 {
+				sym = fmt.Sprintf("%s+%d", s.Name, off)
+			}
+		}
+	}
+	a.add(FindStackOverflow, h.Sentence(), h.SP, h.HaveSP, sym)
+}
+
+// captureGaps says what the capture lacks that the analysis would use:
+// what the capture itself recorded as missing (a core from another tool
+// has no FAULTLINE note), and msp/psp when no register set had them.
+func (a *analysis) captureGaps() {
+	for _, m := range a.snap.Meta.Missing {
+		a.note("not in the capture: %s", m)
+	}
+	regs := a.snap.Registers
+	if len(regs) == 0 {
+		return
+	}
+	var lost []string
+	for _, n := range []string{"msp", "psp"} {
+		if _, ok := regs[n]; !ok {
+			lost = append(lost, n)
+		}
+	}
+	if a.core.HasStackLimit() && a.fault.StackLimit != nil {
+		for _, n := range []string{"msplim", "psplim"} {
+			if _, ok := regs[n]; !ok {
+				lost = append(lost, n)
+			}
+		}
+	}
+	if len(lost) > 0 {
+		a.note("%s not captured: a frame on the other stack than the one SP shows cannot be found", strings.Join(lost, " and "))
+	}
+}
