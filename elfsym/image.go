@@ -64,6 +64,7 @@ type Image struct {
 	lines lineTable
 	funcs funcIndex
 	cfi   []cfiIndex // .debug_frame, then .eh_frame (cfi.go)
+	arch  string     // CPUArch (arch.go)
 
 	dw   *dwarf.Data // for the data index, built on first use (globals.go)
 	data dataOnce
@@ -130,6 +131,7 @@ func NewImage(r io.ReaderAt, size int64, name string) (im *Image, err error) {
 	im.loadSymbols(f)
 	im.loadDWARF(f)
 	im.loadCFI(f)
+	im.loadArch(f)
 	return im, nil
 }
 
