@@ -199,7 +199,6 @@ func (a *analysis) matchTarget() (match bool, at uint32, ok bool) {
 }
 
 func (a *analysis) decodeFault() {
-	a.identifyCore() // CPUID, the ELF's architecture, then the board (coreinfo.go)
 	fr, missing := ReadFaultRegs(a.snap, a.core)
 	a.fr = fr
 	if len(missing) > 0 {
@@ -229,8 +228,9 @@ func (a *analysis) decodeFault() {
 			a.note("DFSR says the debugger halted the core (%v), not a fault", names)
 		}
 	}
-	a.stackLimits()
-	a.captureGaps()
+	if !a.core.HasCFSR() && f.Exception == "HardFault" {
+		a.note("%s has no fault status registers: the cause must be read from the faulting instruction", a.core.Name())
+	}
 }
 
 // faultingContext finds the registers of the code that faulted.

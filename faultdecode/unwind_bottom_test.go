@@ -118,3 +118,26 @@ func TestUnwindScanFirstWhenStackingFailed(t *testing.T) {
 		t.Fatalf("frames %v: want a found by the scan first", names(got))
 	}
 }
+
+func TestLockupInsideHandlerFindsTheOriginalFrame(t *testing.T) {
+	// Found already locked up: PC is the lockup address, LR still holds
+	// the handler's EXC_RETURN, but the handler had pushed 8 bytes before
+	// it faulted again, so the first fault's frame is above SP.
+	s := newStack()
+	s.put(0x20001008, 1, 2, 3, 4, 12, fA+0x21, fB+0x10, 0x01000000) // the first fault's frame, in b
+	s.put(0x2000102c, fMain+0x21)                                   // b's saved LR above the frame (b's CFA 0x20001030)
+	s.put(0x20001034, 0xFFFFFFFF)
+	regs := map[string]uint32{"pc": 0xFFFFFFFE, "lr": 0xFFFFFFF9, "sp": 0x20001000, "xpsr": 0x01000003, "msp": 0x20001000}
+	for i := range 13 {
+		regs[stopRegNames[i]] = uint32(i)
+	}
+	snap := s.snapshot(regs, scbRegion(map[uint64]uint32{AddrHFSR: 1 << 30, AddrCFSR: 1 << 25}), dhcsrRegion(1<<19|1<<17))
+	snap.Meta.Trigger.Kind = "lockup"
+	rep := analyze(snap, newFakeProg())
+	if !rep.Fault.Lockup {
+		t.Fatalf("not a lockup: %+v", rep.Fault)
+	}
+	if len(rep.Frames) == 0 || rep.Frames[0].Function != "b" {
+		t.Fatalf("frames %v: want the first fault's frame in b first\nnotes %v", rep.Frames, rep.Notes)
+	}
+}
