@@ -167,6 +167,7 @@ func Decode(r io.ReaderAt, size int64) (*Snapshot, error) {
 	}
 	d.applyNotes(notes)
 	d.placeRegions()
+	d.plainMemoryMissing()
 	return d.finish()
 }
 
@@ -181,6 +182,8 @@ type decoder struct {
 	names    map[uint32]string // region names from the FAULTLINE note
 	problems []string
 	regions  []Region // as found, before names and sorting
+	plain    bool     // no FAULTLINE note: a core from another tool
+	tdesc    []string // register names of its NT_GDB_TDESC, if any
 }
 
 func (d *decoder) lose(what string)    { d.lost = append(d.lost, what) }
@@ -245,8 +248,11 @@ type shortLoad struct {
 func (d *decoder) applyNotes(notes []note) {
 	var doc *noteDoc
 	var prs map[string]uint32
+	var tdesc []string
 	for _, n := range notes {
 		switch {
+		case n.name == noteNameGDB && n.typ == ntGDBTdesc && tdesc == nil:
+			tdesc = tdescRegisters(n.desc)
 		case n.name == noteNameFaultline && n.typ == NoteTypeFaultline && doc == nil:
 			var nd noteDoc
 			if err := json.Unmarshal(n.desc, &nd); err != nil {
@@ -272,7 +278,9 @@ func (d *decoder) applyNotes(notes []note) {
 		d.nameRegions(doc.Regions)
 	} else {
 		d.snap.Meta.Missing = append(d.snap.Meta.Missing,
-			"no FAULTLINE note (a core not written by faultline, or the note is lost): no metadata, no system registers")
+			"no FAULTLINE note (a core written by another tool, such as gdb's gcore, or the note is lost): no board, trigger, ELF identity, console or timeline")
+		d.plain = true
+		d.tdesc = tdesc
 	}
 	// The FAULTLINE note's map is the whole truth when it is there (a
 	// serial-only capture has no registers, and NT_PRSTATUS then holds
@@ -280,6 +288,7 @@ func (d *decoder) applyNotes(notes []note) {
 	if doc == nil {
 		if prs != nil {
 			d.snap.Registers = prs
+			d.snap.Meta.Missing = append(d.snap.Meta.Missing, plainRegistersMissing(tdesc))
 		} else {
 			d.snap.Meta.Missing = append(d.snap.Meta.Missing, "no registers in the capture")
 		}

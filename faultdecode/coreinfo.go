@@ -69,11 +69,13 @@ func (a *analysis) stackLimits() {
 // what the capture itself recorded as missing (a core from another tool
 // has no FAULTLINE note), and msp/psp when no register set had them.
 func (a *analysis) captureGaps() {
+	said := false // the capture named lost registers itself
 	for _, m := range a.snap.Meta.Missing {
 		a.note("not in the capture: %s", m)
+		said = said || strings.HasPrefix(m, "registers:")
 	}
 	regs := a.snap.Registers
-	if len(regs) == 0 {
+	if len(regs) == 0 || said {
 		return
 	}
 	var lost []string
