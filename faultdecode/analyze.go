@@ -199,6 +199,7 @@ func (a *analysis) matchTarget() (match bool, at uint32, ok bool) {
 }
 
 func (a *analysis) decodeFault() {
+	a.identifyCore() // CPUID, the ELF's architecture, then the board (coreinfo.go)
 	fr, missing := ReadFaultRegs(a.snap, a.core)
 	a.fr = fr
 	if len(missing) > 0 {
@@ -228,9 +229,8 @@ func (a *analysis) decodeFault() {
 			a.note("DFSR says the debugger halted the core (%v), not a fault", names)
 		}
 	}
-	if !a.core.HasCFSR() && f.Exception == "HardFault" {
-		a.note("%s has no fault status registers: the cause must be read from the faulting instruction", a.core.Name())
-	}
+	a.stackLimits()
+	a.captureGaps()
 }
 
 // faultingContext finds the registers of the code that faulted.
