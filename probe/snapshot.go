@@ -42,7 +42,7 @@ func (t *Target) Snapshot(ctx context.Context, trig capture.Trigger, stop string
 			return snap, fmt.Errorf("read registers: %w", err)
 		}
 	}
-	t.keepRegisters(snap.Registers, regs)
+	keepRegisters(snap.Registers, regs, t.c.TargetDesc())
 	plan, notes := t.ranges(ctx, snap.Registers)
 	snap.Meta.Missing = append(snap.Meta.Missing, notes...)
 	var regions []capture.Region
@@ -72,10 +72,10 @@ func fatal(err error) bool {
 // d registers) into dst. On ARMv8-M with the Security Extension, a server
 // that names only the banked stack pointers (msp_s, msp_ns, ...) has its
 // current bank's ones copied to msp, psp, msplim and psplim.
-func (t *Target) keepRegisters(dst map[string]uint32, regs map[string]uint64) {
+func keepRegisters(dst map[string]uint32, regs map[string]uint64, desc *gdbremote.TargetDesc) {
 	wide := map[string]bool{}
-	if d := t.c.TargetDesc(); d != nil {
-		for _, r := range d.Registers {
+	if desc != nil {
+		for _, r := range desc.Registers {
 			if r.Bytes() > 4 {
 				wide[r.Name] = true
 			}

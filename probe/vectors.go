@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -149,7 +150,7 @@ func (t *Target) onVTORWrite(ctx context.Context) error {
 
 // rearmIfMoved re-reads VTOR and, if the table moved since fault catching
 // was armed with breakpoints, sets breakpoints on the new table's handlers
-// (keeping the ELF table's) and drops those only the old table had.
+// too.
 func (t *Target) rearmIfMoved(ctx context.Context) error {
 	t.mu.Lock()
 	armed, last := t.bpArmed, t.vtor
@@ -175,58 +176,36 @@ func (t *Target) rearmIfMoved(ctx context.Context) error {
 	return nil
 }
 
-// setHandlerBreakpoints makes the handler breakpoints exactly hs: new ones
-// set (hardware first, software where the slots ran out), stale ones
-// cleared.
+// setHandlerBreakpoints sets a breakpoint on each handler of hs that has
+// none yet (hardware first, software where the slots ran out). Breakpoints
+// on the handlers of a table the firmware left stay: the ELF's table, or
+// the one found at attach, may come back (a reset, a bootloader).
 func (t *Target) setHandlerBreakpoints(ctx context.Context, hs map[uint64]string) error {
-	t.mu.Lock()
-	old := append([]uint64(nil), t.bps...)
-	t.mu.Unlock()
-	var keep []uint64
-	for _, a := range old {
-		if _, ok := hs[a]; ok {
-			keep = append(keep, a)
-			continue
-		}
-		if err := t.c.ClearBreakpoint(ctx, gdbremote.BreakHardware, a, 2); err != nil {
-			_ = t.c.ClearBreakpoint(ctx, gdbremote.BreakSoftware, a, 2)
-		}
-	}
 	addrs := make([]uint64, 0, len(hs))
 	for a := range hs {
 		addrs = append(addrs, a)
 	}
 	sort.Slice(addrs, func(i, j int) bool { return addrs[i] < addrs[j] })
-	have := func(a uint64) bool {
-		for _, k := range keep {
-			if k == a {
-				return true
-			}
-		}
-		return false
-	}
-	var err error
 	for _, a := range addrs {
-		if have(a) {
+		t.mu.Lock()
+		t.handlers[a] = hs[a]
+		have := slices.Contains(t.bps, a)
+		t.mu.Unlock()
+		if have {
 			continue
 		}
-		berr := t.c.SetBreakpoint(ctx, gdbremote.BreakHardware, a, 2)
-		if berr != nil {
-			berr = t.c.SetBreakpoint(ctx, gdbremote.BreakSoftware, a, 2)
+		err := t.c.SetBreakpoint(ctx, gdbremote.BreakHardware, a, 2)
+		if err != nil {
+			err = t.c.SetBreakpoint(ctx, gdbremote.BreakSoftware, a, 2)
 		}
-		if berr != nil {
-			err = fmt.Errorf("breakpoint on %s handler at 0x%08x: %w", hs[a], a, berr)
-			break
+		if err != nil {
+			return fmt.Errorf("breakpoint on %s handler at 0x%08x: %w", hs[a], a, err)
 		}
-		keep = append(keep, a)
+		t.mu.Lock()
+		t.bps = append(t.bps, a)
+		t.mu.Unlock()
 	}
-	t.mu.Lock()
-	t.bps = keep
-	for a, n := range hs {
-		t.handlers[a] = n
-	}
-	t.mu.Unlock()
-	return err
+	return nil
 }
 
 // DEMCR vector catch bits (FACTS.md section 1): VC_MMERR..VC_HARDERR.

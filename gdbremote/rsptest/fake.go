@@ -93,6 +93,9 @@ type Config struct {
 	OldXPSRName bool
 	// NoMSystem makes QEMU look like 7.2: no msp/psp/primask/... registers.
 	NoMSystem bool
+	// NoWatchpoints answers Z2-Z4 with an empty reply (unsupported), as
+	// stubs without watchpoints do.
+	NoWatchpoints bool
 	// AttachStop is the answer to the first '?' (default: OpenOCD "S02",
 	// QEMU "T05thread:p01.01;"), e.g. "T05" for a target found halted by a
 	// vector catch.

@@ -112,6 +112,9 @@ func (fk *Fake) handle(pkt string) ([]byte, action) {
 			}
 			return []byte{}, actReply
 		}
+		if t >= 2 && fk.cfg.NoWatchpoints {
+			return []byte{}, actReply
+		}
 		key := strings.Join(parts, ",")
 		if pkt[0] == 'Z' {
 			fk.bps[key] = true

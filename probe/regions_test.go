@@ -1,0 +1,277 @@
+package probe
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/faultline-dev/faultline/elfsym"
+)
+
+// fakeImage describes an ELF for region planning without building one.
+type fakeImage struct {
+	secs []elfsym.Section
+	syms []elfsym.Symbol
+	mem  map[uint64][]byte // loaded contents by start address
+}
+
+func (f *fakeImage) Sections() []elfsym.Section { return f.secs }
+
+func (f *fakeImage) LookupSymbol(name string) (elfsym.Symbol, bool) {
+	for _, s := range f.syms {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return elfsym.Symbol{}, false
+}
+
+func (f *fakeImage) SymbolAt(addr uint64) (elfsym.Symbol, uint64, bool) {
+	for _, s := range f.syms {
+		if addr >= s.Addr && addr < s.Addr+s.Size {
+			return s, addr - s.Addr, true
+		}
+	}
+	return elfsym.Symbol{}, 0, false
+}
+
+func (f *fakeImage) ReadMemory(buf []byte, addr uint64) (int, error) {
+	for a, d := range f.mem {
+		if addr >= a && addr+uint64(len(buf)) <= a+uint64(len(d)) {
+			return copy(buf, d[addr-a:]), nil
+		}
+	}
+	return 0, errors.New("not loaded")
+}
+
+// vectorImage is a flash image at 0 whose vector table gives initialSP,
+// with .data and .bss at 0x20000000 and the symbols given.
+func vectorImage(initialSP uint32, syms ...elfsym.Symbol) *fakeImage {
+	vt := make([]byte, 0x40)
+	binary.LittleEndian.PutUint32(vt, initialSP)
+	for i := 1; i < 16; i++ {
+		binary.LittleEndian.PutUint32(vt[4*i:], 0x101)
+	}
+	return &fakeImage{
+		secs: []elfsym.Section{
+			{Name: ".vectors", Addr: 0, Size: 0x40, Alloc: true, Loaded: true},
+			{Name: ".text", Addr: 0x40, Size: 0x1000, Alloc: true, Exec: true, Loaded: true},
+			{Name: ".data", Addr: 0x20000000, Size: 0x100, Alloc: true, Write: true, Loaded: true},
+			{Name: ".bss", Addr: 0x20000100, Size: 0x2000, Alloc: true, Write: true},
+		},
+		syms: syms,
+		mem:  map[uint64][]byte{0: vt},
+	}
+}
+
+// fakeWords is live memory for the planner's word reads and writes; the
+// MPU's RBAR/RASR follow RNR as on the core.
+type fakeWords struct {
+	w       map[uint64]uint32
+	regions [][2]uint32 // per MPU region: RBAR, RASR (or RLAR)
+	writes  []string
+}
+
+func (f *fakeWords) read(a uint64) (uint32, error) {
+	switch a {
+	case addrMPURBAR, addrMPURASR:
+		n := f.w[addrMPURNR]
+		if int(n) >= len(f.regions) {
+			return 0, nil
+		}
+		if a == addrMPURBAR {
+			return f.regions[n][0], nil
+		}
+		return f.regions[n][1], nil
+	}
+	v, ok := f.w[a]
+	if !ok {
+		return 0, fmt.Errorf("E14")
+	}
+	return v, nil
+}
+
+func (f *fakeWords) write(a uint64, v uint32) error {
+	f.writes = append(f.writes, fmt.Sprintf("%#x=%#x", a, v))
+	f.w[a] = v
+	return nil
+}
+
+func describe(rs []MemRange) string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, fmt.Sprintf("%s %#x..%#x", r.Name, r.Addr, r.End()))
+	}
+	return strings.Join(out, "; ")
+}
+
+func find(rs []MemRange, name string) (MemRange, bool) {
+	for _, r := range rs {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return MemRange{}, false
+}
+
+// TestPlanReadsEachStackUpToItsTop: each stack is read from a little below
+// its SP up to the top the best source names, as its own region, wherever
+// it lives (top of a 4 MiB RAM, CCM, a task stack in .bss).
+func TestPlanReadsEachStackUpToItsTop(t *testing.T) {
+	sym := func(name string, addr, size uint64) elfsym.Symbol {
+		return elfsym.Symbol{Name: name, RawName: name, Addr: addr, Size: size}
+	}
+	tests := []struct {
+		name    string
+		img     *fakeImage // nil: no ELF
+		words   map[uint64]uint32
+		mpu     [][2]uint32
+		regs    map[string]uint32
+		region  string
+		wantLo  uint64
+		wantTop uint64
+		how     string
+	}{
+		{"main stack at the top of a 4 MiB RAM, _estack", vectorImage(0x20400000, sym("_estack", 0x20400000, 0)),
+			nil, nil, map[string]uint32{"msp": 0x203fff00}, "stack-msp", 0x203ffe00, 0x20400000, "linker symbol"},
+		{"CMSIS __StackTop", vectorImage(0, sym("__StackTop", 0x20010000, 0)),
+			nil, nil, map[string]uint32{"msp": 0x2000ff80}, "stack-msp", 0x2000fe80, 0x20010000, "linker symbol"},
+		{"bottom plus size", vectorImage(0, sym("_sstack", 0x20008000, 0), sym("_Min_Stack_Size", 0x400, 0)),
+			nil, nil, map[string]uint32{"msp": 0x20008200}, "stack-msp", 0x20008100, 0x20008400, "linker symbol"},
+		{"stack in CCM named by the vector table", vectorImage(0x10010000),
+			nil, nil, map[string]uint32{"msp": 0x1000ffa0}, "stack-msp", 0x1000fea0, 0x10010000, "initial SP"},
+		{"live vector table's initial SP (no ELF)", nil,
+			map[uint64]uint32{addrVTOR: 0x08000000, 0x08000000: 0x20020000}, nil,
+			map[string]uint32{"msp": 0x2001ff00}, "stack-msp", 0x2001fe00, 0x20020000, "initial SP"},
+		{"task stack in .bss ends with its object", vectorImage(0x20400000, sym("_estack", 0x20400000, 0), sym("ucHeap", 0x20000200, 0x1000)),
+			nil, nil, map[string]uint32{"msp": 0x203fff00, "psp": 0x20000800}, "stack-psp", 0x20000700, 0x20001200, "object"},
+		{"PSP in a section, no object", vectorImage(0x20400000),
+			nil, nil, map[string]uint32{"psp": 0x20001f00}, "stack-psp", 0x20001e00, 0x20002100, "section"},
+		{"MPU region holds the stack", nil,
+			map[uint64]uint32{addrMPUType: 8 << 8, addrMPUCtrl: 1, addrMPURNR: 5, addrCPUID: 0x410fc241},
+			[][2]uint32{{0x20000000, 1 | 16<<1}, {0x30004000, 1 | 11<<1}}, // 128 KiB SRAM; 4 KiB stack
+			map[string]uint32{"psp": 0x30004800}, "stack-psp", 0x30004700, 0x30005000, "MPU region"},
+		{"ARMv8-M MPU (RBAR/RLAR)", nil,
+			map[uint64]uint32{addrMPUType: 8 << 8, addrMPUCtrl: 1, addrMPURNR: 0, addrCPUID: 0x410fd210},
+			[][2]uint32{{0x30004000, 0x30004fe1}},
+			map[string]uint32{"psp": 0x30004800}, "stack-psp", 0x30004700, 0x30005000, "MPU region"},
+		{"nothing names the top: a bounded window", nil, map[uint64]uint32{},
+			nil, map[string]uint32{"msp": 0x24001234}, "stack-msp", 0x24001134, 0x24006000, "fallback"},
+		{"a top too far away is not taken", vectorImage(0x20400000, sym("_estack", 0x20400000, 0)),
+			map[uint64]uint32{}, nil, map[string]uint32{"msp": 0x20100000}, "stack-msp", 0x200fff00, 0x20104000, "fallback"},
+		{"window never leaves SRAM for peripherals", nil, map[uint64]uint32{},
+			nil, map[string]uint32{"msp": 0x3ffffe00}, "stack-msp", 0x3ffffd00, 0x40000000, "fallback"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fw := &fakeWords{w: map[uint64]uint32{}, regions: tc.mpu}
+			for k, v := range tc.words {
+				fw.w[k] = v
+			}
+			p := &regionPlan{read: fw.read, write: fw.write}
+			if tc.img != nil {
+				p.img = tc.img
+			}
+			if tc.words == nil {
+				p.read, p.write = nil, nil
+			}
+			rs, _ := p.plan(tc.regs)
+			r, ok := find(rs, tc.region)
+			if !ok {
+				t.Fatalf("no %s region: %s", tc.region, describe(rs))
+			}
+			if r.Addr != tc.wantLo || r.End() != tc.wantTop {
+				t.Errorf("%s %#x..%#x, want %#x..%#x (all: %s)", tc.region, r.Addr, r.End(), tc.wantLo, tc.wantTop, describe(rs))
+			}
+			sp := uint64(tc.regs["msp"])
+			if tc.region == "stack-psp" {
+				sp = uint64(tc.regs["psp"])
+			}
+			if _, how := p.stackTop(sp, tc.region == "stack-msp"); how != tc.how {
+				t.Errorf("top found by %q, want %q", how, tc.how)
+			}
+			if tc.mpu != nil && fw.w[addrMPURNR] != tc.words[addrMPURNR] {
+				t.Errorf("MPU_RNR left at %d, was %d: the firmware's selection must be restored", fw.w[addrMPURNR], tc.words[addrMPURNR])
+			}
+		})
+	}
+}
+
+// TestPlanReadsSectionsSeparately: without a board map each writable
+// section is its own bounded region (not one range capped at 1 MiB from
+// the lowest), a section holding a stack is not read twice, sections in
+// peripheral space are skipped with a note, and the total is capped with
+// a note.
+func TestPlanReadsSectionsSeparately(t *testing.T) {
+	img := vectorImage(0x20400000, elfsym.Symbol{Name: "_estack", Addr: 0x20400000})
+	img.secs = append(img.secs,
+		elfsym.Section{Name: ".ccm", Addr: 0x10000000, Size: 0x800, Alloc: true, Write: true},
+		elfsym.Section{Name: ".axi", Addr: 0x24000000, Size: 0x400, Alloc: true, Write: true},
+		elfsym.Section{Name: ".periph", Addr: 0x40001000, Size: 0x40, Alloc: true, Write: true},
+		elfsym.Section{Name: ".big", Addr: 0x60000000, Size: 3 << 20, Alloc: true, Write: true},
+		elfsym.Section{Name: ".comment", Addr: 0, Size: 0x40},
+	)
+	for i := range 9 {
+		img.secs = append(img.secs, elfsym.Section{Name: fmt.Sprintf(".huge%d", i), Addr: 0x70000000 + uint64(i)<<21, Size: 1 << 20, Alloc: true, Write: true})
+	}
+	p := &regionPlan{img: img}
+	rs, notes := p.plan(map[string]uint32{"msp": 0x203fff00, "psp": 0x20001f00})
+	want := []string{
+		"section .ccm 0x10000000..0x10000800",
+		"section .data 0x20000000..0x20000100",
+		"section .bss 0x20000100..0x20001e00",
+		"stack-psp 0x20001e00..0x20002100",
+		"stack-msp 0x203ffe00..0x20400000",
+		"section .axi 0x24000000..0x24000400",
+		"section .big 0x60000000..0x60100000",
+	}
+	got := describe(rs)
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("missing %q in %s", w, got)
+		}
+	}
+	if strings.Contains(got, ".periph") || strings.Contains(got, ".comment") {
+		t.Errorf("read a peripheral or non-allocated section: %s", got)
+	}
+	var total uint64
+	for _, r := range rs {
+		total += r.Size
+	}
+	if total > maxDerivedTotal {
+		t.Errorf("planned %d bytes, over the %d cap", total, maxDerivedTotal)
+	}
+	joined := strings.Join(notes, "\n")
+	for _, w := range []string{".periph", "section .big 0x60100000..0x60300000: only the first 1 MiB", "limit for derived ranges was reached"} {
+		if !strings.Contains(joined, w) {
+			t.Errorf("notes do not say %q:\n%s", w, joined)
+		}
+	}
+	sorted := sort.SliceIsSorted(rs, func(i, j int) bool { return rs[i].Addr < rs[j].Addr })
+	if !sorted {
+		t.Errorf("ranges not sorted: %s", got)
+	}
+}
+
+// TestPlanBoardMapStillReadsStacksOutsideIt: a board's fixed RAM map wins
+// over the ELF's sections, but a stack outside it is read, and --mem and
+// the board's extra ranges are added.
+func TestPlanBoardMapStillReadsStacksOutsideIt(t *testing.T) {
+	board := Board{Name: "b", RAM: []MemRange{{Name: "ram", Addr: 0x20000000, Size: 128 << 10}},
+		Extra: []MemRange{{Name: "ccm", Addr: 0x10000000, Size: 64 << 10}}}
+	p := &regionPlan{img: vectorImage(0x20020000), board: board,
+		extra: []MemRange{{Name: "mem", Addr: 0x2001f000, Size: 0x4000}}}
+	rs, _ := p.plan(map[string]uint32{"msp": 0x2001ff00, "psp": 0x30000100})
+	got := describe(rs)
+	for _, w := range []string{"ram 0x20000000..0x20020000", "ccm 0x10000000..0x10010000", "mem 0x20020000..0x20023000", "stack-psp 0x30000000..0x30005000"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("missing %q in %s", w, got)
+		}
+	}
+	if strings.Contains(got, "stack-msp") || strings.Contains(got, "section") {
+		t.Errorf("read what the board map covers again: %s", got)
+	}
+}
