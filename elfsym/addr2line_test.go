@@ -146,13 +146,20 @@ func TestFramesMatchAddr2line(t *testing.T) {
 
 func compareWithAddr2line(t *testing.T, elf string, needInlines bool) {
 	t.Helper()
+	compareWithTool(t, elf, needInlines, addr2line)
+}
+
+// compareWithTool compares Frames at every halfword with what tool (addr2line
+// or llvm-symbolizer) answers.
+func compareWithTool(t *testing.T, elf string, needInlines bool, tool func(context.Context, string, []uint64) ([][]a2lFrame, error)) {
+	t.Helper()
 	im, err := elfsym.Open(elf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer im.Close()
 	addrs := testAddrs(im)
-	want, err := addr2line(context.Background(), elf, addrs)
+	want, err := tool(context.Background(), elf, addrs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package elfsym
 
 import (
 	"debug/dwarf"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"sort"
@@ -268,7 +267,8 @@ func (im *Image) walkData(b *typeBuilder, decls map[dwarf.Offset]rawVar, defs *[
 	r := im.dw.Reader()
 	var stack []scopeEntry
 	var cu string
-	var cur *rawDIE // type DIE whose children are being read
+	var addrBase uint64 // DW_AT_addr_base of the unit, for DW_OP_addrx
+	var cur *rawDIE     // type DIE whose children are being read
 	budget := im.size * 4
 	for {
 		if budget--; budget < 0 {
@@ -295,6 +295,7 @@ func (im *Image) walkData(b *typeBuilder, decls map[dwarf.Offset]rawVar, defs *[
 		if e.Tag == dwarf.TagCompileUnit {
 			cu = name
 			stack = stack[:0]
+			addrBase = unitAddrBase(e)
 		}
 		switch {
 		case isTypeTag(e.Tag):
@@ -356,9 +357,10 @@ func (im *Image) walkData(b *typeBuilder, decls map[dwarf.Offset]rawVar, defs *[
 			} else if s, ok := e.Val(dwarf.AttrAbstractOrigin).(dwarf.Offset); ok {
 				rv.spec = s
 			}
-			if loc, ok := e.Val(dwarf.AttrLocation).([]byte); ok && len(loc) == 5 && loc[0] == 0x03 { // DW_OP_addr
-				rv.addr = uint64(binary.LittleEndian.Uint32(loc[1:]))
-				if rv.addr != 0 || im.zeroOK() {
+			loc, _ := e.Val(dwarf.AttrLocation).([]byte)
+			if addr, ok := im.debugAddr.staticAddress(loc, addrBase); ok {
+				rv.addr = addr
+				if rv.addr != 0 || im.zeroOK() || im.objectAtZero(name) {
 					*defs = append(*defs, rv)
 				}
 			} else {
@@ -371,6 +373,14 @@ func (im *Image) walkData(b *typeBuilder, decls map[dwarf.Offset]rawVar, defs *[
 				if s, ok := e.Val(dwarf.AttrSpecification).(dwarf.Offset); ok {
 					if dv, ok := decls[s]; ok {
 						n = dv.name
+					}
+				} else if o, ok := e.Val(dwarf.AttrAbstractOrigin).(dwarf.Offset); ok {
+					// The out-of-line copy of an inlined function: clang
+					// writes the abstract DIE after it.
+					if dv, ok := decls[o]; ok {
+						n = dv.name
+					} else {
+						n = im.originName(o)
 					}
 				}
 			}

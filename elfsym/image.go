@@ -66,8 +66,9 @@ type Image struct {
 	cfi   []cfiIndex // .debug_frame, then .eh_frame (cfi.go)
 	arch  string     // CPUArch (arch.go)
 
-	dw   *dwarf.Data // for the data index, built on first use (globals.go)
-	data dataOnce
+	dw        *dwarf.Data // for the data index, built on first use (globals.go)
+	debugAddr debugAddr   // .debug_addr, for DW_OP_addrx (dwarf5.go)
+	data      dataOnce
 }
 
 // Open opens the named ELF and builds the whole index: linear in the size of
@@ -177,6 +178,7 @@ func (im *Image) loadDWARF(f *elf.File) {
 		return
 	}
 	im.dw = d
+	im.debugAddr = loadDebugAddr(f, im.size)
 	var ferr error
 	im.lines, im.funcs, ferr = buildDWARF(d, im.zeroOK(), info.Size, im.sectionSize(f, ".debug_line"))
 	if ferr != nil {
