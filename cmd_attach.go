@@ -79,6 +79,7 @@ runs; on QEMU each sample halts the core briefly, which perturbs timing
 	fl.StringVar(&f.dir, "dir", "crashes", "directory for capture files")
 	fl.StringVar(&f.logFile, "log", "", "append the raw console bytes to `FILE`")
 	fl.StringArrayVar(&f.match, "match", nil, "extra crash marker `NAME=REGEX` on the console (repeatable)")
+	addMemFlag(cmd, &f.mem)
 	fl.BoolVar(&f.led, "led", true, "sample the board's RGB LED through the debugger")
 	fl.DurationVar(&f.rspTimeout, "rsp-timeout", 5*time.Second, "timeout for each exchange with the GDB server")
 	return cmd

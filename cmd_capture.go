@@ -26,6 +26,7 @@ type captureFlags struct {
 	elf, gdb, board, dir string
 	serial, logFile      string
 	match                []string
+	mem                  []string // --mem ADDR:SIZE, extra ranges every capture reads
 	once, json, resume   bool
 	led                  bool
 	timeout, rspTimeout  time.Duration
@@ -44,9 +45,14 @@ never resumed past its evidence. Otherwise capture arms fault catching
 (OpenOCD: vector catch; others: a breakpoint on each fault handler from the
 vector table), resumes the target and waits.
 
-On a crash it reads the registers, the fault registers, RAM and samples of
+On a crash it reads the registers, the fault registers, memory and samples of
 flash, writes an ELF core file to --dir (its path goes to stderr) and prints the
-report: the fault and its cause, the culprit line, the frames.
+report: the fault and its cause, the culprit line, the frames. Memory is the
+board's RAM map or, without one, each writable section of the ELF and each
+stack (MSP, PSP) from just below its pointer up to its top (from the linker
+script's symbols, the vector table, the section or MPU region holding it),
+each bounded; --mem adds ranges (also "mem = [...]" in faultline.toml). What
+could not be read is named in the capture and the report.
 
 With --serial it also watches the console: a panic line (Device OS, Zephyr,
 ESP-IDF, CrashCatcher, CmBacktrace, or your --match) is a crash too. With
@@ -61,7 +67,10 @@ Exit codes: 0 crash captured (or, without --once, a clean stop), 1 error,
   faultline capture --gdb 127.0.0.1:1234 --elf app.elf --board netduino2 --once --json
 
   # serial console only: a panic line is the trigger
-  faultline capture --serial /dev/ttyACM0@115200 --elf app.elf --once`,
+  faultline capture --serial /dev/ttyACM0@115200 --elf app.elf --once
+
+  # also read a stack in CCM and a second RAM bank into every capture
+  faultline capture --gdb localhost:3333 --elf app.elf --mem 0x10000000:64K --mem 0x24000000:512K`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := applyConfig(cmd); err != nil {
@@ -87,8 +96,28 @@ Exit codes: 0 crash captured (or, without --once, a clean stop), 1 error,
 	fl.StringVar(&f.serial, "serial", "", "serial console `DEV[@BAUD]` (also tcp:HOST:PORT, usb:SERIAL); a panic line there is a crash")
 	fl.StringVar(&f.logFile, "log", "", "append the raw console bytes to `FILE`")
 	fl.StringArrayVar(&f.match, "match", nil, "extra crash marker `NAME=REGEX` on the console (repeatable)")
+	addMemFlag(cmd, &f.mem)
 	fl.BoolVar(&f.led, "led", false, "sample the board's RGB LED through the debugger (OpenOCD reads it while the core runs; on QEMU each sample halts the core briefly: it perturbs timing)")
 	return cmd
+}
+
+// addMemFlag registers --mem on a command that captures.
+func addMemFlag(cmd *cobra.Command, mem *[]string) {
+	cmd.Flags().StringArrayVar(mem, "mem", nil, "also read `ADDR:SIZE` into every capture (repeatable; hex or decimal, size may end in K or M: --mem 0x10000000:64K)")
+}
+
+// parseMemFlags parses --mem values; a malformed one is a usage error that
+// says the expected form.
+func parseMemFlags(vals []string) ([]probe.MemRange, error) {
+	var out []probe.MemRange
+	for _, v := range vals {
+		r, err := probe.ParseMemRange(v)
+		if err != nil {
+			return nil, withExit(exitUsage, fmt.Errorf("--mem %w", err))
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // errNoCrash marks a --timeout expiry with nothing caught (exit 3).
@@ -122,6 +151,10 @@ func sessionOptions(f captureFlags, img *elfsym.Image, stderr io.Writer) (probe.
 		}
 	}
 	opts.Detectors = dets
+	mem, err := parseMemFlags(f.mem)
+	if err != nil {
+		return opts, cleanup, err
+	}
 	if f.gdb != "" {
 		var trace io.Writer
 		if f.traceRSP != "" {
@@ -133,7 +166,7 @@ func sessionOptions(f captureFlags, img *elfsym.Image, stderr io.Writer) (probe.
 			trace = tf
 		}
 		opts.Target = &probe.TargetOptions{
-			Addr: f.gdb, Board: board, Image: img, Timeout: f.rspTimeout, Trace: trace,
+			Addr: f.gdb, Board: board, Extra: mem, Image: img, Timeout: f.rspTimeout, Trace: trace,
 			OnConsole: func(text string) { fmt.Fprintf(stderr, "gdb-server: %s", ensureNewline(text)) },
 		}
 		if f.led && board.LED != nil {

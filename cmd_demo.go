@@ -27,6 +27,7 @@ type demoFlags struct {
 	dropEvery, down   time.Duration
 	led               bool
 	traceRSP          string
+	mem               []string // --mem ranges added to every capture
 }
 
 func newDemoCmd() *cobra.Command {
@@ -72,6 +73,7 @@ Exit codes: 0 crash captured and explained, 1 error, 2 usage, 3 no crash within
 	fl.DurationVar(&f.dropEvery, "drop-every", 3*time.Second, "drop the WiFi link about every `DUR` (jittered)")
 	fl.DurationVar(&f.down, "down-for", 700*time.Millisecond, "keep the link down for `DUR`")
 	fl.StringVar(&f.traceRSP, "trace-rsp", "", "write the RSP wire trace to `FILE`")
+	addMemFlag(cmd, &f.mem)
 	fl.BoolVar(&f.led, "led", false, "with --no-tui: sample the RGB LED (each sample halts QEMU briefly; the TUI always samples)")
 	return cmd
 }
@@ -85,7 +87,11 @@ type demoBench struct {
 }
 
 func startDemo(ctx context.Context, f demoFlags, sampleLED bool, progress io.Writer) (*demoBench, error) {
-	d, err := startBenchSession(ctx, benchSessionConfig{variant: f.variant, elf: f.elf, port: f.port, sampleLED: sampleLED, traceRSP: f.traceRSP}, progress)
+	mem, err := parseMemFlags(f.mem)
+	if err != nil {
+		return nil, err
+	}
+	d, err := startBenchSession(ctx, benchSessionConfig{variant: f.variant, elf: f.elf, port: f.port, sampleLED: sampleLED, traceRSP: f.traceRSP, mem: mem}, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +126,7 @@ type benchSessionConfig struct {
 	// resume lets the firmware's own fault handler run after a crash is
 	// captured (probe.SessionOptions.Resume).
 	resume bool
+	mem    []probe.MemRange // --mem: more ranges every capture reads
 }
 
 // startBenchSession builds the firmware if needed, boots it on the emulated
@@ -167,7 +174,7 @@ func startBenchSession(ctx context.Context, cfg benchSessionConfig, progress io.
 		return fail(err)
 	}
 	opts := probe.SessionOptions{
-		Target:    &probe.TargetOptions{Addr: bench.GDBAddr(), Board: board, Image: img, Trace: trace},
+		Target:    &probe.TargetOptions{Addr: bench.GDBAddr(), Board: board, Extra: cfg.mem, Image: img, Trace: trace},
 		Serial:    &spec,
 		Detectors: probe.NewDetectorSet(symbolizerFor(img)),
 		Resume:    cfg.resume,

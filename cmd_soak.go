@@ -147,6 +147,7 @@ Exit codes: 0 no crash and the server recovered after every restore,
 	fl.StringVar(&f.dev.dir, "dir", "crashes", "directory for capture files")
 	fl.DurationVar(&f.dev.rspTimeout, "rsp-timeout", 5*time.Second, "timeout for each exchange with the GDB server")
 	fl.StringArrayVar(&f.dev.match, "match", nil, "extra crash marker `NAME=REGEX` on the console (repeatable)")
+	addMemFlag(cmd, &f.dev.mem)
 	return cmd
 }
 
@@ -241,7 +242,11 @@ func runSoak(ctx context.Context, f soakFlags, stdout, stderr io.Writer) error {
 func (r *soakRun) start(ctx context.Context) error {
 	f := r.f
 	if f.bench {
-		d, err := startBenchSession(ctx, benchSessionConfig{variant: f.variant, elf: f.dev.elf, port: f.port, resume: f.afterCrash == "resume"}, r.stderr)
+		mem, err := parseMemFlags(f.dev.mem)
+		if err != nil {
+			return err
+		}
+		d, err := startBenchSession(ctx, benchSessionConfig{variant: f.variant, elf: f.dev.elf, port: f.port, resume: f.afterCrash == "resume", mem: mem}, r.stderr)
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/spf13/cobra"
+
+	"github.com/faultline-dev/faultline/probe"
 )
 
 // configFile is read from the working directory. Flags beat it; it beats
@@ -22,6 +24,7 @@ type fileConfig struct {
 	Board  string            `toml:"board"`
 	Dir    string            `toml:"dir"`
 	Match  map[string]string `toml:"match"` // detector name -> regular expression
+	Mem    []string          `toml:"mem"`   // extra capture ranges, "ADDR:SIZE" as --mem
 }
 
 // loadConfig reads faultline.toml if present; a missing file is no error.
@@ -39,7 +42,7 @@ func loadConfig(path string) (fileConfig, error) {
 		return cfg, fmt.Errorf("parse %s: %w", path, err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
-		return cfg, fmt.Errorf("%s: unknown key %q (known: elf, gdb, serial, board, dir, match)", path, und[0].String())
+		return cfg, fmt.Errorf("%s: unknown key %q (known: elf, gdb, serial, board, dir, match, mem)", path, und[0].String())
 	}
 	return cfg, nil
 }
@@ -60,6 +63,16 @@ func applyConfig(cmd *cobra.Command) error {
 	for name, val := range map[string]string{"elf": cfg.ELF, "gdb": cfg.GDB, "serial": cfg.Serial, "board": cfg.Board, "dir": cfg.Dir} {
 		if err := set(name, val); err != nil {
 			return withExit(exitUsage, fmt.Errorf("%s: %s: %w", configFile, name, err))
+		}
+	}
+	if f := cmd.Flags().Lookup("mem"); f != nil && !f.Changed {
+		for _, m := range cfg.Mem {
+			if _, err := probe.ParseMemRange(m); err != nil {
+				return withExit(exitUsage, fmt.Errorf("%s: mem: %w", configFile, err))
+			}
+			if err := f.Value.Set(m); err != nil {
+				return withExit(exitUsage, fmt.Errorf("%s: mem %q: %w", configFile, m, err))
+			}
 		}
 	}
 	if f := cmd.Flags().Lookup("match"); f != nil && !f.Changed {
