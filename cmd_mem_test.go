@@ -56,7 +56,7 @@ func TestMemFlagMalformedIsAUsageError(t *testing.T) {
 // board names.
 func TestCaptureReadsMemRanges(t *testing.T) {
 	ccm := bytes.Repeat([]byte{0xc5, 0xc6, 0xc7, 0xc8}, 0x4000) // 64 KiB at 0x10000000
-	sram2 := bytes.Repeat([]byte{0x5a}, 0x1000)                  // 4 KiB at 0x2007c000
+	sram2 := bytes.Repeat([]byte{0x5a}, 0x1000)                 // 4 KiB at 0x2007c000
 	tests := []struct {
 		name   string
 		args   []string
