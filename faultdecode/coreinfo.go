@@ -23,8 +23,8 @@ func (a *analysis) identifyCore() {
 	a.core = id.Core
 	hinted := IdentifyCore(nil, "", hint)
 	switch {
-	case id.Source == CoreFromDefault && hint == "" && len(a.snap.Registers) > 0:
-		a.note("core: %s", id)
+	case id.Source != CoreFromCPUID && hint == "" && len(a.snap.Registers) > 0:
+		a.note("core: %s", id) // no CPUID, no board: say what the decoding rests on
 	case id.Source == CoreFromCPUID || id.Source == CoreFromELF:
 		if hinted.Source == CoreFromHint && hinted.Core.Name() != id.Core.Name() {
 			a.note("core: %s, not the %s that %q has: decoded as %s", id, hinted.Core.Name(), hint, id.Core.Name())

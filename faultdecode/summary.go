@@ -123,6 +123,8 @@ func (a *analysis) summary() string {
 		b.WriteString(a.causePhrase(c))
 	case !a.core.HasCFSR():
 		b.WriteString(a.noCausePhrase()) // from the faulting instruction (v6m.go)
+	case !a.fr.Has(AddrCFSR):
+		b.WriteString("the cause is unknown: the fault status registers were not captured")
 	default:
 		b.WriteString("no cause bits are set")
 	}
