@@ -2,6 +2,7 @@ package crashlab
 
 import (
 	"github.com/faultline-dev/faultline/firmware/internal/armbuild"
+	"github.com/faultline-dev/faultline/firmware/internal/srcdir"
 
 	"context"
 	"encoding/json"
@@ -9,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 )
@@ -67,40 +67,7 @@ const expectedSchema = "crashlab.expected/v1"
 // Dir returns the absolute path of firmware/crashlab (the sources, the
 // Makefile and expected.json).
 func Dir() (string, error) {
-	// The compile-time path of this file is right for every test binary
-	// built from a checkout, whatever package's directory it runs in.
-	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
-		dir := filepath.Dir(file)
-		if isCrashlabDir(dir) {
-			return dir, nil
-		}
-	}
-	// Built with -trimpath (or moved): look upwards from the working
-	// directory for the module root.
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find firmware/crashlab: %w", err)
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		for _, cand := range []string{d, filepath.Join(d, "firmware", "crashlab")} {
-			if isCrashlabDir(cand) {
-				return cand, nil
-			}
-		}
-		if filepath.Dir(d) == d {
-			break
-		}
-	}
-	return "", fmt.Errorf("find firmware/crashlab: not found from %s or this package's source path", wd)
-}
-
-func isCrashlabDir(dir string) bool {
-	for _, name := range []string{"Makefile", "expected.json", "programs"} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			return false
-		}
-	}
-	return true
+	return srcdir.Find("firmware/crashlab", "Makefile", "expected.json", "programs")
 }
 
 // Programs lists the crash programs (one source file each under programs/),
