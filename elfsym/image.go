@@ -69,6 +69,7 @@ type Image struct {
 	dw        *dwarf.Data // for the data index, built on first use (globals.go)
 	debugAddr debugAddr   // .debug_addr, for DW_OP_addrx (dwarf5.go)
 	data      dataOnce
+	calls     callSites // call-site index, built on first use (callsites.go)
 }
 
 // Open opens the named ELF and builds the whole index: linear in the size of
