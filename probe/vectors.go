@@ -138,12 +138,21 @@ func isVTORWatch(stop gdbremote.StopReply) bool {
 	return stop.Watch != "" && stop.WatchAddr == addrVTOR
 }
 
-// onVTORWrite handles the stop at VTOR's watchpoint: ARM stubs stop before
-// the write (QEMU does), so step over it, then break on the handlers of the
-// new table as well. The caller resumes.
+// onVTORWrite handles the stop at VTOR's watchpoint. ARM stubs stop before
+// the write (QEMU does, and a step with the watchpoint in place stops at
+// it again), so the watchpoint comes out for one step over the write, then
+// the handlers of the new table get breakpoints too. The caller resumes.
 func (t *Target) onVTORWrite(ctx context.Context) error {
+	if err := t.c.ClearBreakpoint(ctx, gdbremote.WatchWrite, addrVTOR, 4); err != nil {
+		return fmt.Errorf("lift the VTOR watchpoint: %w", err)
+	}
 	if _, err := t.c.Step(ctx); err != nil {
 		return fmt.Errorf("step over the VTOR write: %w", err)
+	}
+	if err := t.c.SetBreakpoint(ctx, gdbremote.WatchWrite, addrVTOR, 4); err != nil {
+		t.mu.Lock()
+		t.vtorWatch = false // further moves are noticed at stops
+		t.mu.Unlock()
 	}
 	return t.rearmIfMoved(ctx)
 }

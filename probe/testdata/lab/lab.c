@@ -1,11 +1,11 @@
 /* lab.c: the probe's own QEMU test firmware, one source for three
- * programs picked by -D (see ../../qemu_test.go):
+ * programs (see ../../qemu_test.go). Every one runs main on a stack at the
+ * top of its RAM (4 MiB on mps2-an385: the FreeRTOS MPS2 demo's layout) and
+ * faults (udf) three calls deep. With -D:
  *
- *   VTOR_RELOC  copies the vector table to RAM, puts a different
- *               HardFault handler in the copy, points VTOR at it, faults.
- *   HIGH_STACK  runs main on a stack at the top of a 4 MiB RAM (the
- *               FreeRTOS MPS2 demo's layout) and faults three calls deep.
- *   V8M_LIMITS  (Cortex-M33) sets MSPLIM/PSPLIM to known values, faults.
+ *   VTOR_RELOC  first copies the vector table to RAM, puts a different
+ *               HardFault handler in the copy and points VTOR at it.
+ *   V8M_LIMITS  (Cortex-M33) first sets MSPLIM/PSPLIM to known values.
  *
  * No C library: only what a fault needs. */
 #include <stdint.h>
