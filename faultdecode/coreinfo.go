@@ -26,7 +26,7 @@ func (a *analysis) identifyCore() {
 	case id.Source != CoreFromCPUID && hint == "" && len(a.snap.Registers) > 0:
 		a.note("core: %s", id) // no CPUID, no board: say what the decoding rests on
 	case id.Source == CoreFromCPUID || id.Source == CoreFromELF:
-		if hinted.Source == CoreFromHint && hinted.Core.Name() != id.Core.Name() {
+		if hinted.Source == CoreFromHint && family(hinted.Core) != family(id.Core) {
 			a.note("core: %s, not the %s that %q has: decoded as %s", id, hinted.Core.Name(), hint, id.Core.Name())
 		} else if !strings.HasPrefix(id.Core.Name(), "ARMv7") {
 			a.note("core: %s", id)
@@ -34,6 +34,11 @@ func (a *analysis) identifyCore() {
 	case !strings.HasPrefix(id.Core.Name(), "ARMv7"):
 		a.note("core: %s", id)
 	}
+}
+
+// family is the fault model a core decodes with: ARMv7E-M's is ARMv7-M's.
+func family(c Core) string {
+	return strings.Replace(c.Name(), "ARMv7E-M", "ARMv7-M", 1)
 }
 
 // stackLimits puts MSPLIM/PSPLIM in the report's registers and explains an
