@@ -1,0 +1,187 @@
+package freertos
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/faultline-dev/faultline/firmware/internal/armbuild"
+	"github.com/faultline-dev/faultline/firmware/internal/srcdir"
+)
+
+// Machine is the QEMU machine (and faultline board) the gateway runs on.
+const Machine = "mps2-an385"
+
+// An Expectation is what a correct analysis of one variant's crash must
+// say (one entry of expected.json).
+type Expectation struct {
+	// Exception is the fault exception whose handler is entered.
+	Exception string `json:"exception"`
+	// Causes are the CFSR cause bits set (ARM names), without the
+	// MMARVALID/BFARVALID flags.
+	Causes []string `json:"causes"`
+	// FaultAddress is BFAR or MMFAR ("0x60000970") when valid, else nil.
+	FaultAddress *string `json:"fault_address"`
+	// Frames is the true call chain, innermost first, without the fault
+	// handler: for a fault in an interrupt or in the context switch, the
+	// handler-mode chain, then the interrupted task's chain. It ends at the
+	// task's entry function; nothing may follow it.
+	Frames []string `json:"frames"`
+	// Task is the name of the task whose chain ends Frames.
+	Task string `json:"task"`
+	// Culprit is the function the report's summary must name: the
+	// faulting function, or for a jump to a bad address the function that
+	// made the call.
+	Culprit string `json:"culprit"`
+	// Note says what is peculiar about this entry, for people.
+	Note string `json:"note,omitempty"`
+}
+
+type expectedFile struct {
+	Schema      string                 `json:"schema"`
+	Conventions []string               `json:"conventions"`
+	Variants    map[string]Expectation `json:"variants"`
+}
+
+const expectedSchema = "freertos.expected/v1"
+
+// Bugs are the crash variants' bugs and Opts the optimisation levels, as
+// the Makefile names them; a variant is "bug-opt", e.g. "switch-Os".
+var (
+	Bugs = []string{"badptr", "div0", "uaf", "isr", "switch", "assert", "overflow"}
+	Opts = []string{"O0", "Os", "O2"}
+)
+
+// Variants lists every crash variant ("badptr-O0" ...), in Bugs then Opts
+// order. The Makefile also builds "none-<opt>", which never crashes.
+func Variants() []string {
+	var v []string
+	for _, b := range Bugs {
+		for _, o := range Opts {
+			v = append(v, b+"-"+o)
+		}
+	}
+	return v
+}
+
+// Dir returns the absolute path of firmware/freertos.
+func Dir() (string, error) {
+	return srcdir.Find("firmware/freertos", "Makefile", "expected.json", "src")
+}
+
+// builder makes the tree once per process: "once per process" is ELF's
+// contract, and a test binary calls ELF from many tests.
+var builder = &armbuild.Builder{}
+
+// ELF builds the gateway if needed and returns the absolute path of
+// variant's ELF, e.g. ELF(ctx, "isr-O2"); "none-O2" is the working build.
+func ELF(ctx context.Context, variant string) (string, error) {
+	bug, opt, ok := strings.Cut(variant, "-")
+	if !ok || (bug != "none" && !contains(Bugs, bug)) || !contains(Opts, opt) {
+		return "", fmt.Errorf("freertos: unknown variant %q (have none-<opt> and %s)", variant, strings.Join(Variants(), ", "))
+	}
+	dir, err := Dir()
+	if err != nil {
+		return "", err
+	}
+	if err := builder.Build(ctx, dir, "freertos"); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "build", variant+".elf")
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("freertos %s: built, but %w", variant, err)
+	}
+	return path, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Expected reads expected.json: what each variant's crash must produce.
+func Expected() (map[string]Expectation, error) {
+	dir, err := Dir()
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "expected.json"))
+	if err != nil {
+		return nil, fmt.Errorf("read expected.json: %w", err)
+	}
+	v, err := parseExpected(data)
+	if err != nil {
+		return nil, fmt.Errorf("expected.json: %w", err)
+	}
+	return v, nil
+}
+
+func parseExpected(data []byte) (map[string]Expectation, error) {
+	var f expectedFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, err
+	}
+	if f.Schema != expectedSchema {
+		return nil, fmt.Errorf("schema %q, want %q", f.Schema, expectedSchema)
+	}
+	var missing []string
+	for _, v := range Variants() {
+		if _, ok := f.Variants[v]; !ok {
+			missing = append(missing, v)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("no entry for %s", strings.Join(missing, ", "))
+	}
+	names := make([]string, 0, len(f.Variants))
+	for name := range f.Variants {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := f.Variants[name].check(); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return f.Variants, nil
+}
+
+var exceptions = map[string]bool{"HardFault": true, "MemManage": true, "BusFault": true, "UsageFault": true}
+
+func (e Expectation) check() error {
+	if !exceptions[e.Exception] {
+		return fmt.Errorf("unknown exception %q", e.Exception)
+	}
+	if len(e.Causes) == 0 {
+		return errors.New("no causes")
+	}
+	if e.FaultAddress != nil {
+		var v uint32
+		if _, err := fmt.Sscanf(*e.FaultAddress, "0x%08x", &v); err != nil || fmt.Sprintf("0x%08x", v) != *e.FaultAddress {
+			return fmt.Errorf("fault_address %q is not 0x%%08x", *e.FaultAddress)
+		}
+	}
+	if len(e.Frames) == 0 {
+		return errors.New("no frames")
+	}
+	if e.Task == "" || e.Culprit == "" {
+		return errors.New("no task or culprit")
+	}
+	if !contains(e.Frames, e.Culprit) {
+		return fmt.Errorf("culprit %s is not in the frames", e.Culprit)
+	}
+	return nil
+}
+
+// TaskEntry is the function a variant's chain ends at: the entry function
+// of the task it ran in.
+func (e Expectation) TaskEntry() string { return e.Frames[len(e.Frames)-1] }

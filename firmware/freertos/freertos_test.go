@@ -1,0 +1,271 @@
+package freertos
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/firmware/internal/gdbcompare"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	gdbcompare.Cleanup()
+	os.Exit(code)
+}
+
+func needTools(t *testing.T) {
+	t.Helper()
+	for _, tool := range []string{"make", "arm-none-eabi-gcc", "qemu-system-arm", "gdb-multiarch"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not on PATH: run scripts/setup.sh", tool)
+		}
+	}
+}
+
+func TestExpectedRejectsIncompleteOrInconsistentEntries(t *testing.T) {
+	full := func(mutate func(map[string]string)) string {
+		entries := make(map[string]string)
+		for _, v := range Variants() {
+			entries[v] = `{"exception":"BusFault","causes":["PRECISERR"],"fault_address":"0x60000000","frames":["f","net_task"],"task":"net","culprit":"f"}`
+		}
+		mutate(entries)
+		var parts []string
+		for k, v := range entries {
+			parts = append(parts, fmt.Sprintf("%q:%s", k, v))
+		}
+		sort.Strings(parts)
+		return `{"schema":"freertos.expected/v1","variants":{` + strings.Join(parts, ",") + `}}`
+	}
+	tests := []struct {
+		name    string
+		data    string
+		wantErr string
+	}{
+		{"complete", full(func(map[string]string) {}), ""},
+		{"wrong schema", `{"schema":"crashlab.expected/v1","variants":{}}`, "schema"},
+		{"missing variant", full(func(e map[string]string) { delete(e, "isr-Os") }), "isr-Os"},
+		{"culprit not a frame", full(func(e map[string]string) {
+			e["uaf-O2"] = `{"exception":"MemManage","causes":["IACCVIOL"],"fault_address":null,"frames":["??","net_task"],"task":"net","culprit":"session_deliver"}`
+		}), "culprit"},
+		{"no frames", full(func(e map[string]string) {
+			e["div0-O0"] = `{"exception":"UsageFault","causes":["DIVBYZERO"],"fault_address":null,"frames":[],"task":"crunch","culprit":"x"}`
+		}), "no frames"},
+		{"bad fault address", full(func(e map[string]string) {
+			e["badptr-O0"] = `{"exception":"BusFault","causes":["PRECISERR"],"fault_address":"6000","frames":["f"],"task":"net","culprit":"f"}`
+		}), "fault_address"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseExpected([]byte(tt.data))
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("parseExpected: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("parseExpected error = %v, want one mentioning %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestWorkingBuildAndEveryVariantBuild(t *testing.T) {
+	needTools(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	for _, v := range append([]string{"none-O0", "none-Os", "none-O2"}, Variants()...) {
+		if _, err := ELF(ctx, v); err != nil {
+			t.Errorf("ELF(%s): %v", v, err)
+		}
+	}
+	if _, err := ELF(ctx, "nonsense-O2"); err == nil {
+		t.Error("ELF(nonsense-O2) succeeded")
+	}
+}
+
+// A result is one variant's outcome, for the summary table.
+type result struct {
+	gdb, faultline []string
+	gdbRight       bool // gdb's bt holds the whole true chain (junk after it allowed)
+	flRight        bool // faultline's frames are exactly the true chain
+}
+
+// TestCrashChainsMatchTheSourceAndBeatGDB crashes every variant under
+// stock gdb and under `faultline capture`, and holds faultline's frames to
+// the true chain in expected.json: exactly that chain, ending at the task's
+// entry with nothing after it, never shorter than what gdb got right, with
+// a summary naming the faulting function.
+func TestCrashChainsMatchTheSourceAndBeatGDB(t *testing.T) {
+	needTools(t)
+	if testing.Short() {
+		t.Skip("boots QEMU 42 times")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	exp, err := Expected()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ELF(ctx, Variants()[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gdbcompare.Binary(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	results := make(map[string]result)
+	t.Cleanup(func() { logTable(t, results) })
+	// Each run is one QEMU plus gdb or faultline: two runs per core keep
+	// the whole test well under two minutes on two cores.
+	slots := make(chan struct{}, 2*runtime.NumCPU())
+	for _, variant := range Variants() {
+		e := exp[variant]
+		t.Run(variant, func(t *testing.T) {
+			t.Parallel()
+			elf, err := ELF(ctx, variant)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := gdbcompare.Program{Machine: Machine, ELF: elf, Board: Machine}
+			var (
+				wg      sync.WaitGroup
+				gdb     []string
+				gdbRaw  string
+				gdbErr  error
+				fl      []string
+				flErr   error
+				flNotes []string
+				stderr  string
+			)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				slots <- struct{}{}
+				defer func() { <-slots }()
+				gdb, gdbRaw, gdbErr = gdbcompare.GDB(ctx, p)
+			}()
+			slots <- struct{}{}
+			rep, se, err := gdbcompare.Faultline(ctx, p)
+			<-slots
+			wg.Wait()
+			stderr, flErr = se, err
+			if rep != nil {
+				fl, flNotes = gdbcompare.Names(rep), rep.Notes
+			}
+			if gdbErr != nil {
+				t.Errorf("gdb: %v\n%s", gdbErr, gdbRaw)
+			}
+			r := result{gdb: gdb, faultline: fl,
+				gdbRight: prefix(gdb, e.Frames) == len(e.Frames),
+				flRight:  equal(fl, e.Frames)}
+			mu.Lock()
+			results[variant] = r
+			mu.Unlock()
+			if flErr != nil {
+				t.Fatalf("faultline: %v\n%s", flErr, stderr)
+			}
+			t.Logf("gdb:       %s", strings.Join(gdb, " <- "))
+			t.Logf("faultline: %s", strings.Join(fl, " <- "))
+			t.Logf("summary:   %s", rep.Fault.Summary)
+			for _, n := range flNotes {
+				t.Logf("note:      %s", n)
+			}
+
+			if rep.Fault.Exception != e.Exception {
+				t.Errorf("exception %s, want %s", rep.Fault.Exception, e.Exception)
+			}
+			if got := causes(rep.Fault.Causes); !equal(got, e.Causes) {
+				t.Errorf("causes %v, want %v", got, e.Causes)
+			}
+			if !r.flRight {
+				t.Errorf("frames\n  got  %s\n  want %s", strings.Join(fl, " <- "), strings.Join(e.Frames, " <- "))
+			}
+			if entry := lastIndex(fl, e.TaskEntry()); entry >= 0 && entry < len(fl)-1 {
+				t.Errorf("frames after the task entry %s (task %q): %v", e.TaskEntry(), e.Task, fl[entry+1:])
+			}
+			if g, f := prefix(gdb, e.Frames), prefix(fl, e.Frames); f < g {
+				t.Errorf("faultline has %d of the true frames, gdb %d: shorter than gdb", f, g)
+			}
+			for _, n := range flNotes {
+				if strings.Contains(n, "no progress") {
+					t.Errorf("note on a normal end of the stack: %s", n)
+				}
+			}
+			if !strings.Contains(rep.Fault.Summary, e.Culprit) {
+				t.Errorf("summary does not name %s: %q", e.Culprit, rep.Fault.Summary)
+			}
+			if h := e.Exception + "_Handler"; strings.Contains(rep.Fault.Summary, h) {
+				t.Errorf("summary names the fault handler %s: %q", h, rep.Fault.Summary)
+			}
+		})
+	}
+}
+
+// causes drops the VALID flags, which say where the address is, not why.
+func causes(c []string) []string {
+	var out []string
+	for _, x := range c {
+		if x != "MMARVALID" && x != "BFARVALID" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// prefix counts the leading frames of got that match want.
+func prefix(got, want []string) int {
+	n := 0
+	for n < len(got) && n < len(want) && got[n] == want[n] {
+		n++
+	}
+	return n
+}
+
+func equal(a, b []string) bool { return len(a) == len(b) && prefix(a, b) == len(a) }
+
+func lastIndex(list []string, s string) int {
+	for i := len(list) - 1; i >= 0; i-- {
+		if list[i] == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// logTable prints one line per variant: whether gdb and faultline got the
+// true chain, for before/after numbers.
+func logTable(t *testing.T, results map[string]result) {
+	var b strings.Builder
+	gdbOK, flOK := 0, 0
+	fmt.Fprintf(&b, "%-12s %-5s %-9s\n", "variant", "gdb", "faultline")
+	for _, v := range Variants() {
+		r, ok := results[v]
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(&b, "%-12s %-5s %-9s  gdb: %s | faultline: %s\n", v, yes(r.gdbRight), yes(r.flRight),
+			strings.Join(r.gdb, " <- "), strings.Join(r.faultline, " <- "))
+		if r.gdbRight {
+			gdbOK++
+		}
+		if r.flRight {
+			flOK++
+		}
+	}
+	fmt.Fprintf(&b, "right: gdb %d of %d, faultline %d of %d", gdbOK, len(results), flOK, len(results))
+	t.Log("\n" + b.String())
+}
+
+func yes(ok bool) string {
+	if ok {
+		return "right"
+	}
+	return "wrong"
+}
