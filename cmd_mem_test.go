@@ -108,3 +108,40 @@ func TestCaptureReadsMemRanges(t *testing.T) {
 		})
 	}
 }
+
+// TestUnreadableRangeIsNamedInTheReport: a range the target refuses is
+// named in the capture's missing list and in the report, JSON and text.
+func TestUnreadableRangeIsNamedInTheReport(t *testing.T) {
+	st := rsptest.State{
+		Regs: map[string]uint64{"pc": 0x08000200, "xpsr": 0x01000003, "sp": 0x20000f00, "msp": 0x20000f00, "lr": 0xfffffff9},
+		Memory: []rsptest.Region{
+			{Addr: 0x20000000, Data: make([]byte, 0x1000)},
+			{Addr: 0xE000ED00, Data: make([]byte, 0x40)},
+		},
+	}
+	const want = "mem 0x30000000..0x30001000"
+	for _, format := range []string{"--json", "--text"} {
+		t.Run(format, func(t *testing.T) {
+			_, addr := rsptest.ListenQEMU(t, rsptest.Config{State: st})
+			dir := t.TempDir()
+			args := []string{"capture", "--gdb", addr, "--board", "netduino2", "--once", "--timeout", "20s", "--mem", "0x30000000:4K"}
+			if format == "--json" {
+				args = append(args, "--json")
+			}
+			r := runFaultline(t, context.Background(), dir, "", args...)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			snap, err := capture.Read(savedPath(t, dir, r.stderr))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(strings.Join(snap.Meta.Missing, "\n"), want) {
+				t.Errorf("capture's missing list does not name %q: %q", want, snap.Meta.Missing)
+			}
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("the %s report does not name %q:\n%s", format, want, r.stdout)
+			}
+		})
+	}
+}
