@@ -1,7 +1,8 @@
 // Package elfsym indexes an ARM Cortex-M firmware ELF once and answers
 // questions about code addresses in process: the covering symbol, the
 // function and file:line, the chain of inlined calls (innermost first, like
-// addr2line -fi), the .debug_frame CFI row for a pc, sections, segments, the
+// addr2line -fi), the CFI row for a pc (.debug_frame or .eh_frame), DWARF
+// call sites (tail calls), the CPU architecture, sections, segments, the
 // build id and the file's SHA-256, and the bytes the image puts in memory.
 //
 // It is a sibling of debug/elf and debug/dwarf: Open/NewImage build every
@@ -22,8 +23,28 @@
 //   - C++ names come from DW_AT_linkage_name (followed through
 //     DW_AT_abstract_origin and DW_AT_specification) and are demangled with
 //     parameter lists, as addr2line -C prints them.
-//   - gcc emits .debug_frame FDEs per compilation unit, not in address order;
-//     delve's FDEForPC binary-searches, so the FDEs are sorted by Begin once.
+//   - CFI (cfi*.go) is parsed here, not by delve's pkg/dwarf/frame, which
+//     misreads version 4 CIEs (clang, armclang, Rust) and panics on damaged
+//     programs; rows are still returned as delve's *frame.FrameContext.
+//     .debug_frame wins, .eh_frame ('zR', pc-relative pointers) fills in.
+//     FDEs are sorted by start (gcc emits them per compilation unit). Every
+//     CFA program is run once at Open: a damaged one is a warning and its
+//     lookups fail instead of returning a wrong row.
+//   - FDEs of functions the linker discarded sit at address 0 with their
+//     original length; where flash starts at 0 they overlap real code. An
+//     FDE at 0 is dropped unless a function starts there, and among FDEs
+//     covering pc one that starts at a function symbol wins; one starting
+//     before the function holding pc never does.
+//   - clang's DWARF 5 places globals with DW_OP_addrx, which debug/dwarf
+//     does not evaluate: it is resolved through .debug_addr and the unit's
+//     DW_AT_addr_base (dwarf5.go). clang writes the abstract DIE of an
+//     inlined function after its out-of-line copy, so static locals there
+//     are named through a look-ahead.
+//   - Call sites (callsites.go, built on first use): DWARF 5
+//     DW_TAG_call_site and GNU DW_TAG_GNU_call_site; clang gives tail calls
+//     only DW_AT_call_pc, so ReturnPC is the branch's address plus its
+//     length. Sites inside discarded functions are dropped.
+//   - CPUArch reads Tag_CPU_arch from .ARM.attributes (arch.go).
 //   - With --gc-sections, DWARF and line sequences of discarded functions are
 //     relocated to address 0; a range starting at 0 is kept only if a function
 //     symbol really starts there.
@@ -56,5 +77,6 @@
 // Objects DWARF does not describe fall back to the symbol table (untyped).
 //
 // Test images are built by the elfsymtest subpackage from embedded C/C++
-// sources with arm-none-eabi-gcc and cached outside the tree.
+// sources with arm-none-eabi-gcc (and, for the lab program, clang with
+// ld.lld) and cached outside the tree.
 package elfsym
