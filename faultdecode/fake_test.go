@@ -29,6 +29,20 @@ type fakeProg struct {
 	funcs    []fakeFunc
 	calls    map[uint32]bool // return addresses after a BL
 	indirect map[uint32]bool // return addresses after a BLX Rm
+	// blTargets gives the BL before a return address in calls a
+	// destination (default: the return address itself).
+	blTargets map[uint32]uint32
+}
+
+// encodeBL encodes a Thumb-2 BL at addr to target.
+func encodeBL(addr, target uint32) (uint16, uint16) {
+	off := target - addr - 4
+	s := (off >> 24) & 1
+	i1, i2 := (off>>23)&1, (off>>22)&1
+	j1, j2 := (^(i1 ^ s))&1, (^(i2 ^ s))&1
+	hw1 := uint16(0xF000 | s<<10 | (off>>12)&0x3FF)
+	hw2 := uint16(0xD000 | j1<<13 | j2<<11 | (off>>1)&0x7FF)
+	return hw1, hw2
 }
 
 func (p *fakeProg) fn(addr uint64) (fakeFunc, bool) {
@@ -81,8 +95,14 @@ func (p *fakeProg) ReadMemory(buf []byte, addr uint64) (int, error) {
 		switch {
 		case p.calls[a+4]:
 			hw = 0xF000
+			if t, ok := p.blTargets[a+4]; ok {
+				hw, _ = encodeBL(a, t)
+			}
 		case p.calls[a+2]:
 			hw = 0xF800
+			if t, ok := p.blTargets[a+2]; ok {
+				_, hw = encodeBL(a-2, t)
+			}
 		case p.indirect[a+2]:
 			hw = 0x4798
 		}

@@ -1,3 +1,109 @@
 package faultdecode
 
-func (u *Unwinder) tailCalls(callee, caller Frame) []Frame { return nil }
+import (
+	"encoding/binary"
+
+	"github.com/faultline-dev/faultline/elfsym"
+)
+
+// callSites is what tail-call recovery needs from the image: DWARF
+// call-site information. *elfsym.Image implements it; a Program without it
+// simply gets no tail-call frames.
+type callSites interface {
+	CallSiteAt(returnPC uint64) (elfsym.CallSite, bool)
+	TailCalls(entry uint64) []elfsym.CallSite
+	FuncEntry(pc uint64) (entry uint64, name string, ok bool)
+}
+
+// Bounds of the tail-call search: chains are short in practice, and a
+// search that finds a second path stops, because then nothing is certain.
+const (
+	maxTailDepth = 8
+	maxTailPaths = 2
+)
+
+// tailCalls returns the frames a chain of tail calls removed between
+// callee and its caller, innermost first, the way gdb restores them: the
+// caller's call site names the function it called; when that is not the
+// callee's function and exactly one chain of tail calls leads from it to
+// the callee, the functions on that chain are frames too. Nothing is
+// returned when the chain is not unique: a guess here would put a
+// function in the backtrace that may never have run.
+func (u *Unwinder) tailCalls(callee, caller Frame) []Frame {
+	cs, ok := u.prog.(callSites)
+	if !ok || callee.NotCode || caller.Exception != nil || caller.Lookup == caller.PC {
+		return nil
+	}
+	target := uint64(0)
+	if site, ok := cs.CallSiteAt(uint64(caller.PC)); ok && !site.Tail {
+		target = site.Target
+	}
+	if target == 0 {
+		// Not every compiler describes plain calls (clang 14 describes
+		// only tail calls on ARM): a direct BL names its callee itself.
+		target = uint64(blCallee(u.prog, caller.PC))
+	}
+	if target == 0 {
+		return nil
+	}
+	entry, _, ok := cs.FuncEntry(uint64(callee.Lookup))
+	if !ok || entry == target {
+		return nil
+	}
+	var paths [][]elfsym.CallSite
+	var path []elfsym.CallSite
+	onPath := map[uint64]bool{}
+	var walk func(fn uint64)
+	walk = func(fn uint64) {
+		if len(paths) >= maxTailPaths || len(path) >= maxTailDepth || onPath[fn] {
+			return
+		}
+		onPath[fn] = true
+		defer delete(onPath, fn)
+		seen := map[uint64]bool{} // several sites to one target are one path
+		for _, tc := range cs.TailCalls(fn) {
+			if tc.Target == 0 || seen[tc.Target] {
+				continue
+			}
+			seen[tc.Target] = true
+			path = append(path, tc)
+			if tc.Target == entry {
+				paths = append(paths, append([]elfsym.CallSite(nil), path...))
+			} else {
+				walk(tc.Target)
+			}
+			path = path[:len(path)-1]
+		}
+	}
+	walk(target)
+	if len(paths) != 1 {
+		return nil
+	}
+	chain := paths[0]
+	out := make([]Frame, 0, len(chain))
+	for i := len(chain) - 1; i >= 0; i-- {
+		r := caller.Regs
+		pc := uint32(chain[i].ReturnPC) &^ 1
+		r.Set(RegPC, pc)
+		f := u.makeFrame(r, true, HowTailCall, minConf(caller.Confidence, Likely))
+		out = append(out, f)
+	}
+	return out
+}
+
+// blCallee is the destination of the BL just before return address ret,
+// 0 when the call there is not a direct BL.
+func blCallee(code Memory, ret uint32) uint32 {
+	if ret < 4 {
+		return 0
+	}
+	var b [4]byte
+	if n, _ := code.ReadMemory(b[:], uint64(ret-4)); n != 4 {
+		return 0
+	}
+	hw1, hw2 := binary.LittleEndian.Uint16(b[0:]), binary.LittleEndian.Uint16(b[2:])
+	if !isBL(hw1, hw2) {
+		return 0
+	}
+	return blTarget(ret-4, hw1, hw2)
+}
