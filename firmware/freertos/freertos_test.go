@@ -106,8 +106,10 @@ func TestCrashChainsMatchTheSourceAndBeatGDB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots QEMU 42 times")
 	}
+	// Parallel subtests run after this function returns: the context
+	// ends with the test, not with the function.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 	exp, err := Expected()
 	if err != nil {
 		t.Fatal(err)
