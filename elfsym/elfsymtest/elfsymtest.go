@@ -3,8 +3,8 @@
 // other packages' test programs. Sources are
 // embedded; outputs go to a cache directory keyed by a hash of sources,
 // flags and compiler, so repeated test runs do not recompile and no binary
-// is committed. It runs arm-none-eabi-gcc (and the host gcc for the x86
-// case) and is meant for tests only.
+// is committed. It runs arm-none-eabi-gcc (the host gcc for the x86 case,
+// clang and ld.lld for Lab's LLVM builds) and is meant for tests only.
 package elfsymtest
 
 import (
