@@ -51,11 +51,11 @@ func Boards() map[string]Board {
 		},
 		"mps2-an385": {
 			Name: "mps2-an385", Core: "v7-M",
-			Doc: "QEMU mps2-an385 (Cortex-M3; RAM range taken from the ELF and stack pointers)",
+			Doc: "QEMU mps2-an385 (Cortex-M3; memory read: the ELF's writable sections and each stack up to its top)",
 		},
 		"generic": {
 			Name: "generic", Core: "v7-M",
-			Doc: "any Cortex-M3/M4: RAM range taken from the ELF and stack pointers",
+			Doc: "any Cortex-M: memory read: the ELF's writable sections and each stack up to its top (add ranges with --mem)",
 		},
 	}
 }

@@ -22,13 +22,27 @@
 //     SampleLED polls them, LEDDecoder names colour and pattern (solid,
 //     blinking at a speed, breathing, SOS with its panic code).
 //
-//   - Target (target.go, snapshot.go): a GDB remote connection to a
-//     Cortex-M core: Inspect (is it already halted in a fault?),
-//     ArmFaultCatch (OpenOCD: cortex_m vector_catch; others: a breakpoint
-//     on each fault handler read from the vector table at VTOR),
+//   - Target (target.go, vectors.go, snapshot.go, regions.go): a GDB
+//     remote connection to a Cortex-M core: Inspect (is it already halted
+//     in a fault or locked up?), ArmFaultCatch (OpenOCD: cortex_m
+//     vector_catch; servers that write DEMCR: its VC_* bits; others: a
+//     breakpoint on each fault handler of the ELF's vector table and of
+//     the live one at VTOR, and a write watchpoint on VTOR),
 //     WaitCrash/CrashFromStop, and Snapshot (registers, SCB/MPU/debug
-//     registers, the board's RAM or a range derived from the ELF and the
-//     stack pointers, flash samples for the ELF check).
+//     registers, memory as planned by regionPlan, flash samples for the
+//     ELF check).
+//
+//   - regionPlan (regions.go): what a capture reads. The board's RAM map
+//     if it has one, else each writable section of the ELF as its own
+//     region ("section .bss"), and a window on each stack ("stack-msp",
+//     "stack-psp") from 256 bytes below SP up to the stack's top, found
+//     from linker symbols (_estack, __StackTop, __initial_sp,
+//     _stack_start, _sstack + _Min_Stack_Size ...), the initial SP in the
+//     ELF's and the live vector table, the object or section holding SP,
+//     or the MPU region holding it; failing all, 16 KiB. Plus Board.Extra
+//     and --mem ("mem"). Each bounded (256 KiB a stack, 1 MiB a section,
+//     8 MiB in all); what a bound or the target left out goes to
+//     Meta.Missing.
 //
 //   - Session (session.go): one goroutine owns the target; it waits for a
 //     crash in short windows so it can sample the LED and serve commands
@@ -81,6 +95,23 @@
 //   - The first look at a target never resumes one already halted in a
 //     fault (an active fault exception, DHCSR.S_LOCKUP, the lockup PC, or
 //     a PC outside the ELF's code): its evidence is captured as it is.
+//     NMI or HardFault active with a PC in execute-never space, the lockup
+//     PC, or S_LOCKUP make it a lockup (OpenOCD halts a locked-up core and
+//     S_LOCKUP clears, so a later attach sees only IPSR and PC).
+//   - Firmware moves its vector table (bootloaders, RTOSes, Device OS copy
+//     it to RAM and set VTOR, often with other handlers). OpenOCD's vector
+//     catch and DEMCR's do not care; with breakpoints, a write watchpoint
+//     on VTOR stops the core. QEMU (ARM) stops before the write and a step
+//     with the watchpoint in place stops at it again, so the watchpoint is
+//     lifted for one step, then the new table's handlers get breakpoints.
+//     Without watchpoints VTOR is looked at again at every other stop.
+//   - On OpenOCD arming never reads the vector table (0 may alias flash or
+//     not be readable); a vector catch stop is named from IPSR, and a
+//     SIGTRAP with IPSR outside 2-6 (a bkpt in thread code) is no crash.
+//   - QEMU 10 on ARMv8-M (mps2-an505) offers msp, psp, msplim, psplim in
+//     org.gnu.gdb.arm.m-system (the current security state's) and the
+//     banked msp_s/msp_ns/... in org.gnu.gdb.arm.secext; a server with
+//     only the banked ones has the bank SP is in copied to the plain names.
 //   - SOS is recognised from run structure, not a window: a red preamble of
 //     5-9 pulses over ~2.8s with gaps under 200ms, a pause, then N pulses
 //     of ~300ms with ~300ms gaps, then a pause. N is the Device OS panic code.
