@@ -115,11 +115,16 @@ func (a *analysis) note(format string, args ...any) {
 }
 
 // ramRanges are the captured regions that hold RAM (not the system
-// registers, not flash samples).
+// registers, not flash samples). Below 0x10000000 (the code region, where
+// flash usually is) only regions a capture read as RAM count: a stack or a
+// writable section placed there (block RAM, DTCM, ITCM).
 func ramRanges(s *capture.Snapshot) []Range {
 	var out []Range
 	for _, r := range s.Memory {
-		if r.Addr >= 0xE0000000 || r.Name == "flash-sample" || r.Addr < 0x10000000 {
+		if r.Addr >= 0xE0000000 || r.Name == "flash-sample" {
+			continue
+		}
+		if r.Addr < 0x10000000 && !(r.Name == "ram" || r.Name == "mem" || strings.HasPrefix(r.Name, "stack-") || strings.HasPrefix(r.Name, "section ")) {
 			continue
 		}
 		out = append(out, Range{r.Addr, r.Addr + uint32(len(r.Data))})

@@ -139,7 +139,8 @@ func (a *analysis) rtosStackTop(sp uint32) uint32 {
 		return 0, false
 	}
 	base, ok := field("pxStack")
-	if !ok || base == 0 || sp < base {
+	// An SP up to 4 KiB below pxStack is this task's stack overflowed.
+	if !ok || base == 0 || uint64(sp)+4096 < uint64(base) {
 		return 0
 	}
 	if end, ok := field("pxEndOfStack"); ok && end > base && sp <= end+4 {

@@ -1,6 +1,7 @@
 package faultdecode
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -269,10 +270,33 @@ func (u *Unwinder) makeFrame(r Regs, ret bool, how, conf string) Frame {
 	if u.prog != nil {
 		f.NotCode = !u.prog.IsCode(uint64(f.Lookup))
 		if !f.NotCode {
-			f.Funcs = u.prog.Frames(uint64(f.Lookup))
+			f.Funcs = u.selfInlineless(u.prog.Frames(uint64(f.Lookup)))
 		}
 	}
 	return f
+}
+
+// selfInlineless drops a function "inlined into itself" at its own first
+// first line or before it (its declaration): GCC describes part of a
+// function it split that way, and showing it would double a frame the
+// source has once. A real recursive call inlined into itself is kept: its
+// call line is in the body, after the function's first line.
+func (u *Unwinder) selfInlineless(fs []elfsym.Frame) []elfsym.Frame {
+	for i := 0; i+1 < len(fs); i++ {
+		in, out := fs[i], fs[i+1]
+		if !in.Inlined || in.Function != out.Function || out.Entry == 0 {
+			continue
+		}
+		at := u.prog.Frames(out.Entry)
+		if len(at) == 0 || out.Line > at[len(at)-1].Line {
+			continue
+		}
+		merged := append([]elfsym.Frame(nil), fs[:i]...)
+		in.Inlined = out.Inlined
+		merged = append(merged, in)
+		return append(merged, fs[i+2:]...)
+	}
+	return fs
 }
 
 func (u *Unwinder) inRAM(a uint32) bool {
@@ -404,7 +428,14 @@ func (u *Unwinder) cfiStep(f Frame) (*Frame, error) {
 		// This frame made a call (its PC is a return address), which
 		// overwrote LR, and its CFI says it never saved it: a function
 		// that does not return (a task entry, a main loop). Reading LR
-		// here would repeat this frame.
+		// here would repeat this frame. On the main stack it may also be
+		// a naked exception handler whose CFI says nothing (an RTOS's
+		// context switch): if it saved an EXC_RETURN, follow that.
+		if !u.onPSP {
+			if nf, _ := u.scanWords(f, 64, true); nf != nil {
+				return nf, nil
+			}
+		}
 		return nil, errBottom
 	}
 	ret, ok := caller.Get(raReg)
@@ -548,18 +579,47 @@ func (u *Unwinder) top() uint32 {
 	return u.start.StackTop
 }
 
+// switchedOutRegs fills r4-r11 of a thread interrupted by a context
+// switch, where RTOS ports on ARMv7-M/v8-M (FreeRTOS, Zephyr, RTX,
+// ThreadX) all put them: pushed on the thread's stack right below the
+// exception frame, with the EXC_RETURN after them on FP-capable ports
+// (FreeRTOS ARM_CM4F: stmdb {r4-r11, r14}) and s16-s31 below them when
+// the thread used the FPU. A guess, used only past a handler without
+// CFI; without it a thread's frame-pointer-based CFI cannot be followed.
+func (u *Unwinder) switchedOutRegs(r *Regs, er ExcReturn) {
+	if !u.start.HavePSP {
+		return
+	}
+	psp := u.start.PSP
+	at := psp - 32
+	if w, err := read32(u.mem, uint64(psp-4)); err == nil && ExcReturn(w).Valid() {
+		at = psp - 36
+	}
+	var b [32]byte
+	if n, _ := u.mem.ReadMemory(b[:], uint64(at)); n < len(b) {
+		return
+	}
+	for i := range 8 {
+		r.Set(4+i, binary.LittleEndian.Uint32(b[4*i:]))
+	}
+}
+
 // maxScan bounds the stack scan (words) so a huge RAM snapshot stays cheap.
 const maxScan = 4096
 
 // scan looks upward from f's SP for a word that is a Thumb return address:
 // bit 0 set, in code, right after a BL or BLX. The caller's SP is then taken
 // to be just above that word (LR is the highest register a prologue pushes).
-func (u *Unwinder) scan(f Frame) (*Frame, error) {
+func (u *Unwinder) scan(f Frame) (*Frame, error) { return u.scanWords(f, maxScan, false) }
+
+// scanWords scans up to words words above f's SP; excOnly takes only a
+// saved EXC_RETURN, not return addresses.
+func (u *Unwinder) scanWords(f Frame, words uint32, excOnly bool) (*Frame, error) {
 	sp := f.Regs.R[RegSP]
 	if !u.inRAM(sp) {
 		return nil, fmt.Errorf("SP 0x%08x is outside RAM", sp)
 	}
-	limit := sp + maxScan*4
+	limit := sp + words*4
 	toTop := false
 	if top := u.top(); top != 0 && top > sp && top <= limit {
 		// Never past the stack's top: above it lies another stack or
@@ -582,7 +642,23 @@ func (u *Unwinder) scan(f Frame) (*Frame, error) {
 		read = true
 		for i := 0; i < n; i += 4 {
 			w := uint32(buf[i]) | uint32(buf[i+1])<<8 | uint32(buf[i+2])<<16 | uint32(buf[i+3])<<24
-			if w&1 == 0 || w < 4 || IsExcReturn(w) {
+			if er := ExcReturn(w); er.Valid() && !f.NotCode {
+				// A handler without CFI (a naked RTOS context switch
+				// such as FreeRTOS's xPortPendSVHandler) saved its
+				// EXC_RETURN: the interrupted context's frame is
+				// either just above it (MSP) or at PSP.
+				var r Regs
+				r.Set(RegSP, a+uint32(i)+4)
+				if er.PSP() {
+					u.switchedOutRegs(&r, er)
+				}
+				if nf, err := u.crossException(f, r, er, a+uint32(i)+4); err == nil {
+					nf.How, nf.Confidence = HowExceptionFrame, Likely
+					return nf, nil
+				}
+				continue
+			}
+			if excOnly || w&1 == 0 || w < 4 || IsExcReturn(w) {
 				continue
 			}
 			ret := w &^ 1
