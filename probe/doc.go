@@ -108,6 +108,9 @@
 //   - On OpenOCD arming never reads the vector table (0 may alias flash or
 //     not be readable); a vector catch stop is named from IPSR, and a
 //     SIGTRAP with IPSR outside 2-6 (a bkpt in thread code) is no crash.
+//   - QEMU's debugger reads go through the MPU a page (1 KiB) at a time:
+//     a 256-byte no-access guard hides its whole page, so a stack window
+//     reports the page as missing, not just the guard.
 //   - QEMU 10 on ARMv8-M (mps2-an505) offers msp, psp, msplim, psplim in
 //     org.gnu.gdb.arm.m-system (the current security state's) and the
 //     banked msp_s/msp_ns/... in org.gnu.gdb.arm.secext; a server with

@@ -161,7 +161,9 @@ func inAny(rs []MemRange, a uint64) bool {
 // was found, for tests and traces.
 func (p *regionPlan) stackWindow(sp uint64, main bool) (MemRange, string) {
 	top, how := p.stackTop(sp, main)
-	lo := sp - min(sp-(sp&^0x1FFFFFFF), stackBelow)
+	// 64-byte aligned, so pieces a server refuses (an MPU guard) are
+	// named at round addresses.
+	lo := (sp - min(sp-(sp&^0x1FFFFFFF), stackBelow)) &^ 63
 	if top-sp > maxStackWindow {
 		top = sp + maxStackWindow
 	}
