@@ -259,3 +259,45 @@ func TestSnapshotNamesUnreadStacksInMissing(t *testing.T) {
 		t.Errorf("Missing does not name the unread part of the stack window: %q", snap.Meta.Missing)
 	}
 }
+
+// TestSnapshotLiftsQEMUsMPUForItsReads: QEMU hides a whole 1 KiB page
+// behind a 256-byte MPU guard from its gdbstub, so the capture turns the
+// MPU off for its memory reads, after reading the MPU registers as the
+// firmware left them, and turns it back on.
+func TestSnapshotLiftsQEMUsMPUForItsReads(t *testing.T) {
+	mpu := make([]byte, 0x14)
+	binary.LittleEndian.PutUint32(mpu[4:], 5) // MPU_CTRL: ENABLE, PRIVDEFENA
+	st := rsptest.State{
+		Regs: map[string]uint64{"pc": 0x100, "sp": 0x20000f00, "msp": 0x20000f00, "xpsr": 0x01000003},
+		Memory: []rsptest.Region{
+			{Addr: 0x20000000, Data: make([]byte, 0x1000)},
+			{Addr: 0xE000ED00, Data: make([]byte, 0x40)},
+			{Addr: 0xE000ED90, Data: mpu},
+		},
+	}
+	fk, addr := rsptest.ListenQEMU(t, rsptest.Config{State: st})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	tgt, err := ConnectTarget(ctx, TargetOptions{Addr: addr, Board: testBoard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tgt.Close()
+	snap, err := tgt.Snapshot(ctx, capture.Trigger{Kind: "manual"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, ok := snap.Region("mpu")
+	if !ok || binary.LittleEndian.Uint32(r.Data[4:]) != 5 {
+		t.Errorf("captured MPU_CTRL is not the firmware's 5: %x", r.Data)
+	}
+	reqs := strings.Join(fk.Requests(), "\n")
+	off, on := strings.Index(reqs, "Me000ed94,4:04000000"), strings.Index(reqs, "Me000ed94,4:05000000")
+	ram := strings.Index(reqs, "m20000000,")
+	if off < 0 || on < off || ram < off || ram > on {
+		t.Errorf("MPU not off around the RAM read (off at %d, RAM read at %d, on at %d):\n%s", off, ram, on, reqs)
+	}
+	if got, _ := fk.ReadMem(0xE000ED94, 4); binary.LittleEndian.Uint32(got) != 5 {
+		t.Errorf("MPU_CTRL left at %x, want 5", got)
+	}
+}

@@ -46,7 +46,14 @@ func (t *Target) Snapshot(ctx context.Context, trig capture.Trigger, stop string
 	plan, notes := t.ranges(ctx, snap.Registers)
 	snap.Meta.Missing = append(snap.Meta.Missing, notes...)
 	var regions []capture.Region
-	for _, r := range plan {
+	restore := func() {}
+	defer func() { restore() }()
+	for i, r := range plan {
+		if i == len(systemRegions) {
+			// The MPU's own registers are read by now, as the firmware
+			// left them.
+			restore = t.liftMPU(ctx)
+		}
 		got, holes, err := t.readRange(ctx, r)
 		regions = append(regions, got...)
 		for _, h := range holes {
@@ -60,6 +67,32 @@ func (t *Target) Snapshot(ctx context.Context, trig capture.Trigger, stop string
 	}
 	snap.Memory = normalise(regions)
 	return snap, nil
+}
+
+// liftMPU turns QEMU's MPU off for the memory reads and returns what turns
+// it back on. QEMU checks its gdbstub's reads against the MPU a 1 KiB page
+// at a time, so a 256-byte stack guard hides a whole page of live stack;
+// a real core's debug port is not held back that way.
+func (t *Target) liftMPU(ctx context.Context) func() {
+	if t.c.Stub() != gdbremote.StubQEMU {
+		return func() {}
+	}
+	ctrl, err := t.readWord(ctx, addrMPUCtrl)
+	if err != nil || ctrl&1 == 0 {
+		return func() {}
+	}
+	if err := t.writeWord(ctx, addrMPUCtrl, ctrl&^1); err != nil {
+		return func() {}
+	}
+	return func() {
+		// A fresh context: the capture's may have run out, and the
+		// firmware must get its MPU back all the same.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.opts.Timeout)
+		defer cancel()
+		if err := t.writeWord(rctx, addrMPUCtrl, ctrl); err != nil {
+			t.event(EventTargetState, fmt.Sprintf("could not restore MPU_CTRL 0x%08x after the capture: %v", ctrl, err), nil)
+		}
+	}
 }
 
 // fatal reports whether err means the connection is gone, so further reads
