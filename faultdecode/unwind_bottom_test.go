@@ -3,6 +3,8 @@ package faultdecode
 import (
 	"slices"
 	"testing"
+
+	"github.com/faultline-dev/faultline/elfsym"
 )
 
 // Where an unwind must end cleanly, and where a scan must not go: the
@@ -140,4 +142,70 @@ func TestLockupInsideHandlerFindsTheOriginalFrame(t *testing.T) {
 	if len(rep.Frames) == 0 || rep.Frames[0].Function != "b" {
 		t.Fatalf("frames %v: want the first fault's frame in b first\nnotes %v", rep.Frames, rep.Notes)
 	}
+}
+
+func TestUnwindFollowsANakedContextSwitchIntoTheTask(t *testing.T) {
+	// c faulted, called from pendsv: a naked handler whose CFI says
+	// nothing (CFA = SP, LR never saved). It had pushed {r3, lr} with
+	// EXC_RETURN 0xFFFFFFFD; the switched-out task's frame is at PSP and
+	// its r4-r11 right below it, as RTOS ports save them.
+	p := newFakeProg()
+	const fPendSV = 0x08000b00
+	p.funcs = append(p.funcs, fakeFunc{name: "pendsv", start: fPendSV, end: fPendSV + 0x40, cfa: 0})
+	p.calls[fPendSV+0x20] = true
+	s := newStack()
+	s.put(0x20001000, 0x33, 0xFFFFFFFD)                                     // pendsv's stmdb {r3, lr}
+	s.put(0x20002fe0, 4, 5, 6, 7, 8, 9, 10, 11)                             // r4-r11 of the task
+	s.put(0x20003000, 0, 1, 2, 3, 12, fMain+0x21, fThread+0x10, 0x01000000) // the task's frame
+	s.put(0x20003024, fMain+0x21)                                           // thread_fn's saved LR
+	s.put(0x2000302c, 0xFFFFFFFF)
+	u := NewUnwinder(s.snapshot(nil), p, UnwindStart{
+		Regs: startRegs(fC+0x10, 0x20001000, fPendSV+0x21), PSP: 0x20003000, HavePSP: true,
+	})
+	var frames []Frame
+	for u.Next() {
+		frames = append(frames, u.Frame())
+	}
+	var got []string
+	for _, f := range frames {
+		got = append(got, f.Funcs[len(f.Funcs)-1].Function+"/"+f.How)
+	}
+	want := []string{"c/fault-pc", "pendsv/cfi", "thread_fn/exception-frame", "main/cfi"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("frames %v, want %v (err %v)", got, want, u.Err())
+	}
+	if r7, ok := frames[2].Regs.Get(7); !ok || r7 != 7 {
+		t.Errorf("the task's r7 = %d (known %v), want 7 from below its exception frame", r7, ok)
+	}
+}
+
+func TestUnwindDropsSelfInlinedSplitCopies(t *testing.T) {
+	// GCC describes a split part of f as f inlined into f at f's
+	// declaration line: one frame in the source, one in the report.
+	u := &Unwinder{prog: selfInlineProg{newFakeProg()}}
+	in := []elfsym.Frame{
+		{Function: "f", Line: 40, Inlined: true, Entry: fA},
+		{Function: "f", Line: 9, Entry: fA},
+		{Function: "g", Line: 3},
+	}
+	got := u.selfInlineless(in)
+	if len(got) != 2 || got[0].Line != 40 || got[0].Inlined || got[1].Function != "g" {
+		t.Fatalf("got %+v", got)
+	}
+	// A recursive call inlined into itself is real: its call line is in
+	// the body.
+	in[1].Line = 30
+	if got := u.selfInlineless(in); len(got) != 3 {
+		t.Fatalf("a real inlined recursion was dropped: %+v", got)
+	}
+}
+
+// selfInlineProg says f's first line is 10.
+type selfInlineProg struct{ *fakeProg }
+
+func (p selfInlineProg) Frames(addr uint64) []elfsym.Frame {
+	if addr == fA {
+		return []elfsym.Frame{{Function: "f", Line: 10, Entry: fA}}
+	}
+	return p.fakeProg.Frames(addr)
 }
