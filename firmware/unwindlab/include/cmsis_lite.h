@@ -50,9 +50,14 @@ typedef struct {
 	__IO uint32_t ISPR[8];
 	uint32_t RESERVED2[24];
 	__IO uint32_t ICPR[8];
-	uint32_t RESERVED3[56];
+	uint32_t RESERVED3[24];
+	__IO uint32_t IABR[8];
+	uint32_t RESERVED4[56];
 	__IO uint8_t IP[240];
 } NVIC_Type;
+
+/* CMSIS's __STATIC_FORCEINLINE: intrinsics are inlined at -O0 too. */
+#define __STATIC_FORCEINLINE __attribute__((always_inline)) static inline
 
 #define SCS_BASE     0xE000E000UL
 #define SysTick_BASE (SCS_BASE + 0x0010UL)
@@ -85,29 +90,29 @@ typedef struct {
 #define MPU_RASR_XN_Msk         (1UL << 28)
 
 /* System handler priority: SHP[0] is MemManage (exception 4). */
-static inline void NVIC_SetSysPriority(unsigned exc, uint8_t prio)
+__STATIC_FORCEINLINE void NVIC_SetSysPriority(unsigned exc, uint8_t prio)
 {
 	SCB->SHP[exc - 4U] = prio;
 }
 
-static inline void __DSB(void) { __asm volatile("dsb 0xF" ::: "memory"); }
-static inline void __ISB(void) { __asm volatile("isb 0xF" ::: "memory"); }
-static inline void __WFI(void) { __asm volatile("wfi"); }
-static inline void __enable_irq(void) { __asm volatile("cpsie i" ::: "memory"); }
-static inline void __disable_irq(void) { __asm volatile("cpsid i" ::: "memory"); }
+__STATIC_FORCEINLINE void __DSB(void) { __asm volatile("dsb 0xF" ::: "memory"); }
+__STATIC_FORCEINLINE void __ISB(void) { __asm volatile("isb 0xF" ::: "memory"); }
+__STATIC_FORCEINLINE void __WFI(void) { __asm volatile("wfi"); }
+__STATIC_FORCEINLINE void __enable_irq(void) { __asm volatile("cpsie i" ::: "memory"); }
+__STATIC_FORCEINLINE void __disable_irq(void) { __asm volatile("cpsid i" ::: "memory"); }
 
-static inline void __set_PSP(uint32_t v) { __asm volatile("msr psp, %0" : : "r"(v)); }
-static inline uint32_t __get_CONTROL(void)
+__STATIC_FORCEINLINE void __set_PSP(uint32_t v) { __asm volatile("msr psp, %0" : : "r"(v)); }
+__STATIC_FORCEINLINE uint32_t __get_CONTROL(void)
 {
 	uint32_t v;
 	__asm volatile("mrs %0, control" : "=r"(v));
 	return v;
 }
-static inline void __set_CONTROL(uint32_t v) { __asm volatile("msr control, %0" : : "r"(v) : "memory"); }
+__STATIC_FORCEINLINE void __set_CONTROL(uint32_t v) { __asm volatile("msr control, %0" : : "r"(v) : "memory"); }
 
 #if defined(__ARM_ARCH_8M_MAIN__)
-static inline void __set_MSPLIM(uint32_t v) { __asm volatile("msr msplim, %0" : : "r"(v)); }
-static inline void __set_PSPLIM(uint32_t v) { __asm volatile("msr psplim, %0" : : "r"(v)); }
+__STATIC_FORCEINLINE void __set_MSPLIM(uint32_t v) { __asm volatile("msr msplim, %0" : : "r"(v)); }
+__STATIC_FORCEINLINE void __set_PSPLIM(uint32_t v) { __asm volatile("msr psplim, %0" : : "r"(v)); }
 #endif
 
 /* OPAQUE hides a value from the optimiser, as reading it from a device or

@@ -12,8 +12,9 @@ volatile int g_result;
 
 __attribute__((noinline)) int eval_expr(const char *s, int depth)
 {
-	volatile char scratch[96];
-	scratch[0] = s[0];
+	volatile char scratch[96]; /* the token being built, byte by byte */
+	for (unsigned i = 0; i < sizeof scratch; i++)
+		scratch[i] = s[i & 3];
 	if (s[0] == '(')
 		return eval_expr(s + 1, depth + 1) + scratch[0];
 	return depth + scratch[0];

@@ -1,5 +1,5 @@
 /* smash: a packet handler copies the name field into a 16-byte local
- * without checking its length. The 28-byte name runs over the saved
+ * without checking its length. The claimed length runs over the saved
  * registers and the saved return address, so the handler "returns" to
  * 0x41414140 (ASCII "AAAA"): HardFault FORCED IACCVIOL (the address is
  * in the execute-never device region). */
@@ -12,8 +12,17 @@ struct packet {
 	char name[40];
 };
 
+/* The length is what the sender claims: just enough to reach the saved
+ * return address in this compiler's frame layout (gcc: name, 4 bytes of
+ * padding, lr; clang: name, r4, r6, r7, lr), so the caller's frame above
+ * stays intact and a stack scan can find it. */
+#if defined(__clang__)
+#define CLAIMED_LEN 32
+#else
+#define CLAIMED_LEN 24
+#endif
 static struct packet rx_pkt = {
-	1, 40,
+	1, CLAIMED_LEN,
 	"sensor-node-AAAAAAAAAAAAAAAAAAAAAAAAAAA",
 };
 
@@ -36,5 +45,7 @@ __attribute__((noinline)) int net_rx(void)
 
 int main(void)
 {
-	return net_rx();
+	int r = net_rx();
+	console_write("bye\n"); /* main keeps its frame: the scan has it to find */
+	return r;
 }
