@@ -243,6 +243,10 @@ func (t *Target) ArmFaultCatch(ctx context.Context) error {
 	if herr != nil {
 		return fmt.Errorf("arm fault catching: %w", herr)
 	}
+	// Set everything afresh: a reset or a new connection may have dropped
+	// what was set before (OpenOCD drops all on connect), and a second
+	// insert of the same breakpoint would outlive one removal on QEMU.
+	_ = t.dropBreakpoints(ctx)
 	if err := t.setHandlerBreakpoints(ctx, hs); err != nil {
 		return fmt.Errorf("arm fault catching: %w", err)
 	}
@@ -275,23 +279,11 @@ func (t *Target) ArmAndResume(ctx context.Context) error {
 // DisarmFaultCatch removes what ArmFaultCatch set, so the firmware's own
 // handler can run (SOS, reset).
 func (t *Target) DisarmFaultCatch(ctx context.Context) error {
+	errs := []error{t.dropBreakpoints(ctx)}
 	t.mu.Lock()
-	bps, catching, watch, demcr := t.bps, t.catching, t.vtorWatch, t.demcrSet
-	t.bps, t.catching, t.vtorWatch, t.demcrSet, t.bpArmed = nil, false, false, 0, false
+	catching, demcr := t.catching, t.demcrSet
+	t.catching, t.demcrSet = false, 0
 	t.mu.Unlock()
-	var errs []error
-	for _, a := range bps {
-		if err := t.c.ClearBreakpoint(ctx, gdbremote.BreakHardware, a, 2); err != nil {
-			if err2 := t.c.ClearBreakpoint(ctx, gdbremote.BreakSoftware, a, 2); err2 != nil {
-				errs = append(errs, fmt.Errorf("clear breakpoint 0x%08x: %w", a, err))
-			}
-		}
-	}
-	if watch {
-		if err := t.c.ClearBreakpoint(ctx, gdbremote.WatchWrite, addrVTOR, 4); err != nil {
-			errs = append(errs, fmt.Errorf("clear the VTOR watchpoint: %w", err))
-		}
-	}
 	switch {
 	case demcr != 0:
 		d, err := t.readWord(ctx, addrDEMCR)
@@ -304,6 +296,28 @@ func (t *Target) DisarmFaultCatch(ctx context.Context) error {
 	case catching:
 		if _, err := t.c.Monitor(ctx, "cortex_m vector_catch none"); err != nil {
 			errs = append(errs, fmt.Errorf("clear vector catch: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// dropBreakpoints clears the handler breakpoints and the VTOR watchpoint.
+func (t *Target) dropBreakpoints(ctx context.Context) error {
+	t.mu.Lock()
+	bps, watch := t.bps, t.vtorWatch
+	t.bps, t.vtorWatch, t.bpArmed = nil, false, false
+	t.mu.Unlock()
+	var errs []error
+	for _, a := range bps {
+		if err := t.c.ClearBreakpoint(ctx, gdbremote.BreakHardware, a, 2); err != nil {
+			if err2 := t.c.ClearBreakpoint(ctx, gdbremote.BreakSoftware, a, 2); err2 != nil {
+				errs = append(errs, fmt.Errorf("clear breakpoint 0x%08x: %w", a, err))
+			}
+		}
+	}
+	if watch {
+		if err := t.c.ClearBreakpoint(ctx, gdbremote.WatchWrite, addrVTOR, 4); err != nil {
+			errs = append(errs, fmt.Errorf("clear the VTOR watchpoint: %w", err))
 		}
 	}
 	return errors.Join(errs...)
