@@ -478,6 +478,10 @@ func (a *analysis) unwind() {
 		Regs: a.ctx, MSP: a.msp, PSP: a.psp, HaveMSP: a.haveMSP, HavePSP: a.havePSP,
 		RAM: a.ram, How: HowFaultPC, Confidence: Certain, OnPSP: a.onPSP,
 	}
+	start.VectorTable, start.HaveVectorTable = a.vectorTable()
+	if a.haveXPSR {
+		start.IPSR = a.ctxXPSR & 0x1FF
+	}
 	mspNow := a.msp
 	if !a.haveMSP {
 		mspNow, _ = a.stop.Get(RegSP)

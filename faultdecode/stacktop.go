@@ -23,12 +23,14 @@ type dataObjects interface {
 	LookupVariable(name string) (elfsym.Variable, bool)
 }
 
-// initialSP is the initial MSP from the ELF's vector table (at VTOR when it
-// points into the image, else at the start of the first loaded read-only
-// section), 0 when unknown.
-func (a *analysis) initialSP() uint32 {
+// vectorTable is the address of the vector table in the image: at VTOR
+// when VTOR points into the image and word 0 there looks like an initial
+// SP, else at the start of the first loaded read-only section; ok is
+// false when unknown. A table moved to RAM is not in the image, so the
+// ELF's own table names the handlers then.
+func (a *analysis) vectorTable() (addr uint32, ok bool) {
 	if a.img == nil {
-		return 0
+		return 0, false
 	}
 	var cands []uint64
 	if a.fr.Has(AddrVTOR) {
@@ -46,12 +48,26 @@ func (a *analysis) initialSP() uint32 {
 		var b [4]byte
 		if n, _ := a.img.ReadMemory(b[:], c); n == 4 {
 			v := binary.LittleEndian.Uint32(b[:])
-			if v >= 0x10000000 && v < 0x40000001 && v&3 == 0 {
-				return v
+			if v >= 0x01000000 && v < 0x40000001 && v&3 == 0 {
+				return uint32(c), true
 			}
 		}
 	}
-	return 0
+	return 0, false
+}
+
+// initialSP is the initial MSP from the image's vector table, 0 when
+// unknown.
+func (a *analysis) initialSP() uint32 {
+	vt, ok := a.vectorTable()
+	if !ok {
+		return 0
+	}
+	var b [4]byte
+	if n, _ := a.img.ReadMemory(b[:], uint64(vt)); n != 4 {
+		return 0
+	}
+	return binary.LittleEndian.Uint32(b[:])
 }
 
 // mainStackTops are the declared tops of the main stack: the vector

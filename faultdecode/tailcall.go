@@ -31,17 +31,29 @@ const (
 // function in the backtrace that may never have run.
 func (u *Unwinder) tailCalls(callee, caller Frame) []Frame {
 	cs, ok := u.prog.(callSites)
-	if !ok || callee.NotCode || caller.Exception != nil || caller.Lookup == caller.PC {
+	if !ok || callee.NotCode {
 		return nil
 	}
-	target := uint64(0)
-	if site, ok := cs.CallSiteAt(uint64(caller.PC)); ok && !site.Tail {
-		target = site.Target
-	}
-	if target == 0 {
-		// Not every compiler describes plain calls (clang 14 describes
-		// only tail calls on ARM): a direct BL names its callee itself.
-		target = uint64(blCallee(u.prog, caller.PC))
+	target, base := uint64(0), caller
+	switch {
+	case caller.Exception != nil:
+		// The callee returned through an exception: the vector table
+		// names the handler the core entered, which may have
+		// tail-called the callee (an ISR ending in `return work();`).
+		// The restored frames sit on the handler's stack.
+		target, base = uint64(u.handlerOf(u.ipsr)), callee
+	case caller.Lookup == caller.PC:
+		return nil
+	default:
+		if site, ok := cs.CallSiteAt(uint64(caller.PC)); ok && !site.Tail {
+			target = site.Target
+		}
+		if target == 0 {
+			// Not every compiler describes plain calls (clang 14
+			// describes only tail calls on ARM): a direct BL names its
+			// callee itself.
+			target = uint64(blCallee(u.prog, caller.PC))
+		}
 	}
 	if target == 0 {
 		return nil
@@ -82,10 +94,10 @@ func (u *Unwinder) tailCalls(callee, caller Frame) []Frame {
 	chain := paths[0]
 	out := make([]Frame, 0, len(chain))
 	for i := len(chain) - 1; i >= 0; i-- {
-		r := caller.Regs
+		r := base.Regs
 		pc := uint32(chain[i].ReturnPC) &^ 1
 		r.Set(RegPC, pc)
-		f := u.makeFrame(r, true, HowTailCall, minConf(caller.Confidence, Likely))
+		f := u.makeFrame(r, true, HowTailCall, minConf(base.Confidence, Likely))
 		out = append(out, f)
 	}
 	return out
@@ -106,4 +118,17 @@ func blCallee(code Memory, ret uint32) uint32 {
 		return 0
 	}
 	return blTarget(ret-4, hw1, hw2)
+}
+
+// handlerOf is the handler entry the image's vector table gives for
+// exception n, 0 when unknown (thread mode, no table, not code).
+func (u *Unwinder) handlerOf(n uint32) uint32 {
+	if n < 2 || !u.start.HaveVectorTable {
+		return 0
+	}
+	v, err := read32(u.prog, uint64(u.start.VectorTable)+4*uint64(n))
+	if err != nil || v&1 == 0 || !u.prog.IsCode(uint64(v&^1)) {
+		return 0
+	}
+	return v &^ 1
 }

@@ -119,6 +119,13 @@ type UnwindStart struct {
 	PSPTop uint32
 	// OnPSP says frame 0 runs on the process stack.
 	OnPSP bool
+	// IPSR is the exception frame 0 runs in (0 = thread mode), and
+	// VectorTable the address of the vector table in the image (when
+	// HaveVectorTable): together they name the handler that was entered,
+	// so a handler that tail-called its way out of its frame comes back.
+	IPSR            uint32
+	VectorTable     uint32
+	HaveVectorTable bool
 	// ScanFirst says frame 0 is unknown (its registers were lost, e.g.
 	// stacking failed): the first frame is found by scanning the stack
 	// upwards from Regs' SP.
@@ -161,6 +168,7 @@ type Unwinder struct {
 	err    error
 	sameSP bool    // the previous step did not grow SP
 	onPSP  bool    // the frame being stepped runs on the process stack
+	ipsr   uint32  // the exception the frame being stepped runs in
 	queue  []Frame // frames found but not yet returned (a tail-call chain, then its caller)
 }
 
@@ -179,7 +187,7 @@ func NewUnwinder(mem Memory, prog Program, start UnwindStart) *Unwinder {
 	if start.Confidence == "" {
 		start.Confidence = Certain
 	}
-	u := &Unwinder{mem: mem, prog: prog, start: start, onPSP: start.OnPSP}
+	u := &Unwinder{mem: mem, prog: prog, start: start, onPSP: start.OnPSP, ipsr: start.IPSR}
 	if start.ScanFirst {
 		u.scanFirst()
 		return u
@@ -240,10 +248,12 @@ func (u *Unwinder) Next() bool {
 		u.cur.Bottom = true
 		u.next = nil
 	default:
+		chain := u.tailCalls(u.cur, *nf)
 		if nf.Exception != nil {
 			u.onPSP = nf.Exception.Stack == "PSP"
+			u.ipsr = uint32(nf.Exception.XPSR) & 0x1FF
 		}
-		if chain := u.tailCalls(u.cur, *nf); len(chain) > 0 {
+		if len(chain) > 0 {
 			u.queue = append(chain[1:], *nf)
 			u.next = &chain[0]
 			return true
