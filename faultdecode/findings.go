@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/faultline-dev/faultline/elfsym"
 )
 
 // regionName names an address by the ARMv7-M default memory map.
@@ -227,10 +229,6 @@ func (a *analysis) stackFindings() {
 	}
 }
 
-// stackLimitSymbols are the names linker scripts give the lowest address of
-// the main stack.
-var stackLimitSymbols = []string{"__stack_limit", "__StackLimit", "_sstack", "__stack_start__", "_stack_limit"}
-
 // stackLimitFinding reports a main-stack SP below the linker's stack limit.
 // Only MSP contexts are checked: thread stacks on PSP live elsewhere.
 func (a *analysis) stackLimitFinding() {
@@ -241,7 +239,7 @@ func (a *analysis) stackLimitFinding() {
 	if !ok {
 		return
 	}
-	for _, name := range stackLimitSymbols {
+	for _, name := range elfsym.StackBottomSymbols {
 		sym, found := a.img.LookupSymbol(name)
 		if !found || sym.Addr == 0 {
 			continue

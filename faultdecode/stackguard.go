@@ -3,6 +3,8 @@ package faultdecode
 import (
 	"fmt"
 	"strings"
+
+	"github.com/faultline-dev/faultline/elfsym"
 )
 
 // guardSlack is how far from SP a faulting data address may be and still
@@ -213,11 +215,6 @@ func indexBytes(b, pat []byte) int {
 	return -1
 }
 
-// stackSizeSymbols are what linker scripts call the main stack's size,
-// beside its top (stackTopSymbols), when they give no limit symbol
-// (stackLimitSymbols) directly.
-var stackSizeSymbols = []string{"__stack_size", "_Min_Stack_Size", "__STACK_SIZE", "_stack_size", "__stack_size__"}
-
 // stackBounds reports an SP outside its stack when no fault address
 // said so: a main-stack SP below top - size, or a process-stack SP just
 // below the array that holds that stack (an RTOS task's stack).
@@ -228,19 +225,19 @@ func (rc *rootCtx) stackBounds() {
 		return
 	}
 	if !a.onPSP {
-		for _, n := range stackLimitSymbols {
+		for _, n := range elfsym.StackBottomSymbols {
 			if _, found := a.img.LookupSymbol(n); found {
 				return // stackLimitFinding checks against it
 			}
 		}
 		top, size, tn, sn := uint32(0), uint32(0), "", ""
-		for _, n := range stackTopSymbols {
+		for _, n := range elfsym.StackTopSymbols {
 			if s, found := a.img.LookupSymbol(n); found && s.Addr != 0 {
 				top, tn = uint32(s.Addr), n
 				break
 			}
 		}
-		for _, n := range stackSizeSymbols {
+		for _, n := range elfsym.StackSizeSymbols {
 			if s, found := a.img.LookupSymbol(n); found && s.Addr != 0 {
 				size, sn = uint32(s.Addr), n
 				break

@@ -2,19 +2,9 @@ package faultdecode
 
 import (
 	"encoding/binary"
-	"sort"
 
 	"github.com/faultline-dev/faultline/elfsym"
 )
-
-// stackTopSymbols are the names linker scripts and start-up code give the
-// top of the main stack: GNU/ST (_estack), CMSIS (__StackTop,
-// __initial_sp), newlib (__stack), NXP (_vStackTop), cortex-m-rt
-// (_stack_start), and others seen in vendor SDKs.
-var stackTopSymbols = []string{
-	"_estack", "__StackTop", "__stack", "_stack_top", "__stack_end__",
-	"__initial_sp", "_stack_start", "_vStackTop", "__stack_top", "_eram", "__StackTop__",
-}
 
 // dataObjects is what the stack bounds need to name objects in RAM;
 // *elfsym.Image implements it.
@@ -25,35 +15,23 @@ type dataObjects interface {
 
 // vectorTable is the address of the vector table in the image: at VTOR
 // when VTOR points into the image and word 0 there looks like an initial
-// SP, else at the start of the first loaded read-only section; ok is
-// false when unknown. A table moved to RAM is not in the image, so the
-// ELF's own table names the handlers then.
+// SP, else where elfsym finds the ELF's own table; ok is false when
+// unknown. A table moved to RAM is not in the image, so the ELF's own
+// table names the handlers then.
 func (a *analysis) vectorTable() (addr uint32, ok bool) {
 	if a.img == nil {
 		return 0, false
 	}
-	var cands []uint64
 	if a.fr.Has(AddrVTOR) {
-		cands = append(cands, uint64(a.fr.VTOR))
-	}
-	secs := a.img.Sections()
-	sort.Slice(secs, func(i, j int) bool { return secs[i].Addr < secs[j].Addr })
-	for _, s := range secs {
-		if s.Loaded && !s.Write && s.Size >= 8 {
-			cands = append(cands, s.Addr)
-			break
-		}
-	}
-	for _, c := range cands {
 		var b [4]byte
-		if n, _ := a.img.ReadMemory(b[:], c); n == 4 {
-			v := binary.LittleEndian.Uint32(b[:])
-			if v >= 0x01000000 && v < 0x40000001 && v&3 == 0 {
-				return uint32(c), true
+		if n, _ := a.img.ReadMemory(b[:], uint64(a.fr.VTOR)); n == 4 {
+			if v := binary.LittleEndian.Uint32(b[:]); v >= 0x01000000 && v < 0x40000001 && v&3 == 0 {
+				return a.fr.VTOR, true
 			}
 		}
 	}
-	return 0, false
+	vt, ok := elfsym.FindVectorTable(a.img)
+	return uint32(vt), ok
 }
 
 // initialSP is the initial MSP from the image's vector table, 0 when
@@ -80,9 +58,9 @@ func (a *analysis) mainStackTops() []uint32 {
 	if a.img == nil {
 		return out
 	}
-	for _, n := range stackTopSymbols {
-		if s, ok := a.img.LookupSymbol(n); ok && s.Addr >= 0x10000000 && s.Addr < 0x40000001 {
-			out = append(out, uint32(s.Addr))
+	for _, v := range elfsym.LinkerStackTops(a.img, 16<<20) {
+		if v >= 0x01000000 && v < 0x40000001 {
+			out = append(out, uint32(v))
 		}
 	}
 	return out

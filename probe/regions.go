@@ -21,22 +21,6 @@ const (
 	fallbackWindow = 16 << 10
 )
 
-// stackTopSymbols name the top of the main stack in common linker scripts
-// and startup files: GNU/ST/Atmel (_estack), CMSIS and Nordic/Pico
-// (__StackTop), newlib (__stack), NXP MCUXpresso (_vStackTop), Keil
-// (__initial_sp), cortex-m-rt (_stack_start), TI (__STACK_END) and others.
-var stackTopSymbols = []string{
-	"_estack", "__StackTop", "__stack", "_stack_top", "__stack_top", "__stack_end__",
-	"__initial_sp", "_stack_start", "_vStackTop", "__STACK_END", "_eram", "__StackOneTop",
-}
-
-// stackBottomSymbols and stackSizeSymbols give a top as bottom + size where
-// a script names only those.
-var (
-	stackBottomSymbols = []string{"_sstack", "__StackLimit", "__stack_start__", "_stack_bottom"}
-	stackSizeSymbols   = []string{"_Min_Stack_Size", "__stack_size__", "__STACK_SIZE", "_stack_size", "__stack_size", "STACK_SIZE"}
-)
-
 // imageInfo is what region planning needs from the firmware image
 // (*elfsym.Image has it); an interface so tests can describe an image
 // without building one.
@@ -208,31 +192,14 @@ func (p *regionPlan) linkerTops() []uint64 {
 	if p.img == nil {
 		return nil
 	}
-	var out []uint64
-	for _, n := range stackTopSymbols {
-		if s, ok := p.img.LookupSymbol(n); ok && s.Addr != 0 {
-			out = append(out, s.Addr)
-		}
-	}
-	for _, b := range stackBottomSymbols {
-		bs, ok := p.img.LookupSymbol(b)
-		if !ok {
-			continue
-		}
-		for _, n := range stackSizeSymbols {
-			if ss, ok := p.img.LookupSymbol(n); ok && ss.Addr > 0 && ss.Addr <= maxStackWindow {
-				out = append(out, bs.Addr+ss.Addr)
-			}
-		}
-	}
-	return out
+	return elfsym.LinkerStackTops(p.img, maxStackWindow)
 }
 
 // initialSPs are word 0 of the ELF's vector table and of the live one.
 func (p *regionPlan) initialSPs() []uint64 {
 	var out []uint64
 	if p.img != nil {
-		if vt, ok := elfVectorTable(p.img); ok {
+		if vt, ok := elfsym.FindVectorTable(p.img); ok {
 			var w [4]byte
 			if n, _ := p.img.ReadMemory(w[:], vt); n == 4 {
 				out = append(out, uint64(binary.LittleEndian.Uint32(w[:])))

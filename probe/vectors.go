@@ -8,67 +8,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/gdbremote"
 )
-
-// Vector table names in common startup files and linker scripts: ST
-// (g_pfnVectors), CMSIS (__isr_vector, __Vectors), NXP (__VECTOR_TABLE),
-// Zephyr (_vector_table), this project's labs (vector_table), others.
-var (
-	vectorTableSymbols = []string{
-		"g_pfnVectors", "__isr_vector", "__Vectors", "__VECTOR_TABLE", "_vector_table", "__vector_table",
-		"vector_table", "_vectors", "__vectors", "vectors", "exception_table", "_exception_table", "g_vectors",
-	}
-	vectorTableSections = []string{".isr_vector", ".vectors", ".vector_table", ".intvecs", ".isr_vectors", ".vector"}
-)
-
-// elfVectorTable finds the ELF's vector table: a known symbol or section
-// whose first words look like one (an initial SP, then a Thumb code
-// address), else the lowest loaded section that does.
-func elfVectorTable(img imageInfo) (uint64, bool) {
-	secs := img.Sections()
-	looksLike := func(a uint64) bool {
-		var w [8]byte
-		if n, _ := img.ReadMemory(w[:], a); n != len(w) {
-			return false
-		}
-		sp, reset := binary.LittleEndian.Uint32(w[:]), uint64(binary.LittleEndian.Uint32(w[4:]))
-		if sp&3 != 0 || reset&1 == 0 {
-			return false
-		}
-		for _, s := range secs {
-			if s.Exec && reset&^1 >= s.Addr && reset&^1 < s.Addr+s.Size {
-				return true
-			}
-		}
-		return false
-	}
-	for _, n := range vectorTableSymbols {
-		if s, ok := img.LookupSymbol(n); ok && looksLike(s.Addr) {
-			return s.Addr, true
-		}
-	}
-	for _, n := range vectorTableSections {
-		for _, s := range secs {
-			if s.Name == n && s.Loaded && looksLike(s.Addr) {
-				return s.Addr, true
-			}
-		}
-	}
-	var loaded []uint64
-	for _, s := range secs {
-		if s.Loaded && !s.Write && s.Size >= 8 {
-			loaded = append(loaded, s.Addr)
-		}
-	}
-	sort.Slice(loaded, func(i, j int) bool { return loaded[i] < loaded[j] })
-	for _, a := range loaded {
-		if looksLike(a) {
-			return a, true
-		}
-	}
-	return 0, false
-}
 
 // handlersFrom names the fault handlers in a vector table's first seven
 // words (Thumb bit cleared) into hs.
@@ -99,7 +41,7 @@ func (t *Target) faultHandlers(ctx context.Context) (hs map[uint64]string, vtor 
 	hs = map[uint64]string{}
 	var errs []string
 	if im := t.opts.Image; im != nil {
-		if a, ok := elfVectorTable(im); ok {
+		if a, ok := elfsym.FindVectorTable(im); ok {
 			tbl := make([]byte, 7*4)
 			if n, _ := im.ReadMemory(tbl, a); n == len(tbl) {
 				handlersFrom(tbl, hs)
