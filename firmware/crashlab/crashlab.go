@@ -181,15 +181,7 @@ func Expected() (map[string]map[string]Expectation, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "expected.json"))
-	if err != nil {
-		return nil, fmt.Errorf("read expected.json: %w", err)
-	}
-	progs, err := parseExpected(data)
-	if err != nil {
-		return nil, fmt.Errorf("expected.json: %w", err)
-	}
-	return progs, nil
+	return srcdir.ReadExpected(dir, parseExpected)
 }
 
 // parseExpected decodes and checks expected.json's contents.

@@ -114,15 +114,7 @@ func Expected() (map[string]Expectation, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "expected.json"))
-	if err != nil {
-		return nil, fmt.Errorf("read expected.json: %w", err)
-	}
-	v, err := parseExpected(data)
-	if err != nil {
-		return nil, fmt.Errorf("expected.json: %w", err)
-	}
-	return v, nil
+	return srcdir.ReadExpected(dir, parseExpected)
 }
 
 func parseExpected(data []byte) (map[string]Expectation, error) {

@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 
 	"github.com/faultline-dev/faultline/firmware/internal/armbuild"
+	"github.com/faultline-dev/faultline/firmware/internal/srcdir"
 )
 
 // A Program is one crash program of expected.json: where it runs, how it
@@ -90,34 +90,7 @@ const expectedSchema = "unwindlab.expected/v1"
 
 // Dir returns the absolute path of firmware/unwindlab.
 func Dir() (string, error) {
-	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
-		if dir := filepath.Dir(file); isLabDir(dir) {
-			return dir, nil
-		}
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find firmware/unwindlab: %w", err)
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		for _, cand := range []string{d, filepath.Join(d, "firmware", "unwindlab")} {
-			if isLabDir(cand) {
-				return cand, nil
-			}
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("find firmware/unwindlab: not found from %s", wd)
-		}
-	}
-}
-
-func isLabDir(dir string) bool {
-	for _, name := range []string{"Makefile", "expected.json", "programs"} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			return false
-		}
-	}
-	return true
+	return srcdir.Find("firmware/unwindlab", "Makefile", "expected.json", "programs")
 }
 
 // Expected reads expected.json, indexed by program.
@@ -126,27 +99,28 @@ func Expected() (map[string]Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "expected.json"))
-	if err != nil {
-		return nil, fmt.Errorf("read expected.json: %w", err)
-	}
+	return srcdir.ReadExpected(dir, parseExpected)
+}
+
+// parseExpected decodes and checks expected.json's contents.
+func parseExpected(data []byte) (map[string]Program, error) {
 	var f struct {
 		Schema   string             `json:"schema"`
 		Programs map[string]Program `json:"programs"`
 	}
 	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("expected.json: %w", err)
+		return nil, err
 	}
 	if f.Schema != expectedSchema {
-		return nil, fmt.Errorf("expected.json: schema %q, want %q", f.Schema, expectedSchema)
+		return nil, fmt.Errorf("schema %q, want %q", f.Schema, expectedSchema)
 	}
 	for name, p := range f.Programs {
 		if p.Machine == "" || p.Exception == "" || len(p.Frames) == 0 || len(p.Variants) == 0 {
-			return nil, fmt.Errorf("expected.json: %s: machine, exception, frames and variants are required", name)
+			return nil, fmt.Errorf("%s: machine, exception, frames and variants are required", name)
 		}
 	}
 	if len(f.Programs) == 0 {
-		return nil, errors.New("expected.json: no programs")
+		return nil, errors.New("no programs")
 	}
 	return f.Programs, nil
 }

@@ -1,6 +1,7 @@
 // Package srcdir finds a firmware source directory of this module (the
 // sources, the Makefile and expected.json of a crash lab) at run time, for
-// test binaries that build firmware from a checkout.
+// test binaries that build firmware from a checkout, and reads its
+// expected.json.
 package srcdir
 
 import (
@@ -46,4 +47,19 @@ func has(dir string, markers []string) bool {
 		}
 	}
 	return true
+}
+
+// ReadExpected reads dir/expected.json, a lab's record of what each crash
+// must produce, and decodes it with parse; errors name the file.
+func ReadExpected[T any](dir string, parse func([]byte) (T, error)) (T, error) {
+	var zero T
+	data, err := os.ReadFile(filepath.Join(dir, "expected.json"))
+	if err != nil {
+		return zero, fmt.Errorf("read expected.json: %w", err)
+	}
+	v, err := parse(data)
+	if err != nil {
+		return zero, fmt.Errorf("expected.json: %w", err)
+	}
+	return v, nil
 }
