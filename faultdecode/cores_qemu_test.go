@@ -1,15 +1,12 @@
 package faultdecode
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
-	"github.com/faultline-dev/faultline/emu"
 	"github.com/faultline-dev/faultline/probe"
 )
 
@@ -42,41 +39,11 @@ func coreELF(t *testing.T, machine string, scenario int) string {
 	}.build(t)
 }
 
-// captureOn boots elf on a QEMU machine of coreBoards, waits for the
-// fault handler and captures the target with probe.
+// captureOn boots elf on a QEMU machine of coreBoards and captures its
+// crash.
 func captureOn(t *testing.T, machine, elf string) (*capture.Snapshot, *elfsym.Image) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	needTool(t, "qemu-system-arm")
-	img, err := elfsym.Open(elf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { img.Close() })
-	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: machine, Kernel: elf, Halted: true, Serials: []string{"null"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { q.Stop() })
-	tgt, err := probe.ConnectTarget(ctx, probe.TargetOptions{Addr: q.GDBAddr, Board: coreBoards[machine].board, Image: img})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tgt.Close()
-	if err := tgt.ArmAndResume(ctx); err != nil {
-		t.Fatal(err)
-	}
-	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
-	defer wcancel()
-	if _, err := tgt.WaitCrash(wctx); err != nil {
-		t.Fatalf("wait for the crash: %v", err)
-	}
-	snap, err := tgt.Snapshot(ctx, capture.Trigger{Kind: "fault-handler"}, "T05")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return snap, img
+	return captureWith(t, machine, coreBoards[machine].board, elf)
 }
 
 func reportText(t *testing.T, r *Report) string {

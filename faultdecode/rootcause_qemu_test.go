@@ -53,6 +53,18 @@ func captureCrashlab(t *testing.T, board, program string) (*capture.Snapshot, *e
 // captures the target with probe, as `faultline capture` does.
 func captureELF(t *testing.T, board, elf string) (*capture.Snapshot, *elfsym.Image) {
 	t.Helper()
+	b, err := probe.LookupBoard(board)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return captureWith(t, board, b, elf)
+}
+
+// captureWith boots elf on QEMU's machine, lets probe arm fault catching,
+// waits for the fault handler and captures the target as `faultline
+// capture` does, with b's memory map.
+func captureWith(t *testing.T, machine string, b probe.Board, elf string) (*capture.Snapshot, *elfsym.Image) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	needTool(t, "qemu-system-arm")
@@ -61,15 +73,11 @@ func captureELF(t *testing.T, board, elf string) (*capture.Snapshot, *elfsym.Ima
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { img.Close() })
-	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: board, Kernel: elf, Halted: true, Serials: []string{"null"}})
+	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: machine, Kernel: elf, Halted: true, Serials: []string{"null"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { q.Stop() })
-	b, err := probe.LookupBoard(board)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tgt, err := probe.ConnectTarget(ctx, probe.TargetOptions{Addr: q.GDBAddr, Board: b, Image: img})
 	if err != nil {
 		t.Fatal(err)
