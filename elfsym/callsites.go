@@ -179,38 +179,20 @@ func (im *Image) resolveCallee(origin dwarf.Offset, entries map[dwarf.Offset]uin
 }
 
 // walkCallSites collects call sites, subprogram entries and names.
-func (im *Image) walkCallSites(raw *[]rawSite, entries map[dwarf.Offset]uint64, names map[dwarf.Offset]nameInfo) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("parser failed: %v", p)
-		}
-	}()
+func (im *Image) walkCallSites(raw *[]rawSite, entries map[dwarf.Offset]uint64, names map[dwarf.Offset]nameInfo) error {
 	type open struct {
 		caller uint64 // entry of the concrete function this DIE is inside; 0 none
 		skip   bool   // inside a discarded function
 	}
-	r := im.dw.Reader()
 	var stack []open
 	var addrBase uint64
 	zeroOK := im.zeroOK()
-	budget := im.size * 4
-	for {
-		if budget--; budget < 0 {
-			return fmt.Errorf(".debug_info: walk did not advance")
+	leave := func() {
+		if len(stack) > 0 {
+			stack = stack[:len(stack)-1]
 		}
-		e, err := r.Next()
-		if err != nil {
-			return fmt.Errorf(".debug_info: %w", err)
-		}
-		if e == nil {
-			return nil
-		}
-		if e.Tag == 0 {
-			if len(stack) > 0 {
-				stack = stack[:len(stack)-1]
-			}
-			continue
-		}
+	}
+	return im.walkDIEs(func(e *dwarf.Entry) {
 		cur := open{}
 		if len(stack) > 0 {
 			cur = stack[len(stack)-1]
@@ -251,7 +233,7 @@ func (im *Image) walkCallSites(raw *[]rawSite, entries map[dwarf.Offset]uint64, 
 		if e.Children {
 			stack = append(stack, cur)
 		}
-	}
+	}, leave)
 }
 
 // subprogramEntry is a concrete subprogram's entry: DW_AT_low_pc, else the

@@ -258,20 +258,19 @@ func (im *Image) sectionAlloc(addr uint64) (Section, bool) {
 	return s, ok && s.Alloc
 }
 
-func (im *Image) walkData(b *typeBuilder, decls map[dwarf.Offset]rawVar, defs *[]rawVar) (err error) {
+// walkDIEs reads every DIE of .debug_info in order: enter for each entry,
+// leave when the children of the innermost entry that has some end. It
+// turns a parser panic into an error and stops a walk that does not
+// advance (a damaged section can loop).
+func (im *Image) walkDIEs(enter func(e *dwarf.Entry), leave func()) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("parser failed: %v", p)
 		}
 	}()
 	r := im.dw.Reader()
-	var stack []scopeEntry
-	var cu string
-	var addrBase uint64 // DW_AT_addr_base of the unit, for DW_OP_addrx
-	var cur *rawDIE     // type DIE whose children are being read
-	budget := im.size * 4
-	for {
-		if budget--; budget < 0 {
+	for budget := im.size * 4; ; budget-- {
+		if budget < 0 {
 			return fmt.Errorf(".debug_info: walk did not advance")
 		}
 		e, err := r.Next()
@@ -282,15 +281,28 @@ func (im *Image) walkData(b *typeBuilder, decls map[dwarf.Offset]rawVar, defs *[
 			return nil
 		}
 		if e.Tag == 0 {
-			if len(stack) > 0 {
-				stack = stack[:len(stack)-1]
-			}
-			cur = nil
-			if len(stack) > 0 {
-				cur = b.raw[stack[len(stack)-1].off]
-			}
+			leave()
 			continue
 		}
+		enter(e)
+	}
+}
+
+func (im *Image) walkData(b *typeBuilder, decls map[dwarf.Offset]rawVar, defs *[]rawVar) error {
+	var stack []scopeEntry
+	var cu string
+	var addrBase uint64 // DW_AT_addr_base of the unit, for DW_OP_addrx
+	var cur *rawDIE     // type DIE whose children are being read
+	leave := func() {
+		if len(stack) > 0 {
+			stack = stack[:len(stack)-1]
+		}
+		cur = nil
+		if len(stack) > 0 {
+			cur = b.raw[stack[len(stack)-1].off]
+		}
+	}
+	return im.walkDIEs(func(e *dwarf.Entry) {
 		name, _ := e.Val(dwarf.AttrName).(string)
 		if e.Tag == dwarf.TagCompileUnit {
 			cu = name
@@ -329,7 +341,7 @@ func (im *Image) walkData(b *typeBuilder, decls map[dwarf.Offset]rawVar, defs *[
 				stack = append(stack, scopeEntry{tag: e.Tag, name: name, off: e.Offset})
 				cur = rd
 			}
-			continue
+			return
 		case e.Tag == dwarf.TagMember || e.Tag == dwarf.TagInheritance || e.Tag == dwarf.TagSubrangeType || e.Tag == dwarf.TagEnumerator:
 			if cur != nil {
 				cur.children = append(cur.children, readChild(e, name))
@@ -393,7 +405,7 @@ func (im *Image) walkData(b *typeBuilder, decls map[dwarf.Offset]rawVar, defs *[
 				stack[len(stack)-1].name = decls[e.Offset].name
 			}
 		}
-	}
+	}, leave)
 }
 
 func readChild(e *dwarf.Entry, name string) rawChild {
