@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
 	"sort"
 	"strings"
@@ -19,15 +18,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	gdbcompare.Cleanup()
 	os.Exit(code)
-}
-
-func needTools(t *testing.T) {
-	t.Helper()
-	for _, tool := range []string{"make", "arm-none-eabi-gcc", "qemu-system-arm", "gdb-multiarch"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not on PATH: run scripts/setup.sh", tool)
-		}
-	}
 }
 
 func TestExpectedRejectsIncompleteOrInconsistentEntries(t *testing.T) {
@@ -76,7 +66,7 @@ func TestExpectedRejectsIncompleteOrInconsistentEntries(t *testing.T) {
 }
 
 func TestWorkingBuildAndEveryVariantBuild(t *testing.T) {
-	needTools(t)
+	gdbcompare.NeedTools(t, "make", "arm-none-eabi-gcc")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	for _, v := range append([]string{"none-O0", "none-Os", "none-O2"}, Variants()...) {
@@ -102,7 +92,7 @@ type result struct {
 // entry with nothing after it, never shorter than what gdb got right, with
 // a summary naming the faulting function.
 func TestCrashChainsMatchTheSourceAndBeatGDB(t *testing.T) {
-	needTools(t)
+	gdbcompare.NeedTools(t, "make", "arm-none-eabi-gcc")
 	if testing.Short() {
 		t.Skip("boots QEMU 42 times")
 	}

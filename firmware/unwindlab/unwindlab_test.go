@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"sort"
 	"strings"
@@ -44,11 +43,7 @@ var resetHandlers = []string{"Reset_Handler"}
 // where gdb is right, longer where gdb stops at a broken frame, and its
 // headline must name the faulting function.
 func TestFramesAgainstGDBAndSource(t *testing.T) {
-	for _, tool := range []string{"qemu-system-arm", "gdb-multiarch", "clang", "ld.lld", "arm-none-eabi-gcc"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not found on PATH: run scripts/setup.sh", tool)
-		}
-	}
+	gdbcompare.NeedTools(t, "clang", "ld.lld", "arm-none-eabi-gcc")
 	exp, err := Expected()
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/faultline-dev/faultline/emu"
@@ -245,4 +246,16 @@ func BareName(fn string) string {
 		}
 	}
 	return fn
+}
+
+// NeedTools fails t unless QEMU, gdb-multiarch and every tool in extra are
+// on PATH: CI has them all (scripts/setup.sh installs them), so a missing
+// one is a broken machine, not a reason to skip.
+func NeedTools(t testing.TB, extra ...string) {
+	t.Helper()
+	for _, tool := range append([]string{"qemu-system-arm", "gdb-multiarch"}, extra...) {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s not found on PATH: run scripts/setup.sh", tool)
+		}
+	}
 }

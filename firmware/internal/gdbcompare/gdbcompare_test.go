@@ -3,7 +3,6 @@ package gdbcompare
 import (
 	"context"
 	"os"
-	"os/exec"
 	"slices"
 	"testing"
 	"time"
@@ -123,19 +122,10 @@ func TestStopsAreTheVectorTablesFaultHandlers(t *testing.T) {
 	}
 }
 
-func needTools(t *testing.T) {
-	t.Helper()
-	for _, tool := range []string{"qemu-system-arm", "gdb-multiarch"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not found on PATH: run scripts/setup.sh", tool)
-		}
-	}
-}
-
 // crashlab's isr_psp is the one program whose chain gdb is known to get
 // right across two exception frames (crashlab/README.md).
 func TestGDBAndFaultlineOnCrashlab(t *testing.T) {
-	needTools(t)
+	NeedTools(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel) // the subtests run after this function returns
 	elf, err := crashlab.ELF(ctx, "mps2-an385", "isr_psp")
