@@ -249,6 +249,9 @@ func (u *Unwinder) Next() bool {
 		u.next = nil
 	default:
 		chain := u.tailCalls(u.cur, *nf)
+		if u.depth == 1 && u.cur.NotCode && nf.How == HowStackScan {
+			chain = u.openCallee(*nf)
+		}
 		if nf.Exception != nil {
 			u.onPSP = nf.Exception.Stack == "PSP"
 			u.ipsr = uint32(nf.Exception.XPSR) & 0x1FF
@@ -533,6 +536,24 @@ func RegsFromFrame(outer Regs, ef ExceptionFrame) Regs {
 	r.Set(RegPC, ef.PC)
 	r.Set(RegSP, ef.SPBefore())
 	return r
+}
+
+// openCallee is, after a wild return, the function whose call the stack
+// scan found still open: the return address the scan took is a BL's, so
+// the function it called had not returned, and the wild return came from
+// it or from a function it called (its own return slot is the one that
+// was smashed). Its PC inside it is unknown, so the frame stands at its
+// entry, a guess.
+func (u *Unwinder) openCallee(scanned Frame) []Frame {
+	c := blCallee(u.prog, scanned.PC)
+	if c == 0 || !u.prog.IsCode(uint64(c)) {
+		return nil
+	}
+	r := scanned.Regs
+	r.Known = 1 << RegSP
+	r.Set(RegPC, c)
+	f := u.makeFrame(r, false, HowStackScan, Guess)
+	return []Frame{f}
 }
 
 // savedRule reports whether the CFI row says where reg's caller value is

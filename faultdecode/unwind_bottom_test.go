@@ -209,3 +209,20 @@ func (p selfInlineProg) Frames(addr uint64) []elfsym.Frame {
 	}
 	return p.fakeProg.Frames(addr)
 }
+
+func TestUnwindAfterAWildReturnNamesTheOpenCall(t *testing.T) {
+	// A smashed return left PC wild and LR useless. The scan finds main's
+	// call of a still open on the stack: a (or a function it called) made
+	// the wild return, so a is a frame too, before main.
+	p := newFakeProg()
+	p.blTargets = map[uint32]uint32{fMain + 0x20: fA}
+	s := newStack()
+	s.put(0x20001008, fMain+0x21) // a's saved LR, above the popped frame
+	s.put(0x20001010, 0xFFFFFFFF)
+	u := NewUnwinder(s.snapshot(nil), p, UnwindStart{Regs: startRegs(0x41414140, 0x20001000, 0)})
+	got := names(collect(t, u))
+	want := []string{"?/fault-pc", "a/stack-scan", "main/stack-scan"}
+	if len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
+		t.Fatalf("frames %v, want %v first", got, want)
+	}
+}
