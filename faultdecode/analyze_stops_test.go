@@ -16,10 +16,10 @@ func TestStopDeepInsideTheHandlerReportsTheFaultingCode(t *testing.T) {
 	p := newFakeProg()
 	p.calls[fISR+0x20] = true
 	s := newStack()
-	s.put(0x20001004, fISR+0x21)                                         // b's saved LR: into isr
-	s.put(0x2000100c, 0xFFFFFFF9)                                        // isr's saved LR: EXC_RETURN, MSP
+	s.put(0x20001004, fISR+0x21)                                       // b's saved LR: into isr
+	s.put(0x2000100c, 0xFFFFFFF9)                                      // isr's saved LR: EXC_RETURN, MSP
 	s.put(0x20001010, 0, 1, 2, 3, 12, fMain+0x21, fA+0x10, 0x01000000) // the faulting frame, in a
-	s.put(0x2000103c, fMain+0x21)                                        // a's saved LR (a's CFA 0x20001040)
+	s.put(0x2000103c, fMain+0x21)                                      // a's saved LR (a's CFA 0x20001040)
 	s.put(0x20001044, 0xFFFFFFFF)
 	regs := map[string]uint32{"pc": fB + 0x10, "lr": fISR + 0x21, "sp": 0x20001000, "xpsr": 0x01000003, "msp": 0x20001000}
 	snap := s.snapshot(regs, scbRegion(map[uint64]uint32{AddrHFSR: 1 << 30, AddrCFSR: 1 << 25}))
