@@ -137,14 +137,7 @@ func ELF(ctx context.Context, board, program string) (string, error) {
 	if err := checkName(dir, board, program); err != nil {
 		return "", err
 	}
-	if err := builder.Build(ctx, dir, "crashlab"); err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, "build", board, program+".elf")
-	if _, err := os.Stat(path); err != nil {
-		return "", fmt.Errorf("crashlab %s on %s: built, but %w", program, board, err)
-	}
-	return path, nil
+	return builder.Output(ctx, dir, "crashlab", board+"/"+program+".elf")
 }
 
 func checkName(dir, board, program string) error {

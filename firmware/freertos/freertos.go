@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -89,14 +87,7 @@ func ELF(ctx context.Context, variant string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := builder.Build(ctx, dir, "freertos"); err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, "build", variant+".elf")
-	if _, err := os.Stat(path); err != nil {
-		return "", fmt.Errorf("freertos %s: built, but %w", variant, err)
-	}
-	return path, nil
+	return builder.Output(ctx, dir, "freertos", variant+".elf")
 }
 
 func contains(list []string, s string) bool {

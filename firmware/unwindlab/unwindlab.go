@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 
 	"github.com/faultline-dev/faultline/firmware/internal/armbuild"
@@ -137,12 +135,5 @@ func ELF(ctx context.Context, program, variant string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := builder.Build(ctx, dir, "unwindlab"); err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, "build", program, variant+".elf")
-	if _, err := os.Stat(path); err != nil {
-		return "", fmt.Errorf("unwindlab %s %s: built, but %w", program, variant, err)
-	}
-	return path, nil
+	return builder.Output(ctx, dir, "unwindlab", program+"/"+variant+".elf")
 }

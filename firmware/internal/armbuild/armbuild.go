@@ -48,6 +48,20 @@ func (b *Builder) Build(ctx context.Context, dir, what string) error {
 	return nil
 }
 
+// Output builds dir like Build and returns the absolute path of one of its
+// outputs, rel (slash-separated) under dir/build, checking it exists: a
+// make that succeeded without it means the name is wrong.
+func (b *Builder) Output(ctx context.Context, dir, what, rel string) (string, error) {
+	if err := b.Build(ctx, dir, what); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "build", filepath.FromSlash(rel))
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("%s %s: built, but %w", what, rel, err)
+	}
+	return path, nil
+}
+
 // Make runs make in dir while holding an exclusive lock on build/.lock, so
 // test binaries of different packages running at the same time do not write
 // the same objects at once.
