@@ -94,7 +94,7 @@ Exit codes: 0 ok, 1 the ELF cannot be read, 2 usage (no --elf, bad address).`,
 		},
 	}
 	cmd.Flags().StringVar(&f.elf, "elf", "", "firmware ELF `FILE` with symbols (and DWARF for file:line)")
-	cmd.Flags().BoolVar(&f.json, "json", false, `print [{"address","frames":[{"function","file","line","inlined"}]}]`)
+	cmd.Flags().BoolVar(&f.json, "json", false, `print [{"address","frames":[{"function","file","line","inlined"}],"symbol","offset"}] (symbol+offset for an address in no function)`)
 	return cmd
 }
 
@@ -188,6 +188,10 @@ type jsonFrame struct {
 type jsonAddr struct {
 	Address string      `json:"address"`
 	Frames  []jsonFrame `json:"frames"`
+	// Symbol and Offset name the object covering an address in no function
+	// (a table placed in .text, a global), as the text output's "?? (sym+off)".
+	Symbol string `json:"symbol,omitempty"`
+	Offset string `json:"offset,omitempty"`
 }
 
 func (s *symbolizer) writeJSON(w io.Writer, addrs []uint64) error {
@@ -196,6 +200,11 @@ func (s *symbolizer) writeJSON(w io.Writer, addrs []uint64) error {
 		ja := jsonAddr{Address: fmt.Sprintf("0x%08x", a), Frames: []jsonFrame{}}
 		for _, f := range s.im.Frames(a) {
 			ja.Frames = append(ja.Frames, jsonFrame{Function: f.Function, File: f.File, Line: f.Line, Inlined: f.Inlined})
+		}
+		if len(ja.Frames) == 0 {
+			if sym, off, ok := s.im.SymbolAt(a); ok {
+				ja.Symbol, ja.Offset = sym.Name, fmt.Sprintf("%#x", off)
+			}
 		}
 		out = append(out, ja)
 	}

@@ -108,6 +108,8 @@ func TestSymbolizeJSON(t *testing.T) {
 			Line     int    `json:"line"`
 			Inlined  bool   `json:"inlined"`
 		} `json:"frames"`
+		Symbol string `json:"symbol"`
+		Offset string `json:"offset"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 		t.Fatalf("stdout is not the JSON array: %v\n%s", err, r.stdout)
@@ -127,6 +129,13 @@ func TestSymbolizeJSON(t *testing.T) {
 	}
 	if got[1].Frames == nil || len(got[1].Frames) != 0 || !strings.Contains(r.stdout, `"frames": []`) {
 		t.Errorf("non-code address: want \"frames\": [], got %s", r.stdout)
+	}
+	// The text output says "?? (g_server+0x0)"; JSON names the object too.
+	if got[1].Symbol != "g_server" || got[1].Offset != "0x0" {
+		t.Errorf("non-code address: symbol %q offset %q, want g_server 0x0", got[1].Symbol, got[1].Offset)
+	}
+	if got[0].Symbol != "" {
+		t.Errorf("code address has symbol %q; frames already name it", got[0].Symbol)
 	}
 }
 

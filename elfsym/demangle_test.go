@@ -1,0 +1,61 @@
+package elfsym
+
+import (
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// cxxfilt runs binutils' c++filt on one name; the test is skipped without it.
+func cxxfilt(t *testing.T, name string) string {
+	t.Helper()
+	tool, err := exec.LookPath("arm-none-eabi-c++filt")
+	if err != nil {
+		if tool, err = exec.LookPath("c++filt"); err != nil {
+			t.Skip("no c++filt to compare with")
+		}
+	}
+	out, err := exec.Command(tool, name).Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v", tool, name, err)
+	}
+	return strings.TrimSuffix(string(out), "\n")
+}
+
+// crateDisambiguator is the "[hex]" c++filt prints after a v0 crate name.
+var crateDisambiguator = regexp.MustCompile(`\[[0-9a-f]+\]`)
+
+func TestDemangleNameMatchesCxxfilt(t *testing.T) {
+	tests := []struct {
+		name, raw string
+		// v0 drops the crate disambiguator c++filt prints (rustfilt drops
+		// it too); everything else must be c++filt's text exactly.
+		v0 bool
+	}{
+		{"plain C with leading underscores stays", "__cortex_m_rt_SVCall", false},
+		{"plain C with one underscore stays", "_start", false},
+		{"C name starting with _R but not v0 stays", "_Reset_Handler", false},
+		{"C name starting with _Z but not mangled stays", "_Zero_bss", false},
+		{"C++ function with parameters", "_ZN3net6Server12poll_clientsEv", false},
+		{"C++ static function", "_ZL10fill_tablePhj", false},
+		{"C++ template", "_ZN5queueIiE4pushERKi", false},
+		{"C++ operator", "_ZN4HashclEPKc", false},
+		{"Rust legacy keeps its hash", "_ZN4core9panicking5panic17h0123456789abcdefE", false},
+		{"Rust legacy with escapes", "_ZN71_$LT$core..fmt..Arguments$u20$as$u20$core..fmt..Display$GT$3fmt17h5f6a7b8c9d0e1f20E", false},
+		{"Rust legacy with llvm suffix", "_ZN4core3fmt5write17h0123456789abcdefE.llvm.1234", false},
+		{"Rust v0 path", "_RNvNtCs1cYx8cHbZl_4core9panicking5panic", true},
+		{"Rust v0 generic", "_RINvCs1234_7mycrate3fooNtNtCs1cYx8cHbZl_4core3fmt9ArgumentsEB4_", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want := cxxfilt(t, tc.raw)
+			if tc.v0 {
+				want = crateDisambiguator.ReplaceAllString(want, "")
+			}
+			if got := demangleName(tc.raw); got != want {
+				t.Errorf("demangleName(%q) = %q, c++filt says %q", tc.raw, got, want)
+			}
+		})
+	}
+}
