@@ -109,50 +109,20 @@ func isMappingSymbol(name string) bool {
 	return false
 }
 
-// demangleName demangles Itanium C++ names (_Z) with parameters, as
-// addr2line -C does, and Rust names (legacy _ZN...17h<hash>E and v0 _R)
-// as c++filt prints them. Anything else, a plain C name such as
-// __cortex_m_rt_SVCall included, is returned unchanged.
+// demangleName demangles Itanium C++ names (_Z) with parameters as
+// c++filt and addr2line -C print them, and Rust names (legacy
+// _ZN...17h<hash>E and v0 _R) as rustfilt prints them: without the legacy
+// hash and the v0 crate disambiguators, which say nothing to a reader.
+// Anything else, a plain C name such as __cortex_m_rt_SVCall included, is
+// returned unchanged.
 func demangleName(raw string) string {
 	if !strings.HasPrefix(raw, "_Z") && !strings.HasPrefix(raw, "_R") {
 		return raw
 	}
-	s, err := demangle.ToString(raw)
-	if err != nil {
-		return raw
+	if s, err := demangle.ToString(raw); err == nil {
+		return s
 	}
-	// The library drops a legacy Rust name's hash; c++filt keeps it, and
-	// two monomorphisations of one generic differ only by it.
-	if h, ok := rustLegacyHash(raw); ok && !strings.HasSuffix(s, "::"+h) {
-		s += "::" + h
-	}
-	return s
-}
-
-// rustLegacyHash returns "h0123456789abcdef" when raw is a legacy Rust
-// name: an Itanium nested name whose last component is "17h" and 16 hex
-// digits, before the closing E and any ".llvm." style suffix.
-func rustLegacyHash(raw string) (string, bool) {
-	if !strings.HasPrefix(raw, "_ZN") {
-		return "", false
-	}
-	if i := strings.IndexByte(raw, '.'); i >= 0 {
-		raw = raw[:i]
-	}
-	const n = len("17h") + 16 + len("E")
-	if len(raw) < len("_ZN")+n || !strings.HasSuffix(raw, "E") {
-		return "", false
-	}
-	tail := raw[len(raw)-n : len(raw)-1]
-	if !strings.HasPrefix(tail, "17h") {
-		return "", false
-	}
-	for _, c := range tail[3:] {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return "", false
-		}
-	}
-	return tail[2:], true
+	return raw
 }
 
 // stripParams turns "ns::f(int)" into "ns::f" for LookupSymbol. It stops at
