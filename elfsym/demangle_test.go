@@ -53,8 +53,11 @@ func TestDemangleNameMatchesCxxfilt(t *testing.T) {
 		{"C++ template", "_ZN5queueIiE4pushERKi", false},
 		{"C++ operator", "_ZN4HashclEPKc", false},
 		{"Rust legacy without its hash", "_ZN4core9panicking5panic17h0123456789abcdefE", true},
-		{"Rust legacy with escapes", "_ZN71_$LT$core..fmt..Arguments$u20$as$u20$core..fmt..Display$GT$3fmt17h5f6a7b8c9d0e1f20E", true},
 		{"Rust legacy with llvm suffix", "_ZN4core3fmt5write17h0123456789abcdefE.llvm.1234", true},
+		{"Rust legacy with leading underscores", "_ZN13nRF52833_xxAA18__cortex_m_rt_main17h8475c52b7dc76dfbE", true},
+		{"Rust legacy impl with escapes", "_ZN59_$LT$core..fmt..Arguments$u20$as$u20$core..fmt..Display$GT$3fmt17h0a1b2c3d4e5f6789E", true},
+		{"Rust legacy closure", "_ZN4core3ops8function6FnOnce40call_once$u7b$$u7b$vtable.shim$u7d$$u7d$17h0a1b2c3d4e5f6789E", true},
+		{"C++ name with a hash-like last part", "_ZN3foo17h0123456789abcdefEv", false},
 		{"Rust v0 path", "_RNvNtCs1cYx8cHbZl_4core9panicking5panic", true},
 		{"Rust v0 generic", "_RINvCs1234_7mycrate3fooNtNtCs1cYx8cHbZl_4core3fmt9ArgumentsEB4_", true},
 	}

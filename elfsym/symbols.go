@@ -119,6 +119,9 @@ func demangleName(raw string) string {
 	if !strings.HasPrefix(raw, "_Z") && !strings.HasPrefix(raw, "_R") {
 		return raw
 	}
+	if s, ok := demangleRustLegacy(raw); ok {
+		return s
+	}
 	if s, err := demangle.ToString(raw); err == nil {
 		return s
 	}
