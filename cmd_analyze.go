@@ -23,6 +23,7 @@ func init() { commands = append(commands, newAnalyzeCmd) }
 type analyzeFlags struct {
 	elf            string
 	json, markdown bool
+	noCache        bool
 	print          []string // --print: globals to show instead of the report
 }
 
@@ -66,6 +67,7 @@ counts, first and last seen, and the firmware builds (build ids).`,
 	cmd.Flags().BoolVar(&f.json, "json", false, "print the report as JSON (faultline.report/v1)")
 	cmd.Flags().BoolVar(&f.markdown, "markdown", false, "print the report as Markdown (for an issue tracker)")
 	cmd.Flags().StringArrayVar(&f.print, "print", nil, "print `EXPR` (a global, its members, elements and pointees: servers->server->clients[1]) from the captured memory, typed from DWARF, instead of the report (repeatable)")
+	addNoCacheFlag(cmd.Flags(), &f.noCache)
 	return cmd
 }
 
@@ -77,7 +79,7 @@ func runAnalyze(path string, f analyzeFlags, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stderr, "faultline: warning: %v (analysing what is there)\n", err)
 	}
-	img, err := openCaptureELF(f.elf, snap, stderr)
+	img, err := openCaptureELF(f.elf, f.noCache, snap, stderr)
 	if err != nil {
 		return err
 	}
@@ -100,7 +102,7 @@ func runAnalyze(path string, f analyzeFlags, stdout, stderr io.Writer) error {
 // openCaptureELF opens the ELF named by the flag or, failing that, the one
 // the capture recorded. A recorded path that is gone is a warning, not an
 // error: the report still has registers and fault decoding.
-func openCaptureELF(flag string, snap *capture.Snapshot, stderr io.Writer) (*elfsym.Image, error) {
+func openCaptureELF(flag string, noCache bool, snap *capture.Snapshot, stderr io.Writer) (*elfsym.Image, error) {
 	path := flag
 	if path == "" {
 		path = snap.Meta.ELF.Path
@@ -113,7 +115,7 @@ func openCaptureELF(flag string, snap *capture.Snapshot, stderr io.Writer) (*elf
 			return nil, nil
 		}
 	}
-	img, err := elfsym.Open(path)
+	img, err := openImage(path, noCache)
 	if err != nil {
 		return nil, fmt.Errorf("open ELF: %w", err)
 	}
@@ -243,7 +245,7 @@ func runHistory(dir string, f analyzeFlags, stdout, stderr io.Writer) error {
 		img, seen := images[elfPath]
 		if !seen {
 			// Opened once per ELF, so its warnings are said once.
-			img, err = openCaptureELF(elfPath, snap, stderr)
+			img, err = openCaptureELF(elfPath, f.noCache, snap, stderr)
 			if err != nil {
 				fmt.Fprintf(stderr, "faultline: warning: %v (frames of captures against it have no names)\n", err)
 			}

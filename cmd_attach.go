@@ -47,7 +47,7 @@ runs; on QEMU each sample halts the core briefly, which perturbs timing
 			if f.gdb == "" && f.serial == "" {
 				return usageError("attach needs --gdb HOST:PORT and/or --serial DEV[@BAUD]")
 			}
-			img, err := openELF(f.elf, cmd.ErrOrStderr())
+			img, err := openELF(f.elf, f.noCache, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -75,6 +75,7 @@ runs; on QEMU each sample halts the core briefly, which perturbs timing
 	fl.StringVar(&f.gdb, "gdb", "", "GDB remote server `HOST:PORT` (OpenOCD :3333, QEMU -gdb)")
 	fl.StringVar(&f.serial, "serial", "", "serial console `DEV[@BAUD]` (also tcp:HOST:PORT, usb:SERIAL)")
 	fl.StringVar(&f.elf, "elf", "", "firmware ELF `FILE` with debug info")
+	addNoCacheFlag(fl, &f.noCache)
 	fl.StringVar(&f.board, "board", "generic", "board profile: "+strings.Join(probe.BoardNames(), "|"))
 	fl.StringVar(&f.dir, "dir", "crashes", "directory for capture files")
 	fl.StringVar(&f.logFile, "log", "", "append the raw console bytes to `FILE`")

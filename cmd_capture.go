@@ -31,6 +31,7 @@ type captureFlags struct {
 	led                  bool
 	timeout, rspTimeout  time.Duration
 	traceRSP             string
+	noCache              bool
 }
 
 func newCaptureCmd() *cobra.Command {
@@ -85,6 +86,7 @@ Exit codes: 0 crash captured (or, without --once, a clean stop), 1 error,
 	fl := cmd.Flags()
 	fl.StringVar(&f.gdb, "gdb", "", "GDB remote server `HOST:PORT` (OpenOCD :3333, QEMU -gdb)")
 	fl.StringVar(&f.elf, "elf", "", "firmware ELF `FILE` with debug info (symbols, lines, CFI)")
+	addNoCacheFlag(fl, &f.noCache)
 	fl.StringVar(&f.board, "board", "generic", "board profile: "+strings.Join(probe.BoardNames(), "|"))
 	fl.StringVar(&f.dir, "dir", "crashes", "directory for capture files")
 	fl.BoolVar(&f.once, "once", false, "stop after the first crash")
@@ -177,7 +179,7 @@ func sessionOptions(f captureFlags, img *elfsym.Image, stderr io.Writer) (probe.
 }
 
 func runCapture(ctx context.Context, f captureFlags, stdout, stderr io.Writer) error {
-	img, err := openELF(f.elf, stderr)
+	img, err := openELF(f.elf, f.noCache, stderr)
 	if err != nil {
 		return err
 	}
@@ -267,11 +269,11 @@ func describeSession(sess *probe.Session) string {
 }
 
 // openELF opens the firmware ELF when one is named and prints what it lacks.
-func openELF(path string, stderr io.Writer) (*elfsym.Image, error) {
+func openELF(path string, noCache bool, stderr io.Writer) (*elfsym.Image, error) {
 	if path == "" {
 		return nil, nil
 	}
-	img, err := elfsym.Open(path)
+	img, err := openImage(path, noCache)
 	if err != nil {
 		return nil, fmt.Errorf("open ELF: %w", err)
 	}

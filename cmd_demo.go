@@ -21,6 +21,7 @@ func init() { commands = append(commands, newDemoCmd) }
 type demoFlags struct {
 	variant, elf, dir string
 	noTUI, json       bool
+	noCache           bool
 	timeout           time.Duration
 	seed              uint64
 	port, workers     int
@@ -65,6 +66,7 @@ Exit codes: 0 crash captured and explained, 1 error, 2 usage, 3 no crash within
 	fl.BoolVar(&f.json, "json", false, "with --no-tui: print the report as JSON on stdout (timeline goes to stderr)")
 	fl.StringVar(&f.variant, "variant", "webserver", "firmware image: webserver|webserver-clients-fix|webserver-fixed")
 	fl.StringVar(&f.elf, "elf", "", "run this ELF instead of a bundled image (it must speak the bench's co-processor protocol)")
+	addNoCacheFlag(fl, &f.noCache)
 	fl.StringVar(&f.dir, "dir", "crashes", "directory for capture files")
 	fl.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up after `DUR` without a crash (exit 3)")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for request and link-drop timing (0: from the clock)")
@@ -91,7 +93,7 @@ func startDemo(ctx context.Context, f demoFlags, sampleLED bool, progress io.Wri
 	if err != nil {
 		return nil, err
 	}
-	d, err := startBenchSession(ctx, benchSessionConfig{variant: f.variant, elf: f.elf, port: f.port, sampleLED: sampleLED, traceRSP: f.traceRSP, mem: mem}, progress)
+	d, err := startBenchSession(ctx, benchSessionConfig{variant: f.variant, elf: f.elf, noCache: f.noCache, port: f.port, sampleLED: sampleLED, traceRSP: f.traceRSP, mem: mem}, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +122,7 @@ func startDemo(ctx context.Context, f demoFlags, sampleLED bool, progress io.Wri
 // benchSessionConfig says which firmware startBenchSession boots.
 type benchSessionConfig struct {
 	variant, elf string // a bundled image, or an ELF of the user's
+	noCache      bool   // --no-cache: index the ELF from scratch
 	port         int    // host HTTP port; 0: any free one
 	sampleLED    bool
 	traceRSP     string // RSP wire trace file; "" none
@@ -141,7 +144,7 @@ func startBenchSession(ctx context.Context, cfg benchSessionConfig, progress io.
 			return nil, fmt.Errorf("build firmware: %w", err)
 		}
 	}
-	img, err := openELF(elf, progress)
+	img, err := openELF(elf, cfg.noCache, progress)
 	if err != nil {
 		return nil, err
 	}

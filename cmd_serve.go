@@ -19,6 +19,7 @@ func init() { commands = append(commands, newServeCmd) }
 type serveFlags struct {
 	elf, host, traceRSP string
 	port                int
+	noCache             bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -56,6 +57,7 @@ an error. It serves until Ctrl-C.`,
 	fl.StringVar(&f.host, "host", "127.0.0.1", "address to listen on")
 	fl.StringVar(&f.elf, "elf", "", "firmware ELF `FILE` for flash contents (default: the path recorded in the capture)")
 	fl.StringVar(&f.traceRSP, "trace-rsp", "", "write the RSP wire trace to `FILE`")
+	addNoCacheFlag(fl, &f.noCache)
 	return cmd
 }
 
@@ -67,7 +69,7 @@ func runServe(ctx context.Context, path string, f serveFlags, stderr io.Writer) 
 		}
 		fmt.Fprintf(stderr, "faultline: warning: %v (serving what is there)\n", err)
 	}
-	img, err := openCaptureELF(f.elf, snap, stderr)
+	img, err := openCaptureELF(f.elf, f.noCache, snap, stderr)
 	if err != nil {
 		return err
 	}

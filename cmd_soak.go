@@ -143,6 +143,7 @@ Exit codes: 0 no crash and the server recovered after every restore,
 	fl.StringVar(&f.dev.gdb, "gdb", "", "GDB remote server `HOST:PORT` of the device, for captures")
 	fl.StringVar(&f.dev.serial, "serial", "", "serial console `DEV[@BAUD]` of the device; a panic line there is a crash")
 	fl.StringVar(&f.dev.elf, "elf", "", "firmware ELF `FILE` (with --bench: boot this image instead of --variant)")
+	addNoCacheFlag(fl, &f.dev.noCache)
 	fl.StringVar(&f.dev.board, "board", "generic", "board profile: "+strings.Join(probe.BoardNames(), "|"))
 	fl.StringVar(&f.dev.dir, "dir", "crashes", "directory for capture files")
 	fl.DurationVar(&f.dev.rspTimeout, "rsp-timeout", 5*time.Second, "timeout for each exchange with the GDB server")
@@ -246,7 +247,7 @@ func (r *soakRun) start(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		d, err := startBenchSession(ctx, benchSessionConfig{variant: f.variant, elf: f.dev.elf, port: f.port, resume: f.afterCrash == "resume", mem: mem}, r.stderr)
+		d, err := startBenchSession(ctx, benchSessionConfig{variant: f.variant, elf: f.dev.elf, noCache: f.dev.noCache, port: f.port, resume: f.afterCrash == "resume", mem: mem}, r.stderr)
 		if err != nil {
 			return err
 		}
@@ -271,7 +272,7 @@ func (r *soakRun) start(ctx context.Context) error {
 	if f.flapCmd != "" {
 		r.link = hookLink{down: f.flapCmd, up: f.restoreCmd, out: r.stderr}
 	}
-	img, err := openELF(f.dev.elf, r.stderr)
+	img, err := openELF(f.dev.elf, f.dev.noCache, r.stderr)
 	if err != nil {
 		return err
 	}

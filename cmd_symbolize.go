@@ -20,8 +20,9 @@ import (
 func init() { commands = append(commands, newSymbolizeCmd) }
 
 type symbolizeFlags struct {
-	elf  string
-	json bool
+	elf     string
+	json    bool
+	noCache bool
 }
 
 func newSymbolizeCmd() *cobra.Command {
@@ -73,7 +74,7 @@ Exit codes: 0 ok, 1 the ELF cannot be read, 2 usage (no --elf, bad address).`,
 			if len(args) == 0 && f.json {
 				return usageError("--json needs addresses on the command line (stdin mode annotates text)")
 			}
-			im, err := elfsym.Open(f.elf)
+			im, err := openImage(f.elf, f.noCache)
 			if err != nil {
 				return withExit(exitError, err)
 			}
@@ -95,6 +96,7 @@ Exit codes: 0 ok, 1 the ELF cannot be read, 2 usage (no --elf, bad address).`,
 	}
 	cmd.Flags().StringVar(&f.elf, "elf", "", "firmware ELF `FILE` with symbols (and DWARF for file:line)")
 	cmd.Flags().BoolVar(&f.json, "json", false, `print [{"address","frames":[{"function","file","line","inlined"}],"symbol","offset"}] (symbol+offset for an address in no function)`)
+	addNoCacheFlag(cmd.Flags(), &f.noCache)
 	return cmd
 }
 

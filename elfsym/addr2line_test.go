@@ -14,6 +14,7 @@ import (
 
 	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
+	"github.com/faultline-dev/faultline/elfsym/indexcache"
 	"github.com/faultline-dev/faultline/firmware/crashlab"
 )
 
@@ -150,7 +151,8 @@ func compareWithAddr2line(t *testing.T, elf string, needInlines bool) {
 }
 
 // compareWithTool compares Frames at every halfword with what tool (addr2line
-// or llvm-symbolizer) answers.
+// or llvm-symbolizer) answers, twice: with the index built from the ELF,
+// and with it loaded from an index cache (results must not depend on it).
 func compareWithTool(t *testing.T, elf string, needInlines bool, tool func(context.Context, string, []uint64) ([][]a2lFrame, error)) {
 	t.Helper()
 	im, err := elfsym.Open(elf)
@@ -163,6 +165,26 @@ func compareWithTool(t *testing.T, elf string, needInlines bool, tool func(conte
 	if err != nil {
 		t.Fatal(err)
 	}
+	compareImage(t, "built", im, addrs, want, needInlines)
+	cache := &indexcache.Dir{Path: t.TempDir()}
+	for i := range 2 { // the first open stores, the second loads
+		cached, err := elfsym.OpenWith(elf, elfsym.Options{Cache: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cached.Close()
+		if i == 1 {
+			if !cached.FromCache() {
+				t.Fatal("second open with a cache did not load the saved index")
+			}
+			compareImage(t, "cached", cached, addrs, want, needInlines)
+		}
+	}
+}
+
+// compareImage compares one image's Frames with the tool's answers.
+func compareImage(t *testing.T, how string, im *elfsym.Image, addrs []uint64, want [][]a2lFrame, needInlines bool) {
+	t.Helper()
 	maxDepth, entries, bad := 0, 0, 0
 	explained := map[string]int{}
 	for i, a := range addrs {
@@ -181,11 +203,11 @@ func compareWithTool(t *testing.T, elf string, needInlines bool, tool func(conte
 		}
 		bad++
 		if bad <= 20 {
-			t.Errorf("%#x: %s\n ours:      %+v\n addr2line: %+v", a, diff, ours(got), want[i])
+			t.Errorf("%s: %#x: %s\n ours:      %+v\n addr2line: %+v", how, a, diff, ours(got), want[i])
 		}
 	}
 	if bad > 0 {
-		t.Errorf("%d of %d addresses differ from addr2line", bad, len(addrs))
+		t.Errorf("%s: %d of %d addresses differ from addr2line", how, bad, len(addrs))
 	}
 	excused := 0
 	for why, n := range explained {
@@ -197,7 +219,7 @@ func compareWithTool(t *testing.T, elf string, needInlines bool, tool func(conte
 	if excused*100 > len(addrs)*15 {
 		t.Errorf("%d of %d addresses excused: too many for the documented special cases", excused, len(addrs))
 	}
-	t.Logf("%s: %d addresses, %d function entries, max frames %d", path.Base(elf), len(addrs), entries, maxDepth)
+	t.Logf("%s (%s): %d addresses, %d function entries, max frames %d", path.Base(im.Path()), how, len(addrs), entries, maxDepth)
 	if needInlines && maxDepth < 3 {
 		t.Errorf("test set has inline depth %d frames at most; want an address with >= 2 inlined frames", maxDepth)
 	}

@@ -94,7 +94,7 @@ func (im *Image) callSiteIndex() *callSites {
 func (im *Image) buildCallSites() {
 	cs := &im.calls
 	cs.tails = map[uint64][]CallSite{}
-	if im.dw == nil {
+	if im.dwarfData() == nil {
 		cs.warning = "no DWARF: no call-site information"
 		return
 	}
@@ -246,7 +246,7 @@ func (im *Image) subprogramEntry(e *dwarf.Entry) (uint64, bool) {
 	if e.Val(dwarf.AttrRanges) == nil {
 		return 0, false
 	}
-	rs, err := im.dw.Ranges(e)
+	rs, err := im.dwarfData().Ranges(e)
 	if err != nil || len(rs) == 0 {
 		return 0, false
 	}
@@ -291,7 +291,7 @@ func (im *Image) readCallSite(e *dwarf.Entry, addrBase uint64) (rawSite, bool) {
 	}
 	for _, a := range []dwarf.Attr{dwarf.AttrCallTarget, attrGNUCallSiteTarget} {
 		if loc, ok := e.Val(a).([]byte); ok {
-			if t, ok := im.debugAddr.staticAddress(loc, addrBase); ok {
+			if t, ok := im.debugAddrs().staticAddress(loc, addrBase); ok {
 				c.Target = t &^ 1
 			}
 		}

@@ -89,7 +89,7 @@ func (d debugAddr) staticAddress(loc []byte, addrBase uint64) (addr uint64, ok b
 func (im *Image) originName(off dwarf.Offset) string {
 	plain := ""
 	for hops := 0; hops < 4 && off != 0; hops++ {
-		r := im.dw.Reader()
+		r := im.dwarfData().Reader()
 		r.Seek(off)
 		e, err := r.Next()
 		if err != nil || e == nil {

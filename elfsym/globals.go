@@ -179,7 +179,7 @@ func (im *Image) buildData() *dataIndex {
 	b := &typeBuilder{raw: map[dwarf.Offset]*rawDIE{}, complete: map[string]dwarf.Offset{}, done: map[dwarf.Offset]*Type{}}
 	decls := map[dwarf.Offset]rawVar{} // declarations, for DW_AT_specification
 	var defs []rawVar
-	if im.dw != nil {
+	if im.dwarfData() != nil {
 		if err := im.walkData(b, decls, &defs); err != nil {
 			d.warning = fmt.Sprintf("DWARF data types partly unreadable: %v", err)
 		}
@@ -268,7 +268,7 @@ func (im *Image) walkDIEs(enter func(e *dwarf.Entry), leave func()) (err error) 
 			err = fmt.Errorf("parser failed: %v", p)
 		}
 	}()
-	r := im.dw.Reader()
+	r := im.dwarfData().Reader()
 	for budget := im.size * 4; ; budget-- {
 		if budget < 0 {
 			return fmt.Errorf(".debug_info: walk did not advance")
@@ -370,7 +370,7 @@ func (im *Image) walkData(b *typeBuilder, decls map[dwarf.Offset]rawVar, defs *[
 				rv.spec = s
 			}
 			loc, _ := e.Val(dwarf.AttrLocation).([]byte)
-			if addr, ok := im.debugAddr.staticAddress(loc, addrBase); ok {
+			if addr, ok := im.debugAddrs().staticAddress(loc, addrBase); ok {
 				rv.addr = addr
 				if rv.addr != 0 || im.zeroOK() || im.objectAtZero(name) {
 					*defs = append(*defs, rv)

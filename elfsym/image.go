@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 )
 
 // A FormatError reports that an ELF is damaged or not what elfsym reads,
@@ -52,9 +53,12 @@ type Image struct {
 	sha     string
 	warn    []string
 
-	syms     []Symbol // sorted by Addr
-	spans    []uint64 // per syms[i]: bytes it covers (Size, or up to the next function for unsized functions)
-	byName   map[string]int
+	syms   []Symbol // sorted by Addr
+	spans  []uint64 // per syms[i]: bytes it covers (Size, or up to the next function for unsized functions)
+	byName struct {
+		once sync.Once
+		m    map[string]int
+	}
 	maxSize  uint64 // largest symbol size, bounds the backward walk in SymbolAt
 	sections []Section
 	allocIdx []int // indexes into sections of alloc sections with size, sorted by Addr
@@ -66,16 +70,28 @@ type Image struct {
 	cfi   []cfiIndex // .debug_frame, then .eh_frame (cfi.go)
 	arch  string     // CPUArch (arch.go)
 
-	dw        *dwarf.Data // for the data index, built on first use (globals.go)
-	debugAddr debugAddr   // .debug_addr, for DW_OP_addrx (dwarf5.go)
+	dw        dwarfOnce // for the data and call-site indexes, read on first use
+	fromCache bool      // symbols, lines and functions came from an IndexCache
 	data      dataOnce
 	calls     callSites // call-site index, built on first use (callsites.go)
+}
+
+// Options say how OpenWith and NewImageWith index an ELF.
+type Options struct {
+	// Cache, if not nil, is asked for a saved index before one is built,
+	// and given the index built when it had none (or a damaged one).
+	// Answers are the same either way; a failing cache only costs time.
+	Cache IndexCache
 }
 
 // Open opens the named ELF and builds the whole index: linear in the size of
 // the symbol table and DWARF (about 0.2 s of CPU, GC included, for 3000
 // C++ functions and 1.2 MB of .debug_info). The file stays open until Close, for ReadMemory.
-func Open(path string) (*Image, error) {
+func Open(path string) (*Image, error) { return OpenWith(path, Options{}) }
+
+// OpenWith is Open with options: with a Cache, an ELF indexed before is
+// loaded from its saved index instead of being indexed again.
+func OpenWith(path string, opts Options) (*Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("elfsym: %w", err)
@@ -89,7 +105,7 @@ func Open(path string) (*Image, error) {
 		f.Close()
 		return nil, fmt.Errorf("elfsym: %s is a directory, not an ELF file", path)
 	}
-	im, err := NewImage(f, st.Size(), path)
+	im, err := NewImageWith(f, st.Size(), path, opts)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -100,7 +116,12 @@ func Open(path string) (*Image, error) {
 
 // NewImage indexes the ELF read from r (size bytes). name is used in errors
 // and returned by Path. Close does not close r.
-func NewImage(r io.ReaderAt, size int64, name string) (im *Image, err error) {
+func NewImage(r io.ReaderAt, size int64, name string) (*Image, error) {
+	return NewImageWith(r, size, name, Options{})
+}
+
+// NewImageWith is NewImage with options (see OpenWith).
+func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Image, err error) {
 	// Last resort only: the ELF and DWARF readers come from the standard
 	// library and delve and are not fully hardened against hostile input.
 	// Everything elfsym parses itself is bounds-checked instead.
@@ -130,8 +151,17 @@ func NewImage(r io.ReaderAt, size int64, name string) (im *Image, err error) {
 	if err := im.loadSections(f); err != nil {
 		return nil, err
 	}
-	im.loadSymbols(f)
-	im.loadDWARF(f)
+	im.dw.f = f
+	if !im.loadSavedIndex(opts.Cache) {
+		w0 := len(im.warn)
+		im.loadSymbols(f)
+		im.loadDWARF(f)
+		if opts.Cache != nil {
+			// Best effort: a cache that cannot store costs the next run
+			// time, not this one its answers.
+			_ = opts.Cache.Store(im.indexKey(), im.marshalIndex(im.warn[w0:]))
+		}
+	}
 	im.loadCFI(f)
 	im.loadArch(f)
 	return im, nil
@@ -178,8 +208,7 @@ func (im *Image) loadDWARF(f *elf.File) {
 		im.warnf("DWARF unreadable (%v): functions from the symbol table only, no file:line or inlined frames", err)
 		return
 	}
-	im.dw = d
-	im.debugAddr = loadDebugAddr(f, im.size)
+	im.dw.once.Do(func() { im.dw.d, im.dw.addr = d, loadDebugAddr(f, im.size) })
 	var ferr error
 	im.lines, im.funcs, ferr = buildDWARF(d, im.zeroOK(), info.Size, im.sectionSize(f, ".debug_line"))
 	if ferr != nil {
@@ -189,6 +218,66 @@ func (im *Image) loadDWARF(f *elf.File) {
 		im.warnf("no DWARF line table: no file:line")
 	}
 }
+
+// loadSavedIndex fills symbols, lines and functions from the cache and
+// reports whether it could. A damaged or foreign entry is ignored (the
+// index is then built and stored again over it).
+func (im *Image) loadSavedIndex(c IndexCache) bool {
+	if c == nil {
+		return false
+	}
+	data, err := c.Load(im.indexKey())
+	if err != nil || data == nil {
+		return false
+	}
+	if err := im.unmarshalIndex(data); err != nil {
+		return false // unmarshalIndex assigns nothing on error
+	}
+	im.fromCache = true
+	return true
+}
+
+// dwarfOnce reads the DWARF sections on first use when the index came
+// from a cache (building the index reads them anyway).
+type dwarfOnce struct {
+	once sync.Once
+	f    *elf.File
+	d    *dwarf.Data
+	addr debugAddr // .debug_addr, for DW_OP_addrx (dwarf5.go)
+}
+
+func (im *Image) loadDWARFData() {
+	im.dw.once.Do(func() {
+		defer func() {
+			if p := recover(); p != nil {
+				im.dw.d = nil // a damaged file: no DWARF, as loadDWARF would have warned
+			}
+		}()
+		f := im.dw.f
+		if f == nil || f.Section(".debug_info") == nil {
+			return
+		}
+		if d, err := f.DWARF(); err == nil {
+			im.dw.d, im.dw.addr = d, loadDebugAddr(f, im.size)
+		}
+	})
+}
+
+// dwarfData returns the DWARF data, nil when the ELF has none readable.
+func (im *Image) dwarfData() *dwarf.Data {
+	im.loadDWARFData()
+	return im.dw.d
+}
+
+// debugAddrs returns .debug_addr, nil when absent.
+func (im *Image) debugAddrs() debugAddr {
+	im.loadDWARFData()
+	return im.dw.addr
+}
+
+// FromCache reports whether the symbol, line and function index was loaded
+// from Options.Cache rather than built from the ELF.
+func (im *Image) FromCache() bool { return im.fromCache }
 
 // sectionSize is a section's size for preallocation: 0 when absent or
 // larger than the file (damaged, or compressed), so a bad header cannot make

@@ -22,7 +22,6 @@ func (im *Image) loadSymbols(f *elf.File) {
 	if err != nil {
 		im.warnf("no symbol table (%v): no symbol names", err)
 	}
-	im.byName = make(map[string]int, len(raw)*2)
 	type ranked struct {
 		Symbol
 		order int
@@ -86,14 +85,26 @@ func (im *Image) loadSymbols(f *elf.File) {
 			}
 		}
 	}
-	for i, s := range im.syms {
+	for i := range im.syms {
 		im.maxSize = max(im.maxSize, im.spans[i])
-		for _, k := range []string{s.RawName, s.Name, stripParams(s.Name)} {
-			if _, dup := im.byName[k]; !dup && k != "" {
-				im.byName[k] = i
+	}
+}
+
+// nameIndex maps every symbol's raw, demangled and parameterless names to
+// its index, built on first use: symbolizing never needs it.
+func (im *Image) nameIndex() map[string]int {
+	im.byName.once.Do(func() {
+		m := make(map[string]int, len(im.syms)*2)
+		for i, s := range im.syms {
+			for _, k := range []string{s.RawName, s.Name, stripParams(s.Name)} {
+				if _, dup := m[k]; !dup && k != "" {
+					m[k] = i
+				}
 			}
 		}
-	}
+		im.byName.m = m
+	})
+	return im.byName.m
 }
 
 // isMappingSymbol reports ARM ELF mapping symbols ($a, $t, $d and their
@@ -155,7 +166,7 @@ func (im *Image) Symbols() []Symbol { return append([]Symbol(nil), im.syms...) }
 // name without its parameter list ("net::Server::poll_clients"). Cost: one
 // map lookup; with several symbols of one name the first by address wins.
 func (im *Image) LookupSymbol(name string) (Symbol, bool) {
-	i, ok := im.byName[name]
+	i, ok := im.nameIndex()[name]
 	if !ok {
 		return Symbol{}, false
 	}

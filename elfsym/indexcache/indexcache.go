@@ -1,0 +1,269 @@
+// Package indexcache keeps elfsym's built indexes on disk between runs, so
+// a command run many times on one firmware (symbolize on a log line,
+// analyze of a capture, the TUI's start) indexes its ELF once.
+//
+// Files live in os.UserCacheDir()/faultline/index (XDG_CACHE_HOME moves it),
+// one per firmware, named by build id (by SHA-256 when the ELF has none).
+// Each starts with a header: a magic, the file format version, the elfsym
+// index version, the build id and SHA-256 it was built from, the payload
+// length and its CRC-32. A file whose header does not match the ELF being
+// opened (stale: rebuilt firmware, older faultline) or whose payload fails
+// the check (damaged) is ignored, and the fresh index replaces it.
+//
+// Writes go to a temporary file in the same directory and are renamed into
+// place, so concurrent runs, and a run killed mid-write, never leave a file
+// a reader could see half written. The directory is kept under a size
+// bound by removing the least recently used files.
+package indexcache
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/faultline-dev/faultline/elfsym"
+)
+
+// FormatVersion is the version of the file layout around the payload.
+const FormatVersion = 1
+
+// DefaultMaxBytes bounds the directory: about twenty indexes of 25 MB
+// firmware, hundreds of small ones.
+const DefaultMaxBytes = 256 << 20
+
+const magic = "FLTIDXC\n"
+
+// staleTemp is how old a temporary file must be before a writer removes
+// it as left behind by a killed run (a live writer takes milliseconds).
+const staleTemp = time.Hour
+
+// A Dir is a directory of saved indexes. It implements elfsym.IndexCache
+// and is safe for concurrent use, also by several processes.
+type Dir struct {
+	Path     string
+	MaxBytes int64 // 0 means DefaultMaxBytes
+}
+
+var _ elfsym.IndexCache = (*Dir)(nil)
+
+// Default returns the per-user cache: os.UserCacheDir()/faultline/index.
+func Default() (*Dir, error) {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return nil, fmt.Errorf("index cache: %w", err)
+	}
+	return &Dir{Path: filepath.Join(d, "faultline", "index")}, nil
+}
+
+// ErrDamaged is wrapped by Load's error for a file that fails its checks.
+var ErrDamaged = errors.New("damaged index file")
+
+// fileName is the file for key: build ids and SHA-256s are hex, anything
+// else (a damaged note) falls back to the SHA-256.
+func fileName(key elfsym.IndexKey) string {
+	if key.BuildID != "" && isHex(key.BuildID) && len(key.BuildID) <= 128 {
+		return "b-" + key.BuildID + ".idx"
+	}
+	return "s-" + key.SHA256 + ".idx"
+}
+
+func isHex(s string) bool {
+	return strings.Trim(strings.ToLower(s), "0123456789abcdef") == ""
+}
+
+// File returns the file an index for key is kept in.
+func (d *Dir) File(key elfsym.IndexKey) string { return filepath.Join(d.Path, fileName(key)) }
+
+// Load returns the saved index for key: nil and no error when there is
+// none or it is stale (another build or version under the same name), nil
+// and an error wrapping ErrDamaged when the file fails its checks.
+func (d *Dir) Load(key elfsym.IndexKey) ([]byte, error) {
+	if !isHex(key.SHA256) || key.SHA256 == "" {
+		return nil, fmt.Errorf("index cache: bad key %q", key.SHA256)
+	}
+	p := d.File(key)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("index cache: %w", err)
+	}
+	h, payload, err := parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("index cache: %s: %w", p, err)
+	}
+	if h != header(key) {
+		return nil, nil // stale
+	}
+	// Eviction removes the least recently used: a hit counts as a use.
+	now := time.Now()
+	_ = os.Chtimes(p, now, now)
+	return payload, nil
+}
+
+// keyHeader is what a file's header must say for key.
+type keyHeader struct {
+	format, version uint32
+	buildID, sha256 string
+}
+
+func header(key elfsym.IndexKey) keyHeader {
+	return keyHeader{format: FormatVersion, version: uint32(key.Version), buildID: key.BuildID, sha256: key.SHA256}
+}
+
+func encode(key elfsym.IndexKey, payload []byte) []byte {
+	h := header(key)
+	b := make([]byte, 0, 64+len(h.buildID)+len(h.sha256)+len(payload))
+	b = append(b, magic...)
+	b = binary.LittleEndian.AppendUint32(b, h.format)
+	b = binary.LittleEndian.AppendUint32(b, h.version)
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(h.buildID)))
+	b = append(b, h.buildID...)
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(h.sha256)))
+	b = append(b, h.sha256...)
+	b = binary.LittleEndian.AppendUint64(b, uint64(len(payload)))
+	b = binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(payload))
+	return append(b, payload...)
+}
+
+func parse(b []byte) (keyHeader, []byte, error) {
+	var h keyHeader
+	if !bytes.HasPrefix(b, []byte(magic)) {
+		return h, nil, fmt.Errorf("%w: no header", ErrDamaged)
+	}
+	b = b[len(magic):]
+	if len(b) < 8 {
+		return h, nil, fmt.Errorf("%w: header cut short", ErrDamaged)
+	}
+	h.format, h.version = binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint32(b[4:])
+	b = b[8:]
+	if h.format != FormatVersion {
+		return h, nil, nil // another layout: stale, not damaged
+	}
+	str := func() (string, bool) {
+		if len(b) < 2 {
+			return "", false
+		}
+		n := int(binary.LittleEndian.Uint16(b))
+		if len(b) < 2+n {
+			return "", false
+		}
+		s := string(b[2 : 2+n])
+		b = b[2+n:]
+		return s, true
+	}
+	var ok1, ok2 bool
+	h.buildID, ok1 = str()
+	h.sha256, ok2 = str()
+	if !ok1 || !ok2 || len(b) < 12 {
+		return h, nil, fmt.Errorf("%w: header cut short", ErrDamaged)
+	}
+	n, sum := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint32(b[8:])
+	payload := b[12:]
+	if uint64(len(payload)) != n {
+		return h, nil, fmt.Errorf("%w: payload is %d bytes, header says %d", ErrDamaged, len(payload), n)
+	}
+	if crc32.ChecksumIEEE(payload) != sum {
+		return h, nil, fmt.Errorf("%w: checksum mismatch", ErrDamaged)
+	}
+	return h, payload, nil
+}
+
+// Store saves data as the index for key, replacing any file for it, then
+// trims the directory to MaxBytes. An index larger than MaxBytes on its own
+// is not kept.
+func (d *Dir) Store(key elfsym.IndexKey, data []byte) error {
+	if !isHex(key.SHA256) || key.SHA256 == "" {
+		return fmt.Errorf("index cache: bad key %q", key.SHA256)
+	}
+	b := encode(key, data)
+	if int64(len(b)) > d.maxBytes() {
+		return fmt.Errorf("index cache: index of %d bytes exceeds the cache bound of %d", len(b), d.maxBytes())
+	}
+	if err := os.MkdirAll(d.Path, 0o755); err != nil {
+		return fmt.Errorf("index cache: %w", err)
+	}
+	tmp, err := os.CreateTemp(d.Path, ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("index cache: %w", err)
+	}
+	_, werr := tmp.Write(b)
+	cerr := tmp.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		// Rename replaces atomically: readers see the old file or the new
+		// one, never a mix, and concurrent writers of one key each rename
+		// a complete file.
+		werr = os.Rename(tmp.Name(), d.File(key))
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("index cache: %w", werr)
+	}
+	return d.trim(fileName(key))
+}
+
+func (d *Dir) maxBytes() int64 {
+	if d.MaxBytes > 0 {
+		return d.MaxBytes
+	}
+	return DefaultMaxBytes
+}
+
+// trim removes least recently used index files until the directory is
+// within MaxBytes, sparing keep (the file just written), and temporary
+// files left by killed writers.
+func (d *Dir) trim(keep string) error {
+	ents, err := os.ReadDir(d.Path)
+	if err != nil {
+		return fmt.Errorf("index cache: %w", err)
+	}
+	type file struct {
+		name string
+		size int64
+		mod  time.Time
+	}
+	var files []file
+	var total int64
+	for _, e := range ents {
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() {
+			continue // removed by another run meanwhile
+		}
+		name := e.Name()
+		if strings.HasPrefix(name, ".tmp-") {
+			if time.Since(info.ModTime()) > staleTemp {
+				os.Remove(filepath.Join(d.Path, name))
+			}
+			continue
+		}
+		if !strings.HasSuffix(name, ".idx") {
+			continue
+		}
+		files = append(files, file{name, info.Size(), info.ModTime()})
+		total += info.Size()
+	}
+	slices.SortFunc(files, func(a, b file) int { return a.mod.Compare(b.mod) })
+	for _, f := range files {
+		if total <= d.maxBytes() {
+			break
+		}
+		if f.name == keep {
+			continue
+		}
+		if err := os.Remove(filepath.Join(d.Path, f.name)); err == nil || errors.Is(err, os.ErrNotExist) {
+			total -= f.size
+		}
+	}
+	return nil
+}

@@ -1,0 +1,263 @@
+package indexcache_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
+	"github.com/faultline-dev/faultline/elfsym/indexcache"
+)
+
+func sample(t *testing.T) string {
+	t.Helper()
+	p, err := elfsymtest.Sample(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// open opens elf with cache and says whether the index came from it.
+func open(t *testing.T, elf string, cache elfsym.IndexCache) *elfsym.Image {
+	t.Helper()
+	im, err := elfsym.OpenWith(elf, elfsym.Options{Cache: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { im.Close() })
+	return im
+}
+
+// answers is every function entry's frames, as text, to compare images.
+func answers(im *elfsym.Image) string {
+	var b bytes.Buffer
+	for _, s := range im.Symbols() {
+		if s.Func {
+			fmt.Fprintf(&b, "%#x %+v\n", s.Addr, im.Frames(s.Addr+2))
+		}
+	}
+	return b.String()
+}
+
+func key(im *elfsym.Image) elfsym.IndexKey {
+	return elfsym.IndexKey{BuildID: im.BuildID(), SHA256: im.SHA256(), Version: elfsym.IndexVersion}
+}
+
+func TestSecondOpenLoadsTheSavedIndex(t *testing.T) {
+	elf := sample(t)
+	c := &indexcache.Dir{Path: t.TempDir()}
+	first := open(t, elf, c)
+	if first.FromCache() {
+		t.Fatal("first open loaded an index from an empty cache")
+	}
+	if _, err := os.Stat(c.File(key(first))); err != nil {
+		t.Fatalf("no index file written: %v", err)
+	}
+	second := open(t, elf, c)
+	if !second.FromCache() {
+		t.Fatal("second open built the index again")
+	}
+	if answers(first) != answers(second) {
+		t.Fatal("answers differ between the built and the loaded index")
+	}
+	if !slices.Equal(first.Warnings(), second.Warnings()) {
+		t.Fatalf("warnings differ: built %q, loaded %q", first.Warnings(), second.Warnings())
+	}
+	if !bytes.Contains([]byte(answers(second)), []byte("classes.cpp")) {
+		t.Fatal("the loaded index has no file:line")
+	}
+}
+
+func TestDamagedFileIsIgnoredAndRebuilt(t *testing.T) {
+	elf := sample(t)
+	damage := map[string]func([]byte) []byte{
+		"payload bit flipped": func(b []byte) []byte { b[len(b)-len(b)/3] ^= 0x10; return b },
+		"cut short":           func(b []byte) []byte { return b[:len(b)/2] },
+		"header garbage":      func(b []byte) []byte { copy(b, "garbage!"); return b },
+		"empty":               func(b []byte) []byte { return nil },
+		"extra bytes":         func(b []byte) []byte { return append(b, 1, 2, 3) },
+	}
+	for name, f := range damage {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c := &indexcache.Dir{Path: t.TempDir()}
+			want := answers(open(t, elf, c))
+			im := open(t, elf, c)
+			p := c.File(key(im))
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, f(b), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if data, err := c.Load(key(im)); data != nil || !errors.Is(err, indexcache.ErrDamaged) {
+				t.Fatalf("Load of a damaged file = %d bytes, %v; want nothing and ErrDamaged", len(data), err)
+			}
+			rebuilt := open(t, elf, c)
+			if rebuilt.FromCache() {
+				t.Fatal("a damaged index was used")
+			}
+			if got := answers(rebuilt); got != want {
+				t.Fatal("answers after rebuilding differ")
+			}
+			if !open(t, elf, c).FromCache() {
+				t.Fatal("the rebuilt index was not saved over the damaged one")
+			}
+		})
+	}
+}
+
+func TestStaleFileIsIgnored(t *testing.T) {
+	elf := sample(t)
+	c := &indexcache.Dir{Path: t.TempDir()}
+	im := open(t, elf, c)
+	k := key(im)
+	data, err := c.Load(k)
+	if err != nil || data == nil {
+		t.Fatalf("Load = %d bytes, %v", len(data), err)
+	}
+	other := map[string]elfsym.IndexKey{
+		// Same build id, other contents: a rebuilt file whose note was
+		// kept, or a patched binary. The file name is the same.
+		"other content": {BuildID: k.BuildID, SHA256: "00" + k.SHA256[2:], Version: k.Version},
+		"older elfsym":  {BuildID: k.BuildID, SHA256: k.SHA256, Version: k.Version - 1},
+	}
+	for name, ok := range other {
+		t.Run(name, func(t *testing.T) {
+			c := &indexcache.Dir{Path: t.TempDir()}
+			if err := c.Store(ok, data); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := c.Load(k); got != nil || err != nil {
+				t.Fatalf("Load of a stale file = %d bytes, %v; want nothing", len(got), err)
+			}
+			if open(t, elf, c).FromCache() {
+				t.Fatal("a stale index was used")
+			}
+			if !open(t, elf, c).FromCache() {
+				t.Fatal("the fresh index did not replace the stale one")
+			}
+		})
+	}
+}
+
+// Concurrent writers of one key and readers of it: every read is nothing
+// or one complete payload, never a mix or a cut.
+func TestConcurrentWritersNeverTearAFile(t *testing.T) {
+	c := &indexcache.Dir{Path: t.TempDir()}
+	k := elfsym.IndexKey{BuildID: "abcd", SHA256: "0123456789abcdef", Version: elfsym.IndexVersion}
+	payloads := make([][]byte, 4)
+	for i := range payloads {
+		payloads[i] = bytes.Repeat([]byte{byte('a' + i)}, (i+1)*300_000)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	deadline := time.Now().Add(500 * time.Millisecond)
+	for i := range payloads {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				if err := c.Store(k, payloads[i]); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	reads := 0
+	var mu sync.Mutex
+	for range 2 {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				got, err := c.Load(k)
+				if err != nil {
+					errs <- fmt.Errorf("Load during writes: %w", err)
+					return
+				}
+				if got != nil && !slices.ContainsFunc(payloads, func(p []byte) bool { return bytes.Equal(p, got) }) {
+					errs <- fmt.Errorf("Load returned %d bytes that no writer wrote", len(got))
+					return
+				}
+				mu.Lock()
+				reads++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if reads == 0 {
+		t.Fatal("no reads happened")
+	}
+	ents, _ := os.ReadDir(c.Path)
+	for _, e := range ents {
+		if e.Name() != filepath.Base(c.File(k)) {
+			t.Errorf("left behind: %s", e.Name())
+		}
+	}
+}
+
+func TestXDGCacheHomeMovesTheCache(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", dir)
+	c, err := indexcache.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "faultline", "index"); c.Path != want {
+		t.Fatalf("Default().Path = %s, want %s", c.Path, want)
+	}
+	im := open(t, sample(t), c)
+	if _, err := os.Stat(c.File(key(im))); err != nil {
+		t.Fatalf("index not under XDG_CACHE_HOME: %v", err)
+	}
+}
+
+func TestEvictsLeastRecentlyUsedBeyondTheBound(t *testing.T) {
+	c := &indexcache.Dir{Path: t.TempDir(), MaxBytes: 2500}
+	keys := make([]elfsym.IndexKey, 4)
+	old := time.Now().Add(-time.Hour)
+	for i := range keys {
+		keys[i] = elfsym.IndexKey{SHA256: fmt.Sprintf("%064x", i), Version: elfsym.IndexVersion}
+		if err := c.Store(keys[i], make([]byte, 1000)); err != nil {
+			t.Fatal(err)
+		}
+		// Distinct ages; key 0 is then used again, so it is the newest.
+		os.Chtimes(c.File(keys[i]), old.Add(time.Duration(i)*time.Minute), old.Add(time.Duration(i)*time.Minute))
+		if i == 1 {
+			if got, _ := c.Load(keys[0]); got == nil {
+				t.Fatal("key 0 evicted too early")
+			}
+		}
+	}
+	var total int64
+	ents, _ := os.ReadDir(c.Path)
+	for _, e := range ents {
+		info, _ := e.Info()
+		total += info.Size()
+	}
+	if total > c.MaxBytes {
+		t.Errorf("cache holds %d bytes, bound %d", total, c.MaxBytes)
+	}
+	if got, _ := c.Load(keys[3]); got == nil {
+		t.Error("the index just written was evicted")
+	}
+	if got, _ := c.Load(keys[1]); got != nil {
+		t.Error("the least recently used index was kept")
+	}
+	if err := c.Store(elfsym.IndexKey{SHA256: "aa", Version: 1}, make([]byte, 5000)); err == nil {
+		t.Error("an index larger than the bound was stored")
+	}
+}
