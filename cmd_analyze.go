@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/capture/dumpfile"
 	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/faultdecode"
 )
@@ -32,7 +33,8 @@ func newAnalyzeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "analyze CAPTURE|DIR [--elf FILE] [--json|--markdown]",
 		Short: "Explain a capture file post-mortem (same report as live capture)",
-		Long: `analyze reads a capture file written by 'faultline capture' (an ELF core file)
+		Long: `analyze reads a capture file written by 'faultline capture' (an ELF core file),
+or a dump another tool wrote (gdb gcore, probe-rs .coredump, CrashCatcher),
 and explains it against the firmware ELF: the fault and its cause, the culprit
 line, the frames, the findings. The ELF defaults to the path recorded in the
 capture; its SHA-256 is checked against the one recorded at capture time.
@@ -72,7 +74,7 @@ counts, first and last seen, and the firmware builds (build ids).`,
 }
 
 func runAnalyze(path string, f analyzeFlags, stdout, stderr io.Writer) error {
-	snap, err := capture.Read(path)
+	snap, _, err := dumpfile.Read(path) // any format, told apart by content
 	if err != nil {
 		if snap == nil {
 			return err // names the file and what is wrong with it

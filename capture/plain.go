@@ -92,10 +92,19 @@ func (d *decoder) plainMemoryMissing() {
 	if !d.plain {
 		return
 	}
-	var b [4]byte
-	if n, _ := d.snap.ReadMemory(b[:], cfsrAddr); n == len(b) {
-		return
+	if m := MissingFaultRegisters(d.snap); m != "" {
+		d.snap.Meta.Missing = append(d.snap.Meta.Missing, m)
 	}
-	d.snap.Meta.Missing = append(d.snap.Meta.Missing,
-		fmt.Sprintf("fault registers: the System Control Block (0x%08X-0x%08X: CPUID, CFSR, HFSR, MMFAR, BFAR) is not in the core, so the fault's cause cannot be decoded", scbStart, scbEnd))
+}
+
+// MissingFaultRegisters returns the Meta.Missing words for a snapshot
+// whose memory lacks the fault status registers (CFSR), or "" when they
+// are there. Importers of other tools' dumps use it so every format says
+// it the same way.
+func MissingFaultRegisters(s *Snapshot) string {
+	var b [4]byte
+	if n, _ := s.ReadMemory(b[:], cfsrAddr); n == len(b) {
+		return ""
+	}
+	return fmt.Sprintf("fault registers: the System Control Block (0x%08X-0x%08X: CPUID, CFSR, HFSR, MMFAR, BFAR) is not in the core, so the fault's cause cannot be decoded", scbStart, scbEnd)
 }

@@ -1,0 +1,78 @@
+// Package dumpfile reads a crash dump of any format faultline knows, told
+// apart by content, not by name: faultline's own capture and other ELF
+// cores (gdb's gcore), probe-rs core dumps, and CrashCatcher dumps (binary,
+// or the hex dump its HexDump module prints on a console).
+package dumpfile
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/capture/probers"
+)
+
+// Format names a dump format.
+type Format string
+
+// The formats Read tells apart.
+const (
+	ELFCore Format = "elf-core" // faultline's capture, gdb gcore, other ELF cores
+	ProbeRS Format = "probe-rs" // probe-rs .coredump (MessagePack)
+	Unknown Format = ""
+)
+
+// maxSize bounds what Read loads into memory: Cortex-M dumps are small,
+// and a wrong path to a disk image should fail fast.
+const maxSize = 256 << 20
+
+// Detect tells the format of a dump from its first bytes.
+func Detect(head []byte) Format {
+	switch {
+	case bytes.HasPrefix(head, []byte("\x7fELF")):
+		return ELFCore
+	case probers.Looks(head):
+		return ProbeRS
+	}
+	return Unknown
+}
+
+// Read reads the dump at path, whatever its format. Like capture.Read it
+// returns a nil Snapshot with an error for a file it cannot read at all,
+// and a Snapshot with an error for one read in part (what is missing is
+// then also in Meta.Missing).
+func Read(path string) (*capture.Snapshot, Format, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, Unknown, fmt.Errorf("read dump: %w", err)
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, _ := io.ReadFull(f, head)
+	format := Detect(head[:n])
+	switch format {
+	case ELFCore:
+		s, err := capture.Read(path)
+		return s, format, err
+	case Unknown:
+		return nil, format, fmt.Errorf("read dump %s: not a format faultline reads (a faultline capture or other ELF core, a probe-rs .coredump)", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(io.MultiReader(bytes.NewReader(head[:n]), f), maxSize+1))
+	if err != nil {
+		return nil, format, fmt.Errorf("read dump %s: %w", path, err)
+	}
+	if len(data) > maxSize {
+		return nil, format, fmt.Errorf("read dump %s: larger than %d MiB, not a Cortex-M dump", path, maxSize>>20)
+	}
+	var s *capture.Snapshot
+	switch format {
+	case ProbeRS:
+		s, err = probers.Decode(data)
+	}
+	if err != nil {
+		return s, format, fmt.Errorf("read %s dump %s: %w", format, path, err)
+	}
+	return s, format, nil
+}
