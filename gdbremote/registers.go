@@ -60,13 +60,21 @@ func encodeRegister(v uint64, size int) []byte {
 // connection on any other. Registers the stub reports as unavailable are
 // left out. Only connection-level failures are errors.
 func (cl *Client) ReadRegisters(ctx context.Context) (map[string]uint64, error) {
+	return cl.ReadRegistersWhere(ctx, nil)
+}
+
+// ReadRegistersWhere is ReadRegisters that asks with 'p' only for the
+// registers keep accepts (nil: all): each 'p' is a round trip, which a
+// slow debug link makes milliseconds, so a caller that drops the FP
+// registers should not ask for them. What 'g' brings is kept whole.
+func (cl *Client) ReadRegistersWhere(ctx context.Context, keep func(Register) bool) (map[string]uint64, error) {
 	reply, err := cl.exchange(ctx, "read registers (g)", []byte("g"))
 	if err != nil {
 		return nil, err
 	}
 	vals, covered := cl.parseG(reply)
 	for _, r := range cl.desc.Registers[covered:] {
-		if r.Bytes() > 8 {
+		if r.Bytes() > 8 || (keep != nil && !keep(r)) {
 			continue
 		}
 		v, err := cl.readP(ctx, r)

@@ -31,6 +31,11 @@ type SessionOptions struct {
 	// SerialCrashes makes a crash marker on the console a crash even when a
 	// GDB target is attached (it is always one in serial-only mode).
 	SerialCrashes bool
+	// FirstAfter: a crash whose memory is expected to take longer than
+	// this to read (a slow debug link) is first delivered on FirstLooks,
+	// made from the registers, fault registers and stacks, and then whole
+	// on Crashes. 0 means DefaultFirstAfter; negative means always.
+	FirstAfter time.Duration
 }
 
 // SessionCrash is one crash the session caught, already snapshotted.
@@ -62,6 +67,8 @@ type SessionStatus struct {
 	LED    LEDState
 	LEDRGB [3]float64
 	Err    error // why the target connection ended, if it did
+	// Capture is how far the capture of a crash has read memory.
+	Capture CaptureProgress
 }
 
 // A Session watches a device: it owns the GDB target (one goroutine talks to
@@ -72,10 +79,13 @@ type Session struct {
 	con  *Console
 	tl   *Timeline
 
-	crashes chan SessionCrash
-	cmds    chan sessionCmd
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	crashes    chan SessionCrash
+	firstLooks chan SessionCrash
+	cmds       chan sessionCmd
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	closeOnce  sync.Once
+	closeErr   error
 
 	mu     sync.Mutex
 	status SessionStatus
@@ -110,7 +120,7 @@ func StartSession(ctx context.Context, opts SessionOptions) (*Session, error) {
 	sctx, cancel := context.WithCancel(context.Background())
 	s := &Session{
 		opts: opts, tl: opts.Timeline, cancel: cancel,
-		crashes: make(chan SessionCrash, 16),
+		crashes: make(chan SessionCrash, 16), firstLooks: make(chan SessionCrash, 16),
 		cmds:    make(chan sessionCmd),
 		ledDec:  NewLEDDecoder(LEDDecoderOptions{}),
 	}
@@ -174,6 +184,14 @@ func (s *Session) Target() *Target { return s.tgt }
 // Crashes delivers each crash caught, snapshotted.
 func (s *Session) Crashes() <-chan SessionCrash { return s.crashes }
 
+// FirstLooks delivers, before Crashes does, a crash whose capture is slow
+// to read (see SessionOptions.FirstAfter): its snapshot has the registers,
+// the fault registers and the stacks, and Meta.Missing names the memory
+// still being read. The whole crash follows on Crashes; if the session is
+// closed meanwhile, what was read follows there, saying what is missing.
+// Nobody listening costs nothing: a full buffer drops the first look.
+func (s *Session) FirstLooks() <-chan SessionCrash { return s.firstLooks }
+
 // Status is a copy of the session's state now.
 func (s *Session) Status() SessionStatus {
 	s.mu.Lock()
@@ -195,18 +213,23 @@ func (s *Session) setTarget(st TargetStatus, err error) {
 	s.mu.Unlock()
 }
 
-// Close stops watching and disconnects; the target is left as it is.
+// Close stops watching and disconnects; the target is left as it is. A
+// capture in progress stops and its crash, with what was read, is on
+// Crashes when Close returns. Closing again does nothing.
 func (s *Session) Close() error {
-	s.cancel()
-	var errs []error
-	if s.tgt != nil {
-		errs = append(errs, s.tgt.Close())
-	}
-	if s.con != nil {
-		errs = append(errs, s.con.Close())
-	}
-	s.wg.Wait()
-	return errors.Join(errs...)
+	s.closeOnce.Do(func() {
+		s.cancel()
+		var errs []error
+		if s.tgt != nil {
+			errs = append(errs, s.tgt.Close())
+		}
+		if s.con != nil {
+			errs = append(errs, s.con.Close())
+		}
+		s.wg.Wait()
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
 }
 
 // begin looks at the halted target: in a fault, capture it as is;
@@ -233,9 +256,25 @@ func (s *Session) begin(ctx context.Context) error {
 	return nil
 }
 
-// deliver snapshots the halted target and hands the crash out.
+// deliver snapshots the halted target and hands the crash out: first a
+// look from the registers and stacks when the rest of memory is slow to
+// read, then the whole capture.
 func (s *Session) deliver(ctx context.Context, trig capture.Trigger, stop string) {
-	snap, err := s.tgt.Snapshot(ctx, trig, stop)
+	snap, err := s.tgt.SnapshotStaged(ctx, trig, stop, Staging{
+		FirstAfter: s.opts.FirstAfter,
+		First: func(first *capture.Snapshot) {
+			s.fillEvidence(first)
+			select {
+			case s.firstLooks <- SessionCrash{Snapshot: first}:
+			default:
+			}
+		},
+		Progress: func(p CaptureProgress) {
+			s.mu.Lock()
+			s.status.Capture = p
+			s.mu.Unlock()
+		},
+	})
 	s.fillEvidence(snap)
 	s.tl.Add(Event{Time: time.Now(), Kind: EventCapture, Source: "faultline", Text: fmt.Sprintf("crash caught: %s: %s", trig.Kind, trig.Detail)})
 	s.crashes <- SessionCrash{Snapshot: snap, Err: err}

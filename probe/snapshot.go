@@ -21,6 +21,11 @@ const flashSampleSize = 256
 // missing and goes on; when the connection dies it returns what it has
 // together with the error, so the caller can still save it.
 func (t *Target) Snapshot(ctx context.Context, trig capture.Trigger, stop string) (*capture.Snapshot, error) {
+	return t.SnapshotStaged(ctx, trig, stop, Staging{})
+}
+
+// newSnapshot is a snapshot with the metadata known before any read.
+func (t *Target) newSnapshot(trig capture.Trigger, stop string) *capture.Snapshot {
 	snap := &capture.Snapshot{
 		Registers: map[string]uint32{},
 		Meta: capture.Meta{
@@ -35,38 +40,7 @@ func (t *Target) Snapshot(ctx context.Context, trig capture.Trigger, stop string
 	if im := t.opts.Image; im != nil {
 		snap.Meta.ELF = capture.ELFRef{Path: im.Path(), BuildID: im.BuildID(), SHA256: im.SHA256()}
 	}
-	regs, err := t.c.ReadRegisters(ctx)
-	if err != nil {
-		snap.Meta.Missing = append(snap.Meta.Missing, "registers: "+err.Error())
-		if fatal(err) {
-			return snap, fmt.Errorf("read registers: %w", err)
-		}
-	}
-	keepRegisters(snap.Registers, regs, t.c.TargetDesc())
-	plan, notes := t.ranges(ctx, snap.Registers)
-	snap.Meta.Missing = append(snap.Meta.Missing, notes...)
-	var regions []capture.Region
-	restore := func() {}
-	defer func() { restore() }()
-	for i, r := range plan {
-		if i == len(systemRegions) {
-			// The MPU's own registers are read by now, as the firmware
-			// left them.
-			restore = t.liftMPU(ctx)
-		}
-		got, holes, err := t.readRange(ctx, r)
-		regions = append(regions, got...)
-		for _, h := range holes {
-			snap.Meta.Missing = append(snap.Meta.Missing, fmt.Sprintf("%s 0x%08x..0x%08x: %v", r.Name, h.Addr, h.End(), h.err))
-		}
-		if err != nil {
-			snap.Meta.Missing = append(snap.Meta.Missing, fmt.Sprintf("%s 0x%08x..0x%08x: %v", r.Name, r.Addr, r.End(), err))
-			snap.Memory = normalise(regions)
-			return snap, fmt.Errorf("read %s at 0x%08x: %w", r.Name, r.Addr, err)
-		}
-	}
-	snap.Memory = normalise(regions)
-	return snap, nil
+	return snap
 }
 
 // liftMPU turns QEMU's MPU off for the memory reads and returns what turns
@@ -145,17 +119,8 @@ func keepRegisters(dst map[string]uint32, regs map[string]uint64, desc *gdbremot
 // window on each stack (MSP, PSP) up to its top, the --mem ranges, and
 // samples of the flash image for the ELF check. The notes say what the
 // bounds left out.
-func (t *Target) ranges(ctx context.Context, regs map[string]uint32) ([]MemRange, []string) {
+func (t *Target) ranges(ctx context.Context, p *regionPlan, regs map[string]uint32) ([]MemRange, []string) {
 	out := append([]MemRange(nil), systemRegions...)
-	p := &regionPlan{
-		board: t.opts.Board,
-		extra: t.opts.Extra,
-		read:  func(a uint64) (uint32, error) { return t.readWord(ctx, a) },
-		write: func(a uint64, v uint32) error { return t.writeWord(ctx, a, v) },
-	}
-	if t.opts.Image != nil {
-		p.img = t.opts.Image
-	}
 	mem, notes := p.plan(regs)
 	out = append(out, mem...)
 	if im := t.opts.Image; im != nil {
@@ -174,6 +139,21 @@ func (t *Target) ranges(ctx context.Context, regs map[string]uint32) ([]MemRange
 		}
 	}
 	return out, notes
+}
+
+// regionPlan is the planner for this target's captures; its live reads
+// go through ctx.
+func (t *Target) regionPlan(ctx context.Context) *regionPlan {
+	p := &regionPlan{
+		board: t.opts.Board,
+		extra: t.opts.Extra,
+		read:  func(a uint64) (uint32, error) { return t.readWord(ctx, a) },
+		write: func(a uint64, v uint32) error { return t.writeWord(ctx, a, v) },
+	}
+	if t.opts.Image != nil {
+		p.img = t.opts.Image
+	}
+	return p
 }
 
 // normalise sorts regions and drops overlaps, keeping the earlier one, so the

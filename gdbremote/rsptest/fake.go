@@ -109,7 +109,33 @@ type Config struct {
 	// Latency after it is made. A halt thus costs wall time the firmware,
 	// whose clock stops while halted, does not see.
 	Latency time.Duration
-	Trace   io.Writer
+	// Link models a slow debug probe behind the server: each request costs
+	// a round trip before its answer leaves, and the answer moves at the
+	// link's bandwidth.
+	Link  Link
+	Trace io.Writer
+}
+
+// A Link is the debug link between a GDB server and the core. A real SWD
+// probe moves about 100-500 KB/s with milliseconds per round trip; the
+// server works on one request at a time, so neither cost overlaps another
+// request's (sending requests ahead does not hide them).
+type Link struct {
+	// RTT is what each request costs before its answer leaves.
+	RTT time.Duration
+	// Bandwidth is bytes of target data per second in answers; the hex
+	// digits of an answer count half a byte each, as they stand for that
+	// on the link. 0 is unlimited.
+	Bandwidth int
+}
+
+// cost is the time the link takes to answer with reply.
+func (l Link) cost(reply []byte) time.Duration {
+	d := l.RTT
+	if l.Bandwidth > 0 {
+		d += time.Duration(float64(len(reply)) / 2 / float64(l.Bandwidth) * float64(time.Second))
+	}
+	return d
 }
 
 // A Peripheral is Size bytes at Addr computed from the core's run time.
@@ -153,6 +179,7 @@ type Fake struct {
 	ran         time.Duration // time the core has run, up to runSince
 	runSince    time.Time     // when the core last resumed; zero while halted
 	interrupts  int           // 0x03 bytes received
+	stops       []time.Time   // when each stop reply was sent
 
 	ln   net.Listener
 	done chan struct{}
@@ -253,6 +280,14 @@ func (fk *Fake) Interrupts() int {
 	fk.mu.Lock()
 	defer fk.mu.Unlock()
 	return fk.interrupts
+}
+
+// StopTimes lists when each stop reply left the fake, in order: where a
+// measurement of the time from a crash to its report starts.
+func (fk *Fake) StopTimes() []time.Time {
+	fk.mu.Lock()
+	defer fk.mu.Unlock()
+	return slices.Clone(fk.stops)
 }
 
 // Requests lists every packet received, in order.
@@ -534,10 +569,16 @@ func (fk *Fake) logRequest(pkt string) {
 	fk.mu.Unlock()
 }
 
-// reply writes a reply, applying the first fault that matches pkt.
 // delay waits the configured Latency.
 func (s *session) delay() {
 	if d := s.fk.cfg.Latency; d > 0 {
+		time.Sleep(d)
+	}
+}
+
+// linkWait waits what the Link takes to answer a request with reply.
+func (s *session) linkWait(reply []byte) {
+	if d := s.fk.cfg.Link.cost(reply); d > 0 {
 		time.Sleep(d)
 	}
 }
@@ -559,8 +600,10 @@ func (fk *Fake) takeFault(pkt string, kinds ...FaultKind) (Fault, bool) {
 	return Fault{}, false
 }
 
+// reply writes a reply, applying the first fault that matches pkt.
 func (s *session) reply(pkt string, data []byte) error {
 	s.delay()
+	s.linkWait(data)
 	fk := s.fk
 	var fault *Fault
 	if f, ok := fk.takeFault(pkt); ok {

@@ -274,7 +274,7 @@ func (s *session) resume(pkt string) error {
 		fk.mu.Lock()
 		fk.state.Regs["pc"] += 2
 		fk.mu.Unlock()
-		return s.stopNow("T05")
+		return s.stopNow("T05", true)
 	}
 	fk.mu.Lock()
 	s.run = Run{}
@@ -318,10 +318,12 @@ func (s *session) stop(reply string, scripted bool) error {
 		}
 		fk.mu.Unlock()
 	}
-	return s.stopNow(reply)
+	return s.stopNow(reply, !scripted)
 }
 
-func (s *session) stopNow(reply string) error {
+// stopNow halts the target and sends reply; answer says it answers a
+// request (a step, an interrupt), which costs a round trip on the Link.
+func (s *session) stopNow(reply string, answer bool) error {
 	s.running = false
 	fk := s.fk
 	fk.mu.Lock()
@@ -329,5 +331,15 @@ func (s *session) stopNow(reply string) error {
 	fk.runSince = time.Time{}
 	fk.mu.Unlock()
 	s.delay()
-	return s.sc.WritePacket([]byte(s.fk.stopText(reply)))
+	data := []byte(s.fk.stopText(reply))
+	if answer {
+		s.linkWait(data)
+	}
+	if err := s.sc.WritePacket(data); err != nil {
+		return err
+	}
+	fk.mu.Lock()
+	fk.stops = append(fk.stops, time.Now())
+	fk.mu.Unlock()
+	return nil
 }
