@@ -95,6 +95,49 @@ type liveBackend struct {
 	mu    sync.Mutex
 	snap  *capture.Snapshot // the last crash, nil before one
 	saved string            // its file, "" while unsaved
+	// partial: snap is a first look whose capture still reads memory; a
+	// save of it is completed in place when the rest comes.
+	partial bool
+}
+
+// whole takes the complete capture of the crash on screen. A save the user
+// made of its first look is rewritten with it (atomically, same path), so
+// the file on disk is the complete one. It returns the path, "" if unsaved.
+func (b *liveBackend) whole(snap *capture.Snapshot) string {
+	b.mu.Lock()
+	path := ""
+	if b.partial && b.snap != nil && b.snap.Meta.CapturedAt.Equal(snap.Meta.CapturedAt) {
+		path = b.saved
+	}
+	b.snap, b.saved, b.partial = snap, "", false
+	b.mu.Unlock()
+	if path == "" || capture.Write(path, snap) != nil {
+		return ""
+	}
+	b.mu.Lock()
+	if b.snap == snap {
+		b.saved = path
+	}
+	b.mu.Unlock()
+	return path
+}
+
+// finishSaved, once the screen is gone, completes a saved first look with
+// what the capture read until the session stops it: quitting during the
+// memory fill loses nothing that was read.
+func (b *liveBackend) finishSaved() {
+	b.mu.Lock()
+	pending := b.partial && b.saved != ""
+	b.mu.Unlock()
+	if !pending {
+		return
+	}
+	b.sess.Close() // stops the capture; its crash, as read, is then on Crashes
+	select {
+	case c := <-b.sess.Crashes():
+		b.whole(c.Snapshot)
+	case <-time.After(5 * time.Second):
+	}
 }
 
 func (b *liveBackend) Halt(ctx context.Context) error     { return b.sess.Halt(ctx) }
@@ -142,6 +185,7 @@ func runTUI(ctx context.Context, sess *probe.Session, img *elfsym.Image, dir, ti
 	err := tui.Run(ctx, b, updates, tui.Options{Title: title, AltScreen: true, Mouse: true})
 	stop()
 	wg.Wait()
+	b.finishSaved()
 	return err
 }
 
@@ -160,6 +204,7 @@ func feedTUI(ctx context.Context, sess *probe.Session, img *elfsym.Image, b *liv
 		elfName = filepath.Base(img.Path())
 	}
 	var matches *bool
+	var lastCaught time.Time
 	status := func() tui.Status {
 		st := sess.Status()
 		serialState := ""
@@ -170,8 +215,12 @@ func feedTUI(ctx context.Context, sess *probe.Session, img *elfsym.Image, b *liv
 		if st.LED.Pattern != "" {
 			pattern = st.LED.String()
 		}
+		capturing := ""
+		if c := st.Capture; c.Active {
+			capturing = fmt.Sprintf("reading memory %d/%d KiB", c.Done>>10, c.Total>>10)
+		}
 		return tui.Status{Target: string(st.Target), GDB: st.GDB, Serial: st.Serial, SerialState: serialState,
-			ELF: elfName, ELFMatches: matches, LEDColor: st.LEDRGB, LEDPattern: pattern}
+			ELF: elfName, ELFMatches: matches, LEDColor: st.LEDRGB, LEDPattern: pattern, Capture: capturing}
 	}
 	// Lines already seen before the TUI started.
 	if con := sess.Console(); con != nil {
@@ -209,13 +258,24 @@ func feedTUI(ctx context.Context, sess *probe.Session, img *elfsym.Image, b *liv
 			if !send(v) {
 				return
 			}
-		case c := <-sess.Crashes():
+		case c := <-sess.FirstLooks():
+			if c.Snapshot.Meta.CapturedAt.Equal(lastCaught) {
+				continue // the whole crash came first: this look is stale
+			}
 			rep := faultdecode.Analyze(c.Snapshot, img)
 			matches = rep.ELF.MatchesTarget
 			b.mu.Lock()
-			b.snap, b.saved = c.Snapshot, ""
+			b.snap, b.saved, b.partial = c.Snapshot, "", true
 			b.mu.Unlock()
 			if !send(tui.Crash{Report: rep, Source: readSource}) || !send(status()) {
+				return
+			}
+		case c := <-sess.Crashes():
+			lastCaught = c.Snapshot.Meta.CapturedAt
+			rep := faultdecode.Analyze(c.Snapshot, img)
+			matches = rep.ELF.MatchesTarget
+			path := b.whole(c.Snapshot)
+			if !send(tui.Crash{Report: rep, CapturePath: path, Source: readSource}) || !send(status()) {
 				return
 			}
 		}

@@ -208,9 +208,21 @@ func runCapture(ctx context.Context, f captureFlags, stdout, stderr io.Writer) e
 		fmt.Fprintf(stderr, "faultline: watching %s; waiting for a crash\n", describeSession(sess))
 	}
 	caught := 0
+	var first *firstLook // a first report shown, its capture still reading
+	var lastCaught time.Time
+	done := waitCtx.Done()
 	for {
 		select {
-		case <-waitCtx.Done():
+		case <-done:
+			if first != nil && ctx.Err() == nil {
+				// --timeout bounds the wait for a crash, not the capture
+				// of one already caught.
+				done = ctx.Done()
+				continue
+			}
+			if first != nil {
+				return first.interrupted(sess, f, img, stdout, stderr)
+			}
 			stopTarget(sess)
 			if caught > 0 || (ctx.Err() != nil && !f.once) {
 				return nil // a clean stop
@@ -219,17 +231,27 @@ func runCapture(ctx context.Context, f captureFlags, stdout, stderr io.Writer) e
 				return ctx.Err()
 			}
 			return withExit(exitTimeout, errNoCrash)
+		case c := <-sess.FirstLooks():
+			if c.Snapshot.Meta.CapturedAt.Equal(lastCaught) {
+				continue // the whole crash came first: this look is stale
+			}
+			var err error
+			if first, err = showFirstLook(c, f, img, stdout, stderr); err != nil {
+				return err
+			}
 		case c := <-sess.Crashes():
 			caught++
+			lastCaught = c.Snapshot.Meta.CapturedAt
 			path, werr := saveCapture(f.dir, c.Snapshot)
 			if werr != nil {
 				return fmt.Errorf("save capture: %w", werr)
 			}
 			fmt.Fprintf(stderr, "faultline: capture saved to %s\n", path)
 			rep := explain(c.Snapshot, img, stderr)
-			if err := printReport(stdout, rep, f.json); err != nil {
+			if err := first.printWhole(stdout, stderr, rep, f.json); err != nil {
 				return err
 			}
+			first = nil
 			if c.Err != nil {
 				return fmt.Errorf("capture incomplete (saved what was read to %s): %w", path, c.Err)
 			}

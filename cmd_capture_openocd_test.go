@@ -77,7 +77,7 @@ func recordCrash(t *testing.T) recorded {
 	return record
 }
 
-func savedPath(t *testing.T, dir, stderr string) string {
+func savedPath(t testing.TB, dir, stderr string) string {
 	t.Helper()
 	m := regexp.MustCompile(`capture saved to (\S+)`).FindStringSubmatch(stderr)
 	if m == nil {

@@ -436,6 +436,7 @@ func (m *Model) statusInfo() statusbar.Info {
 	return statusbar.Info{
 		Target: s.Target, GDB: s.GDB, Serial: s.Serial, SerialState: s.SerialState,
 		ELF: s.ELF, ELFMatches: s.ELFMatches, LEDColor: s.LEDColor, LEDPattern: s.LEDPattern,
+		Capture: s.Capture,
 	}
 }
 

@@ -29,6 +29,7 @@ type Status struct {
 	ELFMatches  *bool      // nil unknown
 	LEDColor    [3]float64 // r,g,b 0..1
 	LEDPattern  string     // "breathing cyan", "SOS 1 HardFault", "" when no LED
+	Capture     string     // a capture still reading memory: "reading memory 48/128 KiB"; "" when none
 }
 
 // ConsoleLine is one line from the serial console (without its newline).

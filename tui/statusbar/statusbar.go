@@ -20,6 +20,7 @@ type Info struct {
 	ELFMatches  *bool
 	LEDColor    [3]float64
 	LEDPattern  string
+	Capture     string // a capture in progress, e.g. "reading memory 48/128 KiB"
 }
 
 // View renders the bar as two lines no wider than width.
@@ -32,6 +33,11 @@ func View(st *common.Styles, in Info, width int) string {
 	}
 	var parts1 []string
 	parts1 = append(parts1, targetStyle(st, target).Render(strings.ToUpper(target)))
+	if in.Capture != "" {
+		// Before the endpoint: a narrow screen truncates from the right,
+		// and a capture still reading is what a person waits on.
+		parts1 = append(parts1, st.InfoText.Render(in.Capture))
+	}
 	if in.GDB != "" {
 		parts1 = append(parts1, st.Label.Render("gdb ")+st.Value.Render(in.GDB))
 	} else {
