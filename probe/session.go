@@ -121,8 +121,8 @@ func StartSession(ctx context.Context, opts SessionOptions) (*Session, error) {
 	s := &Session{
 		opts: opts, tl: opts.Timeline, cancel: cancel,
 		crashes: make(chan SessionCrash, 16), firstLooks: make(chan SessionCrash, 16),
-		cmds:    make(chan sessionCmd),
-		ledDec:  NewLEDDecoder(LEDDecoderOptions{}),
+		cmds:   make(chan sessionCmd),
+		ledDec: NewLEDDecoder(LEDDecoderOptions{}),
 	}
 	s.status.Target = StatusSerialOnly
 	if opts.Serial != nil {
