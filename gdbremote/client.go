@@ -19,6 +19,10 @@ type Options struct {
 	Timeout   time.Duration     // per exchange; default 5s
 	Trace     io.Writer         // "->"/"<-" wire trace when non-nil, truncated
 	OnConsole func(text string) // O packets (hex-decoded) and %notifications, at any time
+	// Stub says which server is at the other end when the caller knows
+	// (a Black Magic Probe's serial port); StubUnknown guesses it from
+	// the handshake (dialect.go).
+	Stub Stub
 }
 
 // OnConsole runs on the goroutine reading the connection, with the
@@ -35,6 +39,11 @@ const (
 	StubUnknown Stub = iota
 	StubOpenOCD
 	StubQEMU
+	StubJLink      // SEGGER J-Link GDB Server
+	StubPyOCD      // pyOCD gdbserver
+	StubBlackMagic // Black Magic Probe (its firmware, or BMDA on the host)
+	StubSTLink     // ST's ST-LINK gdbserver (STM32CubeIDE)
+	StubSTUtil     // stlink-org's st-util
 )
 
 func (s Stub) String() string {
@@ -43,6 +52,16 @@ func (s Stub) String() string {
 		return "openocd"
 	case StubQEMU:
 		return "qemu"
+	case StubJLink:
+		return "jlink"
+	case StubPyOCD:
+		return "pyocd"
+	case StubBlackMagic:
+		return "blackmagic"
+	case StubSTLink:
+		return "stlink-gdbserver"
+	case StubSTUtil:
+		return "st-util"
 	}
 	return "unknown"
 }
@@ -71,6 +90,7 @@ type Client struct {
 	packetSize int
 	desc       *TargetDesc
 	stub       Stub
+	hint       Stub // Options.Stub
 	vCont      bool // vCont;c and vCont;s are supported
 }
 
@@ -104,7 +124,7 @@ func NewClient(ctx context.Context, nc net.Conn, opts Options) (*Client, error) 
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	cl := &Client{c: newConn(nc, opts)}
+	cl := &Client{c: newConn(nc, opts), hint: opts.Stub}
 	if err := cl.handshake(ctx); err != nil {
 		return nil, err
 	}
@@ -313,7 +333,19 @@ func (cl *Client) handshake(ctx context.Context) error {
 	if cl.features["qXfer:features:read"] != "+" {
 		return errors.New("stub does not offer qXfer:features:read: no target.xml, so no register map")
 	}
+	hint := cl.hint
+	if hint == StubUnknown {
+		hint = stubFromFeatures(cl.features)
+	}
 	xmlData, err := cl.xferRead(ctx, "features", "target.xml")
+	if err != nil && hint == StubBlackMagic {
+		// A Black Magic Probe has no target until it scanned and
+		// attached (target.xml answers E01 until then).
+		if aerr := cl.attachBlackMagic(ctx); aerr != nil {
+			return fmt.Errorf("%w (and %w)", err, aerr)
+		}
+		xmlData, err = cl.xferRead(ctx, "features", "target.xml")
+	}
 	if err != nil {
 		return err
 	}
@@ -324,6 +356,9 @@ func (cl *Client) handshake(ctx context.Context) error {
 		return fmt.Errorf("target.xml: %w", err)
 	}
 	cl.stub = guessStub(cl.features, cl.desc)
+	if cl.hint != StubUnknown {
+		cl.stub = cl.hint
+	}
 	if cl.features["vContSupported"] == "+" {
 		if r, err := cl.exchange(ctx, "vCont?", []byte("vCont?")); err == nil {
 			acts := strings.Split(string(r), ";")
@@ -379,6 +414,9 @@ func ParseSupported(reply string) (map[string]string, int, error) {
 // qXfer:threads and sends one flat target.xml; QEMU says multiprocess+
 // and builds target.xml from xi:include pieces.
 func guessStub(feats map[string]string, d *TargetDesc) Stub {
+	if s := stubFromFeatures(feats); s != StubUnknown {
+		return s
+	}
 	_, memmap := feats["qXfer:memory-map:read"]
 	_, threads := feats["qXfer:threads:read"]
 	switch {

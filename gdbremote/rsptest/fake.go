@@ -36,6 +36,10 @@ type Run struct {
 	Stop    string            // stop reply, e.g. "T05"; "" runs until interrupted
 	Regs    map[string]uint64 // merged into the registers at the stop
 	Memory  []Region          // written into memory at the stop
+	// Silent applies Regs and Memory after Delay without a stop reply:
+	// the core locked up (or spins in a handler) and only an interrupt
+	// halts it, as servers other than OpenOCD see a lockup.
+	Silent bool
 }
 
 // LockupRun is OpenOCD's report of a lockup: its log line as an O packet
@@ -150,6 +154,11 @@ type flavor int
 const (
 	flavorOpenOCD flavor = iota
 	flavorQEMU
+	flavorJLink // dialects.go
+	flavorPyOCD
+	flavorBlackMagic
+	flavorSTLink
+	flavorSTUtil
 )
 
 // OpenOCD and QEMU name the fake by the server it stands in for.
@@ -180,6 +189,8 @@ type Fake struct {
 	runSince    time.Time     // when the core last resumed; zero while halted
 	interrupts  int           // 0x03 bytes received
 	stops       []time.Time   // when each stop reply was sent
+	bmpScanned  bool          // Black Magic Probe: swd_scan ran
+	bmpAttached bool          // Black Magic Probe: and vAttach;1
 
 	ln   net.Listener
 	done chan struct{}
@@ -439,6 +450,7 @@ func (fk *Fake) serve(nc net.Conn) {
 	fk.bps = map[string]bool{}
 	fk.attached = false
 	fk.xmlRead = false
+	fk.bmpScanned, fk.bmpAttached = false, false
 	fk.mu.Unlock()
 
 	type result struct {
@@ -469,7 +481,7 @@ func (fk *Fake) serve(nc net.Conn) {
 			return
 		case <-timerC:
 			s.stopAt = nil
-			if err := s.stop(s.run.Stop, true); err != nil {
+			if err := s.scriptedStop(); err != nil {
 				return
 			}
 		case r := <-evs:
@@ -509,7 +521,7 @@ func (s *session) event(ctx context.Context, ev gdbremote.Event) error {
 		fk.interrupts++
 		fk.mu.Unlock()
 		if s.running {
-			return s.stop("T02", false)
+			return s.stop(fk.interruptStop(), false)
 		}
 		return nil
 	case gdbremote.EventBadPacket:
@@ -528,7 +540,7 @@ func (s *session) event(ctx context.Context, ev gdbremote.Event) error {
 		case <-s.stopAt.C:
 			// The scripted stop came due while this request waited: it
 			// goes first, as OpenOCD's poll would report it.
-			if err := s.stop(s.run.Stop, true); err != nil {
+			if err := s.scriptedStop(); err != nil {
 				return err
 			}
 		default:
@@ -559,6 +571,8 @@ func (s *session) event(ctx context.Context, ev gdbremote.Event) error {
 		return nil
 	case actMonitor:
 		return s.monitor(pkt)
+	case actAttach:
+		return s.reply(pkt, fk.attach())
 	}
 	return s.reply(pkt, reply)
 }

@@ -79,6 +79,9 @@ func (s *session) monitor(pkt string) error {
 		// QEMU 10 accepts any qRcmd here and answers OK (observed).
 		return s.reply(pkt, []byte("OK"))
 	}
+	if fk.flavor >= flavorJLink {
+		return s.dialectMonitor(pkt, string(raw))
+	}
 	out, ok := fk.openocdMonitor(strings.Fields(string(raw)))
 	for _, line := range out {
 		if err := s.sc.WriteConsole(line + "\n"); err != nil {

@@ -20,6 +20,7 @@ const (
 	actResume
 	actNoAck
 	actMonitor
+	actAttach
 )
 
 const (
@@ -32,6 +33,11 @@ const (
 func (fk *Fake) handle(pkt string) ([]byte, action) {
 	fk.mu.Lock()
 	defer fk.mu.Unlock()
+	if fk.flavor >= flavorJLink {
+		if r, act, ok := fk.dialectHandle(pkt); ok {
+			return r, act
+		}
+	}
 	switch {
 	case strings.HasPrefix(pkt, "qSupported"):
 		if fk.flavor == flavorQEMU {
@@ -57,7 +63,7 @@ func (fk *Fake) handle(pkt string) ([]byte, action) {
 				return []byte("S02"), actReply
 			}
 		}
-		return []byte(fk.stopText("T05")), actReply
+		return []byte(fk.haltedStop()), actReply
 	case pkt == "g":
 		return fk.gReply(), actReply
 	case strings.HasPrefix(pkt, "p"):
@@ -171,6 +177,10 @@ func regHex(v uint64, size int) []byte {
 func (fk *Fake) gReply() []byte {
 	var out []byte
 	switch {
+	case fk.flavor >= flavorJLink:
+		for _, r := range fk.regs[:fk.gCount()] {
+			out = append(out, regHex(fk.state.Regs[r.Name], r.Bytes())...)
+		}
 	case fk.flavor == flavorOpenOCD || fk.xmlRead:
 		for _, r := range fk.regs[:17] {
 			out = append(out, regHex(fk.state.Regs[r.Name], r.Bytes())...)
@@ -242,6 +252,8 @@ func (fk *Fake) handleRead(pkt string) []byte {
 	data, ok := fk.read(addr, n)
 	if !ok {
 		switch {
+		case fk.flavor >= flavorJLink:
+			return fk.unreadable()
 		case fk.flavor == flavorQEMU:
 			return []byte("E14")
 		case fk.dataAbort:
@@ -261,7 +273,7 @@ func (fk *Fake) handleWrite(pkt string) []byte {
 	if err != nil || len(data) != n {
 		return []byte("E01")
 	}
-	if !fk.write(addr, data) && (fk.dataAbort || fk.flavor == flavorQEMU) {
+	if !fk.write(addr, data) && (fk.dataAbort || fk.flavor != flavorOpenOCD) {
 		return []byte("E0E")
 	}
 	return []byte("OK")
@@ -274,7 +286,7 @@ func (s *session) resume(pkt string) error {
 		fk.mu.Lock()
 		fk.state.Regs["pc"] += 2
 		fk.mu.Unlock()
-		return s.stopNow("T05", true)
+		return s.stopNow(fk.haltedStop(), true)
 	}
 	fk.mu.Lock()
 	s.run = Run{}
@@ -292,10 +304,42 @@ func (s *session) resume(pkt string) error {
 			}
 		}
 	}
-	if s.run.Stop != "" {
+	if s.run.Stop != "" || s.run.Silent {
 		s.stopAt = time.NewTimer(s.run.Delay)
 	}
 	return nil
+}
+
+// scriptedStop ends the current Run: its state changes, then its stop
+// reply, unless the Run is silent or (dialects.go) the server would not
+// have stopped: a fault nobody catches runs the firmware's handler.
+func (s *session) scriptedStop() error {
+	fk := s.fk
+	fk.mu.Lock()
+	s.applyRun()
+	reply, stops := s.run.Stop, !s.run.Silent
+	if stops && fk.flavor >= flavorJLink {
+		reply, stops = fk.faultStop(reply)
+	}
+	fk.mu.Unlock()
+	if !stops {
+		return nil // running on, until interrupted
+	}
+	return s.stopNow(reply, false)
+}
+
+// applyRun writes the current Run's registers and memory. fk.mu is held.
+func (s *session) applyRun() {
+	fk := s.fk
+	for k, v := range s.run.Regs {
+		fk.state.Regs[k] = v
+	}
+	for _, r := range s.run.Memory {
+		if !fk.write(r.Addr, r.Data) {
+			fk.state.Memory = append(fk.state.Memory, Region{Addr: r.Addr, Data: append([]byte(nil), r.Data...)})
+		}
+	}
+	s.run.Regs, s.run.Memory = nil, nil
 }
 
 // stop halts the target and sends the stop reply; scripted applies the
@@ -308,14 +352,7 @@ func (s *session) stop(reply string, scripted bool) error {
 	}
 	if scripted {
 		fk.mu.Lock()
-		for k, v := range s.run.Regs {
-			fk.state.Regs[k] = v
-		}
-		for _, r := range s.run.Memory {
-			if !fk.write(r.Addr, r.Data) {
-				fk.state.Memory = append(fk.state.Memory, Region{Addr: r.Addr, Data: append([]byte(nil), r.Data...)})
-			}
-		}
+		s.applyRun()
 		fk.mu.Unlock()
 	}
 	return s.stopNow(reply, !scripted)
