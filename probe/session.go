@@ -315,6 +315,7 @@ func (s *Session) ownTarget(ctx context.Context) {
 		window = 100 * time.Millisecond
 	}
 	slow := 0 // server answers in a row that came too late
+	lastLook := time.Now()
 	for {
 		if ctx.Err() != nil {
 			return
@@ -347,6 +348,9 @@ func (s *Session) ownTarget(ctx context.Context) {
 		case expired:
 			if s.opts.LED != nil {
 				s.sampleLED(ctx)
+			} else if !s.tgt.ReportsLockup() && time.Since(lastLook) >= lockupLookEvery {
+				lastLook = time.Now()
+				s.lookForLockup(ctx)
 			}
 		case errors.Is(err, gdbremote.ErrTimeout) && slow < maxSlowAnswers:
 			// A server slow to answer (a loaded host) is not a lost one:
@@ -369,6 +373,41 @@ func (s *Session) ownTarget(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// lockupLookEvery is how often a running target behind a server that does
+// not report lockups is halted to see whether it locked up. An LED sample
+// on such a server halts it anyway, and looks the same way.
+const lockupLookEvery = 500 * time.Millisecond
+
+// lookForLockup halts the target briefly: a locked-up core shows
+// DHCSR.S_LOCKUP or the lockup PC (CrashFromStop), and is a crash;
+// otherwise it runs on, with the halt kept off the run clock.
+func (s *Session) lookForLockup(ctx context.Context) {
+	cl := s.tgt.Client()
+	asked := time.Now()
+	stop, err := cl.Interrupt(ctx)
+	if err != nil {
+		return
+	}
+	s.clock.halt(asked.Add(time.Since(asked) / 2))
+	if dh, err := s.tgt.readWord(ctx, addrDHCSR); err == nil && dh&dhcsrSLockup != 0 {
+		pc, _ := cl.ReadRegister(ctx, "pc")
+		s.tgt.event(EventLockup, "core locked up (DHCSR.S_LOCKUP)", nil)
+		s.crashed(ctx, Crash{Stop: stop, Trigger: capture.Trigger{Kind: "lockup",
+			Detail: fmt.Sprintf("DHCSR.S_LOCKUP is set: the core locked up (PC 0x%08x)", pc)}})
+		return
+	}
+	if crash, ok, _, err := s.tgt.CrashFromStop(ctx, stop); err == nil && ok {
+		s.crashed(ctx, crash)
+		return
+	}
+	sent := time.Now()
+	if err := cl.Continue(ctx); err != nil {
+		s.setTarget(StatusDisconnected, err)
+		return
+	}
+	s.clock.resume(sent.Add(time.Since(sent) / 2))
 }
 
 // crashed records a crash the target stopped in and hands it out.

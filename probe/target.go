@@ -79,13 +79,21 @@ func ConnectTarget(ctx context.Context, opts TargetOptions) (*Target, error) {
 		opts.Timeout = 5 * time.Second
 	}
 	t := &Target{opts: opts}
-	c, err := gdbremote.Dial(ctx, opts.Addr, gdbremote.Options{
+	gopts := gdbremote.Options{
 		Timeout:   opts.Timeout,
 		Trace:     opts.Trace,
 		OnConsole: t.console,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%w (is OpenOCD or QEMU -gdb running there?)", err)
+	}
+	var c *gdbremote.Client
+	var err error
+	if path, ok := gdbremote.SerialPath(opts.Addr); ok {
+		// A Black Magic Probe: its GDB server is a serial port.
+		c, err = gdbremote.DialSerial(ctx, path, gopts)
+		if err != nil {
+			return nil, fmt.Errorf("%w (is a Black Magic Probe there, powered, with a target on its SWD lines?)", err)
+		}
+	} else if c, err = gdbremote.Dial(ctx, opts.Addr, gopts); err != nil {
+		return nil, fmt.Errorf("%w (is OpenOCD, QEMU -gdb, J-Link, pyOCD or st-util running there?)", err)
 	}
 	t.c = c
 	t.event(EventTargetState, fmt.Sprintf("connected to %s (%s)", opts.Addr, t.StubName()), nil)
@@ -100,13 +108,10 @@ func (t *Target) Close() error { return t.c.Close() }
 
 // StubName names the GDB server kind for reports.
 func (t *Target) StubName() string {
-	switch t.c.Stub() {
-	case gdbremote.StubOpenOCD:
-		return "openocd"
-	case gdbremote.StubQEMU:
-		return "qemu"
+	if t.c.Stub() == gdbremote.StubUnknown {
+		return "gdb-server"
 	}
-	return "gdb-server"
+	return t.c.Stub().String()
 }
 
 func (t *Target) console(text string) {
@@ -233,6 +238,13 @@ func (t *Target) ArmFaultCatch(ctx context.Context) error {
 		}
 		// Fall through: an old OpenOCD or another server.
 	}
+	if t.armServerCatch(ctx) {
+		t.mu.Lock()
+		t.catching = true
+		t.mu.Unlock()
+		t.event(EventTargetState, fmt.Sprintf("armed %s vector catch", t.StubName()), nil)
+		return nil
+	}
 	if t.armDEMCR(ctx) {
 		t.mu.Lock()
 		t.catching = true
@@ -293,7 +305,7 @@ func (t *Target) DisarmFaultCatch(ctx context.Context) error {
 		if err != nil {
 			errs = append(errs, fmt.Errorf("clear vector catch (DEMCR): %w", err))
 		}
-	case catching:
+	case catching && t.c.Stub() == gdbremote.StubOpenOCD:
 		if _, err := t.c.Monitor(ctx, "cortex_m vector_catch none"); err != nil {
 			errs = append(errs, fmt.Errorf("clear vector catch: %w", err))
 		}
@@ -430,7 +442,10 @@ func (t *Target) CrashFromStop(ctx context.Context, stop gdbremote.StopReply) (C
 	name, atHandler := t.handlers[pc&^1]
 	catching := t.catching
 	t.mu.Unlock()
-	if atHandler || (catching && stop.Signal == 5) {
+	// A vector catch stops with SIGTRAP on OpenOCD, J-Link and st-util,
+	// with the fault's own signal on pyOCD (SIGSEGV, SIGBUS, SIGILL):
+	// anything but an interrupt, named below from IPSR.
+	if atHandler || (catching && stop.Signal != 2) {
 		// A vector catch halts with IPSR already the exception's number,
 		// which names it whatever table the handler came from.
 		if xpsr, err := t.c.ReadRegister(ctx, "xpsr"); err == nil {
@@ -479,9 +494,9 @@ func (t *Target) StepOver(ctx context.Context) error {
 // vector when the server allows (OpenOCD: "monitor reset halt"); elsewhere
 // it requests a system reset through AIRCR and halts again.
 func (t *Target) ResetCore(ctx context.Context) error {
-	if t.c.Stub() == gdbremote.StubOpenOCD {
-		if _, err := t.c.Monitor(ctx, "reset halt"); err != nil {
-			return fmt.Errorf("monitor reset halt: %w", err)
+	if cmd := resetHaltCommand(t.c.Stub()); cmd != "" {
+		if _, err := t.c.Monitor(ctx, cmd); err != nil {
+			return fmt.Errorf("monitor %s: %w", cmd, err)
 		}
 		t.event(EventTargetState, "reset", nil)
 		return nil

@@ -169,7 +169,7 @@ const (
 // write the debug registers (real cores behind pyOCD, J-Link, Black Magic
 // Probe). It reports whether the bits stuck: QEMU reads DEMCR as 0.
 func (t *Target) armDEMCR(ctx context.Context) bool {
-	if t.c.Stub() == gdbremote.StubQEMU {
+	if !usesDEMCR(t.c.Stub()) {
 		return false
 	}
 	d, err := t.readWord(ctx, addrDEMCR)

@@ -427,7 +427,8 @@ type session struct {
 	running  bool
 	stopAt   *time.Timer
 	run      Run
-	nackSkip int // '-' answers to injected bad checksums to ignore
+	runStart time.Time // when run began
+	nackSkip int       // '-' answers to injected bad checksums to ignore
 	closed   bool
 }
 

@@ -297,6 +297,7 @@ func (s *session) resume(pkt string) error {
 	fk.runSince = time.Now()
 	fk.mu.Unlock()
 	s.running = true
+	s.runStart = time.Now()
 	if fk.flavor == flavorOpenOCD {
 		for _, line := range s.run.Console {
 			if err := s.sc.WriteConsole(line); err != nil {
@@ -349,6 +350,15 @@ func (s *session) stop(reply string, scripted bool) error {
 	if s.stopAt != nil {
 		s.stopAt.Stop()
 		s.stopAt = nil
+		if !scripted && fk.flavor >= flavorJLink {
+			// Halted before the Run was done (a look for a lockup, an
+			// LED sample): the rest of it runs after the next resume.
+			fk.mu.Lock()
+			rest := s.run
+			rest.Delay = max(0, s.run.Delay-time.Since(s.runStart))
+			fk.script = append([]Run{rest}, fk.script...)
+			fk.mu.Unlock()
+		}
 	}
 	if scripted {
 		fk.mu.Lock()

@@ -1,0 +1,118 @@
+package probe
+
+import (
+	"encoding/binary"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/gdbremote"
+	"github.com/faultline-dev/faultline/gdbremote/rsptest"
+)
+
+// faultingCortexM is runningCortexM whose next run ends in a precise
+// BusFault (CFSR.PRECISERR|BFARVALID, escalated to HardFault) with an
+// exception frame on the main stack.
+func faultingCortexM(handler uint32) (rsptest.State, rsptest.Run) {
+	st := runningCortexM(handler)
+	frame := make([]byte, 32)
+	for i, v := range []uint32{1, 2, 3, 4, 12, 0x08000123, 0x08000150, 0x01000000} {
+		binary.LittleEndian.PutUint32(frame[4*i:], v)
+	}
+	fsr := make([]byte, 8)
+	binary.LittleEndian.PutUint32(fsr, 0x8200)    // CFSR: BFARVALID, PRECISERR
+	binary.LittleEndian.PutUint32(fsr[4:], 1<<30) // HFSR.FORCED
+	crash := rsptest.Run{Delay: 50 * time.Millisecond, Stop: "T05",
+		Regs:   map[string]uint64{"pc": uint64(handler), "xpsr": 0x01000003, "lr": 0xfffffff9, "sp": 0x20000ee0, "msp": 0x20000ee0},
+		Memory: []rsptest.Region{{Addr: 0x20000ee0, Data: frame}, {Addr: 0xE000ED28, Data: fsr}}}
+	return st, crash
+}
+
+// TestCatchOnEveryServer: each server's way of catching is used (OpenOCD's
+// and pyOCD's vector-catch commands, DEMCR written for J-Link, ST-LINK and
+// st-util, handler breakpoints for the Black Magic Probe, whose own catch
+// would unwind the fault and clear CFSR), the fault is caught at its
+// handler with its cause intact, and the capture names the server.
+func TestCatchOnEveryServer(t *testing.T) {
+	const handler = 0x08000200
+	for _, d := range rsptest.ProbeDialects() {
+		t.Run(d.Name, func(t *testing.T) {
+			t.Parallel()
+			st, crash := faultingCortexM(handler)
+			fk, addr := d.Listen(t, rsptest.Config{State: st, Script: []rsptest.Run{crash}})
+			sess, c := firstCrash(t, addr, TargetOptions{})
+			snap := c.Snapshot
+			if got := snap.Meta.Trigger; got.Kind != "fault-handler" || !strings.Contains(got.Detail, "HardFault") {
+				t.Errorf("trigger %+v, want the HardFault handler entered", got)
+			}
+			if snap.Registers["pc"] != handler {
+				t.Errorf("stopped at pc %#x, want the handler's %#x", snap.Registers["pc"], handler)
+			}
+			scb, ok := snap.Region("scb")
+			if !ok || binary.LittleEndian.Uint32(scb.Data[0x28:]) != 0x8200 {
+				t.Errorf("CFSR not captured as the fault left it (region found %v)", ok)
+			}
+			if !strings.HasPrefix(snap.Meta.Target, d.Name+" ") {
+				t.Errorf("capture target %q does not name the server %s", snap.Meta.Target, d.Name)
+			}
+			if !strings.Contains(sess.Status().GDB, "("+d.Name+")") {
+				t.Errorf("status %q does not name the server", sess.Status().GDB)
+			}
+			reqs := fk.Requests()
+			bps := slices.ContainsFunc(reqs, func(q string) bool { return strings.HasPrefix(q, "Z0") || strings.HasPrefix(q, "Z1") })
+			if wantBPs := d.Stub == gdbremote.StubBlackMagic; bps != wantBPs {
+				t.Errorf("handler breakpoints set: %v, want %v: %q", bps, wantBPs, reqs)
+			}
+			monitor := map[gdbremote.Stub]string{
+				gdbremote.StubOpenOCD:    "cortex_m vector_catch",
+				gdbremote.StubPyOCD:      "set vector-catch hbmiscp",
+				gdbremote.StubBlackMagic: "vector_catch disable hard",
+			}[d.Stub]
+			if monitor != "" && !slices.ContainsFunc(reqs, func(q string) bool {
+				return strings.HasPrefix(q, "qRcmd,"+string(gdbremote.EncodeHex([]byte(monitor))))
+			}) {
+				t.Errorf("monitor %q not sent: %q", monitor, reqs)
+			}
+		})
+	}
+}
+
+// TestLockupOnEveryServer: OpenOCD reports a lockup; behind the other
+// servers the core goes quiet, and the session's periodic look finds it
+// locked up.
+func TestLockupOnEveryServer(t *testing.T) {
+	for _, d := range rsptest.ProbeDialects() {
+		t.Run(d.Name, func(t *testing.T) {
+			t.Parallel()
+			lock := d.LockupRun(50 * time.Millisecond)
+			lock.Regs["xpsr"] = 0x01000003 // the fault in HardFault's handler
+			_, addr := d.Listen(t, rsptest.Config{State: runningCortexM(0x08000200), Script: []rsptest.Run{lock}})
+			sess, c := firstCrash(t, addr, TargetOptions{})
+			if got := c.Snapshot.Meta.Trigger; got.Kind != "lockup" {
+				t.Errorf("trigger %+v, want a lockup", got)
+			}
+			if got := sess.Status().Target; got != StatusLockedUp {
+				t.Errorf("status %s, want %s", got, StatusLockedUp)
+			}
+		})
+	}
+}
+
+// TestCatchIgnoresAStopOutsideAFaultOnEveryServer: a stop in thread mode
+// (a bkpt, someone's breakpoint) is no crash, whatever the server calls
+// it; the fault after it is.
+func TestCatchIgnoresAStopOutsideAFaultOnEveryServer(t *testing.T) {
+	for _, d := range rsptest.ProbeDialects() {
+		t.Run(d.Name, func(t *testing.T) {
+			t.Parallel()
+			st, crash := faultingCortexM(0x08000200)
+			stray := rsptest.Run{Delay: 30 * time.Millisecond, Stop: "T05", Regs: map[string]uint64{"pc": 0x08000150, "xpsr": 0x01000000}}
+			_, addr := d.Listen(t, rsptest.Config{State: st, Script: []rsptest.Run{stray, crash}})
+			_, c := firstCrash(t, addr, TargetOptions{})
+			if c.Snapshot.Registers["pc"] != 0x08000200 {
+				t.Errorf("crash at pc 0x%08x, want the fault handler's 0x08000200", c.Snapshot.Registers["pc"])
+			}
+		})
+	}
+}
