@@ -352,6 +352,9 @@ func (u *Unwinder) step(f Frame) (*Frame, error) {
 		}
 		return nil, fmt.Errorf("0x%08x is not code", f.PC)
 	}
+	if lf, ok := u.leafWithoutCFI(f); ok {
+		return lf, nil
+	}
 	nf, err := u.cfiStep(f)
 	if err == nil {
 		return nf, nil
@@ -370,6 +373,37 @@ func (u *Unwinder) step(f Frame) (*Frame, error) {
 }
 
 var errBottom = errors.New("bottom of the stack")
+
+// leafWithoutCFI steps out of a first frame that has no CFI (a hand-written
+// assembly leaf such as newlib's memcpy) through LR: the registers are the
+// faulting code's own, a leaf leaves LR alone, and a stack scan would skip
+// the caller for an older, stale return address. LR must follow a call
+// and lie in another function (a non-leaf that called out has LR in
+// itself).
+func (u *Unwinder) leafWithoutCFI(f Frame) (*Frame, bool) {
+	if u.depth != 1 || f.NotCode {
+		return nil, false
+	}
+	if _, err := u.prog.FrameContext(uint64(f.Lookup)); err == nil {
+		return nil, false
+	}
+	lr, ok := f.Regs.Get(RegLR)
+	ret := lr &^ 1
+	if !ok || lr&1 == 0 || ExcReturn(lr).Valid() || !u.prog.IsCode(uint64(ret)) || !callBefore(u.prog, ret) {
+		return nil, false
+	}
+	if _, err := u.prog.FrameContext(uint64(ret - 2)); err != nil {
+		return nil, false // the caller has no CFI either: no better than a scan
+	}
+	in, out := u.prog.Frames(uint64(f.Lookup)), u.prog.Frames(uint64(ret-2))
+	if len(in) > 0 && len(out) > 0 && in[len(in)-1].Function == out[len(out)-1].Function {
+		return nil, false
+	}
+	r := f.Regs
+	r.Set(RegPC, ret)
+	nf := u.makeFrame(r, true, HowLR, minConf(f.Confidence, Likely))
+	return &nf, true
+}
 
 func (u *Unwinder) fromLR(f Frame) (*Frame, error) {
 	lr, ok := f.Regs.Get(RegLR)

@@ -20,6 +20,9 @@ const Machine = "mps2-an385"
 type Expectation struct {
 	// Exception is the fault exception whose handler is entered.
 	Exception string `json:"exception"`
+	// Forced says a configurable fault escalated to HardFault (the -hf
+	// builds, derived from the entry of the same build with handlers).
+	Forced bool `json:"forced,omitempty"`
 	// Causes are the CFSR cause bits set (ARM names), without the
 	// MMARVALID/BFARVALID flags.
 	Causes []string `json:"causes"`
@@ -49,14 +52,24 @@ type expectedFile struct {
 const expectedSchema = "freertos.expected/v1"
 
 // Bugs are the crash variants' bugs and Opts the optimisation levels, as
-// the Makefile names them; a variant is "bug-opt", e.g. "switch-Os".
+// the Makefile names them; a variant is "bug-opt", e.g. "switch-Os", or
+// "bug-Os-hf" for the -Os build with the fault handlers left disabled in
+// SHCSR (every fault escalates to HardFault).
 var (
-	Bugs = []string{"badptr", "div0", "uaf", "isr", "switch", "assert", "overflow"}
+	Bugs = []string{"badptr", "div0", "uaf", "isr", "switch", "assert", "overflow", "nullfn", "smash"}
 	Opts = []string{"O0", "Os", "O2"}
 )
 
+// HardFaultSuffix marks a variant built with FAULT_HANDLERS=0, and
+// HardFaultOpt is the level those are built at.
+const (
+	HardFaultSuffix = "-hf"
+	HardFaultOpt    = "Os"
+)
+
 // Variants lists every crash variant ("badptr-O0" ...), in Bugs then Opts
-// order. The Makefile also builds "none-<opt>", which never crashes.
+// order, then the HardFault-only builds ("badptr-Os-hf" ...). The Makefile
+// also builds "none-<opt>", which never crashes.
 func Variants() []string {
 	var v []string
 	for _, b := range Bugs {
@@ -64,7 +77,16 @@ func Variants() []string {
 			v = append(v, b+"-"+o)
 		}
 	}
+	for _, b := range Bugs {
+		v = append(v, b+"-"+HardFaultOpt+HardFaultSuffix)
+	}
 	return v
+}
+
+// HardFaultOnly reports whether variant is built with the fault handlers
+// disabled, and the variant with them enabled it otherwise equals.
+func HardFaultOnly(variant string) (base string, ok bool) {
+	return strings.CutSuffix(variant, HardFaultSuffix)
 }
 
 // Dir returns the absolute path of firmware/freertos.
@@ -79,8 +101,9 @@ var builder = &armbuild.Builder{}
 // ELF builds the gateway if needed and returns the absolute path of
 // variant's ELF, e.g. ELF(ctx, "isr-O2"); "none-O2" is the working build.
 func ELF(ctx context.Context, variant string) (string, error) {
-	bug, opt, ok := strings.Cut(variant, "-")
-	if !ok || (bug != "none" && !contains(Bugs, bug)) || !contains(Opts, opt) {
+	base, hf := HardFaultOnly(variant)
+	bug, opt, ok := strings.Cut(base, "-")
+	if !ok || (bug != "none" && !contains(Bugs, bug)) || !contains(Opts, opt) || (hf && opt != HardFaultOpt) {
 		return "", fmt.Errorf("freertos: unknown variant %q (have none-<opt> and %s)", variant, strings.Join(Variants(), ", "))
 	}
 	dir, err := Dir()
@@ -118,6 +141,12 @@ func parseExpected(data []byte) (map[string]Expectation, error) {
 	}
 	var missing []string
 	for _, v := range Variants() {
+		if base, hf := HardFaultOnly(v); hf {
+			if e, ok := f.Variants[base]; ok {
+				f.Variants[v] = e.escalated()
+			}
+			continue
+		}
 		if _, ok := f.Variants[v]; !ok {
 			missing = append(missing, v)
 		}
@@ -163,6 +192,16 @@ func (e Expectation) check() error {
 		return fmt.Errorf("culprit %s is not in the frames", e.Culprit)
 	}
 	return nil
+}
+
+// escalated is what the same crash says with the fault handlers disabled:
+// a HardFault forced from the configurable fault, with the same cause
+// bits, address, frames and culprit.
+func (e Expectation) escalated() Expectation {
+	e.Exception = "HardFault"
+	e.Forced = true
+	e.Causes = append([]string{"FORCED"}, e.Causes...)
+	return e
 }
 
 // TaskEntry is the function a variant's chain ends at: the entry function

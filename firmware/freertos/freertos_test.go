@@ -94,7 +94,7 @@ type result struct {
 func TestCrashChainsMatchTheSourceAndBeatGDB(t *testing.T) {
 	gdbcompare.NeedTools(t, "make", "arm-none-eabi-gcc")
 	if testing.Short() {
-		t.Skip("boots QEMU 42 times")
+		t.Skip("boots QEMU twice per variant")
 	}
 	// Parallel subtests run after this function returns: the context
 	// ends with the test, not with the function.
@@ -172,6 +172,9 @@ func TestCrashChainsMatchTheSourceAndBeatGDB(t *testing.T) {
 
 			if rep.Fault.Exception != e.Exception {
 				t.Errorf("exception %s, want %s", rep.Fault.Exception, e.Exception)
+			}
+			if rep.Fault.Forced != e.Forced {
+				t.Errorf("forced %v, want %v", rep.Fault.Forced, e.Forced)
 			}
 			if got := causes(rep.Fault.Causes); !equal(got, e.Causes) {
 				t.Errorf("causes %v, want %v", got, e.Causes)

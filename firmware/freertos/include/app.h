@@ -23,6 +23,8 @@
 #define CRASH_SWITCH   5 /* a stale timer ID corrupts the DHCP task's TCB */
 #define CRASH_ASSERT   6 /* crunch posts to an alert queue nobody created */
 #define CRASH_OVERFLOW 7 /* net's debug dump overruns its task stack */
+#define CRASH_NULLFN   8 /* net calls the link callback nobody registered */
+#define CRASH_SMASH    9 /* crunch's filter rebuild overruns its stack, silently */
 #ifndef CRASH
 #define CRASH CRASH_NONE
 #endif
@@ -54,6 +56,7 @@ void logger_task(void *arg);
 extern QueueHandle_t sample_queue;
 void sensor_start(void);
 void sensor_recalibrate(void);
+void sensor_settle(void);
 
 /* crunch.c */
 extern QueueHandle_t query_queue;

@@ -7,6 +7,8 @@
 #define WINDOW        16
 #define ALERT_MV      500
 #define RECAL_WINDOWS 2
+#define FILTER_TAPS   320 /* 1280 bytes: more than crunch's whole stack */
+#define FILTER_WINDOWS 3
 
 struct channel_stats {
 	int32_t sum;
@@ -80,6 +82,31 @@ static void channel_report(uint8_t channel)
 	log_post("crunch: ch%u mean %d mV over %u samples", channel, (int)mean, (unsigned)st->count);
 }
 
+#if CRASH == CRASH_SMASH
+static int32_t filter_gain; /* sum of the taps, Q31 */
+
+/* filter_rebuild designs the smoothing filter's taps (a Q31 ramp) and
+ * waits for a fresh sample to prime it. The sensor ISR must not see a
+ * half-built filter, so the scheduler is suspended meanwhile. BUG: the taps
+ * live on crunch's 1 KiB stack; writing them runs past the stack's bottom
+ * into the heap block below it (sample_queue). With the scheduler suspended
+ * there is no context switch, so the stack-overflow check never runs: the
+ * next sample the ISR queues lands on the corrupted queue. */
+static void filter_rebuild(void)
+{
+	volatile int32_t taps[FILTER_TAPS];
+
+	vTaskSuspendAll();
+	for (int i = 0; i < FILTER_TAPS; i++)
+		taps[i] = 0x7fffffff - (FILTER_TAPS - 1 - i) * 0x10000;
+	filter_gain = 0;
+	for (int i = 0; i < FILTER_TAPS; i++)
+		filter_gain += taps[i] >> 16;
+	sensor_settle();
+	(void)xTaskResumeAll();
+}
+#endif
+
 void crunch_task(void *arg)
 {
 	struct sample s;
@@ -95,6 +122,10 @@ void crunch_task(void *arg)
 				window_done();
 				if (++windows % RECAL_WINDOWS == 0)
 					sensor_recalibrate();
+#if CRASH == CRASH_SMASH
+				if (windows == FILTER_WINDOWS)
+					filter_rebuild();
+#endif
 			}
 		}
 		while (xQueueReceive(query_queue, &q, 0) == pdPASS)

@@ -35,6 +35,18 @@ static TimerHandle_t link_wd;
 static uint32_t renewals;
 static uint8_t *net_pool; /* frame buffers for the (future) TX path */
 
+/* The subscribed peer: told about link changes once it subscribed. */
+static struct {
+	void (*on_link)(uint32_t flags);
+	uint32_t notified;
+} peer;
+
+static void peer_link_changed(uint32_t flags)
+{
+	peer.notified++;
+	log_post("net: peer told link flags %x", (unsigned)flags);
+}
+
 static void session_echo(struct session *s, const uint8_t *data, uint16_t len)
 {
 	log_post("net: session %u got %u bytes (%c...)", s->id, len, data[0]);
@@ -191,6 +203,11 @@ static void link_reset(void)
 static void link_up(void)
 {
 	link_state->flags |= LINK_UP | LINK_DHCP;
+#if CRASH != CRASH_NULLFN
+	/* BUG (CRASH_NULLFN): nobody may have subscribed yet. */
+	if (peer.on_link != NULL)
+#endif
+		peer.on_link(link_state->flags);
 	dhcp_start(link_state, xTaskGetCurrentTaskHandle());
 	/* The DHCP client owns the link until it has a lease. */
 	(void)ulTaskNotifyTake(pdTRUE, portMAX_DELAY);
@@ -229,6 +246,7 @@ static void net_handle_frame(const struct frame *f)
 	case FRAME_SUBSCRIBE:
 		if (alert_queue == NULL)
 			alert_queue = xQueueCreate(4, sizeof(struct sample));
+		peer.on_link = peer_link_changed;
 		break;
 	case FRAME_DUMP:
 		net_dump_bulk();

@@ -65,7 +65,7 @@ void sensor_start(void)
 }
 
 /* Waits until the ISR has produced a fresh sample. */
-static void sensor_settle(void)
+void sensor_settle(void)
 {
 	uint32_t seq = sample_seq;
 

@@ -7,6 +7,10 @@
 #include <stdint.h>
 #include "board.h"
 
+#ifndef FAULT_HANDLERS
+#define FAULT_HANDLERS 1
+#endif
+
 extern uint32_t _sidata[], _sdata[], _edata[], _sbss[], _ebss[];
 extern uint32_t _estack[];
 
@@ -42,9 +46,12 @@ __attribute__((noreturn)) void Reset_Handler(void)
 		*dst++ = *src++;
 	for (uint32_t *dst = _sbss; dst < _ebss;)
 		*dst++ = 0;
-	/* Faults get their own handlers, and a division by zero is a fault
-	 * rather than a silent 0. */
+	/* Faults get their own handlers (unless built with FAULT_HANDLERS=0:
+	 * then every fault escalates to HardFault), and a division by zero is
+	 * a fault rather than a silent 0. */
+#if FAULT_HANDLERS
 	SCB_SHCSR |= SHCSR_MEMFAULTENA | SHCSR_BUSFAULTENA | SHCSR_USGFAULTENA;
+#endif
 	SCB_CCR |= CCR_DIV_0_TRP;
 	console_init();
 	main();

@@ -1,0 +1,197 @@
+package rtos_test
+
+import (
+	"context"
+	"os/exec"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/emu"
+	"github.com/faultline-dev/faultline/faultdecode/rtos"
+	"github.com/faultline-dev/faultline/firmware/freertos"
+	"github.com/faultline-dev/faultline/probe"
+)
+
+// The gateway's tasks as firmware/freertos creates them (main.c, dhcp.c,
+// FreeRTOSConfig.h): priority and stack size in bytes (words * 4).
+var gatewayTasks = map[string]struct{ prio, stack uint32 }{
+	"net":     {4, 256 * 4},
+	"logger":  {3, 256 * 4},
+	"crunch":  {1, 256 * 4},
+	"dhcp":    {2, 256 * 4},
+	"IDLE":    {0, 128 * 4},
+	"Tmr Svc": {5, 256 * 4},
+}
+
+// crashed boots variant in QEMU until it faults and captures it the way
+// `faultline capture` does (probe's snapshot, with its memory regions).
+func crashed(ctx context.Context, t *testing.T, variant string) (*capture.Snapshot, *elfsym.Image) {
+	t.Helper()
+	elf, err := freertos.ELF(ctx, variant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := elfsym.Open(elf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = img.Close() })
+	board, err := probe.LookupBoard(freertos.Machine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: freertos.Machine, Kernel: elf, Halted: true, Serials: []string{"null"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = q.Stop() }()
+	tgt, err := probe.ConnectTarget(ctx, probe.TargetOptions{Addr: q.GDBAddr, Board: board, Image: img})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tgt.Close()
+	if err := tgt.ArmAndResume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
+	defer wcancel()
+	if _, err := tgt.WaitCrash(wctx); err != nil {
+		t.Fatalf("wait for the crash: %v", err)
+	}
+	snap, err := tgt.Snapshot(ctx, capture.Trigger{Kind: "fault-handler"}, "T05")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap, img
+}
+
+func needTools(t *testing.T) {
+	t.Helper()
+	for _, tool := range []string{"qemu-system-arm", "make", "arm-none-eabi-gcc"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s not found on PATH: run scripts/setup.sh", tool)
+		}
+	}
+}
+
+// TestTasksOfEveryCrashMatchTheFirmware reads the task list out of a real
+// crash of each bug and holds it to what the firmware's source says: the
+// tasks, their priorities and stack sizes, one running task (the one the
+// crash happened in), a saved context inside its own stack and pointing at
+// code for every other task, and a stack overflow exactly where the bug
+// makes one.
+func TestTasksOfEveryCrashMatchTheFirmware(t *testing.T) {
+	needTools(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	t.Cleanup(cancel)
+	exp, err := freertos.Expected()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// overflowed: the task whose stack the bug overruns ("" for none);
+	// heapBroken: the bug writes over heap block headers.
+	tests := []struct {
+		variant    string
+		overflowed string
+		heapBroken bool
+	}{
+		{"nullfn-Os", "", false},
+		{"uaf-O2", "", false},
+		{"div0-O0", "", false},
+		{"isr-Os", "", false},
+		{"assert-O2", "", false},
+		{"switch-O0", "", false},
+		{"overflow-Os", "net", true},
+		{"smash-O0", "crunch", true},
+		{"smash-Os-hf", "crunch", true},
+	}
+	slots := make(chan struct{}, runtime.NumCPU())
+	for _, tt := range tests {
+		t.Run(tt.variant, func(t *testing.T) {
+			t.Parallel()
+			slots <- struct{}{}
+			snap, img := crashed(ctx, t, tt.variant)
+			<-slots
+			sys, err := rtos.Read(img, snap, rtos.Options{CurrentSP: snap.Registers["psp"]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range sys.Problems {
+				t.Logf("problem: %s", p)
+			}
+			if sys.Port != rtos.PortCM3 || !sys.SchedulerRunning {
+				t.Errorf("port %s, scheduler running %v; want ARM_CM3, running", sys.Port, sys.SchedulerRunning)
+			}
+			want := exp[tt.variant].Task
+			cur := sys.Current()
+			if cur == nil || cur.Name != want {
+				t.Fatalf("running task %+v, want %q", cur, want)
+			}
+			seen := map[string]bool{}
+			for _, task := range sys.Tasks {
+				t.Logf("%-8s %-9s prio %d stack 0x%08x-0x%08x high water %d overflow %v problems %v",
+					task.Name, task.State, task.Priority, task.StackBase, task.StackTop, task.HighWater, task.Overflow, task.Problems)
+				g, ok := gatewayTasks[task.Name]
+				if !ok {
+					if tt.heapBroken && len(task.Problems) > 0 {
+						continue // a TCB the overflow wrote over, said so
+					}
+					t.Errorf("unknown task %q (TCB 0x%08x)", task.Name, task.TCB)
+					continue
+				}
+				if seen[task.Name] {
+					t.Errorf("task %q listed twice", task.Name)
+				}
+				seen[task.Name] = true
+				if task.Priority != g.prio || task.StackSize() != g.stack {
+					t.Errorf("%s: priority %d, stack %d bytes; want %d, %d", task.Name, task.Priority, task.StackSize(), g.prio, g.stack)
+				}
+				if task.Current != (task.Name == want) || (task.State == rtos.Running) != task.Current {
+					t.Errorf("%s: current %v, state %s", task.Name, task.Current, task.State)
+				}
+				if over := len(task.Overflow) > 0; over != (task.Name == tt.overflowed) {
+					t.Errorf("%s: overflow %v, want overflowed=%v", task.Name, task.Overflow, task.Name == tt.overflowed)
+				}
+				if !task.HighWaterKnown {
+					t.Errorf("%s: no high-water mark", task.Name)
+				}
+				if task.Current || task.State == rtos.Deleted {
+					continue
+				}
+				c := task.Context
+				if c == nil {
+					t.Errorf("%s: no saved context: %v", task.Name, task.Problems)
+					continue
+				}
+				if !task.Contains(c.R[13]-1) || !img.IsCode(uint64(c.R[15])) {
+					t.Errorf("%s: saved context sp 0x%08x pc 0x%08x: not in its stack / not code", task.Name, c.R[13], c.R[15])
+				}
+			}
+			for _, name := range []string{"net", "crunch", "IDLE", "Tmr Svc"} {
+				if !seen[name] {
+					t.Errorf("task %q missing", name)
+				}
+			}
+			if sys.Heap == nil || len(sys.Heap.Blocks) == 0 {
+				t.Fatalf("heap_4 not walked: %+v", sys.Heap)
+			}
+			if broken := len(sys.Heap.Problems) > 0; broken != tt.heapBroken {
+				t.Errorf("heap problems %v, want broken=%v", sys.Heap.Problems, tt.heapBroken)
+			}
+			// Every task's stack and TCB is a heap_4 block in use.
+			for _, task := range sys.Tasks {
+				if len(task.Problems) > 0 {
+					continue
+				}
+				for what, a := range map[string]uint32{"stack": task.StackBase, "TCB": task.TCB} {
+					if b, ok := sys.Heap.BlockAt(a); !ok || b.Free || (b.Mem != a && !b.Corrupt) {
+						t.Errorf("%s: %s 0x%08x is not an allocated heap block (%+v, %v)", task.Name, what, a, b, ok)
+					}
+				}
+			}
+		})
+	}
+}

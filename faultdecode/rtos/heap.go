@@ -1,0 +1,238 @@
+package rtos
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/faultline-dev/faultline/elfsym"
+)
+
+// A Block is one heap block as FreeRTOS's heap_4/heap_5 laid it out: a
+// BlockLink_t header {pxNextFreeBlock, xBlockSize} rounded up to the
+// alignment, then the bytes pvPortMalloc returned.
+type Block struct {
+	Header uint32 // the BlockLink_t
+	Mem    uint32 // what pvPortMalloc returned
+	End    uint32 // end of the block (exclusive)
+	Free   bool
+	// Corrupt marks the span from a header that cannot be right to the
+	// next header the walk could trust again: one block or several whose
+	// headers were overwritten (Free is false then, and unknown).
+	Corrupt bool
+}
+
+// A Problem is something in the RTOS's memory that cannot be right.
+type Problem struct {
+	Addr uint32
+	Text string
+}
+
+// A Heap is the walked FreeRTOS heap.
+type Heap struct {
+	Allocator string  // "FreeRTOS heap_4" or "FreeRTOS heap_5"
+	Blocks    []Block // by address
+	Problems  []Problem
+	// Partial is set when the walk cannot see every block (heap_5 does
+	// not record where its regions start).
+	Partial bool
+}
+
+// BlockAt returns the block whose bytes (header included) contain addr.
+func (h *Heap) BlockAt(addr uint32) (Block, bool) {
+	if h == nil {
+		return Block{}, false
+	}
+	i := sort.Search(len(h.Blocks), func(i int) bool { return h.Blocks[i].Header > addr }) - 1
+	if i >= 0 && addr < h.Blocks[i].End {
+		return h.Blocks[i], true
+	}
+	return Block{}, false
+}
+
+const (
+	maxHeapBlocks   = 1 << 16
+	maxHeapProblems = 16
+)
+
+func (h *Heap) problem(addr uint32, format string, args ...any) {
+	if len(h.Problems) < maxHeapProblems {
+		h.Problems = append(h.Problems, Problem{addr, fmt.Sprintf(format, args...)})
+	}
+}
+
+// heapLayout is what the walk needs from DWARF and the symbols.
+type heapLayout struct {
+	nextOff, sizeOff uint32 // BlockLink_t members
+	hdr              uint32 // xHeapStructSize: sizeof(BlockLink_t) rounded up to 8
+	allocBit         uint32
+	start            elfsym.Variable // xStart
+	end              elfsym.Variable // pxEnd
+}
+
+// WalkHeap finds FreeRTOS's heap_4 or heap_5 (xStart, pxEnd and the
+// BlockLink_t type from DWARF; ucHeap for heap_4) and walks its blocks.
+// It returns nil when the image uses neither or the heap was never
+// initialised (pxEnd still NULL).
+func WalkHeap(img Image, mem Memory) *Heap {
+	l, ok := findHeap(img)
+	if !ok {
+		return nil
+	}
+	endMarker, err := read32(mem, uint32(l.end.Addr))
+	if err != nil || endMarker == 0 {
+		return nil
+	}
+	free, freeProblems := l.freeList(mem, endMarker)
+	if uc, ok := img.LookupVariable("ucHeap"); ok {
+		h := &Heap{Allocator: "FreeRTOS heap_4"}
+		start := (uint32(uc.Addr) + 7) &^ 7
+		l.walk(h, mem, start, endMarker, free)
+		h.addFreeListProblems(freeProblems, free)
+		return h
+	}
+	// heap_5: regions chain through their end markers, but where each
+	// region starts is only in the caller's HeapRegion_t table: walk on
+	// from every free block that no earlier walk reached.
+	h := &Heap{Allocator: "FreeRTOS heap_5", Partial: true}
+	var addrs []uint32
+	for a := range free {
+		addrs = append(addrs, a)
+	}
+	sort.Slice(addrs, func(i, j int) bool { return addrs[i] < addrs[j] })
+	for _, a := range addrs {
+		if _, seen := h.BlockAt(a); seen || a == endMarker {
+			continue
+		}
+		l.walk(h, mem, a, endMarker, free)
+	}
+	sort.Slice(h.Blocks, func(i, j int) bool { return h.Blocks[i].Header < h.Blocks[j].Header })
+	h.addFreeListProblems(freeProblems, free)
+	return h
+}
+
+func findHeap(img Image) (heapLayout, bool) {
+	start, ok1 := img.LookupVariable("xStart")
+	end, ok2 := img.LookupVariable("pxEnd")
+	if !ok1 || !ok2 || start.Type == nil || start.Type.Kind != elfsym.KindStruct {
+		return heapLayout{}, false
+	}
+	l := heapLayout{start: start, end: end, allocBit: 1 << 31}
+	var okN, okS bool
+	l.nextOff, okN = fieldOffset(start.Type, "pxNextFreeBlock")
+	l.sizeOff, okS = fieldOffset(start.Type, "xBlockSize")
+	if !okN || !okS {
+		return heapLayout{}, false
+	}
+	l.hdr = (uint32(start.Type.Size) + 7) &^ 7
+	return l, true
+}
+
+// freeList follows xStart.pxNextFreeBlock to the end marker: the free
+// blocks by header address (true), and what is wrong with the list.
+func (l heapLayout) freeList(mem Memory, endMarker uint32) (map[uint32]bool, []Problem) {
+	free := map[uint32]bool{}
+	var probs []Problem
+	p, err := read32(mem, uint32(l.start.Addr)+l.nextOff)
+	prev := uint32(0)
+	for n := 0; err == nil && n < maxHeapBlocks; n++ {
+		if p == endMarker || p == 0 {
+			break
+		}
+		if !pointerLike(p) || p <= prev {
+			probs = append(probs, Problem{p, fmt.Sprintf("the free list goes from 0x%08x to 0x%08x, which is not a free block above it: a free block's header was overwritten", prev, p)})
+			break
+		}
+		free[p] = true
+		prev = p
+		p, err = read32(mem, p+l.nextOff)
+	}
+	return free, probs
+}
+
+// walk steps block by block from start by xBlockSize until end (an end
+// marker has size 0).
+func (l heapLayout) walk(h *Heap, mem Memory, start, end uint32, free map[uint32]bool) {
+	b := start
+	for n := 0; n < maxHeapBlocks && b < end; n++ {
+		w, err := readWords(mem, b, 2)
+		if err != nil {
+			h.problem(b, "heap block header at 0x%08x not captured", b)
+			return
+		}
+		raw := w[l.sizeOff/4]
+		next := w[l.nextOff/4]
+		if raw == 0 { // a heap_5 region's end marker
+			return
+		}
+		size := raw &^ l.allocBit
+		alloc := raw&l.allocBit != 0
+		if size < l.hdr || size&7 != 0 || b+size > end || b+size < b {
+			h.problem(b, "heap block at 0x%08x has a bad size field 0x%08x (heap end 0x%08x): the block before it overran or its header was overwritten", b, raw, end)
+			p, ok := l.resync(mem, b, end)
+			if !ok {
+				h.Blocks = append(h.Blocks, Block{Header: b, Mem: b + l.hdr, End: end, Corrupt: true})
+				return
+			}
+			h.Blocks = append(h.Blocks, Block{Header: b, Mem: b + l.hdr, End: p, Corrupt: true})
+			b = p
+			continue
+		}
+		if alloc && next != 0 {
+			h.problem(b, "allocated heap block 0x%08x has a free-list link 0x%08x where heap_4 keeps NULL: its header was overwritten", b+l.hdr, next)
+		}
+		if !alloc && !free[b] {
+			h.problem(b, "heap block 0x%08x is marked free but is not on the free list: its header was overwritten, or the list was", b+l.hdr)
+		}
+		h.Blocks = append(h.Blocks, Block{Header: b, Mem: b + l.hdr, End: b + size, Free: !alloc})
+		b += size
+	}
+}
+
+// maxResync bounds the search for an intact header after a corrupt one.
+const maxResync = 1 << 14
+
+// resync finds the first 8-aligned address above a corrupt header from
+// which the chain of block sizes lands exactly on end: the walk can trust
+// the blocks from there on.
+func (l heapLayout) resync(mem Memory, bad, end uint32) (uint32, bool) {
+	for p, n := (bad+l.hdr+7)&^7, 0; p < end && n < maxResync; p, n = p+8, n+1 {
+		if l.reaches(mem, p, end) {
+			return p, true
+		}
+	}
+	return 0, false
+}
+
+// reaches walks sizes from p and reports whether they end exactly at end.
+func (l heapLayout) reaches(mem Memory, p, end uint32) bool {
+	for n := 0; n < maxHeapBlocks; n++ {
+		if p == end {
+			return true
+		}
+		raw, err := read32(mem, p+l.sizeOff)
+		if err != nil {
+			return false
+		}
+		size := raw &^ l.allocBit
+		if size < l.hdr || size&7 != 0 || p+size > end || p+size < p {
+			return false
+		}
+		if next, err := read32(mem, p+l.nextOff); err != nil || (raw&l.allocBit != 0 && next != 0) {
+			return false
+		}
+		p += size
+	}
+	return false
+}
+
+func (h *Heap) addFreeListProblems(probs []Problem, free map[uint32]bool) {
+	for _, p := range probs {
+		h.problem(p.Addr, "%s", p.Text)
+	}
+	for a := range free {
+		if blk, ok := h.BlockAt(a); ok && (blk.Header != a || !blk.Free) {
+			h.problem(a, "free-list entry 0x%08x is not a free block of the heap walk: the list or a block header is corrupt", a)
+		}
+	}
+	sort.Slice(h.Problems, func(i, j int) bool { return h.Problems[i].Addr < h.Problems[j].Addr })
+}
