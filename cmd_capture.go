@@ -48,7 +48,12 @@ vector table), resumes the target and waits.
 
 On a crash it reads the registers, the fault registers, memory and samples of
 flash, writes an ELF core file to --dir (its path goes to stderr) and prints the
-report: the fault and its cause, the culprit line, the frames. Memory is the
+report: the fault and its cause, the culprit line, the frames. Over a slow
+debug link (an SWD probe moves 100-500 KB/s) the first report comes from the
+registers, fault registers and stacks, before the rest of RAM is read; it is
+printed again once the capture is complete only if the rest changes it
+(--json prints one report, from the complete capture). Ctrl-C during that
+read saves what was read, saying what is missing. Memory is the
 board's RAM map or, without one, each writable section of the ELF and each
 stack (MSP, PSP) from just below its pointer up to its top (from the linker
 script's symbols, the vector table, the section or MPU region holding it),

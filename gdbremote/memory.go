@@ -18,6 +18,13 @@ import (
 //     8 hex digits) + ":" = at most 27 bytes of header, then 2 hex digits
 //     per byte: (PacketSize-4-27)/2 rounded down to a multiple of 4.
 //     OpenOCD: 8176 bytes; QEMU: 2032 bytes.
+//
+// Requests are not pipelined: the RSP has one request outstanding at a
+// time (every stub answers in order, but none promises to read ahead, and
+// QEMU drops bytes sent while its guest runs), and behind OpenOCD the time
+// goes to the probe's own round trips, which a request sent early would
+// not overlap. Fewer, larger requests and reading what matters first
+// (probe's staged capture) are what a slow link rewards.
 const (
 	frameOverhead = 4
 	mHeaderMax    = 27

@@ -49,6 +49,16 @@
 //     (halt, continue, reset, snapshot) between them. Crashes come out of
 //     Crashes() already snapshotted, with the console tail and timeline.
 //
+//   - Staged capture (staged.go): a crash is read registers first (no 'p'
+//     for the FP d registers, which a capture drops), then the SCB/MPU/
+//     debug registers, the stacks near SP and the vector table, then the
+//     rest. When the rest is expected to take longer than FirstAfter (a
+//     slow SWD link: 128 KiB at 200 KB/s is most of a second), the session
+//     hands out a first look on FirstLooks() before the whole crash comes
+//     on Crashes(), with the same regions an unstaged read gives. Progress
+//     is in SessionStatus.Capture; a capture stopped part way (Close,
+//     Ctrl-C) keeps what it read and names the rest in Meta.Missing.
+//
 // What it must not do: import tui or main; run an external process per
 // console line (symbolization goes through the Symbolizer interface, which
 // the caller backs with elfsym); block a producer on a consumer; leave a

@@ -89,7 +89,12 @@ func (t *Target) SnapshotStaged(ctx context.Context, trig capture.Trigger, stop 
 		}
 	}
 	restore = t.liftMPU(ctx)
-	for _, w := range rp.firstLook(snap.Registers) {
+	// Without a First to hand a look to, memory is read in plan order.
+	var look []MemRange
+	if st.First != nil {
+		look = rp.firstLook(snap.Registers)
+	}
+	for _, w := range look {
 		for i, r := range plan {
 			if part, ok := intersect(r, w); ok {
 				if err := f.readPart(ctx, i, part); err != nil {

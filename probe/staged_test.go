@@ -183,3 +183,80 @@ func readU32(s *capture.Snapshot, addr uint32) (uint32, bool) {
 }
 
 func u32At(b []byte, off int) uint32 { return binary.LittleEndian.Uint32(b[off:]) }
+
+// TestSessionHandsOutAFirstLookThenTheCrash: over a slow link the session
+// gives the first look, shows the memory fill in its status and timeline,
+// then the whole crash; closed during the fill, it hands over what it read.
+func TestSessionHandsOutAFirstLookThenTheCrash(t *testing.T) {
+	t.Parallel()
+	for _, closeEarly := range []bool{false, true} {
+		name := map[bool]string{false: "complete", true: "closed during the fill"}[closeEarly]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			st, board := crashed128K()
+			st.Regs["xpsr"] = 0x01000000 // running in thread mode until the crash
+			crash := rsptest.Run{Delay: 50 * time.Millisecond, Stop: "T05", Regs: map[string]uint64{"pc": 0x08000200, "xpsr": 0x01000003}}
+			_, addr := rsptest.ListenOpenOCD(t, rsptest.Config{State: st, Script: []rsptest.Run{crash},
+				Link: rsptest.Link{RTT: time.Millisecond, Bandwidth: 400 << 10}})
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			sess, err := StartSession(ctx, SessionOptions{Target: &TargetOptions{Addr: addr, Board: board}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sess.Close()
+			var first SessionCrash
+			select {
+			case first = <-sess.FirstLooks():
+			case c := <-sess.Crashes():
+				t.Fatalf("the whole crash came without a first look (err %v)", c.Err)
+			case <-ctx.Done():
+				t.Fatal("no first look")
+			}
+			if !strings.Contains(strings.Join(first.Snapshot.Meta.Missing, "\n"), PendingMemoryNote) {
+				t.Errorf("first look does not say memory is still being read: %q", first.Snapshot.Meta.Missing)
+			}
+			if p := sess.Status().Capture; !p.Active || p.Done >= p.Total {
+				t.Errorf("status during the fill: %+v, want an active capture part way", p)
+			}
+			if closeEarly {
+				sess.Close()
+			}
+			var whole SessionCrash
+			select {
+			case whole = <-sess.Crashes():
+			case <-ctx.Done():
+				t.Fatal("no crash after the first look")
+			}
+			if !whole.Snapshot.Meta.CapturedAt.Equal(first.Snapshot.Meta.CapturedAt) {
+				t.Error("the whole crash is not the first look's")
+			}
+			missing := strings.Join(whole.Snapshot.Meta.Missing, "\n")
+			if closeEarly {
+				if whole.Err == nil || !strings.Contains(missing, "not read, the capture stopped first") {
+					t.Errorf("closed during the fill: err %v, missing %q", whole.Err, whole.Snapshot.Meta.Missing)
+				}
+				if _, ok := readU32(whole.Snapshot, 0x2001fe00); !ok {
+					t.Error("the stack read before the close is not in the crash")
+				}
+				return
+			}
+			if whole.Err != nil || missing != "" {
+				t.Errorf("whole crash: err %v, missing %q", whole.Err, missing)
+			}
+			if p := sess.Status().Capture; p.Active || p.Done != p.Total {
+				t.Errorf("status after the capture: %+v", p)
+			}
+			var events []string
+			for _, e := range sess.Timeline().Events() {
+				if e.Kind == EventCapture {
+					events = append(events, e.Text)
+				}
+			}
+			joined := strings.Join(events, "\n")
+			if !strings.Contains(joined, "first look at the crash") || !strings.Contains(joined, "capture complete") {
+				t.Errorf("timeline capture events %q lack the first look and the completion", events)
+			}
+		})
+	}
+}
