@@ -72,7 +72,7 @@ runs; on QEMU each sample halts the core briefly, which perturbs timing
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.gdb, "gdb", "", "GDB remote server `HOST:PORT` (OpenOCD :3333, QEMU -gdb)")
+	fl.StringVar(&f.gdb, "gdb", "", "GDB remote server `HOST:PORT` (OpenOCD :3333, QEMU -gdb, J-Link :2331, pyOCD, st-util :4242) or a Black Magic Probe's port (/dev/ttyACM0, serial:PATH)")
 	fl.StringVar(&f.serial, "serial", "", "serial console `DEV[@BAUD]` (also tcp:HOST:PORT, usb:SERIAL)")
 	fl.StringVar(&f.elf, "elf", "", "firmware ELF `FILE` with debug info")
 	addNoCacheFlag(fl, &f.noCache)

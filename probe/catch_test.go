@@ -147,47 +147,55 @@ func TestCatchIgnoresAVectorCatchStopOutsideAFault(t *testing.T) {
 // TestAlreadyLockedUpIsCapturedAsLockup: a core found halted after a
 // lockup is captured with a lockup trigger and never resumed.
 func TestAlreadyLockedUpIsCapturedAsLockup(t *testing.T) {
-	tests := []struct {
-		name   string
-		regs   map[string]uint64
-		dhcsr  uint32
-		kind   string
-		reason string
-	}{
+	tests := []lockedUpCase{
 		{"HardFault active at the lockup PC", map[string]uint64{"pc": 0xfffffffe, "xpsr": 0x01000003}, 0, "lockup", "lockup address"},
 		{"ARMv8-M lockup PC", map[string]uint64{"pc": 0xeffffffe, "xpsr": 0x01000003}, 0, "lockup", "lockup address"},
 		{"DHCSR.S_LOCKUP", map[string]uint64{"pc": 0x08000100, "xpsr": 0x01000000}, 1<<19 | 1<<17 | 1, "lockup", "S_LOCKUP"},
 		{"NMI active with a PC in device space", map[string]uint64{"pc": 0xae094710, "xpsr": 0x01000002}, 0, "lockup", "cannot execute"},
 		{"HardFault active in its handler is a fault, not a lockup", map[string]uint64{"pc": 0x08000200, "xpsr": 0x01000003}, 0, "fault-handler", "HardFault"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			st := runningCortexM(0x08000200)
-			for k, v := range tc.regs {
-				st.Regs[k] = v
-			}
-			debug := make([]byte, 16)
-			binary.LittleEndian.PutUint32(debug, tc.dhcsr)
-			st.Memory = append(st.Memory, rsptest.Region{Addr: 0xE000EDF0, Data: debug})
-			fk, addr := rsptest.ListenOpenOCD(t, rsptest.Config{State: st, AttachStop: "S05"})
-			sess, c := firstCrash(t, addr, TargetOptions{})
-			trig := c.Snapshot.Meta.Trigger
-			if trig.Kind != tc.kind || !strings.Contains(trig.Detail, tc.reason) {
-				t.Errorf("trigger %+v, want %s (%s)", trig, tc.kind, tc.reason)
-			}
-			wantStatus := StatusCrashed
-			if tc.kind == "lockup" {
-				wantStatus = StatusLockedUp
-			}
-			if got := sess.Status().Target; got != wantStatus {
-				t.Errorf("status %s, want %s", got, wantStatus)
-			}
-			for _, q := range fk.Requests() {
-				if q == "c" || q == "s" || strings.HasPrefix(q, "vCont;") || strings.HasPrefix(q, "Z") {
-					t.Fatalf("target resumed or armed (%q) although it was found in a fault", q)
-				}
-			}
-		})
+	// Every server in front of a real core: OpenOCD and the dialects of
+	// gdbremote/rsptest/dialects.go.
+	for _, d := range rsptest.ProbeDialects() {
+		for _, tc := range tests {
+			t.Run(d.Name+"/"+tc.name, func(t *testing.T) { tc.run(t, d) })
+		}
+	}
+}
+
+type lockedUpCase struct {
+	name   string
+	regs   map[string]uint64
+	dhcsr  uint32
+	kind   string
+	reason string
+}
+
+func (tc lockedUpCase) run(t *testing.T, d rsptest.Dialect) {
+	st := runningCortexM(0x08000200)
+	for k, v := range tc.regs {
+		st.Regs[k] = v
+	}
+	debug := make([]byte, 16)
+	binary.LittleEndian.PutUint32(debug, tc.dhcsr)
+	st.Memory = append(st.Memory, rsptest.Region{Addr: 0xE000EDF0, Data: debug})
+	fk, addr := d.Listen(t, rsptest.Config{State: st, AttachStop: "S05"})
+	sess, c := firstCrash(t, addr, TargetOptions{})
+	trig := c.Snapshot.Meta.Trigger
+	if trig.Kind != tc.kind || !strings.Contains(trig.Detail, tc.reason) {
+		t.Errorf("trigger %+v, want %s (%s)", trig, tc.kind, tc.reason)
+	}
+	wantStatus := StatusCrashed
+	if tc.kind == "lockup" {
+		wantStatus = StatusLockedUp
+	}
+	if got := sess.Status().Target; got != wantStatus {
+		t.Errorf("status %s, want %s", got, wantStatus)
+	}
+	for _, q := range fk.Requests() {
+		if q == "c" || q == "s" || strings.HasPrefix(q, "vCont;") || strings.HasPrefix(q, "Z") {
+			t.Fatalf("target resumed or armed (%q) although it was found in a fault", q)
+		}
 	}
 }
 

@@ -2,10 +2,14 @@ package probe
 
 import (
 	"encoding/binary"
+	"net"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/creack/pty"
 
 	"github.com/faultline-dev/faultline/gdbremote"
 	"github.com/faultline-dev/faultline/gdbremote/rsptest"
@@ -112,6 +116,49 @@ func TestCatchIgnoresAStopOutsideAFaultOnEveryServer(t *testing.T) {
 			_, c := firstCrash(t, addr, TargetOptions{})
 			if c.Snapshot.Registers["pc"] != 0x08000200 {
 				t.Errorf("crash at pc 0x%08x, want the fault handler's 0x08000200", c.Snapshot.Registers["pc"])
+			}
+		})
+	}
+}
+
+// fileConn serves a fake over a pty's master side.
+type fileConn struct{ *os.File }
+
+func (fileConn) LocalAddr() net.Addr  { return &net.UnixAddr{Name: "pty", Net: "unix"} }
+func (fileConn) RemoteAddr() net.Addr { return &net.UnixAddr{Name: "pty", Net: "unix"} }
+
+// TestBlackMagicOverASerialPort: --gdb serial:/dev/... (and a bare /dev
+// path) speaks RSP over the port, scans and attaches the probe's target
+// for the user, and catches the fault.
+func TestBlackMagicOverASerialPort(t *testing.T) {
+	for _, prefix := range []string{"serial:", ""} {
+		t.Run("prefix "+prefix, func(t *testing.T) {
+			st, crash := faultingCortexM(0x08000200)
+			fk, err := rsptest.NewBlackMagic(rsptest.Config{State: st, Script: []rsptest.Run{crash}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The slave stays open here too: with no slave open the
+			// master reads EIO, and the fake would hang up.
+			m, sl, err := pty.Open()
+			if err != nil {
+				t.Fatalf("open pty: %v", err)
+			}
+			path := sl.Name()
+			t.Cleanup(func() { sl.Close() })
+			done := make(chan struct{})
+			go func() { defer close(done); fk.Serve(fileConn{m}) }()
+			t.Cleanup(func() { fk.Close(); m.Close(); <-done })
+			sess, c := firstCrash(t, prefix+path, TargetOptions{})
+			if got := c.Snapshot.Meta.Trigger; got.Kind != "fault-handler" || !strings.Contains(got.Detail, "HardFault") {
+				t.Errorf("trigger %+v, want the HardFault handler entered", got)
+			}
+			if got := sess.Status().GDB; !strings.Contains(got, path) || !strings.Contains(got, "(blackmagic)") {
+				t.Errorf("status %q does not name the port and the probe", got)
+			}
+			reqs := strings.Join(fk.Requests(), "\n")
+			if !strings.Contains(reqs, "vAttach;1") {
+				t.Errorf("not attached for the user:\n%s", reqs)
 			}
 		})
 	}
