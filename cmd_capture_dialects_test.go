@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/gdbremote/rsptest"
+)
+
+// TestCaptureOnEveryServer runs the OpenOCD capture tests (vector catch,
+// lockup) against the fake of every other server in front of a real core,
+// serving the crash QEMU recorded: the report is QEMU's, and a lockup is
+// found although only OpenOCD reports one.
+func TestCaptureOnEveryServer(t *testing.T) {
+	rec := recordCrash(t)
+	for _, d := range rsptest.ProbeDialects()[1:] { // OpenOCD: cmd_capture_openocd_test.go
+		t.Run(d.Name+"/crash", func(t *testing.T) {
+			t.Parallel()
+			before, run := fakeStates(t, rec)
+			_, addr := d.Listen(t, rsptest.Config{State: before, Script: []rsptest.Run{run}})
+			rep := captureReport(t, d.Name, addr, rec.elf)
+			if rep.Fault.Exception != rec.rep.Fault.Exception || !slices.Equal(rep.Fault.Causes, rec.rep.Fault.Causes) {
+				t.Errorf("fault %s %v, QEMU said %s %v", rep.Fault.Exception, rep.Fault.Causes, rec.rep.Fault.Exception, rec.rep.Fault.Causes)
+			}
+			if !slices.Equal(frameNames(rep), frameNames(&rec.rep)) {
+				t.Errorf("frames %q, QEMU gave %q", frameNames(rep), frameNames(&rec.rep))
+			}
+		})
+		t.Run(d.Name+"/lockup", func(t *testing.T) {
+			t.Parallel()
+			before, run := fakeStates(t, rec)
+			// The handler faulted again: the core sits locked up with the
+			// first fault in CFSR and the stacked frame.
+			lock := d.LockupRun(50 * time.Millisecond)
+			lock.Memory = append(slices.Clone(run.Memory), lock.Memory...)
+			regs := maps.Clone(run.Regs)
+			maps.Copy(regs, lock.Regs)
+			lock.Regs = regs
+			_, addr := d.Listen(t, rsptest.Config{State: before, Script: []rsptest.Run{lock}})
+			rep := captureReport(t, d.Name, addr, rec.elf)
+			if rep.Trigger.Kind != "lockup" || !rep.Fault.Lockup {
+				t.Errorf("trigger %q lockup %v, want a lockup", rep.Trigger.Kind, rep.Fault.Lockup)
+			}
+			if !slices.Contains(rep.Fault.Causes, "DIVBYZERO") {
+				t.Errorf("causes %v: the first fault's cause is lost", rep.Fault.Causes)
+			}
+			if !slices.Contains(frameNames(rep), "crash_divide") {
+				t.Errorf("frames %q do not recover the stacked frame", frameNames(rep))
+			}
+		})
+	}
+}
+
+// captureReport runs "faultline capture --once --json" on addr, which
+// must be told to be server.
+func captureReport(t *testing.T, server, addr, elf string) *faultdecode.Report {
+	t.Helper()
+	r := runFaultline(t, context.Background(), t.TempDir(), "", "capture", "--gdb", addr, "--elf", elf, "--board", "mps2-an385", "--once", "--json", "--timeout", "20s")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "("+server+")") {
+		t.Errorf("stderr does not name the server %s: %s", server, r.stderr)
+	}
+	var rep faultdecode.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	return &rep
+}
