@@ -1,13 +1,22 @@
 package main
 
 import (
+	"bufio"
 	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/emu"
+	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/firmware/crashlab"
 )
 
 // TestAnalyzeProbeRSCoreDump: `faultline analyze X.coredump --elf X.elf`
@@ -62,5 +71,95 @@ func TestAnalyzeProbeRSCoreDump(t *testing.T) {
 	}
 	if len(rep.Frames) < 2 || rep.Frames[0].Function != "core::ptr::read_volatile" || rep.Frames[1].Function != "nRF52833_xxAA::trigger_hardfault_from_busfault" {
 		t.Errorf("frames %+v", rep.Frames)
+	}
+}
+
+// TestCaptureSerialOnlyCrashCatcherDump: real firmware in QEMU crashes and
+// CrashCatcher's HexDump prints the post-mortem on the console; faultline,
+// with --serial and no --gdb, turns that block into a full report whose
+// fault and frames are the ones gdb sees on the live target (expected.json,
+// checked by crashlab's TestExpectedMatchesQEMUUnderGDB). analyze of the
+// console log alone says the same.
+func TestCaptureSerialOnlyCrashCatcherDump(t *testing.T) {
+	for _, board := range []string{"mps2-an385", "netduino2"} {
+		t.Run(board, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			elf, err := crashlab.ELF(ctx, board, "crashcatcher")
+			if err != nil {
+				t.Fatal(err)
+			}
+			exp, err := crashlab.Expected()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := exp["crashcatcher"][board]
+			q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: board, Kernel: elf, Halted: true, Serials: []string{"pty"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer q.Stop()
+			dir := t.TempDir()
+			log := filepath.Join(dir, "console.log")
+			cmd := exec.CommandContext(ctx, faultlineBin, "capture", "--serial", q.PTYs[0], "--elf", elf, "--once", "--json", "--timeout", "60s", "--log", log)
+			cmd.Dir = dir
+			var stdout strings.Builder
+			cmd.Stdout = &stdout
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var errText strings.Builder
+			sc := bufio.NewScanner(stderr)
+			for sc.Scan() {
+				errText.WriteString(sc.Text() + "\n")
+				if strings.Contains(sc.Text(), "waiting for a crash") {
+					break
+				}
+			}
+			if err := gdbContinue(ctx, q.GDBAddr); err != nil {
+				t.Fatal(err)
+			}
+			rest, _ := io.ReadAll(stderr)
+			errText.Write(rest)
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("capture: %v\nstderr:\n%s", err, errText.String())
+			}
+			checkCrashCatcherReport(t, "capture --serial", stdout.String(), want)
+
+			// The console log alone, as a user would hand it to analyze.
+			r := runFaultline(t, ctx, dir, "", "analyze", log, "--elf", elf, "--json")
+			if r.code != 0 {
+				t.Fatalf("analyze %s: exit %d: %s", log, r.code, r.stderr)
+			}
+			checkCrashCatcherReport(t, "analyze LOG", r.stdout, want)
+		})
+	}
+}
+
+func checkCrashCatcherReport(t *testing.T, what, out string, want crashlab.Expectation) {
+	t.Helper()
+	var rep faultdecode.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%s: not one JSON report: %v\n%s", what, err, out)
+	}
+	if rep.Fault.Exception != want.Exception || rep.Fault.Forced != want.Forced || !slices.Contains(rep.Fault.Causes, want.Causes[0]) {
+		t.Errorf("%s: fault %s forced=%v %v, want %s forced=%v %v", what, rep.Fault.Exception, rep.Fault.Forced, rep.Fault.Causes, want.Exception, want.Forced, want.Causes)
+	}
+	var got []string
+	for _, f := range rep.Frames {
+		got = append(got, f.Function)
+	}
+	if len(got) < len(want.Frames) || !slices.Equal(got[:len(want.Frames)], want.Frames) {
+		t.Errorf("%s: frames %q, want %q first (as gdb shows them)", what, got, want.Frames)
+	}
+	for i, f := range rep.Frames[:min(len(rep.Frames), len(want.Frames))] {
+		if f.Confidence != "certain" {
+			t.Errorf("%s: frame %d %s is %s, want certain", what, i, f.Function, f.Confidence)
+		}
 	}
 }

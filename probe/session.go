@@ -511,8 +511,20 @@ func (s *Session) watchSerial(ctx context.Context) {
 		after = d.Line.Seq
 		trig := capture.Trigger{Kind: "serial-panic", Detail: d.Detection.Text}
 		s.tl.Add(Event{Time: time.Now(), Kind: EventCapture, Source: "faultline", Text: "crash on the console: " + d.Detection.Text})
+		var dump *capture.Snapshot
+		if d.Detection.Detector == "crashcatcher" {
+			// The registers and memory follow on the console.
+			var err error
+			if dump, err = s.crashCatcherSnapshot(ctx, d.Line); err != nil {
+				s.tl.Add(Event{Time: time.Now(), Kind: EventCapture, Source: "faultline", Text: "CrashCatcher dump: " + err.Error()})
+			}
+		}
+		snap := s.serialSnapshot(trig)
+		if dump != nil {
+			mergeConsoleDump(snap, dump, "CrashCatcher dump")
+		}
 		select {
-		case s.crashes <- SessionCrash{Snapshot: s.serialSnapshot(trig)}:
+		case s.crashes <- SessionCrash{Snapshot: snap}:
 		case <-ctx.Done():
 			return
 		}

@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/capture/crashcatcher"
 	"github.com/faultline-dev/faultline/capture/probers"
 )
 
@@ -21,6 +22,10 @@ type Format string
 const (
 	ELFCore Format = "elf-core" // faultline's capture, gdb gcore, other ELF cores
 	ProbeRS Format = "probe-rs" // probe-rs .coredump (MessagePack)
+	// CrashCatcher is its binary dump; CrashCatcherHex the text its
+	// HexDump module prints (a console log holding one will do).
+	CrashCatcher    Format = "crashcatcher"
+	CrashCatcherHex Format = "crashcatcher-hex"
 	Unknown Format = ""
 )
 
@@ -35,6 +40,10 @@ func Detect(head []byte) Format {
 		return ELFCore
 	case probers.Looks(head):
 		return ProbeRS
+	case crashcatcher.Looks(head):
+		return CrashCatcher
+	case crashcatcher.LooksHex(head):
+		return CrashCatcherHex
 	}
 	return Unknown
 }
@@ -49,7 +58,8 @@ func Read(path string) (*capture.Snapshot, Format, error) {
 		return nil, Unknown, fmt.Errorf("read dump: %w", err)
 	}
 	defer f.Close()
-	head := make([]byte, 4096)
+	// A console log may print a while before the dump starts.
+	head := make([]byte, 64<<10)
 	n, _ := io.ReadFull(f, head)
 	format := Detect(head[:n])
 	switch format {
@@ -57,7 +67,7 @@ func Read(path string) (*capture.Snapshot, Format, error) {
 		s, err := capture.Read(path)
 		return s, format, err
 	case Unknown:
-		return nil, format, fmt.Errorf("read dump %s: not a format faultline reads (a faultline capture or other ELF core, a probe-rs .coredump)", path)
+		return nil, format, fmt.Errorf("read dump %s: not a format faultline reads (a faultline capture or other ELF core, a probe-rs .coredump, a CrashCatcher dump or its HexDump text)", path)
 	}
 	data, err := io.ReadAll(io.LimitReader(io.MultiReader(bytes.NewReader(head[:n]), f), maxSize+1))
 	if err != nil {
@@ -70,6 +80,10 @@ func Read(path string) (*capture.Snapshot, Format, error) {
 	switch format {
 	case ProbeRS:
 		s, err = probers.Decode(data)
+	case CrashCatcher:
+		s, err = crashcatcher.Decode(data)
+	case CrashCatcherHex:
+		s, err = crashcatcher.DecodeHex(string(data))
 	}
 	if err != nil {
 		return s, format, fmt.Errorf("read %s dump %s: %w", format, path, err)

@@ -2,12 +2,14 @@ package dumpfile
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/capture/crashcatcher"
 )
 
 func TestReadTellsFormatsApartByContent(t *testing.T) {
@@ -27,6 +29,14 @@ func TestReadTellsFormatsApartByContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	elfCore := core.Bytes()
+	ccText, err := os.ReadFile(filepath.Join("..", "crashcatcher", "testdata", "crashlab-mps2-an385.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ccDump, _, err := crashcatcher.FromHex(string(ccText))
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		data    []byte
@@ -35,12 +45,14 @@ func TestReadTellsFormatsApartByContent(t *testing.T) {
 	}{
 		{"probe-rs dump named .core", probeRS, ProbeRS, ""},
 		{"ELF core named .coredump", elfCore, ELFCore, ""},
+		{"CrashCatcher binary dump", ccDump, CrashCatcher, ""},
+		{"console log with a CrashCatcher hex dump", ccText, CrashCatcherHex, ""},
 		{"text", []byte("just some log\n"), Unknown, "not a format faultline reads"},
 		{"empty", nil, Unknown, "not a format faultline reads"},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(dir, []string{"a.core", "b.coredump", "c.log", "d"}[i])
+			path := filepath.Join(dir, fmt.Sprintf("dump%d", i))
 			if err := os.WriteFile(path, tc.data, 0o644); err != nil {
 				t.Fatal(err)
 			}
