@@ -26,7 +26,7 @@ const (
 	// HexDump module prints (a console log holding one will do).
 	CrashCatcher    Format = "crashcatcher"
 	CrashCatcherHex Format = "crashcatcher-hex"
-	Unknown Format = ""
+	Unknown         Format = ""
 )
 
 // maxSize bounds what Read loads into memory: Cortex-M dumps are small,
