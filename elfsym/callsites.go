@@ -83,7 +83,13 @@ func (im *Image) FuncEntry(pc uint64) (entry uint64, name string, ok bool) {
 }
 
 func (im *Image) callSiteIndex() *callSites {
-	im.calls.once.Do(im.buildCallSites)
+	im.calls.once.Do(func() {
+		if im.loadPart(partCalls, func(r *idxReader) bool { return decodeCallSites(r, &im.calls) }) {
+			return
+		}
+		im.buildCallSites()
+		im.storePart(partCalls, func(w *idxWriter) { encodeCallSites(w, &im.calls) })
+	})
 	return &im.calls
 }
 

@@ -35,7 +35,17 @@ type dataIndex struct {
 }
 
 func (im *Image) dataIndex() *dataIndex {
-	im.data.once.Do(func() { im.data.idx = im.buildData() })
+	im.data.once.Do(func() {
+		if im.loadPart(partData, func(r *idxReader) bool {
+			d, ok := decodeData(r)
+			im.data.idx = d
+			return ok
+		}) {
+			return
+		}
+		im.data.idx = im.buildData()
+		im.storePart(partData, func(w *idxWriter) { encodeData(w, im.data.idx) })
+	})
 	return im.data.idx
 }
 

@@ -72,6 +72,7 @@ type Image struct {
 
 	dw        dwarfOnce // for the data and call-site indexes, read on first use
 	fromCache bool      // symbols, lines and functions came from an IndexCache
+	cache     IndexCache
 	data      dataOnce
 	calls     callSites // call-site index, built on first use (callsites.go)
 }
@@ -152,6 +153,7 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 		return nil, err
 	}
 	im.dw.f = f
+	im.cache = opts.Cache
 	if !im.loadSavedIndex(opts.Cache) {
 		w0 := len(im.warn)
 		im.loadSymbols(f)

@@ -31,6 +31,9 @@ type IndexKey struct {
 	BuildID string // hex NT_GNU_BUILD_ID, "" if none
 	SHA256  string // hex SHA-256 of the whole file
 	Version int    // IndexVersion of the code that built it
+	// Part names an index built on first use and saved on its own
+	// ("calls", "data"); "" is the main index Open loads.
+	Part string
 }
 
 // An IndexCache keeps built indexes between processes (package

@@ -2,6 +2,7 @@ package elfsym_test
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -11,8 +12,9 @@ import (
 
 // memCache is an IndexCache in memory whose saved bytes a test can damage.
 type memCache struct {
-	mu   sync.Mutex
-	data map[elfsym.IndexKey][]byte
+	mu     sync.Mutex
+	data   map[elfsym.IndexKey][]byte
+	stores int
 }
 
 func (c *memCache) Load(k elfsym.IndexKey) ([]byte, error) {
@@ -25,6 +27,7 @@ func (c *memCache) Store(k elfsym.IndexKey, b []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.data[k] = append([]byte(nil), b...)
+	c.stores++
 	return nil
 }
 
@@ -107,4 +110,92 @@ func framesText(im *elfsym.Image) string {
 		b = append(b, '\n')
 	}
 	return string(b)
+}
+
+// The parts built on first use (data index, call sites) are saved when
+// built and loaded by the next open, with the same answers: the same
+// variables with the same type graphs, the same call sites.
+func TestSavedPartsAnswerAsBuilt(t *testing.T) {
+	ctx := context.Background()
+	images := map[string]func(context.Context) (string, error){
+		"data": elfsymtest.Data,
+		"lab-gcc-O2": func(ctx context.Context) (string, error) {
+			return elfsymtest.Lab(ctx, elfsymtest.LabConfig{})
+		},
+	}
+	for name, build := range images {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			elf, err := build(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &memCache{data: map[elfsym.IndexKey][]byte{}}
+			open := func() *elfsym.Image {
+				im, err := elfsym.OpenWith(elf, elfsym.Options{Cache: c})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { im.Close() })
+				return im
+			}
+			built := open()
+			vars, sites := built.Variables(), callSites(built)
+			parts := map[string]bool{}
+			for k := range c.data {
+				parts[k.Part] = true
+			}
+			if !parts["data"] || !parts["calls"] {
+				t.Fatalf("parts saved: %v, want data and calls", parts)
+			}
+			// A part that failed to load would be built and stored again.
+			before := c.stores
+			loaded := open()
+			if !loaded.FromCache() {
+				t.Fatal("main index not loaded")
+			}
+			if got := loaded.Variables(); !reflect.DeepEqual(got, vars) {
+				t.Fatalf("variables differ after loading: %d vs %d", len(got), len(vars))
+			}
+			if got := callSites(loaded); !reflect.DeepEqual(got, sites) {
+				t.Fatalf("call sites differ after loading:\n got %v\nwant %v", got, sites)
+			}
+			if len(sites) == 0 || len(vars) == 0 {
+				t.Fatalf("%d call sites, %d variables: the image should have both", len(sites), len(vars))
+			}
+			for _, v := range vars {
+				if v.Type == nil || v.Type.Name == "" {
+					continue
+				}
+				want, ok1 := built.LookupType(v.Type.Name)
+				got, ok2 := loaded.LookupType(v.Type.Name)
+				if ok1 != ok2 || !reflect.DeepEqual(got, want) {
+					t.Errorf("LookupType(%q) differs after loading", v.Type.Name)
+				}
+			}
+			if built.DataWarning() != loaded.DataWarning() || built.CallSiteWarning() != loaded.CallSiteWarning() {
+				t.Error("warnings differ after loading")
+			}
+			if c.stores != before {
+				t.Errorf("the second open stored %d entries: a saved part was not used", c.stores-before)
+			}
+		})
+	}
+}
+
+// callSites lists every call site at every halfword of code and every
+// function's tail calls.
+func callSites(im *elfsym.Image) []elfsym.CallSite {
+	var out []elfsym.CallSite
+	for _, a := range testAddrs(im) {
+		if c, ok := im.CallSiteAt(a); ok {
+			out = append(out, c)
+		}
+	}
+	for _, s := range im.Symbols() {
+		if s.Func {
+			out = append(out, im.TailCalls(s.Addr)...)
+		}
+	}
+	return out
 }

@@ -68,10 +68,20 @@ var ErrDamaged = errors.New("damaged index file")
 // fileName is the file for key: build ids and SHA-256s are hex, anything
 // else (a damaged note) falls back to the SHA-256.
 func fileName(key elfsym.IndexKey) string {
-	if key.BuildID != "" && isHex(key.BuildID) && len(key.BuildID) <= 128 {
-		return "b-" + key.BuildID + ".idx"
+	part := ""
+	if key.Part != "" {
+		part = "." + key.Part
 	}
-	return "s-" + key.SHA256 + ".idx"
+	if key.BuildID != "" && isHex(key.BuildID) && len(key.BuildID) <= 128 {
+		return "b-" + key.BuildID + part + ".idx"
+	}
+	return "s-" + key.SHA256 + part + ".idx"
+}
+
+// validPart accepts the lower-case part names elfsym uses, so a part
+// never names a path.
+func validPart(p string) bool {
+	return strings.Trim(p, "abcdefghijklmnopqrstuvwxyz") == "" && len(p) <= 16
 }
 
 func isHex(s string) bool {
@@ -85,8 +95,8 @@ func (d *Dir) File(key elfsym.IndexKey) string { return filepath.Join(d.Path, fi
 // none or it is stale (another build or version under the same name), nil
 // and an error wrapping ErrDamaged when the file fails its checks.
 func (d *Dir) Load(key elfsym.IndexKey) ([]byte, error) {
-	if !isHex(key.SHA256) || key.SHA256 == "" {
-		return nil, fmt.Errorf("index cache: bad key %q", key.SHA256)
+	if !isHex(key.SHA256) || key.SHA256 == "" || !validPart(key.Part) {
+		return nil, fmt.Errorf("index cache: bad key %+v", key)
 	}
 	p := d.File(key)
 	b, err := os.ReadFile(p)
@@ -111,12 +121,12 @@ func (d *Dir) Load(key elfsym.IndexKey) ([]byte, error) {
 
 // keyHeader is what a file's header must say for key.
 type keyHeader struct {
-	format, version uint32
-	buildID, sha256 string
+	format, version       uint32
+	buildID, sha256, part string
 }
 
 func header(key elfsym.IndexKey) keyHeader {
-	return keyHeader{format: FormatVersion, version: uint32(key.Version), buildID: key.BuildID, sha256: key.SHA256}
+	return keyHeader{format: FormatVersion, version: uint32(key.Version), buildID: key.BuildID, sha256: key.SHA256, part: key.Part}
 }
 
 func encode(key elfsym.IndexKey, payload []byte) []byte {
@@ -129,6 +139,8 @@ func encode(key elfsym.IndexKey, payload []byte) []byte {
 	b = append(b, h.buildID...)
 	b = binary.LittleEndian.AppendUint16(b, uint16(len(h.sha256)))
 	b = append(b, h.sha256...)
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(h.part)))
+	b = append(b, h.part...)
 	b = binary.LittleEndian.AppendUint64(b, uint64(len(payload)))
 	b = binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(payload))
 	return append(b, payload...)
@@ -160,10 +172,11 @@ func parse(b []byte) (keyHeader, []byte, error) {
 		b = b[2+n:]
 		return s, true
 	}
-	var ok1, ok2 bool
+	var ok1, ok2, ok3 bool
 	h.buildID, ok1 = str()
 	h.sha256, ok2 = str()
-	if !ok1 || !ok2 || len(b) < 12 {
+	h.part, ok3 = str()
+	if !ok1 || !ok2 || !ok3 || len(b) < 12 {
 		return h, nil, fmt.Errorf("%w: header cut short", ErrDamaged)
 	}
 	n, sum := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint32(b[8:])
@@ -181,8 +194,8 @@ func parse(b []byte) (keyHeader, []byte, error) {
 // trims the directory to MaxBytes. An index larger than MaxBytes on its own
 // is not kept.
 func (d *Dir) Store(key elfsym.IndexKey, data []byte) error {
-	if !isHex(key.SHA256) || key.SHA256 == "" {
-		return fmt.Errorf("index cache: bad key %q", key.SHA256)
+	if !isHex(key.SHA256) || key.SHA256 == "" || !validPart(key.Part) {
+		return fmt.Errorf("index cache: bad key %+v", key)
 	}
 	b := encode(key, data)
 	if int64(len(b)) > d.maxBytes() {

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
+	"github.com/faultline-dev/faultline/emu"
+	"github.com/faultline-dev/faultline/firmware"
+	"github.com/faultline-dev/faultline/probe"
+)
+
+// Whole-process speed against the tools faultline replaces, each measured
+// in the same run on the same inputs (medians of several runs; the machine
+// is shared, so single runs lie):
+//
+//	go test -run XXX -bench 'SymbolizeVsAddr2line|AnalyzeVsGDB' -benchtime 1x .
+//
+// The large firmware (elfsymtest.Large: 8,000 C++ functions in 64 units,
+// about 25 MB of ELF) is generated and compiled on first use and cached;
+// that first build takes minutes. -short skips it.
+
+// procStat is one process run: wall time and peak RSS.
+type procStat struct {
+	wall time.Duration
+	rss  int64 // bytes
+}
+
+// runProc runs argv with XDG_CACHE_HOME set to cacheHome ("" leaves the
+// environment alone) and returns its wall time. With rss it runs under
+// /usr/bin/time to read the peak RSS: the rusage a Go parent gets from
+// wait4 counts the parent's own RSS, which the child inherits until exec.
+func runProc(b *testing.B, cacheHome string, rss bool, argv ...string) procStat {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var rssFile string
+	if rss {
+		tm, err := exec.LookPath("/usr/bin/time")
+		if err != nil {
+			b.Skip("/usr/bin/time not found (apt-get install time)")
+		}
+		rssFile = filepath.Join(b.TempDir(), "rss")
+		argv = append([]string{tm, "-f", "%M", "-o", rssFile}, argv...)
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	if cacheHome != "" {
+		cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cacheHome)
+	}
+	cmd.Stdout = io.Discard
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	st := procStat{wall: time.Since(start)}
+	if err != nil {
+		b.Fatalf("%s: %v\n%s", strings.Join(argv[:min(len(argv), 6)], " "), err, stderr.String())
+	}
+	if rss {
+		out, err := os.ReadFile(rssFile)
+		if err != nil {
+			b.Fatal(err)
+		}
+		kb, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+		if err != nil {
+			b.Fatalf("/usr/bin/time wrote %q", out)
+		}
+		st.rss = kb << 10
+	}
+	return st
+}
+
+// median runs f n times for the median wall time, then once more for the
+// peak RSS.
+func median(n int, f func(rss bool) procStat) procStat {
+	var walls []time.Duration
+	for range n {
+		walls = append(walls, f(false).wall)
+	}
+	slices.Sort(walls)
+	return procStat{wall: walls[len(walls)/2], rss: f(true).rss}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// spreadAddrs picks n code addresses spread over the functions DWARF
+// describes, a few bytes into each (so inlined code is hit too).
+func spreadAddrs(b *testing.B, elf string, n int) []string {
+	b.Helper()
+	im, err := elfsym.Open(elf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer im.Close()
+	var funcs []elfsym.Symbol
+	for _, s := range im.Symbols() {
+		if s.Func && s.Size >= 8 && im.HasDWARFFunction(s.Addr) {
+			funcs = append(funcs, s)
+		}
+	}
+	if len(funcs) == 0 {
+		b.Fatalf("%s: no functions with DWARF", elf)
+	}
+	out := make([]string, 0, n)
+	for i := range n {
+		s := funcs[i*len(funcs)/n%len(funcs)]
+		off := uint64(i/len(funcs)*2) % s.Size // more addresses than functions: walk into them
+		out = append(out, fmt.Sprintf("%#x", s.Addr+off))
+	}
+	return out
+}
+
+// addr2lineTool returns arm-none-eabi-addr2line or skips.
+func addr2lineTool(b *testing.B) string {
+	b.Helper()
+	p, err := exec.LookPath("arm-none-eabi-addr2line")
+	if err != nil {
+		b.Skip("arm-none-eabi-addr2line not found: run scripts/setup.sh")
+	}
+	return p
+}
+
+// BenchmarkSymbolizeVsAddr2line runs `faultline symbolize` and
+// `arm-none-eabi-addr2line -fiC` as whole processes over the same
+// addresses: 10 on the bundled web server firmware and on the large one,
+// and 50,000 on the large one. faultline runs warm (the index saved by an
+// earlier run), cold (an empty cache: index built and saved) and with
+// --no-cache. Metrics are median milliseconds and peak RSS in MB.
+func BenchmarkSymbolizeVsAddr2line(b *testing.B) {
+	a2l := addr2lineTool(b)
+	ctx := context.Background()
+	type fw struct {
+		name  string
+		elf   func(context.Context) (string, error)
+		n     int // addresses
+		runs  int // per tool
+		large bool
+	}
+	small := func(ctx context.Context) (string, error) { return firmware.ELF(ctx, "webserver") }
+	cases := []fw{
+		{"webserver/10", small, 10, 21, false},
+		{"large25MB/10", elfsymtest.Large, 10, 5, true},
+		{"large25MB/50000", elfsymtest.Large, 50000, 3, true},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			if c.large && testing.Short() {
+				b.Skip("-short: the large firmware takes minutes to build the first time")
+			}
+			elf, err := c.elf(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			addrs := spreadAddrs(b, elf, c.n)
+			ours := append([]string{faultlineBin, "symbolize", "--elf", elf}, addrs...)
+			warmHome := b.TempDir()
+			runProc(b, warmHome, false, ours...) // saves the index
+			var warm, cold, noCache, theirs procStat
+			for b.Loop() {
+				warm = median(c.runs, func(rss bool) procStat { return runProc(b, warmHome, rss, ours...) })
+				if c.n <= 10 {
+					cold = median(c.runs, func(rss bool) procStat { return runProc(b, b.TempDir(), rss, ours...) })
+					noCache = median(c.runs, func(rss bool) procStat { return runProc(b, warmHome, rss, append(ours, "--no-cache")...) })
+				}
+				theirs = median(c.runs, func(rss bool) procStat {
+					return runProc(b, "", rss, append([]string{a2l, "-fiC", "-e", elf}, addrs...)...)
+				})
+			}
+			st, _ := os.Stat(elf)
+			b.ReportMetric(ms(warm.wall), "ms-faultline")
+			b.ReportMetric(ms(theirs.wall), "ms-addr2line")
+			b.ReportMetric(float64(theirs.wall)/float64(warm.wall), "x-faster")
+			b.ReportMetric(float64(warm.rss)/(1<<20), "MB-rss-faultline")
+			b.ReportMetric(float64(theirs.rss)/(1<<20), "MB-rss-addr2line")
+			b.Logf("%s (%.1f MB), %d addresses, median of %d runs:", filepath.Base(elf), float64(st.Size())/(1<<20), c.n, c.runs)
+			b.Logf("  addr2line -fiC       %8.1f ms  rss %6.1f MB", ms(theirs.wall), float64(theirs.rss)/(1<<20))
+			b.Logf("  faultline (cached)   %8.1f ms  rss %6.1f MB  %.2fx addr2line's time", ms(warm.wall), float64(warm.rss)/(1<<20), float64(warm.wall)/float64(theirs.wall))
+			if c.n <= 10 {
+				b.ReportMetric(ms(cold.wall), "ms-faultline-cold")
+				b.ReportMetric(float64(cold.rss)/(1<<20), "MB-rss-cold")
+				b.Logf("  faultline (cold)     %8.1f ms  rss %6.1f MB  %.2fx", ms(cold.wall), float64(cold.rss)/(1<<20), float64(cold.wall)/float64(theirs.wall))
+				b.Logf("  faultline --no-cache %8.1f ms  rss %6.1f MB  %.2fx", ms(noCache.wall), float64(noCache.rss)/(1<<20), float64(noCache.wall)/float64(theirs.wall))
+			}
+		})
+	}
+}
+
+// webserverCapture boots the bundled web server firmware in QEMU, lets it
+// run, halts it and writes a capture of it (as `faultline capture` would
+// on a manual trigger) to a file under b's temporary directory.
+func webserverCapture(b *testing.B, ctx context.Context, elf string) string {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	img, err := elfsym.Open(elf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer img.Close()
+	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: "netduino2", Kernel: elf, Halted: true, Serials: []string{"null", "null"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer q.Stop()
+	board, _ := probe.LookupBoard("netduino2")
+	tgt, err := probe.ConnectTarget(ctx, probe.TargetOptions{Addr: q.GDBAddr, Board: board, Image: img})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tgt.Close()
+	if err := tgt.Resume(ctx); err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // into the main loop
+	stop, err := tgt.Halt(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap, err := tgt.Snapshot(ctx, capture.Trigger{Kind: "manual", Detail: "benchmark"}, stop.Raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "webserver.core")
+	if err := capture.Write(path, snap); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// BenchmarkAnalyzeVsGDB runs `faultline analyze` of a capture of the
+// bundled firmware and `gdb-multiarch -batch` loading the same ELF and core
+// and printing bt, as whole processes. Metrics are median milliseconds.
+func BenchmarkAnalyzeVsGDB(b *testing.B) {
+	gdb, err := exec.LookPath("gdb-multiarch")
+	if err != nil {
+		b.Skip("gdb-multiarch not found: run scripts/setup.sh")
+	}
+	ctx := context.Background()
+	elf, err := firmware.ELF(ctx, "webserver")
+	if err != nil {
+		b.Fatal(err)
+	}
+	core := webserverCapture(b, ctx, elf)
+	ours := []string{faultlineBin, "analyze", "--elf", elf, core}
+	theirs := []string{gdb, "-batch", "-nx", "-ex", "bt", elf, core}
+	home := b.TempDir()
+	runProc(b, home, false, ours...) // saves the index
+	const runs = 15
+	var warm, noCache, gdbStat procStat
+	for b.Loop() {
+		warm = median(runs, func(rss bool) procStat { return runProc(b, home, rss, ours...) })
+		noCache = median(runs, func(rss bool) procStat { return runProc(b, home, rss, append(ours, "--no-cache")...) })
+		gdbStat = median(runs, func(rss bool) procStat { return runProc(b, "", rss, theirs...) })
+	}
+	b.ReportMetric(ms(warm.wall), "ms-faultline")
+	b.ReportMetric(ms(gdbStat.wall), "ms-gdb")
+	b.ReportMetric(float64(gdbStat.wall)/float64(warm.wall), "x-faster")
+	b.Logf("analyze of %s, median of %d runs:", filepath.Base(core), runs)
+	b.Logf("  gdb-multiarch -batch bt %8.1f ms  rss %6.1f MB", ms(gdbStat.wall), float64(gdbStat.rss)/(1<<20))
+	b.Logf("  faultline (cached)      %8.1f ms  rss %6.1f MB  %.2fx gdb's time", ms(warm.wall), float64(warm.rss)/(1<<20), float64(warm.wall)/float64(gdbStat.wall))
+	b.Logf("  faultline --no-cache    %8.1f ms  rss %6.1f MB  %.2fx", ms(noCache.wall), float64(noCache.rss)/(1<<20), float64(noCache.wall)/float64(gdbStat.wall))
+}
