@@ -75,10 +75,10 @@ func (im *Image) FuncEntry(pc uint64) (entry uint64, name string, ok bool) {
 		}
 		return sym.Addr, sym.Name, true
 	}
-	for n := 0; im.funcs.scopes[s].parent >= 0 && n < maxInlineDepth; n++ {
-		s = im.funcs.scopes[s].parent
+	sc := im.funcs.scope(s)
+	for n := 0; sc.parent >= 0 && n < maxInlineDepth; n++ {
+		sc = im.funcs.scope(sc.parent)
 	}
-	sc := &im.funcs.scopes[s]
 	return sc.entry, sc.name, true
 }
 

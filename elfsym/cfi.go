@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 
 	"github.com/go-delve/delve/pkg/dwarf/frame"
 )
@@ -24,37 +25,63 @@ type cfiIndex struct {
 	anchored []bool // per fde: a function symbol starts at its begin
 }
 
-func (im *Image) loadCFI(f *elf.File) {
-	dbg := im.loadCFISection(f, ".debug_frame", false)
-	eh := im.loadCFISection(f, ".eh_frame", true)
-	switch {
-	case !dbg && !eh:
-		im.warnf("no .debug_frame: no CFI, unwinding must fall back to heuristics")
-	case !dbg:
-		im.warnf("no .debug_frame: CFI from .eh_frame only")
-	}
+// cfiOnce holds the CFI index. Open parses it, except when the symbol
+// index came from a cache: then the first FrameContext does (its warnings
+// were saved with the index).
+type cfiOnce struct {
+	once sync.Once
+	idx  []cfiIndex // .debug_frame, then .eh_frame
 }
 
-// loadCFISection parses one CFI section into im.cfi and reports whether
+func (im *Image) loadCFI(f *elf.File) {
+	im.cfi.once.Do(func() { im.cfi.idx = im.parseCFI(f, im.warnf) })
+}
+
+// cfiIndexes returns the CFI index, parsing it on first use.
+func (im *Image) cfiIndexes() []cfiIndex {
+	im.cfi.once.Do(func() {
+		if im.dw.f != nil {
+			im.cfi.idx = im.parseCFI(im.dw.f, func(string, ...any) {}) // already said at Open
+		}
+	})
+	return im.cfi.idx
+}
+
+// parseCFI parses .debug_frame and .eh_frame, telling warn what is missing
+// or damaged.
+func (im *Image) parseCFI(f *elf.File, warn func(string, ...any)) []cfiIndex {
+	var idx []cfiIndex
+	dbg := im.loadCFISection(f, ".debug_frame", false, &idx, warn)
+	eh := im.loadCFISection(f, ".eh_frame", true, &idx, warn)
+	switch {
+	case !dbg && !eh:
+		warn("no .debug_frame: no CFI, unwinding must fall back to heuristics")
+	case !dbg:
+		warn("no .debug_frame: CFI from .eh_frame only")
+	}
+	return idx
+}
+
+// loadCFISection parses one CFI section into idx and reports whether
 // the section exists.
-func (im *Image) loadCFISection(f *elf.File, name string, eh bool) bool {
+func (im *Image) loadCFISection(f *elf.File, name string, eh bool, idx *[]cfiIndex, warn func(string, ...any)) bool {
 	sec := f.Section(name)
 	if sec == nil || sec.Type == elf.SHT_NOBITS {
 		return false
 	}
 	data, err := sec.Data()
 	if err != nil {
-		im.warnf("section %s unreadable (%v): no CFI from it", name, err)
+		warn("section %s unreadable (%v): no CFI from it", name, err)
 		return true
 	}
 	fdes, skipped, first, fatal := parseCFI(data, eh, sec.Addr)
 	if fatal != nil {
-		im.warnf("section %s damaged (%v): CFI after that offset ignored, %d FDEs kept", name, fatal, len(fdes))
+		warn("section %s damaged (%v): CFI after that offset ignored, %d FDEs kept", name, fatal, len(fdes))
 	}
 	if skipped > 0 {
-		im.warnf("section %s: %d damaged CIE/FDE records skipped (first: %v)", name, skipped, first)
+		warn("section %s: %d damaged CIE/FDE records skipped (first: %v)", name, skipped, first)
 	}
-	im.cfi = append(im.cfi, im.indexFDEs(name, fdes))
+	*idx = append(*idx, im.indexFDEs(name, fdes))
 	return true
 }
 
@@ -164,8 +191,9 @@ func (im *Image) FrameContext(pc uint64) (fc *frame.FrameContext, err error) {
 		}
 	}()
 	var firstErr error
-	for i := range im.cfi {
-		x := &im.cfi[i]
+	cfi := im.cfiIndexes()
+	for i := range cfi {
+		x := &cfi[i]
 		f := x.lookup(im, pc)
 		if f == nil {
 			continue

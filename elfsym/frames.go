@@ -33,13 +33,14 @@ func (im *Image) Frames(addr uint64) []Frame {
 		return []Frame{f}
 	}
 	n := 0
-	for i := s; i >= 0 && n < maxInlineDepth; i = im.funcs.scopes[i].parent {
+	var chain [maxInlineDepth]scope
+	for i := s; i >= 0 && n < maxInlineDepth; i = chain[n-1].parent {
+		chain[n] = im.funcs.scope(i)
 		n++
 	}
 	frames := make([]Frame, 0, n)
 	file, line, _ := im.lines.at(addr)
-	for i := s; i >= 0 && len(frames) < n; i = im.funcs.scopes[i].parent {
-		sc := &im.funcs.scopes[i]
+	for _, sc := range chain[:n] {
 		frames = append(frames, Frame{Function: sc.name, File: file, Line: line, Inlined: sc.parent >= 0, Entry: sc.entry})
 		file, line = sc.callFile, sc.callLine
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"strings"
@@ -50,8 +51,16 @@ type Image struct {
 	r       io.ReaderAt
 	size    int64
 	buildID string
-	sha     string
-	warn    []string
+	content struct { // cache key (contentHash), computed when first needed
+		once sync.Once
+		hex  string
+		err  error
+	}
+	sha struct {
+		once sync.Once
+		hex  string
+	}
+	warn []string
 
 	syms   []Symbol // sorted by Addr
 	spans  []uint64 // per syms[i]: bytes it covers (Size, or up to the next function for unsized functions)
@@ -67,8 +76,8 @@ type Image struct {
 
 	lines lineTable
 	funcs funcIndex
-	cfi   []cfiIndex // .debug_frame, then .eh_frame (cfi.go)
-	arch  string     // CPUArch (arch.go)
+	cfi   cfiOnce // cfi.go
+	arch  string  // CPUArch (arch.go)
 
 	dw        dwarfOnce // for the data and call-site indexes, read on first use
 	fromCache bool      // symbols, lines and functions came from an IndexCache
@@ -146,8 +155,12 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 		return nil, &FormatError{File: name, Offset: 18, Msg: fmt.Sprintf("not an ARM ELF (machine %v)", f.Machine)}
 	}
 	im = &Image{path: name, r: r, size: size}
-	if im.sha, err = hashReader(r, size); err != nil {
-		return nil, &FormatError{File: name, Offset: -1, Msg: "reading file", Err: err}
+	if opts.Cache != nil {
+		// The cache key needs the contents; a CRC reads them several
+		// times faster than SHA-256, which is computed only if asked for.
+		if _, err := im.contentKey(); err != nil {
+			return nil, &FormatError{File: name, Offset: -1, Msg: "reading file", Err: err}
+		}
 	}
 	if err := im.loadSections(f); err != nil {
 		return nil, err
@@ -158,13 +171,13 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 		w0 := len(im.warn)
 		im.loadSymbols(f)
 		im.loadDWARF(f)
+		im.loadCFI(f)
 		if opts.Cache != nil {
 			// Best effort: a cache that cannot store costs the next run
 			// time, not this one its answers.
 			_ = opts.Cache.Store(im.indexKey(), im.marshalIndex(im.warn[w0:]))
 		}
 	}
-	im.loadCFI(f)
 	im.loadArch(f)
 	return im, nil
 }
@@ -197,6 +210,18 @@ func hashReader(r io.ReaderAt, size int64) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// contentHash is the index cache's content key: the size and CRC-32 of the
+// whole file. With the build id beside it, an accidental match is out of
+// reach, and it costs a few milliseconds where SHA-256 of a 25 MB ELF costs
+// tens.
+func contentHash(r io.ReaderAt, size int64) (string, error) {
+	h := crc32.NewIEEE()
+	if _, err := io.Copy(h, io.NewSectionReader(r, 0, size)); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%08x%016x", h.Sum32(), size), nil
+}
+
 // loadDWARF builds the line table and the function/inline index. Any
 // problem degrades to symbols-only lookups with a warning.
 func (im *Image) loadDWARF(f *elf.File) {
@@ -216,7 +241,7 @@ func (im *Image) loadDWARF(f *elf.File) {
 	if ferr != nil {
 		im.warnf("DWARF partly unreadable, some addresses may lack functions or lines: %s", strings.ReplaceAll(ferr.Error(), "\n", "; "))
 	}
-	if len(im.lines.rows) == 0 {
+	if im.lines.len() == 0 {
 		im.warnf("no DWARF line table: no file:line")
 	}
 }
@@ -326,8 +351,18 @@ func (im *Image) Path() string { return im.path }
 // BuildID returns the hex NT_GNU_BUILD_ID, "" if the ELF has none.
 func (im *Image) BuildID() string { return im.buildID }
 
-// SHA256 returns the hex SHA-256 of the whole file.
-func (im *Image) SHA256() string { return im.sha }
+func (im *Image) contentKey() (string, error) {
+	im.content.once.Do(func() { im.content.hex, im.content.err = contentHash(im.r, im.size) })
+	return im.content.hex, im.content.err
+}
+
+// SHA256 returns the hex SHA-256 of the whole file, computed on the first
+// call (it reads the whole file: call it before Close); "" if the file
+// cannot be read.
+func (im *Image) SHA256() string {
+	im.sha.once.Do(func() { im.sha.hex, _ = hashReader(im.r, im.size) })
+	return im.sha.hex
+}
 
 // Warnings says what is missing or degraded, one sentence each.
 func (im *Image) Warnings() []string { return append([]string(nil), im.warn...) }

@@ -8,9 +8,11 @@ import (
 )
 
 // The saved index holds what building costs: the demangled symbol table,
-// the merged line table and the function/inline partition. Everything else
-// (sections, CFI, build attributes) is cheap to read from the ELF again, and
-// the DWARF data index is still built on first use.
+// the merged line table and the function/inline partition, and the
+// warnings building them and the CFI index gave. Sections and build
+// attributes are cheap to read from the ELF again; the CFI is parsed on
+// first use; the data and call-site indexes are parts of their own
+// (indexparts.go).
 //
 // Layout: the magic, the format version, a string table, then the parts,
 // every integer a uvarint (addresses delta-coded where sorted), every string
@@ -22,14 +24,14 @@ import (
 // layout or the meaning of what is saved changes (including a change to how
 // buildDWARF or loadSymbols compute their answers), so old saved indexes
 // are ignored instead of giving old answers.
-const IndexVersion = 1
+const IndexVersion = 3
 
 const indexMagic = "FLIDX\x00"
 
 // An IndexKey names the ELF an index was built from.
 type IndexKey struct {
 	BuildID string // hex NT_GNU_BUILD_ID, "" if none
-	SHA256  string // hex SHA-256 of the whole file
+	Content string // hex hash of the whole file's contents (CRC-32 and size)
 	Version int    // IndexVersion of the code that built it
 	// Part names an index built on first use and saved on its own
 	// ("calls", "data"); "" is the main index Open loads.
@@ -47,8 +49,14 @@ type IndexCache interface {
 
 // indexKey is the key of this image's index.
 func (im *Image) indexKey() IndexKey {
-	return IndexKey{BuildID: im.buildID, SHA256: im.sha, Version: IndexVersion}
+	c, _ := im.contentKey()
+	return IndexKey{BuildID: im.buildID, Content: c, Version: IndexVersion}
 }
+
+// IndexKey returns the key this image's main index is saved under in an
+// IndexCache (reading the whole file the first time, with or without a
+// cache: call it before Close).
+func (im *Image) IndexKey() IndexKey { return im.indexKey() }
 
 // marshalIndex encodes the built symbol, line and function index and the
 // warnings building it gave.
@@ -83,29 +91,32 @@ func (im *Image) marshalIndex(warn []string) []byte {
 	for _, f := range im.lines.files {
 		s(f)
 	}
-	u(uint64(len(im.lines.rows)))
-	prev = 0
-	for _, r := range im.lines.rows {
-		u(r.addr - prev) // sorted by addr
-		prev = r.addr
-		u(uint64(r.file))
-		u(uint64(r.line)<<1 | boolBit(r.end))
+	// Rows, scopes and segments have fixed sizes, so a loaded index is
+	// searched where it lies instead of being decoded whole.
+	u(uint64(im.lines.len()))
+	for i := range im.lines.len() {
+		r := im.lines.row(i)
+		body = binary.LittleEndian.AppendUint64(body, r.addr)
+		body = binary.LittleEndian.AppendUint32(body, r.file)
+		body = binary.LittleEndian.AppendUint32(body, r.line<<1|uint32(boolBit(r.end)))
 	}
-	u(uint64(len(im.funcs.scopes)))
-	for _, sc := range im.funcs.scopes {
-		s(sc.name)
-		s(sc.callFile)
-		u(uint64(sc.callLine))
-		u(uint64(sc.parent + 1)) // -1 for an outermost function
-		u(uint64(sc.depth))
-		u(sc.entry)
+	u(uint64(im.funcs.nscopes()))
+	for i := range im.funcs.nscopes() {
+		sc := im.funcs.scope(int32(i))
+		for _, x := range []string{sc.name, sc.callFile} {
+			body = binary.LittleEndian.AppendUint32(body, st.add(x))
+			body = binary.LittleEndian.AppendUint32(body, uint32(len(x)))
+		}
+		body = binary.LittleEndian.AppendUint32(body, uint32(sc.callLine))
+		body = binary.LittleEndian.AppendUint32(body, uint32(sc.parent))
+		body = binary.LittleEndian.AppendUint32(body, uint32(sc.depth))
+		body = binary.LittleEndian.AppendUint64(body, sc.entry)
 	}
-	u(uint64(len(im.funcs.segs)))
-	prev = 0
-	for _, sg := range im.funcs.segs {
-		u(sg.addr - prev) // sorted by addr
-		prev = sg.addr
-		u(uint64(sg.scope + 1))
+	segs := im.funcs.segs
+	u(uint64(len(segs)))
+	for _, sg := range segs {
+		body = binary.LittleEndian.AppendUint64(body, sg.addr)
+		body = binary.LittleEndian.AppendUint32(body, uint32(sg.scope))
 	}
 
 	out := make([]byte, 0, len(indexMagic)+16+len(st.data)+len(body))
@@ -176,6 +187,66 @@ func (r *idxReader) count(minBytes int) int {
 	return int(n)
 }
 
+// fixed reads a count and that many records of size bytes, returned as
+// they lie in the index.
+func (r *idxReader) fixed(size int) []byte {
+	n := r.count(size)
+	if r.err != nil {
+		return nil
+	}
+	b := r.b[:n*size]
+	r.b = r.b[n*size:]
+	return b
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// Sizes of the fixed records.
+const (
+	rowSize   = 16 // addr u64, file u32, line<<1|end u32
+	scopeSize = 36 // name off/len, call file off/len, call line, parent, depth (u32 each), entry u64
+	segSize   = 12 // addr u64, scope u32
+)
+
+func decodeRow(b []byte) lineRow {
+	l := binary.LittleEndian.Uint32(b[12:])
+	return lineRow{addr: binary.LittleEndian.Uint64(b), file: binary.LittleEndian.Uint32(b[8:]), line: l >> 1, end: l&1 == 1}
+}
+
+// decodeSeg decodes a segment; a scope number not below nscopes (damage)
+// reads as no function.
+func decodeSeg(b []byte, nscopes int) seg {
+	sc := int32(binary.LittleEndian.Uint32(b[8:]))
+	if sc < -1 || int(sc) >= nscopes {
+		sc = -1
+	}
+	return seg{addr: binary.LittleEndian.Uint64(b), scope: sc}
+}
+
+// decodeScope decodes scope i. Damage cannot make a lookup fail or loop:
+// strings out of the table read as "", and a parent not before i (parents
+// always precede their children) as none.
+func decodeScope(b []byte, i int32, str string) scope {
+	le := binary.LittleEndian
+	s := func(off int) string {
+		o, n := uint64(le.Uint32(b[off:])), uint64(le.Uint32(b[off+4:]))
+		if o > uint64(len(str)) || n > uint64(len(str))-o {
+			return ""
+		}
+		return str[o : o+n]
+	}
+	sc := scope{name: s(0), callFile: s(8), callLine: int(le.Uint32(b[16:])), parent: int32(le.Uint32(b[20:])), depth: int32(le.Uint32(b[24:])), entry: le.Uint64(b[28:])}
+	if sc.parent >= i || sc.parent < -1 {
+		sc.parent = -1
+	}
+	return sc
+}
+
 func (r *idxReader) u32() uint32 {
 	v := r.u()
 	if v > math.MaxUint32 {
@@ -242,42 +313,9 @@ func (im *Image) unmarshalIndex(data []byte) error {
 	for i := range files {
 		files[i] = r.s()
 	}
-	rows := make([]lineRow, r.count(3))
-	addr = 0
-	for i := range rows {
-		addr += r.u()
-		f := r.u32()
-		ln := r.u()
-		if r.err == nil && (f >= uint32(len(files)) || ln>>1 > math.MaxUint32) {
-			r.err = errIndexFormat
-		}
-		rows[i] = lineRow{addr: addr, file: f, line: uint32(ln >> 1), end: ln&1 == 1}
-	}
-	scopes := make([]scope, r.count(7))
-	for i := range scopes {
-		sc := &scopes[i]
-		sc.name = r.s()
-		sc.callFile = r.s()
-		sc.callLine = int(r.u32())
-		p := r.u()
-		// Parents precede their children, so a parent walk always ends.
-		if r.err == nil && p > uint64(i) {
-			r.err = errIndexFormat
-		}
-		sc.parent = int32(p) - 1
-		sc.depth = int32(r.u32())
-		sc.entry = r.u()
-	}
-	segs := make([]seg, r.count(2))
-	addr = 0
-	for i := range segs {
-		addr += r.u()
-		sc := r.u()
-		if r.err == nil && sc > uint64(len(scopes)) {
-			r.err = errIndexFormat
-		}
-		segs[i] = seg{addr: addr, scope: int32(sc) - 1}
-	}
+	rawRows := r.fixed(rowSize)
+	rawScopes := r.fixed(scopeSize)
+	rawSegs := r.fixed(segSize)
 	if r.err != nil {
 		return r.err
 	}
@@ -286,7 +324,8 @@ func (im *Image) unmarshalIndex(data []byte) error {
 	}
 	im.warn = append(im.warn, warn...)
 	im.syms, im.spans, im.maxSize = syms, spans, maxSize
-	im.lines = lineTable{rows: rows, files: files}
-	im.funcs = funcIndex{scopes: scopes, segs: segs}
+	// Empty blocks stay non-nil: nil means "not loaded from an index".
+	im.lines = lineTable{files: files, raw: nonNil(rawRows)}
+	im.funcs = funcIndex{rawScopes: nonNil(rawScopes), rawSegs: nonNil(rawSegs), str: r.str}
 	return nil
 }

@@ -58,7 +58,7 @@ func TestDamagedSavedIndexIsRebuilt(t *testing.T) {
 	var good []byte
 	for k, good = range c.data {
 	}
-	if k.SHA256 != plain.SHA256() || k.BuildID != plain.BuildID() || k.Version != elfsym.IndexVersion {
+	if k != plain.IndexKey() || k.BuildID != plain.BuildID() || k.Version != elfsym.IndexVersion {
 		t.Fatalf("stored under %+v", k)
 	}
 	check := func(t *testing.T, bad []byte, mustReject bool) {

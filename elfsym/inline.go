@@ -34,6 +34,11 @@ type seg struct {
 type funcIndex struct {
 	scopes []scope
 	segs   []seg
+	// rawScopes and rawSegs, when not nil, hold scopes and segs as a saved
+	// index has them (index.go), decoded as lookups touch them; str holds
+	// their strings.
+	rawScopes, rawSegs []byte
+	str                string
 }
 
 // nameInfo holds the naming attributes of a subprogram DIE, resolved after
@@ -270,9 +275,32 @@ func partition(events []rangeEvent, scopes []scope) []seg {
 
 // innermost returns the innermost scope at addr, -1 if none.
 func (fx *funcIndex) innermost(addr uint64) int32 {
+	if fx.rawSegs != nil {
+		n := len(fx.rawSegs) / segSize
+		i := sort.Search(n, func(i int) bool { return decodeSeg(fx.rawSegs[i*segSize:], 0).addr > addr })
+		if i == 0 {
+			return -1
+		}
+		return decodeSeg(fx.rawSegs[(i-1)*segSize:], fx.nscopes()).scope
+	}
 	i := sort.Search(len(fx.segs), func(i int) bool { return fx.segs[i].addr > addr })
 	if i == 0 {
 		return -1
 	}
 	return fx.segs[i-1].scope
+}
+
+func (fx *funcIndex) nscopes() int {
+	if fx.rawScopes != nil {
+		return len(fx.rawScopes) / scopeSize
+	}
+	return len(fx.scopes)
+}
+
+// scope returns scope i (0 <= i < nscopes).
+func (fx *funcIndex) scope(i int32) scope {
+	if fx.rawScopes != nil {
+		return decodeScope(fx.rawScopes[int(i)*scopeSize:], i, fx.str)
+	}
+	return fx.scopes[i]
 }

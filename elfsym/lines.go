@@ -24,6 +24,10 @@ type lineRow struct {
 type lineTable struct {
 	rows  []lineRow
 	files []string
+	// raw, when not nil, holds the rows instead of rows, as a saved index
+	// has them (rowSize bytes each, index.go): a lookup reads the few rows
+	// its binary search touches instead of decoding them all at load.
+	raw []byte
 }
 
 // fileInterner gives each distinct path one index.
@@ -94,17 +98,36 @@ func (t *lineTable) sortRows() {
 	})
 }
 
+// len returns the number of rows.
+func (t *lineTable) len() int {
+	if t.raw != nil {
+		return len(t.raw) / rowSize
+	}
+	return len(t.rows)
+}
+
+// row returns row i.
+func (t *lineTable) row(i int) lineRow {
+	if t.raw != nil {
+		return decodeRow(t.raw[i*rowSize:])
+	}
+	return t.rows[i]
+}
+
 // at returns the file and line for addr, ok false outside every sequence.
 func (t *lineTable) at(addr uint64) (file string, line int, ok bool) {
-	i := sort.Search(len(t.rows), func(i int) bool { return t.rows[i].addr > addr })
+	i := sort.Search(t.len(), func(i int) bool { return t.row(i).addr > addr })
 	if i == 0 {
 		return "", 0, false
 	}
-	r := t.rows[i-1]
+	r := t.row(i - 1)
 	if r.end {
 		return "", 0, false
 	}
-	return t.files[r.file], int(r.line), true
+	if int(r.file) < len(t.files) { // checked here: raw rows are not checked at load
+		file = t.files[r.file]
+	}
+	return file, int(r.line), true
 }
 
 // buildDWARF reads the line tables and the function tree of every CU. It

@@ -3,9 +3,9 @@
 // analyze of a capture, the TUI's start) indexes its ELF once.
 //
 // Files live in os.UserCacheDir()/faultline/index (XDG_CACHE_HOME moves it),
-// one per firmware, named by build id (by SHA-256 when the ELF has none).
+// one per firmware, named by build id (by content hash when the ELF has none).
 // Each starts with a header: a magic, the file format version, the elfsym
-// index version, the build id and SHA-256 it was built from, the payload
+// index version, the build id and content hash it was built from, the payload
 // length and its CRC-32. A file whose header does not match the ELF being
 // opened (stale: rebuilt firmware, older faultline) or whose payload fails
 // the check (damaged) is ignored, and the fresh index replaces it.
@@ -65,8 +65,8 @@ func Default() (*Dir, error) {
 // ErrDamaged is wrapped by Load's error for a file that fails its checks.
 var ErrDamaged = errors.New("damaged index file")
 
-// fileName is the file for key: build ids and SHA-256s are hex, anything
-// else (a damaged note) falls back to the SHA-256.
+// fileName is the file for key: build ids and content hashes are hex;
+// anything else (a damaged note) falls back to the content hash.
 func fileName(key elfsym.IndexKey) string {
 	part := ""
 	if key.Part != "" {
@@ -75,7 +75,7 @@ func fileName(key elfsym.IndexKey) string {
 	if key.BuildID != "" && isHex(key.BuildID) && len(key.BuildID) <= 128 {
 		return "b-" + key.BuildID + part + ".idx"
 	}
-	return "s-" + key.SHA256 + part + ".idx"
+	return "s-" + key.Content + part + ".idx"
 }
 
 // validPart accepts the lower-case part names elfsym uses, so a part
@@ -95,7 +95,7 @@ func (d *Dir) File(key elfsym.IndexKey) string { return filepath.Join(d.Path, fi
 // none or it is stale (another build or version under the same name), nil
 // and an error wrapping ErrDamaged when the file fails its checks.
 func (d *Dir) Load(key elfsym.IndexKey) ([]byte, error) {
-	if !isHex(key.SHA256) || key.SHA256 == "" || !validPart(key.Part) {
+	if !isHex(key.Content) || key.Content == "" || !validPart(key.Part) {
 		return nil, fmt.Errorf("index cache: bad key %+v", key)
 	}
 	p := d.File(key)
@@ -121,24 +121,24 @@ func (d *Dir) Load(key elfsym.IndexKey) ([]byte, error) {
 
 // keyHeader is what a file's header must say for key.
 type keyHeader struct {
-	format, version       uint32
-	buildID, sha256, part string
+	format, version        uint32
+	buildID, content, part string
 }
 
 func header(key elfsym.IndexKey) keyHeader {
-	return keyHeader{format: FormatVersion, version: uint32(key.Version), buildID: key.BuildID, sha256: key.SHA256, part: key.Part}
+	return keyHeader{format: FormatVersion, version: uint32(key.Version), buildID: key.BuildID, content: key.Content, part: key.Part}
 }
 
 func encode(key elfsym.IndexKey, payload []byte) []byte {
 	h := header(key)
-	b := make([]byte, 0, 64+len(h.buildID)+len(h.sha256)+len(payload))
+	b := make([]byte, 0, 64+len(h.buildID)+len(h.content)+len(payload))
 	b = append(b, magic...)
 	b = binary.LittleEndian.AppendUint32(b, h.format)
 	b = binary.LittleEndian.AppendUint32(b, h.version)
 	b = binary.LittleEndian.AppendUint16(b, uint16(len(h.buildID)))
 	b = append(b, h.buildID...)
-	b = binary.LittleEndian.AppendUint16(b, uint16(len(h.sha256)))
-	b = append(b, h.sha256...)
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(h.content)))
+	b = append(b, h.content...)
 	b = binary.LittleEndian.AppendUint16(b, uint16(len(h.part)))
 	b = append(b, h.part...)
 	b = binary.LittleEndian.AppendUint64(b, uint64(len(payload)))
@@ -174,7 +174,7 @@ func parse(b []byte) (keyHeader, []byte, error) {
 	}
 	var ok1, ok2, ok3 bool
 	h.buildID, ok1 = str()
-	h.sha256, ok2 = str()
+	h.content, ok2 = str()
 	h.part, ok3 = str()
 	if !ok1 || !ok2 || !ok3 || len(b) < 12 {
 		return h, nil, fmt.Errorf("%w: header cut short", ErrDamaged)
@@ -194,7 +194,7 @@ func parse(b []byte) (keyHeader, []byte, error) {
 // trims the directory to MaxBytes. An index larger than MaxBytes on its own
 // is not kept.
 func (d *Dir) Store(key elfsym.IndexKey, data []byte) error {
-	if !isHex(key.SHA256) || key.SHA256 == "" || !validPart(key.Part) {
+	if !isHex(key.Content) || key.Content == "" || !validPart(key.Part) {
 		return fmt.Errorf("index cache: bad key %+v", key)
 	}
 	b := encode(key, data)

@@ -49,7 +49,7 @@ func answers(im *elfsym.Image) string {
 }
 
 func key(im *elfsym.Image) elfsym.IndexKey {
-	return elfsym.IndexKey{BuildID: im.BuildID(), SHA256: im.SHA256(), Version: elfsym.IndexVersion}
+	return im.IndexKey()
 }
 
 func TestSecondOpenLoadsTheSavedIndex(t *testing.T) {
@@ -129,8 +129,8 @@ func TestStaleFileIsIgnored(t *testing.T) {
 	other := map[string]elfsym.IndexKey{
 		// Same build id, other contents: a rebuilt file whose note was
 		// kept, or a patched binary. The file name is the same.
-		"other content": {BuildID: k.BuildID, SHA256: "00" + k.SHA256[2:], Version: k.Version},
-		"older elfsym":  {BuildID: k.BuildID, SHA256: k.SHA256, Version: k.Version - 1},
+		"other content": {BuildID: k.BuildID, Content: "00" + k.Content[2:], Version: k.Version},
+		"older elfsym":  {BuildID: k.BuildID, Content: k.Content, Version: k.Version - 1},
 	}
 	for name, ok := range other {
 		t.Run(name, func(t *testing.T) {
@@ -155,7 +155,7 @@ func TestStaleFileIsIgnored(t *testing.T) {
 // or one complete payload, never a mix or a cut.
 func TestConcurrentWritersNeverTearAFile(t *testing.T) {
 	c := &indexcache.Dir{Path: t.TempDir()}
-	k := elfsym.IndexKey{BuildID: "abcd", SHA256: "0123456789abcdef", Version: elfsym.IndexVersion}
+	k := elfsym.IndexKey{BuildID: "abcd", Content: "0123456789abcdef", Version: elfsym.IndexVersion}
 	payloads := make([][]byte, 4)
 	for i := range payloads {
 		payloads[i] = bytes.Repeat([]byte{byte('a' + i)}, (i+1)*300_000)
@@ -230,7 +230,7 @@ func TestEvictsLeastRecentlyUsedBeyondTheBound(t *testing.T) {
 	keys := make([]elfsym.IndexKey, 4)
 	old := time.Now().Add(-time.Hour)
 	for i := range keys {
-		keys[i] = elfsym.IndexKey{SHA256: fmt.Sprintf("%064x", i), Version: elfsym.IndexVersion}
+		keys[i] = elfsym.IndexKey{Content: fmt.Sprintf("%064x", i), Version: elfsym.IndexVersion}
 		if err := c.Store(keys[i], make([]byte, 1000)); err != nil {
 			t.Fatal(err)
 		}
@@ -257,7 +257,7 @@ func TestEvictsLeastRecentlyUsedBeyondTheBound(t *testing.T) {
 	if got, _ := c.Load(keys[1]); got != nil {
 		t.Error("the least recently used index was kept")
 	}
-	if err := c.Store(elfsym.IndexKey{SHA256: "aa", Version: 1}, make([]byte, 5000)); err == nil {
+	if err := c.Store(elfsym.IndexKey{Content: "aa", Version: 1}, make([]byte, 5000)); err == nil {
 		t.Error("an index larger than the bound was stored")
 	}
 }
