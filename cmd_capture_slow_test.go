@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
@@ -14,6 +19,7 @@ import (
 	"github.com/faultline-dev/faultline/firmware/crashlab"
 	"github.com/faultline-dev/faultline/gdbremote/rsptest"
 	"github.com/faultline-dev/faultline/probe"
+	"github.com/faultline-dev/faultline/tui"
 )
 
 // swdLink is the slow probe of issue 14: 4 ms per round trip, 200 KB/s.
@@ -140,7 +146,7 @@ func captureOverLinkUntil(tb testing.TB, rec recorded, link rsptest.Link, stop f
 	var stdout, stderr stampedWriter
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	f := captureFlags{gdb: addr, elf: rec.elf, board: "netduino2", dir: dir, once: true, rspTimeout: 5 * time.Second, timeout: 30 * time.Second}
+	f := captureFlags{gdb: addr, elf: rec.elf, board: "netduino2", dir: dir, once: true, rspTimeout: 5 * time.Second, timeout: 30 * time.Second, noCache: true}
 	if stop != nil {
 		go func() {
 			for ctx.Err() == nil {
@@ -221,6 +227,69 @@ func TestReportChangedIgnoresOnlyThePendingNotes(t *testing.T) {
 	}
 }
 
+// crashViewOverLink is `faultline attach` on the recorded crash served
+// over link: the time from the stop to the first crash view drawn (the
+// session, its feed to the TUI, and one frame of the TUI's model), and to
+// the crash view of the complete capture.
+func crashViewOverLink(tb testing.TB, rec recorded, link rsptest.Link) (first, whole time.Duration) {
+	tb.Helper()
+	img, err := openImage(rec.elf, true)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer img.Close()
+	main, _ := img.LookupSymbol("main")
+	rp, err := rsptest.ReplayCrash(rec.snap, img, main.Addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	fk, addr := rsptest.ListenOpenOCD(tb, rsptest.Config{State: rp.Before, Script: []rsptest.Run{rp.Crash}, Link: link})
+	f := captureFlags{gdb: addr, board: "netduino2", dir: tb.TempDir(), once: true, rspTimeout: 5 * time.Second}
+	opts, cleanup, err := sessionOptions(f, img, io.Discard)
+	defer cleanup()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sess, err := probe.StartSession(ctx, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer sess.Close()
+	b := &liveBackend{sess: sess, dir: f.dir}
+	updates := make(chan any, 4096)
+	fed := make(chan struct{})
+	go func() { defer close(fed); feedTUI(ctx, sess, img, b, updates) }()
+	defer func() { cancel(); <-fed }()
+	m := tui.NewModel(b, tui.Options{Renderer: lipgloss.NewRenderer(io.Discard)})
+	m, _ = m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	var times []time.Duration
+	for len(times) < 2 {
+		select {
+		case u := <-updates:
+			c, ok := u.(tui.Crash)
+			if !ok {
+				continue
+			}
+			m, _ = m.Update(c)
+			if !strings.Contains(m.View(), c.Report.Fault.Exception) {
+				tb.Fatalf("crash view does not show %s", c.Report.Fault.Exception)
+			}
+			times = append(times, time.Since(fk.StopTimes()[0]))
+			if slices.ContainsFunc(c.Report.Notes, func(n string) bool { return strings.Contains(n, probe.PendingMemoryNote) }) {
+				continue // a first look: the whole crash follows
+			}
+			if len(times) == 1 {
+				times = append(times, times[0]) // no first look: one view
+			}
+		case <-ctx.Done():
+			tb.Fatal("no crash view")
+		}
+	}
+	return times[0], times[1]
+}
+
 // TestFirstReportOnASlowProbe: at 4 ms per round trip and 200 KB/s, the
 // first report of a 128 KiB part is on stdout within the goal (twice it on
 // a loaded machine), well before the capture is complete, and the capture
@@ -265,6 +334,21 @@ func TestFirstReportOnASlowProbe(t *testing.T) {
 	}
 }
 
+// TestFirstCrashViewOnASlowProbe: attach draws the crash view of the first
+// look within the goal (twice it on a loaded machine), then the view of
+// the complete capture.
+func TestFirstCrashViewOnASlowProbe(t *testing.T) {
+	rec := recordNetduinoCrash(t)
+	first, whole := crashViewOverLink(t, rec, swdLink)
+	t.Logf("4 ms/200 KB/s: first crash view %v after the stop (goal %v), complete %v", first, firstReportGoal, whole)
+	if first > 2*firstReportGoal {
+		t.Errorf("first crash view %v after the stop, want under %v", first, 2*firstReportGoal)
+	}
+	if whole < first+300*time.Millisecond {
+		t.Errorf("complete view %v, first %v: no first look came before the whole crash", whole, first)
+	}
+}
+
 // BenchmarkFirstReportSlowProbe measures, for a 128 KiB part, the time
 // from the stop to the first report on stdout and to the capture saved,
 // on a fast link and on issue 14's slow probe, in one run.
@@ -275,15 +359,18 @@ func BenchmarkFirstReportSlowProbe(b *testing.B) {
 		link rsptest.Link
 	}{{"fast", rsptest.Link{}}, {"4ms_200KBps", swdLink}} {
 		b.Run(tc.name, func(b *testing.B) {
-			var first, whole time.Duration
+			var first, whole, view time.Duration
 			for b.Loop() {
 				c := captureOverLink(b, rec, tc.link)
 				first += c.first
 				whole += c.whole
+				v, _ := crashViewOverLink(b, rec, tc.link)
+				view += v
 			}
-			n := float64(b.N)
-			b.ReportMetric(float64(first.Milliseconds())/n, "ms-to-first-report")
-			b.ReportMetric(float64(whole.Milliseconds())/n, "ms-to-complete-capture")
+			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(b.N) }
+			b.ReportMetric(ms(first), "ms-to-first-report")
+			b.ReportMetric(ms(whole), "ms-to-complete-capture")
+			b.ReportMetric(ms(view), "ms-to-first-crash-view")
 			b.ReportMetric(0, "ns/op")
 		})
 	}
