@@ -1,5 +1,7 @@
 // Package gdbremote is a GDB Remote Serial Protocol client for Cortex-M
-// debug servers (OpenOCD, QEMU's gdbstub), and the stub side of the
+// debug servers (OpenOCD, QEMU's gdbstub, SEGGER's J-Link GDB Server,
+// pyOCD, the Black Magic Probe, ST's ST-LINK gdbserver, st-util), over TCP
+// or a serial port (DialSerial, a Black Magic Probe), and the stub side of the
 // framing for servers (ServerConn) used by the fakes in rsptest and by
 // `faultline serve`.
 //
@@ -57,7 +59,31 @@
 //     register pairs), W and X are parsed; OpenOCD answers '?' with S02
 //     right after attach.
 //   - Stub(): OpenOCD names qXfer:memory-map and qXfer:threads and sends one
-//     flat target.xml; QEMU says multiprocess+ and uses xi:include.
+//     flat target.xml; QEMU says multiprocess+ and uses xi:include; the
+//     others are told by their qSupported (dialect.go, stubFromFeatures).
+//
+// The servers, as their source or manual says ("assumed": nothing here
+// says; the fakes in rsptest/dialects.go follow this table):
+//
+//	server       qSupported                       target.xml, msp/psp         unreadable 'm'   stops                         vector catch, lockup
+//	J-Link       PacketSize=4000, QStartNoAckMode, flat, regnum'd m-profile;  E01 (assumed)    T05, T02 (assumed)            none (UM08001 lists no such monitor
+//	             hwbreak+, memory-map- (logged     m-system msp.. (assumed)                                                   command): DEMCR; lockup not reported
+//	             session, cortex-debug #450)
+//	pyOCD        QNonStop+, threads, memory-map,  built per core: xpsr 16,    E01              T05thread:1; a vector catch   "monitor set vector-catch hbmiscp"
+//	             PacketSize=800 (gdbserver.py)    msp 17, psp 18, control 19,                  says the fault's signal       (values.py); output is text, never
+//	                                              primask 20 (all 32-bit)                      (T0b, T0a, T04)               an error code; lockup not reported
+//	Black Magic  memory-map, features, vCont,     none before "monitor        E01              T05thread:1; T02 on 0x03;     "vector_catch" exists but unwinds the
+//	             QStartNoAckMode, never threads   swd_scan" + vAttach;1;      (gdb_main.c)     T0b after its own catch       fault and clears CFSR/HFSR (cortexm.c
+//	             (gdb_main.c); on a serial port   xpsr 25, msp 26, psp 27,                                                   cortexm_fault_unwind): turned off,
+//	                                              primask..control 8-bit                                                     handler breakpoints; lockup silent
+//	ST-LINK      assumed: QStartNoAckMode+,       assumed OpenOCD-like        E01 (assumed)    T05, T02 (assumed)            none known: DEMCR; lockup silent
+//	gdbserver    no memory map, threads, vCont
+//	st-util      PacketSize=3fff, memory-map,     flat: xpsr 25, msp 26, psp  empty reply      S05 for every stop            none (resume, halt, reset,
+//	             features, nothing else           27, control..primask 8-bit  (gdb-server.c)   (gdb-server.c)                jtag_reset, semihosting): DEMCR
+//	             (gdb-server.c)                   ('p' answers 4 bytes); 'g'
+//	                                              is r0-r15 only
+//
+// OpenOCD and QEMU are in FACTS.md sections 2 and 3.
 //   - vCont;c / vCont;s are used when vContSupported+ and "vCont?" lists
 //     both; otherwise c / s.
 package gdbremote

@@ -23,11 +23,13 @@
 //     blinking at a speed, breathing, SOS with its panic code).
 //
 //   - Target (target.go, vectors.go, snapshot.go, regions.go): a GDB
-//     remote connection to a Cortex-M core: Inspect (is it already halted
-//     in a fault or locked up?), ArmFaultCatch (OpenOCD: cortex_m
-//     vector_catch; servers that write DEMCR: its VC_* bits; others: a
+//     remote connection to a Cortex-M core (over TCP, or a Black Magic
+//     Probe's serial port): Inspect (is it already halted in a fault or
+//     locked up?), ArmFaultCatch (OpenOCD: cortex_m vector_catch; pyOCD:
+//     set vector-catch; J-Link, ST-LINK gdbserver, st-util: DEMCR's VC_*
+//     bits by a memory write; QEMU and the Black Magic Probe: a
 //     breakpoint on each fault handler of the ELF's vector table and of
-//     the live one at VTOR, and a write watchpoint on VTOR),
+//     the live one at VTOR, and a write watchpoint on VTOR; dialect.go),
 //     WaitCrash/CrashFromStop, and Snapshot (registers, SCB/MPU/debug
 //     registers, memory as planned by regionPlan, flash samples for the
 //     ELF check).
@@ -99,6 +101,17 @@
 //     sampled by halt/read/resume (it perturbs timing), and a halt that
 //     races a crash returns the crash's stop reply: CrashFromStop checks
 //     every stop, so an LED sample never swallows a fault.
+//   - The Black Magic Probe's own vector catch (HardFault by default)
+//     unwinds the exception, clears CFSR and HFSR and reports SIGSEGV at
+//     the faulting instruction: the cause would be lost, so it is turned
+//     off ("monitor vector_catch disable ...") and handler breakpoints
+//     catch instead. On a serial port it is scanned and attached for the
+//     user (gdbremote).
+//   - Only OpenOCD (a log line) and QEMU (it exits) report a lockup. Behind
+//     J-Link, pyOCD, the Black Magic Probe, ST-LINK gdbserver or st-util a
+//     locked-up core just stops making progress, so the session halts it
+//     every 500ms (or at each LED sample, which halts it anyway) and looks
+//     at DHCSR.S_LOCKUP and the lockup PC.
 //   - QEMU aborts on a lockup instead of halting: the gdbstub closes while
 //     the target runs. The session reports that as a lockup crash carrying
 //     the console evidence (ErrTargetGone).
