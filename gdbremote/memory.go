@@ -2,6 +2,7 @@ package gdbremote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -81,6 +82,10 @@ func (cl *Client) readMemory(ctx context.Context, addr uint64, n int,
 		op := fmt.Sprintf("read memory 0x%08x+%d", a, want)
 		reply, err := exchange(ctx, op, fmt.Appendf(nil, "m%x,%x", a, want))
 		if err != nil {
+			if cl.stub == StubSTUtil && errors.Is(err, ErrUnsupported) {
+				// st-util answers a failed read with an empty packet.
+				err = fmt.Errorf("%w (st-util could not read it)", err)
+			}
 			return out, err
 		}
 		b, err := DecodeHex(reply)
