@@ -17,6 +17,7 @@ import (
 	"github.com/faultline-dev/faultline/capture/dumpfile"
 	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 )
 
 func init() { commands = append(commands, newAnalyzeCmd) }
@@ -153,14 +154,14 @@ type crashHistory struct {
 	groups map[string]*crashGroup
 }
 
-func (h *crashHistory) add(path string, at time.Time, rep *faultdecode.Report) string {
+func (h *crashHistory) add(path string, at time.Time, rep *report.Report) string {
 	if h.groups == nil {
 		h.groups = map[string]*crashGroup{}
 	}
-	fp := faultdecode.Fingerprint(rep)
+	fp := report.Fingerprint(rep)
 	g := h.groups[fp]
 	if g == nil {
-		g = &crashGroup{Fingerprint: fp, Signature: faultdecode.Signature(rep), FirstSeen: at, LastSeen: at}
+		g = &crashGroup{Fingerprint: fp, Signature: report.Signature(rep), FirstSeen: at, LastSeen: at}
 		h.groups[fp] = g
 	}
 	g.Count++

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/emu"
-	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/firmware/crashlab"
 )
 
@@ -143,7 +143,7 @@ func TestCaptureSerialOnlyCrashCatcherDump(t *testing.T) {
 
 func checkCrashCatcherReport(t *testing.T, what, out string, want crashlab.Expectation) {
 	t.Helper()
-	var rep faultdecode.Report
+	var rep report.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%s: not one JSON report: %v\n%s", what, err, out)
 	}

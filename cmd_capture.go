@@ -16,6 +16,7 @@ import (
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/probe"
 )
 
@@ -320,7 +321,7 @@ func saveCapture(dir string, snap *capture.Snapshot) (string, error) {
 	return path, nil
 }
 
-func printReport(w io.Writer, rep *faultdecode.Report, asJSON bool) error {
+func printReport(w io.Writer, rep *report.Report, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -355,7 +356,7 @@ func (a lineAnnotator) Annotate(line string) string { return a.s.annotateLine(li
 
 // explain analyses a crash and says loudly on stderr when the ELF does not
 // match the target, since every symbol in the report would then lie.
-func explain(snap *capture.Snapshot, img *elfsym.Image, stderr io.Writer) *faultdecode.Report {
+func explain(snap *capture.Snapshot, img *elfsym.Image, stderr io.Writer) *report.Report {
 	rep := faultdecode.Analyze(snap, img)
 	if m := rep.ELF.MatchesTarget; m != nil && !*m {
 		fmt.Fprintf(stderr, "faultline: WARNING: %s does not match what the target runs (flash differs); every symbol in this report may be wrong: pass the ELF that was flashed\n", rep.ELF.Path)

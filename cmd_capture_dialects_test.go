@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/gdbremote/rsptest"
 )
 
@@ -59,7 +59,7 @@ func TestCaptureOnEveryServer(t *testing.T) {
 
 // captureReport runs "faultline capture --once --json" on addr, which
 // must be told to be server.
-func captureReport(t *testing.T, server, addr, elf string) *faultdecode.Report {
+func captureReport(t *testing.T, server, addr, elf string) *report.Report {
 	t.Helper()
 	r := runFaultline(t, context.Background(), t.TempDir(), "", "capture", "--gdb", addr, "--elf", elf, "--board", "mps2-an385", "--once", "--json", "--timeout", "20s")
 	if r.code != 0 {
@@ -68,7 +68,7 @@ func captureReport(t *testing.T, server, addr, elf string) *faultdecode.Report {
 	if !strings.Contains(r.stderr, "("+server+")") {
 		t.Errorf("stderr does not name the server %s: %s", server, r.stderr)
 	}
-	var rep faultdecode.Report
+	var rep report.Report
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/emu"
-	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/firmware/crashlab"
 	"github.com/faultline-dev/faultline/gdbremote/rsptest"
 )
@@ -27,7 +27,7 @@ import (
 type recorded struct {
 	elf  string
 	snap *capture.Snapshot
-	rep  faultdecode.Report
+	rep  report.Report
 }
 
 var (
@@ -110,7 +110,7 @@ func fakeStates(t *testing.T, rec recorded) (before rsptest.State, crash rsptest
 	return rp.Before, rp.Crash
 }
 
-func frameNames(rep *faultdecode.Report) []string {
+func frameNames(rep *report.Report) []string {
 	var out []string
 	for _, f := range rep.Frames {
 		out = append(out, f.Function)
@@ -127,7 +127,7 @@ func TestCaptureOpenOCDVectorCatch(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	var rep faultdecode.Report
+	var rep report.Report
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestCaptureOpenOCDLockup(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	var rep faultdecode.Report
+	var rep report.Report
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestCaptureOpenOCDLockup(t *testing.T) {
 	if !strings.Contains(rep.Fault.Summary, "divide by zero") || !strings.Contains(rep.Fault.Summary, "crash_divide") {
 		t.Errorf("summary does not lead with the first fault: %s", rep.Fault.Summary)
 	}
-	if !slices.ContainsFunc(rep.Findings, func(f faultdecode.Finding) bool { return f.Kind == "lockup" }) {
+	if !slices.ContainsFunc(rep.Findings, func(f report.Finding) bool { return f.Kind == "lockup" }) {
 		t.Errorf("no lockup finding: %+v", rep.Findings)
 	}
 	if !slices.Contains(rep.Fault.Causes, "DIVBYZERO") {
@@ -233,7 +233,7 @@ func TestCaptureOpenOCDRetriesGarbageAndBadChecksums(t *testing.T) {
 				t.Fatalf("exit %d, want %d: %s", r.code, tc.code, r.stderr)
 			}
 			if tc.code == 0 {
-				var rep faultdecode.Report
+				var rep report.Report
 				if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 					t.Fatal(err)
 				}
@@ -265,7 +265,7 @@ func TestCaptureAlreadyHaltedInFault(t *testing.T) {
 			t.Fatalf("target resumed (%q) although it was halted in a fault", q)
 		}
 	}
-	var rep faultdecode.Report
+	var rep report.Report
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +301,7 @@ func TestCaptureServerVanishingIsALockup(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	var rep faultdecode.Report
+	var rep report.Report
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/emu"
-	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/firmware/crashlab"
 )
 
@@ -61,7 +61,7 @@ func TestCaptureSerialOnlyPanicLine(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("capture: %v\nstderr:\n%s", err, errText.String())
 	}
-	var rep faultdecode.Report
+	var rep report.Report
 	if err := json.Unmarshal([]byte(stdout.String()), &rep); err != nil {
 		t.Fatalf("not one JSON report: %v\n%s", err, stdout.String())
 	}

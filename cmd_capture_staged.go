@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/elfsym"
-	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/probe"
 )
 
@@ -18,7 +18,7 @@ import (
 // memory over a slow link.
 type firstLook struct {
 	snap probe.SessionCrash
-	rep  *faultdecode.Report
+	rep  *report.Report
 }
 
 // showFirstLook prints the first report (text mode only: --json promises
@@ -37,7 +37,7 @@ func showFirstLook(c probe.SessionCrash, f captureFlags, img *elfsym.Image, stdo
 // printWhole prints the report of the complete capture: always without a
 // first look or with --json, and after a first look only when the rest of
 // memory changed it.
-func (fl *firstLook) printWhole(stdout, stderr io.Writer, rep *faultdecode.Report, asJSON bool) error {
+func (fl *firstLook) printWhole(stdout, stderr io.Writer, rep *report.Report, asJSON bool) error {
 	if fl == nil || asJSON {
 		return printReport(stdout, rep, asJSON)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/faultline-dev/faultline/emu"
-	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/firmware/crashlab"
 )
 
@@ -55,7 +55,7 @@ func TestCaptureCrashLab(t *testing.T) {
 				if r.code != 0 {
 					t.Fatalf("capture exit %d\nstderr:\n%s", r.code, r.stderr)
 				}
-				var rep faultdecode.Report
+				var rep report.Report
 				if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 					t.Fatalf("capture --json is not one report: %v\n%s", err, r.stdout)
 				}
@@ -76,7 +76,7 @@ func TestCaptureCrashLab(t *testing.T) {
 				if a.code != 0 {
 					t.Fatalf("analyze exit %d: %s", a.code, a.stderr)
 				}
-				var rep2 faultdecode.Report
+				var rep2 report.Report
 				if err := json.Unmarshal([]byte(a.stdout), &rep2); err != nil {
 					t.Fatalf("analyze --json: %v", err)
 				}
@@ -88,7 +88,7 @@ func TestCaptureCrashLab(t *testing.T) {
 	}
 }
 
-func checkReport(t *testing.T, rep *faultdecode.Report, exp crashlab.Expectation) {
+func checkReport(t *testing.T, rep *report.Report, exp crashlab.Expectation) {
 	t.Helper()
 	if rep.Schema != "faultline.report/v1" {
 		t.Errorf("schema %q", rep.Schema)
@@ -122,7 +122,7 @@ func checkReport(t *testing.T, rep *faultdecode.Report, exp crashlab.Expectation
 		t.Error("empty summary")
 	}
 	for _, w := range exp.Findings {
-		if !slices.ContainsFunc(rep.Findings, func(f faultdecode.Finding) bool {
+		if !slices.ContainsFunc(rep.Findings, func(f report.Finding) bool {
 			return f.Kind == w.Kind && (strings.Contains(f.Summary, w.Contains) || strings.Contains(f.Symbol, w.Contains))
 		}) {
 			t.Errorf("no %s finding containing %q in %+v", w.Kind, w.Contains, rep.Findings)
@@ -167,7 +167,7 @@ func TestCaptureWrongELFSaysSoLoudly(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("capture exit %d: %s", r.code, r.stderr)
 	}
-	var rep faultdecode.Report
+	var rep report.Report
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 )
 
 // TestDemoNoTUIFindsTheSocketLayerCrash: the headless demo boots the buggy
@@ -29,7 +29,7 @@ func TestDemoNoTUIFindsTheSocketLayerCrash(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("demo exit %d after %v\nstderr:\n%s", r.code, took, tail(r.stderr, 40))
 	}
-	var rep faultdecode.Report
+	var rep report.Report
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("demo --json: %v\n%s", err, r.stdout)
 	}
@@ -45,7 +45,7 @@ func TestDemoNoTUIFindsTheSocketLayerCrash(t *testing.T) {
 	t.Logf("demo caught %s (%v) in %v", rep.Fault.Exception, rep.Fault.Causes, took)
 }
 
-func framesReachSocketLayer(rep *faultdecode.Report) bool {
+func framesReachSocketLayer(rep *report.Report) bool {
 	for _, f := range rep.Frames {
 		if strings.Contains(f.File, "socket_hal") || strings.Contains(f.Function, "socket") || strings.Contains(f.Function, "tcp_server") {
 			return true

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/capture"
-	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 )
 
 // These tests check that a capture file is useful to stock gdb: opened as
@@ -41,7 +41,7 @@ var gdbLabCases = []gdbLabCase{
 // labCapture is one crash-lab program caught by `faultline capture`.
 type labCapture struct {
 	elf, core string
-	rep       faultdecode.Report
+	rep       report.Report
 }
 
 // captureLab boots prog halted in QEMU, catches its crash with
@@ -55,7 +55,7 @@ func captureLab(t *testing.T, ctx context.Context, board, prog string) labCaptur
 	if r.code != 0 {
 		t.Fatalf("capture exit %d\nstderr:\n%s", r.code, r.stderr)
 	}
-	var rep faultdecode.Report
+	var rep report.Report
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("capture --json: %v\n%s", err, r.stdout)
 	}
@@ -131,7 +131,7 @@ func comparableFrames(bt []string) []string {
 
 // reportFunctions is the report's frames up to main: gdb stops there
 // ("backtrace past-main" is off), the report goes on to Reset_Handler.
-func reportFunctions(rep *faultdecode.Report) []string {
+func reportFunctions(rep *report.Report) []string {
 	var out []string
 	for _, f := range rep.Frames {
 		out = append(out, f.Function)

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/emu"
-	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 )
 
 // TestAnalyzeDirGroupsByFingerprint: two runs of one bug and one of
@@ -225,7 +225,7 @@ func TestSoakClientsFixDoesNotRecover(t *testing.T) {
 		t.Fatalf("no live capture: %+v", sum.NotRecovered)
 	}
 	a := runFaultline(t, ctx, dir, "", "analyze", sum.NotRecovered.Capture, "--json")
-	var rep faultdecode.Report
+	var rep report.Report
 	if err := json.Unmarshal([]byte(a.stdout), &rep); err != nil || a.code != 0 {
 		t.Fatalf("analyze the live capture (exit %d): %v\n%s", a.code, err, a.stderr)
 	}

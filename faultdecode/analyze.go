@@ -10,6 +10,9 @@ import (
 
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/faultdecode/fault"
+	"github.com/faultline-dev/faultline/faultdecode/report"
+	"github.com/faultline-dev/faultline/faultdecode/unwind"
 )
 
 // imageMeta is what Analyze needs from the image beyond unwinding;
@@ -25,64 +28,61 @@ type imageMeta interface {
 
 // image is the union used inside the package.
 type image interface {
-	Program
+	unwind.Program
 	imageMeta
 }
 
 // Analyze explains a snapshot against the firmware image (img may be nil:
 // then only the registers are decoded). It never fails: what it cannot
 // know is said in Notes.
-func Analyze(snap *capture.Snapshot, img *elfsym.Image) *Report {
+func Analyze(snap *capture.Snapshot, img *elfsym.Image) *report.Report {
 	if img == nil {
 		return analyze(snap, nil)
 	}
 	return analyze(snap, img)
 }
 
-// stopRegNames are the core registers in r0..r15 order.
-var stopRegNames = [16]string{"r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "sp", "lr", "pc"}
-
 // analysis carries the state of one Analyze call.
 type analysis struct {
 	snap  *capture.Snapshot
 	img   image // nil without ELF
-	core  Core
-	rep   *Report
-	fr    FaultRegs
-	fault Fault
-	ram   []Range
+	core  fault.Core
+	rep   *report.Report
+	fr    fault.FaultRegs
+	fault fault.Fault
+	ram   []unwind.Range
 
-	stop     Regs
-	ctx      Regs // the faulting context
+	stop     fault.Regs
+	ctx      fault.Regs // the faulting context
 	ctxXPSR  uint32
 	haveXPSR bool
 	msp, psp uint32
 	haveMSP  bool
 	havePSP  bool
-	exc      *ExceptionFrame
+	exc      *fault.ExceptionFrame
 	stackAt  uint32 // where the exception frame is (or should have been)
 	haveAt   bool
 	onPSP    bool // the faulting context ran on the process stack
 	frameOK  bool // ctx came from a valid exception frame (or the stop itself)
-	frames   []Frame
+	frames   []unwind.Frame
 	unwErr   error
 }
 
-func analyze(snap *capture.Snapshot, img image) *Report {
+func analyze(snap *capture.Snapshot, img image) *report.Report {
 	if snap == nil {
 		snap = &capture.Snapshot{}
 	}
 	a := &analysis{snap: snap, img: img}
-	a.rep = &Report{
-		Schema:    Schema,
+	a.rep = &report.Report{
+		Schema:    report.Schema,
 		Registers: map[string]string{},
-		Frames:    []ReportFrame{},
-		Findings:  []Finding{},
-		Trigger:   ReportTrigger{Kind: snap.Meta.Trigger.Kind, Detail: snap.Meta.Trigger.Detail},
+		Frames:    []report.Frame{},
+		Findings:  []report.Finding{},
+		Trigger:   report.Trigger{Kind: snap.Meta.Trigger.Kind, Detail: snap.Meta.Trigger.Detail},
 	}
 	a.rep.Fault.Causes = []string{}
 	a.rep.Fault.Registers = map[string]string{}
-	a.core = ForCore(coreName(snap))
+	a.core = fault.ForCore(coreName(snap))
 	a.ram = ramRanges(snap)
 	a.elfInfo()
 	a.decodeFault()
@@ -97,8 +97,8 @@ func analyze(snap *capture.Snapshot, img image) *Report {
 	} else {
 		a.rep.Fault.Summary = a.summary()
 	}
-	a.rootCause() // why, not where: heap, stale pointers, vtables, stacks (rootcause.go); leads the summary
-	a.rep.Fingerprint = Fingerprint(a.rep)
+	a.rootCause() // why, not where: heap, stale pointers, vtables, stacks (package forensics); leads the summary
+	a.rep.Fingerprint = report.Fingerprint(a.rep)
 	return a.rep
 }
 
@@ -118,8 +118,8 @@ func (a *analysis) note(format string, args ...any) {
 // registers, not flash samples). Below 0x10000000 (the code region, where
 // flash usually is) only regions a capture read as RAM count: a stack or a
 // writable section placed there (block RAM, DTCM, ITCM).
-func ramRanges(s *capture.Snapshot) []Range {
-	var out []Range
+func ramRanges(s *capture.Snapshot) []unwind.Range {
+	var out []unwind.Range
 	for _, r := range s.Memory {
 		if r.Addr >= 0xE0000000 || r.Name == "flash-sample" {
 			continue
@@ -127,22 +127,12 @@ func ramRanges(s *capture.Snapshot) []Range {
 		if r.Addr < 0x10000000 && !(r.Name == "ram" || r.Name == "mem" || strings.HasPrefix(r.Name, "stack-") || strings.HasPrefix(r.Name, "section ")) {
 			continue
 		}
-		out = append(out, Range{r.Addr, r.Addr + uint32(len(r.Data))})
+		out = append(out, unwind.Range{Start: r.Addr, End: r.Addr + uint32(len(r.Data))})
 	}
 	return out
 }
 
-func (a *analysis) inRAM(v uint32) bool {
-	if len(a.ram) == 0 {
-		return v >= 0x20000000 && v < 0x40000000
-	}
-	for _, r := range a.ram {
-		if r.contains(v) {
-			return true
-		}
-	}
-	return false
-}
+func (a *analysis) inRAM(v uint32) bool { return unwind.InRAM(a.ram, v) }
 
 func (a *analysis) elfInfo() {
 	if a.snap.Meta.ELF.Path != "" || a.snap.Meta.ELF.BuildID != "" {
@@ -205,17 +195,14 @@ func (a *analysis) matchTarget() (match bool, at uint32, ok bool) {
 
 func (a *analysis) decodeFault() {
 	a.identifyCore() // CPUID, the ELF's architecture, then the board (coreinfo.go)
-	fr, missing := ReadFaultRegs(a.snap, a.core)
+	fr, missing := fault.ReadFaultRegs(a.snap, a.core)
 	a.fr = fr
 	if len(missing) > 0 {
 		a.note("fault registers not captured: %v", missing)
 	}
-	a.fault = Decode(a.core, a.snap.Registers, fr, a.snap.Meta.Trigger.Kind)
-	for _, r := range faultRegNames {
-		if fr.Has(r.addr) {
-			v, _ := read32(a.snap, r.addr)
-			a.rep.Fault.Registers[r.name] = Hex(v)
-		}
+	a.fault = fault.Decode(a.core, a.snap.Registers, fr, a.snap.Meta.Trigger.Kind)
+	for name, v := range fr.Registers() {
+		a.rep.Fault.Registers[name] = report.Hex(v)
 	}
 	f := a.fault
 	a.rep.Fault.Exception = f.Exception
@@ -226,11 +213,11 @@ func (a *analysis) decodeFault() {
 		a.rep.Fault.Explanations = append(a.rep.Fault.Explanations, c.Name+": "+c.Text)
 	}
 	if f.HasAddress {
-		a.rep.Fault.FaultAddress = Hex(f.FaultAddress)
+		a.rep.Fault.FaultAddress = report.Hex(f.FaultAddress)
 	}
 	a.rep.Notes = append(a.rep.Notes, f.Notes...)
-	if fr.Has(AddrDFSR) {
-		if names := DecodeDFSR(fr.DFSR); len(names) > 0 && a.fault.Exception == "None" {
+	if fr.Has(fault.AddrDFSR) {
+		if names := fault.DecodeDFSR(fr.DFSR); len(names) > 0 && a.fault.Exception == "None" {
 			a.note("DFSR says the debugger halted the core (%v), not a fault", names)
 		}
 	}
@@ -241,15 +228,15 @@ func (a *analysis) decodeFault() {
 // faultingContext finds the registers of the code that faulted.
 func (a *analysis) faultingContext() {
 	regs := a.snap.Registers
-	for i, n := range stopRegNames {
+	for i, n := range fault.RegNames {
 		if v, ok := regs[n]; ok {
 			a.stop.Set(i, v)
 		}
 	}
 	a.msp, a.haveMSP = regs["msp"]
 	a.psp, a.havePSP = regs["psp"]
-	if _, ok := a.stop.Get(RegSP); !ok && a.haveMSP {
-		a.stop.Set(RegSP, a.msp)
+	if _, ok := a.stop.Get(fault.RegSP); !ok && a.haveMSP {
+		a.stop.Set(fault.RegSP, a.msp)
 	}
 	a.ctx = a.stop
 	a.ctxXPSR, a.haveXPSR = regs["xpsr"]
@@ -257,9 +244,9 @@ func (a *analysis) faultingContext() {
 		a.note("no registers were captured: no frames")
 		return
 	}
-	lr, haveLR := a.stop.Get(RegLR)
-	if haveLR && ExcReturn(lr).Valid() {
-		a.fromExcReturn(ExcReturn(lr))
+	lr, haveLR := a.stop.Get(fault.RegLR)
+	if haveLR && fault.ExcReturn(lr).Valid() {
+		a.fromExcReturn(fault.ExcReturn(lr))
 		return
 	}
 	if !a.fault.Lockup && a.haveXPSR && a.ctxXPSR&0x1FF != 0 && a.throughHandler() {
@@ -276,7 +263,7 @@ func (a *analysis) faultingContext() {
 	}
 }
 
-func (a *analysis) fromExcReturn(er ExcReturn) {
+func (a *analysis) fromExcReturn(er fault.ExcReturn) {
 	addr := a.handlerCFA()
 	stack := "MSP"
 	if er.PSP() {
@@ -291,11 +278,11 @@ func (a *analysis) fromExcReturn(er ExcReturn) {
 	a.stackAt, a.haveAt = addr, true
 	if a.fault.StackingError {
 		a.note("stacking failed (%s): the exception frame at 0x%08x (%s) is not valid; r0-r3, r12, lr, pc and xPSR of the interrupted code are lost; the registers below are the handler's at the stop", a.stackErrNames(), addr, stack)
-		a.stop.Known &^= 1 << RegPC
+		a.stop.Known &^= 1 << fault.RegPC
 		a.ctx = a.stop
 		return
 	}
-	ef, err := ReadExceptionFrame(a.snap, addr, er)
+	ef, err := fault.ReadExceptionFrame(a.snap, addr, er)
 	if err != nil {
 		a.note("exception frame (%s) not readable: %v", er, err)
 		return
@@ -334,10 +321,10 @@ func (a *analysis) throughHandler() bool {
 	if a.img == nil {
 		return false
 	}
-	if _, ok := a.stop.Get(RegPC); !ok {
+	if _, ok := a.stop.Get(fault.RegPC); !ok {
 		return false
 	}
-	u := NewUnwinder(a.snap, a.img, UnwindStart{
+	u := unwind.NewUnwinder(a.snap, a.img, unwind.UnwindStart{
 		Regs: a.stop, MSP: a.msp, PSP: a.psp, HaveMSP: a.haveMSP, HavePSP: a.havePSP,
 		RAM: a.ram, MaxDepth: 16,
 	})
@@ -371,8 +358,8 @@ func (a *analysis) throughHandler() bool {
 // the faulting context gets the interrupted code's r4-r11, not the
 // handler's.
 func (a *analysis) handlerCFA() uint32 {
-	sp, _ := a.stop.Get(RegSP)
-	pc, ok := a.stop.Get(RegPC)
+	sp, _ := a.stop.Get(fault.RegSP)
+	pc, ok := a.stop.Get(fault.RegPC)
 	if !ok || a.img == nil || !a.img.IsCode(uint64(pc)) {
 		return sp
 	}
@@ -393,7 +380,7 @@ func (a *analysis) handlerCFA() uint32 {
 		if reg < 4 || reg > 11 || rule.Rule != frame.RuleOffset {
 			continue
 		}
-		if v, err := read32(a.snap, uint64(int64(cfa)+rule.Offset)); err == nil {
+		if v, err := fault.Read32(a.snap, uint64(int64(cfa)+rule.Offset)); err == nil {
 			a.stop.Set(int(reg), v)
 		}
 	}
@@ -401,10 +388,10 @@ func (a *analysis) handlerCFA() uint32 {
 }
 
 // useFrame makes the stacked registers the faulting context.
-func (a *analysis) useFrame(ef ExceptionFrame) {
+func (a *analysis) useFrame(ef fault.ExceptionFrame) {
 	a.exc = &ef
 	a.frameOK = a.plausible(ef)
-	a.ctx = RegsFromFrame(a.stop, ef)
+	a.ctx = fault.RegsFromFrame(a.stop, ef)
 	a.ctxXPSR, a.haveXPSR = uint32(ef.XPSR), true
 	if ef.Stack == "PSP" {
 		a.psp, a.havePSP = ef.SPBefore(), true
@@ -422,47 +409,36 @@ func (a *analysis) useFrame(ef ExceptionFrame) {
 	a.note("r0-r3, r12, lr, pc, xpsr are from the %s exception frame at 0x%08x on %s%s; sp is the SP before the exception", what, ef.Addr, ef.Stack, realign)
 }
 
-// fetchFault reports a cause whose stacked PC is a target that could not be
-// fetched; QEMU stacks such frames with the T bit clear.
-func (a *analysis) fetchFault() bool {
-	for _, n := range []string{"IACCVIOL", "IBUSERR", "INVSTATE"} {
-		if _, ok := a.fault.Cause(n); ok {
-			return true
-		}
-	}
-	return false
-}
-
 // plausible is ExceptionFrame.Plausible, allowing a clear T bit when the
 // fault was on the fetch itself.
-func (a *analysis) plausible(ef ExceptionFrame) bool {
+func (a *analysis) plausible(ef fault.ExceptionFrame) bool {
 	// Without CFSR no INVSTATE says a clear T bit was the fault itself.
-	return ef.Plausible() || (ef.PC&1 == 0 && (a.fetchFault() || !a.core.HasCFSR()))
+	return ef.Plausible() || (ef.PC&1 == 0 && (a.fault.FetchFault() || !a.core.HasCFSR()))
 }
 
 // guessLockupFrame looks for a plausible exception frame near SP when the
 // core locked up with LR no longer holding EXC_RETURN.
 func (a *analysis) guessLockupFrame() {
-	if sp, ok := a.stop.Get(RegSP); ok {
-		a.guessLockupFrameAt(sp, ExcReturn(0xFFFFFFF9))
+	if sp, ok := a.stop.Get(fault.RegSP); ok {
+		a.guessLockupFrameAt(sp, fault.ExcReturn(0xFFFFFFF9))
 	}
 }
 
 // guessLockupFrameAt looks for a plausible exception frame of the form er
 // says in the 256 bytes from sp and makes it the faulting context (a guess).
-func (a *analysis) guessLockupFrameAt(sp uint32, er ExcReturn) bool {
+func (a *analysis) guessLockupFrameAt(sp uint32, er fault.ExcReturn) bool {
 	if a.img == nil {
 		return false
 	}
 	for off := uint32(0); off < 64*4; off += 4 {
-		ef, err := ReadExceptionFrame(a.snap, sp+off, er)
+		ef, err := fault.ReadExceptionFrame(a.snap, sp+off, er)
 		if err != nil {
 			return false
 		}
 		if !ef.Plausible() || !a.img.IsCode(uint64(ef.PC)) {
 			continue
 		}
-		if !(IsExcReturn(ef.LR) || (ef.LR&1 == 1 && a.img.IsCode(uint64(ef.LR&^1)))) {
+		if !(fault.IsExcReturn(ef.LR) || (ef.LR&1 == 1 && a.img.IsCode(uint64(ef.LR&^1)))) {
 			continue
 		}
 		a.note("a plausible exception frame was found at 0x%08x (a guess)", ef.Addr)
@@ -474,23 +450,24 @@ func (a *analysis) guessLockupFrameAt(sp uint32, er ExcReturn) bool {
 }
 
 func (a *analysis) unwind() {
-	start := UnwindStart{
+	start := unwind.UnwindStart{
 		Regs: a.ctx, MSP: a.msp, PSP: a.psp, HaveMSP: a.haveMSP, HavePSP: a.havePSP,
-		RAM: a.ram, How: HowFaultPC, Confidence: Certain, OnPSP: a.onPSP,
+		RAM: a.ram, How: unwind.HowFaultPC, Confidence: unwind.Certain, OnPSP: a.onPSP,
 	}
-	start.VectorTable, start.HaveVectorTable = a.vectorTable()
+	stacks := a.stacks()
+	start.VectorTable, start.HaveVectorTable = stacks.VectorTable()
 	if a.haveXPSR {
 		start.IPSR = a.ctxXPSR & 0x1FF
 	}
 	mspNow := a.msp
 	if !a.haveMSP {
-		mspNow, _ = a.stop.Get(RegSP)
+		mspNow, _ = a.stop.Get(fault.RegSP)
 	}
-	start.StackTop = a.stackTopFor(mspNow, true)
+	start.StackTop = stacks.TopFor(mspNow, true)
 	if a.havePSP {
-		start.PSPTop = a.stackTopFor(a.psp, false)
+		start.PSPTop = stacks.TopFor(a.psp, false)
 	}
-	if _, ok := a.ctx.Get(RegPC); !ok {
+	if _, ok := a.ctx.Get(fault.RegPC); !ok {
 		if !a.fault.StackingError || !a.haveAt {
 			return
 		}
@@ -498,20 +475,20 @@ func (a *analysis) unwind() {
 		// but the stack above the failed frame still holds its callers'
 		// return addresses: scan for them rather than show nothing.
 		start.ScanFirst = true
-		start.Regs = Regs{}
-		start.Regs.Set(RegSP, a.stackAt)
+		start.Regs = fault.Regs{}
+		start.Regs.Set(fault.RegSP, a.stackAt)
 	}
 	if a.exc != nil && !(a.fault.Precise && a.fault.Exception != "None") {
-		start.How = HowExceptionFrame
+		start.How = unwind.HowExceptionFrame
 	}
 	if a.exc != nil && !a.frameOK {
-		start.Confidence = Guess
+		start.Confidence = unwind.Guess
 	}
-	var prog Program
+	var prog unwind.Program
 	if a.img != nil {
 		prog = a.img
 	}
-	u := NewUnwinder(a.snap, prog, start)
+	u := unwind.NewUnwinder(a.snap, prog, start)
 	for u.Next() {
 		a.frames = append(a.frames, u.Frame())
 	}
@@ -519,9 +496,14 @@ func (a *analysis) unwind() {
 	if start.ScanFirst && len(a.frames) > 0 {
 		a.note("the call chain below is from a stack scan above 0x%08x, where stacking failed: guesses, and the faulting function itself is lost", a.stackAt)
 	}
-	if errors.Is(a.unwErr, ErrDepth) {
+	if errors.Is(a.unwErr, unwind.ErrDepth) {
 		a.note("unwinding stopped at the depth cap: the stack is probably cyclic or corrupt")
 	}
+}
+
+// stacks finds the stack tops in the image and the capture.
+func (a *analysis) stacks() unwind.Stacks {
+	return unwind.Stacks{Mem: a.snap, Image: a.img, VTOR: a.fr.VTOR, HaveVTOR: a.fr.Has(fault.AddrVTOR)}
 }
 
 func (a *analysis) reportFrames() {
@@ -537,29 +519,29 @@ func (a *analysis) reportFrames() {
 					name = s.Name
 				}
 			}
-			a.rep.Frames = append(a.rep.Frames, ReportFrame{PC: Hex(f.PC), Function: name, How: f.How, Confidence: f.Confidence, Error: errText})
+			a.rep.Frames = append(a.rep.Frames, report.Frame{PC: report.Hex(f.PC), Function: name, How: f.How, Confidence: f.Confidence, Error: errText})
 			continue
 		}
 		for j, fn := range f.Funcs {
-			rf := ReportFrame{PC: Hex(f.PC), Function: fn.Function, File: fn.File, Line: fn.Line, Inlined: fn.Inlined, How: f.How, Confidence: f.Confidence}
+			rf := report.Frame{PC: report.Hex(f.PC), Function: fn.Function, File: fn.File, Line: fn.Line, Inlined: fn.Inlined, How: f.How, Confidence: f.Confidence}
 			if j == len(f.Funcs)-1 {
 				rf.Error = errText
 			}
 			a.rep.Frames = append(a.rep.Frames, rf)
 		}
 	}
-	for i, n := range stopRegNames {
+	for i, n := range fault.RegNames {
 		if v, ok := a.ctx.Get(i); ok {
-			a.rep.Registers[n] = Hex(v)
+			a.rep.Registers[n] = report.Hex(v)
 		}
 	}
 	if a.haveXPSR {
-		a.rep.Registers["xpsr"] = Hex(a.ctxXPSR)
+		a.rep.Registers["xpsr"] = report.Hex(a.ctxXPSR)
 	}
 	if a.haveMSP {
-		a.rep.Registers["msp"] = Hex(a.msp)
+		a.rep.Registers["msp"] = report.Hex(a.msp)
 	}
 	if a.havePSP {
-		a.rep.Registers["psp"] = Hex(a.psp)
+		a.rep.Registers["psp"] = report.Hex(a.psp)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/faultdecode/fault"
+	"github.com/faultline-dev/faultline/faultdecode/internal/fdtest"
 )
 
 // BenchmarkAnalyze128K runs Analyze (decode, unwind, findings) on a 128 KiB
@@ -20,17 +22,17 @@ func BenchmarkAnalyze128K(b *testing.B) {
 		}
 		put := func(addr, v uint32) { binary.LittleEndian.PutUint32(ram[addr-0x20000000:], v) }
 		frameAt := uint32(0x2001f000)
-		pc := uint32(fB + 0x10)
+		pc := uint32(fdtest.B + 0x10)
 		if scan {
-			pc = fNoCFI + 0x10
+			pc = fdtest.NoCFI + 0x10
 		}
-		words := []uint32{0, 1, 2, 3, 12, fB + 0x21, pc, 0x01000000}
+		words := []uint32{0, 1, 2, 3, 12, fdtest.B + 0x21, pc, 0x01000000}
 		for i, w := range words {
 			put(frameAt+uint32(4*i), w)
 		}
 		sp := frameAt + 0x20
 		for range 40 { // b recursing: CFA = SP+8, LR at CFA-4
-			put(sp+4, fB+0x21)
+			put(sp+4, fdtest.B+0x21)
 			sp += 8
 		}
 		put(sp+4, 0xFFFFFFFF)
@@ -39,7 +41,7 @@ func BenchmarkAnalyze128K(b *testing.B) {
 			Registers: regs,
 			Memory: []capture.Region{
 				{Addr: 0x20000000, Data: ram, Name: "ram"},
-				scbRegion(map[uint64]uint32{AddrCFSR: 1 << 25, AddrHFSR: 1 << 30}),
+				fdtest.SCBRegion(map[uint64]uint32{fault.AddrCFSR: 1 << 25, fault.AddrHFSR: 1 << 30}),
 			},
 		}
 	}
@@ -48,7 +50,7 @@ func BenchmarkAnalyze128K(b *testing.B) {
 		scan bool
 	}{{"cfi", false}, {"scan", true}} {
 		snap := build(c.scan)
-		prog := newFakeProg()
+		prog := fdtest.NewProg()
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -3,6 +3,9 @@ package faultdecode
 import (
 	"fmt"
 	"strings"
+
+	"github.com/faultline-dev/faultline/faultdecode/fault"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 )
 
 // elfArch is the ELF's architecture ("v6-M", "v8-M.main", ...) when the
@@ -19,14 +22,14 @@ func (a *analysis) elfArch() string {
 // board is, or the evidence contradicts the capture's board.
 func (a *analysis) identifyCore() {
 	hint := coreName(a.snap)
-	id := IdentifyCore(a.snap, a.elfArch(), hint)
+	id := fault.IdentifyCore(a.snap, a.elfArch(), hint)
 	a.core = id.Core
-	hinted := IdentifyCore(nil, "", hint)
+	hinted := fault.IdentifyCore(nil, "", hint)
 	switch {
-	case id.Source != CoreFromCPUID && hint == "" && len(a.snap.Registers) > 0:
+	case id.Source != fault.CoreFromCPUID && hint == "" && len(a.snap.Registers) > 0:
 		a.note("core: %s", id) // no CPUID, no board: say what the decoding rests on
-	case id.Source == CoreFromCPUID || id.Source == CoreFromELF:
-		if hinted.Source == CoreFromHint && family(hinted.Core) != family(id.Core) {
+	case id.Source == fault.CoreFromCPUID || id.Source == fault.CoreFromELF:
+		if hinted.Source == fault.CoreFromHint && family(hinted.Core) != family(id.Core) {
 			a.note("core: %s, not the %s that %q has: decoded as %s", id, hinted.Core.Name(), hint, id.Core.Name())
 		} else if !strings.HasPrefix(id.Core.Name(), "ARMv7") {
 			a.note("core: %s", id)
@@ -37,7 +40,7 @@ func (a *analysis) identifyCore() {
 }
 
 // family is the fault model a core decodes with: ARMv7E-M's is ARMv7-M's.
-func family(c Core) string {
+func family(c fault.Core) string {
 	return strings.Replace(c.Name(), "ARMv7E-M", "ARMv7-M", 1)
 }
 
@@ -46,7 +49,7 @@ func family(c Core) string {
 func (a *analysis) stackLimits() {
 	for _, n := range []string{"msplim", "psplim"} {
 		if v, ok := a.snap.Registers[n]; ok {
-			a.rep.Registers[n] = Hex(v)
+			a.rep.Registers[n] = report.Hex(v)
 		}
 	}
 	h := a.fault.StackLimit
@@ -67,7 +70,7 @@ func (a *analysis) stackLimits() {
 			}
 		}
 	}
-	a.add(FindStackOverflow, h.Sentence(), h.SP, h.HaveSP, sym)
+	a.add(report.FindStackOverflow, h.Sentence(), h.SP, h.HaveSP, sym)
 }
 
 // captureGaps says what the capture lacks that the analysis would use:

@@ -7,6 +7,9 @@ import (
 
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/faultdecode/internal/fdtest"
+	"github.com/faultline-dev/faultline/faultdecode/report"
+	"github.com/faultline-dev/faultline/faultdecode/unwind"
 	"github.com/faultline-dev/faultline/probe"
 )
 
@@ -30,13 +33,13 @@ var coreBoards = map[string]struct {
 func coreELF(t *testing.T, machine string, scenario int) string {
 	t.Helper()
 	b := coreBoards[machine]
-	return testProgram{
-		name:  fmt.Sprintf("cores-%s-%d", b.src, scenario),
-		units: map[string][]string{"startup.c": {"-g"}, "cores/" + b.src + ".c": {"-g"}},
-		ld:    "cores/" + b.src + ".ld",
-		flags: []string{"-mcpu=" + b.cpu, "-mthumb", "-O0", "-ffreestanding", "-nostdlib", "-fno-common", fmt.Sprintf("-DSCENARIO=%d", scenario)},
-		libs:  []string{"-lgcc"},
-	}.build(t)
+	return fdtest.Program{
+		Name:  fmt.Sprintf("cores-%s-%d", b.src, scenario),
+		Units: map[string][]string{"startup.c": {"-g"}, "cores/" + b.src + ".c": {"-g"}},
+		LD:    "cores/" + b.src + ".ld",
+		Flags: []string{"-mcpu=" + b.cpu, "-mthumb", "-O0", "-ffreestanding", "-nostdlib", "-fno-common", fmt.Sprintf("-DSCENARIO=%d", scenario)},
+		Libs:  []string{"-lgcc"},
+	}.Build(t)
 }
 
 // captureOn boots elf on a QEMU machine of coreBoards and captures its
@@ -46,7 +49,7 @@ func captureOn(t *testing.T, machine, elf string) (*capture.Snapshot, *elfsym.Im
 	return captureWith(t, machine, coreBoards[machine].board, elf)
 }
 
-func reportText(t *testing.T, r *Report) string {
+func reportText(t *testing.T, r *report.Report) string {
 	t.Helper()
 	var b strings.Builder
 	if err := r.WriteText(&b, nil); err != nil {
@@ -65,7 +68,7 @@ func TestCortexM0OnMicrobitExplainsHardFaultsFromTheInstruction(t *testing.T) {
 	}{
 		{1, "HardFault: unaligned load of 4 bytes from 0x20000002 (r3)", "not 4-byte aligned, and ARMv6-M faults on every unaligned access", []string{"read_word", "main"}, ""},
 		{2, "HardFault: udf #42 (a deliberate trap)", "the faulting instruction is udf #42", []string{"trap", "main"}, ""},
-		{3, "HardFault: branch to 0x", "the stacked xPSR has the Thumb bit clear (EPSR.T=0)", []string{"target"}, FindThumbBit},
+		{3, "HardFault: branch to 0x", "the stacked xPSR has the Thumb bit clear (EPSR.T=0)", []string{"target"}, report.FindThumbBit},
 		{4, "HardFault: unmapped store of 4 bytes to 0x30000000 (r3)", "no memory is known at 0x30000000", []string{"store_word", "main"}, ""},
 	}
 	for _, tt := range tests {
@@ -131,9 +134,9 @@ func TestCortexM33OnAN505ExplainsStackLimitOverflows(t *testing.T) {
 			if !strings.Contains(text, "core: Cortex-M33 (ARMv8-M Mainline, from CPUID 0x410fd213)") {
 				t.Error("the report does not name the core from CPUID")
 			}
-			wantFindings(t, r, FindStackOverflow)
+			wantFindings(t, r, report.FindStackOverflow)
 			for _, f := range r.Frames {
-				if f.How == HowExceptionFrame || f.How == HowFaultPC {
+				if f.How == unwind.HowExceptionFrame || f.How == unwind.HowFaultPC {
 					t.Errorf("a frame from an exception frame the core never stacked: %+v", f)
 				}
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 )
 
 func openUnwindELF(t testing.TB) *elfsym.Image {
@@ -21,7 +22,7 @@ func openUnwindELF(t testing.TB) *elfsym.Image {
 }
 
 // frameList renders frames as "function/how" for comparison.
-func frameList(r *Report) []string {
+func frameList(r *report.Report) []string {
 	out := make([]string, 0, len(r.Frames))
 	for _, f := range r.Frames {
 		s := f.Function + "/" + f.How
@@ -33,7 +34,7 @@ func frameList(r *Report) []string {
 	return out
 }
 
-func findingKinds(r *Report) []string {
+func findingKinds(r *report.Report) []string {
 	var out []string
 	for _, f := range r.Findings {
 		out = append(out, f.Kind)

@@ -3,42 +3,13 @@ package faultdecode
 import (
 	"errors"
 	"fmt"
-	"path"
-	"strings"
 
 	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/faultdecode/fault"
+	"github.com/faultline-dev/faultline/faultdecode/forensics"
+	"github.com/faultline-dev/faultline/faultdecode/report"
+	"github.com/faultline-dev/faultline/faultdecode/unwind"
 )
-
-// regionName names an address by the ARMv7-M default memory map.
-func regionName(v uint32) string {
-	switch {
-	case v < 0x20000000:
-		return "code region"
-	case v < 0x40000000:
-		return "SRAM region"
-	case v < 0x60000000:
-		return "peripheral region"
-	case v < 0xA0000000:
-		return "external RAM region"
-	case v < 0xE0000000:
-		return "device region"
-	default:
-		return "system region"
-	}
-}
-
-// neverExecutable reports addresses the default memory map marks
-// execute-never, so they are not code even without an ELF to ask.
-func neverExecutable(v uint32) bool {
-	return (v >= 0x40000000 && v < 0x60000000) || v >= 0xA0000000
-}
-
-// poisonValues are fill patterns and magic words that show up when a stack
-// or heap was overwritten.
-var poisonValues = map[uint32]bool{
-	0xdeadbeef: true, 0xbaadf00d: true, 0xfeedface: true, 0xcafebabe: true,
-	0xdeadc0de: true, 0xfeeefeee: true, 0xabababab: true,
-}
 
 // stackFill are the words RTOSes paint unused stack with (FreeRTOS 0xa5,
 // Zephyr's CONFIG_INIT_STACKS 0xaa, ThreadX 0xef, RTX 0xcc... as bytes): a
@@ -49,56 +20,20 @@ var stackFill = map[uint32]string{
 	0xefefefef: "ThreadX's stack fill", 0xcccccccc: "a stack fill",
 }
 
-// suspicious says why v looks like data rather than an address: four
-// printable ASCII bytes, one byte repeated, or a known fill pattern.
-func suspicious(v uint32) string {
-	b := [4]byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)}
-	if poisonValues[v] {
-		return "a fill pattern"
-	}
-	ascii := true
-	for _, c := range b {
-		if c < 0x20 || c > 0x7e {
-			ascii = false
-		}
-	}
-	if ascii {
-		return fmt.Sprintf("ASCII %q", string(b[:]))
-	}
-	if b[0] == b[1] && b[1] == b[2] && b[2] == b[3] && b[0] != 0 && b[0] != 0xff {
-		return "one byte repeated"
-	}
-	return ""
-}
-
-// where renders a frame location as "f() at file.c:42".
-func where(rf ReportFrame) string {
-	fn := rf.Function
-	if fn == "" || fn == "??" {
-		fn = "0x" + strings.TrimPrefix(rf.PC, "0x")
-	} else if !strings.Contains(fn, "(") {
-		fn += "()"
-	}
-	if rf.File != "" && rf.Line > 0 {
-		return fmt.Sprintf("%s at %s:%d", fn, path.Base(rf.File), rf.Line)
-	}
-	return fn
-}
-
 // badPCSource says how a wild PC was reached, from the instruction before
-// the LR that the fallback frame used: callViaReg for a call through a
-// pointer, callDirect when the function had made a direct call that
-// returned (so the jump came from a return or branch after it), callNone
+// the LR that the fallback frame used: fault.CallViaReg for a call through a
+// pointer, fault.CallDirect when the function had made a direct call that
+// returned (so the jump came from a return or branch after it), fault.CallNone
 // when unknown.
 func (a *analysis) badPCSource() string {
-	if a.img == nil || len(a.frames) < 2 || len(a.rep.Frames) < 2 || !a.frames[0].NotCode || a.frames[1].How != HowLR {
-		return callNone
+	if a.img == nil || len(a.frames) < 2 || len(a.rep.Frames) < 2 || !a.frames[0].NotCode || a.frames[1].How != unwind.HowLR {
+		return fault.CallNone
 	}
-	return callKind(a.img, a.frames[1].PC)
+	return fault.CallKind(a.img, a.frames[1].PC)
 }
 
 // faultPC is the PC of the faulting context and whether it is known.
-func (a *analysis) faultPC() (uint32, bool) { return a.ctx.Get(RegPC) }
+func (a *analysis) faultPC() (uint32, bool) { return a.ctx.Get(fault.RegPC) }
 
 // badPC reports whether the faulting PC cannot be code.
 func (a *analysis) badPC() bool {
@@ -106,13 +41,13 @@ func (a *analysis) badPC() bool {
 		return a.frames[0].NotCode
 	}
 	pc, ok := a.faultPC()
-	return ok && neverExecutable(pc)
+	return ok && fault.NeverExecutable(pc)
 }
 
 func (a *analysis) add(kind, summary string, addr uint32, haveAddr bool, sym string) {
-	f := Finding{Kind: kind, Summary: summary, Symbol: sym}
+	f := report.Finding{Kind: kind, Summary: summary, Symbol: sym}
 	if haveAddr {
-		f.Address = Hex(addr)
+		f.Address = report.Hex(addr)
 	}
 	a.rep.Findings = append(a.rep.Findings, f)
 }
@@ -136,26 +71,26 @@ func (a *analysis) findings() {
 	pc, havePC := a.faultPC()
 	if a.fault.Lockup {
 		s := "the core locked up: a fault it could not escalate (a fault inside HardFault or NMI, or a failed vector table read); the original fault survives only in CFSR/HFSR, MMFAR/BFAR and the stacked frames"
-		a.add(FindLockup, s, a.stop.R[RegPC], a.stop.Known&(1<<RegPC) != 0, "")
+		a.add(report.FindLockup, s, a.stop.R[fault.RegPC], a.stop.Known&(1<<fault.RegPC) != 0, "")
 	}
-	if havePC && a.badPC() && !IsLockupPC(a.core, pc) {
-		s := fmt.Sprintf("PC 0x%08x is not code (%s)", pc, regionName(pc))
+	if havePC && a.badPC() && !fault.IsLockupPC(a.core, pc) {
+		s := fmt.Sprintf("PC 0x%08x is not code (%s)", pc, fault.RegionName(pc))
 		switch a.badPCSource() {
-		case callViaReg:
-			s += fmt.Sprintf("; %s jumped there through a bad function pointer or corrupt vtable", where(a.rep.Frames[1]))
-		case callDirect:
-			s += fmt.Sprintf("; %s was running when control went there: a corrupt return address (a stack overwrite) or a wild branch", where(a.rep.Frames[1]))
+		case fault.CallViaReg:
+			s += fmt.Sprintf("; %s jumped there through a bad function pointer or corrupt vtable", a.rep.Frames[1].Where())
+		case fault.CallDirect:
+			s += fmt.Sprintf("; %s was running when control went there: a corrupt return address (a stack overwrite) or a wild branch", a.rep.Frames[1].Where())
 		}
-		if why := suspicious(pc | 1); why != "" {
+		if why := forensics.Suspicious(pc | 1); why != "" {
 			s += fmt.Sprintf("; the value looks like data (%s)", why)
 		}
-		a.add(FindBadPC, s, pc, true, a.dataSymbol(pc))
-		if a.badPCSource() == callViaReg {
+		a.add(report.FindBadPC, s, pc, true, a.dataSymbol(pc))
+		if a.badPCSource() == fault.CallViaReg {
 			a.rep.Findings = append(a.rep.Findings, a.pointerSources(pc)...)
 		}
 	}
 	_, invstate := f.Cause("INVSTATE")
-	if invstate || (a.exc != nil && a.frameOK && !a.exc.XPSR.Thumb() && !a.fetchFault()) {
+	if invstate || (a.exc != nil && a.frameOK && !a.exc.XPSR.Thumb() && !a.fault.FetchFault()) {
 		s := "the Thumb bit was clear (EPSR.T=0): code branched with BX/BLX or a POP into PC to an address with bit 0 clear"
 		sym := ""
 		if havePC {
@@ -166,14 +101,14 @@ func (a *analysis) findings() {
 				}
 			}
 		}
-		a.add(FindThumbBit, s, pc, havePC, sym)
+		a.add(report.FindThumbBit, s, pc, havePC, sym)
 	}
 	if c, ok := f.Cause("IMPRECISERR"); ok {
 		s := c.Text
 		if len(a.rep.Frames) > 0 {
-			s = fmt.Sprintf("%s; the failing store happened shortly before %s", s, where(a.rep.Frames[0]))
+			s = fmt.Sprintf("%s; the failing store happened shortly before %s", s, a.rep.Frames[0].Where())
 		}
-		a.add(FindImprecise, s, 0, false, "")
+		a.add(report.FindImprecise, s, 0, false, "")
 	}
 	a.stackFindings()
 }
@@ -183,37 +118,37 @@ func (a *analysis) stackFindings() {
 	if f.StackingError {
 		sp, ok := a.stackAt, a.haveAt
 		if !ok {
-			sp, ok = a.stop.Get(RegSP)
+			sp, ok = a.stop.Get(fault.RegSP)
 		}
 		s := "stacking the exception frame failed: the stack pointer was outside writable memory (a stack overflow or a corrupt SP); the interrupted code's r0-r3, r12, lr and pc are lost"
-		a.add(FindStackCorruption, s, sp, ok, "")
+		a.add(report.FindStackCorruption, s, sp, ok, "")
 		if ok && !a.inRAM(sp) {
-			a.add(FindStackOverflow, fmt.Sprintf("the stack pointer 0x%08x is below or outside RAM: the stack overflowed", sp), sp, true, "")
+			a.add(report.FindStackOverflow, fmt.Sprintf("the stack pointer 0x%08x is below or outside RAM: the stack overflowed", sp), sp, true, "")
 		}
 	}
 	a.stackLimitFinding()
 	if f.Unstacking {
-		a.add(FindStackCorruption, "unstacking on exception return failed: the stack pointer or the stacked frame was corrupted while the handler ran", 0, false, "")
+		a.add(report.FindStackCorruption, "unstacking on exception return failed: the stack pointer or the stacked frame was corrupted while the handler ran", 0, false, "")
 	}
-	if sp, ok := a.ctx.Get(RegSP); ok && !f.StackingError && len(a.snap.Registers) > 0 && !a.inRAM(sp) {
-		a.add(FindStackCorruption, fmt.Sprintf("SP 0x%08x is outside RAM: the stack pointer is corrupt or the stack overflowed", sp), sp, true, "")
+	if sp, ok := a.ctx.Get(fault.RegSP); ok && !f.StackingError && len(a.snap.Registers) > 0 && !a.inRAM(sp) {
+		a.add(report.FindStackCorruption, fmt.Sprintf("SP 0x%08x is outside RAM: the stack pointer is corrupt or the stack overflowed", sp), sp, true, "")
 	}
 	check := func(what string, v uint32) {
 		if fill, ok := stackFill[v]; ok {
 			a.note("%s 0x%08x is %s: that stack slot was never written (unused stack, not an overrun)", what, v, fill)
 			return
 		}
-		if why := suspicious(v); why != "" {
-			a.add(FindStackCorruption, fmt.Sprintf("%s 0x%08x looks like data (%s), not an address: the stack was probably overwritten (a buffer overrun on the stack)", what, v, why), v, true, "")
+		if why := forensics.Suspicious(v); why != "" {
+			a.add(report.FindStackCorruption, fmt.Sprintf("%s 0x%08x looks like data (%s), not an address: the stack was probably overwritten (a buffer overrun on the stack)", what, v, why), v, true, "")
 		}
 	}
 	if pc, ok := a.faultPC(); ok && a.badPC() {
-		if suspicious(pc) == "" && suspicious(pc|1) != "" {
+		if forensics.Suspicious(pc) == "" && forensics.Suspicious(pc|1) != "" {
 			pc |= 1 // the Thumb bit was cleared on the way into PC
 		}
 		check("the PC", pc)
 	}
-	if lr, ok := a.ctx.Get(RegLR); ok && a.exc != nil && !IsExcReturn(lr) && (a.img == nil || !a.img.IsCode(uint64(lr&^1))) {
+	if lr, ok := a.ctx.Get(fault.RegLR); ok && a.exc != nil && !fault.IsExcReturn(lr) && (a.img == nil || !a.img.IsCode(uint64(lr&^1))) {
 		check("the stacked LR", lr)
 	}
 	if a.unwErr != nil {
@@ -221,7 +156,7 @@ func (a *analysis) stackFindings() {
 			if fr.Err == nil {
 				continue
 			}
-			var nc *NotCodeError
+			var nc *unwind.NotCodeError
 			if errors.As(fr.Err, &nc) {
 				check("a return address on the stack,", nc.Addr)
 			}
@@ -245,10 +180,31 @@ func (a *analysis) stackLimitFinding() {
 			continue
 		}
 		if uint64(sp) < sym.Addr && uint64(sp)+0x10000 > sym.Addr {
-			a.add(FindStackOverflow, fmt.Sprintf("SP 0x%08x is %d bytes below the stack limit %s (0x%08x): the main stack overflowed into the memory below it (heap or globals)", sp, sym.Addr-uint64(sp), name, sym.Addr), sp, true, name)
+			a.add(report.FindStackOverflow, fmt.Sprintf("SP 0x%08x is %d bytes below the stack limit %s (0x%08x): the main stack overflowed into the memory below it (heap or globals)", sp, sym.Addr-uint64(sp), name, sym.Addr), sp, true, name)
 		}
 		return
 	}
+}
+
+// rootCause hands what the analysis found to the forensics (package
+// forensics), which explain why rather than where. They need DWARF
+// variables (an *elfsym.Image); without them nothing happens.
+func (a *analysis) rootCause() {
+	if a.img == nil {
+		return
+	}
+	img, ok := a.img.(forensics.Image)
+	if !ok {
+		return
+	}
+	c := &forensics.Crash{
+		Snap: a.snap, Image: img, Core: a.core, Fault: a.fault,
+		Stop: a.stop, Ctx: a.ctx, Frames: a.frames, RAM: a.ram,
+		OnPSP: a.onPSP, StackAt: a.stackAt, HaveStackAt: a.haveAt,
+		BadPC: a.badPC(),
+	}
+	c.FaultSP, c.HaveFaultSP = a.faultSP()
+	forensics.Run(c, a.rep)
 }
 
 // faultSP is the stack pointer of the faulting context: where stacking was
@@ -257,5 +213,5 @@ func (a *analysis) faultSP() (uint32, bool) {
 	if a.fault.StackingError && a.haveAt {
 		return a.stackAt, true
 	}
-	return a.ctx.Get(RegSP)
+	return a.ctx.Get(fault.RegSP)
 }

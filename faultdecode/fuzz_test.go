@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/faultdecode/fault"
+	"github.com/faultline-dev/faultline/faultdecode/internal/fdtest"
 )
 
 // FuzzAnalyze feeds arbitrary stack contents, registers and fault registers
@@ -13,8 +15,8 @@ import (
 // and must always terminate.
 func FuzzAnalyze(f *testing.F) {
 	seed := make([]byte, 0x200)
-	binary.LittleEndian.PutUint32(seed[0x18:], fC+0x10)
-	binary.LittleEndian.PutUint32(seed[0x14:], fB+0x21)
+	binary.LittleEndian.PutUint32(seed[0x18:], fdtest.C+0x10)
+	binary.LittleEndian.PutUint32(seed[0x14:], fdtest.B+0x21)
 	binary.LittleEndian.PutUint32(seed[0x1c:], 0x01000000)
 	f.Add(seed, uint32(0xFFFFFFF9), uint32(0x20001000), uint32(0x02000000), uint32(0x40000000), uint32(3))
 	f.Add(seed, uint32(0xFFFFFFED), uint32(0x20001000), uint32(0x00001000), uint32(0), uint32(6))
@@ -25,10 +27,10 @@ func FuzzAnalyze(f *testing.F) {
 			Registers: regs,
 			Memory: []capture.Region{
 				{Addr: 0x20001000, Data: ram, Name: "ram"},
-				scbRegion(map[uint64]uint32{AddrCFSR: cfsr, AddrHFSR: hfsr, AddrMMFAR: sp, AddrBFAR: lr}),
+				fdtest.SCBRegion(map[uint64]uint32{fault.AddrCFSR: cfsr, fault.AddrHFSR: hfsr, fault.AddrMMFAR: sp, fault.AddrBFAR: lr}),
 			},
 		}
-		r := analyze(snap, newFakeProg())
+		r := analyze(snap, fdtest.NewProg())
 		if len(r.Frames) > 64*2 {
 			t.Fatalf("%d frames: the depth cap did not hold", len(r.Frames))
 		}
@@ -38,21 +40,6 @@ func FuzzAnalyze(f *testing.F) {
 		}
 		if err := r.WriteMarkdown(&b, nil); err != nil {
 			t.Fatal(err)
-		}
-	})
-}
-
-// FuzzReadExceptionFrame checks frame decoding on arbitrary bytes.
-func FuzzReadExceptionFrame(f *testing.F) {
-	f.Add(make([]byte, 0x68), uint32(0xFFFFFFE9))
-	f.Add(make([]byte, 0x20), uint32(0xFFFFFFF9))
-	f.Fuzz(func(t *testing.T, data []byte, er uint32) {
-		fr, err := ReadExceptionFrame(sliceMem{0x20000000, data}, 0x20000000, ExcReturn(er))
-		if err != nil {
-			return
-		}
-		if fr.Size != ExcReturn(er).FrameSize() && fr.Size != ExcReturn(er).FrameSize()+4 {
-			t.Fatalf("size %#x for EXC_RETURN 0x%08x", fr.Size, er)
 		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/faultdecode/internal/fdtest"
 	"github.com/faultline-dev/faultline/firmware/crashlab"
 )
 
@@ -20,8 +21,8 @@ import (
 // another tool, without faultline's FAULTLINE note.
 func gdbGcore(t *testing.T, machine, elf string) string {
 	t.Helper()
-	qemu := needTool(t, "qemu-system-arm")
-	gdb := needTool(t, "gdb-multiarch")
+	qemu := fdtest.NeedTool(t, "qemu-system-arm")
+	gdb := fdtest.NeedTool(t, "gdb-multiarch")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	port := freePort(t)

@@ -3,6 +3,9 @@ package faultdecode
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/faultline-dev/faultline/faultdecode/fault"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 )
 
 // maxSources bounds how many places holding a bad value are reported.
@@ -17,7 +20,7 @@ func (a *analysis) stackSpan() (lo, hi uint32) {
 	consider := func(v uint32) {
 		lo, hi = min(lo, v), max(hi, v)
 	}
-	if sp, ok := a.stop.Get(RegSP); ok {
+	if sp, ok := a.stop.Get(fault.RegSP); ok {
 		consider(sp)
 	}
 	for _, f := range a.frames {
@@ -32,14 +35,14 @@ func (a *analysis) stackSpan() (lo, hi uint32) {
 // pointerSources finds the words in captured RAM (outside the live stack)
 // that hold v or v with the Thumb bit set: where a bad code pointer was most
 // likely loaded from, named by the global covering it when there is one.
-func (a *analysis) pointerSources(v uint32) []Finding {
+func (a *analysis) pointerSources(v uint32) []report.Finding {
 	if v < 0x100 {
 		// Small values (null) are everywhere in memory: every zero word
 		// would be reported as "where it came from".
 		return nil
 	}
 	lo, hi := a.stackSpan()
-	var out []Finding
+	var out []report.Finding
 	for _, r := range a.snap.Memory {
 		if !a.isRAMRegion(r.Addr) {
 			continue
@@ -58,10 +61,10 @@ func (a *analysis) pointerSources(v uint32) []Finding {
 			if sym == "" && a.img != nil {
 				what = "no global covers it: heap or another task's stack"
 			}
-			out = append(out, Finding{
-				Kind:    FindPointerSource,
+			out = append(out, report.Finding{
+				Kind:    report.FindPointerSource,
 				Summary: fmt.Sprintf("the bad pointer 0x%08x is stored at 0x%08x (%s): the code most likely loaded it from there; check who wrote it and whether that object is still alive", w, addr, orWhat(sym, what)),
-				Address: Hex(addr),
+				Address: report.Hex(addr),
 				Symbol:  sym,
 			})
 			if len(out) == maxSources {

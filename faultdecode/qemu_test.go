@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/faultdecode/internal/fdtest"
 )
 
 // The unwinder's end-to-end tests build testdata/unwind with
@@ -23,27 +24,10 @@ import (
 // what gdb read into a capture.Snapshot. gdb's own `bt` is kept for
 // comparison.
 
-var cflags = []string{"-mcpu=cortex-m3", "-mthumb", "-O0", "-ffreestanding", "-nostdlib", "-fno-common"}
-
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found: run scripts/setup.sh (CI has the ARM toolchain, QEMU and gdb-multiarch)", name)
-	}
-	return p
-}
-
-// unwindELF builds (once per process, cached across runs) the test firmware.
+// unwindELF builds (cached across runs) the test firmware.
 func unwindELF(t testing.TB) string {
 	t.Helper()
-	return testProgram{
-		name:  "unwind",
-		units: map[string][]string{"startup.c": {"-g"}, "unwind/chain.c": {"-g"}, "unwind/nocfi.c": {"-g0"}},
-		ld:    "unwind/link.ld",
-		flags: cflags,
-		libs:  []string{"-lgcc"},
-	}.build(t)
+	return fdtest.UnwindELF(t, "testdata")
 }
 
 func freePort(t testing.TB) int {
@@ -71,8 +55,8 @@ var btLine = regexp.MustCompile(`^#\d+\s+(?:0x[0-9a-f]+ in )?(\S+) \(`)
 // gdb stops past the prologue with SP already moved.
 func runScenario(t testing.TB, elf string, scenario int, afterPrologue ...bool) qemuCrash {
 	t.Helper()
-	qemu := needTool(t, "qemu-system-arm")
-	gdb := needTool(t, "gdb-multiarch")
+	qemu := fdtest.NeedTool(t, "qemu-system-arm")
+	gdb := fdtest.NeedTool(t, "gdb-multiarch")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	dir := t.TempDir()

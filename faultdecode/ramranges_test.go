@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/faultdecode/unwind"
 )
 
 func TestRAMRangesKeepStacksBelowTheCodeRegionsTop(t *testing.T) {
@@ -19,7 +20,7 @@ func TestRAMRangesKeepStacksBelowTheCodeRegionsTop(t *testing.T) {
 		{Name: "scb", Addr: 0xE000ED00, Data: make([]byte, 0x40)},
 	}}
 	got := ramRanges(snap)
-	want := []Range{{0x01003f00, 0x01004000}, {0x00020000, 0x00020040}, {0x20000000, 0x20000040}}
+	want := []unwind.Range{{Start: 0x01003f00, End: 0x01004000}, {Start: 0x00020000, End: 0x00020040}, {Start: 0x20000000, End: 0x20000040}}
 	if !slices.Equal(got, want) {
 		t.Fatalf("ram ranges %x, want %x", got, want)
 	}

@@ -11,6 +11,10 @@ import (
 	"testing"
 
 	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/faultdecode/fault"
+	"github.com/faultline-dev/faultline/faultdecode/internal/fdtest"
+	"github.com/faultline-dev/faultline/faultdecode/report"
+	"github.com/faultline-dev/faultline/faultdecode/unwind"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden")
@@ -18,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite testdata/golden")
 // handlerRegs are the registers at a fault handler's first instruction.
 func handlerRegs(exc uint32, lr, sp uint32, extra map[string]uint32) map[string]uint32 {
 	r := map[string]uint32{"pc": 0x08000050, "lr": lr, "sp": sp, "msp": sp, "psp": 0, "xpsr": 0x01000000 | exc}
-	for i, n := range stopRegNames[:13] {
+	for i, n := range fault.RegNames[:13] {
 		r[n] = uint32(0x100 + i)
 	}
 	for k, v := range extra {
@@ -31,38 +35,38 @@ type reportCase struct {
 	name  string
 	snap  func() *capture.Snapshot
 	noELF bool
-	check func(t *testing.T, r *Report)
+	check func(t *testing.T, r *report.Report)
 }
 
 func reportCases() []reportCase {
-	chain := func(s *stack, frameAt uint32) {
+	chain := func(s *fdtest.Stack, frameAt uint32) {
 		// c (leaf) -> b -> a -> main, above an exception frame of 0x20 bytes.
 		sp := frameAt + 0x20
-		s.put(sp+4, fA+0x21)
-		s.put(sp+8+12, fMain+0x21)
-		s.put(sp+8+16+4, 0xFFFFFFFF)
+		s.Put(sp+4, fdtest.A+0x21)
+		s.Put(sp+8+12, fdtest.Main+0x21)
+		s.Put(sp+8+16+4, 0xFFFFFFFF)
 	}
 	return []reportCase{
 		{name: "divzero-forced", snap: func() *capture.Snapshot {
-			s := newStack()
-			s.put(0x20001000, 0, 1, 2, 3, 12, fB+0x21, fC+0x10, 0x01000000)
+			s := fdtest.NewStack()
+			s.Put(0x20001000, 0, 1, 2, 3, 12, fdtest.B+0x21, fdtest.C+0x10, 0x01000000)
 			chain(s, 0x20001000)
-			return s.snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20001000, nil),
-				scbRegion(map[uint64]uint32{AddrCFSR: 1 << 25, AddrHFSR: 1 << 30, AddrICSR: 3, AddrCCR: 0x210}), dhcsrRegion(0x00030003))
-		}, check: func(t *testing.T, r *Report) {
+			return s.Snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20001000, nil),
+				fdtest.SCBRegion(map[uint64]uint32{fault.AddrCFSR: 1 << 25, fault.AddrHFSR: 1 << 30, fault.AddrICSR: 3, fault.AddrCCR: 0x210}), fdtest.DHCSRRegion(0x00030003))
+		}, check: func(t *testing.T, r *report.Report) {
 			wantFrames(t, r, "divide/fault-pc/inlined", "c/fault-pc", "b/cfi", "a/cfi", "main/cfi")
-			if r.Registers["pc"] != Hex(fC+0x10) || r.Registers["sp"] != "0x20001020" || r.Registers["msp"] != "0x20001020" {
+			if r.Registers["pc"] != report.Hex(fdtest.C+0x10) || r.Registers["sp"] != "0x20001020" || r.Registers["msp"] != "0x20001020" {
 				t.Errorf("faulting context registers wrong: %v", r.Registers)
 			}
 		}},
 		{name: "bad-function-pointer", snap: func() *capture.Snapshot {
-			s := newStack()
-			s.put(0x20001000, 0xae094710, 1, 2, 0xae094710, 12, fB+0x41, 0xae094710, 0x00000000)
+			s := fdtest.NewStack()
+			s.Put(0x20001000, 0xae094710, 1, 2, 0xae094710, 12, fdtest.B+0x41, 0xae094710, 0x00000000)
 			chain(s, 0x20001000)
-			s.put(0x20000a40, 0xae094711) // the stale object's function pointer
-			return s.snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20001000, nil),
-				scbRegion(map[uint64]uint32{AddrCFSR: 1, AddrHFSR: 1 << 30, AddrMMFAR: 0xE000EDF8}))
-		}, check: func(t *testing.T, r *Report) {
+			s.Put(0x20000a40, 0xae094711) // the stale object's function pointer
+			return s.Snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20001000, nil),
+				fdtest.SCBRegion(map[uint64]uint32{fault.AddrCFSR: 1, fault.AddrHFSR: 1 << 30, fault.AddrMMFAR: 0xE000EDF8}))
+		}, check: func(t *testing.T, r *report.Report) {
 			wantFrames(t, r, "??/fault-pc", "b/lr", "a/cfi", "main/cfi")
 			wantFindings(t, r, "bad-pc", "pointer-source")
 			for _, f := range r.Findings {
@@ -75,39 +79,39 @@ func reportCases() []reportCase {
 			}
 		}},
 		{name: "isr-on-psp", snap: func() *capture.Snapshot {
-			s := newStack()
-			s.put(0x20002000, 0, 1, 2, 3, 12, fISR+0x01, fISR+0x10, 0x0100002a)
-			s.put(0x20002024, 0xFFFFFFFD)
-			s.put(0x20003000, 0, 1, 2, 3, 12, fMain+0x21, fThread+0x10, 0x01000000)
-			s.put(0x20003024, fMain+0x21)
-			s.put(0x2000302c, 0xFFFFFFFF)
-			return s.snapshot(handlerRegs(3, 0xFFFFFFF1, 0x20002000, map[string]uint32{"psp": 0x20003000}),
-				scbRegion(map[uint64]uint32{AddrCFSR: 1<<1 | 1<<7, AddrHFSR: 1 << 30, AddrMMFAR: 0x00000004, AddrSHCSR: 0}))
-		}, check: func(t *testing.T, r *Report) {
+			s := fdtest.NewStack()
+			s.Put(0x20002000, 0, 1, 2, 3, 12, fdtest.ISR+0x01, fdtest.ISR+0x10, 0x0100002a)
+			s.Put(0x20002024, 0xFFFFFFFD)
+			s.Put(0x20003000, 0, 1, 2, 3, 12, fdtest.Main+0x21, fdtest.Thread+0x10, 0x01000000)
+			s.Put(0x20003024, fdtest.Main+0x21)
+			s.Put(0x2000302c, 0xFFFFFFFF)
+			return s.Snapshot(handlerRegs(3, 0xFFFFFFF1, 0x20002000, map[string]uint32{"psp": 0x20003000}),
+				fdtest.SCBRegion(map[uint64]uint32{fault.AddrCFSR: 1<<1 | 1<<7, fault.AddrHFSR: 1 << 30, fault.AddrMMFAR: 0x00000004, fault.AddrSHCSR: 0}))
+		}, check: func(t *testing.T, r *report.Report) {
 			wantFrames(t, r, "isr/fault-pc", "thread_fn/exception-frame", "main/cfi")
 			if r.Fault.FaultAddress != "0x00000004" {
 				t.Errorf("fault_address %q, want MMFAR", r.Fault.FaultAddress)
 			}
 		}},
 		{name: "fp-frame-realigned", snap: func() *capture.Snapshot {
-			s := newStack()
+			s := fdtest.NewStack()
 			words := make([]uint32, 26)
-			copy(words, []uint32{0, 1, 2, 3, 12, fB + 0x21, fC + 0x10, 0x01000200})
-			s.put(0x20001000, words...)
-			s.put(0x2000106c+4, 0xFFFFFFFF) // b's saved LR (CFA = 0x2000106c + 8)
-			return s.snapshot(handlerRegs(6, 0xFFFFFFE9, 0x20001000, nil),
-				scbRegion(map[uint64]uint32{AddrCFSR: 1 << 24, AddrSHCSR: 1 << 18}))
-		}, check: func(t *testing.T, r *Report) {
+			copy(words, []uint32{0, 1, 2, 3, 12, fdtest.B + 0x21, fdtest.C + 0x10, 0x01000200})
+			s.Put(0x20001000, words...)
+			s.Put(0x2000106c+4, 0xFFFFFFFF) // b's saved LR (CFA = 0x2000106c + 8)
+			return s.Snapshot(handlerRegs(6, 0xFFFFFFE9, 0x20001000, nil),
+				fdtest.SCBRegion(map[uint64]uint32{fault.AddrCFSR: 1 << 24, fault.AddrSHCSR: 1 << 18}))
+		}, check: func(t *testing.T, r *report.Report) {
 			if r.Registers["sp"] != "0x2000106c" {
 				t.Errorf("sp %s, want 0x2000106c (0x68 FP frame + 4 realignment)", r.Registers["sp"])
 			}
 			wantFrames(t, r, "divide/fault-pc/inlined", "c/fault-pc", "b/cfi")
 		}},
 		{name: "stacking-error", snap: func() *capture.Snapshot {
-			s := newStack()
-			return s.snapshot(handlerRegs(3, 0xFFFFFFFD, 0x20001000, map[string]uint32{"psp": 0x1FFFFFE0}),
-				scbRegion(map[uint64]uint32{AddrCFSR: 1 << 12, AddrHFSR: 1 << 30}))
-		}, check: func(t *testing.T, r *Report) {
+			s := fdtest.NewStack()
+			return s.Snapshot(handlerRegs(3, 0xFFFFFFFD, 0x20001000, map[string]uint32{"psp": 0x1FFFFFE0}),
+				fdtest.SCBRegion(map[uint64]uint32{fault.AddrCFSR: 1 << 12, fault.AddrHFSR: 1 << 30}))
+		}, check: func(t *testing.T, r *report.Report) {
 			if len(r.Frames) != 0 {
 				t.Errorf("a frame from a failed stacking: %v", frameList(r))
 			}
@@ -117,14 +121,14 @@ func reportCases() []reportCase {
 			}
 		}},
 		{name: "lockup", snap: func() *capture.Snapshot {
-			s := newStack()
-			s.put(0x20001000, 0, 1, 2, 3, 12, fB+0x21, fC+0x10, 0x01000000)
+			s := fdtest.NewStack()
+			s.Put(0x20001000, 0, 1, 2, 3, 12, fdtest.B+0x21, fdtest.C+0x10, 0x01000000)
 			chain(s, 0x20001000)
-			snap := s.snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20001000, map[string]uint32{"pc": 0xFFFFFFFE}),
-				scbRegion(map[uint64]uint32{AddrCFSR: 1<<9 | 1<<15, AddrBFAR: 0x60000010, AddrHFSR: 1 << 30}), dhcsrRegion(1<<19|1<<17|3))
+			snap := s.Snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20001000, map[string]uint32{"pc": 0xFFFFFFFE}),
+				fdtest.SCBRegion(map[uint64]uint32{fault.AddrCFSR: 1<<9 | 1<<15, fault.AddrBFAR: 0x60000010, fault.AddrHFSR: 1 << 30}), fdtest.DHCSRRegion(1<<19|1<<17|3))
 			snap.Meta.Trigger = capture.Trigger{Kind: "lockup", Detail: "clearing lockup after double fault"}
 			return snap
-		}, check: func(t *testing.T, r *Report) {
+		}, check: func(t *testing.T, r *report.Report) {
 			if r.Fault.Exception != "Lockup" || !r.Fault.Lockup || r.Fault.FaultAddress != "0x60000010" {
 				t.Errorf("exception %s lockup %v address %s", r.Fault.Exception, r.Fault.Lockup, r.Fault.FaultAddress)
 			}
@@ -132,33 +136,33 @@ func reportCases() []reportCase {
 			wantFrames(t, r, "divide/fault-pc/inlined", "c/fault-pc", "b/cfi", "a/cfi", "main/cfi")
 		}},
 		{name: "imprecise", snap: func() *capture.Snapshot {
-			s := newStack()
-			s.put(0x20001000, 0, 1, 2, 3, 12, fB+0x21, fC+0x10, 0x01000000)
+			s := fdtest.NewStack()
+			s.Put(0x20001000, 0, 1, 2, 3, 12, fdtest.B+0x21, fdtest.C+0x10, 0x01000000)
 			chain(s, 0x20001000)
-			return s.snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20001000, nil),
-				scbRegion(map[uint64]uint32{AddrCFSR: 1 << 10, AddrBFAR: 0x12345678, AddrHFSR: 1 << 30}))
-		}, check: func(t *testing.T, r *Report) {
+			return s.Snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20001000, nil),
+				fdtest.SCBRegion(map[uint64]uint32{fault.AddrCFSR: 1 << 10, fault.AddrBFAR: 0x12345678, fault.AddrHFSR: 1 << 30}))
+		}, check: func(t *testing.T, r *report.Report) {
 			wantFindings(t, r, "imprecise")
-			if r.Frames[0].How != HowExceptionFrame || r.Fault.FaultAddress != "" {
+			if r.Frames[0].How != unwind.HowExceptionFrame || r.Fault.FaultAddress != "" {
 				t.Errorf("frame 0 how %s, fault_address %q", r.Frames[0].How, r.Fault.FaultAddress)
 			}
 		}},
 		{name: "invstate", snap: func() *capture.Snapshot {
-			s := newStack()
-			s.put(0x20001000, 0, 1, 2, fC, 12, fB+0x41, fC, 0x00000000)
+			s := fdtest.NewStack()
+			s.Put(0x20001000, 0, 1, 2, fdtest.C, 12, fdtest.B+0x41, fdtest.C, 0x00000000)
 			chain(s, 0x20001000)
-			return s.snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20001000, nil),
-				scbRegion(map[uint64]uint32{AddrCFSR: 1 << 17, AddrHFSR: 1 << 30}))
-		}, check: func(t *testing.T, r *Report) {
+			return s.Snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20001000, nil),
+				fdtest.SCBRegion(map[uint64]uint32{fault.AddrCFSR: 1 << 17, fault.AddrHFSR: 1 << 30}))
+		}, check: func(t *testing.T, r *report.Report) {
 			wantFindings(t, r, "thumb-bit")
 		}},
 		{name: "ascii-return-address", snap: func() *capture.Snapshot {
-			s := newStack()
-			s.put(0x20001000, 0, 1, 2, 3, 12, fB+0x21, fC+0x10, 0x01000000)
-			s.put(0x20001024, 0x41414141) // b's saved LR, overwritten by a string
-			return s.snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20001000, nil),
-				scbRegion(map[uint64]uint32{AddrCFSR: 1 << 25, AddrHFSR: 1 << 30}))
-		}, check: func(t *testing.T, r *Report) {
+			s := fdtest.NewStack()
+			s.Put(0x20001000, 0, 1, 2, 3, 12, fdtest.B+0x21, fdtest.C+0x10, 0x01000000)
+			s.Put(0x20001024, 0x41414141) // b's saved LR, overwritten by a string
+			return s.Snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20001000, nil),
+				fdtest.SCBRegion(map[uint64]uint32{fault.AddrCFSR: 1 << 25, fault.AddrHFSR: 1 << 30}))
+		}, check: func(t *testing.T, r *report.Report) {
 			wantFindings(t, r, "stack-corruption")
 			wantFrames(t, r, "divide/fault-pc/inlined", "c/fault-pc", "b/cfi")
 			if r.Frames[2].Error == "" {
@@ -168,73 +172,73 @@ func reportCases() []reportCase {
 		{name: "lockup-without-exc-return", snap: func() *capture.Snapshot {
 			// Locked up inside HardFault after the handler reused LR: the
 			// original frame is found by looking near SP.
-			s := newStack()
-			s.put(0x20001000, 0x11, 0x22)
-			s.put(0x20001008, 0, 1, 2, 3, 12, fB+0x21, fC+0x10, 0x01000000)
-			s.put(0x2000102c, fA+0x21)
-			s.put(0x2000103c, fMain+0x21)
-			s.put(0x20001044, 0xFFFFFFFF)
-			snap := s.snapshot(handlerRegs(3, 0x08000051, 0x20001000, map[string]uint32{"pc": 0xFFFFFFFE}),
-				scbRegion(map[uint64]uint32{AddrCFSR: 1 << 1, AddrHFSR: 1 << 30}), dhcsrRegion(1<<19|1<<17|3))
+			s := fdtest.NewStack()
+			s.Put(0x20001000, 0x11, 0x22)
+			s.Put(0x20001008, 0, 1, 2, 3, 12, fdtest.B+0x21, fdtest.C+0x10, 0x01000000)
+			s.Put(0x2000102c, fdtest.A+0x21)
+			s.Put(0x2000103c, fdtest.Main+0x21)
+			s.Put(0x20001044, 0xFFFFFFFF)
+			snap := s.Snapshot(handlerRegs(3, 0x08000051, 0x20001000, map[string]uint32{"pc": 0xFFFFFFFE}),
+				fdtest.SCBRegion(map[uint64]uint32{fault.AddrCFSR: 1 << 1, fault.AddrHFSR: 1 << 30}), fdtest.DHCSRRegion(1<<19|1<<17|3))
 			snap.Meta.Trigger = capture.Trigger{Kind: "lockup"}
 			return snap
-		}, check: func(t *testing.T, r *Report) {
+		}, check: func(t *testing.T, r *report.Report) {
 			if r.Fault.Exception != "Lockup" {
 				t.Errorf("exception %s", r.Fault.Exception)
 			}
 			wantFrames(t, r, "divide/fault-pc/inlined", "c/fault-pc", "b/cfi", "a/cfi", "main/cfi")
-			if r.Frames[0].Confidence != Guess {
+			if r.Frames[0].Confidence != unwind.Guess {
 				t.Errorf("a guessed frame must say so: %s", r.Frames[0].Confidence)
 			}
 		}},
 		{name: "main-stack-overflow", snap: func() *capture.Snapshot {
-			s := newStack()
-			s.put(0x20000700, 0, 1, 2, 3, 12, fB+0x21, fC+0x10, 0x01000000)
+			s := fdtest.NewStack()
+			s.Put(0x20000700, 0, 1, 2, 3, 12, fdtest.B+0x21, fdtest.C+0x10, 0x01000000)
 			chain(s, 0x20000700)
-			return s.snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20000700, nil),
-				scbRegion(map[uint64]uint32{AddrCFSR: 1<<1 | 1<<7, AddrMMFAR: 0x20000700, AddrHFSR: 1 << 30}))
-		}, check: func(t *testing.T, r *Report) {
+			return s.Snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20000700, nil),
+				fdtest.SCBRegion(map[uint64]uint32{fault.AddrCFSR: 1<<1 | 1<<7, fault.AddrMMFAR: 0x20000700, fault.AddrHFSR: 1 << 30}))
+		}, check: func(t *testing.T, r *report.Report) {
 			wantFindings(t, r, "stack-overflow")
 		}},
 		{name: "serial-only", snap: func() *capture.Snapshot {
 			return &capture.Snapshot{Meta: capture.Meta{Trigger: capture.Trigger{Kind: "serial-panic", Detail: "0000123456 [hal] PANIC: HardFault"}, Target: "serial-only"}}
-		}, check: func(t *testing.T, r *Report) {
+		}, check: func(t *testing.T, r *report.Report) {
 			if len(r.Frames) != 0 || r.Fault.Exception != "HardFault" || len(r.Notes) == 0 {
 				t.Errorf("frames %v exception %s notes %v", r.Frames, r.Fault.Exception, r.Notes)
 			}
 		}},
 		{name: "v6m-hardfault", snap: func() *capture.Snapshot {
-			s := newStack()
-			s.put(0x20001000, 0, 1, 2, 3, 12, fB+0x21, fC+0x10, 0x01000000)
+			s := fdtest.NewStack()
+			s.Put(0x20001000, 0, 1, 2, 3, 12, fdtest.B+0x21, fdtest.C+0x10, 0x01000000)
 			chain(s, 0x20001000)
-			snap := s.snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20001000, nil), scbRegion(map[uint64]uint32{AddrCFSR: 0xFFFFFFFF}))
+			snap := s.Snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20001000, nil), fdtest.SCBRegion(map[uint64]uint32{fault.AddrCFSR: 0xFFFFFFFF}))
 			snap.Meta.Extra = map[string]string{"core": "cortex-m0+"}
 			return snap
-		}, check: func(t *testing.T, r *Report) {
+		}, check: func(t *testing.T, r *report.Report) {
 			if len(r.Fault.Causes) != 0 || r.Fault.Exception != "HardFault" {
 				t.Errorf("v6-M: causes %v exception %s", r.Fault.Causes, r.Fault.Exception)
 			}
 		}},
 		{name: "no-elf", noELF: true, snap: func() *capture.Snapshot {
-			s := newStack()
-			s.put(0x20001000, 0, 1, 2, 3, 12, fB+0x21, fC+0x10, 0x01000000)
-			return s.snapshot(handlerRegs(6, 0xFFFFFFF9, 0x20001000, nil), scbRegion(map[uint64]uint32{AddrCFSR: 1 << 25, AddrSHCSR: 1 << 18}))
-		}, check: func(t *testing.T, r *Report) {
-			if len(r.Frames) != 1 || r.Frames[0].PC != Hex(fC+0x10) {
+			s := fdtest.NewStack()
+			s.Put(0x20001000, 0, 1, 2, 3, 12, fdtest.B+0x21, fdtest.C+0x10, 0x01000000)
+			return s.Snapshot(handlerRegs(6, 0xFFFFFFF9, 0x20001000, nil), fdtest.SCBRegion(map[uint64]uint32{fault.AddrCFSR: 1 << 25, fault.AddrSHCSR: 1 << 18}))
+		}, check: func(t *testing.T, r *report.Report) {
+			if len(r.Frames) != 1 || r.Frames[0].PC != report.Hex(fdtest.C+0x10) {
 				t.Errorf("frames %v", r.Frames)
 			}
 		}},
 	}
 }
 
-func wantFrames(t *testing.T, r *Report, want ...string) {
+func wantFrames(t *testing.T, r *report.Report, want ...string) {
 	t.Helper()
 	if got := frameList(r); !slices.Equal(got, want) {
 		t.Errorf("frames\n got %v\nwant %v", got, want)
 	}
 }
 
-func wantFindings(t *testing.T, r *Report, want ...string) {
+func wantFindings(t *testing.T, r *report.Report, want ...string) {
 	t.Helper()
 	for _, k := range want {
 		if !slices.Contains(findingKinds(r), k) {
@@ -269,11 +273,11 @@ func golden(t *testing.T, name string, got []byte) {
 func TestReportGolden(t *testing.T) {
 	for _, tc := range reportCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			var r *Report
+			var r *report.Report
 			if tc.noELF {
 				r = Analyze(tc.snap(), nil)
 			} else {
-				r = analyze(tc.snap(), newFakeProg())
+				r = analyze(tc.snap(), fdtest.NewProg())
 			}
 			tc.check(t, r)
 			js, err := json.MarshalIndent(r, "", "  ")
@@ -303,7 +307,7 @@ func TestReportGolden(t *testing.T) {
 // TestReportJSONSchema checks field names and hex formatting against
 // DESIGN.md's faultline.report/v1.
 func TestReportJSONSchema(t *testing.T) {
-	r := analyze(reportCases()[1].snap(), newFakeProg())
+	r := analyze(reportCases()[1].snap(), fdtest.NewProg())
 	js, _ := json.Marshal(r)
 	var m map[string]any
 	if err := json.Unmarshal(js, &m); err != nil {
@@ -340,7 +344,7 @@ func TestReportJSONSchema(t *testing.T) {
 }
 
 func TestWriteTextAnswerFirst(t *testing.T) {
-	r := analyze(reportCases()[0].snap(), newFakeProg())
+	r := analyze(reportCases()[0].snap(), fdtest.NewProg())
 	var b bytes.Buffer
 	src := func(file string) ([]byte, error) {
 		if file != "src/fake.c" {
@@ -376,7 +380,7 @@ type failWriter struct{}
 func (failWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
 
 func TestWriteTextReportsWriteErrors(t *testing.T) {
-	r := analyze(reportCases()[0].snap(), newFakeProg())
+	r := analyze(reportCases()[0].snap(), fdtest.NewProg())
 	if err := r.WriteText(failWriter{}, nil); err == nil {
 		t.Error("WriteText swallowed the write error")
 	}

@@ -7,6 +7,9 @@ import (
 
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/faultdecode/fault"
+	"github.com/faultline-dev/faultline/faultdecode/internal/fdtest"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 )
 
 // heapVariants are the newlib allocators testdata/heap is built with.
@@ -18,12 +21,12 @@ var heapVariants = map[string][]string{
 // heapELF builds testdata/heap for a malloc variant (cached).
 func heapELF(t testing.TB, variant string) string {
 	t.Helper()
-	return testProgram{
-		name:  "heap-" + variant,
-		units: map[string][]string{"startup.c": nil, "heap/heap.c": nil},
-		ld:    "heap/link.ld",
-		flags: append([]string{"-mcpu=cortex-m3", "-mthumb", "-O1", "-g", "-nostartfiles", "-DCOPY_DATA"}, heapVariants[variant]...),
-	}.build(t)
+	return fdtest.Program{
+		Name:  "heap-" + variant,
+		Units: map[string][]string{"startup.c": nil, "heap/heap.c": nil},
+		LD:    "heap/link.ld",
+		Flags: append([]string{"-mcpu=cortex-m3", "-mthumb", "-O1", "-g", "-nostartfiles", "-DCOPY_DATA"}, heapVariants[variant]...),
+	}.Build(t)
 }
 
 func TestDanglingPointerIntoNewlibHeap(t *testing.T) {
@@ -35,14 +38,14 @@ func TestDanglingPointerIntoNewlibHeap(t *testing.T) {
 			t.Logf("findings:\n%s", findingList(rep))
 			var found bool
 			for _, f := range rep.Findings {
-				if f.Kind == FindDanglingPointer && f.Symbol == "g_server.clients[1]" &&
+				if f.Kind == report.FindDanglingPointer && f.Symbol == "g_server.clients[1]" &&
 					strings.Contains(f.Summary, "free)") && strings.Contains(f.Summary, "close_all()") {
 					found = true
 				}
-				if f.Kind == FindDanglingPointer && f.Symbol != "g_server.clients[1]" {
+				if f.Kind == report.FindDanglingPointer && f.Symbol != "g_server.clients[1]" {
 					t.Errorf("unexpected dangling pointer: %s", f.Summary)
 				}
-				if f.Kind == FindHeapCorruption {
+				if f.Kind == report.FindHeapCorruption {
 					t.Errorf("a sound heap reported corrupt: %s", f.Summary)
 				}
 			}
@@ -75,7 +78,7 @@ func FuzzRootCause(f *testing.F) {
 			Registers: map[string]uint32{"sp": sp, "msp": sp, "lr": lr, "pc": 0x08000100, "xpsr": 0x01000003},
 			Memory: []capture.Region{
 				{Addr: 0x20000000, Data: ram, Name: "ram"},
-				scbRegion(map[uint64]uint32{AddrCFSR: cfsr, AddrMMFAR: sp + 8}),
+				fdtest.SCBRegion(map[uint64]uint32{fault.AddrCFSR: cfsr, fault.AddrMMFAR: sp + 8}),
 			},
 		}
 		rep := analyzeForTest(snap, img)

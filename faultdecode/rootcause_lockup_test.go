@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/gdbremote/rsptest"
 	"github.com/faultline-dev/faultline/probe"
 )
@@ -79,10 +80,10 @@ func TestLockupKeepsTheFirstFaultsRootCause(t *testing.T) {
 	if !rep.Fault.Lockup {
 		t.Fatalf("not analysed as a lockup (trigger %q)", locked.Meta.Trigger.Kind)
 	}
-	if !hasFinding(rep, FindLockup, "") {
+	if !hasFinding(rep, report.FindLockup, "") {
 		t.Errorf("no lockup finding")
 	}
-	if !hasFinding(rep, FindCorruptVtable, "registry.sessions[1]") {
+	if !hasFinding(rep, report.FindCorruptVtable, "registry.sessions[1]") {
 		t.Errorf("the first fault's corrupt-vtable finding is lost")
 	}
 	if !strings.HasPrefix(rep.Fault.Summary, "Stale object: registry.sessions[1]") {

@@ -9,6 +9,8 @@ import (
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/emu"
+	"github.com/faultline-dev/faultline/faultdecode/internal/fdtest"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/firmware/crashlab"
 	"github.com/faultline-dev/faultline/probe"
 )
@@ -67,7 +69,7 @@ func captureWith(t *testing.T, machine string, b probe.Board, elf string) (*capt
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	needTool(t, "qemu-system-arm")
+	fdtest.NeedTool(t, "qemu-system-arm")
 	img, err := elfsym.Open(elf)
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +123,7 @@ func TestRootCauseFindingsOnCrashlab(t *testing.T) {
 	}
 }
 
-func hasFinding(rep *Report, kind, contains string) bool {
+func hasFinding(rep *report.Report, kind, contains string) bool {
 	for _, f := range rep.Findings {
 		if f.Kind == kind && (strings.Contains(f.Summary, contains) || strings.Contains(f.Symbol, contains)) {
 			return true
@@ -130,7 +132,7 @@ func hasFinding(rep *Report, kind, contains string) bool {
 	return false
 }
 
-func findingList(rep *Report) string {
+func findingList(rep *report.Report) string {
 	var b strings.Builder
 	for _, f := range rep.Findings {
 		b.WriteString("  " + f.Kind + ": " + f.Summary + " [" + f.Symbol + "]\n")

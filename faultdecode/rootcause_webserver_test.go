@@ -10,6 +10,8 @@ import (
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/emu"
+	"github.com/faultline-dev/faultline/faultdecode/internal/fdtest"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/firmware"
 	"github.com/faultline-dev/faultline/probe"
 )
@@ -20,7 +22,7 @@ import (
 // a capture of the halted target (crashed false).
 func runWebserver(t *testing.T, variant string, drops int) (snap *capture.Snapshot, img *elfsym.Image, crashed bool) {
 	t.Helper()
-	needTool(t, "qemu-system-arm")
+	fdtest.NeedTool(t, "qemu-system-arm")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	elf, err := firmware.ELF(ctx, variant)
@@ -96,9 +98,9 @@ func runWebserver(t *testing.T, variant string, drops int) (snap *capture.Snapsh
 // staleClientFinding is what the demo requires of a report on the buggy
 // image: a dangling-pointer or corrupt-vtable finding naming a server's
 // clients[] slot and a frame in the socket layer.
-func staleClientFinding(rep *Report) bool {
+func staleClientFinding(rep *report.Report) bool {
 	for _, f := range rep.Findings {
-		if (f.Kind == FindDanglingPointer || f.Kind == FindCorruptVtable) &&
+		if (f.Kind == report.FindDanglingPointer || f.Kind == report.FindCorruptVtable) &&
 			strings.Contains(f.Symbol, "clients[") && strings.Contains(f.Summary, "socket_hal.cpp") {
 			return true
 		}
@@ -136,8 +138,8 @@ func TestWebserverStaleClientSlot(t *testing.T) {
 					break
 				}
 				switch {
-				case f.Kind == FindCorruptVtable || f.Kind == FindHeapCorruption,
-					f.Kind == FindDanglingPointer && f.Symbol != "server.sock_":
+				case f.Kind == report.FindCorruptVtable || f.Kind == report.FindHeapCorruption,
+					f.Kind == report.FindDanglingPointer && f.Symbol != "server.sock_":
 					t.Errorf("false %s on the fixed image: %s", f.Kind, f.Summary)
 				}
 			}

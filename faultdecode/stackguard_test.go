@@ -9,6 +9,7 @@ import (
 
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/firmware/crashlab"
 )
 
@@ -53,7 +54,7 @@ func TestProcessStackBelowItsArray(t *testing.T) {
 		Memory:    []capture.Region{{Addr: 0x20000000, Data: ram, Name: "ram"}},
 	}
 	rep := analyzeForTest(snap, img)
-	if !hasFinding(rep, FindStackOverflow, "64 bytes below thread_stack") {
+	if !hasFinding(rep, report.FindStackOverflow, "64 bytes below thread_stack") {
 		t.Errorf("no stack-overflow finding:\n%s", findingList(rep))
 	}
 	if !strings.Contains(rep.Fault.Summary, "thread_stack") {

@@ -3,10 +3,12 @@ package faultdecode
 import (
 	"fmt"
 	"strings"
+
+	"github.com/faultline-dev/faultline/faultdecode/fault"
 )
 
 // causePhrase is the short phrase for the primary cause, used in the summary.
-func (a *analysis) causePhrase(c Cause) string {
+func (a *analysis) causePhrase(c fault.Cause) string {
 	f := a.fault
 	addr := ""
 	if f.HasAddress {
@@ -67,7 +69,7 @@ func (a *analysis) causePhrase(c Cause) string {
 
 // primaryCause is the most telling cause: the first CFSR bit, else an HFSR
 // bit other than FORCED.
-func (a *analysis) primaryCause() (Cause, bool) {
+func (a *analysis) primaryCause() (fault.Cause, bool) {
 	for _, c := range a.fault.Causes {
 		if c.Register == "CFSR" {
 			return c, true
@@ -78,7 +80,7 @@ func (a *analysis) primaryCause() (Cause, bool) {
 			return c, true
 		}
 	}
-	return Cause{}, false
+	return fault.Cause{}, false
 }
 
 // summary is one or two sentences a person can act on.
@@ -90,9 +92,9 @@ func (a *analysis) summary() string {
 	case f.Lockup:
 		head = "Lockup"
 	case f.Forced && f.EscalatedFrom != 0:
-		head = fmt.Sprintf("%s (escalated from %s)", f.Exception, ExceptionName(f.EscalatedFrom))
+		head = fmt.Sprintf("%s (escalated from %s)", f.Exception, fault.ExceptionName(f.EscalatedFrom))
 	}
-	if f.Exception == "None" && !f.Lockup && len(a.snap.Registers) == 0 && len(a.fr.have) == 0 {
+	if f.Exception == "None" && !f.Lockup && len(a.snap.Registers) == 0 && len(a.fr.Registers()) == 0 {
 		b.WriteString("Nothing to decode: neither registers nor fault registers were captured")
 		if t := a.snap.Meta.Trigger; t.Kind != "" {
 			fmt.Fprintf(&b, "; the trigger was %s", t.Kind)
@@ -106,7 +108,7 @@ func (a *analysis) summary() string {
 	if f.Exception == "None" && !f.Lockup {
 		b.WriteString("No fault is recorded")
 		if len(a.rep.Frames) > 0 {
-			fmt.Fprintf(&b, "; the core was stopped in %s", where(a.rep.Frames[0]))
+			fmt.Fprintf(&b, "; the core was stopped in %s", a.rep.Frames[0].Where())
 		}
 		b.WriteString(".")
 		return a.mismatchPrefix() + b.String()
@@ -123,7 +125,7 @@ func (a *analysis) summary() string {
 		b.WriteString(a.causePhrase(c))
 	case !a.core.HasCFSR():
 		b.WriteString(a.noCausePhrase()) // from the faulting instruction (v6m.go)
-	case !a.fr.Has(AddrCFSR):
+	case !a.fr.Has(fault.AddrCFSR):
 		b.WriteString("the cause is unknown: the fault status registers were not captured")
 	default:
 		b.WriteString("no cause bits are set")
@@ -136,25 +138,25 @@ func (a *analysis) summary() string {
 	return a.mismatchPrefix() + b.String()
 }
 
-func (a *analysis) locationPhrase(c Cause, ok bool) string {
+func (a *analysis) locationPhrase(c fault.Cause, ok bool) string {
 	if len(a.rep.Frames) == 0 {
 		return ""
 	}
 	top := a.rep.Frames[0]
 	switch a.badPCSource() {
-	case callViaReg:
-		return fmt.Sprintf("; called from %s through a bad function pointer", where(a.rep.Frames[1]))
-	case callDirect:
-		return fmt.Sprintf("; reached from %s, probably through a corrupt return address", where(a.rep.Frames[1]))
+	case fault.CallViaReg:
+		return fmt.Sprintf("; called from %s through a bad function pointer", a.rep.Frames[1].Where())
+	case fault.CallDirect:
+		return fmt.Sprintf("; reached from %s, probably through a corrupt return address", a.rep.Frames[1].Where())
 	}
 	if a.frames[0].NotCode {
 		if len(a.rep.Frames) > 1 {
-			return fmt.Sprintf("; the last known code is %s", where(a.rep.Frames[1]))
+			return fmt.Sprintf("; the last known code is %s", a.rep.Frames[1].Where())
 		}
 		return ""
 	}
 	if ok && c.Name == "IMPRECISERR" {
-		return fmt.Sprintf(", shortly before %s (the stacked PC is past the failing store)", where(top))
+		return fmt.Sprintf(", shortly before %s (the stacked PC is past the failing store)", top.Where())
 	}
 	if (top.Function == "" || top.Function == "??") && top.File == "" {
 		return fmt.Sprintf(" at 0x%s", strings.TrimPrefix(top.PC, "0x"))
@@ -162,11 +164,11 @@ func (a *analysis) locationPhrase(c Cause, ok bool) string {
 	if top.Inlined {
 		for _, f := range a.rep.Frames[1:] {
 			if !f.Inlined {
-				return fmt.Sprintf(" in %s, inlined into %s", where(top), where(f))
+				return fmt.Sprintf(" in %s, inlined into %s", top.Where(), f.Where())
 			}
 		}
 	}
-	return " in " + where(top)
+	return " in " + top.Where()
 }
 
 func (a *analysis) mismatchPrefix() string {

@@ -3,6 +3,8 @@ package faultdecode
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/faultline-dev/faultline/faultdecode/fault"
 )
 
 // Cores without fault status registers (ARMv6-M, ARMv8-M Baseline) record
@@ -26,7 +28,7 @@ func (a *analysis) instructionCause() (instrCause, bool) {
 	if a.exc == nil || !a.frameOK {
 		return instrCause{detail: fmt.Sprintf("%s records no fault cause, and without a valid exception frame the faulting instruction is not known", a.core.Name())}, true
 	}
-	pc, _ := a.ctx.Get(RegPC)
+	pc, _ := a.ctx.Get(fault.RegPC)
 	if !a.exc.XPSR.Thumb() {
 		c := instrCause{phrase: fmt.Sprintf("branch to 0x%08x with the Thumb bit clear", pc),
 			detail: fmt.Sprintf("the stacked xPSR has the Thumb bit clear (EPSR.T=0) at PC 0x%08x: a BX/BLX or POP {pc} jumped to an even address, so the core faulted on the first instruction there; the function pointer or return address lost its |1", pc)}
@@ -35,9 +37,9 @@ func (a *analysis) instructionCause() (instrCause, bool) {
 		}
 		return c, true
 	}
-	if neverExecutable(pc) || (a.img != nil && !a.img.IsCode(uint64(pc))) {
+	if fault.NeverExecutable(pc) || (a.img != nil && !a.img.IsCode(uint64(pc))) {
 		return instrCause{phrase: fmt.Sprintf("instruction fetch from 0x%08x, which is not code", pc),
-			detail: fmt.Sprintf("PC 0x%08x is not code (%s): execution went there through a bad function pointer or a corrupt return address", pc, regionName(pc))}, true
+			detail: fmt.Sprintf("PC 0x%08x is not code (%s): execution went there through a bad function pointer or a corrupt return address", pc, fault.RegionName(pc))}, true
 	}
 	in, ok := a.insnAt(pc)
 	if !ok {
@@ -49,57 +51,57 @@ func (a *analysis) instructionCause() (instrCause, bool) {
 	}
 	// SVCall that could not be taken escalates with the return address
 	// after the SVC.
-	if prev, ok := a.insnAt(pc - 2); ok && prev.kind == insnSVC {
+	if prev, ok := a.insnAt(pc - 2); ok && prev.Kind == fault.InsnSVC {
 		return a.svcCause(prev), true
 	}
-	return instrCause{detail: fmt.Sprintf("the instruction at PC 0x%08x (%s) cannot fault by itself: the HardFault came from elsewhere (an invalid EXC_RETURN, a failed vector fetch, or an interrupt whose handler address is bad)", pc, in.text)}, true
+	return instrCause{detail: fmt.Sprintf("the instruction at PC 0x%08x (%s) cannot fault by itself: the HardFault came from elsewhere (an invalid EXC_RETURN, a failed vector fetch, or an interrupt whose handler address is bad)", pc, in.Text)}, true
 }
 
 // explainInsn explains a fault by the decoded instruction in; ok is false
 // for an instruction that cannot fault by itself.
-func (a *analysis) explainInsn(in insn) (instrCause, bool) {
-	at := fmt.Sprintf("the faulting instruction is %s at 0x%08x", in.text, in.addr)
-	switch in.kind {
-	case insnUDF:
-		return instrCause{phrase: fmt.Sprintf("%s (a deliberate trap)", in.text),
+func (a *analysis) explainInsn(in fault.Insn) (instrCause, bool) {
+	at := fmt.Sprintf("the faulting instruction is %s at 0x%08x", in.Text, in.Addr)
+	switch in.Kind {
+	case fault.InsnUDF:
+		return instrCause{phrase: fmt.Sprintf("%s (a deliberate trap)", in.Text),
 			detail: at + ": a permanently undefined instruction, placed on purpose (__builtin_trap(), or the compiler's trap after code it proved unreachable)"}, true
-	case insnBKPT:
-		if in.imm8 == 0xAB {
+	case fault.InsnBKPT:
+		if in.Imm8 == 0xAB {
 			return instrCause{phrase: "semihosting call (bkpt 0xab) with no debugger attached",
 				detail: at + ": a semihosting call (printf or file I/O through the debugger); with no debugger serving it, BKPT escalates to HardFault: build without semihosting (--specs=nosys.specs instead of rdimon)"}, true
 		}
-		return instrCause{phrase: fmt.Sprintf("%s with no debugger attached", in.text),
+		return instrCause{phrase: fmt.Sprintf("%s with no debugger attached", in.Text),
 			detail: at + ": a breakpoint instruction (an assert or a leftover __BKPT()); with no debugger attached (halting debug off) it escalates to HardFault"}, true
-	case insnSVC:
+	case fault.InsnSVC:
 		return a.svcCause(in), true
-	case insnLoad, insnStore:
+	case fault.InsnLoad, fault.InsnStore:
 		return a.accessCause(in, at), true
-	case insn32:
+	case fault.Insn32:
 		return instrCause{detail: at + ": a 32-bit instruction; " + a.core.Name() + " has only BL, MRS, MSR, barriers and UDF.W in 32 bits here, so an unexpected one means code built for another core or a jump into data"}, true
 	}
 	return instrCause{}, false
 }
 
-func (a *analysis) svcCause(in insn) instrCause {
-	return instrCause{phrase: fmt.Sprintf("%s where SVCall could not be taken", in.text),
-		detail: fmt.Sprintf("%s at 0x%08x ran where SVCall cannot be taken (in a handler of the same or higher priority, or with PRIMASK set), so it escalated to HardFault", in.text, in.addr)}
+func (a *analysis) svcCause(in fault.Insn) instrCause {
+	return instrCause{phrase: fmt.Sprintf("%s where SVCall could not be taken", in.Text),
+		detail: fmt.Sprintf("%s at 0x%08x ran where SVCall cannot be taken (in a handler of the same or higher priority, or with PRIMASK set), so it escalated to HardFault", in.Text, in.Addr)}
 }
 
 // accessCause explains a load or store that faulted: where it went and
 // why that address fails.
-func (a *analysis) accessCause(in insn, at string) instrCause {
+func (a *analysis) accessCause(in fault.Insn, at string) instrCause {
 	what, dir := "load", "from"
-	if in.kind == insnStore {
+	if in.Kind == fault.InsnStore {
 		what, dir = "store", "to"
 	}
-	size := fmt.Sprintf("%d bytes", in.width)
-	if in.count > 1 {
-		size = fmt.Sprintf("%d words", in.count)
+	size := fmt.Sprintf("%d bytes", in.Width)
+	if in.Count > 1 {
+		size = fmt.Sprintf("%d words", in.Count)
 	}
-	addr, expr, ok := in.memAddress(a.ctx)
+	addr, expr, ok := in.MemAddress(a.ctx)
 	if !ok {
-		return instrCause{phrase: fmt.Sprintf("%s of %s through %s", what, size, regName[in.rn]),
-			detail: fmt.Sprintf("%s: a %s through %s, whose value at the fault is not known", at, what, regName[in.rn])}
+		return instrCause{phrase: fmt.Sprintf("%s of %s through %s", what, size, fault.RegNames[in.Rn]),
+			detail: fmt.Sprintf("%s: a %s through %s, whose value at the fault is not known", at, what, fault.RegNames[in.Rn])}
 	}
 	access := fmt.Sprintf("%s of %s %s 0x%08x (%s)", what, size, dir, addr, expr)
 	why, short := a.whyAccessFaults(in, addr)
@@ -112,9 +114,9 @@ func (a *analysis) accessCause(in insn, at string) instrCause {
 
 // whyAccessFaults says why an access of in to addr fails, as a sentence
 // and as an adjective for the summary ("unaligned").
-func (a *analysis) whyAccessFaults(in insn, addr uint32) (why, short string) {
-	align := min(in.width, 4)
-	if in.count > 1 {
+func (a *analysis) whyAccessFaults(in fault.Insn, addr uint32) (why, short string) {
+	align := min(in.Width, 4)
+	if in.Count > 1 {
 		align = 4
 	}
 	if addr%align != 0 {
@@ -124,7 +126,7 @@ func (a *analysis) whyAccessFaults(in insn, addr uint32) (why, short string) {
 		return fmt.Sprintf("the address is within 256 bytes of 0: a NULL pointer (%s)", a.baseValue(in)), "NULL-pointer"
 	}
 	if sec, ok := a.sectionAt(addr); ok {
-		if in.kind == insnStore && !sec.Write {
+		if in.Kind == fault.InsnStore && !sec.Write {
 			return fmt.Sprintf("0x%08x is in %s, which is read-only (flash): a store through a pointer to const data or code", addr, sec.Name), "read-only"
 		}
 		return fmt.Sprintf("0x%08x is in %s, which exists: the bus refused the access (an MPU region, or an access size the memory does not take)", addr, sec.Name), ""
@@ -141,16 +143,16 @@ func (a *analysis) whyAccessFaults(in insn, addr uint32) (why, short string) {
 	return fmt.Sprintf("no memory is known at 0x%08x (no ELF section, no captured RAM): it is probably unmapped, so the pointer (%s) is wild or stale", addr, a.baseValue(in)), "unmapped"
 }
 
-func (a *analysis) baseValue(in insn) string {
-	if v, ok := a.ctx.Get(in.rn); ok && !in.literal {
-		return fmt.Sprintf("%s = 0x%08x", regName[in.rn], v)
+func (a *analysis) baseValue(in fault.Insn) string {
+	if v, ok := a.ctx.Get(in.Rn); ok && !in.Literal {
+		return fmt.Sprintf("%s = 0x%08x", fault.RegNames[in.Rn], v)
 	}
-	return regName[in.rn]
+	return fault.RegNames[in.Rn]
 }
 
 // insnAt reads and decodes the instruction at pc, from the ELF first (the
 // code as built), else from captured memory.
-func (a *analysis) insnAt(pc uint32) (insn, bool) {
+func (a *analysis) insnAt(pc uint32) (fault.Insn, bool) {
 	var b [4]byte
 	n := 0
 	if a.img != nil {
@@ -160,13 +162,13 @@ func (a *analysis) insnAt(pc uint32) (insn, bool) {
 		n, _ = a.snap.ReadMemory(b[:], uint64(pc))
 	}
 	if n < 2 {
-		return insn{}, false
+		return fault.Insn{}, false
 	}
 	hw1 := binary.LittleEndian.Uint16(b[:])
-	if is32(hw1) && n < 4 {
-		return insn{}, false
+	if fault.Is32(hw1) && n < 4 {
+		return fault.Insn{}, false
 	}
-	return decodeThumb(pc, hw1, binary.LittleEndian.Uint16(b[2:])), true
+	return fault.DecodeThumb(pc, hw1, binary.LittleEndian.Uint16(b[2:])), true
 }
 
 func (a *analysis) funcName(pc uint32) string {
@@ -198,7 +200,7 @@ func (a *analysis) sectionAt(addr uint32) (sectionInfo, bool) {
 
 func (a *analysis) inCapturedRAM(addr uint32) bool {
 	for _, r := range a.ram {
-		if r.contains(addr) {
+		if r.Contains(addr) {
 			return true
 		}
 	}

@@ -6,19 +6,22 @@ import (
 	"testing"
 
 	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/faultdecode/fault"
+	"github.com/faultline-dev/faultline/faultdecode/internal/fdtest"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 )
 
 // v6mSnapshot is a Cortex-M0 stopped at HardFault's first instruction
 // with the exception frame at 0x20001000 and the code around PC 0x100 in
 // the capture (no ELF).
 func v6mSnapshot(r3, pc, xpsr uint32, code map[uint32]uint16) *capture.Snapshot {
-	s := newStack()
-	s.put(0x20001000, 0x11, 0x22, 0x33, r3, 12, 0x0000012b, pc, xpsr)
+	s := fdtest.NewStack()
+	s.Put(0x20001000, 0x11, 0x22, 0x33, r3, 12, 0x0000012b, pc, xpsr)
 	flash := make([]byte, 0x100)
 	for a, hw := range code {
 		binary.LittleEndian.PutUint16(flash[a-0x100:], hw)
 	}
-	snap := s.snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20001000, nil), scbRegion(map[uint64]uint32{AddrCPUID: 0x410cc200}))
+	snap := s.Snapshot(handlerRegs(3, 0xFFFFFFF9, 0x20001000, nil), fdtest.SCBRegion(map[uint64]uint32{fault.AddrCPUID: 0x410cc200}))
 	snap.Memory = append([]capture.Region{{Addr: 0x100, Data: flash, Name: "flash-sample"}}, snap.Memory...) // sorted by address
 	snap.Meta.Board = "microbit"
 	return snap
@@ -57,7 +60,7 @@ func TestV6MHardFaultExplainedFromTheInstruction(t *testing.T) {
 			"HardFault: svc #5 where SVCall could not be taken", "svc #5 at 0x00000100 ran where SVCall cannot be taken", ""},
 		{"Thumb bit clear", v6mSnapshot(0, 0x100, 0x00000000, map[uint32]uint16{0x100: 0x6818}),
 			"HardFault: branch to 0x00000100 with the Thumb bit clear",
-			"the stacked xPSR has the Thumb bit clear (EPSR.T=0) at PC 0x00000100", FindThumbBit},
+			"the stacked xPSR has the Thumb bit clear (EPSR.T=0) at PC 0x00000100", report.FindThumbBit},
 		{"PC not code", v6mSnapshot(0, 0xa0000000, 0x01000000, nil),
 			"HardFault: instruction fetch from 0xa0000000, which is not code",
 			"PC 0xa0000000 is not code (device region)", ""},

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
-	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 )
 
 // Backend is the live session the TUI drives; every method may block on I/O
@@ -49,7 +49,7 @@ type TimelineItem struct {
 // pointer again (e.g. once the session saved it and knows CapturePath)
 // updates it in place and keeps the frame selection.
 type Crash struct {
-	Report      *faultdecode.Report
+	Report      *report.Report
 	CapturePath string                            // "" while unsaved
 	Source      func(file string) ([]byte, error) // for the culprit lines; may be nil; called from a tea.Cmd
 }

@@ -7,7 +7,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/tui/common"
 )
 
@@ -35,7 +35,7 @@ type Model struct {
 	st            *common.Styles
 	width, height int
 
-	report      *faultdecode.Report
+	report      *report.Report
 	capturePath string
 	source      SourceFunc
 	gen         int
@@ -57,7 +57,7 @@ func (m *Model) SetSize(width, height int) { m.width, m.height = width, height }
 func (m *Model) HasCrash() bool { return m.report != nil }
 
 // Report is the report shown, or nil.
-func (m *Model) Report() *faultdecode.Report { return m.report }
+func (m *Model) Report() *report.Report { return m.report }
 
 // CapturePath is where the crash was saved, "" while unsaved.
 func (m *Model) CapturePath() string { return m.capturePath }
@@ -71,7 +71,7 @@ func (m *Model) Selected() int { return m.selected }
 // SetCrash shows a report. The same report again (e.g. re-sent with its
 // capture path once saved) keeps the selection and loaded sources. The
 // returned command loads the selected frame's source.
-func (m *Model) SetCrash(r *faultdecode.Report, capturePath string, src SourceFunc) tea.Cmd {
+func (m *Model) SetCrash(r *report.Report, capturePath string, src SourceFunc) tea.Cmd {
 	if r == m.report {
 		// Never forget a save the user made in the meantime.
 		if capturePath != "" {
@@ -264,7 +264,7 @@ func (m *Model) findingLines() []string {
 	return out
 }
 
-func findingWhere(f faultdecode.Finding) string {
+func findingWhere(f report.Finding) string {
 	switch {
 	case f.Symbol != "" && f.Address != "":
 		return f.Symbol + " @ " + f.Address

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/emu"
-	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 )
 
 // A Program is one firmware image to crash in QEMU.
@@ -155,7 +155,7 @@ func parseBT(out string) []string {
 // Faultline boots p halted in a fresh QEMU and runs `faultline capture --gdb
 // ADDR --elf ELF --board B --once --json --timeout 30s` (plus p.Extra)
 // against it, returning the decoded report and stderr.
-func Faultline(ctx context.Context, p Program) (rep *faultdecode.Report, stderr string, err error) {
+func Faultline(ctx context.Context, p Program) (rep *report.Report, stderr string, err error) {
 	bin, err := Binary(ctx)
 	if err != nil {
 		return nil, "", err
@@ -194,7 +194,7 @@ func Faultline(ctx context.Context, p Program) (rep *faultdecode.Report, stderr 
 		}
 		return nil, stderr, fmt.Errorf("faultline capture: %w", runErr)
 	}
-	rep = new(faultdecode.Report)
+	rep = new(report.Report)
 	if err := json.Unmarshal(so.Bytes(), rep); err != nil {
 		return nil, stderr, fmt.Errorf("faultline capture: stdout is not one report: %w", err)
 	}
@@ -204,7 +204,7 @@ func Faultline(ctx context.Context, p Program) (rep *faultdecode.Report, stderr 
 // Names reduces a report's frames to function names innermost first as
 // gdb's bt prints them: no parameter lists, inlined frames included, "??"
 // for unknown.
-func Names(rep *faultdecode.Report) []string {
+func Names(rep *report.Report) []string {
 	if rep == nil {
 		return nil
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/firmware/crashlab"
 )
 
@@ -86,7 +86,7 @@ func TestBareNameMatchesGDBsSpelling(t *testing.T) {
 }
 
 func TestNamesKeepsEveryFrameInOrder(t *testing.T) {
-	rep := &faultdecode.Report{Frames: []faultdecode.ReportFrame{
+	rep := &report.Report{Frames: []report.Frame{
 		{Function: ""}, {Function: "average", Inlined: true}, {Function: "run()"}, {Function: "main"},
 	}}
 	if got, want := Names(rep), []string{"??", "average", "run", "main"}; !slices.Equal(got, want) {

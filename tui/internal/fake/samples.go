@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/tui"
 )
 
@@ -114,12 +114,12 @@ func Timeline() []tui.TimelineItem {
 
 // HardFaultReport is the Photon TCPServer crash: a call through a
 // dangling client pointer whose vtable was overwritten by the heap.
-func HardFaultReport() *faultdecode.Report {
-	return &faultdecode.Report{
-		Schema:  faultdecode.Schema,
-		ELF:     faultdecode.ReportELF{Path: "build/webserver.elf", BuildID: "3f2a9c1d", MatchesTarget: ptr(true)},
-		Trigger: faultdecode.ReportTrigger{Kind: "fault-handler", Detail: "HardFault_Handler entered"},
-		Fault: faultdecode.ReportFault{
+func HardFaultReport() *report.Report {
+	return &report.Report{
+		Schema:  report.Schema,
+		ELF:     report.ELF{Path: "build/webserver.elf", BuildID: "3f2a9c1d", MatchesTarget: ptr(true)},
+		Trigger: report.Trigger{Kind: "fault-handler", Detail: "HardFault_Handler entered"},
+		Fault: report.Fault{
 			Exception: "HardFault",
 			Forced:    true,
 			Causes:    []string{"FORCED", "IACCVIOL"},
@@ -138,29 +138,29 @@ func HardFaultReport() *faultdecode.Report {
 			"r12": "0x08003b11", "sp": "0x2001ff58", "lr": "0x08000a1b", "pc": "0xae094710",
 			"xpsr": "0x20000000", "msp": "0x2001ff58", "psp": "0x00000000", "control": "0x00000000",
 		},
-		Frames: []faultdecode.ReportFrame{
+		Frames: []report.Frame{
 			{PC: "0xae094710", Function: "", How: "fault-pc", Confidence: "certain"},
 			{PC: "0x08000a1a", Function: "net::Server::poll_clients()", File: "src/net/server.cpp", Line: 36, How: "exception-frame", Confidence: "certain"},
 			{PC: "0x08000b40", Function: "net::Server::loop()", File: "src/net/server.cpp", Line: 51, How: "cfi", Confidence: "certain"},
 			{PC: "0x08000c06", Function: "loop", File: "src/main.cpp", Line: 12, How: "cfi", Confidence: "likely"},
 			{PC: "0x08003a3c", Function: "app_loop", File: "src/system/main.cpp", Line: 88, How: "stack-scan", Confidence: "guess"},
 		},
-		Findings: []faultdecode.Finding{
-			{Kind: faultdecode.FindBadPC, Summary: "PC 0xae094710 is outside every code section", Address: "0xae094710"},
-			{Kind: faultdecode.FindDanglingPointer, Summary: "the object pointer came from a client slot that points into a freed heap block", Address: "0x20001a40", Symbol: "g_server.clients[2]"},
-			{Kind: faultdecode.FindCorruptVtable, Summary: "the object's vtable pointer 0xae09470d is not a vtable (heap free-list data)", Address: "0x20001a40"},
+		Findings: []report.Finding{
+			{Kind: report.FindBadPC, Summary: "PC 0xae094710 is outside every code section", Address: "0xae094710"},
+			{Kind: report.FindDanglingPointer, Summary: "the object pointer came from a client slot that points into a freed heap block", Address: "0x20001a40", Symbol: "g_server.clients[2]"},
+			{Kind: report.FindCorruptVtable, Summary: "the object's vtable pointer 0xae09470d is not a vtable (heap free-list data)", Address: "0x20001a40"},
 		},
 		Notes: []string{"frame 4 was found by scanning the stack and may be stale"},
 	}
 }
 
 // LockupReport is a double fault: a fault inside the HardFault handler.
-func LockupReport() *faultdecode.Report {
-	return &faultdecode.Report{
-		Schema:  faultdecode.Schema,
-		ELF:     faultdecode.ReportELF{Path: "build/webserver.elf", MatchesTarget: ptr(true)},
-		Trigger: faultdecode.ReportTrigger{Kind: "lockup", Detail: "DHCSR.S_LOCKUP set"},
-		Fault: faultdecode.ReportFault{
+func LockupReport() *report.Report {
+	return &report.Report{
+		Schema:  report.Schema,
+		ELF:     report.ELF{Path: "build/webserver.elf", MatchesTarget: ptr(true)},
+		Trigger: report.Trigger{Kind: "lockup", Detail: "DHCSR.S_LOCKUP set"},
+		Fault: report.Fault{
 			Exception: "Lockup",
 			Lockup:    true,
 			Causes:    []string{"FORCED", "STKERR"},
@@ -172,12 +172,12 @@ func LockupReport() *faultdecode.Report {
 			},
 		},
 		Registers: map[string]string{"pc": "0xfffffffe", "sp": "0x1ffffff0", "lr": "0xfffffff9", "xpsr": "0x01000003"},
-		Frames: []faultdecode.ReportFrame{
+		Frames: []report.Frame{
 			{PC: "0x08000f22", Function: "recurse(int)", File: "src/crashlab/overflow.cpp", Line: 12, How: "exception-frame", Confidence: "likely"},
 		},
-		Findings: []faultdecode.Finding{
-			{Kind: faultdecode.FindLockup, Summary: "a fault during HardFault: the core stopped executing (PC 0xfffffffe)"},
-			{Kind: faultdecode.FindStackOverflow, Summary: "the main stack ran 16 bytes past the bottom of RAM", Address: "0x1ffffff0"},
+		Findings: []report.Finding{
+			{Kind: report.FindLockup, Summary: "a fault during HardFault: the core stopped executing (PC 0xfffffffe)"},
+			{Kind: report.FindStackOverflow, Summary: "the main stack ran 16 bytes past the bottom of RAM", Address: "0x1ffffff0"},
 		},
 	}
 }

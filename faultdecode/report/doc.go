@@ -1,0 +1,15 @@
+// Package report holds the "faultline.report/v1" Report (DESIGN.md's JSON
+// schema), the finding kinds, the text and Markdown renderers, and the
+// Signature/Fingerprint that group repeats of one crash.
+//
+// It knows only the report's own fields: it imports no other faultdecode
+// package and must not compute anything a report does not already say.
+// Renderers write to the io.Writer they are given and read source files
+// only through the SourceFunc they are handed.
+//
+// Quirks it handles:
+//   - The renderers keep the first write error and return it (errWriter).
+//   - A fingerprint leaves out stack-scan and guessed frames and every
+//     number in names, so a rebuild or stack garbage does not split one
+//     bug into several.
+package report

@@ -1,0 +1,105 @@
+package report
+
+import (
+	"fmt"
+	"path"
+	"strings"
+)
+
+// Schema is the report's schema name.
+const Schema = "faultline.report/v1"
+
+// Report mirrors DESIGN.md's JSON schema "faultline.report/v1".
+type Report struct {
+	Schema    string            `json:"schema"`
+	ELF       ELF               `json:"elf"`
+	Trigger   Trigger           `json:"trigger"`
+	Fault     Fault             `json:"fault"`
+	Registers map[string]string `json:"registers"`
+	Frames    []Frame           `json:"frames"`
+	Findings  []Finding         `json:"findings"`
+	Notes     []string          `json:"notes,omitempty"`
+	// Fingerprint groups repeats of one crash (exception, causes, top
+	// frames; see Fingerprint). An addition to DESIGN.md's schema.
+	Fingerprint string `json:"fingerprint"`
+}
+
+// ELF identifies the firmware image the report was made against.
+type ELF struct {
+	Path          string `json:"path"`
+	BuildID       string `json:"build_id"`
+	MatchesTarget *bool  `json:"matches_target,omitempty"` // nil: no overlapping data to compare
+}
+
+// Trigger is what made the capture.
+type Trigger struct {
+	Kind   string `json:"kind"`
+	Detail string `json:"detail"`
+}
+
+// Fault is the decoded fault.
+type Fault struct {
+	Exception    string            `json:"exception"` // HardFault|MemManage|BusFault|UsageFault|NMI|Lockup|None
+	Forced       bool              `json:"forced"`
+	Lockup       bool              `json:"lockup"`
+	Causes       []string          `json:"causes"`                  // ARM bit names, HFSR first
+	FaultAddress string            `json:"fault_address,omitempty"` // only when MMARVALID/BFARVALID
+	Registers    map[string]string `json:"registers"`               // cfsr, hfsr, mmfar, bfar, ... as read
+	Summary      string            `json:"summary"`
+	// Explanations holds one sentence per cause, in Causes order.
+	Explanations []string `json:"explanations,omitempty"`
+}
+
+// Frame is one frame, innermost first; inlined frames come before the
+// physical frame they are inlined into.
+type Frame struct {
+	PC         string `json:"pc"`
+	Function   string `json:"function"`
+	File       string `json:"file"`
+	Line       int    `json:"line"`
+	Inlined    bool   `json:"inlined"`
+	How        string `json:"how"`        // fault-pc|cfi|exception-frame|lr|stack-scan
+	Confidence string `json:"confidence"` // certain|likely|guess
+	Error      string `json:"error,omitempty"`
+}
+
+// Finding kinds.
+const (
+	FindBadPC           = "bad-pc"
+	FindPointerSource   = "pointer-source"
+	FindCorruptVtable   = "corrupt-vtable"
+	FindDanglingPointer = "dangling-pointer"
+	FindHeapCorruption  = "heap-corruption"
+	FindStackOverflow   = "stack-overflow"
+	FindStackCorruption = "stack-corruption"
+	FindThumbBit        = "thumb-bit"
+	FindLockup          = "lockup"
+	FindImprecise       = "imprecise"
+)
+
+// Finding is one thing the analysis noticed, with the address and the
+// memory it concerns named the way a C programmer would.
+type Finding struct {
+	Kind    string `json:"kind"`
+	Summary string `json:"summary"`
+	Address string `json:"address,omitempty"`
+	Symbol  string `json:"symbol,omitempty"`
+}
+
+// Hex formats an address the way the report does.
+func Hex(v uint32) string { return fmt.Sprintf("0x%08x", v) }
+
+// Where renders the frame's location as "f() at file.c:42": the function
+// (its PC when unknown) and the base name of its file.
+func (f Frame) Where() string {
+	fn := f.Function
+	if fn == "" || fn == "??" {
+		fn = "0x" + strings.TrimPrefix(f.PC, "0x")
+	} else if !strings.Contains(fn, "(") {
+		fn += "()"
+	}
+	if f.File != "" && f.Line > 0 {
+		return fmt.Sprintf("%s at %s:%d", fn, path.Base(f.File), f.Line)
+	}
+	return fn
+}

@@ -1,0 +1,233 @@
+package unwind
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/faultline-dev/faultline/faultdecode/fault"
+	"github.com/faultline-dev/faultline/faultdecode/internal/fdtest"
+)
+
+func startRegs(pc, sp, lr uint32) fault.Regs {
+	var r fault.Regs
+	r.Set(fault.RegPC, pc)
+	r.Set(fault.RegSP, sp)
+	r.Set(fault.RegLR, lr)
+	r.Set(fault.RegFP, 0)
+	return r
+}
+
+type frameSummary struct {
+	fn, how string
+	pc, sp  uint32
+}
+
+func collect(t *testing.T, u *Unwinder) []frameSummary {
+	t.Helper()
+	var out []frameSummary
+	for u.Next() {
+		f := u.Frame()
+		name := "?"
+		if len(f.Funcs) > 0 {
+			name = f.Funcs[len(f.Funcs)-1].Function
+		}
+		out = append(out, frameSummary{name, f.How, f.PC, f.SP})
+		if len(out) > 200 {
+			t.Fatal("unwinder did not stop")
+		}
+	}
+	return out
+}
+
+func names(fs []frameSummary) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.fn+"/"+f.how)
+	}
+	return out
+}
+
+func TestUnwindPreciseChainThroughCFI(t *testing.T) {
+	s := fdtest.NewStack()
+	s.Put(0x20001004, fdtest.A+0x21)    // b saved LR
+	s.Put(0x20001014, fdtest.Main+0x21) // a saved LR
+	s.Put(0x2000101c, 0xFFFFFFFF)       // main saved LR: reset value, the bottom
+	snap := s.Snapshot(nil)
+	u := NewUnwinder(snap, fdtest.NewProg(), UnwindStart{Regs: startRegs(fdtest.C+0x10, 0x20001000, fdtest.B+0x21)})
+	got := collect(t, u)
+	want := []string{"c/fault-pc", "b/cfi", "a/cfi", "main/cfi"}
+	if !slices.Equal(names(got), want) {
+		t.Fatalf("frames %v, want %v", names(got), want)
+	}
+	if u.Err() != nil || !u.Frame().Bottom {
+		t.Errorf("Err = %v, Bottom %v: want a clean bottom", u.Err(), u.Frame().Bottom)
+	}
+	// b's frame is found at the return address; lookups use the call before it.
+	if got[1].pc != fdtest.B+0x20 || got[3].sp != 0x20001018 {
+		t.Errorf("b pc 0x%08x main sp 0x%08x", got[1].pc, got[3].sp)
+	}
+}
+
+func TestUnwindLookupUsesCallInstruction(t *testing.T) {
+	// A return address at the very end of b (a call to a noreturn
+	// function) must still be attributed to b, not to what follows.
+	p := fdtest.NewProg()
+	p.Calls[fdtest.B+0x100] = true
+	s := fdtest.NewStack()
+	s.Put(0x20001004, 0xFFFFFFFF)
+	u := NewUnwinder(s.Snapshot(nil), p, UnwindStart{Regs: startRegs(fdtest.C+0x10, 0x20001000, fdtest.B+0x101)})
+	got := collect(t, u)
+	if len(got) < 2 || got[1].fn != "b" {
+		t.Fatalf("frames %v: the caller must be b", names(got))
+	}
+}
+
+func TestUnwindBadPCFallsBackToLR(t *testing.T) {
+	s := fdtest.NewStack()
+	s.Put(0x20001004, fdtest.A+0x21)
+	s.Put(0x20001014, 0xFFFFFFFF)
+	u := NewUnwinder(s.Snapshot(nil), fdtest.NewProg(), UnwindStart{Regs: startRegs(0xae094710, 0x20001000, fdtest.B+0x41)})
+	got := collect(t, u)
+	want := []string{"?/fault-pc", "b/lr", "a/cfi"}
+	if !slices.Equal(names(got), want) {
+		t.Fatalf("frames %v, want %v", names(got), want)
+	}
+	// A call through a null function pointer: PC 0 is frame 0, not the
+	// bottom of the stack.
+	u0 := NewUnwinder(s.Snapshot(nil), fdtest.NewProg(), UnwindStart{Regs: startRegs(0, 0x20001000, fdtest.B+0x41)})
+	if got := names(collect(t, u0)); !slices.Equal(got, want) {
+		t.Fatalf("null call: frames %v, want %v", got, want)
+	}
+	u2 := NewUnwinder(s.Snapshot(nil), fdtest.NewProg(), UnwindStart{Regs: startRegs(0xae094710, 0x20001000, fdtest.B+0x41)})
+	u2.Next()
+	if f := u2.Frame(); !f.NotCode {
+		t.Error("frame 0 must be marked NotCode")
+	}
+	u2.Next()
+	if f := u2.Frame(); f.Confidence != Likely {
+		t.Errorf("the LR frame's confidence is %s, want likely", f.Confidence)
+	}
+}
+
+func TestUnwindStackScanWhenCFIMissing(t *testing.T) {
+	s := fdtest.NewStack()
+	s.Put(0x20001000, 0x12345679)       // odd but not code
+	s.Put(0x20001004, fdtest.C+0x21)    // code, but not after a call
+	s.Put(0x20001008, fdtest.A+0x21)    // after a BL: the hit
+	s.Put(0x20001018, fdtest.Main+0x21) // a's saved LR (CFA 0x2000101c)
+	s.Put(0x20001020, 0xFFFFFFFF)       // main's saved LR
+	u := NewUnwinder(s.Snapshot(nil), fdtest.NewProg(), UnwindStart{Regs: startRegs(fdtest.NoCFI+0x10, 0x20001000, 0)})
+	got := collect(t, u)
+	want := []string{"nocfi/fault-pc", "a/stack-scan", "main/cfi"}
+	if !slices.Equal(names(got), want) {
+		t.Fatalf("frames %v, want %v", names(got), want)
+	}
+	if got[1].sp != 0x2000100c {
+		t.Errorf("scanned frame SP 0x%08x, want just above the return address", got[1].sp)
+	}
+}
+
+func TestUnwindScanWithIndirectCall(t *testing.T) {
+	s := fdtest.NewStack()
+	s.Put(0x20001004, fdtest.B+0x41) // after a BLX r3
+	s.Put(0x2000100c, 0xFFFFFFFF)
+	u := NewUnwinder(s.Snapshot(nil), fdtest.NewProg(), UnwindStart{Regs: startRegs(fdtest.NoCFI+0x10, 0x20001000, 0)})
+	got := collect(t, u)
+	if len(got) < 2 || got[1].fn != "b" || got[1].how != HowStackScan {
+		t.Fatalf("frames %v", names(got))
+	}
+}
+
+func TestUnwindTerminates(t *testing.T) {
+	t.Run("same frame forever", func(t *testing.T) {
+		s := fdtest.NewStack()
+		u := NewUnwinder(s.Snapshot(nil), fdtest.NewProg(), UnwindStart{Regs: startRegs(fdtest.Loop+0x10, 0x20001000, fdtest.Loop+0x31)})
+		got := collect(t, u)
+		if len(got) > 3 || u.Err() == nil {
+			t.Errorf("frames %v err %v: must stop with an error", names(got), u.Err())
+		}
+	})
+	t.Run("endless recursion hits the depth cap", func(t *testing.T) {
+		s := fdtest.NewStack()
+		for sp := uint32(0x20000100); sp < 0x20003f00; sp += 8 {
+			s.Put(sp+4, fdtest.B+0x21)
+		}
+		u := NewUnwinder(s.Snapshot(nil), fdtest.NewProg(), UnwindStart{Regs: startRegs(fdtest.B+0x10, 0x20000100, 0)})
+		got := collect(t, u)
+		if len(got) != 64 || !errors.Is(u.Err(), ErrDepth) {
+			t.Errorf("%d frames, err %v: want the depth cap (64)", len(got), u.Err())
+		}
+	})
+	t.Run("cap is configurable", func(t *testing.T) {
+		s := fdtest.NewStack()
+		for sp := uint32(0x20000100); sp < 0x20003f00; sp += 8 {
+			s.Put(sp+4, fdtest.B+0x21)
+		}
+		u := NewUnwinder(s.Snapshot(nil), fdtest.NewProg(), UnwindStart{Regs: startRegs(fdtest.B+0x10, 0x20000100, 0), MaxDepth: 5})
+		if got := collect(t, u); len(got) != 5 {
+			t.Errorf("%d frames, want 5", len(got))
+		}
+	})
+	t.Run("SP going down", func(t *testing.T) {
+		p := fdtest.NewProg()
+		p.Funcs[2].CFA = -16 // b claims its CFA is below SP
+		s := fdtest.NewStack()
+		u := NewUnwinder(s.Snapshot(nil), p, UnwindStart{Regs: startRegs(fdtest.B+0x10, 0x20001000, 0)})
+		got := collect(t, u)
+		if len(got) != 1 || !errors.Is(u.Err(), ErrCorrupt) {
+			t.Errorf("frames %v err %v", names(got), u.Err())
+		}
+	})
+	t.Run("leaving RAM", func(t *testing.T) {
+		s := fdtest.NewStack()
+		u := NewUnwinder(s.Snapshot(nil), fdtest.NewProg(), UnwindStart{Regs: startRegs(fdtest.B+0x10, 0x20003ffc, 0)})
+		got := collect(t, u)
+		if len(got) != 1 || u.Err() == nil {
+			t.Errorf("frames %v err %v", names(got), u.Err())
+		}
+	})
+	t.Run("return address is data", func(t *testing.T) {
+		s := fdtest.NewStack()
+		s.Put(0x20001004, 0x41414141)
+		u := NewUnwinder(s.Snapshot(nil), fdtest.NewProg(), UnwindStart{Regs: startRegs(fdtest.B+0x10, 0x20001000, 0)})
+		got := collect(t, u)
+		var nc *NotCodeError
+		if len(got) != 1 || !errors.As(u.Err(), &nc) || nc.Addr != 0x41414141 {
+			t.Errorf("frames %v err %v", names(got), u.Err())
+		}
+	})
+	t.Run("pc zero", func(t *testing.T) {
+		u := NewUnwinder(fdtest.NewStack().Snapshot(nil), fdtest.NewProg(), UnwindStart{Regs: startRegs(0, 0x20001000, 0)})
+		if got := collect(t, u); len(got) != 1 || u.Err() != nil {
+			t.Errorf("frames %v err %v", names(got), u.Err())
+		}
+	})
+	t.Run("no image", func(t *testing.T) {
+		u := NewUnwinder(fdtest.NewStack().Snapshot(nil), nil, UnwindStart{Regs: startRegs(fdtest.C, 0x20001000, 0)})
+		if got := collect(t, u); len(got) != 1 {
+			t.Errorf("frames %v", names(got))
+		}
+	})
+}
+
+func TestUnwindCrossesExceptionFrame(t *testing.T) {
+	// isr (on MSP) returns with EXC_RETURN 0xFFFFFFFD: the next frame is the
+	// thread context stacked on PSP.
+	s := fdtest.NewStack()
+	s.Put(0x20002004, 0xFFFFFFFD)                                                       // isr's saved LR (CFA 0x20002008)
+	s.Put(0x20003000, 1, 2, 3, 4, 12, fdtest.Main+0x21, fdtest.Thread+0x10, 0x01000000) // thread frame on PSP
+	s.Put(0x20003024, fdtest.Main+0x21)                                                 // thread_fn's saved LR
+	s.Put(0x2000302c, 0xFFFFFFFF)
+	u := NewUnwinder(s.Snapshot(nil), fdtest.NewProg(), UnwindStart{
+		Regs: startRegs(fdtest.ISR+0x10, 0x20002000, 0), PSP: 0x20003000, HavePSP: true,
+	})
+	got := collect(t, u)
+	want := []string{"isr/fault-pc", "thread_fn/exception-frame", "main/cfi"}
+	if !slices.Equal(names(got), want) {
+		t.Fatalf("frames %v, want %v (err %v)", names(got), want, u.Err())
+	}
+	if got[1].sp != 0x20003020 {
+		t.Errorf("thread SP 0x%08x, want 0x20003020", got[1].sp)
+	}
+}
