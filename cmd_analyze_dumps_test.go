@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -161,5 +162,53 @@ func checkCrashCatcherReport(t *testing.T, what, out string, want crashlab.Expec
 		if f.Confidence != "certain" {
 			t.Errorf("%s: frame %d %s is %s, want certain", what, i, f.Function, f.Confidence)
 		}
+	}
+}
+
+// TestAnalyzeCutDumpsSaysWhatIsMissing: a dump cut short still gives a
+// report, with a warning and a note naming what is gone; a file of no known
+// format is an error naming the formats.
+func TestAnalyzeCutDumpsSaysWhatIsMissing(t *testing.T) {
+	dir := t.TempDir()
+	probeRS, err := os.ReadFile(filepath.Join("capture", "probers", "testdata", "probe-rs", "RP2040_svcall.coredump"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ccText, err := os.ReadFile(filepath.Join("capture", "crashcatcher", "testdata", "crashlab-mps2-an385.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		data     []byte
+		wantCode int
+		wantSaid string // in stderr
+		wantNote string // in the report's notes
+	}{
+		{"probe-rs dump cut in its memory", probeRS[:len(probeRS)*2/3], 0, "probe-rs core dump damaged", "memory range"},
+		{"CrashCatcher hex dump cut", ccText[:len(ccText)/2], 0, "End of dump", "cut short"},
+		{"not a dump", []byte("hello\n"), exitError, "not a format faultline reads", ""},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, fmt.Sprintf("dump%d", i))
+			if err := os.WriteFile(path, tc.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := runFaultline(t, context.Background(), dir, "", "analyze", path, "--json")
+			if r.code != tc.wantCode || !strings.Contains(r.stderr, tc.wantSaid) {
+				t.Fatalf("exit %d, stderr %q; want exit %d and %q", r.code, r.stderr, tc.wantCode, tc.wantSaid)
+			}
+			if tc.wantNote == "" {
+				return
+			}
+			var rep faultdecode.Report
+			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+				t.Fatalf("not a report: %v\n%s", err, r.stdout)
+			}
+			if !strings.Contains(strings.Join(rep.Notes, "\n"), tc.wantNote) {
+				t.Errorf("notes %q do not say %q", rep.Notes, tc.wantNote)
+			}
+		})
 	}
 }

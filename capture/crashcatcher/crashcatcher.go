@@ -278,6 +278,8 @@ func DecodeHex(text string) (*capture.Snapshot, error) {
 		s.Meta.Missing = append(s.Meta.Missing, msg)
 		if err == nil {
 			err = &DamagedError{Problems: []string{msg}}
+		} else {
+			err = fmt.Errorf("%w; %s", err, msg)
 		}
 	}
 	return s, err

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/faultline-dev/faultline/capture/crashcatcher"
+	"github.com/faultline-dev/faultline/faultdecode"
 )
 
 // realText is what CrashCatcher's HexDump printed in QEMU (testdata/README.md).
@@ -173,6 +174,9 @@ func FuzzDecode(f *testing.F) {
 			if verr := snap.Validate(); verr != nil {
 				t.Fatalf("decoded snapshot invalid: %v", verr)
 			}
+			// Whatever an importer lets through, the analysis explains
+			// without panicking.
+			faultdecode.Analyze(snap, nil)
 		}
 	})
 }
@@ -190,6 +194,9 @@ func FuzzDecodeHex(f *testing.F) {
 			if verr := snap.Validate(); verr != nil {
 				t.Fatalf("decoded snapshot invalid: %v", verr)
 			}
+			// Whatever an importer lets through, the analysis explains
+			// without panicking.
+			faultdecode.Analyze(snap, nil)
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/faultline-dev/faultline/capture/probers"
+	"github.com/faultline-dev/faultline/faultdecode"
 )
 
 func readDump(t testing.TB, name string) []byte {
@@ -137,6 +138,9 @@ func FuzzDecode(f *testing.F) {
 			if verr := snap.Validate(); verr != nil {
 				t.Fatalf("decoded snapshot invalid: %v", verr)
 			}
+			// Whatever an importer lets through, the analysis explains
+			// without panicking.
+			faultdecode.Analyze(snap, nil)
 		}
 	})
 }
