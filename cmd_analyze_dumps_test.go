@@ -202,7 +202,7 @@ func TestAnalyzeCutDumpsSaysWhatIsMissing(t *testing.T) {
 			if tc.wantNote == "" {
 				return
 			}
-			var rep faultdecode.Report
+			var rep report.Report
 			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 				t.Fatalf("not a report: %v\n%s", err, r.stdout)
 			}
