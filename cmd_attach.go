@@ -100,26 +100,27 @@ type liveBackend struct {
 	partial bool
 }
 
-// whole takes the complete capture of the crash on screen. A save the user
-// made of its first look is rewritten with it (atomically, same path), so
-// the file on disk is the complete one. It returns the path, "" if unsaved.
-func (b *liveBackend) whole(snap *capture.Snapshot) string {
+// whole takes the complete capture of a crash. When the crash on screen
+// is its first look (update), a save the user made of that is rewritten
+// with it (atomically, same path), so the file on disk is the complete
+// one. path is where it is saved, "" if unsaved.
+func (b *liveBackend) whole(snap *capture.Snapshot) (path string, update bool) {
 	b.mu.Lock()
-	path := ""
-	if b.partial && b.snap != nil && b.snap.Meta.CapturedAt.Equal(snap.Meta.CapturedAt) {
+	update = b.partial && b.snap != nil && b.snap.Meta.CapturedAt.Equal(snap.Meta.CapturedAt)
+	if update {
 		path = b.saved
 	}
 	b.snap, b.saved, b.partial = snap, "", false
 	b.mu.Unlock()
 	if path == "" || capture.Write(path, snap) != nil {
-		return ""
+		return "", update
 	}
 	b.mu.Lock()
 	if b.snap == snap {
 		b.saved = path
 	}
 	b.mu.Unlock()
-	return path
+	return path, update
 }
 
 // finishSaved, once the screen is gone, completes a saved first look with
@@ -274,8 +275,8 @@ func feedTUI(ctx context.Context, sess *probe.Session, img *elfsym.Image, b *liv
 			lastCaught = c.Snapshot.Meta.CapturedAt
 			rep := faultdecode.Analyze(c.Snapshot, img)
 			matches = rep.ELF.MatchesTarget
-			path := b.whole(c.Snapshot)
-			if !send(tui.Crash{Report: rep, CapturePath: path, Source: readSource}) || !send(status()) {
+			path, update := b.whole(c.Snapshot)
+			if !send(tui.Crash{Report: rep, CapturePath: path, Source: readSource, Update: update}) || !send(status()) {
 				return
 			}
 		}

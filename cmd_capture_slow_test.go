@@ -272,6 +272,9 @@ func crashViewOverLink(tb testing.TB, rec recorded, link rsptest.Link) (first, w
 			if !ok {
 				continue
 			}
+			if len(times) == 1 && !c.Update {
+				tb.Fatal("the whole crash after a first look is not sent as its update")
+			}
 			m, _ = m.Update(c)
 			if !strings.Contains(m.View(), c.Report.Fault.Exception) {
 				tb.Fatalf("crash view does not show %s", c.Report.Fault.Exception)
@@ -389,14 +392,14 @@ func TestAttachCompletesASavedFirstLook(t *testing.T) {
 		}
 	}
 	tests := []struct {
-		name     string
-		save     bool
-		wholeAt  time.Time
-		wantPath bool
+		name             string
+		save             bool
+		wholeAt          time.Time
+		wantPath, update bool
 	}{
-		{"saved first look", true, at, true},
-		{"unsaved first look", false, at, false},
-		{"another crash", true, at.Add(time.Second), false},
+		{"saved first look", true, at, true, true},
+		{"unsaved first look", false, at, false, true},
+		{"another crash", true, at.Add(time.Second), false, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -409,9 +412,9 @@ func TestAttachCompletesASavedFirstLook(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			path := b.whole(snap(tc.wholeAt, 4096))
-			if (path != "") != tc.wantPath {
-				t.Fatalf("whole() = %q, want a path: %v", path, tc.wantPath)
+			path, update := b.whole(snap(tc.wholeAt, 4096))
+			if (path != "") != tc.wantPath || update != tc.update {
+				t.Fatalf("whole() = %q, %v; want a path: %v, update %v", path, update, tc.wantPath, tc.update)
 			}
 			if saved == "" {
 				return

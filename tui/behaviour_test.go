@@ -283,3 +283,29 @@ func TestResentCrashKeepsSavedPath(t *testing.T) {
 		t.Errorf("quit asked about a crash already saved:\n%s", hs.view())
 	}
 }
+
+// TestUpdatedCrashKeepsPaneAndSelection: the report of the complete
+// capture replaces a first look in place: the pane the user went to and
+// the frame they selected stay; a new crash still takes the screen.
+func TestUpdatedCrashKeepsPaneAndSelection(t *testing.T) {
+	hs := newHarness(t, nil, 120, 40)
+	first := fake.HardFaultReport()
+	hs.send(tui.Crash{Report: first})
+	hs.key("down") // from the culprit (#1) to #2
+	hs.key("1")
+	whole := fake.HardFaultReport()
+	whole.Notes = append(whole.Notes, "read whole")
+	hs.send(tui.Crash{Report: whole, Update: true})
+	if v := hs.view(); strings.Contains(v, "── frames") {
+		t.Fatalf("the update moved the screen to the crash pane:\n%s", v)
+	}
+	hs.key("3")
+	if v := hs.view(); !strings.Contains(v, "> #2  0x08000b40") {
+		t.Errorf("the update lost the frame selection:\n%s", v)
+	}
+	hs.key("1")
+	hs.send(tui.Crash{Report: fake.LockupReport()})
+	if v := hs.view(); !strings.Contains(v, "── frames") {
+		t.Errorf("a new crash did not take the screen:\n%s", v)
+	}
+}

@@ -323,8 +323,13 @@ func (m *Model) showCrash(c Crash) tea.Cmd {
 	if c.Report == nil {
 		return nil
 	}
-	fresh := c.Report != m.crash.Report()
-	cmd := m.crash.SetCrash(c.Report, c.CapturePath, c.Source)
+	fresh := c.Report != m.crash.Report() && !(c.Update && m.crash.HasCrash())
+	var cmd tea.Cmd
+	if c.Update {
+		cmd = m.crash.UpdateCrash(c.Report, c.CapturePath, c.Source)
+	} else {
+		cmd = m.crash.SetCrash(c.Report, c.CapturePath, c.Source)
+	}
 	if fresh && !m.searching && !m.confirmQuit {
 		m.pane = paneCrash
 		m.layout()

@@ -52,6 +52,10 @@ type Crash struct {
 	Report      *report.Report
 	CapturePath string                            // "" while unsaved
 	Source      func(file string) ([]byte, error) // for the culprit lines; may be nil; called from a tea.Cmd
+	// Update says Report is the crash on screen read further (its first
+	// report came while the capture still read memory): it replaces the
+	// one shown without moving the pane or the frame selection.
+	Update bool
 }
 
 // Options configure Run and NewModel.

@@ -101,6 +101,24 @@ func (m *Model) SetCrash(r *report.Report, capturePath string, src SourceFunc) t
 	return m.loadSelected()
 }
 
+// UpdateCrash replaces the report shown with a newer one of the same crash
+// (read further), keeping the frame selection, the scroll and the sources
+// read; with none shown it is SetCrash. A save the user made is kept.
+func (m *Model) UpdateCrash(r *faultdecode.Report, capturePath string, src SourceFunc) tea.Cmd {
+	if m.report == nil || r == nil {
+		return m.SetCrash(r, capturePath, src)
+	}
+	m.report = r
+	if capturePath != "" {
+		m.capturePath = capturePath
+	}
+	if src != nil {
+		m.source = src
+	}
+	m.selected = max(0, min(m.selected, len(r.Frames)-1))
+	return m.loadSelected()
+}
+
 // Update handles SourceMsg.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	if sm, ok := msg.(SourceMsg); ok && sm.Gen == m.gen {
