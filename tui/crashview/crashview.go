@@ -104,7 +104,7 @@ func (m *Model) SetCrash(r *report.Report, capturePath string, src SourceFunc) t
 // UpdateCrash replaces the report shown with a newer one of the same crash
 // (read further), keeping the frame selection, the scroll and the sources
 // read; with none shown it is SetCrash. A save the user made is kept.
-func (m *Model) UpdateCrash(r *faultdecode.Report, capturePath string, src SourceFunc) tea.Cmd {
+func (m *Model) UpdateCrash(r *report.Report, capturePath string, src SourceFunc) tea.Cmd {
 	if m.report == nil || r == nil {
 		return m.SetCrash(r, capturePath, src)
 	}
