@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/gdbremote"
 )
 
@@ -48,6 +49,20 @@ func (t *Target) armServerCatch(ctx context.Context) bool {
 		}
 	}
 	return false
+}
+
+// serverCaughtFault recognises a fault the server caught and reported its
+// own way although faultline did not arm it: a Black Magic Probe whose
+// vector catch could not be turned off stops with SIGSEGV at the faulting
+// instruction, the exception already unwound and CFSR/HFSR cleared
+// (cortexm.c cortexm_fault_unwind). Resuming would only fault again.
+func (t *Target) serverCaughtFault(stop gdbremote.StopReply, pc uint64) (Crash, bool) {
+	if t.c.Stub() != gdbremote.StubBlackMagic || stop.Signal != 11 {
+		return Crash{}, false
+	}
+	detail := fmt.Sprintf("the Black Magic Probe caught a fault at 0x%08x and unwound it (its fault status registers were cleared)", pc)
+	t.event(EventTargetState, detail, map[string]string{"stop": stop.Raw})
+	return Crash{Stop: stop, Trigger: capture.Trigger{Kind: "fault-handler", Detail: detail}}, true
 }
 
 // usesDEMCR: servers in front of a real core whose DEMCR a memory write

@@ -438,6 +438,9 @@ func (t *Target) CrashFromStop(ctx context.Context, stop gdbremote.StopReply) (C
 	if err != nil {
 		return Crash{Stop: stop}, false, 0, fmt.Errorf("read pc after stop %s: %w", stop.Raw, err)
 	}
+	if c, ok := t.serverCaughtFault(stop, pc); ok {
+		return c, true, pc, nil
+	}
 	t.mu.Lock()
 	name, atHandler := t.handlers[pc&^1]
 	catching := t.catching

@@ -332,9 +332,12 @@ func (fk *Fake) faultStop(reply string) (string, bool) {
 			bp = true
 		}
 	}
+	// A vector catch is a debug event of the exception entry itself: it
+	// halts (DFSR.VCATCH) before a breakpoint on the handler's first
+	// instruction could.
 	vc := fk.readDEMCR()&vcBits(ipsr) != 0
 	switch {
-	case bp:
+	case !vc && bp:
 		return fk.dialectStop("T05"), true
 	case !vc:
 		return "", false
