@@ -63,7 +63,9 @@ could not be read is named in the capture and the report.
 
 With --serial it also watches the console: a panic line (Device OS, Zephyr,
 ESP-IDF, CrashCatcher, CmBacktrace, or your --match) is a crash too. With
---serial and no --gdb it works from the console alone (serial-only mode).
+--serial and no --gdb it works from the console alone (serial-only mode);
+a CrashCatcher hex dump printed there becomes a full capture (registers,
+memory, frames).
 
 Exit codes: 0 crash captured (or, without --once, a clean stop), 1 error,
 2 usage, 3 timeout with no crash.`,
