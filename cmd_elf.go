@@ -13,12 +13,13 @@ func addNoCacheFlag(fl *pflag.FlagSet, p *bool) {
 	fl.BoolVar(p, "no-cache", false, "neither read nor write the saved ELF index (in the user cache dir, faultline/index): index the ELF from scratch")
 }
 
-// openImage is the one place commands load a firmware ELF: with the
-// per-user index cache, so a firmware is indexed once however many times
-// it is symbolized or analysed, unless noCache. A cache that cannot be
-// found or written costs time, never an answer.
+// openImage is the one place commands load a firmware ELF: lazily (DWARF
+// read unit by unit as lookups need it), with the per-user index cache so
+// a firmware used again is indexed once however many times it is
+// symbolized or analysed, unless noCache. A cache that cannot be found or
+// written costs time, never an answer.
 func openImage(path string, noCache bool) (*elfsym.Image, error) {
-	var opts elfsym.Options
+	opts := elfsym.Options{Lazy: true}
 	if !noCache {
 		if c, err := indexcache.Default(); err == nil {
 			opts.Cache = c

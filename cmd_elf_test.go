@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -48,24 +49,38 @@ func TestSymbolizeKeepsTheIndexUnlessNoCache(t *testing.T) {
 	if files := filesUnder(t, home); len(files) != 0 {
 		t.Fatalf("--no-cache wrote %v", files)
 	}
+	// The first run answers lazily and leaves a mark; the second builds
+	// and saves the whole index; the third loads it.
+	index := filepath.Join(home, "faultline", "index")
 	first := runWithCacheHome(t, home, args...)
-	files := filesUnder(t, filepath.Join(home, "faultline", "index"))
-	if len(files) != 1 {
-		t.Fatalf("want one index under XDG_CACHE_HOME/faultline/index, got %v", filesUnder(t, home))
-	}
-	st, err := os.Stat(files[0])
-	if err != nil {
-		t.Fatal(err)
+	if files := filesUnder(t, index); len(files) != 1 || !strings.HasSuffix(files[0], ".seen.idx") {
+		t.Fatalf("after the first run: %v, want only the seen mark under XDG_CACHE_HOME/faultline/index", filesUnder(t, home))
 	}
 	second := runWithCacheHome(t, home, args...)
-	if plain != first || first != second {
-		t.Fatalf("answers depend on the cache:\n--no-cache:\n%s\nbuilding:\n%s\nloaded:\n%s", plain, first, second)
+	files := filesUnder(t, index)
+	if len(files) != 2 {
+		t.Fatalf("after the second run: %v, want the mark and the index", files)
 	}
-	if st2, err := os.Stat(files[0]); err != nil || st2.Size() != st.Size() {
-		t.Fatalf("index file changed or vanished on a cached run: %v", err)
+	sizes := map[string]int64{}
+	for _, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes[f] = st.Size()
+	}
+	third := runWithCacheHome(t, home, args...)
+	if plain != first || first != second || second != third {
+		t.Fatalf("answers depend on the cache:\n--no-cache:\n%s\nlazy:\n%s\nbuilding:\n%s\nloaded:\n%s", plain, first, second, third)
 	}
 	runWithCacheHome(t, home, append(args, "--no-cache")...)
-	if n := len(filesUnder(t, home)); n != 1 {
-		t.Fatalf("--no-cache changed the cache: %d files", n)
+	after := filesUnder(t, home)
+	if len(after) != len(files) {
+		t.Fatalf("the cached or --no-cache run changed the cache: %v", after)
+	}
+	for _, f := range after {
+		if st, err := os.Stat(f); err != nil || st.Size() != sizes[f] {
+			t.Fatalf("%s changed or vanished on a cached run: %v", f, err)
+		}
 	}
 }

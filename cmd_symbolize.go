@@ -82,6 +82,7 @@ Exit codes: 0 ok, 1 the ELF cannot be read, 2 usage (no --elf, bad address).`,
 			for _, w := range im.Warnings() {
 				fmt.Fprintf(cmd.ErrOrStderr(), "faultline: warning: %s: %s\n", f.elf, w)
 			}
+			im.Prepare(addrs) // a lazy index builds what the addresses need at once
 			sym := &symbolizer{im: im, cwd: cwd()}
 			out := cmd.OutOrStdout()
 			switch {

@@ -151,8 +151,9 @@ func compareWithAddr2line(t *testing.T, elf string, needInlines bool) {
 }
 
 // compareWithTool compares Frames at every halfword with what tool (addr2line
-// or llvm-symbolizer) answers, twice: with the index built from the ELF,
-// and with it loaded from an index cache (results must not depend on it).
+// or llvm-symbolizer) answers, three times: with the index built from the
+// ELF, built lazily unit by unit, and loaded from an index cache (results
+// must not depend on how the index came to be).
 func compareWithTool(t *testing.T, elf string, needInlines bool, tool func(context.Context, string, []uint64) ([][]a2lFrame, error)) {
 	t.Helper()
 	im, err := elfsym.Open(elf)
@@ -166,6 +167,12 @@ func compareWithTool(t *testing.T, elf string, needInlines bool, tool func(conte
 		t.Fatal(err)
 	}
 	compareImage(t, "built", im, addrs, want, needInlines)
+	lazy, err := elfsym.OpenWith(elf, elfsym.Options{Lazy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lazy.Close()
+	compareImage(t, "lazy", lazy, addrs, want, needInlines)
 	cache := &indexcache.Dir{Path: t.TempDir()}
 	for i := range 2 { // the first open stores, the second loads
 		cached, err := elfsym.OpenWith(elf, elfsym.Options{Cache: cache})

@@ -67,7 +67,8 @@ func (im *Image) CallSiteWarning() string { return im.callSiteIndex().warning }
 // from the symbol table when DWARF does not cover pc.
 func (im *Image) FuncEntry(pc uint64) (entry uint64, name string, ok bool) {
 	pc &^= 1
-	s := im.funcs.innermost(pc)
+	_, funcs := im.dwarfAt(pc)
+	s := funcs.innermost(pc)
 	if s < 0 {
 		sym, ok := im.funcSymbolAt(pc)
 		if !ok {
@@ -75,9 +76,9 @@ func (im *Image) FuncEntry(pc uint64) (entry uint64, name string, ok bool) {
 		}
 		return sym.Addr, sym.Name, true
 	}
-	sc := im.funcs.scope(s)
+	sc := funcs.scope(s)
 	for n := 0; sc.parent >= 0 && n < maxInlineDepth; n++ {
-		sc = im.funcs.scope(sc.parent)
+		sc = funcs.scope(sc.parent)
 	}
 	return sc.entry, sc.name, true
 }

@@ -22,24 +22,25 @@ const maxInlineDepth = 64
 // the line table knows addr).
 func (im *Image) Frames(addr uint64) []Frame {
 	addr &^= 1
-	s := im.funcs.innermost(addr)
+	lines, funcs := im.dwarfAt(addr)
+	s := funcs.innermost(addr)
 	if s < 0 {
 		sym, ok := im.funcSymbolAt(addr)
 		if !ok {
 			return nil
 		}
 		f := Frame{Function: sym.Name, Entry: sym.Addr}
-		f.File, f.Line, _ = im.lines.at(addr)
+		f.File, f.Line, _ = lines.at(addr)
 		return []Frame{f}
 	}
 	n := 0
 	var chain [maxInlineDepth]scope
 	for i := s; i >= 0 && n < maxInlineDepth; i = chain[n-1].parent {
-		chain[n] = im.funcs.scope(i)
+		chain[n] = funcs.scope(i)
 		n++
 	}
 	frames := make([]Frame, 0, n)
-	file, line, _ := im.lines.at(addr)
+	file, line, _ := lines.at(addr)
 	for _, sc := range chain[:n] {
 		frames = append(frames, Frame{Function: sc.name, File: file, Line: line, Inlined: sc.parent >= 0, Entry: sc.entry})
 		file, line = sc.callFile, sc.callLine
@@ -50,5 +51,6 @@ func (im *Image) Frames(addr uint64) []Frame {
 // HasDWARFFunction reports whether a DWARF subprogram (not just the symbol
 // table) covers addr, i.e. whether Frames for addr come from debug info.
 func (im *Image) HasDWARFFunction(addr uint64) bool {
-	return im.funcs.innermost(addr&^1) >= 0
+	_, funcs := im.dwarfAt(addr &^ 1)
+	return funcs.innermost(addr&^1) >= 0
 }

@@ -239,7 +239,7 @@ func (im *Image) buildData() *dataIndex {
 	for _, v := range d.vars {
 		have[v.Addr] = true
 	}
-	for _, s := range im.syms {
+	for _, s := range im.allSyms() {
 		if s.Func || s.Size == 0 || have[s.Addr] {
 			continue
 		}

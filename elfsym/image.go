@@ -62,7 +62,12 @@ type Image struct {
 	}
 	warn []string
 
-	syms   []Symbol // sorted by Addr
+	syms      []Symbol // sorted by Addr; Name as in the table when mangled (symbol, allSyms)
+	mangled   bool     // some names need demangling
+	demangled struct {
+		once sync.Once
+		syms []Symbol
+	}
 	spans  []uint64 // per syms[i]: bytes it covers (Size, or up to the next function for unsized functions)
 	byName struct {
 		once sync.Once
@@ -79,8 +84,9 @@ type Image struct {
 	cfi   cfiOnce // cfi.go
 	arch  string  // CPUArch (arch.go)
 
-	dw        dwarfOnce // for the data and call-site indexes, read on first use
-	fromCache bool      // symbols, lines and functions came from an IndexCache
+	dw        dwarfOnce  // for the data and call-site indexes, read on first use
+	fromCache bool       // symbols, lines and functions came from an IndexCache
+	lazy      *lazyDWARF // per-unit index (lazy.go); nil: lines and funcs hold the whole
 	cache     IndexCache
 	data      dataOnce
 	calls     callSites // call-site index, built on first use (callsites.go)
@@ -92,6 +98,13 @@ type Options struct {
 	// and given the index built when it had none (or a damaged one).
 	// Answers are the same either way; a failing cache only costs time.
 	Cache IndexCache
+	// Lazy indexes DWARF one compile unit at a time, as lookups need
+	// them, when there is no saved index: much faster for a few lookups in
+	// a large ELF. With a Cache, the first open of an ELF is lazy and
+	// leaves a mark; the next one builds and saves the whole index.
+	// Damaged DWARF is then not reported in Warnings. Answers are the
+	// same either way.
+	Lazy bool
 }
 
 // Open opens the named ELF and builds the whole index: linear in the size of
@@ -170,12 +183,20 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 	if !im.loadSavedIndex(opts.Cache) {
 		w0 := len(im.warn)
 		im.loadSymbols(f)
-		im.loadDWARF(f)
+		// Lazy the first time an ELF is seen; the second time, the whole
+		// index is built and saved: an ELF looked at once costs what its
+		// question needs, one looked at again is worth indexing.
+		lazy := opts.Lazy && (opts.Cache == nil || !im.seenBefore())
+		im.loadDWARF(f, lazy)
 		im.loadCFI(f)
 		if opts.Cache != nil {
 			// Best effort: a cache that cannot store costs the next run
 			// time, not this one its answers.
-			_ = opts.Cache.Store(im.indexKey(), im.marshalIndex(im.warn[w0:]))
+			if im.lazy != nil {
+				im.markSeen()
+			} else {
+				_ = opts.Cache.Store(im.indexKey(), im.marshalIndex(im.warn[w0:]))
+			}
 		}
 	}
 	im.loadArch(f)
@@ -224,7 +245,7 @@ func contentHash(r io.ReaderAt, size int64) (string, error) {
 
 // loadDWARF builds the line table and the function/inline index. Any
 // problem degrades to symbols-only lookups with a warning.
-func (im *Image) loadDWARF(f *elf.File) {
+func (im *Image) loadDWARF(f *elf.File, lazy bool) {
 	info := f.Section(".debug_info")
 	if info == nil {
 		im.warnf("no DWARF (.debug_info missing): functions from the symbol table only, no file:line or inlined frames")
@@ -236,6 +257,11 @@ func (im *Image) loadDWARF(f *elf.File) {
 		return
 	}
 	im.dw.once.Do(func() { im.dw.d, im.dw.addr = d, loadDebugAddr(f, im.size) })
+	if lazy {
+		if im.lazy = newLazyDWARF(d, info, im.zeroOK()); im.lazy != nil {
+			return
+		}
+	}
 	var ferr error
 	im.lines, im.funcs, ferr = buildDWARF(d, im.zeroOK(), info.Size, im.sectionSize(f, ".debug_line"))
 	if ferr != nil {

@@ -73,7 +73,7 @@ func (im *Image) marshalIndex(warn []string) []byte {
 	}
 	u(uint64(len(im.syms)))
 	prev := uint64(0)
-	for i, sym := range im.syms {
+	for i, sym := range im.allSyms() {
 		s(sym.Name)
 		if sym.RawName == sym.Name {
 			u(0) // most C names need no demangling: no second string

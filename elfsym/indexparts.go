@@ -265,3 +265,12 @@ func decodeData(r *idxReader) (*dataIndex, bool) {
 	}
 	return d, r.err == nil
 }
+
+// partSeen marks an ELF opened lazily before (see Options.Lazy).
+const partSeen = "seen"
+
+func (im *Image) seenBefore() bool {
+	return im.loadPart(partSeen, func(*idxReader) bool { return true })
+}
+
+func (im *Image) markSeen() { im.storePart(partSeen, func(*idxWriter) {}) }

@@ -112,6 +112,16 @@ func (b *funcBuilder) walkCU(r *dwarf.Reader, files []*dwarf.LineFile) error {
 		}
 		cur := stack[len(stack)-1]
 		switch e.Tag {
+		case dwarf.TagStructType, dwarf.TagClassType, dwarf.TagUnionType, dwarf.TagEnumerationType:
+			// Types hold no code, only member declarations, which
+			// resolveName reads when a function's name leads there.
+			// Most of a C++ unit's DIEs are types: skipping them (a jump
+			// by DW_AT_sibling where the compiler wrote one) saves most
+			// of the walk.
+			if e.Children {
+				r.SkipChildren()
+			}
+			continue
 		case dwarf.TagSubprogram:
 			ni := nameInfo{origin: offsetAttr(e, dwarf.AttrAbstractOrigin), spec: offsetAttr(e, dwarf.AttrSpecification)}
 			ni.name, _ = e.Val(dwarf.AttrName).(string)
@@ -189,6 +199,12 @@ func (b *funcBuilder) addScope(e *dwarf.Entry, sc scope) int32 {
 
 // finish names every scope and turns the ranges into the address partition.
 func (b *funcBuilder) finish() funcIndex {
+	b.nameScopes()
+	return funcIndex{scopes: b.scopes, segs: partition(b.events, b.scopes)}
+}
+
+// nameScopes names every scope and sets inlined scopes' entries.
+func (b *funcBuilder) nameScopes() {
 	memo := map[dwarf.Offset]string{}
 	for i := range b.scopes {
 		sc := &b.scopes[i]
@@ -202,7 +218,6 @@ func (b *funcBuilder) finish() funcIndex {
 			sc.entry = b.lowpc[sc.origin]
 		}
 	}
-	return funcIndex{scopes: b.scopes, segs: partition(b.events, b.scopes)}
 }
 
 // resolveName follows DW_AT_abstract_origin and DW_AT_specification, and
@@ -213,7 +228,11 @@ func (b *funcBuilder) resolveName(off dwarf.Offset) string {
 	for hops := 0; off != 0 && hops < 8; hops++ {
 		ni, ok := b.names[off]
 		if !ok {
-			break
+			// In another unit (DW_FORM_ref_addr): a lazy index walks
+			// one unit at a time, so read that DIE on its own.
+			if ni, ok = b.readName(off); !ok {
+				break
+			}
 		}
 		if ni.linkage != "" {
 			return demangleName(ni.linkage)
@@ -231,6 +250,23 @@ func (b *funcBuilder) resolveName(off dwarf.Offset) string {
 		return "??"
 	}
 	return plain
+}
+
+// readName reads the naming attributes of the subprogram DIE at off.
+func (b *funcBuilder) readName(off dwarf.Offset) (nameInfo, bool) {
+	r := b.d.Reader()
+	r.Seek(off)
+	e, err := r.Next()
+	if err != nil || e == nil || e.Offset != off || (e.Tag != dwarf.TagSubprogram && e.Tag != dwarf.TagInlinedSubroutine) {
+		return nameInfo{}, false
+	}
+	ni := nameInfo{origin: offsetAttr(e, dwarf.AttrAbstractOrigin), spec: offsetAttr(e, dwarf.AttrSpecification)}
+	ni.name, _ = e.Val(dwarf.AttrName).(string)
+	if ni.linkage, _ = e.Val(dwarf.AttrLinkageName).(string); ni.linkage == "" {
+		ni.linkage, _ = e.Val(attrMIPSLinkageName).(string)
+	}
+	b.names[off] = ni
+	return ni, true
 }
 
 // partition sweeps the range events in address order and records, for each

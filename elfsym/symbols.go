@@ -2,6 +2,7 @@ package elfsym
 
 import (
 	"debug/elf"
+	"slices"
 	"sort"
 	"strings"
 
@@ -36,7 +37,12 @@ func (im *Image) loadSymbols(f *elf.File) {
 		if typ != elf.STT_FUNC && typ != elf.STT_OBJECT && typ != elf.STT_NOTYPE {
 			continue
 		}
-		sym := Symbol{Name: demangleName(s.Name), RawName: s.Name, Addr: s.Value, Size: s.Size, Func: typ == elf.STT_FUNC}
+		// Name is demangled when asked for (symbol): demangling every
+		// C++ symbol of a large firmware costs more than a few lookups.
+		sym := Symbol{Name: s.Name, RawName: s.Name, Addr: s.Value, Size: s.Size, Func: typ == elf.STT_FUNC}
+		if strings.HasPrefix(s.Name, "_Z") {
+			im.mangled = true
+		}
 		if sym.Func {
 			sym.Addr &^= 1 // Thumb bit
 		}
@@ -95,7 +101,7 @@ func (im *Image) loadSymbols(f *elf.File) {
 func (im *Image) nameIndex() map[string]int {
 	im.byName.once.Do(func() {
 		m := make(map[string]int, len(im.syms)*2)
-		for i, s := range im.syms {
+		for i, s := range im.allSyms() {
 			for _, k := range []string{s.RawName, s.Name, stripParams(s.Name)} {
 				if _, dup := m[k]; !dup && k != "" {
 					m[k] = i
@@ -160,7 +166,33 @@ func stripParams(name string) string {
 
 // Symbols returns a copy of all symbols, sorted by Addr (linear: callers
 // that look up often should keep the slice).
-func (im *Image) Symbols() []Symbol { return append([]Symbol(nil), im.syms...) }
+func (im *Image) Symbols() []Symbol { return append([]Symbol(nil), im.allSyms()...) }
+
+// symbol returns symbol i with its name demangled.
+func (im *Image) symbol(i int) Symbol {
+	s := im.syms[i]
+	if im.mangled {
+		s.Name = demangleName(s.RawName)
+	}
+	return s
+}
+
+// allSyms returns every symbol with its name demangled, demangling them
+// all on the first call.
+func (im *Image) allSyms() []Symbol {
+	im.demangled.once.Do(func() {
+		if !im.mangled {
+			im.demangled.syms = im.syms
+			return
+		}
+		d := slices.Clone(im.syms)
+		for i := range d {
+			d[i].Name = demangleName(d[i].RawName)
+		}
+		im.demangled.syms = d
+	})
+	return im.demangled.syms
+}
 
 // LookupSymbol finds a symbol by raw name, demangled name, or demangled
 // name without its parameter list ("net::Server::poll_clients"). Cost: one
@@ -170,7 +202,7 @@ func (im *Image) LookupSymbol(name string) (Symbol, bool) {
 	if !ok {
 		return Symbol{}, false
 	}
-	return im.syms[i], true
+	return im.allSyms()[i], true
 }
 
 // SymbolAt returns the symbol covering addr (Thumb bit ignored for
@@ -186,6 +218,7 @@ func (im *Image) SymbolAt(addr uint64) (sym Symbol, off uint64, ok bool) {
 			break
 		}
 		if addr-s.Addr < im.spans[j] || addr == s.Addr {
+			s = im.symbol(j)
 			if s.Func {
 				// A code pointer carries the Thumb bit: offsets count
 				// from the instruction.
@@ -206,7 +239,7 @@ func (im *Image) funcSymbolAt(addr uint64) (Symbol, bool) {
 			break
 		}
 		if s.Func && (addr-s.Addr < im.spans[j] || addr == s.Addr) {
-			return s, true
+			return im.symbol(j), true
 		}
 	}
 	return Symbol{}, false

@@ -1,0 +1,317 @@
+package elfsym
+
+import (
+	"debug/dwarf"
+	"debug/elf"
+	"encoding/binary"
+	"fmt"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+)
+
+// A lazy image indexes DWARF one compile unit at a time, the way addr2line
+// does: Open reads only each unit's address ranges (from its unit DIE), and
+// a lookup builds the units covering its address. For a handful of
+// addresses in a large firmware that is a few units of many.
+//
+// Answers equal the whole index's: the units covering an address are the
+// only ones whose functions and line sequences can cover it, and the
+// units built so far are merged exactly as buildDWARF merges all of them
+// (in unit order, into one line table and one partition).
+
+// lazyUnit is one compile unit: where its DIE is, the addresses it
+// covers, and, once built, what it contributes.
+type lazyUnit struct {
+	die    dwarf.Offset
+	size   uint64 // bytes of the unit in .debug_info, bounds its walk
+	once   sync.Once
+	built  *unitIndex
+	ranges [][2]uint64
+}
+
+// unitIndex is one unit's share of the index before merging: scope and
+// file numbers are the unit's own.
+type unitIndex struct {
+	rows   []lineRow
+	files  []string
+	scopes []scope
+	events []rangeEvent
+}
+
+// unitRange maps [lo, hi) to a unit.
+type unitRange struct {
+	lo, hi uint64
+	unit   int
+}
+
+type lazyDWARF struct {
+	d      *dwarf.Data
+	zeroOK bool
+	units  []lazyUnit
+	ranges []unitRange // sorted by lo
+	maxLen uint64      // longest range, bounds the backward scan
+
+	mu     sync.Mutex                // serialises merges
+	merged atomic.Pointer[mergedIdx] // the units built so far, merged
+}
+
+// mergedIdx is the index over a set of built units.
+type mergedIdx struct {
+	have  []bool // per unit: included
+	lines lineTable
+	funcs funcIndex
+}
+
+// newLazyDWARF lists the units of d and their ranges. It returns nil when
+// the unit headers are not what it can walk (64-bit DWARF, damage): the
+// caller then builds the whole index.
+func newLazyDWARF(d *dwarf.Data, info *elf.Section, zeroOK bool) *lazyDWARF {
+	if info.Flags&elf.SHF_COMPRESSED != 0 {
+		return nil // unit headers are not where the file has them
+	}
+	lz := &lazyDWARF{d: d, zeroOK: zeroOK}
+	var h [12]byte
+	for off := uint64(0); off < info.Size; {
+		// Only the unit headers are read here: the units themselves are
+		// read when a lookup needs them.
+		if info.Size-off < 12 {
+			return nil
+		}
+		if _, err := info.ReadAt(h[:], int64(off)); err != nil {
+			return nil
+		}
+		n := uint64(binary.LittleEndian.Uint32(h[:]))
+		if n >= 0xfffffff0 || n > info.Size-off-4 {
+			return nil // 64-bit DWARF or damage
+		}
+		hdr := uint64(11) // DWARF 2-4: length, version, abbrev offset, address size
+		switch v := binary.LittleEndian.Uint16(h[4:]); {
+		case v == 5:
+			hdr = 12                               // unit type added
+			if t := h[6]; t != 0x01 && t != 0x03 { // DW_UT_compile, DW_UT_partial
+				off += 4 + n
+				continue // type and skeleton units hold no code
+			}
+		case v < 2 || v > 5:
+			return nil
+		}
+		lz.units = append(lz.units, lazyUnit{die: dwarf.Offset(off + hdr), size: n + 4})
+		off += 4 + n
+	}
+	r := d.Reader()
+	for i := range lz.units {
+		u := &lz.units[i]
+		r.Seek(u.die)
+		e, err := r.Next()
+		if err != nil || e == nil || (e.Tag != dwarf.TagCompileUnit && e.Tag != dwarf.TagPartialUnit) {
+			return nil
+		}
+		rs, err := d.Ranges(e)
+		if err != nil {
+			return nil
+		}
+		for _, rg := range rs {
+			if rg[0] < rg[1] {
+				u.ranges = append(u.ranges, rg)
+				lz.ranges = append(lz.ranges, unitRange{lo: rg[0] &^ 1, hi: rg[1], unit: i})
+				lz.maxLen = max(lz.maxLen, rg[1]-rg[0]&^1)
+			}
+		}
+	}
+	slices.SortFunc(lz.ranges, func(a, b unitRange) int { return cmpUint(a.lo, b.lo) })
+	lz.merged.Store(&mergedIdx{have: make([]bool, len(lz.units))})
+	return lz
+}
+
+// unitsAt appends the units whose ranges cover addr.
+func (lz *lazyDWARF) unitsAt(addr uint64, out []int) []int {
+	i := sort.Search(len(lz.ranges), func(i int) bool { return lz.ranges[i].lo > addr })
+	for j := i - 1; j >= 0 && addr-lz.ranges[j].lo <= lz.maxLen; j-- {
+		if r := lz.ranges[j]; addr < r.hi && !slices.Contains(out, r.unit) {
+			out = append(out, r.unit)
+		}
+	}
+	return out
+}
+
+// at returns an index that answers for addr: the merged index of the units
+// built so far, extended first if a unit covering addr is missing.
+func (lz *lazyDWARF) at(addr uint64) *mergedIdx {
+	m := lz.merged.Load()
+	var need [4]int
+	units := lz.unitsAt(addr, need[:0])
+	for _, u := range units {
+		if !m.have[u] {
+			return lz.include(units)
+		}
+	}
+	return m
+}
+
+// prepare builds, in parallel, every unit any of addrs needs, and merges
+// them once: symbolizing a list of addresses costs one merge, not one per
+// new unit.
+func (lz *lazyDWARF) prepare(addrs []uint64) {
+	var units []int
+	for _, a := range addrs {
+		units = lz.unitsAt(a&^1, units)
+	}
+	lz.include(units)
+}
+
+// include builds the units not built yet (in parallel) and publishes a
+// merged index that has them.
+func (lz *lazyDWARF) include(units []int) *mergedIdx {
+	var todo []int
+	for _, u := range units {
+		if lz.units[u].built == nil {
+			todo = append(todo, u)
+		}
+	}
+	lz.build(todo)
+	lz.mu.Lock()
+	defer lz.mu.Unlock()
+	m := lz.merged.Load()
+	have := slices.Clone(m.have)
+	grew := false
+	for _, u := range units {
+		if !have[u] {
+			have[u], grew = true, true
+		}
+	}
+	if !grew {
+		return m
+	}
+	m = lz.merge(have)
+	lz.merged.Store(m)
+	return m
+}
+
+// build builds units on up to GOMAXPROCS goroutines.
+func (lz *lazyDWARF) build(units []int) {
+	var wg sync.WaitGroup
+	next := atomic.Int64{}
+	for range min(len(units), runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(units) {
+					return
+				}
+				u := &lz.units[units[i]]
+				u.once.Do(func() { u.built = lz.buildUnit(u) })
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// buildUnit reads one unit's line program and function tree. A damaged
+// unit gives what could be read (the whole index would warn; a lazy one
+// answers without those addresses).
+func (lz *lazyDWARF) buildUnit(u *lazyUnit) (ui *unitIndex) {
+	ui = &unitIndex{}
+	defer func() {
+		if p := recover(); p != nil {
+			ui = &unitIndex{} // a parser panic on hostile input: nothing from this unit
+		}
+	}()
+	fi := &fileInterner{idx: map[string]uint32{}}
+	b := newFuncBuilder(lz.d, fi, lz.zeroOK)
+	b.budget = u.size + 1
+	r := lz.d.Reader()
+	r.Seek(u.die)
+	e, err := b.next(r)
+	if err != nil || e == nil {
+		return ui
+	}
+	var files []*dwarf.LineFile
+	if lr, err := lz.d.LineReader(e); err == nil && lr != nil {
+		files = lr.Files()
+		ui.rows, _ = readLines(lr, fi, lz.zeroOK, nil)
+	}
+	if e.Children {
+		_ = b.walkCU(r, files)
+	}
+	b.nameScopes()
+	ui.files, ui.scopes, ui.events = fi.files, b.scopes, b.events
+	return ui
+}
+
+// merge joins the built units marked in have, in unit order, as
+// buildDWARF joins all of them.
+func (lz *lazyDWARF) merge(have []bool) *mergedIdx {
+	fi := &fileInterner{idx: map[string]uint32{}}
+	var rows []lineRow
+	var scopes []scope
+	var events []rangeEvent
+	for i, ok := range have {
+		ui := lz.units[i].built
+		if !ok || ui == nil {
+			continue
+		}
+		remap := make([]uint32, len(ui.files))
+		for j, f := range ui.files {
+			remap[j] = fi.intern(f)
+		}
+		for _, r := range ui.rows {
+			r.file = remap[r.file]
+			rows = append(rows, r)
+		}
+		base := int32(len(scopes))
+		for _, sc := range ui.scopes {
+			if sc.parent >= 0 {
+				sc.parent += base
+			}
+			scopes = append(scopes, sc)
+		}
+		for _, ev := range ui.events {
+			ev.scope += base
+			events = append(events, ev)
+		}
+	}
+	lt := lineTable{rows: rows, files: fi.files}
+	lt.sortRows()
+	return &mergedIdx{have: have, lines: lt, funcs: funcIndex{scopes: scopes, segs: partition(events, scopes)}}
+}
+
+// dwarfAt returns the line table and function index that answer for addr.
+func (im *Image) dwarfAt(addr uint64) (*lineTable, *funcIndex) {
+	if im.lazy != nil {
+		m := im.lazy.at(addr)
+		return &m.lines, &m.funcs
+	}
+	return &im.lines, &im.funcs
+}
+
+// Prepare readies the index for addrs (Thumb bits ignored) at once: a lazy
+// image builds every unit they need, in parallel, before the lookups. It
+// changes no answer and does nothing for a whole or loaded index.
+func (im *Image) Prepare(addrs []uint64) {
+	if im.lazy != nil {
+		im.lazy.prepare(addrs)
+	}
+}
+
+// buildAll builds every unit: a lazy image's whole index, for saving.
+func (lz *lazyDWARF) buildAll() *mergedIdx {
+	all := make([]int, len(lz.units))
+	for i := range all {
+		all[i] = i
+	}
+	return lz.include(all)
+}
+
+// String is for debugging: how many units are built.
+func (lz *lazyDWARF) String() string {
+	n := 0
+	for _, h := range lz.merged.Load().have {
+		if h {
+			n++
+		}
+	}
+	return fmt.Sprintf("%d of %d units built", n, len(lz.units))
+}
