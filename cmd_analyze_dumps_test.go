@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
+	"debug/elf"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -210,5 +211,53 @@ func TestAnalyzeCutDumpsSaysWhatIsMissing(t *testing.T) {
 				t.Errorf("notes %q do not say %q", rep.Notes, tc.wantNote)
 			}
 		})
+	}
+}
+
+// TestSymbolizeJSONNamesDataInText: a const object the linker put in .text
+// (crashlab places .rodata there) is named by symbolize --json as the text
+// output names it: "?? (program_name+0x2)".
+func TestSymbolizeJSONNamesDataInText(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	elfPath, err := crashlab.ELF(ctx, "mps2-an385", "undef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.Open(elfPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addr uint64
+	for _, s := range syms {
+		if s.Name == "program_name" {
+			addr = s.Value + 2
+		}
+	}
+	text := f.Section(".text")
+	if addr == 0 || text == nil || addr < text.Addr || addr >= text.Addr+text.Size {
+		t.Fatalf("program_name+2 = %#x is not in .text (%v): the premise is gone", addr, text)
+	}
+	arg := fmt.Sprintf("%#x", addr)
+	r := runFaultline(t, ctx, t.TempDir(), "", "symbolize", "--elf", elfPath, arg)
+	if want := fmt.Sprintf("0x%08x ?? (program_name+0x2)\n", addr); r.code != 0 || r.stdout != want {
+		t.Fatalf("text: exit %d %q, want %q", r.code, r.stdout, want)
+	}
+	r = runFaultline(t, ctx, t.TempDir(), "", "symbolize", "--json", "--elf", elfPath, arg)
+	var got []struct {
+		Frames []any  `json:"frames"`
+		Symbol string `json:"symbol"`
+		Offset string `json:"offset"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || r.code != 0 {
+		t.Fatalf("exit %d, %v: %s", r.code, err, r.stdout)
+	}
+	if len(got) != 1 || len(got[0].Frames) != 0 || got[0].Symbol != "program_name" || got[0].Offset != "0x2" {
+		t.Errorf("json %+v, want no frames and program_name+0x2", got)
 	}
 }
