@@ -72,5 +72,8 @@ func captureReport(t *testing.T, server, addr, elf string) *report.Report {
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
+	if !strings.HasPrefix(rep.Target, server+" ") {
+		t.Errorf("report target %q does not name the server %s", rep.Target, server)
+	}
 	return &rep
 }

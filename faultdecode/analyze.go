@@ -79,6 +79,7 @@ func analyze(snap *capture.Snapshot, img image) *report.Report {
 		Frames:    []report.Frame{},
 		Findings:  []report.Finding{},
 		Trigger:   report.Trigger{Kind: snap.Meta.Trigger.Kind, Detail: snap.Meta.Trigger.Detail},
+		Target:    snap.Meta.Target,
 	}
 	a.rep.Fault.Causes = []string{}
 	a.rep.Fault.Registers = map[string]string{}

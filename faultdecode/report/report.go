@@ -22,6 +22,11 @@ type Report struct {
 	// Fingerprint groups repeats of one crash (exception, causes, top
 	// frames; see Fingerprint). An addition to DESIGN.md's schema.
 	Fingerprint string `json:"fingerprint"`
+	// Target is what the capture was taken through, as the capture says:
+	// the GDB server's kind and address ("jlink 127.0.0.1:2331",
+	// "blackmagic /dev/ttyACM0", "openocd 127.0.0.1:3333") or
+	// "serial-only". An addition to DESIGN.md's schema.
+	Target string `json:"target,omitempty"`
 }
 
 // ELF identifies the firmware image the report was made against.

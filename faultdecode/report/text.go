@@ -94,6 +94,9 @@ func (r *Report) WriteText(w io.Writer, src SourceFunc) error {
 		if r.Trigger.Detail != "" {
 			e.printf(" (%s)", r.Trigger.Detail)
 		}
+		if r.Target != "" && r.Target != "serial-only" {
+			e.printf(", through %s", r.Target)
+		}
 		e.printf("\n")
 	}
 	if c, ok := r.culprit(); ok {
