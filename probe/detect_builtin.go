@@ -121,9 +121,11 @@ var builtinRules = []rule{
 	{detector: "crashcatcher", kind: EventFaultMarker, crash: true, quick: []string{"CRASH ENCOUNTERED"},
 		re:   regexp.MustCompile(`CRASH ENCOUNTERED`),
 		fill: func(m []string, d *Detection) { d.Name = "CrashCatcher" }},
-	{detector: "crashcatcher-dump", kind: EventFaultMarker, quick: []string{"###"},
-		re:   regexp.MustCompile(`^###(CRASH|END)###`),
-		fill: func(m []string, d *Detection) { d.Name = "CrashCatcher dump " + strings.ToLower(m[1]) }},
+	// HexDump's last line; the hex lines between are collected by the
+	// session (console_dump.go), not detected one by one.
+	{detector: "crashcatcher-dump", kind: EventFaultMarker, quick: []string{"End of dump"},
+		re:   regexp.MustCompile(`^\s*End of dump\s*$`),
+		fill: func(m []string, d *Detection) { d.Name = "CrashCatcher dump end" }},
 	// CmBacktrace: the header of its fault dump, then the context line,
 	// then the addr2line hint with the call stack.
 	{detector: "cmbacktrace", kind: EventFaultMarker, crash: true, quick: []string{"Firmware name:"},

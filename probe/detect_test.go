@@ -88,9 +88,9 @@ func TestDetectorsOnRecordedConsoles(t *testing.T) {
 			`10 panic zephyr-fatal crash=false name="Unknown error" code=19 same_crash=true`,
 		}},
 		{"crashcatcher.txt", []string{
-			`5 fault-marker crashcatcher crash=true name="CrashCatcher"`,
-			`8 fault-marker crashcatcher-dump crash=false name="CrashCatcher dump crash"`,
-			`12 fault-marker crashcatcher-dump crash=false name="CrashCatcher dump end"`,
+			`6 fault-marker crashcatcher crash=true name="CrashCatcher"`,
+			`189 fault-marker crashcatcher-dump crash=false name="CrashCatcher dump end"`,
+			`192 fault-marker crashcatcher crash=false name="CrashCatcher" same_crash=true`,
 		}},
 		{"cmbacktrace.txt", []string{
 			`2 fault-marker cmbacktrace crash=true name="CmBacktrace"`,
