@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"context"
 	"encoding/binary"
 	"net"
 	"os"
@@ -91,13 +92,18 @@ func TestLockupOnEveryServer(t *testing.T) {
 			t.Parallel()
 			lock := d.LockupRun(50 * time.Millisecond)
 			lock.Regs["xpsr"] = 0x01000003 // the fault in HardFault's handler
-			_, addr := d.Listen(t, rsptest.Config{State: runningCortexM(0x08000200), Script: []rsptest.Run{lock}})
+			fk, addr := d.Listen(t, rsptest.Config{State: runningCortexM(0x08000200), Script: []rsptest.Run{lock}})
 			sess, c := firstCrash(t, addr, TargetOptions{})
 			if got := c.Snapshot.Meta.Trigger; got.Kind != "lockup" {
 				t.Errorf("trigger %+v, want a lockup", got)
 			}
 			if got := sess.Status().Target; got != StatusLockedUp {
 				t.Errorf("status %s, want %s", got, StatusLockedUp)
+			}
+			// Only where the server keeps quiet does the session halt
+			// the core to look.
+			if looked := fk.Interrupts() > 0; looked == d.ReportsLockup {
+				t.Errorf("halted to look for a lockup: %v, on a server that reports lockups: %v", looked, d.ReportsLockup)
 			}
 		})
 	}
@@ -159,6 +165,44 @@ func TestBlackMagicOverASerialPort(t *testing.T) {
 			reqs := strings.Join(fk.Requests(), "\n")
 			if !strings.Contains(reqs, "vAttach;1") {
 				t.Errorf("not attached for the user:\n%s", reqs)
+			}
+		})
+	}
+}
+
+// TestResetOnEveryServer: a reset uses the server's "reset and halt"
+// command where it has one to trust, else AIRCR.SYSRESETREQ, and the
+// target runs again with fault catching armed.
+func TestResetOnEveryServer(t *testing.T) {
+	aircr := "Me000ed0c,4:0400fa05"
+	want := map[gdbremote.Stub]string{
+		gdbremote.StubOpenOCD: "qRcmd," + string(gdbremote.EncodeHex([]byte("reset halt"))),
+		gdbremote.StubPyOCD:   "qRcmd," + string(gdbremote.EncodeHex([]byte("reset halt"))),
+		gdbremote.StubJLink:   "qRcmd," + string(gdbremote.EncodeHex([]byte("reset"))),
+	}
+	for _, d := range rsptest.ProbeDialects() {
+		t.Run(d.Name, func(t *testing.T) {
+			t.Parallel()
+			fk, addr := d.Listen(t, rsptest.Config{State: runningCortexM(0x08000200)})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			sess, err := StartSession(ctx, SessionOptions{Target: &TargetOptions{Addr: addr, Board: testBoard}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sess.Close()
+			if err := sess.Reset(ctx); err != nil {
+				t.Fatal(err)
+			}
+			w, ok := want[d.Stub]
+			if !ok {
+				w = aircr
+			}
+			if reqs := fk.Requests(); !slices.Contains(reqs, w) {
+				t.Errorf("no %q among %q", w, reqs)
+			}
+			if got := sess.Status().Target; got != StatusRunning {
+				t.Errorf("status %s after reset, want running", got)
 			}
 		})
 	}
