@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faultline-dev/faultline/capture/crashcatcher"
 	"github.com/faultline-dev/faultline/emu"
 	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/firmware/crashlab"
@@ -139,6 +140,25 @@ func TestCaptureSerialOnlyCrashCatcherDump(t *testing.T) {
 				t.Fatalf("analyze %s: exit %d: %s", log, r.code, r.stderr)
 			}
 			checkCrashCatcherReport(t, "analyze LOG", r.stdout, want)
+
+			// The binary dump CrashDebug reads, written from the hex text.
+			logText, err := os.ReadFile(log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bin, complete, err := crashcatcher.FromHex(string(logText))
+			if err != nil || !complete {
+				t.Fatalf("hex dump in the log: complete %v, %v", complete, err)
+			}
+			dmp := filepath.Join(dir, "CRASH.DMP")
+			if err := os.WriteFile(dmp, bin, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r = runFaultline(t, ctx, dir, "", "analyze", dmp, "--elf", elf, "--json")
+			if r.code != 0 {
+				t.Fatalf("analyze %s: exit %d: %s", dmp, r.code, r.stderr)
+			}
+			checkCrashCatcherReport(t, "analyze CRASH.DMP", r.stdout, want)
 		})
 	}
 }
