@@ -182,12 +182,24 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 	im.cache = opts.Cache
 	if !im.loadSavedIndex(opts.Cache) {
 		w0 := len(im.warn)
+		// Reading the debug sections is mostly copying; it overlaps with
+		// reading the symbol table.
+		type dwarfRead struct {
+			d   *dwarf.Data
+			err error
+		}
+		dwc := make(chan dwarfRead, 1)
+		go func() {
+			d, err := readDWARF(f, size)
+			dwc <- dwarfRead{d, err}
+		}()
+		dw := func() (*dwarf.Data, error) { r := <-dwc; return r.d, r.err }
 		im.loadSymbols(f)
 		// Lazy the first time an ELF is seen; the second time, the whole
 		// index is built and saved: an ELF looked at once costs what its
 		// question needs, one looked at again is worth indexing.
 		lazy := opts.Lazy && (opts.Cache == nil || !im.seenBefore())
-		im.loadDWARF(f, lazy)
+		im.loadDWARF(f, lazy, dw)
 		im.loadCFI(f)
 		if opts.Cache != nil {
 			// Best effort: a cache that cannot store costs the next run
@@ -245,13 +257,15 @@ func contentHash(r io.ReaderAt, size int64) (string, error) {
 
 // loadDWARF builds the line table and the function/inline index. Any
 // problem degrades to symbols-only lookups with a warning.
-func (im *Image) loadDWARF(f *elf.File, lazy bool) {
+//
+// dw gives the DWARF data (read beside loadSymbols: see NewImageWith).
+func (im *Image) loadDWARF(f *elf.File, lazy bool, dw func() (*dwarf.Data, error)) {
 	info := f.Section(".debug_info")
 	if info == nil {
 		im.warnf("no DWARF (.debug_info missing): functions from the symbol table only, no file:line or inlined frames")
 		return
 	}
-	d, err := f.DWARF()
+	d, err := dw()
 	if err != nil {
 		im.warnf("DWARF unreadable (%v): functions from the symbol table only, no file:line or inlined frames", err)
 		return
@@ -310,7 +324,7 @@ func (im *Image) loadDWARFData() {
 		if f == nil || f.Section(".debug_info") == nil {
 			return
 		}
-		if d, err := f.DWARF(); err == nil {
+		if d, err := readDWARF(f, im.size); err == nil {
 			im.dw.d, im.dw.addr = d, loadDebugAddr(f, im.size)
 		}
 	})
