@@ -207,3 +207,37 @@ func TestResetOnEveryServer(t *testing.T) {
 		})
 	}
 }
+
+// TestSIGSEGVFromABlackMagicProbeIsACrash: if the probe's own vector catch
+// fired anyway (it could not be turned off), its SIGSEGV stop at the
+// unwound faulting instruction is a crash, not a stop to resume past (the
+// fault would only repeat); on another server SIGSEGV alone is not.
+func TestSIGSEGVFromABlackMagicProbeIsACrash(t *testing.T) {
+	for _, d := range rsptest.ProbeDialects() {
+		if d.Stub != gdbremote.StubBlackMagic && d.Stub != gdbremote.StubJLink {
+			continue
+		}
+		t.Run(d.Name, func(t *testing.T) {
+			_, addr := d.Listen(t, rsptest.Config{State: runningCortexM(0x08000200)})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			tgt, err := ConnectTarget(ctx, TargetOptions{Addr: addr, Board: testBoard})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tgt.Close()
+			stop, _ := gdbremote.ParseStopReply("T0bthread:1;")
+			c, ok, pc, err := tgt.CrashFromStop(ctx, stop)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := d.Stub == gdbremote.StubBlackMagic
+			if ok != want {
+				t.Fatalf("crash %v (%+v), want %v", ok, c.Trigger, want)
+			}
+			if want && (!strings.Contains(c.Trigger.Detail, "unwound") || pc != 0x08000100) {
+				t.Errorf("trigger %+v at pc %#x, want the unwound fault at 0x08000100", c.Trigger, pc)
+			}
+		})
+	}
+}
