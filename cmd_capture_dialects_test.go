@@ -24,7 +24,10 @@ func TestCaptureOnEveryServer(t *testing.T) {
 			t.Parallel()
 			before, run := fakeStates(t, rec)
 			_, addr := d.Listen(t, rsptest.Config{State: before, Script: []rsptest.Run{run}})
-			rep := captureReport(t, d.Name, addr, rec.elf)
+			rep, stderr := captureReport(t, d.Name, addr, rec.elf)
+			if !strings.Contains(stderr, "("+d.Name+")") {
+				t.Errorf("stderr does not name the server %s: %s", d.Name, stderr)
+			}
 			if rep.Fault.Exception != rec.rep.Fault.Exception || !slices.Equal(rep.Fault.Causes, rec.rep.Fault.Causes) {
 				t.Errorf("fault %s %v, QEMU said %s %v", rep.Fault.Exception, rep.Fault.Causes, rec.rep.Fault.Exception, rec.rep.Fault.Causes)
 			}
@@ -43,7 +46,7 @@ func TestCaptureOnEveryServer(t *testing.T) {
 			maps.Copy(regs, lock.Regs)
 			lock.Regs = regs
 			_, addr := d.Listen(t, rsptest.Config{State: before, Script: []rsptest.Run{lock}})
-			rep := captureReport(t, d.Name, addr, rec.elf)
+			rep, _ := captureReport(t, d.Name, addr, rec.elf)
 			if rep.Trigger.Kind != "lockup" || !rep.Fault.Lockup {
 				t.Errorf("trigger %q lockup %v, want a lockup", rep.Trigger.Kind, rep.Fault.Lockup)
 			}
@@ -57,16 +60,37 @@ func TestCaptureOnEveryServer(t *testing.T) {
 	}
 }
 
+// TestCaptureAlreadyHaltedInFaultOnEveryServer: a target found halted in
+// its fault handler is captured as it is, never resumed, behind every
+// server (OpenOCD: TestCaptureAlreadyHaltedInFault).
+func TestCaptureAlreadyHaltedInFaultOnEveryServer(t *testing.T) {
+	rec := recordCrash(t)
+	for _, d := range rsptest.ProbeDialects()[1:] {
+		t.Run(d.Name, func(t *testing.T) {
+			t.Parallel()
+			before, run := fakeStates(t, rec)
+			st := rsptest.State{Regs: run.Regs, Memory: append(run.Memory, before.Memory[len(before.Memory)-1])}
+			fk, addr := d.Listen(t, rsptest.Config{State: st})
+			rep, _ := captureReport(t, d.Name, addr, rec.elf)
+			for _, q := range fk.Requests() {
+				if q == "c" || strings.HasPrefix(q, "vCont;c") || strings.HasPrefix(q, "s") {
+					t.Fatalf("target resumed (%q) although it was halted in a fault", q)
+				}
+			}
+			if rep.Fault.Exception != rec.rep.Fault.Exception || !slices.Equal(frameNames(rep), frameNames(&rec.rep)) {
+				t.Errorf("exception %q frames %q, want %q %q", rep.Fault.Exception, frameNames(rep), rec.rep.Fault.Exception, frameNames(&rec.rep))
+			}
+		})
+	}
+}
+
 // captureReport runs "faultline capture --once --json" on addr, which
 // must be told to be server.
-func captureReport(t *testing.T, server, addr, elf string) *report.Report {
+func captureReport(t *testing.T, server, addr, elf string) (*report.Report, string) {
 	t.Helper()
 	r := runFaultline(t, context.Background(), t.TempDir(), "", "capture", "--gdb", addr, "--elf", elf, "--board", "mps2-an385", "--once", "--json", "--timeout", "20s")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
-	}
-	if !strings.Contains(r.stderr, "("+server+")") {
-		t.Errorf("stderr does not name the server %s: %s", server, r.stderr)
 	}
 	var rep report.Report
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
@@ -75,5 +99,5 @@ func captureReport(t *testing.T, server, addr, elf string) *report.Report {
 	if !strings.HasPrefix(rep.Target, server+" ") {
 		t.Errorf("report target %q does not name the server %s", rep.Target, server)
 	}
-	return &rep
+	return &rep, r.stderr
 }
