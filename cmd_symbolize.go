@@ -121,8 +121,9 @@ func cwd() string {
 
 // symbolizer formats elfsym answers for people.
 type symbolizer struct {
-	im  *elfsym.Image
-	cwd string
+	im    *elfsym.Image
+	cwd   string
+	shown map[string]string // showPath's answers: a firmware has few files and many addresses
 }
 
 // showPath makes file relative to the working directory when under it.
@@ -130,23 +131,44 @@ func (s *symbolizer) showPath(file string) string {
 	if file == "" {
 		return "??"
 	}
+	if p, ok := s.shown[file]; ok {
+		return p
+	}
+	p := file
 	if s.cwd != "" && filepath.IsAbs(file) {
 		if rel, err := filepath.Rel(s.cwd, file); err == nil && !strings.HasPrefix(rel, "..") {
-			return rel
+			p = rel
 		}
 	}
-	return file
+	if s.shown == nil {
+		s.shown = map[string]string{}
+	}
+	s.shown[file] = p
+	return p
 }
 
 func (s *symbolizer) where(f elfsym.Frame) string {
-	return fmt.Sprintf("%s at %s:%d", f.Function, s.showPath(f.File), f.Line)
+	return f.Function + " at " + s.showPath(f.File) + ":" + strconv.Itoa(f.Line)
+}
+
+// hexAddr formats addr as 0x%08x without fmt (symbolize prints thousands).
+func hexAddr(addr uint64) string {
+	var b [2 + 16]byte
+	h := strconv.AppendUint(b[:0], addr, 16)
+	n := len(h)
+	out := make([]byte, 0, 2+max(8, n))
+	out = append(out, "0x"...)
+	for range 8 - n {
+		out = append(out, '0')
+	}
+	return string(append(out, h...))
 }
 
 // lines gives the text answer for addr: the innermost frame first, then one
 // "inlined into" line per enclosing frame.
 func (s *symbolizer) lines(addr uint64) []string {
 	frames := s.im.Frames(addr)
-	head := fmt.Sprintf("0x%08x ", addr)
+	head := hexAddr(addr) + " "
 	if len(frames) == 0 {
 		head += "??"
 		if sym, off, ok := s.im.SymbolAt(addr); ok {
@@ -172,7 +194,8 @@ func (s *symbolizer) writeText(w io.Writer, addrs []uint64) error {
 	bw := bufio.NewWriter(w)
 	for _, a := range addrs {
 		for _, l := range s.lines(a) {
-			fmt.Fprintln(bw, l)
+			bw.WriteString(l)
+			bw.WriteByte('\n')
 		}
 	}
 	if err := bw.Flush(); err != nil {
