@@ -70,6 +70,7 @@ type Console struct {
 	nextWatch int
 	device    string // currently open device path (usb: specs resolve to one)
 	connected bool
+	port      port // the open port, for Write; nil while disconnected
 	gaps      int
 	logErr    error
 	detected  []Detected // recent detections, newest last, at most maxDetected
@@ -140,7 +141,7 @@ func OpenConsole(ctx context.Context, spec SerialSpec, opts ConsoleOptions) (*Co
 		go c.run(runCtx, nil)
 		return c, nil
 	}
-	c.device, c.connected = dev, true
+	c.device, c.connected, c.port = dev, true, p
 	go c.run(runCtx, p)
 	return c, nil
 }
@@ -189,6 +190,22 @@ func (c *Console) Close() error {
 		}
 	})
 	return c.closeErr
+}
+
+// Write sends b to the device (an answer to a prompt on its console).
+// It fails while the port is disconnected.
+func (c *Console) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	p := c.port
+	c.mu.Unlock()
+	if p == nil {
+		return 0, fmt.Errorf("write to console %s: not connected", c.spec)
+	}
+	n, err := p.Write(b)
+	if err != nil {
+		return n, fmt.Errorf("write to console %s: %w", c.spec, err)
+	}
+	return n, nil
 }
 
 // Lines returns the scrollback, oldest first.
@@ -255,6 +272,9 @@ func (c *Console) run(ctx context.Context, p port) {
 				Fields: map[string]string{"state": "reconnected", "device": dev, "after": after.String()}})
 		}
 		err := c.readLoop(ctx, p, sp)
+		c.mu.Lock()
+		c.port = nil
+		c.mu.Unlock()
 		p.Close()
 		p = nil
 		sp.flush() // nothing read before the gap is lost
@@ -311,7 +331,7 @@ func (c *Console) reopen(ctx context.Context) port {
 		cancel()
 		if err == nil {
 			c.mu.Lock()
-			c.device, c.connected = dev, true
+			c.device, c.connected, c.port = dev, true, p
 			c.mu.Unlock()
 			return p
 		}

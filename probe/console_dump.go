@@ -90,16 +90,31 @@ func CollectDump(ctx context.Context, c *Console, start Line, end func(string) b
 // crashCatcherSnapshot collects the HexDump block that follows the
 // "CRASH ENCOUNTERED" line start and decodes it; nil when there is no
 // dump to read (the device printed only the prompt).
+//
+// HexDump prompts "Enable logging and then press any key to start dump."
+// and waits: faultline is the logging, so it presses the key (a carriage
+// return; firmware whose getc does not wait just prints on).
 func (s *Session) crashCatcherSnapshot(ctx context.Context, start Line) (*capture.Snapshot, error) {
+	var keyErr error
+	if _, err := s.con.Write([]byte("\r")); err != nil {
+		keyErr = fmt.Errorf("answer HexDump's prompt: %w", err)
+	}
 	text, cerr := CollectDump(ctx, s.con, start, crashcatcher.IsEnd, dumpIdle)
+	cerr = errors.Join(keyErr, cerr)
 	dump, err := crashcatcher.DecodeHex(text)
 	if dump == nil {
 		return nil, errors.Join(cerr, err)
 	}
-	if cerr != nil {
+	if cerr != nil && !complete(text) {
 		dump.Meta.Missing = append(dump.Meta.Missing, "CrashCatcher hex dump: "+cerr.Error())
 	}
 	return dump, err
+}
+
+// complete reports whether a collected HexDump block has its last line.
+func complete(text string) bool {
+	_, ok, _ := crashcatcher.FromHex(text)
+	return ok
 }
 
 // mergeConsoleDump puts a dump decoded from the console into the

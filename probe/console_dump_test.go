@@ -81,3 +81,24 @@ func TestCollectDumpGathersTheHexDumpBlock(t *testing.T) {
 		})
 	}
 }
+
+// TestConsoleWriteReachesTheDevice: what faultline writes (HexDump's
+// "press any key") arrives at the device end, and a closed console says
+// it cannot write.
+func TestConsoleWriteReachesTheDevice(t *testing.T) {
+	m, path := newPTY(t)
+	c := openTestConsole(t, path, ConsoleOptions{})
+	if _, err := c.Write([]byte("\r")); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 8)
+	m.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := m.Read(got)
+	if err != nil || n != 1 || got[0] != '\r' {
+		t.Fatalf("device read %q, %v; want the carriage return", got[:n], err)
+	}
+	c.Close()
+	if _, err := c.Write([]byte("\r")); err == nil || !strings.Contains(err.Error(), "not connected") {
+		t.Errorf("write after Close: %v, want not connected", err)
+	}
+}

@@ -18,13 +18,15 @@ import (
 // and notice Close.
 type port interface {
 	Read(p []byte) (int, error)
+	Write(p []byte) (int, error)
 	Close() error
 }
 
 type serialPort struct{ p serial.Port }
 
-func (s serialPort) Read(b []byte) (int, error) { return s.p.Read(b) }
-func (s serialPort) Close() error               { return s.p.Close() }
+func (s serialPort) Read(b []byte) (int, error)  { return s.p.Read(b) }
+func (s serialPort) Write(b []byte) (int, error) { return s.p.Write(b) }
+func (s serialPort) Close() error                { return s.p.Close() }
 
 type tcpPort struct {
 	c       net.Conn
@@ -41,6 +43,15 @@ func (t tcpPort) Read(b []byte) (int, error) {
 		return n, nil
 	}
 	return n, err
+}
+
+// Write gives up after the read timeout's worth of a stalled peer times
+// ten: a console answer is a few bytes.
+func (t tcpPort) Write(b []byte) (int, error) {
+	if err := t.c.SetWriteDeadline(time.Now().Add(10 * t.timeout)); err != nil {
+		return 0, fmt.Errorf("set write deadline: %w", err)
+	}
+	return t.c.Write(b)
 }
 
 func (t tcpPort) Close() error { return t.c.Close() }

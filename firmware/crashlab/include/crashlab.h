@@ -41,6 +41,7 @@ extern const char board_name[];
 extern const uint32_t board_cpu_hz;
 void uart_init(void);
 void uart_putc(char c);
+int uart_getc(void); /* blocks until a byte arrives */
 
 /* Provided by common/console.c. */
 void print(const char *s);

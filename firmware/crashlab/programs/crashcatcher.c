@@ -35,15 +35,11 @@ const CrashCatcherMemoryRegion *CrashCatcher_GetMemoryRegions(void)
 	return regions;
 }
 
-/* No one presses a key on a device without a debug probe: the first dump
- * starts at once; the prompt before a repeat waits forever. */
+/* HexDump asks "press any key to start dump" and waits: a person, or
+ * faultline watching the console, answers. */
 int CrashCatcher_getc(void)
 {
-	static int asked;
-	if (asked++ == 0)
-		return '\n';
-	for (;;)
-		;
+	return uart_getc();
 }
 
 void CrashCatcher_putc(int c)

@@ -13,7 +13,14 @@ const uint32_t board_cpu_hz = 25000000u;
 void uart_init(void)
 {
 	UART0_BAUDDIV = 16;
-	UART0_CTRL = 1; /* TX enable */
+	UART0_CTRL = 3; /* TX and RX enable (crashcatcher's HexDump waits for a key) */
+}
+
+int uart_getc(void)
+{
+	while ((UART0_STATE & 2u) == 0) /* RX buffer full */
+		;
+	return (int)(UART0_DATA & 0xFFu);
 }
 
 void uart_putc(char c)

@@ -12,7 +12,16 @@ const uint32_t board_cpu_hz = 120000000u;
 
 void uart_init(void)
 {
-	USART1_CR1 = (1u << 13) | (1u << 3); /* UE | TE */
+	/* RE too: QEMU drops what arrives while it is clear, and
+	 * crashcatcher's HexDump waits for a key. */
+	USART1_CR1 = (1u << 13) | (1u << 3) | (1u << 2); /* UE | TE | RE */
+}
+
+int uart_getc(void)
+{
+	while ((USART1_SR & (1u << 5)) == 0) /* RXNE */
+		;
+	return (int)(USART1_DR & 0xFFu);
 }
 
 void uart_putc(char c)
