@@ -69,13 +69,15 @@ func TestWorkingBuildAndEveryVariantBuild(t *testing.T) {
 	gdbcompare.NeedTools(t, "make", "arm-none-eabi-gcc")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	for _, v := range append([]string{"none-O0", "none-Os", "none-O2"}, Variants()...) {
+	for _, v := range append([]string{"none-O0", "none-Os", "none-O2", ManyTasks}, Variants()...) {
 		if _, err := ELF(ctx, v); err != nil {
 			t.Errorf("ELF(%s): %v", v, err)
 		}
 	}
-	if _, err := ELF(ctx, "nonsense-O2"); err == nil {
-		t.Error("ELF(nonsense-O2) succeeded")
+	for _, v := range []string{"nonsense-O2", "div0-O2-hf", "div0-O3", "div0"} {
+		if _, err := ELF(ctx, v); err == nil {
+			t.Errorf("ELF(%s) succeeded", v)
+		}
 	}
 }
 

@@ -67,6 +67,9 @@ void crunch_task(void *arg);
 void net_start(void);
 void net_task(void *arg);
 
+/* workers.c: WORKERS (a build option, default 0) idle worker tasks. */
+void workers_start(void);
+
 /* dhcp.c */
 struct link;
 void dhcp_start(struct link *link, TaskHandle_t notify);

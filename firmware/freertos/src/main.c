@@ -42,6 +42,7 @@ int main(void)
 	configASSERT(query_queue != NULL);
 	sensor_start();
 	create(crunch_task, "crunch", 256, PRIO_CRUNCH);
+	workers_start();
 
 	vTaskStartScheduler();
 	console_printf("gateway: scheduler returned\r\n");
