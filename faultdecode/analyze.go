@@ -12,6 +12,7 @@ import (
 	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/faultdecode/fault"
 	"github.com/faultline-dev/faultline/faultdecode/report"
+	"github.com/faultline-dev/faultline/faultdecode/rtos"
 	"github.com/faultline-dev/faultline/faultdecode/unwind"
 )
 
@@ -66,6 +67,7 @@ type analysis struct {
 	frameOK  bool // ctx came from a valid exception frame (or the stop itself)
 	frames   []unwind.Frame
 	unwErr   error
+	sys      *rtos.System // the RTOS's tasks, nil for bare metal
 }
 
 func analyze(snap *capture.Snapshot, img image) *report.Report {
@@ -89,8 +91,10 @@ func analyze(snap *capture.Snapshot, img image) *report.Report {
 	a.decodeFault()
 	a.faultingContext()
 	a.explainInstruction() // cores without CFSR: the cause from the faulting instruction (v6m.go)
+	a.readTasks()          // before unwinding: task stacks bound the thread stack scan (tasks.go)
 	a.unwind()
 	a.reportFrames()
+	a.taskReport()
 	a.findings()
 	a.consoleEvidence()
 	if s, ok := a.consoleSummary(); ok {
@@ -98,7 +102,8 @@ func analyze(snap *capture.Snapshot, img image) *report.Report {
 	} else {
 		a.rep.Fault.Summary = a.summary()
 	}
-	a.rootCause() // why, not where: heap, stale pointers, vtables, stacks (package forensics); leads the summary
+	a.deliberateStops() // a failed assertion leads the summary (stops.go)
+	a.rootCause()       // why, not where: heap, stale pointers, vtables, stacks (package forensics); leads the summary
 	a.rep.Fingerprint = report.Fingerprint(a.rep)
 	return a.rep
 }
@@ -504,33 +509,11 @@ func (a *analysis) unwind() {
 
 // stacks finds the stack tops in the image and the capture.
 func (a *analysis) stacks() unwind.Stacks {
-	return unwind.Stacks{Mem: a.snap, Image: a.img, VTOR: a.fr.VTOR, HaveVTOR: a.fr.Has(fault.AddrVTOR)}
+	return unwind.Stacks{Mem: a.snap, Image: a.img, VTOR: a.fr.VTOR, HaveVTOR: a.fr.Has(fault.AddrVTOR), Tasks: a.sys}
 }
 
 func (a *analysis) reportFrames() {
-	for _, f := range a.frames {
-		errText := ""
-		if f.Err != nil {
-			errText = f.Err.Error()
-		}
-		if len(f.Funcs) == 0 {
-			name := "??" // as addr2line prints a PC in no function
-			if a.img != nil {
-				if s, _, ok := a.img.SymbolAt(uint64(f.Lookup)); ok && s.Func {
-					name = s.Name
-				}
-			}
-			a.rep.Frames = append(a.rep.Frames, report.Frame{PC: report.Hex(f.PC), Function: name, How: f.How, Confidence: f.Confidence, Error: errText})
-			continue
-		}
-		for j, fn := range f.Funcs {
-			rf := report.Frame{PC: report.Hex(f.PC), Function: fn.Function, File: fn.File, Line: fn.Line, Inlined: fn.Inlined, How: f.How, Confidence: f.Confidence}
-			if j == len(f.Funcs)-1 {
-				rf.Error = errText
-			}
-			a.rep.Frames = append(a.rep.Frames, rf)
-		}
-	}
+	a.rep.Frames = append(a.rep.Frames, a.framesToReport(a.frames)...)
 	for i, n := range fault.RegNames {
 		if v, ok := a.ctx.Get(i); ok {
 			a.rep.Registers[n] = report.Hex(v)
@@ -545,4 +528,34 @@ func (a *analysis) reportFrames() {
 	if a.havePSP {
 		a.rep.Registers["psp"] = report.Hex(a.psp)
 	}
+}
+
+// framesToReport turns unwound frames into report frames: one per
+// function, inlined ones first.
+func (a *analysis) framesToReport(frames []unwind.Frame) []report.Frame {
+	out := []report.Frame{}
+	for _, f := range frames {
+		errText := ""
+		if f.Err != nil {
+			errText = f.Err.Error()
+		}
+		if len(f.Funcs) == 0 {
+			name := "??" // as addr2line prints a PC in no function
+			if a.img != nil {
+				if s, _, ok := a.img.SymbolAt(uint64(f.Lookup)); ok && s.Func {
+					name = s.Name
+				}
+			}
+			out = append(out, report.Frame{PC: report.Hex(f.PC), Function: name, How: f.How, Confidence: f.Confidence, Error: errText})
+			continue
+		}
+		for j, fn := range f.Funcs {
+			rf := report.Frame{PC: report.Hex(f.PC), Function: fn.Function, File: fn.File, Line: fn.Line, Inlined: fn.Inlined, How: f.How, Confidence: f.Confidence}
+			if j == len(f.Funcs)-1 {
+				rf.Error = errText
+			}
+			out = append(out, rf)
+		}
+	}
+	return out
 }

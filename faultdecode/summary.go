@@ -37,6 +37,9 @@ func (a *analysis) causePhrase(c fault.Cause) string {
 	case "IMPRECISERR":
 		return "imprecise bus error from an earlier buffered store"
 	case "UNDEFINSTR":
+		if in, ok := a.insnAt(pc); havePC && ok && in.Kind == fault.InsnUDF {
+			return fmt.Sprintf("%s, a trap placed on purpose (__builtin_trap())", in.Text)
+		}
 		return "undefined instruction"
 	case "INVSTATE":
 		if havePC {
@@ -114,6 +117,7 @@ func (a *analysis) summary() string {
 		return a.mismatchPrefix() + b.String()
 	}
 	b.WriteString(head)
+	b.WriteString(a.taskPhrase())
 	b.WriteString(": ")
 	c, ok := a.primaryCause()
 	switch {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/faultdecode/fault"
 	"github.com/faultline-dev/faultline/faultdecode/report"
 )
@@ -54,7 +55,10 @@ func (rc *rootCtx) trace(what string, vals []uint32, code bool) {
 			n = "unnamed memory"
 		}
 		s := fmt.Sprintf("0x%08x (%s)", at, n)
-		if code && len(parts) == 0 { // the first place is enough to trace
+		// The first place is enough to trace; a task's stack holds no
+		// vtables (and its TCB's first word points into it, which looks
+		// like one).
+		if code && len(parts) == 0 && (rc.Tasks == nil || rc.Tasks.TaskAt(at) == nil) {
 			// A virtual call loads vptr, then vptr[k]: objects whose vptr
 			// is at-k are what made the call.
 			for k := uint32(0); k <= 64; k += 4 {
@@ -122,14 +126,66 @@ func (rc *rootCtx) trace(what string, vals []uint32, code bool) {
 	}
 	rc.add(report.FindPointerSource, s, addr, len(locs) > 0, sym)
 	if code && len(locs) > 0 {
-		if g, _, ok := rc.di.DataAt(uint64(locs[0])); ok {
+		if g := rc.globalName(locs); g != "" {
 			l := fmt.Sprintf("Corrupt code pointer: %s was loaded from %s", what, g)
-			if c := rc.culprit(); c != "" {
-				l += " by " + c
+			score := 1
+			if reuse := rc.reusedBlock(locs); reuse != "" {
+				l = fmt.Sprintf("Use after free: %s was loaded from %s, in %s", what, g, reuse)
+				score = 3
 			}
-			rc.addLead(1, l+".")
+			if c := rc.culprit(); c != "" {
+				l += "; " + c + " made the call"
+			}
+			rc.addLead(score, l+".")
 		}
 	}
+}
+
+// globalName names the first of locs that a global reaches (a global, or
+// an object found through typed pointers from one), skipping copies in
+// stacks and in an allocator's arena; "" when none is.
+func (rc *rootCtx) globalName(locs []uint32) string {
+	for _, at := range locs {
+		if p, ok := rc.g.objectAt(at); ok {
+			return p
+		}
+		if p, v, ok := rc.di.DataAt(uint64(at)); ok && !rc.heapArena(v) {
+			return p
+		}
+	}
+	return ""
+}
+
+// reusedBlock describes the heap block holding the first of locs that
+// typed pointers reach as two different structs ("a heap block that holds
+// both a struct session (sessions[1]) and a struct chunk (bulk[0]): ..."):
+// one of them was freed and its memory handed out again. "" otherwise.
+func (rc *rootCtx) reusedBlock(locs []uint32) string {
+	for _, at := range locs {
+		b, ok := rc.heap.blockAt(at)
+		if !ok || b.Free {
+			continue
+		}
+		var seen []heapObject
+		for _, o := range rc.g.Objects {
+			if o.Addr != b.Mem || o.Type == nil || o.Type.Kind != elfsym.KindStruct || o.Type.Name == "" {
+				continue
+			}
+			dup := false
+			for _, x := range seen {
+				dup = dup || x.Type.Name == o.Type.Name
+			}
+			if !dup {
+				seen = append(seen, o)
+			}
+		}
+		if len(seen) < 2 {
+			continue
+		}
+		return fmt.Sprintf("heap block 0x%08x (%d bytes), which holds both a struct %s (%s) and a struct %s (%s): one was freed and its memory reused for the other",
+			b.Mem, b.End-b.Mem, seen[0].Type.Name, seen[0].Path, seen[1].Type.Name, seen[1].Path)
+	}
+	return ""
 }
 
 // referrer is the path of a typed pointer holding v, "" if none.

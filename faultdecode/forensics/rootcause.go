@@ -9,6 +9,7 @@ import (
 	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/faultdecode/fault"
 	"github.com/faultline-dev/faultline/faultdecode/report"
+	"github.com/faultline-dev/faultline/faultdecode/rtos"
 	"github.com/faultline-dev/faultline/faultdecode/unwind"
 )
 
@@ -47,6 +48,8 @@ type Crash struct {
 	HaveFaultSP bool
 	// BadPC says the faulting PC cannot be code.
 	BadPC bool
+	// Tasks are the RTOS's tasks and heap (nil for bare metal).
+	Tasks *rtos.System
 }
 
 func (c *Crash) inRAM(v uint32) bool { return unwind.InRAM(c.RAM, v) }
@@ -156,6 +159,9 @@ func Run(c *Crash, rep *report.Report) {
 		return 0, false
 	}
 	rc.heap = walkHeap(c.Snap, lookup)
+	if rc.heap == nil && c.Tasks != nil {
+		rc.heap = rtosHeap(c.Tasks.Heap)
+	}
 	rc.vt = newVtables(rc.di)
 	free := func(v uint32) bool {
 		b, ok := rc.heap.blockAt(v)
@@ -170,6 +176,7 @@ func Run(c *Crash, rep *report.Report) {
 	rc.provenance()
 	rc.stackGuard()
 	rc.stackBounds()
+	rc.taskFindings()
 	rc.stackingScan()
 	if l := rc.bestLead(); l != "" {
 		rep.Fault.Summary = l + " " + rep.Fault.Summary
@@ -182,8 +189,11 @@ func (rc *rootCtx) name(addr uint32) string {
 	if p, ok := rc.g.objectAt(addr); ok {
 		return p
 	}
-	if p, _, ok := rc.di.DataAt(uint64(addr)); ok {
+	if p, v, ok := rc.di.DataAt(uint64(addr)); ok && !rc.heapArena(v) {
 		return p
+	}
+	if s := rc.taskStackName(addr); s != "" {
+		return s
 	}
 	if b, ok := rc.heap.blockAt(addr); ok {
 		if addr == b.Mem {
@@ -338,7 +348,7 @@ func (rc *rootCtx) danglingFindings() {
 	// Words of globals that are not typed pointers (handles kept as
 	// integers, untyped objects) pointing into free blocks.
 	for _, v := range rc.di.Variables() {
-		if !rc.inRAM(uint32(v.Addr)) || v.Size < 4 || v.Size > 1<<16 || strings.HasPrefix(v.Name, "__malloc") {
+		if !rc.inRAM(uint32(v.Addr)) || v.Size < 4 || v.Size > 1<<16 || strings.HasPrefix(v.Name, "__malloc") || rc.heapArena(v) {
 			continue
 		}
 		for off := (4 - uint32(v.Addr)&3) & 3; off+4 <= uint32(v.Size); off += 4 {

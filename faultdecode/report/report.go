@@ -19,6 +19,9 @@ type Report struct {
 	Frames    []Frame           `json:"frames"`
 	Findings  []Finding         `json:"findings"`
 	Notes     []string          `json:"notes,omitempty"`
+	// Tasks lists the RTOS's tasks when the firmware runs one (FreeRTOS),
+	// the running one first. An addition to DESIGN.md's first schema.
+	Tasks []Task `json:"tasks,omitempty"`
 	// Fingerprint groups repeats of one crash (exception, causes, top
 	// frames; see Fingerprint). An addition to DESIGN.md's schema.
 	Fingerprint string `json:"fingerprint"`
@@ -68,8 +71,43 @@ type Frame struct {
 	Error      string `json:"error,omitempty"`
 }
 
+// Task is one RTOS task at the time of the capture.
+type Task struct {
+	Name     string `json:"name"`
+	State    string `json:"state"` // running|ready|blocked|suspended|deleted
+	Priority uint32 `json:"priority"`
+	Stack    Stack  `json:"stack"`
+	// Current is the task that was running (the crashing task, or the one
+	// an interrupt handler interrupted).
+	Current bool `json:"current"`
+	// Frames is the task's call chain, innermost first: from the saved
+	// context for a task that was switched out, the task-stack part of
+	// the crash's frames for the running one.
+	Frames []Frame `json:"frames"`
+	// TCB is the address of the task's control block.
+	TCB string `json:"tcb,omitempty"`
+	// Problems says what in the task's bookkeeping cannot be right (a
+	// corrupt TCB, an unreadable saved context).
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Stack is a task's stack: where it starts (its lowest address), its size
+// in bytes (0 when its top is unknown), how many bytes at its base were
+// never used (the stack fill still intact; null when not captured), and
+// whether it overflowed, with why.
+type Stack struct {
+	Base       string   `json:"base"`
+	Size       uint32   `json:"size"`
+	HighWater  *uint32  `json:"high_water"`
+	Overflowed bool     `json:"overflowed"`
+	Why        []string `json:"why,omitempty"`
+}
+
 // Finding kinds.
 const (
+	// FindAssert is a deliberate stop: a failed assertion (configASSERT,
+	// assert(), a vendor panic) named with where it failed.
+	FindAssert          = "assert"
 	FindBadPC           = "bad-pc"
 	FindPointerSource   = "pointer-source"
 	FindCorruptVtable   = "corrupt-vtable"

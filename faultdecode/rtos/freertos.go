@@ -422,6 +422,16 @@ func (r *reader) finish(t *Task) {
 	if t.StackTop == 0 {
 		t.StackTop = r.stackTop(t.StackBase)
 	}
+	// A TCB the heap handed out has its stack from the heap too
+	// (xTaskCreate allocates both): a stack pointer elsewhere is a TCB
+	// written over.
+	if h := r.sys.Heap; h != nil && len(t.Problems) == 0 {
+		if b, ok := h.BlockAt(t.TCB); ok && b.Mem == t.TCB && !b.Corrupt {
+			if sb, ok := h.BlockAt(t.StackBase); !ok || sb.Free || (sb.Mem != t.StackBase && !sb.Corrupt) {
+				t.Problems = append(t.Problems, fmt.Sprintf("TCB 0x%08x is corrupt: its stack 0x%08x (pxStack) is not a heap block, though the TCB is one", t.TCB, t.StackBase))
+			}
+		}
+	}
 	if !t.Current && t.State != Deleted {
 		c, err := SavedContext(r.mem, r.sys.Port, t.TopOfStack)
 		if err != nil {
@@ -430,6 +440,9 @@ func (r *reader) finish(t *Task) {
 			t.Context = c
 			t.SP = c.R[13]
 		}
+	}
+	if len(t.Problems) > 0 {
+		return // a corrupt TCB's stack bounds mean nothing
 	}
 	r.highWater(t)
 	r.judge(t)

@@ -67,6 +67,9 @@ type heapLayout struct {
 	allocBit         uint32
 	start            elfsym.Variable // xStart
 	end              elfsym.Variable // pxEnd
+	// regions is set for heap_5, whose regions each end in a marker of
+	// size 0; heap_4 has one, at pxEnd.
+	regions bool
 }
 
 // WalkHeap finds FreeRTOS's heap_4 or heap_5 (xStart, pxEnd and the
@@ -94,6 +97,7 @@ func WalkHeap(img Image, mem Memory) *Heap {
 	// region starts is only in the caller's HeapRegion_t table: walk on
 	// from every free block that no earlier walk reached.
 	h := &Heap{Allocator: "FreeRTOS heap_5", Partial: true}
+	l.regions = true
 	var addrs []uint32
 	for a := range free {
 		addrs = append(addrs, a)
@@ -161,7 +165,7 @@ func (l heapLayout) walk(h *Heap, mem Memory, start, end uint32, free map[uint32
 		}
 		raw := w[l.sizeOff/4]
 		next := w[l.nextOff/4]
-		if raw == 0 { // a heap_5 region's end marker
+		if raw == 0 && l.regions { // a heap_5 region's end marker
 			return
 		}
 		size := raw &^ l.allocBit

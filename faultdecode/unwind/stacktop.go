@@ -5,6 +5,7 @@ import (
 
 	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/faultdecode/fault"
+	"github.com/faultline-dev/faultline/faultdecode/rtos"
 )
 
 // dataObjects is what the stack bounds need to name objects in RAM;
@@ -26,6 +27,9 @@ type Stacks struct {
 	// VTOR is the captured VTOR, when HaveVTOR.
 	VTOR     uint32
 	HaveVTOR bool
+	// Tasks are the RTOS's tasks (nil for bare metal): a thread stack is
+	// bounded by its task's.
+	Tasks *rtos.System
 }
 
 // VectorTable is the address of the vector table in the image: at VTOR
@@ -84,8 +88,8 @@ func (s Stacks) mainStackTops() []uint32 {
 // TopFor is the top of the stack that holds sp, 0 when unknown. For
 // the main stack the declared tops win when sp is below one of them (the
 // nearest above sp); otherwise, and for thread stacks, the end of the
-// object that holds sp (a static task stack array), or of the RTOS task's
-// stack allocation, bounds it. It never guesses from the end of RAM: a
+// RTOS task's stack (Tasks), or of the object that holds sp (a static task
+// stack array), bounds it. It never guesses from the end of RAM: a
 // bound that is too low would end unwinding early.
 func (s Stacks) TopFor(sp uint32, main bool) uint32 {
 	if sp == 0 {
@@ -107,7 +111,7 @@ func (s Stacks) TopFor(sp uint32, main bool) uint32 {
 		best = 0
 	}
 	if !main {
-		if v := s.rtosStackTop(sp); v != 0 {
+		if v := s.taskStackTop(sp); v != 0 {
 			return v
 		}
 	}
@@ -119,55 +123,19 @@ func (s Stacks) TopFor(sp uint32, main bool) uint32 {
 	return best
 }
 
-// rtosStackTop is the top of the running FreeRTOS task's stack when sp is
-// inside it: pxCurrentTCB->pxEndOfStack when the TCB records it, else the
-// end of the heap block that holds pxStack (heap_4/heap_5 put an 8-byte
-// header, the next-free link and the size with the allocated bit, before
-// the block), else the object holding pxStack. 0 when not FreeRTOS or sp
-// is not in the current task's stack.
-func (s Stacks) rtosStackTop(sp uint32) uint32 {
-	d, ok := s.Image.(dataObjects)
-	if !ok || s.Image == nil {
+// taskStackTop is the top of the RTOS task stack that holds sp: the
+// running task's when sp is in it or up to 4 KiB below its base (the
+// task overflowed), else the task whose stack holds sp. 0 when there are
+// no tasks or none holds sp.
+func (s Stacks) taskStackTop(sp uint32) uint32 {
+	if s.Tasks == nil {
 		return 0
 	}
-	cur, ok := d.LookupVariable("pxCurrentTCB")
-	if !ok || cur.Type == nil || cur.Type.Kind != elfsym.KindPointer || cur.Type.Elem == nil {
-		return 0
+	if cur := s.Tasks.Current(); cur != nil && cur.StackTop != 0 && sp < cur.StackTop && uint64(sp)+4096 >= uint64(cur.StackBase) {
+		return cur.StackTop
 	}
-	tcb, err := fault.Read32(s.Mem, cur.Addr)
-	if err != nil || tcb == 0 {
-		return 0
-	}
-	field := func(name string) (uint32, bool) {
-		for _, f := range cur.Type.Elem.Fields {
-			if f.Name == name {
-				v, err := fault.Read32(s.Mem, uint64(tcb)+f.Offset)
-				return v, err == nil
-			}
-		}
-		return 0, false
-	}
-	base, ok := field("pxStack")
-	// An SP up to 4 KiB below pxStack is this task's stack overflowed.
-	if !ok || base == 0 || uint64(sp)+4096 < uint64(base) {
-		return 0
-	}
-	if end, ok := field("pxEndOfStack"); ok && end > base && sp <= end+4 {
-		// pxEndOfStack is the highest usable word.
-		return end + 4
-	}
-	if hdr, err := fault.Read32(s.Mem, uint64(base)-4); err == nil {
-		size := hdr &^ (1 << 31)
-		if hdr&(1<<31) != 0 && size > 8 && size <= 1<<20 {
-			if top := base - 8 + size; sp < top {
-				return top
-			}
-		}
-	}
-	if _, v, ok := d.DataAt(uint64(base)); ok && v.Size <= 1<<20 {
-		if top := uint32(v.Addr + v.Size); sp < top {
-			return top
-		}
+	if t := s.Tasks.TaskAt(sp); t != nil {
+		return t.StackTop
 	}
 	return 0
 }

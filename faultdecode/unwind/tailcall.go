@@ -105,11 +105,21 @@ func (u *Unwinder) tailCalls(callee, caller Frame) []Frame {
 // handlerOf is the handler entry the image's vector table gives for
 // exception n, 0 when unknown (thread mode, no table, not code).
 func (u *Unwinder) handlerOf(n uint32) uint32 {
-	if n < 2 || !u.start.HaveVectorTable {
+	if !u.start.HaveVectorTable {
 		return 0
 	}
-	v, err := fault.Read32(u.prog, uint64(u.start.VectorTable)+4*uint64(n))
-	if err != nil || v&1 == 0 || !u.prog.IsCode(uint64(v&^1)) {
+	return HandlerEntry(u.prog, u.start.VectorTable, n)
+}
+
+// HandlerEntry is the handler entry (Thumb bit clear) the vector table at
+// vt in the image gives for exception n, 0 when unknown (thread mode, not
+// code).
+func HandlerEntry(prog Program, vt, n uint32) uint32 {
+	if n < 2 || prog == nil {
+		return 0
+	}
+	v, err := fault.Read32(prog, uint64(vt)+4*uint64(n))
+	if err != nil || v&1 == 0 || !prog.IsCode(uint64(v&^1)) {
 		return 0
 	}
 	return v &^ 1

@@ -39,6 +39,12 @@ type Expectation struct {
 	// faulting function, or for a jump to a bad address the function that
 	// made the call.
 	Culprit string `json:"culprit"`
+	// RootCause is a phrase the summary must contain when the root cause
+	// is more than the culprit ("Stack overflow: task 'crunch'").
+	RootCause string `json:"root_cause,omitempty"`
+	// Findings are the kinds of finding the report must have, no more
+	// and no fewer.
+	Findings []string `json:"findings"`
 	// Note says what is peculiar about this entry, for people.
 	Note string `json:"note,omitempty"`
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/firmware/internal/gdbcompare"
 )
 
@@ -171,6 +172,10 @@ func TestCrashChainsMatchTheSourceAndBeatGDB(t *testing.T) {
 			for _, n := range flNotes {
 				t.Logf("note:      %s", n)
 			}
+			for _, f := range rep.Findings {
+				t.Logf("finding:   %s: %s", f.Kind, f.Summary)
+			}
+			checkTasks(t, rep, e)
 
 			if rep.Fault.Exception != e.Exception {
 				t.Errorf("exception %s, want %s", rep.Fault.Exception, e.Exception)
@@ -203,6 +208,69 @@ func TestCrashChainsMatchTheSourceAndBeatGDB(t *testing.T) {
 			}
 		})
 	}
+}
+
+// taskEntries are the gateway's tasks' entry functions (main.c, dhcp.c and
+// the kernel's idle and timer tasks): a task's chain ends there.
+var taskEntries = map[string]string{
+	"net": "net_task", "logger": "logger_task", "crunch": "crunch_task", "dhcp": "dhcp_task",
+	"IDLE": "prvIdleTask", "Tmr Svc": "prvTimerTask",
+}
+
+// checkTasks holds the report's RTOS part to the variant's truth: the
+// crashing task is the one running and named in the headline, every other
+// task's chain ends at its entry function, the root cause is stated, and
+// the findings are exactly the expected kinds (no false ones).
+func checkTasks(t *testing.T, rep *report.Report, e Expectation) {
+	t.Helper()
+	var running []string
+	for _, task := range rep.Tasks {
+		names := gdbcompare.Names(&report.Report{Frames: task.Frames})
+		t.Logf("task:      %-8s %-9s prio %d stack %s+%d high water %s overflowed %v: %s",
+			task.Name, task.State, task.Priority, task.Stack.Base, task.Stack.Size, highWater(task.Stack.HighWater), task.Stack.Overflowed, strings.Join(names, " <- "))
+		if task.Current {
+			running = append(running, task.Name)
+		}
+		if len(task.Problems) > 0 || task.State == "deleted" {
+			continue
+		}
+		entry, ok := taskEntries[task.Name]
+		if !ok {
+			t.Errorf("unknown task %q", task.Name)
+			continue
+		}
+		if len(names) == 0 || names[len(names)-1] != entry {
+			t.Errorf("task %s: frames %v do not end at its entry %s", task.Name, names, entry)
+		}
+	}
+	if len(running) != 1 || running[0] != e.Task {
+		t.Errorf("running tasks %v, want [%s]", running, e.Task)
+	}
+	if !strings.Contains(rep.Fault.Summary, "task '"+e.Task+"'") {
+		t.Errorf("summary does not name task '%s': %q", e.Task, rep.Fault.Summary)
+	}
+	if e.RootCause != "" && !strings.Contains(rep.Fault.Summary, e.RootCause) {
+		t.Errorf("summary does not state the root cause %q: %q", e.RootCause, rep.Fault.Summary)
+	}
+	var kinds []string
+	for _, f := range rep.Findings {
+		if !contains(kinds, f.Kind) {
+			kinds = append(kinds, f.Kind)
+		}
+	}
+	sort.Strings(kinds)
+	want := append([]string(nil), e.Findings...)
+	sort.Strings(want)
+	if !equal(kinds, want) {
+		t.Errorf("finding kinds %v, want %v", kinds, want)
+	}
+}
+
+func highWater(hw *uint32) string {
+	if hw == nil {
+		return "?"
+	}
+	return fmt.Sprint(*hw)
 }
 
 // causes drops the VALID flags, which say where the address is, not why.

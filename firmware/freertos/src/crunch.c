@@ -83,27 +83,30 @@ static void channel_report(uint8_t channel)
 }
 
 #if CRASH == CRASH_SMASH
-static int32_t filter_gain; /* sum of the taps, Q31 */
+static int32_t filter_gain;  /* sum of the taps, Q15 */
+static int32_t filter_state; /* the filter primed with the queued samples */
 
 /* filter_rebuild designs the smoothing filter's taps (a Q31 ramp) and
- * waits for a fresh sample to prime it. The sensor ISR must not see a
- * half-built filter, so the scheduler is suspended meanwhile. BUG: the taps
- * live on crunch's 1 KiB stack; writing them runs past the stack's bottom
- * into the heap block below it (sample_queue). With the scheduler suspended
- * there is no context switch, so the stack-overflow check never runs: the
- * next sample the ISR queues lands on the corrupted queue. */
+ * primes the filter with the samples already queued. The sensor ISR must
+ * not queue samples meanwhile, so it runs in a critical section. BUG: the
+ * taps live on crunch's 1 KiB stack; writing them runs past the stack's
+ * bottom into the heap blocks below it (sample_queue's among them). In a
+ * critical section there is no context switch, so FreeRTOS's stack check
+ * never runs: priming reads the corrupted queue. */
 static void filter_rebuild(void)
 {
 	volatile int32_t taps[FILTER_TAPS];
+	struct sample s;
 
-	vTaskSuspendAll();
+	taskENTER_CRITICAL();
 	for (int i = 0; i < FILTER_TAPS; i++)
 		taps[i] = 0x7fffffff - (FILTER_TAPS - 1 - i) * 0x10000;
 	filter_gain = 0;
 	for (int i = 0; i < FILTER_TAPS; i++)
 		filter_gain += taps[i] >> 16;
-	sensor_settle();
-	(void)xTaskResumeAll();
+	while (xQueueReceive(sample_queue, &s, 0) == pdPASS)
+		filter_state += s.value * filter_gain;
+	taskEXIT_CRITICAL();
 }
 #endif
 
