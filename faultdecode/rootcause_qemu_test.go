@@ -53,7 +53,7 @@ func captureCrashlab(t *testing.T, board, program string) (*capture.Snapshot, *e
 
 // captureELF boots elf on board in QEMU, waits for the fault handler and
 // captures the target with probe, as `faultline capture` does.
-func captureELF(t *testing.T, board, elf string) (*capture.Snapshot, *elfsym.Image) {
+func captureELF(t testing.TB, board, elf string) (*capture.Snapshot, *elfsym.Image) {
 	t.Helper()
 	b, err := probe.LookupBoard(board)
 	if err != nil {
@@ -65,7 +65,7 @@ func captureELF(t *testing.T, board, elf string) (*capture.Snapshot, *elfsym.Ima
 // captureWith boots elf on QEMU's machine, lets probe arm fault catching,
 // waits for the fault handler and captures the target as `faultline
 // capture` does, with b's memory map.
-func captureWith(t *testing.T, machine string, b probe.Board, elf string) (*capture.Snapshot, *elfsym.Image) {
+func captureWith(t testing.TB, machine string, b probe.Board, elf string) (*capture.Snapshot, *elfsym.Image) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -137,6 +137,22 @@ func (r *Report) WriteText(w io.Writer, src SourceFunc) error {
 			e.printf("\n")
 		}
 	}
+	if len(r.Tasks) > 0 {
+		e.printf("\nTasks (* running):\n")
+		for _, t := range r.Tasks {
+			mark := " "
+			if t.Current {
+				mark = "*"
+			}
+			e.printf("  %s %-12s %-9s prio %-2d %s\n", mark, t.Name, t.State, t.Priority, t.Stack.Describe())
+			if len(t.Frames) > 0 {
+				e.printf("      %s\n", t.Chain())
+			}
+			for _, p := range t.Problems {
+				e.printf("      problem: %s\n", p)
+			}
+		}
+	}
 	if len(r.Notes) > 0 {
 		e.printf("\nNotes:\n")
 		for _, n := range r.Notes {
@@ -226,6 +242,16 @@ func (r *Report) WriteMarkdown(w io.Writer, src SourceFunc) error {
 			e.printf("- **%s**: %s\n", f.Kind, mdEscape(f.Summary))
 		}
 	}
+	if len(r.Tasks) > 0 {
+		e.printf("\n### Tasks\n\n| task | state | priority | stack | frames |\n|---|---|---|---|---|\n")
+		for _, t := range r.Tasks {
+			name := mdEscape(t.Name)
+			if t.Current {
+				name = "**" + name + "** (running)"
+			}
+			e.printf("| %s | %s | %d | %s | %s |\n", name, t.State, t.Priority, mdEscape(t.Stack.Describe()), mdEscape(t.Chain()))
+		}
+	}
 	if len(r.Notes) > 0 {
 		e.printf("\n### Notes\n\n")
 		for _, n := range r.Notes {
@@ -237,4 +263,30 @@ func (r *Report) WriteMarkdown(w io.Writer, src SourceFunc) error {
 
 func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`).Replace(s)
+}
+
+// Describe is the stack in a few words: "stack 0x200014a0, 1024 bytes, 420
+// never used" and "OVERFLOWED" when it did.
+func (s Stack) Describe() string {
+	d := "stack " + s.Base
+	if s.Size > 0 {
+		d += fmt.Sprintf(", %d bytes", s.Size)
+	}
+	if s.HighWater != nil {
+		d += fmt.Sprintf(", %d never used", *s.HighWater)
+	}
+	if s.Overflowed {
+		d += ", OVERFLOWED"
+	}
+	return d
+}
+
+// Chain is the task's frames as one line, innermost first:
+// "vTaskDelay <- nic_receive <- net_task".
+func (t Task) Chain() string {
+	var names []string
+	for _, f := range t.Frames {
+		names = append(names, frameLabel(f))
+	}
+	return strings.Join(names, " <- ")
 }
