@@ -17,8 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faultline-dev/faultline/emu"
 	"github.com/faultline-dev/faultline/faultdecode/report"
+	"github.com/faultline-dev/faultline/history"
+	"github.com/faultline-dev/faultline/soak"
 )
 
 // TestAnalyzeDirGroupsByFingerprint: two runs of one bug and one of
@@ -58,11 +59,11 @@ func TestAnalyzeDirGroupsByFingerprint(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("analyze DIR exit %d: %s", r.code, r.stderr)
 	}
-	var hr historyReport
+	var hr history.Summary
 	if err := json.Unmarshal([]byte(r.stdout), &hr); err != nil {
 		t.Fatalf("analyze DIR --json: %v\n%s", err, r.stdout)
 	}
-	if hr.Schema != historySchema || hr.Captures != 3 || len(hr.Groups) != 2 {
+	if hr.Schema != history.Schema || hr.Captures != 3 || len(hr.Groups) != 2 {
 		t.Fatalf("history: schema %q, %d captures, %d groups; want 3 captures in 2 groups\n%s", hr.Schema, hr.Captures, len(hr.Groups), r.stdout)
 	}
 	if len(hr.Unreadable) != 1 || !strings.HasSuffix(hr.Unreadable[0].Path, "broken.core") {
@@ -87,11 +88,11 @@ func TestAnalyzeDirGroupsByFingerprint(t *testing.T) {
 
 // soakJSON runs `soak --json` with args in a fresh directory and decodes
 // its summary.
-func soakJSON(t *testing.T, ctx context.Context, args ...string) (soakSummary, result, string) {
+func soakJSON(t *testing.T, ctx context.Context, args ...string) (soak.Summary, result, string) {
 	t.Helper()
 	dir := t.TempDir()
 	r := runFaultline(t, ctx, dir, "", append([]string{"soak", "--json", "--dir", filepath.Join(dir, "crashes")}, args...)...)
-	var sum soakSummary
+	var sum soak.Summary
 	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
 		t.Fatalf("soak --json (exit %d): %v\nstdout:\n%s\nstderr:\n%s", r.code, err, r.stdout, r.stderr)
 	}
@@ -132,7 +133,7 @@ func TestSoakBuggyImageCrashesUnderOneFingerprint(t *testing.T) {
 		t.Errorf("counts %+v: the server should have answered again after the resets", sum.Counts)
 	}
 	a := runFaultline(t, ctx, dir, "", "analyze", "crashes", "--json")
-	var hr historyReport
+	var hr history.Summary
 	if err := json.Unmarshal([]byte(a.stdout), &hr); err != nil || a.code != 0 {
 		t.Fatalf("analyze DIR (exit %d): %v\n%s", a.code, err, a.stderr)
 	}
@@ -177,7 +178,7 @@ func TestSoakFixedImageRecoversAfterEveryRestore(t *testing.T) {
 }
 
 // soakJSONLong is soakJSON with a run longer than runFaultline's limit.
-func soakJSONLong(t *testing.T, ctx context.Context, limit time.Duration, args ...string) (soakSummary, result, string) {
+func soakJSONLong(t *testing.T, ctx context.Context, limit time.Duration, args ...string) (soak.Summary, result, string) {
 	t.Helper()
 	if limit <= 3*time.Minute {
 		return soakJSON(t, ctx, args...)
@@ -197,7 +198,7 @@ func soakJSONLong(t *testing.T, ctx context.Context, limit time.Duration, args .
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	var sum soakSummary
+	var sum soak.Summary
 	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
 		t.Fatalf("soak --json (exit %d): %v\n%s\n%s", r.code, err, r.stdout, r.stderr)
 	}
@@ -420,49 +421,5 @@ func TestSoakDeviceModeCapturesAndResets(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "device reset by the debugger") {
 		t.Errorf("no reset between the crashes:\n%s", r.stderr)
-	}
-}
-
-func TestRequestOutcomeSortsLikeTheReporter(t *testing.T) {
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-time.After(2 * time.Second):
-		}
-	}))
-	defer slow.Close()
-	notFound := httptest.NewServer(http.NotFoundHandler())
-	defer notFound.Close()
-	reset := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, _, err := w.(http.Hijacker).Hijack()
-		if err == nil {
-			c.Close()
-		}
-	}))
-	defer reset.Close()
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closedURL := closed.URL
-	closed.Close()
-	tests := []struct {
-		url, want string
-	}{
-		{slow.URL, "timeout"},
-		{notFound.URL, "non200"},
-		{reset.URL, "conn"},
-		{closedURL, "conn"},
-	}
-	client := &http.Client{Timeout: 300 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
-	for _, tc := range tests {
-		err := emu.Get(context.Background(), client, tc.url)
-		if got := requestOutcome(err); got != tc.want {
-			t.Errorf("%s: %v sorted as %q, want %q", tc.url, err, got, tc.want)
-		}
-	}
-	var c soakCounters
-	for _, err := range []error{nil, errors.New("x"), errors.New("y"), nil, nil, errors.New("z"), nil} {
-		c.count(err)
-	}
-	if c.reconnects.Load() != 2 || c.success.Load() != 4 || c.other.Load() != 3 || c.requests.Load() != 7 {
-		t.Errorf("counters: %s; want 2 reconnects, 4 ok, 3 other of 7", c.line(0))
 	}
 }

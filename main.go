@@ -1,6 +1,9 @@
 // Command faultline catches, captures and explains crashes of ARM Cortex-M
-// firmware. main.go only wires: each command lives in its own cmd_*.go file
-// and reaches the packages that do the work.
+// firmware. Package main only parses flags, wires packages together and
+// picks the output: each command lives in its own cmd_*.go file and reaches
+// the packages that do the work (watch, bench, soak, history, symbolize,
+// tui/live); session.go and output.go hold what several commands share, and
+// no command file calls another's functions.
 package main
 
 import (

@@ -1,7 +1,9 @@
 // Package emu runs the emulated bench: QEMU (qemu-system-arm, machines
 // netduino2 and mps2-an385) with its gdbstub on a free loopback port and the
 // board's UARTs on ptys or other chardevs, and the emulated WiFi
-// co-processor of the bundled firmware.
+// co-processor of the bundled firmware, and the schedule on which a
+// device's network link is dropped and restored (Flap, for the demo and
+// soak).
 //
 // What it must not do: speak GDB's protocol beyond what tests need (that is
 // gdbremote), analyse crashes, or leave an emulator running: everything it

@@ -1,4 +1,4 @@
-package main
+package watch
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/probe"
 )
@@ -23,11 +23,11 @@ type firstLook struct {
 
 // showFirstLook prints the first report (text mode only: --json promises
 // one document per crash, the complete one).
-func showFirstLook(c probe.SessionCrash, f captureFlags, img *elfsym.Image, stdout, stderr io.Writer) (*firstLook, error) {
-	rep := explain(c.Snapshot, img, stderr)
-	if !f.json {
-		fmt.Fprintln(stderr, "faultline: crash caught; first report from the registers, fault registers and stacks while the rest of memory is read")
-		if err := printReport(stdout, rep, false); err != nil {
+func showFirstLook(c probe.SessionCrash, o Options) (*firstLook, error) {
+	rep := Explain(c.Snapshot, o.Image, o.Log)
+	if !o.JSON {
+		fmt.Fprintln(o.Log, "faultline: crash caught; first report from the registers, fault registers and stacks while the rest of memory is read")
+		if err := PrintReport(o.Out, rep, false); err != nil {
 			return nil, err
 		}
 	}
@@ -39,7 +39,7 @@ func showFirstLook(c probe.SessionCrash, f captureFlags, img *elfsym.Image, stdo
 // memory changed it.
 func (fl *firstLook) printWhole(stdout, stderr io.Writer, rep *report.Report, asJSON bool) error {
 	if fl == nil || asJSON {
-		return printReport(stdout, rep, asJSON)
+		return PrintReport(stdout, rep, asJSON)
 	}
 	if !reportChanged(fl.rep, rep) {
 		fmt.Fprintln(stderr, "faultline: the rest of memory is in; it changes nothing in the report above")
@@ -47,13 +47,13 @@ func (fl *firstLook) printWhole(stdout, stderr io.Writer, rep *report.Report, as
 	}
 	fmt.Fprintln(stderr, "faultline: the rest of memory is in; the report, updated:")
 	fmt.Fprintln(stdout)
-	return printReport(stdout, rep, false)
+	return PrintReport(stdout, rep, false)
 }
 
 // interrupted ends a capture stopped (Ctrl-C) while it read the rest of
 // memory: the session stops reading and hands over what it read, which is
 // saved saying what is missing.
-func (fl *firstLook) interrupted(sess *probe.Session, f captureFlags, img *elfsym.Image, stdout, stderr io.Writer) error {
+func (fl *firstLook) interrupted(sess *probe.Session, o Options) error {
 	sess.Close() // stops the capture; its crash, as read, is then on Crashes
 	c := fl.snap
 	select {
@@ -62,12 +62,12 @@ func (fl *firstLook) interrupted(sess *probe.Session, f captureFlags, img *elfsy
 		// The session did not hand it over: save the first look, which
 		// says what it lacks.
 	}
-	path, err := saveCapture(f.dir, c.Snapshot)
+	path, err := capture.Save(o.Dir, c.Snapshot)
 	if err != nil {
 		return fmt.Errorf("save capture: %w", err)
 	}
-	fmt.Fprintf(stderr, "faultline: capture saved to %s\n", path)
-	if err := fl.printWhole(stdout, stderr, explain(c.Snapshot, img, stderr), f.json); err != nil {
+	fmt.Fprintf(o.Log, "faultline: capture saved to %s\n", path)
+	if err := fl.printWhole(o.Out, o.Log, Explain(c.Snapshot, o.Image, o.Log), o.JSON); err != nil {
 		return err
 	}
 	return fmt.Errorf("capture interrupted while reading memory (saved what was read to %s)", path)

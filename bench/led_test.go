@@ -1,9 +1,8 @@
-package main
+package bench
 
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -42,14 +41,14 @@ func TestLEDDecodesTheBundledFirmwaresSOS(t *testing.T) {
 // or the firmware reboots without a crash (true); anything else fails t.
 func ledSOSAttempt(t *testing.T, ctx context.Context) (rebooted bool) {
 	t.Helper()
-	d, err := startBenchSession(ctx, benchSessionConfig{variant: "webserver", port: 0, sampleLED: true, resume: true}, io.Discard)
+	d, err := Start(ctx, Config{Variant: "webserver", SampleLED: true, Resume: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.stop()
+	defer d.Close()
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	tl := d.sess.Timeline()
+	tl := d.Probe.Timeline()
 	events := tl.Subscribe(actx)
 	breathing := make(chan struct{})
 	go func() {
@@ -60,11 +59,11 @@ func ledSOSAttempt(t *testing.T, ctx context.Context) (rebooted bool) {
 		case <-actx.Done():
 			return
 		}
-		go emu.RunLoad(actx, emu.LoadConfig{URL: "http://" + d.bench.HTTPAddr() + "/", Workers: 2, Seed: 3}, &emu.LoadStats{})
-		flapLink(actx, benchLink{d.bench}, tl, flapSchedule{seed: 3, every: 2 * time.Second, down: 500 * time.Millisecond}, nil)
+		go emu.RunLoad(actx, emu.LoadConfig{URL: d.URL(), Workers: 2, Seed: 3}, &emu.LoadStats{})
+		emu.Flap(actx, d.Bench.Link(), emu.FlapSchedule{Seed: 3, Every: 2 * time.Second, Down: 500 * time.Millisecond})
 	}()
 	go func() {
-		for range d.sess.Crashes() { // drained: the session resumes on its own
+		for range d.Probe.Crashes() { // drained: the session resumes on its own
 		}
 	}()
 	var seen []string
@@ -78,7 +77,7 @@ func ledSOSAttempt(t *testing.T, ctx context.Context) (rebooted bool) {
 					tail = append(tail, fmt.Sprintf("%s %s %s: %s", e.Time.Format("15:04:05.000"), e.Source, e.Kind, e.Text))
 				}
 			}
-			st := d.sess.Status()
+			st := d.Probe.Status()
 			t.Fatalf("no SOS decoded; LED states seen: %q\ntarget %s (%v), LED now %s\nlast timeline events but the bench's:\n%s",
 				seen, st.Target, st.Err, st.LED, strings.Join(last(tail, 60), "\n"))
 		case e := <-events:

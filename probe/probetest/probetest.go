@@ -1,0 +1,116 @@
+// Package probetest records real crashes for tests of the packages above
+// probe (watch, tui/live, the commands): a crash-lab program run to its
+// fault in QEMU and snapshotted by a probe.Target, once per test binary,
+// and the fake OpenOCD (rsptest) that replays it over a link as slow as a
+// real probe's.
+package probetest
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/emu"
+	"github.com/faultline-dev/faultline/firmware/crashlab"
+	"github.com/faultline-dev/faultline/gdbremote/rsptest"
+	"github.com/faultline-dev/faultline/probe"
+)
+
+// A Recorded crash: the crash-lab ELF and the snapshot taken at its fault.
+type Recorded struct {
+	ELF  string
+	Snap *capture.Snapshot
+}
+
+type key struct{ board, prog string }
+
+var (
+	mu       sync.Mutex
+	recorded = map[key]*recording{}
+)
+
+type recording struct {
+	once sync.Once
+	rec  Recorded
+	err  error
+}
+
+// Record runs crash-lab program prog on board (a QEMU machine) until it
+// faults and snapshots it, once per test binary for each pair; tb fails if
+// that cannot be done.
+func Record(tb testing.TB, board, prog string) Recorded {
+	tb.Helper()
+	mu.Lock()
+	r := recorded[key{board, prog}]
+	if r == nil {
+		r = &recording{}
+		recorded[key{board, prog}] = r
+	}
+	mu.Unlock()
+	r.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		r.rec, r.err = record(ctx, board, prog)
+	})
+	if r.err != nil {
+		tb.Fatalf("record %s on %s in QEMU: %v", prog, board, r.err)
+	}
+	return r.rec
+}
+
+func record(ctx context.Context, board, prog string) (Recorded, error) {
+	elf, err := crashlab.ELF(ctx, board, prog)
+	if err != nil {
+		return Recorded{}, err
+	}
+	img, err := elfsym.Open(elf)
+	if err != nil {
+		return Recorded{}, err
+	}
+	defer img.Close()
+	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: board, Kernel: elf, Halted: true, Serials: []string{"null"}})
+	if err != nil {
+		return Recorded{}, err
+	}
+	defer q.Stop()
+	b, err := probe.LookupBoard(board)
+	if err != nil {
+		return Recorded{}, err
+	}
+	tgt, err := probe.ConnectTarget(ctx, probe.TargetOptions{Addr: q.GDBAddr, Board: b, Image: img})
+	if err != nil {
+		return Recorded{}, err
+	}
+	defer tgt.Close()
+	if err := tgt.ArmAndResume(ctx); err != nil {
+		return Recorded{}, err
+	}
+	crash, err := tgt.WaitCrash(ctx)
+	if err != nil {
+		return Recorded{}, err
+	}
+	snap, err := tgt.Snapshot(ctx, crash.Trigger, crash.Stop.Raw)
+	if err != nil {
+		return Recorded{}, err
+	}
+	return Recorded{ELF: elf, Snap: snap}, nil
+}
+
+// Serve starts a fake OpenOCD for the test that runs from main into the
+// recorded crash over link (rsptest.Link{} is a fast one); the fake tells
+// when it stopped the target.
+func (r Recorded) Serve(tb testing.TB, img *elfsym.Image, link rsptest.Link) (*rsptest.Fake, string) {
+	tb.Helper()
+	main, ok := img.LookupSymbol("main")
+	if !ok {
+		tb.Fatalf("no main in %s", r.ELF)
+	}
+	rp, err := rsptest.ReplayCrash(r.Snap, img, main.Addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rsptest.ListenOpenOCD(tb, rsptest.Config{State: rp.Before, Script: []rsptest.Run{rp.Crash}, Link: link})
+}

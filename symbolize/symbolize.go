@@ -1,0 +1,227 @@
+package symbolize
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/faultline-dev/faultline/elfsym"
+)
+
+// parseAddr accepts 0x-prefixed or bare hex.
+func ParseAddr(s string) (uint64, error) {
+	h := strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
+	v, err := strconv.ParseUint(h, 16, 64)
+	if err != nil || h == "" {
+		return 0, fmt.Errorf("bad address %q: want hex like 0x08000a12 or 08000a12", s)
+	}
+	return v, nil
+}
+
+// A Symbolizer formats elfsym answers for people.
+type Symbolizer struct {
+	im    *elfsym.Image
+	cwd   string
+	shown map[string]string // showPath's answers: a firmware has few files and many addresses
+}
+
+// New symbolizes against im, showing files relative to the working
+// directory when they are under it.
+func New(im *elfsym.Image) *Symbolizer {
+	cwd, err := os.Getwd()
+	if err != nil {
+		cwd = ""
+	}
+	return &Symbolizer{im: im, cwd: cwd}
+}
+
+// showPath makes file relative to the working directory when under it.
+func (s *Symbolizer) showPath(file string) string {
+	if file == "" {
+		return "??"
+	}
+	if p, ok := s.shown[file]; ok {
+		return p
+	}
+	p := file
+	if s.cwd != "" && filepath.IsAbs(file) {
+		if rel, err := filepath.Rel(s.cwd, file); err == nil && !strings.HasPrefix(rel, "..") {
+			p = rel
+		}
+	}
+	if s.shown == nil {
+		s.shown = map[string]string{}
+	}
+	s.shown[file] = p
+	return p
+}
+
+func (s *Symbolizer) where(f elfsym.Frame) string {
+	return f.Function + " at " + s.showPath(f.File) + ":" + strconv.Itoa(f.Line)
+}
+
+// hexAddr formats addr as 0x%08x without fmt (symbolize prints thousands).
+func hexAddr(addr uint64) string {
+	var b [2 + 16]byte
+	h := strconv.AppendUint(b[:0], addr, 16)
+	n := len(h)
+	out := make([]byte, 0, 2+max(8, n))
+	out = append(out, "0x"...)
+	for range 8 - n {
+		out = append(out, '0')
+	}
+	return string(append(out, h...))
+}
+
+// lines gives the text answer for addr: the innermost frame first, then one
+// "inlined into" line per enclosing frame.
+func (s *Symbolizer) lines(addr uint64) []string {
+	frames := s.im.Frames(addr)
+	head := hexAddr(addr) + " "
+	if len(frames) == 0 {
+		head += "??"
+		if sym, off, ok := s.im.SymbolAt(addr); ok {
+			head += fmt.Sprintf(" (%s+%#x)", sym.Name, off)
+		}
+		return []string{head}
+	}
+	if f := frames[0]; f.File == "" {
+		// Symbol table only: say where in the function instead.
+		if sym, off, ok := s.im.SymbolAt(addr); ok && sym.Func {
+			return []string{head + fmt.Sprintf("%s+%#x (no line info)", f.Function, off)}
+		}
+		return []string{head + f.Function + " (no line info)"}
+	}
+	out := []string{head + s.where(frames[0])}
+	for _, f := range frames[1:] {
+		out = append(out, "  inlined into "+s.where(f))
+	}
+	return out
+}
+
+// WriteText prints the text answer for each address.
+func (s *Symbolizer) WriteText(w io.Writer, addrs []uint64) error {
+	bw := bufio.NewWriter(w)
+	for _, a := range addrs {
+		for _, l := range s.lines(a) {
+			bw.WriteString(l)
+			bw.WriteByte('\n')
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
+}
+
+type jsonFrame struct {
+	Function string `json:"function"`
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+	Inlined  bool   `json:"inlined"`
+}
+
+type jsonAddr struct {
+	Address string      `json:"address"`
+	Frames  []jsonFrame `json:"frames"`
+	// Symbol and Offset name the object covering an address in no function
+	// (a table placed in .text, a global), as the text output's "?? (sym+off)".
+	Symbol string `json:"symbol,omitempty"`
+	Offset string `json:"offset,omitempty"`
+}
+
+// WriteJSON prints the answers as one JSON array.
+func (s *Symbolizer) WriteJSON(w io.Writer, addrs []uint64) error {
+	out := make([]jsonAddr, 0, len(addrs))
+	for _, a := range addrs {
+		ja := jsonAddr{Address: fmt.Sprintf("0x%08x", a), Frames: []jsonFrame{}}
+		for _, f := range s.im.Frames(a) {
+			ja.Frames = append(ja.Frames, jsonFrame{Function: f.Function, File: f.File, Line: f.Line, Inlined: f.Inlined})
+		}
+		if len(ja.Frames) == 0 {
+			if sym, off, ok := s.im.SymbolAt(a); ok {
+				ja.Symbol, ja.Offset = sym.Name, fmt.Sprintf("%#x", off)
+			}
+		}
+		out = append(out, ja)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
+}
+
+// codeWord finds candidate addresses in free text: 0x-prefixed hex, or a
+// bare word of exactly 8 hex digits (how most fault dumps print registers).
+var codeWord = regexp.MustCompile(`\b(?:0[xX][0-9a-fA-F]{1,16}|[0-9a-fA-F]{8})\b`)
+
+// AnnotateStream copies r to w line by line, flushing after each line so a live
+// serial log keeps flowing, and appends " [...]" after each code address.
+func (s *Symbolizer) AnnotateStream(r io.Reader, w io.Writer) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	bw := bufio.NewWriter(w)
+	for {
+		line, rerr := br.ReadString('\n')
+		if line != "" {
+			if _, err := bw.WriteString(s.Annotate(line)); err != nil {
+				return fmt.Errorf("write output: %w", err)
+			}
+			if err := bw.Flush(); err != nil {
+				return fmt.Errorf("write output: %w", err)
+			}
+		}
+		if errors.Is(rerr, io.EOF) {
+			return nil
+		}
+		if rerr != nil {
+			return fmt.Errorf("read stdin: %w", rerr)
+		}
+	}
+}
+
+// Annotate appends " [function at file:line]" after each code address in
+// line; it is cheap enough for a console reader (probe.Symbolizer).
+func (s *Symbolizer) Annotate(line string) string {
+	locs := codeWord.FindAllStringIndex(line, -1)
+	if locs == nil {
+		return line
+	}
+	var b strings.Builder
+	last := 0
+	for _, l := range locs {
+		word := line[l[0]:l[1]]
+		b.WriteString(line[last:l[1]])
+		last = l[1]
+		addr, err := ParseAddr(word)
+		if err != nil || !s.im.IsCode(addr) {
+			continue
+		}
+		frames := s.im.Frames(addr)
+		if len(frames) == 0 {
+			continue
+		}
+		b.WriteString(" [")
+		for i, f := range frames {
+			if i > 0 {
+				b.WriteString(", inlined into ")
+			}
+			if f.File == "" {
+				b.WriteString(f.Function)
+			} else {
+				b.WriteString(s.where(f))
+			}
+		}
+		b.WriteString("]")
+	}
+	b.WriteString(line[last:])
+	return b.String()
+}
