@@ -37,6 +37,26 @@ func (im *Image) loadCFI(f *elf.File) {
 	im.cfi.once.Do(func() { im.cfi.idx = im.parseCFI(f, im.warnf) })
 }
 
+// cfiPresence gives the warnings parseCFI gives for missing sections,
+// for an image whose CFI is parsed on first use.
+func (im *Image) cfiPresence(f *elf.File) {
+	has := func(name string) bool {
+		s := f.Section(name)
+		return s != nil && s.Type != elf.SHT_NOBITS
+	}
+	cfiMissing(has(".debug_frame"), has(".eh_frame"), im.warnf)
+}
+
+// cfiMissing says what missing CFI sections mean.
+func cfiMissing(dbg, eh bool, warn func(string, ...any)) {
+	switch {
+	case !dbg && !eh:
+		warn("no .debug_frame: no CFI, unwinding must fall back to heuristics")
+	case !dbg:
+		warn("no .debug_frame: CFI from .eh_frame only")
+	}
+}
+
 // cfiIndexes returns the CFI index, parsing it on first use.
 func (im *Image) cfiIndexes() []cfiIndex {
 	im.cfi.once.Do(func() {
@@ -53,12 +73,7 @@ func (im *Image) parseCFI(f *elf.File, warn func(string, ...any)) []cfiIndex {
 	var idx []cfiIndex
 	dbg := im.loadCFISection(f, ".debug_frame", false, &idx, warn)
 	eh := im.loadCFISection(f, ".eh_frame", true, &idx, warn)
-	switch {
-	case !dbg && !eh:
-		warn("no .debug_frame: no CFI, unwinding must fall back to heuristics")
-	case !dbg:
-		warn("no .debug_frame: CFI from .eh_frame only")
-	}
+	cfiMissing(dbg, eh, warn)
 	return idx
 }
 

@@ -18,49 +18,86 @@ func readDWARF(f *elf.File, fileSize int64) (d *dwarf.Data, err error) {
 			d, err = nil, fmt.Errorf("DWARF parser failed: %v", p)
 		}
 	}()
-	if f.Type != elf.ET_EXEC {
-		return f.DWARF()
-	}
-	base := map[string][]byte{"abbrev": nil, "info": nil, "str": nil, "line": nil, "ranges": nil}
-	extra := map[string][]byte{"addr": nil, "line_str": nil, "str_offsets": nil, "rnglists": nil}
-	for _, s := range f.Sections {
-		if strings.HasPrefix(s.Name, ".zdebug_") || (strings.HasPrefix(s.Name, ".debug_") && s.Flags&elf.SHF_COMPRESSED != 0) {
-			return f.DWARF()
-		}
-		if s.Name == ".debug_types" {
-			return f.DWARF() // DWARF 4 type units: rare on this target, handled there
-		}
-	}
-	for _, s := range f.Sections {
-		suffix, ok := strings.CutPrefix(s.Name, ".debug_")
-		if !ok || s.Type == elf.SHT_NOBITS {
-			continue
-		}
-		m := base
-		if _, want := base[suffix]; !want {
-			if _, want := extra[suffix]; !want {
-				continue
-			}
-			m = extra
-		}
-		b, err := sectionBytes(s, fileSize)
-		if err != nil {
-			return nil, fmt.Errorf("section %s: %w", s.Name, err)
-		}
-		m[suffix] = b
-	}
-	d, err = dwarf.New(base["abbrev"], nil, nil, base["info"], base["line"], nil, base["ranges"], base["str"])
+	secs, ok, err := readDWARFSections(f, fileSize, true)
 	if err != nil {
 		return nil, err
 	}
-	for suffix, b := range extra {
-		if b != nil {
-			if err := d.AddSection(".debug_"+suffix, b); err != nil {
-				return nil, err
-			}
+	if !ok {
+		return f.DWARF()
+	}
+	return secs.data(secs.info)
+}
+
+// dwarfSections are the sections debug/dwarf reads.
+type dwarfSections struct {
+	abbrev, info, str, line, ranges []byte
+	extra                           map[string][]byte // DWARF 5: .debug_addr, ...
+}
+
+// data makes a dwarf.Data over info (the whole .debug_info, or one unit).
+func (s *dwarfSections) data(info []byte) (*dwarf.Data, error) {
+	d, err := dwarf.New(s.abbrev, nil, nil, info, s.line, nil, s.ranges, s.str)
+	if err != nil {
+		return nil, err
+	}
+	for name, b := range s.extra {
+		if err := d.AddSection(name, b); err != nil {
+			return nil, err
 		}
 	}
 	return d, nil
+}
+
+// readDWARFSections reads the sections debug/dwarf uses, .debug_info only
+// if withInfo. ok is false when the file needs elf.File.DWARF (relocatable,
+// compressed sections, DWARF 4 type units).
+func readDWARFSections(f *elf.File, fileSize int64, withInfo bool) (secs *dwarfSections, ok bool, err error) {
+	if f.Type != elf.ET_EXEC {
+		return nil, false, nil
+	}
+	for _, s := range f.Sections {
+		if strings.HasPrefix(s.Name, ".zdebug_") || (strings.HasPrefix(s.Name, ".debug_") && s.Flags&elf.SHF_COMPRESSED != 0) {
+			return nil, false, nil
+		}
+		if s.Name == ".debug_types" {
+			return nil, false, nil // DWARF 4 type units: rare on this target, handled there
+		}
+	}
+	secs = &dwarfSections{extra: map[string][]byte{}}
+	for _, s := range f.Sections {
+		if s.Type == elf.SHT_NOBITS {
+			continue
+		}
+		var dst *[]byte
+		switch s.Name {
+		case ".debug_abbrev":
+			dst = &secs.abbrev
+		case ".debug_info":
+			if !withInfo {
+				continue
+			}
+			dst = &secs.info
+		case ".debug_str":
+			dst = &secs.str
+		case ".debug_line":
+			dst = &secs.line
+		case ".debug_ranges":
+			dst = &secs.ranges
+		case ".debug_addr", ".debug_line_str", ".debug_str_offsets", ".debug_rnglists":
+		default:
+			continue
+		}
+		b, err := sectionBytes(s, fileSize)
+		if err != nil {
+			return nil, false, fmt.Errorf("section %s: %w", s.Name, err)
+		}
+		if dst != nil {
+			*dst = b
+		} else {
+			secs.extra[s.Name] = b
+		}
+	}
+	return secs, true, nil
 }
 
 // sectionBytes reads an uncompressed section in one read into a buffer of

@@ -188,19 +188,41 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 			d   *dwarf.Data
 			err error
 		}
-		dwc := make(chan dwarfRead, 1)
-		go func() {
-			d, err := readDWARF(f, size)
-			dwc <- dwarfRead{d, err}
-		}()
-		dw := func() (*dwarf.Data, error) { r := <-dwc; return r.d, r.err }
-		im.loadSymbols(f)
 		// Lazy the first time an ELF is seen; the second time, the whole
 		// index is built and saved: an ELF looked at once costs what its
 		// question needs, one looked at again is worth indexing.
 		lazy := opts.Lazy && (opts.Cache == nil || !im.seenBefore())
-		im.loadDWARF(f, lazy, dw)
-		im.loadCFI(f)
+		dwc := make(chan dwarfRead, 1)
+		lzc := make(chan *lazyDWARF, 1)
+		if lazy {
+			go func() { lzc <- newLazyDWARF(f, size) }()
+		} else {
+			go func() {
+				d, err := readDWARF(f, size)
+				dwc <- dwarfRead{d, err}
+			}()
+		}
+		dw := func() (*dwarf.Data, error) {
+			if lazy { // newLazyDWARF could not: read it all after all
+				return readDWARF(f, size)
+			}
+			r := <-dwc
+			return r.d, r.err
+		}
+		im.loadSymbols(f)
+		if lazy {
+			if im.lazy = <-lzc; im.lazy != nil {
+				im.lazy.zeroOK = im.zeroOK()
+			}
+		}
+		if im.lazy == nil {
+			im.loadDWARF(f, dw)
+			im.loadCFI(f)
+		} else {
+			// Parsed on first use, like the DWARF; only its absence is
+			// said now.
+			im.cfiPresence(f)
+		}
 		if opts.Cache != nil {
 			// Best effort: a cache that cannot store costs the next run
 			// time, not this one its answers.
@@ -259,7 +281,7 @@ func contentHash(r io.ReaderAt, size int64) (string, error) {
 // problem degrades to symbols-only lookups with a warning.
 //
 // dw gives the DWARF data (read beside loadSymbols: see NewImageWith).
-func (im *Image) loadDWARF(f *elf.File, lazy bool, dw func() (*dwarf.Data, error)) {
+func (im *Image) loadDWARF(f *elf.File, dw func() (*dwarf.Data, error)) {
 	info := f.Section(".debug_info")
 	if info == nil {
 		im.warnf("no DWARF (.debug_info missing): functions from the symbol table only, no file:line or inlined frames")
@@ -271,11 +293,6 @@ func (im *Image) loadDWARF(f *elf.File, lazy bool, dw func() (*dwarf.Data, error
 		return
 	}
 	im.dw.once.Do(func() { im.dw.d, im.dw.addr = d, loadDebugAddr(f, im.size) })
-	if lazy {
-		if im.lazy = newLazyDWARF(d, info, im.zeroOK()); im.lazy != nil {
-			return
-		}
-	}
 	var ferr error
 	im.lines, im.funcs, ferr = buildDWARF(d, im.zeroOK(), info.Size, im.sectionSize(f, ".debug_line"))
 	if ferr != nil {

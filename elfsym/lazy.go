@@ -25,11 +25,18 @@ import (
 // lazyUnit is one compile unit: where its DIE is, the addresses it
 // covers, and, once built, what it contributes.
 type lazyUnit struct {
-	die    dwarf.Offset
-	size   uint64 // bytes of the unit in .debug_info, bounds its walk
-	once   sync.Once
-	built  *unitIndex
-	ranges [][2]uint64
+	off     uint64 // of the unit header in .debug_info
+	hdr     uint64 // header size: the unit DIE is at off+hdr
+	size    uint64 // bytes of the unit, bounds its walk
+	ranges  [][2]uint64
+	aranged bool // ranges from .debug_aranges
+
+	dataOnce sync.Once
+	data     *dwarf.Data // the unit alone (unitData)
+	dataErr  error
+
+	once  sync.Once
+	built *unitIndex
 }
 
 // unitIndex is one unit's share of the index before merging: scope and
@@ -48,7 +55,8 @@ type unitRange struct {
 }
 
 type lazyDWARF struct {
-	d      *dwarf.Data
+	secs   *dwarfSections // all but .debug_info
+	info   *elf.Section
 	zeroOK bool
 	units  []lazyUnit
 	ranges []unitRange // sorted by lo
@@ -65,18 +73,32 @@ type mergedIdx struct {
 	funcs funcIndex
 }
 
-// newLazyDWARF lists the units of d and their ranges. It returns nil when
-// the unit headers are not what it can walk (64-bit DWARF, damage): the
-// caller then builds the whole index.
-func newLazyDWARF(d *dwarf.Data, info *elf.Section, zeroOK bool) *lazyDWARF {
-	if info.Flags&elf.SHF_COMPRESSED != 0 {
-		return nil // unit headers are not where the file has them
+// newLazyDWARF lists the units of .debug_info and their ranges, reading
+// only the unit headers, .debug_aranges and the small shared sections
+// (abbreviations, line programs, strings, range lists); a unit's own bytes
+// are read when a lookup needs it. It returns nil when the file is not one
+// it can index this way (64-bit DWARF, compressed or relocatable, damage):
+// the caller then builds the whole index.
+//
+// The caller sets zeroOK before the first lookup (it needs the symbols,
+// which are read meanwhile).
+func newLazyDWARF(f *elf.File, fileSize int64) (lz *lazyDWARF) {
+	defer func() {
+		if p := recover(); p != nil {
+			lz = nil // a parser panic on hostile input: build the whole index, which reports it
+		}
+	}()
+	info := f.Section(".debug_info")
+	if info == nil || info.Flags&elf.SHF_COMPRESSED != 0 || info.Size > uint64(fileSize) {
+		return nil
 	}
-	lz := &lazyDWARF{d: d, zeroOK: zeroOK}
+	secs, ok, err := readDWARFSections(f, fileSize, false)
+	if err != nil || !ok {
+		return nil
+	}
+	lz = &lazyDWARF{secs: secs, info: info}
 	var h [12]byte
 	for off := uint64(0); off < info.Size; {
-		// Only the unit headers are read here: the units themselves are
-		// read when a lookup needs them.
 		if info.Size-off < 12 {
 			return nil
 		}
@@ -98,24 +120,45 @@ func newLazyDWARF(d *dwarf.Data, info *elf.Section, zeroOK bool) *lazyDWARF {
 		case v < 2 || v > 5:
 			return nil
 		}
-		lz.units = append(lz.units, lazyUnit{die: dwarf.Offset(off + hdr), size: n + 4})
+		lz.units = append(lz.units, lazyUnit{off: off, hdr: hdr, size: n + 4})
 		off += 4 + n
 	}
-	r := d.Reader()
+	byOff := map[uint64]int{}
+	for i := range lz.units {
+		byOff[lz.units[i].off] = i
+	}
+	if sec := f.Section(".debug_aranges"); sec != nil {
+		if b, err := sectionBytes(sec, fileSize); err == nil {
+			for off, rs := range parseAranges(b) {
+				if i, ok := byOff[off]; ok {
+					lz.units[i].ranges = rs
+					lz.units[i].aranged = true
+				}
+			}
+		}
+	}
 	for i := range lz.units {
 		u := &lz.units[i]
-		r.Seek(u.die)
-		e, err := r.Next()
-		if err != nil || e == nil || (e.Tag != dwarf.TagCompileUnit && e.Tag != dwarf.TagPartialUnit) {
-			return nil
+		if !u.aranged {
+			// No .debug_aranges entry: the unit DIE's own ranges, which
+			// means reading the unit now.
+			d, err := lz.unitData(u)
+			if err != nil {
+				return nil
+			}
+			r := d.Reader()
+			e, err := r.Next()
+			if err != nil || e == nil {
+				return nil
+			}
+			rs, err := d.Ranges(e)
+			if err != nil {
+				return nil
+			}
+			u.ranges = rs
 		}
-		rs, err := d.Ranges(e)
-		if err != nil {
-			return nil
-		}
-		for _, rg := range rs {
+		for _, rg := range u.ranges {
 			if rg[0] < rg[1] {
-				u.ranges = append(u.ranges, rg)
 				lz.ranges = append(lz.ranges, unitRange{lo: rg[0] &^ 1, hi: rg[1], unit: i})
 				lz.maxLen = max(lz.maxLen, rg[1]-rg[0]&^1)
 			}
@@ -124,6 +167,58 @@ func newLazyDWARF(d *dwarf.Data, info *elf.Section, zeroOK bool) *lazyDWARF {
 	slices.SortFunc(lz.ranges, func(a, b unitRange) int { return cmpUint(a.lo, b.lo) })
 	lz.merged.Store(&mergedIdx{have: make([]bool, len(lz.units))})
 	return lz
+}
+
+// unitData reads unit u and makes a dwarf.Data of it alone: offsets in it
+// count from the unit's start, which is all a unit's own references need.
+func (lz *lazyDWARF) unitData(u *lazyUnit) (*dwarf.Data, error) {
+	u.dataOnce.Do(func() {
+		b := make([]byte, u.size)
+		if _, err := lz.info.ReadAt(b, int64(u.off)); err != nil {
+			u.dataErr = err
+			return
+		}
+		u.data, u.dataErr = lz.secs.data(b)
+	})
+	return u.data, u.dataErr
+}
+
+// parseAranges reads .debug_aranges: address ranges by unit offset. A
+// damaged set ends the parse; what was read stays.
+func parseAranges(b []byte) map[uint64][][2]uint64 {
+	out := map[uint64][][2]uint64{}
+	le := binary.LittleEndian
+	for len(b) >= 16 {
+		n := uint64(le.Uint32(b))
+		if n >= 0xfffffff0 || n+4 > uint64(len(b)) || n < 12 {
+			break
+		}
+		set := b[4 : 4+n]
+		b = b[4+n:]
+		unit := uint64(le.Uint32(set[2:]))
+		asize, ssize := int(set[6]), set[7]
+		if (asize != 4 && asize != 8) || ssize != 0 {
+			continue
+		}
+		// Tuples start at a multiple of twice the address size from the
+		// start of the set (which includes the 4-byte length).
+		pos := (4 + 8 + 2*asize - 1) / (2 * asize) * (2 * asize)
+		for p := pos - 4; p+2*asize <= len(set); p += 2 * asize {
+			var addr, length uint64
+			if asize == 4 {
+				addr, length = uint64(le.Uint32(set[p:])), uint64(le.Uint32(set[p+4:]))
+			} else {
+				addr, length = le.Uint64(set[p:]), le.Uint64(set[p+8:])
+			}
+			if addr == 0 && length == 0 {
+				break
+			}
+			if length > 0 && addr+length > addr {
+				out[unit] = append(out[unit], [2]uint64{addr, addr + length})
+			}
+		}
+	}
+	return out
 }
 
 // unitsAt appends the units whose ranges cover addr.
@@ -219,17 +314,20 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit) (ui *unitIndex) {
 			ui = &unitIndex{} // a parser panic on hostile input: nothing from this unit
 		}
 	}()
+	d, err := lz.unitData(u)
+	if err != nil {
+		return ui
+	}
 	fi := &fileInterner{idx: map[string]uint32{}}
-	b := newFuncBuilder(lz.d, fi, lz.zeroOK)
+	b := newFuncBuilder(d, fi, lz.zeroOK)
 	b.budget = u.size + 1
-	r := lz.d.Reader()
-	r.Seek(u.die)
+	r := d.Reader()
 	e, err := b.next(r)
 	if err != nil || e == nil {
 		return ui
 	}
 	var files []*dwarf.LineFile
-	if lr, err := lz.d.LineReader(e); err == nil && lr != nil {
+	if lr, err := d.LineReader(e); err == nil && lr != nil {
 		files = lr.Files()
 		ui.rows, _ = readLines(lr, fi, lz.zeroOK, nil)
 	}

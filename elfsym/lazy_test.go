@@ -2,6 +2,7 @@ package elfsym
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
 	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
@@ -48,6 +49,18 @@ func TestLazyImageBuildsOnlyTheUnitsAskedFor(t *testing.T) {
 	var all []uint64
 	for _, sym := range whole.Symbols() {
 		all = append(all, sym.Addr)
+		if !sym.Func {
+			continue
+		}
+		// The CFI is parsed on first use in a lazy image: same rows.
+		got, gerr := lazy.FrameContext(sym.Addr + 2)
+		want, werr := whole.FrameContext(sym.Addr + 2)
+		if (gerr == nil) != (werr == nil) || (gerr == nil && !reflect.DeepEqual(got, want)) {
+			t.Errorf("%s: FrameContext differs: lazy %+v %v, whole %+v %v", sym.Name, got, gerr, want, werr)
+		}
+	}
+	if !reflect.DeepEqual(lazy.Warnings(), whole.Warnings()) {
+		t.Errorf("warnings differ: lazy %q, whole %q", lazy.Warnings(), whole.Warnings())
 	}
 	lazy.Prepare(all)
 	if built := builtUnits(lazy.lazy); built < 2 {
