@@ -309,3 +309,53 @@ func TestUpdatedCrashKeepsPaneAndSelection(t *testing.T) {
 		t.Errorf("a new crash did not take the screen:\n%s", v)
 	}
 }
+
+func TestTasksPaneListsTasksAndShowsTheSelectedOnesFrames(t *testing.T) {
+	hs := newHarness(t, nil, 100, 30)
+	hs.send(tui.Crash{Report: fake.HardFaultReport()})
+	if v := hs.view(); strings.Contains(v, "5 tasks") {
+		t.Fatalf("a bare-metal crash has a tasks tab:\n%s", v)
+	}
+	hs.key("5")
+	if v := hs.view(); !strings.Contains(v, "no tasks") || strings.Contains(v, "[5 tasks]") {
+		t.Fatalf("5 without tasks did not say so:\n%s", v)
+	}
+	hs.send(tui.Crash{Report: fake.FreeRTOSReport()})
+	hs.key("5")
+	steps := []struct {
+		keys []string
+		want []string // in the view, in this order
+		not  string
+	}{
+		// The running task is selected first, with the crash's chain.
+		{nil, []string{"[5 tasks]", "> * net", "task 'net': stack 0x200005c0, 1024 bytes, 668 never used", "#1  0x000010a8 link_up  src/net.c:210", "#3  0x00001150 net_task"}, "prvIdleTask"},
+		{[]string{"down"}, []string{">   IDLE", "task 'IDLE'", "#0  0x00001040 prvIdleTask"}, "link_up"},
+		{[]string{"down"}, []string{">   crunch", "OVERFLOWED", "xQueueReceive", "crunch_task", "! overflow: the fill pattern is gone"}, "prvIdleTask"},
+		{[]string{"down", "down", "down"}, []string{">   dhcp", "deleted", "no frames"}, "crunch_task"},
+		{[]string{"up", "up", "up", "up", "up", "up"}, []string{"> * net", "link_up"}, ""},
+	}
+	for i, s := range steps {
+		hs.key(s.keys...)
+		v := hs.view()
+		at := 0
+		for _, w := range s.want {
+			j := strings.Index(v[at:], w)
+			if j < 0 {
+				t.Fatalf("step %d (%v): %q missing or out of order:\n%s", i, s.keys, w, v)
+			}
+			at += j
+		}
+		if s.not != "" && strings.Contains(v, s.not) {
+			t.Fatalf("step %d (%v): %q shown for another task:\n%s", i, s.keys, s.not, v)
+		}
+	}
+	// tab cycles through the tasks pane and back to the console.
+	hs.key("1", "tab", "tab", "tab", "tab")
+	if v := hs.view(); !strings.Contains(v, "[5 tasks]") {
+		t.Fatalf("tab did not reach the tasks pane:\n%s", v)
+	}
+	hs.key("tab")
+	if v := hs.view(); !strings.Contains(v, "[1 console]") {
+		t.Fatalf("tab after the tasks pane did not wrap to the console:\n%s", v)
+	}
+}

@@ -30,6 +30,11 @@ var scenarios = []struct {
 		hs.send(tui.Crash{Report: fake.HardFaultReport(), CapturePath: "crashes/capture-0001.core", Source: fake.Sources})
 		hs.key("4")
 	}},
+	{"tasks", func(hs *harness) {
+		hs.send(fake.CrashedStatus(), consoleLines(fake.BootLines(3)))
+		hs.send(tui.Crash{Report: fake.FreeRTOSReport()})
+		hs.key("5", "down")
+	}},
 	{"lockup", func(hs *harness) {
 		hs.send(fake.LockupStatus(), consoleLines(fake.BootLines(3)))
 		hs.send(tui.Crash{Report: fake.LockupReport(), Source: fake.Sources})

@@ -62,9 +62,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Save):
 		return m.saveOp(false)
 	case key.Matches(msg, k.NextPane):
-		m.setPane((m.pane + 1) % numPanes)
+		m.cyclePane(1)
 	case key.Matches(msg, k.PrevPane):
-		m.setPane((m.pane + numPanes - 1) % numPanes)
+		m.cyclePane(numPanes - 1)
 	case key.Matches(msg, k.Pane1):
 		m.setPane(paneConsole)
 	case key.Matches(msg, k.Pane2):
@@ -73,6 +73,12 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.setPane(paneCrash)
 	case key.Matches(msg, k.Pane4):
 		m.setPane(paneRegisters)
+	case key.Matches(msg, k.Pane5):
+		if m.hasPane(paneTasks) {
+			m.setPane(paneTasks)
+		} else {
+			m.setInfo("no tasks: the crash's firmware runs no RTOS faultline knows")
+		}
 	case key.Matches(msg, k.Search):
 		if m.pane != paneTimeline {
 			m.setPane(paneConsole)
@@ -144,6 +150,25 @@ func (m *Model) setPane(p pane) {
 	m.layout()
 }
 
+// hasPane says whether pane p is shown: the tasks pane only for a crash
+// whose report lists RTOS tasks.
+func (m *Model) hasPane(p pane) bool {
+	return p != paneTasks || m.crash.HasTasks()
+}
+
+// cyclePane moves step panes on (numPanes-1 is one back), skipping the
+// panes not shown.
+func (m *Model) cyclePane(step pane) {
+	p := m.pane
+	for range numPanes {
+		p = (p + step) % numPanes
+		if m.hasPane(p) {
+			break
+		}
+	}
+	m.setPane(p)
+}
+
 // scrollKey handles movement keys for the current pane.
 func (m *Model) scrollKey(msg tea.KeyMsg) tea.Cmd {
 	k := m.com.KeyMap
@@ -154,6 +179,14 @@ func (m *Model) scrollKey(msg tea.KeyMsg) tea.Cmd {
 			return m.crash.SelectUp()
 		case key.Matches(msg, k.Down):
 			return m.crash.SelectDown()
+		}
+		return nil
+	case paneTasks:
+		switch {
+		case key.Matches(msg, k.Up):
+			m.crash.SelectTaskUp()
+		case key.Matches(msg, k.Down):
+			m.crash.SelectTaskDown()
 		}
 		return nil
 	case paneRegisters:
@@ -204,6 +237,13 @@ func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
 			return m.crash.SelectUp()
 		} else if down {
 			return m.crash.SelectDown()
+		}
+		return nil
+	case paneTasks:
+		if up {
+			m.crash.SelectTaskUp()
+		} else if down {
+			m.crash.SelectTaskDown()
 		}
 		return nil
 	case paneRegisters:

@@ -47,10 +47,11 @@ const (
 	paneTimeline
 	paneCrash
 	paneRegisters
+	paneTasks // only when the crash's report lists RTOS tasks
 	numPanes
 )
 
-var paneNames = [numPanes]string{"console", "timeline", "crash", "registers"}
+var paneNames = [numPanes]string{"console", "timeline", "crash", "registers", "tasks"}
 
 // Model is the attach screen. Create it with NewModel (tests) or let Run
 // make one.
@@ -107,6 +108,7 @@ type statusKey struct {
 type tabsKey struct {
 	pane     pane
 	hasCrash bool
+	hasTasks bool
 	width    int
 }
 

@@ -31,7 +31,7 @@ func (m *Model) View() string {
 		return statusbar.View(m.com.Styles, m.statusInfo(), w)
 	}))
 	b.WriteByte('\n')
-	b.WriteString(m.tabsMemo.get(tabsKey{m.pane, m.crash.HasCrash(), w}, m.tabsView))
+	b.WriteString(m.tabsMemo.get(tabsKey{m.pane, m.crash.HasCrash(), m.crash.HasTasks(), w}, m.tabsView))
 	b.WriteByte('\n')
 	b.WriteString(common.Fit(m.paneView(), w, m.paneHeight()))
 	b.WriteByte('\n')
@@ -45,6 +45,9 @@ func (m *Model) tabsView() string {
 	st := m.com.Styles
 	var b strings.Builder
 	for p := pane(0); p < numPanes; p++ {
+		if !m.hasPane(p) {
+			continue
+		}
 		label := string('1'+rune(p)) + " " + paneNames[p]
 		if p == paneCrash && m.crash.HasCrash() {
 			label += "!"
@@ -77,6 +80,8 @@ func (m *Model) paneView() string {
 		return m.crash.View()
 	case paneRegisters:
 		return m.crash.DetailsView()
+	case paneTasks:
+		return m.crash.TasksView()
 	}
 	cw, tw := m.splitWidths()
 	if tw == 0 {

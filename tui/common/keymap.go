@@ -14,6 +14,7 @@ type KeyMap struct {
 	Pane2     key.Binding
 	Pane3     key.Binding
 	Pane4     key.Binding
+	Pane5     key.Binding
 	Search    key.Binding
 	Next      key.Binding
 	Prev      key.Binding
@@ -47,6 +48,7 @@ func DefaultKeyMap() *KeyMap {
 		Pane2:     key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "timeline")),
 		Pane3:     key.NewBinding(key.WithKeys("3"), key.WithHelp("3", "crash")),
 		Pane4:     key.NewBinding(key.WithKeys("4"), key.WithHelp("4", "registers")),
+		Pane5:     key.NewBinding(key.WithKeys("5"), key.WithHelp("5", "tasks (RTOS crashes)")),
 		Search:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
 		Next:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n/N", "next/prev match")),
 		Prev:      key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous match")),
@@ -75,7 +77,7 @@ func (k *KeyMap) ShortHelp() []key.Binding {
 func (k *KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Halt, k.Continue, k.Reset, k.Save, k.Quit},
-		{k.NextPane, k.Pane1, k.Pane2, k.Pane3, k.Pane4},
+		{k.NextPane, k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Pane5},
 		{k.Search, k.Next, k.Up, k.Down, k.Help},
 		{k.PageUp, k.PageDown, k.Top, k.Bottom},
 	}

@@ -43,6 +43,7 @@ type Model struct {
 	selected int
 	sources  map[string]*sourceFile // nil entry: loading
 	regTop   int                    // scroll of the registers page
+	taskSel  int                    // selected task on the tasks page
 }
 
 // New makes an empty crash view.
@@ -88,6 +89,7 @@ func (m *Model) SetCrash(r *report.Report, capturePath string, src SourceFunc) t
 	m.sources = map[string]*sourceFile{}
 	m.regTop = 0
 	m.selected = 0
+	m.taskSel = firstTask(r)
 	if r != nil {
 		// Start on the innermost frame that has a source line: that is the
 		// culprit a person wants to see first.
@@ -116,6 +118,7 @@ func (m *Model) UpdateCrash(r *report.Report, capturePath string, src SourceFunc
 		m.source = src
 	}
 	m.selected = max(0, min(m.selected, len(r.Frames)-1))
+	m.taskSel = max(0, min(m.taskSel, len(r.Tasks)-1))
 	return m.loadSelected()
 }
 

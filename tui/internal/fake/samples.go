@@ -261,3 +261,58 @@ void loop() {
 }
 `,
 }
+
+// FreeRTOSReport is a crash of a FreeRTOS application: task 'net' called a
+// NULL callback; four other tasks were switched out.
+func FreeRTOSReport() *report.Report {
+	hw := func(v uint32) *uint32 { return &v }
+	frame := func(pc, fn, file string, line int) report.Frame {
+		return report.Frame{PC: pc, Function: fn, File: file, Line: line, How: "cfi", Confidence: "certain"}
+	}
+	return &report.Report{
+		Schema:  report.Schema,
+		ELF:     report.ELF{Path: "build/nullfn-Os.elf", BuildID: "9c0ffee1"},
+		Trigger: report.Trigger{Kind: "fault-handler", Detail: "UsageFault_Handler entered"},
+		Fault: report.Fault{
+			Exception: "UsageFault", Causes: []string{"INVSTATE"},
+			Registers: map[string]string{"cfsr": "0x00020000"},
+			Summary:   "UsageFault in task 'net': branch to 0x00000000 with the Thumb bit clear; called from link_up() at net.c:210 through a bad function pointer.",
+		},
+		Registers: map[string]string{"pc": "0x00000000", "lr": "0x000010a9", "sp": "0x20000908", "psp": "0x20000908"},
+		Frames: []report.Frame{
+			{PC: "0x00000000", Function: "??", How: "fault-pc", Confidence: "certain"},
+			frame("0x000010a8", "link_up", "src/net.c", 210),
+			frame("0x00001122", "net_handle_frame", "src/net.c", 258),
+			frame("0x00001150", "net_task", "src/net.c", 290),
+		},
+		Findings: []report.Finding{{Kind: report.FindBadPC, Summary: "PC 0x00000000 is not code", Address: "0x00000000"}},
+		Tasks: []report.Task{
+			{Name: "net", State: "running", Priority: 4, Current: true, TCB: "0x200009c8",
+				Stack: report.Stack{Base: "0x200005c0", Size: 1024, HighWater: hw(668)},
+				Frames: []report.Frame{
+					{PC: "0x00000000", Function: "??", How: "fault-pc", Confidence: "certain"},
+					frame("0x000010a8", "link_up", "src/net.c", 210),
+					frame("0x00001122", "net_handle_frame", "src/net.c", 258),
+					frame("0x00001150", "net_task", "src/net.c", 290),
+				}},
+			{Name: "IDLE", State: "ready", Priority: 0, TCB: "0x20001b20",
+				Stack:  report.Stack{Base: "0x20001918", Size: 512, HighWater: hw(408)},
+				Frames: []report.Frame{frame("0x00001040", "prvIdleTask", "FreeRTOS-Kernel/tasks.c", 5837)}},
+			{Name: "crunch", State: "blocked", Priority: 1, TCB: "0x200018c0",
+				Stack: report.Stack{Base: "0x200014b8", Size: 1024, HighWater: hw(0), Overflowed: true,
+					Why: []string{"the fill pattern is gone down to the stack's base (high-water mark 0)"}},
+				Frames: []report.Frame{
+					frame("0x00002320", "xQueueReceive", "FreeRTOS-Kernel/queue.c", 1576),
+					frame("0x000006de", "crunch_task", "src/crunch.c", 127),
+				}},
+			{Name: "Tmr Svc", State: "blocked", Priority: 5, TCB: "0x20001f80",
+				Stack: report.Stack{Base: "0x20001b78", Size: 1024, HighWater: hw(896)},
+				Frames: []report.Frame{
+					frame("0x0000253a", "prvProcessTimerOrBlockTask", "FreeRTOS-Kernel/timers.c", 770),
+					frame("0x000025ae", "prvTimerTask", "FreeRTOS-Kernel/timers.c", 707),
+				}},
+			{Name: "dhcp", State: "deleted", Priority: 2, TCB: "0x20000260",
+				Stack: report.Stack{Base: "0x20002078", Size: 1024, HighWater: hw(768)}, Frames: []report.Frame{}},
+		},
+	}
+}
