@@ -142,16 +142,7 @@ func newLazyDWARF(f *elf.File, fileSize int64) (lz *lazyDWARF) {
 		if !u.aranged {
 			// No .debug_aranges entry: the unit DIE's own ranges, which
 			// means reading the unit now.
-			d, err := lz.unitData(u)
-			if err != nil {
-				return nil
-			}
-			r := d.Reader()
-			e, err := r.Next()
-			if err != nil || e == nil {
-				return nil
-			}
-			rs, err := d.Ranges(e)
+			rs, err := lz.unitDIERanges(u)
 			if err != nil {
 				return nil
 			}
@@ -181,6 +172,22 @@ func (lz *lazyDWARF) unitData(u *lazyUnit) (*dwarf.Data, error) {
 		u.data, u.dataErr = lz.secs.data(b)
 	})
 	return u.data, u.dataErr
+}
+
+// unitDIERanges reads the address ranges of unit u's DIE.
+func (lz *lazyDWARF) unitDIERanges(u *lazyUnit) ([][2]uint64, error) {
+	d, err := lz.unitData(u)
+	if err != nil {
+		return nil, err
+	}
+	e, err := d.Reader().Next()
+	if err != nil {
+		return nil, err
+	}
+	if e == nil {
+		return nil, fmt.Errorf("unit at %#x: no DIE", u.off)
+	}
+	return d.Ranges(e)
 }
 
 // parseAranges reads .debug_aranges: address ranges by unit offset. A

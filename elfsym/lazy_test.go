@@ -89,3 +89,65 @@ func equalFrames(a, b []Frame) bool {
 	}
 	return true
 }
+
+// .debug_aranges and the unit DIEs agree on every unit's addresses, so a
+// unit .debug_aranges leaves out (or a file without it) is found the same.
+func TestArangesMatchUnitRanges(t *testing.T) {
+	ctx := context.Background()
+	images := map[string]func(context.Context) (string, error){
+		"sample":     elfsymtest.Sample,
+		"gcsections": elfsymtest.GCSections,
+		"clang": func(ctx context.Context) (string, error) {
+			return elfsymtest.Lab(ctx, elfsymtest.LabConfig{Compiler: "clang", GCSections: true})
+		},
+	}
+	for name, build := range images {
+		t.Run(name, func(t *testing.T) {
+			elf, err := build(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			im, err := OpenWith(elf, Options{Lazy: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer im.Close()
+			lz := im.lazy
+			if lz == nil {
+				t.Fatal("not lazy")
+			}
+			aranged := 0
+			for i := range lz.units {
+				u := &lz.units[i]
+				fromDIE, err := lz.unitDIERanges(u)
+				if err != nil {
+					t.Fatalf("unit %#x: %v", u.off, err)
+				}
+				if !u.aranged {
+					continue
+				}
+				aranged++
+				if !sameRanges(u.ranges, fromDIE) {
+					t.Errorf("unit %#x: .debug_aranges %#x, unit DIE %#x", u.off, u.ranges, fromDIE)
+				}
+			}
+			if aranged == 0 {
+				t.Errorf("no unit had .debug_aranges")
+			}
+		})
+	}
+}
+
+// sameRanges compares range lists as sets, ignoring empty ranges.
+func sameRanges(a, b [][2]uint64) bool {
+	norm := func(rs [][2]uint64) map[[2]uint64]bool {
+		m := map[[2]uint64]bool{}
+		for _, r := range rs {
+			if r[0] < r[1] {
+				m[r] = true
+			}
+		}
+		return m
+	}
+	return reflect.DeepEqual(norm(a), norm(b))
+}
