@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -173,6 +174,24 @@ func compareWithTool(t *testing.T, elf string, needInlines bool, tool func(conte
 	}
 	defer lazy.Close()
 	compareImage(t, "lazy", lazy, addrs, want, needInlines)
+	// Prepared for a few addresses, a lazy image indexes only the
+	// functions covering them, then whole units for the other addresses.
+	prepared, err := elfsym.OpenWith(elf, elfsym.Options{Lazy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prepared.Close()
+	var some []uint64
+	for i := 0; i < len(addrs); i += 37 {
+		some = append(some, addrs[i])
+	}
+	prepared.Prepare(some)
+	for _, a := range some { // before any other lookup can build a unit whole
+		if got, exp := prepared.Frames(a), im.Frames(a); !reflect.DeepEqual(got, exp) {
+			t.Errorf("prepared: %#x: %+v, whole index %+v", a, got, exp)
+		}
+	}
+	compareImage(t, "prepared", prepared, addrs, want, needInlines)
 	cache := &indexcache.Dir{Path: t.TempDir()}
 	for i := range 2 { // the first open stores, the second loads
 		cached, err := elfsym.OpenWith(elf, elfsym.Options{Cache: cache})

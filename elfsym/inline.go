@@ -68,6 +68,10 @@ type funcBuilder struct {
 	scopes []scope
 	events []rangeEvent
 	budget uint64 // entries left before the walk is declared stuck
+	// want, if not nil, says whether a function with these ranges is
+	// wanted: one that is not is named but its insides are skipped
+	// (lazy.go builds a unit for a few addresses).
+	want func(ranges [][2]uint64) bool
 }
 
 // next reads one entry, failing when the reader stops advancing.
@@ -129,6 +133,15 @@ func (b *funcBuilder) walkCU(r *dwarf.Reader, files []*dwarf.LineFile) error {
 				ni.linkage, _ = e.Val(attrMIPSLinkageName).(string)
 			}
 			b.names[e.Offset] = ni
+			if b.want != nil && cur < 0 {
+				if ranges, err := b.d.Ranges(e); err != nil || !b.want(ranges) {
+					b.noteEntry(ranges, ni.origin)
+					if e.Children {
+						r.SkipChildren()
+					}
+					continue
+				}
+			}
 			if s := b.addScope(e, scope{die: e.Offset, origin: ni.origin, parent: -1}); s >= 0 {
 				cur = s
 			}
@@ -195,6 +208,27 @@ func (b *funcBuilder) addScope(e *dwarf.Entry, sc scope) int32 {
 	}
 	b.scopes = append(b.scopes, sc)
 	return idx
+}
+
+// noteEntry records, for a function not indexed, what addScope records
+// for its abstract origin: the entry of a concrete copy, which inlined
+// copies elsewhere report as theirs.
+func (b *funcBuilder) noteEntry(ranges [][2]uint64, origin dwarf.Offset) {
+	if origin == 0 {
+		return
+	}
+	lo, n := ^uint64(0), 0
+	for _, rg := range ranges {
+		start, end := rg[0]&^1, rg[1]
+		if start >= end || (start == 0 && !b.zeroOK) {
+			continue
+		}
+		lo = min(lo, start)
+		n++
+	}
+	if _, seen := b.lowpc[origin]; n > 0 && !seen {
+		b.lowpc[origin] = lo
+	}
 }
 
 // finish names every scope and turns the ranges into the address partition.

@@ -35,8 +35,7 @@ type lazyUnit struct {
 	data     *dwarf.Data // the unit alone (unitData)
 	dataErr  error
 
-	once  sync.Once
-	built *unitIndex
+	built *unitIndex // guarded by lazyDWARF.mu
 }
 
 // unitIndex is one unit's share of the index before merging: scope and
@@ -68,7 +67,8 @@ type lazyDWARF struct {
 
 // mergedIdx is the index over a set of built units.
 type mergedIdx struct {
-	have  []bool // per unit: included
+	have  []bool            // per unit: included
+	only  []map[uint64]bool // per unit: built for these addresses only (nil: whole)
 	lines lineTable
 	funcs funcIndex
 }
@@ -156,7 +156,7 @@ func newLazyDWARF(f *elf.File, fileSize int64) (lz *lazyDWARF) {
 		}
 	}
 	slices.SortFunc(lz.ranges, func(a, b unitRange) int { return cmpUint(a.lo, b.lo) })
-	lz.merged.Store(&mergedIdx{have: make([]bool, len(lz.units))})
+	lz.merged.Store(&mergedIdx{have: make([]bool, len(lz.units)), only: make([]map[uint64]bool, len(lz.units))})
 	return lz
 }
 
@@ -246,75 +246,102 @@ func (lz *lazyDWARF) at(addr uint64) *mergedIdx {
 	var need [4]int
 	units := lz.unitsAt(addr, need[:0])
 	for _, u := range units {
-		if !m.have[u] {
-			return lz.include(units)
+		if !m.answers(u, addr) {
+			return lz.include(units, nil)
 		}
 	}
 	return m
+}
+
+// answers reports whether m has what unit u contributes at addr.
+func (m *mergedIdx) answers(u int, addr uint64) bool {
+	return m.have[u] && (m.only[u] == nil || m.only[u][addr])
 }
 
 // prepare builds, in parallel, every unit any of addrs needs, and merges
 // them once: symbolizing a list of addresses costs one merge, not one per
-// new unit.
+// new unit. A unit built here holds only the functions covering addrs
+// (most of a unit's DWARF is the insides of other functions); a later
+// lookup elsewhere in it builds it whole.
 func (lz *lazyDWARF) prepare(addrs []uint64) {
+	want := map[int][]uint64{}
 	var units []int
 	for _, a := range addrs {
-		units = lz.unitsAt(a&^1, units)
-	}
-	lz.include(units)
-}
-
-// include builds the units not built yet (in parallel) and publishes a
-// merged index that has them.
-func (lz *lazyDWARF) include(units []int) *mergedIdx {
-	var todo []int
-	for _, u := range units {
-		if lz.units[u].built == nil {
-			todo = append(todo, u)
+		a &^= 1
+		units = lz.unitsAt(a, units[:0])
+		for _, u := range units {
+			want[u] = append(want[u], a)
 		}
 	}
-	lz.build(todo)
+	all := make([]int, 0, len(want))
+	for u := range want {
+		all = append(all, u)
+	}
+	lz.include(all, want)
+}
+
+// include builds units (in parallel): whole, or, for a unit want lists
+// and that is not built yet, only for want's addresses. It then publishes
+// a merged index that has them.
+func (lz *lazyDWARF) include(units []int, want map[int][]uint64) *mergedIdx {
 	lz.mu.Lock()
 	defer lz.mu.Unlock()
 	m := lz.merged.Load()
-	have := slices.Clone(m.have)
-	grew := false
+	type job struct {
+		u    int
+		only map[uint64]bool // nil: whole
+	}
+	var jobs []job
 	for _, u := range units {
-		if !have[u] {
-			have[u], grew = true, true
+		switch {
+		case m.have[u] && m.only[u] == nil:
+			// built whole
+		case !m.have[u] && want[u] != nil:
+			only := map[uint64]bool{}
+			for _, a := range want[u] {
+				only[a] = true
+			}
+			jobs = append(jobs, job{u, only})
+		default:
+			jobs = append(jobs, job{u, nil})
 		}
 	}
-	if !grew {
+	if len(jobs) == 0 {
 		return m
 	}
-	m = lz.merge(have)
-	lz.merged.Store(m)
-	return m
-}
-
-// build builds units on up to GOMAXPROCS goroutines.
-func (lz *lazyDWARF) build(units []int) {
+	built := make([]*unitIndex, len(jobs))
 	var wg sync.WaitGroup
 	next := atomic.Int64{}
-	for range min(len(units), runtime.GOMAXPROCS(0)) {
+	for range min(len(jobs), runtime.GOMAXPROCS(0)) {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= len(units) {
+				if i >= len(jobs) {
 					return
 				}
-				u := &lz.units[units[i]]
-				u.once.Do(func() { u.built = lz.buildUnit(u) })
+				built[i] = lz.buildUnit(&lz.units[jobs[i].u], jobs[i].only)
 			}
 		})
 	}
 	wg.Wait()
+	have, only := slices.Clone(m.have), slices.Clone(m.only)
+	for i, j := range jobs {
+		lz.units[j.u].built = built[i] // under lz.mu, read only by merge
+		have[j.u], only[j.u] = true, j.only
+	}
+	m = lz.merge(have, only)
+	lz.merged.Store(m)
+	return m
 }
 
 // buildUnit reads one unit's line program and function tree. A damaged
 // unit gives what could be read (the whole index would warn; a lazy one
 // answers without those addresses).
-func (lz *lazyDWARF) buildUnit(u *lazyUnit) (ui *unitIndex) {
+//
+// With only, functions (subprogram DIEs) covering none of only's addresses
+// are skipped, their insides unread: the index then answers for those
+// addresses alone.
+func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex) {
 	ui = &unitIndex{}
 	defer func() {
 		if p := recover(); p != nil {
@@ -328,6 +355,18 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit) (ui *unitIndex) {
 	fi := &fileInterner{idx: map[string]uint32{}}
 	b := newFuncBuilder(d, fi, lz.zeroOK)
 	b.budget = u.size + 1
+	if only != nil {
+		b.want = func(rs [][2]uint64) bool {
+			for a := range only {
+				for _, rg := range rs {
+					if a >= rg[0]&^1 && a < rg[1] {
+						return true
+					}
+				}
+			}
+			return false
+		}
+	}
 	r := d.Reader()
 	e, err := b.next(r)
 	if err != nil || e == nil {
@@ -348,7 +387,7 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit) (ui *unitIndex) {
 
 // merge joins the built units marked in have, in unit order, as
 // buildDWARF joins all of them.
-func (lz *lazyDWARF) merge(have []bool) *mergedIdx {
+func (lz *lazyDWARF) merge(have []bool, only []map[uint64]bool) *mergedIdx {
 	fi := &fileInterner{idx: map[string]uint32{}}
 	var rows []lineRow
 	var scopes []scope
@@ -380,7 +419,7 @@ func (lz *lazyDWARF) merge(have []bool) *mergedIdx {
 	}
 	lt := lineTable{rows: rows, files: fi.files}
 	lt.sortRows()
-	return &mergedIdx{have: have, lines: lt, funcs: funcIndex{scopes: scopes, segs: partition(events, scopes)}}
+	return &mergedIdx{have: have, only: only, lines: lt, funcs: funcIndex{scopes: scopes, segs: partition(events, scopes)}}
 }
 
 // dwarfAt returns the line table and function index that answer for addr.
@@ -407,7 +446,7 @@ func (lz *lazyDWARF) buildAll() *mergedIdx {
 	for i := range all {
 		all[i] = i
 	}
-	return lz.include(all)
+	return lz.include(all, nil)
 }
 
 // String is for debugging: how many units are built.

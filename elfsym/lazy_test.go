@@ -3,6 +3,7 @@ package elfsym
 import (
 	"context"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
@@ -150,4 +151,61 @@ func sameRanges(a, b [][2]uint64) bool {
 		return m
 	}
 	return reflect.DeepEqual(norm(a), norm(b))
+}
+
+// Prepared for one address, a lazy image indexes only the function
+// covering it, and answers there as the whole index does.
+func TestPrepareIndexesOnlyTheFunctionsAskedFor(t *testing.T) {
+	elf, err := elfsymtest.Sample(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := Open(elf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer whole.Close()
+	lazy, err := OpenWith(elf, Options{Lazy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lazy.Close()
+	s, ok := whole.LookupSymbol("checksum")
+	if !ok {
+		t.Fatal("no checksum")
+	}
+	var addr uint64
+	for a := s.Addr; a < s.Addr+s.Size; a += 2 {
+		if len(whole.Frames(a)) >= 3 {
+			addr = a
+			break
+		}
+	}
+	lazy.Prepare([]uint64{addr})
+	m := lazy.lazy.merged.Load()
+	units := lazy.lazy.unitsAt(addr, nil)
+	if len(units) != 1 || m.only[units[0]] == nil {
+		t.Fatalf("units %v, only %v: want one unit built for the address alone", units, m.only)
+	}
+	wholeUnit := lazy.lazy.buildUnit(&lazy.lazy.units[units[0]], nil)
+	if len(m.funcs.scopes) >= len(wholeUnit.scopes) {
+		t.Fatalf("prepared index has %d scopes, the whole unit %d: nothing skipped", len(m.funcs.scopes), len(wholeUnit.scopes))
+	}
+	if got, want := lazy.Frames(addr), whole.Frames(addr); !reflect.DeepEqual(got, want) {
+		t.Fatalf("%#x: prepared %+v, whole %+v", addr, got, want)
+	}
+	// Elsewhere in the unit the unit is built whole first.
+	other := whole.Symbols()
+	for _, o := range other {
+		if o.Func && o.Addr != s.Addr && whole.HasDWARFFunction(o.Addr) && slices.Equal(lazy.lazy.unitsAt(o.Addr, nil), units) {
+			if got, want := lazy.Frames(o.Addr+2), whole.Frames(o.Addr+2); !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s: lazy %+v, whole %+v", o.Name, got, want)
+			}
+			if lazy.lazy.merged.Load().only[units[0]] != nil {
+				t.Fatal("unit still partial after a lookup outside its prepared addresses")
+			}
+			return
+		}
+	}
+	t.Fatal("no other function in the unit")
 }
