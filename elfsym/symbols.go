@@ -1,6 +1,7 @@
 package elfsym
 
 import (
+	"cmp"
 	"debug/elf"
 	"slices"
 	"sort"
@@ -57,19 +58,35 @@ func (im *Image) loadSymbols(f *elf.File) {
 	// symbols at one address the preferred one sorts last: sized before
 	// unsized, functions before objects, and, as binutils does, the first in
 	// table order (_mainCRTStartup before its alias _start).
-	sort.Slice(rs, func(a, b int) bool {
-		x, y := rs[a], rs[b]
-		if x.Addr != y.Addr {
-			return x.Addr < y.Addr
+	// Sorted by index: moving the records themselves costs more than
+	// comparing them in a table of thousands.
+	idx := make([]int32, len(rs))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int {
+		x, y := &rs[a], &rs[b]
+		switch {
+		case x.Addr != y.Addr:
+			return cmp.Compare(x.Addr, y.Addr)
+		case (x.Size > 0) != (y.Size > 0):
+			if x.Size == 0 {
+				return -1
+			}
+			return 1
+		case x.Func != y.Func:
+			if !x.Func {
+				return -1
+			}
+			return 1
 		}
-		if (x.Size > 0) != (y.Size > 0) {
-			return x.Size == 0
-		}
-		if x.Func != y.Func {
-			return !x.Func
-		}
-		return x.order > y.order
+		return cmp.Compare(y.order, x.order)
 	})
+	sorted := make([]ranked, len(rs))
+	for i, j := range idx {
+		sorted[i] = rs[j]
+	}
+	rs = sorted
 	im.syms = make([]Symbol, len(rs))
 	im.spans = make([]uint64, len(rs))
 	nextFunc := ^uint64(0)
