@@ -130,7 +130,7 @@ func ramRanges(s *capture.Snapshot) []unwind.Range {
 		if r.Addr >= 0xE0000000 || r.Name == "flash-sample" {
 			continue
 		}
-		if r.Addr < 0x10000000 && !(r.Name == "ram" || r.Name == "mem" || strings.HasPrefix(r.Name, "stack-") || strings.HasPrefix(r.Name, "section ")) {
+		if r.Addr < 0x10000000 && !(r.Name == "ram" || r.Name == "mem" || strings.HasPrefix(r.Name, "stack-") || strings.HasPrefix(r.Name, "section ") || strings.HasPrefix(r.Name, "rtos ")) {
 			continue
 		}
 		out = append(out, unwind.Range{Start: r.Addr, End: r.Addr + uint32(len(r.Data))})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/faultdecode/rtos"
 	"github.com/faultline-dev/faultline/gdbremote"
 )
 
@@ -117,10 +118,69 @@ func (t *Target) SnapshotStaged(ctx context.Context, trig capture.Trigger, stop 
 			}
 		}
 	}
+	// Stage three: RTOS task control blocks and stacks the plan left out.
+	if err := f.readTasks(ctx); err != nil {
+		return f.finish(snap, err)
+	}
 	if staged {
 		t.event(EventCapture, fmt.Sprintf("capture complete: %d KiB of memory read in %v", f.done>>10, time.Since(start).Round(time.Millisecond)), nil)
 	}
 	return f.finish(snap, nil)
+}
+
+// Bounds of the task pass: what it may add to a capture in all.
+const maxTaskRead = 1 << 20
+
+// maxTaskPasses bounds the passes: each reads the TCBs the lists led to
+// so far, whose list items lead to the next ones.
+const maxTaskPasses = 16
+
+// readTasks reads what the RTOS's task list needs and the plan did not
+// cover (TCBs and stacks in a heap_5 region or a static stack outside the
+// ELF's sections): the list is read from the memory read so far, again
+// after each read, since a TCB read names its stack and the next TCB.
+func (f *stagedFill) readTasks(ctx context.Context) error {
+	img := f.t.opts.Image
+	if img == nil {
+		return nil
+	}
+	budget := uint64(maxTaskRead)
+	for pass := 0; pass < maxTaskPasses; pass++ {
+		sys, err := rtos.Read(img, &capture.Snapshot{Memory: f.regions()}, rtos.Options{})
+		if err != nil {
+			return nil // not FreeRTOS, or no types to read it with
+		}
+		var cov coverage
+		for _, r := range f.plan {
+			cov.add(r)
+		}
+		added := false
+		for _, sp := range sys.Spans() {
+			r := MemRange{Name: "rtos " + sp.What, Addr: uint64(sp.Addr), Size: uint64(sp.Size)}
+			if !readable(r.Addr) {
+				continue
+			}
+			for _, piece := range cov.uncovered(r) {
+				if piece.Size > budget {
+					return nil
+				}
+				budget -= piece.Size
+				cov.add(piece)
+				f.plan = append(f.plan, piece)
+				f.got = append(f.got, nil)
+				f.read = append(f.read, coverage{})
+				f.total += piece.Size
+				if err := f.readPart(ctx, len(f.plan)-1, piece); err != nil {
+					return err
+				}
+				added = true
+			}
+		}
+		if !added {
+			return nil
+		}
+	}
+	return nil
 }
 
 // stagedFill is one staged capture's memory: per planned range, the pieces

@@ -63,6 +63,9 @@ type Task struct {
 	// when running or unreadable (Problems says why).
 	Context  *Context
 	Problems []string
+	// Corrupt says the TCB itself cannot be right (its name, priority or
+	// stack pointer): its other fields mean nothing.
+	Corrupt bool
 }
 
 // StackSize is the stack's size in bytes, 0 when the top is unknown.
@@ -91,6 +94,52 @@ type System struct {
 	// Heap is the walked heap_4/heap_5, nil for other allocators.
 	Heap     *Heap
 	Problems []string
+	// Unread are TCBs the lists name that memory did not hold, and
+	// tcbSize the size of one: a capture reads them (Spans).
+	Unread  []uint32
+	tcbSize uint32
+}
+
+// A Span is memory the task list needs: a TCB or a task's stack.
+type Span struct {
+	Addr, Size uint32
+	What       string // "TCB", "stack of net"
+}
+
+// maxSpan bounds one span (a stack is read from its base, where the
+// watermark is, up to this).
+const maxSpan = 64 << 10
+
+// contextReach is how far above a switched-out task's saved top of stack
+// its frames are read when the stack's top is unknown.
+const contextReach = 1 << 10
+
+// Spans lists what a capture must read for the task list to be whole:
+// every TCB the lists name that was not read, and every task's stack
+// (base to top, or to a little above the saved context when the top is
+// unknown), at most maxSpan each.
+func (s *System) Spans() []Span {
+	if s == nil {
+		return nil
+	}
+	var out []Span
+	for _, tcb := range s.Unread {
+		out = append(out, Span{tcb, s.tcbSize, "TCB"})
+	}
+	for _, t := range s.Tasks {
+		if t.Corrupt || t.StackBase == 0 {
+			continue
+		}
+		end := t.StackTop
+		if end == 0 && t.TopOfStack > t.StackBase {
+			end = t.TopOfStack + contextReach
+		}
+		if end <= t.StackBase {
+			continue
+		}
+		out = append(out, Span{t.StackBase, min(end-t.StackBase, maxSpan), "stack of " + t.Name})
+	}
+	return out
 }
 
 // Current returns the running task, nil when none is known.
@@ -168,7 +217,7 @@ func Read(img Image, mem Memory, opt Options) (*System, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &System{Kernel: "FreeRTOS", Port: opt.Port}
+	s := &System{Kernel: "FreeRTOS", Port: opt.Port, tcbSize: uint32(l.tcb.Size)}
 	if s.Port == "" {
 		s.Port = detectPort(img)
 	}
@@ -343,7 +392,10 @@ func (r *reader) list(addr uint32, name string, st State, itemOff uint32) {
 		}
 		owner, oerr := read32(r.mem, p+l.itemOwner)
 		if oerr != nil {
-			r.problem("%s is corrupt: item 0x%08x is not readable", name, p)
+			// The item is the TCB's list item: the TCB, not captured,
+			// holds the rest of the list.
+			r.problem("%s: item 0x%08x (in TCB 0x%08x) is not captured", name, p, p-itemOff)
+			r.sys.Unread = append(r.sys.Unread, p-itemOff)
 			return
 		}
 		if owner+itemOff != p {
@@ -366,6 +418,7 @@ func (r *reader) add(tcb uint32, st State) int {
 	buf := make([]byte, l.tcb.Size)
 	if n, _ := r.mem.ReadMemory(buf, uint64(tcb)); n < len(buf) {
 		r.problem("TCB 0x%08x is not captured", tcb)
+		r.sys.Unread = append(r.sys.Unread, tcb)
 		return -1
 	}
 	w := func(off uint32) uint32 {
@@ -391,9 +444,9 @@ func (r *reader) add(tcb uint32, st State) int {
 	t.Name = string(name)
 	switch {
 	case t.Name == "" || !printable(t.Name):
-		t.Problems = append(t.Problems, fmt.Sprintf("TCB 0x%08x is corrupt: its name %q is not text", tcb, t.Name))
+		t.corrupt(fmt.Sprintf("TCB 0x%08x is corrupt: its name %q is not text", tcb, t.Name))
 	case t.Priority >= uint32(l.priorities):
-		t.Problems = append(t.Problems, fmt.Sprintf("TCB 0x%08x is corrupt: priority %d, but there are only %d", tcb, t.Priority, l.priorities))
+		t.corrupt(fmt.Sprintf("TCB 0x%08x is corrupt: priority %d, but there are only %d", tcb, t.Priority, l.priorities))
 	}
 	if st == Suspended {
 		// eTaskGetState: a task waiting forever on an event sits on the
@@ -405,6 +458,12 @@ func (r *reader) add(tcb uint32, st State) int {
 	r.sys.Tasks = append(r.sys.Tasks, t)
 	r.seen[tcb] = len(r.sys.Tasks) - 1
 	return len(r.sys.Tasks) - 1
+}
+
+// corrupt records why the TCB cannot be right.
+func (t *Task) corrupt(why string) {
+	t.Corrupt = true
+	t.Problems = append(t.Problems, why)
 }
 
 func printable(s string) bool {
@@ -425,10 +484,10 @@ func (r *reader) finish(t *Task) {
 	// A TCB the heap handed out has its stack from the heap too
 	// (xTaskCreate allocates both): a stack pointer elsewhere is a TCB
 	// written over.
-	if h := r.sys.Heap; h != nil && len(t.Problems) == 0 {
+	if h := r.sys.Heap; h != nil && !t.Corrupt {
 		if b, ok := h.BlockAt(t.TCB); ok && b.Mem == t.TCB && !b.Corrupt {
 			if sb, ok := h.BlockAt(t.StackBase); !ok || sb.Free || (sb.Mem != t.StackBase && !sb.Corrupt) {
-				t.Problems = append(t.Problems, fmt.Sprintf("TCB 0x%08x is corrupt: its stack 0x%08x (pxStack) is not a heap block, though the TCB is one", t.TCB, t.StackBase))
+				t.corrupt(fmt.Sprintf("TCB 0x%08x is corrupt: its stack 0x%08x (pxStack) is not a heap block, though the TCB is one", t.TCB, t.StackBase))
 			}
 		}
 	}
@@ -441,7 +500,7 @@ func (r *reader) finish(t *Task) {
 			t.SP = c.R[13]
 		}
 	}
-	if len(t.Problems) > 0 {
+	if t.Corrupt {
 		return // a corrupt TCB's stack bounds mean nothing
 	}
 	r.highWater(t)

@@ -29,6 +29,9 @@ type Program struct {
 	// handlers (from its vector table), e.g. a RAM vector table's HardFault
 	// handler.
 	StopAt []string
+	// CaptureDir keeps Faultline's capture file there (--dir); "" writes
+	// it to a temporary directory removed afterwards.
+	CaptureDir string
 }
 
 // Timeouts: one run of gdb or faultline, QEMU's start included.
@@ -178,7 +181,7 @@ func Faultline(ctx context.Context, p Program) (rep *report.Report, stderr strin
 		board = "generic"
 	}
 	args := []string{"capture", "--gdb", q.GDBAddr, "--elf", p.ELF, "--board", board,
-		"--once", "--json", "--timeout", "30s", "--dir", filepath.Join(dir, "crashes")}
+		"--once", "--json", "--timeout", "30s", "--dir", captureDir(p, dir)}
 	args = append(args, p.Extra...)
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
@@ -199,6 +202,36 @@ func Faultline(ctx context.Context, p Program) (rep *report.Report, stderr strin
 		return nil, stderr, fmt.Errorf("faultline capture: stdout is not one report: %w", err)
 	}
 	return rep, stderr, nil
+}
+
+func captureDir(p Program, tmp string) string {
+	if p.CaptureDir != "" {
+		return p.CaptureDir
+	}
+	return filepath.Join(tmp, "crashes")
+}
+
+// Analyze runs `faultline analyze --json --elf ELF CAPTURE` and returns the
+// decoded report.
+func Analyze(ctx context.Context, elf, capturePath string) (*report.Report, error) {
+	bin, err := Binary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, faultlineTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "analyze", "--json", "--elf", elf, capturePath)
+	cmd.WaitDelay = 2 * time.Second
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("faultline analyze: %w\n%s", err, se.String())
+	}
+	rep := new(report.Report)
+	if err := json.Unmarshal(so.Bytes(), rep); err != nil {
+		return nil, fmt.Errorf("faultline analyze: stdout is not one report: %w", err)
+	}
+	return rep, nil
 }
 
 // Names reduces a report's frames to function names innermost first as
