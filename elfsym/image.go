@@ -11,6 +11,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 )
@@ -315,7 +316,14 @@ func (im *Image) loadSavedIndex(c IndexCache) bool {
 		return false
 	}
 	if err := im.unmarshalIndex(data); err != nil {
+		release(c, data)
 		return false // unmarshalIndex assigns nothing on error
+	}
+	// The line table and function index are read where they lie in data:
+	// it is released when nothing can read them, that is, when im is
+	// garbage (lookups reach them only through im).
+	if _, ok := c.(IndexReleaser); ok {
+		runtime.AddCleanup(im, func(d []byte) { release(c, d) }, data)
 	}
 	im.fromCache = true
 	return true

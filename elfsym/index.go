@@ -47,6 +47,20 @@ type IndexCache interface {
 	Store(key IndexKey, data []byte) error
 }
 
+// An IndexReleaser is an IndexCache whose Load data must be given back
+// (indexcache maps files): elfsym calls Release once it no longer reads
+// the data, which for the main index is when the Image is garbage.
+type IndexReleaser interface {
+	Release(data []byte)
+}
+
+// release gives data back to c if c wants it.
+func release(c IndexCache, data []byte) {
+	if r, ok := c.(IndexReleaser); ok {
+		r.Release(data)
+	}
+}
+
 // indexKey is the key of this image's index.
 func (im *Image) indexKey() IndexKey {
 	c, _ := im.contentKey()

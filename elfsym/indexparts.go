@@ -29,6 +29,7 @@ func (im *Image) loadPart(part string, dec func(*idxReader) bool) bool {
 	if err != nil || data == nil {
 		return false
 	}
+	defer release(im.cache, data) // decoded into copies
 	r, ok := newPartReader(data)
 	if !ok || !dec(r) || r.err != nil || len(r.b) != 0 {
 		return false

@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/faultline-dev/faultline/elfsym"
@@ -49,6 +50,9 @@ const staleTemp = time.Hour
 type Dir struct {
 	Path     string
 	MaxBytes int64 // 0 means DefaultMaxBytes
+
+	mu     sync.Mutex
+	mapped map[*byte][]byte // payload start -> its file's mapping, for Release
 }
 
 var _ elfsym.IndexCache = (*Dir)(nil)
@@ -99,7 +103,9 @@ func (d *Dir) Load(key elfsym.IndexKey) ([]byte, error) {
 		return nil, fmt.Errorf("index cache: bad key %+v", key)
 	}
 	p := d.File(key)
-	b, err := os.ReadFile(p)
+	// Mapped, not read: a large firmware's index is megabytes, and a
+	// lookup touches a few pages of it.
+	b, mapped, err := mapFile(p)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -107,16 +113,46 @@ func (d *Dir) Load(key elfsym.IndexKey) ([]byte, error) {
 		return nil, fmt.Errorf("index cache: %w", err)
 	}
 	h, payload, err := parse(b)
-	if err != nil {
-		return nil, fmt.Errorf("index cache: %s: %w", p, err)
+	if err == nil && h != header(key) {
+		payload = nil // stale
 	}
-	if h != header(key) {
-		return nil, nil // stale
+	if err != nil || len(payload) == 0 {
+		if mapped {
+			unmap(b)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("index cache: %s: %w", p, err)
+		}
+		return nil, nil
+	}
+	if mapped {
+		d.mu.Lock()
+		if d.mapped == nil {
+			d.mapped = map[*byte][]byte{}
+		}
+		d.mapped[&payload[0]] = b
+		d.mu.Unlock()
 	}
 	// Eviction removes the least recently used: a hit counts as a use.
 	now := time.Now()
 	_ = os.Chtimes(p, now, now)
 	return payload, nil
+}
+
+// Release unmaps data returned by Load (elfsym.IndexReleaser): elfsym
+// calls it when the image using it is garbage, or at once when it decoded
+// everything it needs. Data not from Load is ignored.
+func (d *Dir) Release(data []byte) {
+	if len(data) == 0 {
+		return
+	}
+	d.mu.Lock()
+	m, ok := d.mapped[&data[0]]
+	delete(d.mapped, &data[0])
+	d.mu.Unlock()
+	if ok {
+		unmap(m)
+	}
 }
 
 // keyHeader is what a file's header must say for key.

@@ -261,3 +261,24 @@ func TestEvictsLeastRecentlyUsedBeyondTheBound(t *testing.T) {
 		t.Error("an index larger than the bound was stored")
 	}
 }
+
+// Load maps the file; Release unmaps it, and a later Load maps it again.
+// Data that Load did not return is ignored.
+func TestReleaseGivesBackWhatLoadMapped(t *testing.T) {
+	c := &indexcache.Dir{Path: t.TempDir()}
+	k := elfsym.IndexKey{Content: "abcdef", Version: elfsym.IndexVersion}
+	want := bytes.Repeat([]byte("index "), 10000)
+	if err := c.Store(k, want); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		got, err := c.Load(k)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("Load = %d bytes, %v", len(got), err)
+		}
+		c.Release(got)
+	}
+	c.Release(nil)
+	c.Release(make([]byte, 10))
+	var _ elfsym.IndexReleaser = c
+}

@@ -1,0 +1,35 @@
+//go:build unix
+
+package indexcache
+
+import (
+	"os"
+	"syscall"
+)
+
+// mapFile maps a saved index read-only. Files here are only ever replaced
+// by rename and removed, never changed in place, so a mapping stays valid
+// (and its contents fixed) until it is unmapped.
+func mapFile(path string) ([]byte, bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, false, err
+	}
+	if st.Size() == 0 || st.Size() != int64(int(st.Size())) {
+		b, err := os.ReadFile(path)
+		return b, false, err
+	}
+	b, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		b, err := os.ReadFile(path)
+		return b, false, err
+	}
+	return b, true, nil
+}
+
+func unmap(b []byte) { _ = syscall.Munmap(b) }
