@@ -64,58 +64,74 @@ func (s *Symbolizer) showPath(file string) string {
 }
 
 func (s *Symbolizer) where(f elfsym.Frame) string {
-	return f.Function + " at " + s.showPath(f.File) + ":" + strconv.Itoa(f.Line)
+	return string(s.appendWhere(nil, f))
+}
+
+// appendWhere appends "function at file:line".
+func (s *Symbolizer) appendWhere(b []byte, f elfsym.Frame) []byte {
+	b = append(b, f.Function...)
+	b = append(b, " at "...)
+	b = append(b, s.showPath(f.File)...)
+	b = append(b, ':')
+	return strconv.AppendInt(b, int64(f.Line), 10)
 }
 
 // hexAddr formats addr as 0x%08x without fmt (symbolize prints thousands).
-func hexAddr(addr uint64) string {
-	var b [2 + 16]byte
-	h := strconv.AppendUint(b[:0], addr, 16)
-	n := len(h)
-	out := make([]byte, 0, 2+max(8, n))
-	out = append(out, "0x"...)
-	for range 8 - n {
-		out = append(out, '0')
+func hexAddr(addr uint64) string { return string(appendHexAddr(nil, addr)) }
+
+func appendHexAddr(b []byte, addr uint64) []byte {
+	var h [16]byte
+	digits := strconv.AppendUint(h[:0], addr, 16)
+	b = append(b, "0x"...)
+	for range 8 - len(digits) {
+		b = append(b, '0')
 	}
-	return string(append(out, h...))
+	return append(b, digits...)
 }
 
-// lines gives the text answer for addr: the innermost frame first, then one
-// "inlined into" line per enclosing frame.
-func (s *Symbolizer) lines(addr uint64) []string {
+// appendText appends the text answer for addr, a line each: the innermost
+// frame first, then one "inlined into" line per enclosing frame. It
+// appends to one buffer: with thousands of addresses, allocating strings
+// per line was most of the run.
+func (s *Symbolizer) appendText(b []byte, addr uint64) []byte {
 	frames := s.im.Frames(addr)
-	head := hexAddr(addr) + " "
+	b = appendHexAddr(b, addr)
+	b = append(b, ' ')
 	if len(frames) == 0 {
-		head += "??"
+		b = append(b, "??"...)
 		if sym, off, ok := s.im.SymbolAt(addr); ok {
-			head += fmt.Sprintf(" (%s+%#x)", sym.Name, off)
+			b = fmt.Appendf(b, " (%s+%#x)", sym.Name, off)
 		}
-		return []string{head}
+		return append(b, '\n')
 	}
 	if f := frames[0]; f.File == "" {
 		// Symbol table only: say where in the function instead.
 		if sym, off, ok := s.im.SymbolAt(addr); ok && sym.Func {
-			return []string{head + fmt.Sprintf("%s+%#x (no line info)", f.Function, off)}
+			b = fmt.Appendf(b, "%s+%#x (no line info)", f.Function, off)
+		} else {
+			b = append(append(b, f.Function...), " (no line info)"...)
 		}
-		return []string{head + f.Function + " (no line info)"}
+		return append(b, '\n')
 	}
-	out := []string{head + s.where(frames[0])}
+	b = append(s.appendWhere(b, frames[0]), '\n')
 	for _, f := range frames[1:] {
-		out = append(out, "  inlined into "+s.where(f))
+		b = append(s.appendWhere(append(b, "  inlined into "...), f), '\n')
 	}
-	return out
+	return b
 }
 
 // WriteText prints the text answer for each address.
 func (s *Symbolizer) WriteText(w io.Writer, addrs []uint64) error {
-	bw := bufio.NewWriter(w)
+	buf := make([]byte, 0, 64<<10)
 	for _, a := range addrs {
-		for _, l := range s.lines(a) {
-			bw.WriteString(l)
-			bw.WriteByte('\n')
+		if buf = s.appendText(buf, a); len(buf) >= 48<<10 {
+			if _, err := w.Write(buf); err != nil {
+				return fmt.Errorf("write output: %w", err)
+			}
+			buf = buf[:0]
 		}
 	}
-	if err := bw.Flush(); err != nil {
+	if _, err := w.Write(buf); err != nil {
 		return fmt.Errorf("write output: %w", err)
 	}
 	return nil
