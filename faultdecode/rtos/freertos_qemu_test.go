@@ -4,6 +4,7 @@ import (
 	"context"
 	"os/exec"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,7 +44,7 @@ func crashed(ctx context.Context, t *testing.T, variant string) (*capture.Snapsh
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: freertos.Machine, Kernel: elf, Halted: true, Serials: []string{"null"}})
+	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: freertos.MachineFor(variant), Kernel: elf, Halted: true, Serials: []string{"null"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +108,8 @@ func TestTasksOfEveryCrashMatchTheFirmware(t *testing.T) {
 		{"overflow-Os", "net", true},
 		{"smash-O0", "crunch", true},
 		{"smash-Os-hf", "crunch", true},
+		{"nullfn-Os-m4f", "", false},
+		{"isr-Os-m4f", "", false},
 	}
 	slots := make(chan struct{}, runtime.NumCPU())
 	for _, tt := range tests {
@@ -122,10 +125,16 @@ func TestTasksOfEveryCrashMatchTheFirmware(t *testing.T) {
 			for _, p := range sys.Problems {
 				t.Logf("problem: %s", p)
 			}
-			if sys.Port != rtos.PortCM3 || !sys.SchedulerRunning {
-				t.Errorf("port %s, scheduler running %v; want ARM_CM3, running", sys.Port, sys.SchedulerRunning)
+			m4f := strings.HasSuffix(tt.variant, freertos.M4FSuffix)
+			wantPort := rtos.PortCM3
+			if m4f {
+				wantPort = rtos.PortCM4F
 			}
-			want := exp[tt.variant].Task
+			if sys.Port != wantPort || !sys.SchedulerRunning {
+				t.Errorf("port %s, scheduler running %v; want %s, running", sys.Port, sys.SchedulerRunning, wantPort)
+			}
+			// An M4F build crashes where its Cortex-M3 build does.
+			want := exp[strings.TrimSuffix(tt.variant, freertos.M4FSuffix)].Task
 			cur := sys.Current()
 			if cur == nil || cur.Name != want {
 				t.Fatalf("running task %+v, want %q", cur, want)
@@ -168,6 +177,11 @@ func TestTasksOfEveryCrashMatchTheFirmware(t *testing.T) {
 				}
 				if !task.Contains(c.R[13]-1) || !img.IsCode(uint64(c.R[15])) {
 					t.Errorf("%s: saved context sp 0x%08x pc 0x%08x: not in its stack / not code", task.Name, c.R[13], c.R[15])
+				}
+				// On the M4F only crunch computes in floating point: only
+				// its context holds the FP registers.
+				if wantFPU := m4f && task.Name == "crunch"; c.FPU != wantFPU {
+					t.Errorf("%s: FP context saved %v, want %v (EXC_RETURN 0x%08x)", task.Name, c.FPU, wantFPU, c.ExcReturn)
 				}
 			}
 			for _, name := range []string{"net", "crunch", "IDLE", "Tmr Svc"} {

@@ -74,8 +74,9 @@ const (
 )
 
 // Variants lists every crash variant ("badptr-O0" ...), in Bugs then Opts
-// order, then the HardFault-only builds ("badptr-Os-hf" ...). The Makefile
-// also builds "none-<opt>", which never crashes.
+// order, then the HardFault-only builds ("badptr-Os-hf" ...), then the
+// Cortex-M4F builds ("nullfn-Os-m4f" ...). The Makefile also builds
+// "none-<opt>", which never crashes.
 func Variants() []string {
 	var v []string
 	for _, b := range Bugs {
@@ -86,6 +87,9 @@ func Variants() []string {
 	for _, b := range Bugs {
 		v = append(v, b+"-"+HardFaultOpt+HardFaultSuffix)
 	}
+	for _, b := range M4FBugs {
+		v = append(v, b+"-Os"+M4FSuffix)
+	}
 	return v
 }
 
@@ -93,6 +97,26 @@ func Variants() []string {
 // besides the gateway's five: 16 tasks, for benchmarks. It crashes as
 // div0-Os does.
 const ManyTasks = "div0-Os-w11"
+
+// Cortex-M4F builds: the same application on mps2-an386 with the
+// GCC/ARM_CM4F port and hard float, where crunch keeps a floating-point
+// level (its switched-out context then holds the FP registers). They are
+// named "<bug>-Os-m4f" for the bugs in M4FBugs.
+const (
+	M4FSuffix  = "-m4f"
+	M4FMachine = "mps2-an386"
+)
+
+// M4FBugs are the bugs built for the Cortex-M4F.
+var M4FBugs = []string{"nullfn", "isr"}
+
+// MachineFor is the QEMU machine a variant runs on.
+func MachineFor(variant string) string {
+	if strings.HasSuffix(variant, M4FSuffix) {
+		return M4FMachine
+	}
+	return Machine
+}
 
 // HardFaultOnly reports whether variant is built with the fault handlers
 // disabled, and the variant with them enabled it otherwise equals.
@@ -126,6 +150,10 @@ func ELF(ctx context.Context, variant string) (string, error) {
 func known(variant string) bool {
 	if variant == ManyTasks {
 		return true
+	}
+	if base, ok := strings.CutSuffix(variant, M4FSuffix); ok {
+		bug, opt, _ := strings.Cut(base, "-")
+		return contains(M4FBugs, bug) && opt == "Os"
 	}
 	base, hf := HardFaultOnly(variant)
 	bug, opt, ok := strings.Cut(base, "-")
@@ -163,6 +191,13 @@ func parseExpected(data []byte) (map[string]Expectation, error) {
 		if base, hf := HardFaultOnly(v); hf {
 			if e, ok := f.Variants[base]; ok {
 				f.Variants[v] = e.escalated()
+			}
+			continue
+		}
+		// An M4F build crashes where, and as, its Cortex-M3 build does.
+		if base, m4f := strings.CutSuffix(v, M4FSuffix); m4f {
+			if e, ok := f.Variants[base]; ok {
+				f.Variants[v] = e
 			}
 			continue
 		}

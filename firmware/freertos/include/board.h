@@ -31,6 +31,7 @@
 #define NVIC_IPR_BYTE(irq) (*(volatile uint8_t *)(0xe000e400u + (irq)))
 #define SCB_CCR    REG32(0xe000ed14u)
 #define SCB_SHCSR  REG32(0xe000ed24u)
+#define SCB_CPACR  REG32(0xe000ed88u)
 #define CCR_DIV_0_TRP (1u << 4)
 #define SHCSR_MEMFAULTENA (1u << 16)
 #define SHCSR_BUSFAULTENA (1u << 17)

@@ -20,6 +20,7 @@ QueueHandle_t query_queue;
 QueueHandle_t alert_queue; /* created by net when a peer subscribes */
 
 static struct channel_stats window[SENSOR_CHANNELS];
+static volatile int32_t smoothed_mv; /* FPU builds: the smoothed level */
 static struct channel_stats totals[SENSOR_CHANNELS];
 
 static void stats_add(struct channel_stats *st, int16_t v)
@@ -115,12 +116,21 @@ void crunch_task(void *arg)
 	struct sample s;
 	struct query q;
 	unsigned samples = 0, windows = 0;
+#if defined(__ARM_FP)
+	/* With an FPU, crunch also keeps a smoothed level in floating point:
+	 * its context then includes the FP registers. */
+	float level = 0.0f;
+#endif
 
 	(void)arg;
 	for (;;) {
 		if (xQueueReceive(sample_queue, &s, pdMS_TO_TICKS(10)) == pdPASS && s.channel < SENSOR_CHANNELS) {
 			stats_add(&window[s.channel], s.value);
 			stats_add(&totals[s.channel], s.value);
+#if defined(__ARM_FP)
+			level = level * 0.875f + (float)s.value * 0.125f;
+			smoothed_mv = (int32_t)level;
+#endif
 			if (++samples % WINDOW == 0) {
 				window_done();
 				if (++windows % RECAL_WINDOWS == 0)

@@ -52,6 +52,11 @@ __attribute__((noreturn)) void Reset_Handler(void)
 #if FAULT_HANDLERS
 	SCB_SHCSR |= SHCSR_MEMFAULTENA | SHCSR_BUSFAULTENA | SHCSR_USGFAULTENA;
 #endif
+#if defined(__ARM_FP)
+	/* Cortex-M4F: the FPU (CP10, CP11) on before any task uses it. */
+	SCB_CPACR |= 0xfu << 20;
+	__asm volatile("dsb\n isb" ::: "memory");
+#endif
 	SCB_CCR |= CCR_DIV_0_TRP;
 	console_init();
 	main();
