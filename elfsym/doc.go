@@ -10,6 +10,14 @@
 // is immutable and safe for concurrent use. Lookups allocate only the frames
 // they return.
 //
+// OpenWith adds two ways to pay less than the whole index (answers are the
+// same): Options.Lazy reads DWARF one compile unit at a time as lookups need
+// it (unit ranges from .debug_aranges or the unit DIEs, Prepare builds the
+// units a list of addresses needs in parallel, only their functions), and
+// Options.Cache loads the index saved by an earlier run (IndexCache;
+// package indexcache keeps them on disk) instead of building it; the data
+// and call-site indexes, built on first use, are saved the same way.
+//
 // What it must not do: any I/O beyond reading the ELF, running external tools
 // (addr2line is used only by tests and benchmarks), or panicking on bad input.
 // A damaged or partial ELF gives either a one-line error saying where it is
