@@ -53,6 +53,7 @@ func (rc *rootCtx) taskFindings() {
 	if rc.Tasks == nil {
 		return
 	}
+	rc.listFindings()
 	caughtBy := rc.hookStopped()
 	_, hookBuilt := rc.Image.LookupSymbol(overflowHook)
 	for i := range rc.Tasks.Tasks {
@@ -202,4 +203,95 @@ func (rc *rootCtx) taskStackName(addr uint32) string {
 		return fmt.Sprintf("task '%s''s stack at 0x%08x (frame of %s)", t.Name, addr, f)
 	}
 	return fmt.Sprintf("task '%s''s stack at 0x%08x", t.Name, addr)
+}
+
+// listFindings explains a kernel task list that cannot be followed: the
+// TCB whose list item holds the bad link was overwritten. When the fault
+// address lies just past that link, the kernel followed it (the crash);
+// and a pointer to that TCB kept outside the kernel (a timer's ID, a
+// stale global) is how it was overwritten: memory freed and handed out
+// again as the TCB while something still wrote through the old pointer.
+func (rc *rootCtx) listFindings() {
+	for _, le := range rc.Tasks.ListErrors {
+		t := rc.taskByTCB(le.From)
+		if t == nil {
+			continue
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "task '%s''s TCB 0x%08x is corrupt: its %s holds 0x%08x, not a list item, so the kernel's %s cannot be followed", t.Name, t.TCB, le.Field, le.Value, le.List)
+		followed := rc.Fault.HasAddress && rc.Fault.FaultAddress >= le.Value && rc.Fault.FaultAddress-le.Value < 32
+		if followed {
+			fmt.Fprintf(&b, "; the fault address 0x%08x is that link + %d: the kernel followed it", rc.Fault.FaultAddress, rc.Fault.FaultAddress-le.Value)
+		}
+		holders := rc.outsideHolders(t)
+		if len(holders) > 0 {
+			fmt.Fprintf(&b, "; %s points to the TCB from outside the kernel: it was written through that pointer after the memory became the TCB", strings.Join(holders, ", "))
+		}
+		rc.add(report.FindHeapCorruption, b.String(), t.TCB, true, fmt.Sprintf("task '%s' TCB", t.Name))
+		lead := fmt.Sprintf("Corrupt task: task '%s''s TCB was overwritten (%s = 0x%08x)", t.Name, le.Field, le.Value)
+		if len(holders) > 0 {
+			lead += fmt.Sprintf(" through %s, which still points to that memory", holders[0])
+		}
+		if followed {
+			lead += "; the context switch followed the bad link"
+		}
+		score := 2
+		if followed {
+			score = 3
+		}
+		rc.addLead(score, lead+".")
+	}
+}
+
+func (rc *rootCtx) taskByTCB(tcb uint32) *rtos.Task {
+	for i := range rc.Tasks.Tasks {
+		if t := &rc.Tasks.Tasks[i]; tcb != 0 && t.TCB == tcb {
+			return t
+		}
+	}
+	return nil
+}
+
+// outsideHolders names the places outside the kernel's own bookkeeping
+// that hold the address of t's TCB: not in a TCB (list items' owners),
+// not in a task's stack (stale locals), not in the scheduler's variables
+// (tasks.c's statics, timers.c's task handle).
+func (rc *rootCtx) outsideHolders(t *rtos.Task) []string {
+	var out []string
+	for _, at := range rc.findWords([]uint32{t.TCB}, 16) {
+		if rc.Tasks.TaskAt(at) != nil || rc.inTCB(at) {
+			continue
+		}
+		if _, v, ok := rc.di.DataAt(uint64(at)); ok && !rc.heapArena(v) && kernelFile(v.File) {
+			continue
+		}
+		if n := rc.name(at); n != "" && len(out) < maxNamed {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (rc *rootCtx) inTCB(at uint32) bool {
+	for _, t := range rc.Tasks.Tasks {
+		if at >= t.TCB && at < t.TCB+rc.tcbSize() {
+			return true
+		}
+	}
+	return false
+}
+
+// tcbSize is the TCB's size from the kernel's DWARF, 0 when unknown.
+func (rc *rootCtx) tcbSize() uint32 {
+	if ty, ok := rc.di.LookupType("tskTaskControlBlock"); ok {
+		return uint32(ty.Size)
+	}
+	return 0
+}
+
+// kernelFile says whether a compilation unit is the FreeRTOS kernel's
+// scheduler (whose variables legitimately hold TCB addresses).
+func kernelFile(f string) bool {
+	base := f[strings.LastIndexByte(f, '/')+1:]
+	return base == "tasks.c" || base == "timers.c"
 }

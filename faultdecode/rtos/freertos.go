@@ -94,10 +94,23 @@ type System struct {
 	// Heap is the walked heap_4/heap_5, nil for other allocators.
 	Heap     *Heap
 	Problems []string
+	// ListErrors are the kernel lists that could not be followed.
+	ListErrors []ListError
 	// Unread are TCBs the lists name that memory did not hold, and
 	// tcbSize the size of one: a capture reads them (Spans).
 	Unread  []uint32
 	tcbSize uint32
+}
+
+// A ListError is a link in a kernel list that cannot be right.
+type ListError struct {
+	List string // "pxReadyTasksLists[2]"
+	// From is the TCB whose list item holds the bad link, 0 when it is
+	// the list's own end marker; Field names the link in it
+	// ("xStateListItem.pxNext").
+	From  uint32
+	Field string
+	Value uint32 // the bad link
 }
 
 // A Span is memory the task list needs: a TCB or a task's stack.
@@ -381,6 +394,11 @@ func (r *reader) list(addr uint32, name string, st State, itemOff uint32) {
 		return
 	}
 	p, err := read32(r.mem, end+l.listEndNext)
+	from := uint32(0) // the TCB whose item holds p
+	item := "xStateListItem"
+	if itemOff == l.eventItem {
+		item = "xEventListItem"
+	}
 	for n := 0; err == nil && p != end; n++ {
 		if n >= maxTasks || n > int(count) {
 			r.problem("%s holds more items than its count %d: the list loops or is corrupt", name, count)
@@ -388,6 +406,7 @@ func (r *reader) list(addr uint32, name string, st State, itemOff uint32) {
 		}
 		if !pointerLike(p) {
 			r.problem("%s is corrupt: an item links to 0x%08x", name, p)
+			r.sys.ListErrors = append(r.sys.ListErrors, ListError{List: name, From: from, Field: item + ".pxNext", Value: p})
 			return
 		}
 		owner, oerr := read32(r.mem, p+l.itemOwner)
@@ -405,6 +424,7 @@ func (r *reader) list(addr uint32, name string, st State, itemOff uint32) {
 		if _, dup := r.seen[owner]; !dup {
 			r.add(owner, st)
 		}
+		from = owner
 		p, err = read32(r.mem, p+l.itemNext)
 	}
 	if err != nil {
