@@ -17,7 +17,9 @@ func newAttachCmd() *cobra.Command {
 endpoint, serial port, ELF, the RGB LED and its decoded pattern), the serial
 console (scrollable, searchable, events highlighted), the event timeline, and,
 the moment a crash is caught, the crash view: cause in words, the culprit
-source lines, the frames, registers and findings.
+source lines, the frames, registers and findings. Each crash is saved to --dir
+the moment it is caught, as 'faultline capture' saves it, and the status bar
+shows where (--no-save: only when you press s).
 
 Keys: h halt, c continue, r reset, s save a capture now, tab/1-4 panes,
 / search, q quit (asks when a crash has not been saved).
@@ -41,11 +43,12 @@ runs; on QEMU each sample halts the core briefly, which perturbs timing
 			if err != nil {
 				return err
 			}
-			return live.Run(cmd.Context(), sess, img, live.Options{Dir: f.dir, Title: "faultline attach"})
+			return live.Run(cmd.Context(), sess, img, live.Options{Dir: f.dir, Title: "faultline attach", NoSave: f.noSave})
 		},
 	}
 	fl := cmd.Flags()
 	addDeviceFlags(cmd, &f)
+	addNoSaveFlag(fl, &f.noSave)
 	fl.StringVar(&f.gdb, "gdb", "", "GDB remote server `HOST:PORT` (OpenOCD :3333, QEMU -gdb, J-Link :2331, pyOCD, st-util :4242) or a Black Magic Probe's port (/dev/ttyACM0, serial:PATH)")
 	fl.StringVar(&f.serial, "serial", "", "serial console `DEV[@BAUD]` (also tcp:HOST:PORT, usb:SERIAL)")
 	fl.StringVar(&f.elf, "elf", "", "firmware ELF `FILE` with debug info")

@@ -23,7 +23,7 @@ type captureFlags struct {
 	led                  bool
 	timeout, rspTimeout  time.Duration
 	traceRSP             string
-	noCache              bool
+	noCache, noSave      bool
 }
 
 func newCaptureCmd() *cobra.Command {

@@ -21,7 +21,7 @@ func init() { commands = append(commands, newDemoCmd) }
 type demoFlags struct {
 	variant, elf, dir string
 	noTUI, json       bool
-	noCache           bool
+	noCache, noSave   bool
 	timeout           time.Duration
 	seed              uint64
 	port, workers     int
@@ -41,6 +41,9 @@ socket teardown bug) if needed, boots it in QEMU (netduino2, the Photon's MCU)
 with an emulated WiFi co-processor, attaches faultline to its console and its
 GDB stub, sends HTTP requests like the original reporter's stress test, drops
 the WiFi link every so often, and runs until the crash is caught and explained.
+The crash is saved to --dir the moment it is caught (--no-save: in the TUI only
+when you press s; without the TUI not at all). After the crash the link stays
+up (the timeline says so); the load goes on.
 
 The web server is reachable while the demo runs: curl http://127.0.0.1:7123/
 
@@ -67,6 +70,7 @@ Exit codes: 0 crash captured and explained, 1 error, 2 usage, 3 no crash within
 	fl.StringVar(&f.variant, "variant", "webserver", "firmware image: webserver|webserver-clients-fix|webserver-fixed")
 	fl.StringVar(&f.elf, "elf", "", "run this ELF instead of a bundled image (it must speak the bench's co-processor protocol)")
 	addNoCacheFlag(fl, &f.noCache)
+	addNoSaveFlag(fl, &f.noSave)
 	fl.StringVar(&f.dir, "dir", "crashes", "directory for capture files")
 	fl.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up after `DUR` without a crash (exit 3)")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for request and link-drop timing (0: from the clock)")
@@ -101,7 +105,7 @@ func runDemo(ctx context.Context, f demoFlags, stdout, stderr io.Writer) error {
 	stats := d.Drive(ctx, bench.Traffic{Workers: f.workers, Seed: f.seed, DropEvery: f.dropEvery, Down: f.down})
 	if !f.noTUI {
 		title := fmt.Sprintf("faultline demo · %s · seed %d", d.URL(), f.seed)
-		return live.Run(ctx, d.Probe, d.Image(), live.Options{Dir: f.dir, Title: title})
+		return live.Run(ctx, d.Probe, d.Image(), live.Options{Dir: f.dir, Title: title, NoSave: f.noSave})
 	}
 	fmt.Fprintf(stderr, "faultline: seed %d; web server at %s; dropping WiFi about every %v for %v\n", f.seed, d.URL(), f.dropEvery, f.down)
 	timelineOut := stdout
@@ -109,7 +113,7 @@ func runDemo(ctx context.Context, f demoFlags, stdout, stderr io.Writer) error {
 		timelineOut = stderr
 	}
 	err = watch.Run(ctx, d.Probe, watch.Options{
-		Dir: f.dir, Image: d.Image(), JSON: f.json, Once: true, Timeout: f.timeout, Out: stdout, Log: stderr,
+		Dir: f.dir, NoSave: f.noSave, Image: d.Image(), JSON: f.json, Once: true, Timeout: f.timeout, Out: stdout, Log: stderr,
 		Ended: d.Bench.Done(), EndErr: d.Bench.ExitErr, Timeline: timelineOut,
 		Caught: func() {
 			ok, failed := stats.Snapshot()

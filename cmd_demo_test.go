@@ -64,7 +64,7 @@ func tail(s string, n int) string {
 
 // TestDemoTUIInTmux runs `faultline demo` in a real terminal (tmux), waits
 // for the crash and reads the exception, the cause and a socket-layer frame
-// off the screen; quitting asks about the unsaved capture.
+// off the screen, and the path of the capture saved when it was caught.
 func TestDemoTUIInTmux(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("tmux"); err != nil {
@@ -86,7 +86,7 @@ func TestDemoTUIInTmux(t *testing.T) {
 	for time.Now().Before(deadline) {
 		time.Sleep(time.Second)
 		screen, _ = tm("capture-pane", "-p")
-		if strings.Contains(screen, "CRASHED") && strings.Contains(screen, "socket_hal") {
+		if strings.Contains(screen, "CRASHED") && strings.Contains(screen, "socket_hal") && strings.Contains(screen, "saved crashes/") {
 			break
 		}
 		if strings.Contains(screen, "DEMO-EXIT") {
@@ -106,14 +106,14 @@ func TestDemoTUIInTmux(t *testing.T) {
 			t.Errorf("screen lacks %v:\n%s", want, screen)
 		}
 	}
-	// Quit: the capture is unsaved, so the TUI asks; answer no.
-	tm("send-keys", "q")
-	time.Sleep(500 * time.Millisecond)
-	screen, _ = tm("capture-pane", "-p")
-	if !strings.Contains(screen, "unsaved capture") {
-		t.Errorf("quit with an unsaved crash did not ask:\n%s", screen)
+	// The crash was saved the moment it was caught, and the status bar
+	// says where; so quitting asks nothing.
+	if m := regexp.MustCompile(`CRASHED\s+│ saved (crashes/crash-\S+\.core)`).FindStringSubmatch(screen); m == nil {
+		t.Errorf("the status bar shows no saved capture:\n%s", screen)
+	} else if _, err := os.Stat(filepath.Join(dir, m[1])); err != nil {
+		t.Errorf("the status bar's capture is not on disk: %v", err)
 	}
-	tm("send-keys", "n")
+	tm("send-keys", "q")
 	for i := 0; i < 30; i++ {
 		time.Sleep(500 * time.Millisecond)
 		if screen, _ = tm("capture-pane", "-p"); strings.Contains(screen, "DEMO-EXIT") {

@@ -36,6 +36,11 @@ func addNoCacheFlag(fl *pflag.FlagSet, p *bool) {
 	fl.BoolVar(p, "no-cache", false, "neither read nor write the saved ELF index (in the user cache dir, faultline/index): index the ELF from scratch")
 }
 
+// addNoSaveFlag adds --no-save to the commands with a TUI (attach, demo).
+func addNoSaveFlag(fl *pflag.FlagSet, p *bool) {
+	fl.BoolVar(p, "no-save", false, "do not save each crash to --dir as it is caught (in the TUI, s saves it)")
+}
+
 // addMemFlag registers --mem on a command that captures.
 func addMemFlag(cmd *cobra.Command, mem *[]string) {
 	cmd.Flags().StringArrayVar(mem, "mem", nil, "also read `ADDR:SIZE` into every capture (repeatable; hex or decimal, size may end in K or M: --mem 0x10000000:64K)")

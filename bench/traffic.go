@@ -32,40 +32,62 @@ func (s *Session) Drive(ctx context.Context, t Traffic) *emu.LoadStats {
 	stats := &emu.LoadStats{}
 	tctx, cancel := context.WithCancel(ctx)
 	tl := s.Probe.Timeline()
-	event := func(text string) {
-		tl.Add(probe.Event{Time: time.Now(), Kind: probe.EventTargetState, Source: "bench", Text: text})
-	}
 	// Subscribed before anything runs, so no crash goes unseen.
 	events := tl.Subscribe(tctx)
-	fctx, stopFlap := context.WithCancel(tctx)
-	var crashed atomic.Bool
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		for e := range events {
-			if e.Kind == probe.EventCapture {
-				crashed.Store(true)
-				stopFlap()
-				return
-			}
-		}
-	})
-	wg.Go(func() {
-		defer stopFlap()
 		if err := s.Bench.WiFi().WaitListening(tctx); err != nil {
 			return
 		}
-		event("web server listening on " + s.URL())
+		benchEvent(tl, "web server listening on "+s.URL())
 		wg.Go(func() {
 			emu.RunLoad(tctx, emu.LoadConfig{URL: s.URL(), Workers: t.Workers, Seed: t.Seed}, stats)
 		})
-		emu.Flap(fctx, s.Bench.Link(), emu.FlapSchedule{Seed: t.Seed, Every: t.DropEvery, Down: t.Down, Event: event})
-		// Flap has restored the link by now, so this is the last word.
-		if crashed.Load() && tctx.Err() == nil {
-			event(FlappingStopped)
-		}
+		flapUntilCrash(tctx, s.Bench.Link(), tl, events, emu.FlapSchedule{Seed: t.Seed, Every: t.DropEvery, Down: t.Down})
 	})
 	s.mu.Lock()
 	s.traffic = append(s.traffic, func() { cancel(); wg.Wait() })
 	s.mu.Unlock()
 	return stats
+}
+
+// flapUntilCrash flaps link on sched, telling tl, until ctx ends or events
+// (tl's, subscribed before the crash could happen) carry a caught crash;
+// then, the link restored, it says FlappingStopped.
+func flapUntilCrash(ctx context.Context, link emu.Link, tl *probe.Timeline, events <-chan probe.Event, sched emu.FlapSchedule) {
+	fctx, stopFlap := context.WithCancel(ctx)
+	defer stopFlap()
+	var crashed atomic.Bool
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for {
+			select {
+			case e, ok := <-events:
+				if !ok {
+					return
+				}
+				if e.Kind == probe.EventCapture {
+					crashed.Store(true)
+					stopFlap()
+					return
+				}
+			case <-fctx.Done():
+				return
+			}
+		}
+	}()
+	sched.Event = func(text string) { benchEvent(tl, text) }
+	emu.Flap(fctx, link, sched)
+	stopFlap()
+	<-watched
+	// Flap has restored the link by now, so this is the last word.
+	if crashed.Load() && ctx.Err() == nil {
+		benchEvent(tl, FlappingStopped)
+	}
+}
+
+// benchEvent puts what the bench did on the timeline.
+func benchEvent(tl *probe.Timeline, text string) {
+	tl.Add(probe.Event{Time: time.Now(), Kind: probe.EventTargetState, Source: "bench", Text: text})
 }

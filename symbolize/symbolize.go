@@ -42,7 +42,9 @@ func New(im *elfsym.Image) *Symbolizer {
 	return &Symbolizer{im: im, cwd: cwd}
 }
 
-// showPath makes file relative to the working directory when under it.
+// showPath makes file relative to the working directory when under it
+// (RelPath), remembering the answers: a firmware has few files and many
+// addresses.
 func (s *Symbolizer) showPath(file string) string {
 	if file == "" {
 		return "??"
@@ -50,17 +52,31 @@ func (s *Symbolizer) showPath(file string) string {
 	if p, ok := s.shown[file]; ok {
 		return p
 	}
-	p := file
-	if s.cwd != "" && filepath.IsAbs(file) {
-		if rel, err := filepath.Rel(s.cwd, file); err == nil && !strings.HasPrefix(rel, "..") {
-			p = rel
-		}
-	}
+	p := RelPath(file, s.cwd)
 	if s.shown == nil {
 		s.shown = map[string]string{}
 	}
 	s.shown[file] = p
 	return p
+}
+
+// RelPath shows a source path for people: relative to the first of dirs
+// (the working directory, then the ELF's compile directories) it is under,
+// else as recorded. Relative paths and dirs are left alone: they anchor
+// nothing.
+func RelPath(file string, dirs ...string) string {
+	if !filepath.IsAbs(file) {
+		return file
+	}
+	for _, d := range dirs {
+		if d == "" || !filepath.IsAbs(d) {
+			continue
+		}
+		if rel, err := filepath.Rel(d, file); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return rel
+		}
+	}
+	return file
 }
 
 func (s *Symbolizer) where(f elfsym.Frame) string {

@@ -2,9 +2,11 @@ package tui_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/charmbracelet/x/exp/golden"
+	"github.com/faultline-dev/faultline/symbolize"
 	"github.com/faultline-dev/faultline/tui"
 	"github.com/faultline-dev/faultline/tui/internal/fake"
 )
@@ -34,6 +36,24 @@ var scenarios = []struct {
 		hs.send(fake.CrashedStatus(), consoleLines(fake.BootLines(3)))
 		hs.send(tui.Crash{Report: fake.FreeRTOSReport()})
 		hs.key("5", "down")
+	}},
+	{"crash_saved", func(hs *harness) {
+		// attach and demo: saved the moment it was caught, the status bar
+		// says where, and the source pane names the file relative to the
+		// build directory the DWARF paths are under.
+		st := fake.CrashedStatus()
+		st.Saved = "crashes/crash-20261126-101500.123.core"
+		hs.send(st, consoleLines(fake.PanicLines(9000)))
+		rep := fake.HardFaultReport()
+		const buildDir = "/home/ci/work/firmware"
+		for i := range rep.Frames {
+			if rep.Frames[i].File != "" {
+				rep.Frames[i].File = buildDir + "/" + rep.Frames[i].File
+			}
+		}
+		hs.send(tui.Crash{Report: rep, CapturePath: st.Saved,
+			Source:   func(file string) ([]byte, error) { return fake.Sources(strings.TrimPrefix(file, buildDir+"/")) },
+			ShowPath: func(file string) string { return symbolize.RelPath(file, "/nonexistent/cwd", buildDir) }})
 	}},
 	{"lockup", func(hs *harness) {
 		hs.send(fake.LockupStatus(), consoleLines(fake.BootLines(3)))

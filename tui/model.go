@@ -326,6 +326,7 @@ func (m *Model) showCrash(c Crash) tea.Cmd {
 		return nil
 	}
 	fresh := c.Report != m.crash.Report() && !(c.Update && m.crash.HasCrash())
+	m.crash.SetShowPath(c.ShowPath)
 	var cmd tea.Cmd
 	if c.Update {
 		cmd = m.crash.UpdateCrash(c.Report, c.CapturePath, c.Source)
@@ -443,7 +444,7 @@ func (m *Model) statusInfo() statusbar.Info {
 	return statusbar.Info{
 		Target: s.Target, GDB: s.GDB, Serial: s.Serial, SerialState: s.SerialState,
 		ELF: s.ELF, ELFMatches: s.ELFMatches, LEDColor: s.LEDColor, LEDPattern: s.LEDPattern,
-		Capture: s.Capture,
+		Capture: s.Capture, Saved: s.Saved,
 	}
 }
 

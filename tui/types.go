@@ -30,6 +30,7 @@ type Status struct {
 	LEDColor    [3]float64 // r,g,b 0..1
 	LEDPattern  string     // "breathing cyan", "SOS 1 HardFault", "" when no LED
 	Capture     string     // a capture still reading memory: "reading memory 48/128 KiB"; "" when none
+	Saved       string     // where the crash on screen is saved; "" when none is or it is unsaved
 }
 
 // ConsoleLine is one line from the serial console (without its newline).
@@ -52,6 +53,9 @@ type Crash struct {
 	Report      *report.Report
 	CapturePath string                            // "" while unsaved
 	Source      func(file string) ([]byte, error) // for the culprit lines; may be nil; called from a tea.Cmd
+	// ShowPath shortens a source path for the source pane's title (relative
+	// to the working or compile directory); nil shows it as recorded.
+	ShowPath func(file string) string
 	// Update says Report is the crash on screen read further (its first
 	// report came while the capture still read memory): it replaces the
 	// one shown without moving the pane or the frame selection.

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"reflect"
@@ -61,6 +62,9 @@ func (fl *firstLook) interrupted(sess *probe.Session, o Options) error {
 	case <-time.After(5 * time.Second):
 		// The session did not hand it over: save the first look, which
 		// says what it lacks.
+	}
+	if o.NoSave {
+		return errors.New("capture interrupted while reading memory (not saved: --no-save)")
 	}
 	path, err := capture.Save(o.Dir, c.Snapshot)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 // Options say where caught crashes go and how their reports are printed.
 type Options struct {
 	Dir     string        // capture files (capture.Save)
+	NoSave  bool          // explain crashes without saving them (demo --no-save)
 	Image   *elfsym.Image // the firmware, for reports; may be nil
 	JSON    bool          // print each report as one JSON document
 	Once    bool          // stop after the first crash
@@ -125,19 +126,27 @@ func Run(ctx context.Context, sess *probe.Session, o Options) error {
 		case c := <-sess.Crashes():
 			caught++
 			lastCaught = c.Snapshot.Meta.CapturedAt
-			path, err := capture.Save(o.Dir, c.Snapshot)
-			if err != nil {
-				return fmt.Errorf("save capture: %w", err)
+			path := ""
+			if !o.NoSave {
+				var err error
+				if path, err = capture.Save(o.Dir, c.Snapshot); err != nil {
+					return fmt.Errorf("save capture: %w", err)
+				}
 			}
 			if o.Caught != nil && first == nil {
 				o.Caught()
 			}
-			fmt.Fprintf(o.Log, "faultline: capture saved to %s\n", path)
+			if !o.NoSave {
+				fmt.Fprintf(o.Log, "faultline: capture saved to %s\n", path)
+			}
 			rep := Explain(c.Snapshot, o.Image, o.Log)
 			if err := first.printWhole(o.Out, o.Log, rep, o.JSON); err != nil {
 				return err
 			}
 			first = nil
+			if c.Err != nil && path == "" {
+				return fmt.Errorf("capture incomplete: %w", c.Err)
+			}
 			if c.Err != nil {
 				return fmt.Errorf("capture incomplete (saved what was read to %s): %w", path, c.Err)
 			}

@@ -38,6 +38,7 @@ type Model struct {
 	report      *report.Report
 	capturePath string
 	source      SourceFunc
+	showPath    func(string) string // nil: paths as recorded
 	gen         int
 
 	selected int
@@ -65,6 +66,10 @@ func (m *Model) CapturePath() string { return m.capturePath }
 
 // SetCapturePath records that the crash was saved.
 func (m *Model) SetCapturePath(p string) { m.capturePath = p }
+
+// SetShowPath sets how the source pane's title shows a path (relative to
+// the working or compile directory); nil shows it as recorded.
+func (m *Model) SetShowPath(f func(string) string) { m.showPath = f }
 
 // Selected is the index of the selected frame.
 func (m *Model) Selected() int { return m.selected }
@@ -345,7 +350,11 @@ func (m *Model) sourceLines(rows int) []string {
 	if f.File == "" {
 		return []string{rule(st, "source", m.width), st.Dim.Render(fmt.Sprintf("  no source line for %s", f.PC))}
 	}
-	title := fmt.Sprintf("%s:%d", f.File, f.Line)
+	file := f.File
+	if m.showPath != nil {
+		file = m.showPath(file)
+	}
+	title := fmt.Sprintf("%s:%d", file, f.Line)
 	out := []string{rule(st, title, m.width)}
 	sf, ok := m.sources[f.File]
 	switch {

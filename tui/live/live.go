@@ -12,14 +12,16 @@ import (
 	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/faultdecode"
 	"github.com/faultline-dev/faultline/probe"
+	"github.com/faultline-dev/faultline/symbolize"
 	"github.com/faultline-dev/faultline/tui"
 )
 
 // backend is what the TUI drives: the probe session plus the crash on
 // screen, which `s` saves.
 type backend struct {
-	sess *probe.Session
-	dir  string
+	sess     *probe.Session
+	dir      string
+	autosave bool // save each crash the moment it is caught (not --no-save)
 
 	mu    sync.Mutex
 	snap  *capture.Snapshot // the last crash, nil before one
@@ -29,11 +31,21 @@ type backend struct {
 	partial bool
 }
 
+// firstLook takes a crash's first look (its capture still reads memory).
+// With autosave the caller then saves it (save), and the whole capture
+// rewrites that file in place when it comes.
+func (b *backend) firstLook(snap *capture.Snapshot) {
+	b.mu.Lock()
+	b.snap, b.saved, b.partial = snap, "", true
+	b.mu.Unlock()
+}
+
 // whole takes the complete capture of a crash. When the crash on screen
-// is its first look (update), a save the user made of that is rewritten
-// with it (atomically, same path), so the file on disk is the complete
-// one. path is where it is saved, "" if unsaved.
-func (b *backend) whole(snap *capture.Snapshot) (path string, update bool) {
+// is its first look (update), a save of that (automatic or the user's) is
+// rewritten with it (atomically, same path), so the file on disk is the
+// complete one; otherwise, with autosave, it is saved now. path is where
+// it is saved, "" if unsaved.
+func (b *backend) whole(snap *capture.Snapshot) (path string, update bool, err error) {
 	b.mu.Lock()
 	update = b.partial && b.snap != nil && b.snap.Meta.CapturedAt.Equal(snap.Meta.CapturedAt)
 	if update {
@@ -41,15 +53,38 @@ func (b *backend) whole(snap *capture.Snapshot) (path string, update bool) {
 	}
 	b.snap, b.saved, b.partial = snap, "", false
 	b.mu.Unlock()
-	if path == "" || capture.Write(path, snap) != nil {
-		return "", update
+	switch {
+	case path != "":
+		if err := capture.Write(path, snap); err != nil {
+			return "", update, err
+		}
+		b.keep(snap, path)
+		return path, update, nil
+	case b.autosave:
+		path, err = b.save(snap)
+		return path, update, err
 	}
+	return "", update, nil
+}
+
+// save writes snap to the capture directory the way `capture` does
+// (capture.Save) and remembers the path if snap is still the crash on
+// screen.
+func (b *backend) save(snap *capture.Snapshot) (string, error) {
+	path, err := capture.Save(b.dir, snap)
+	if err != nil {
+		return "", err
+	}
+	b.keep(snap, path)
+	return path, nil
+}
+
+func (b *backend) keep(snap *capture.Snapshot, path string) {
 	b.mu.Lock()
 	if b.snap == snap {
 		b.saved = path
 	}
 	b.mu.Unlock()
-	return path, update
 }
 
 // finishSaved, once the screen is gone, completes a saved first look with
@@ -65,7 +100,7 @@ func (b *backend) finishSaved() {
 	b.sess.Close() // stops the capture; its crash, as read, is then on Crashes
 	select {
 	case c := <-b.sess.Crashes():
-		b.whole(c.Snapshot)
+		b.whole(c.Snapshot) // best effort: the screen that would show an error is gone
 	case <-time.After(5 * time.Second):
 	}
 }
@@ -89,27 +124,22 @@ func (b *backend) SaveCapture(ctx context.Context) (string, error) {
 		}
 		snap = s
 	}
-	path, err := capture.Save(b.dir, snap)
-	if err != nil {
-		return "", err
-	}
-	b.mu.Lock()
-	if b.snap == snap {
-		b.saved = path
-	}
-	b.mu.Unlock()
-	return path, nil
+	return b.save(snap)
 }
 
 // Options say where crashes go and what the screen is called.
 type Options struct {
 	Dir   string // capture files
 	Title string // shown at the right of the pane tabs
+	// NoSave leaves a caught crash unsaved until the user saves it (s);
+	// by default each is saved to Dir the moment it is caught, as
+	// `capture` saves it, so the evidence survives a dead terminal.
+	NoSave bool
 }
 
 // Run shows the session until the user quits or ctx ends. img may be nil.
 func Run(ctx context.Context, sess *probe.Session, img *elfsym.Image, opts Options) error {
-	b := &backend{sess: sess, dir: opts.Dir}
+	b := &backend{sess: sess, dir: opts.Dir, autosave: !opts.NoSave}
 	updates := make(chan any, 4096)
 	fctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -141,6 +171,20 @@ func feed(ctx context.Context, sess *probe.Session, img *elfsym.Image, b *backen
 	}
 	var matches *bool
 	var lastCaught time.Time
+	// Source paths as the frames show them: relative to the working
+	// directory, else to the ELF's compile directory, when under one. The
+	// directories are looked up when a crash first needs them, not at start.
+	dirs := sync.OnceValue(func() []string {
+		var dirs []string
+		if cwd, err := os.Getwd(); err == nil {
+			dirs = append(dirs, cwd)
+		}
+		if img != nil {
+			dirs = append(dirs, img.CompDirs()...)
+		}
+		return dirs
+	})
+	showPath := func(file string) string { return symbolize.RelPath(file, dirs()...) }
 	status := func() tui.Status {
 		st := sess.Status()
 		serialState := ""
@@ -155,8 +199,11 @@ func feed(ctx context.Context, sess *probe.Session, img *elfsym.Image, b *backen
 		if c := st.Capture; c.Active {
 			capturing = fmt.Sprintf("reading memory %d/%d KiB", c.Done>>10, c.Total>>10)
 		}
+		b.mu.Lock()
+		saved := b.saved
+		b.mu.Unlock()
 		return tui.Status{Target: string(st.Target), GDB: st.GDB, Serial: st.Serial, SerialState: serialState,
-			ELF: elfName, ELFMatches: matches, LEDColor: st.LEDRGB, LEDPattern: pattern, Capture: capturing}
+			ELF: elfName, ELFMatches: matches, LEDColor: st.LEDRGB, LEDPattern: pattern, Capture: capturing, Saved: saved}
 	}
 	// Lines already seen before the TUI started.
 	if con := sess.Console(); con != nil {
@@ -167,6 +214,18 @@ func feed(ctx context.Context, sess *probe.Session, img *elfsym.Image, b *backen
 		if !send(ls) {
 			return
 		}
+	}
+	// saved puts a save (or why it failed) on the TUI's timeline.
+	var lastSaved string
+	saved := func(path string, err error) bool {
+		switch {
+		case err != nil:
+			return send(tui.TimelineItem{Time: time.Now(), Kind: "error", Text: "could not save the crash: " + err.Error() + " (s retries)"})
+		case path != "" && path != lastSaved:
+			lastSaved = path
+			return send(tui.TimelineItem{Time: time.Now(), Kind: "capture", Text: "crash saved to " + path})
+		}
+		return true
 	}
 	events := sess.Timeline().Subscribe(ctx)
 	tick := time.NewTicker(250 * time.Millisecond)
@@ -200,18 +259,29 @@ func feed(ctx context.Context, sess *probe.Session, img *elfsym.Image, b *backen
 			}
 			rep := faultdecode.Analyze(c.Snapshot, img)
 			matches = rep.ELF.MatchesTarget
-			b.mu.Lock()
-			b.snap, b.saved, b.partial = c.Snapshot, "", true
-			b.mu.Unlock()
-			if !send(tui.Crash{Report: rep, Source: os.ReadFile}) || !send(status()) {
+			b.firstLook(c.Snapshot)
+			crash := tui.Crash{Report: rep, Source: os.ReadFile, ShowPath: showPath}
+			if !send(crash) {
+				return
+			}
+			// Saved once on screen, so the write never delays the first
+			// view; the same report again carries the path.
+			if b.autosave {
+				path, err := b.save(c.Snapshot)
+				crash.CapturePath = path
+				if !saved(path, err) || (path != "" && !send(crash)) {
+					return
+				}
+			}
+			if !send(status()) {
 				return
 			}
 		case c := <-sess.Crashes():
 			lastCaught = c.Snapshot.Meta.CapturedAt
 			rep := faultdecode.Analyze(c.Snapshot, img)
 			matches = rep.ELF.MatchesTarget
-			path, update := b.whole(c.Snapshot)
-			if !send(tui.Crash{Report: rep, CapturePath: path, Source: os.ReadFile, Update: update}) || !send(status()) {
+			path, update, err := b.whole(c.Snapshot)
+			if !send(tui.Crash{Report: rep, CapturePath: path, Source: os.ReadFile, ShowPath: showPath, Update: update}) || !saved(path, err) || !send(status()) {
 				return
 			}
 		}

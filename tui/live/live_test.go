@@ -42,7 +42,10 @@ func TestAttachCompletesASavedFirstLook(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			path, update := b.whole(snap(tc.wholeAt, 4096))
+			path, update, err := b.whole(snap(tc.wholeAt, 4096))
+			if err != nil {
+				t.Fatal(err)
+			}
 			if (path != "") != tc.wantPath || update != tc.update {
 				t.Fatalf("whole() = %q, %v; want a path: %v, update %v", path, update, tc.wantPath, tc.update)
 			}

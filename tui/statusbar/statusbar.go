@@ -21,6 +21,7 @@ type Info struct {
 	LEDColor    [3]float64
 	LEDPattern  string
 	Capture     string // a capture in progress, e.g. "reading memory 48/128 KiB"
+	Saved       string // where the crash on screen is saved, "" if not
 }
 
 // View renders the bar as two lines no wider than width.
@@ -37,6 +38,11 @@ func View(st *common.Styles, in Info, width int) string {
 		// Before the endpoint: a narrow screen truncates from the right,
 		// and a capture still reading is what a person waits on.
 		parts1 = append(parts1, st.InfoText.Render(in.Capture))
+	}
+	if in.Saved != "" {
+		// Also before the endpoint: where the evidence is matters more
+		// than which server gave it.
+		parts1 = append(parts1, st.Label.Render("saved ")+st.Value.Render(in.Saved))
 	}
 	if in.GDB != "" {
 		parts1 = append(parts1, st.Label.Render("gdb ")+st.Value.Render(in.GDB))

@@ -40,6 +40,7 @@ func TestStatusWords(t *testing.T) {
 		{"elf unknown", Info{ELF: "a.elf"}, []string{"elf a.elf (match unknown)"}},
 		{"no led", Info{Target: "halted"}, []string{"HALTED", "led none", "serial none"}},
 		{"reconnecting", Info{Target: "disconnected", Serial: "/dev/x", SerialState: "reconnecting"}, []string{"DISCONNECTED", "(reconnecting)"}},
+		{"crash saved", Info{Target: "crashed", GDB: "127.0.0.1:3333 (openocd)", Saved: "crashes/crash-20261203-120000.000.core"}, []string{"CRASHED  │ saved crashes/crash-20261203-120000.000.core │ gdb 127.0.0.1:3333"}},
 		{"capture in progress", Info{Target: "crashed", GDB: "127.0.0.1:3333 (openocd)", Capture: "reading memory 48/128 KiB"}, []string{"CRASHED  │ reading memory 48/128 KiB │ gdb 127.0.0.1:3333"}},
 	}
 	for _, tc := range tests {

@@ -1,0 +1,62 @@
+package watch
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/elfsym/indexcache"
+	"github.com/faultline-dev/faultline/gdbremote/rsptest"
+	"github.com/faultline-dev/faultline/probe"
+	"github.com/faultline-dev/faultline/probe/probetest"
+)
+
+// TestEachCrashIsSavedUnlessNoSave: a caught crash is saved to Dir under
+// capture's name and its report printed; with NoSave (demo --no-save) the
+// report is printed and nothing is written.
+func TestEachCrashIsSavedUnlessNoSave(t *testing.T) {
+	rec := probetest.Record(t, "netduino2", "divzero")
+	img, err := indexcache.Open(rec.ELF, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	for _, noSave := range []bool{false, true} {
+		t.Run(map[bool]string{false: "saved", true: "no-save"}[noSave], func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_, addr := rec.Serve(t, img, rsptest.Link{})
+			opts, err := probe.Device{GDB: addr, Board: "netduino2", RSPTimeout: 5 * time.Second}.Options(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sess, err := probe.StartSession(ctx, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sess.Close()
+			dir := t.TempDir()
+			var out, log bytes.Buffer
+			if err := Run(ctx, sess, Options{Dir: dir, NoSave: noSave, Image: img, Once: true, Out: &out, Log: &log}); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out.String(), "UsageFault") {
+				t.Errorf("no report of the divide by zero:\n%s", out.String())
+			}
+			files, _ := filepath.Glob(filepath.Join(dir, "*"))
+			saidSaved := strings.Contains(log.String(), "capture saved to")
+			if noSave {
+				if len(files) != 0 || saidSaved {
+					t.Errorf("NoSave wrote %q (log: %s)", files, log.String())
+				}
+				return
+			}
+			if len(files) != 1 || !strings.HasPrefix(filepath.Base(files[0]), "crash-") || savedPath(t, log.String()) != files[0] {
+				t.Errorf("files %q, log:\n%s", files, log.String())
+			}
+		})
+	}
+}
