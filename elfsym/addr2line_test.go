@@ -121,6 +121,7 @@ func TestFramesMatchAddr2line(t *testing.T) {
 		"sample":     elfsymtest.Sample,
 		"gcsections": elfsymtest.GCSections,
 		"dwarf4":     elfsymtest.DWARF4,
+		"lto":        elfsymtest.LTO,
 	}
 	// The crash lab's firmware (startup code at 0 on mps2-an385, vector
 	// tables, gc-sections) joins the comparison: every program on every board.

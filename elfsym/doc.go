@@ -13,7 +13,8 @@
 // OpenWith adds two ways to pay less than the whole index (answers are the
 // same): Options.Lazy reads DWARF one compile unit at a time as lookups need
 // it (unit ranges from .debug_aranges or the unit DIEs, Prepare builds the
-// units a list of addresses needs in parallel, only their functions), and
+// units a list of addresses needs in parallel, only their functions; an
+// ELF whose units refer into each other, as LTO's do, is indexed whole), and
 // Options.Cache loads the index saved by an earlier run (IndexCache;
 // package indexcache keeps them on disk) instead of building it; the data
 // and call-site indexes, built on first use, are saved the same way.

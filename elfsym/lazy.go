@@ -96,6 +96,11 @@ func newLazyDWARF(f *elf.File, fileSize int64) (lz *lazyDWARF) {
 	if err != nil || !ok {
 		return nil
 	}
+	if crossUnitRefs(secs.abbrev) {
+		// LTO names a function or inlined call through a DIE in another
+		// unit (DW_FORM_ref_addr); a unit read alone cannot follow it.
+		return nil
+	}
 	lz = &lazyDWARF{secs: secs, info: info}
 	var h [12]byte
 	for off := uint64(0); off < info.Size; {
@@ -158,6 +163,40 @@ func newLazyDWARF(f *elf.File, fileSize int64) (lz *lazyDWARF) {
 	slices.SortFunc(lz.ranges, func(a, b unitRange) int { return cmpUint(a.lo, b.lo) })
 	lz.merged.Store(&mergedIdx{have: make([]bool, len(lz.units)), only: make([]map[uint64]bool, len(lz.units))})
 	return lz
+}
+
+// crossUnitRefs says whether any abbreviation in .debug_abbrev has an
+// attribute of a form that refers to a DIE outside its own unit
+// (DW_FORM_ref_addr, DW_FORM_GNU_ref_alt, DW_FORM_ref_sig8). Damaged
+// abbreviations count as yes: the whole index then reports them.
+func crossUnitRefs(abbrev []byte) bool {
+	const (
+		formRefAddr       = 0x10
+		formRefSig8       = 0x20
+		formImplicitConst = 0x21
+		formGNURefAlt     = 0x1f20
+	)
+	r := &cfiReader{b: abbrev}
+	for r.pos < len(r.b) && r.err == nil {
+		if r.uleb() == 0 { // end of one unit's table
+			continue
+		}
+		r.uleb() // tag
+		r.u8()   // children
+		for r.err == nil {
+			attr, form := r.uleb(), r.uleb()
+			if attr == 0 && form == 0 {
+				break
+			}
+			switch form {
+			case formRefAddr, formRefSig8, formGNURefAlt:
+				return true
+			case formImplicitConst:
+				r.sleb()
+			}
+		}
+	}
+	return r.err != nil
 }
 
 // unitData reads unit u and makes a dwarf.Data of it alone: offsets in it

@@ -69,6 +69,17 @@ func DWARF4(ctx context.Context) (string, error) {
 	}, flags)
 }
 
+// LTO builds the sample with link-time optimisation: GCC then names
+// functions and inlined calls through DIEs in other units
+// (DW_FORM_ref_addr into the early-debug units).
+func LTO(ctx context.Context) (string, error) {
+	flags := append(append([]string{"-flto"}, armFlags...), linkFlags...)
+	return build(ctx, "lto", "arm-none-eabi-g++", map[string][]byte{
+		"inline.c":    mustRead("src/inline.c"),
+		"classes.cpp": mustRead("src/classes.cpp"),
+	}, flags)
+}
+
 // X86 builds a small host (x86-64) ELF, for the "not an ARM ELF" case.
 func X86(ctx context.Context) (string, error) {
 	return build(ctx, "x86", "gcc", map[string][]byte{
