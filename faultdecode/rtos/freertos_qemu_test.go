@@ -110,6 +110,8 @@ func TestTasksOfEveryCrashMatchTheFirmware(t *testing.T) {
 		{"smash-Os-hf", "crunch", true},
 		{"nullfn-Os-m4f", "", false},
 		{"isr-Os-m4f", "", false},
+		{"uaf-Os-h5", "", false},
+		{"overflow-Os-h5", "net", true},
 	}
 	slots := make(chan struct{}, runtime.NumCPU())
 	for _, tt := range tests {
@@ -134,7 +136,7 @@ func TestTasksOfEveryCrashMatchTheFirmware(t *testing.T) {
 				t.Errorf("port %s, scheduler running %v; want %s, running", sys.Port, sys.SchedulerRunning, wantPort)
 			}
 			// An M4F build crashes where its Cortex-M3 build does.
-			want := exp[strings.TrimSuffix(tt.variant, freertos.M4FSuffix)].Task
+			want := exp[tt.variant].Task
 			cur := sys.Current()
 			if cur == nil || cur.Name != want {
 				t.Fatalf("running task %+v, want %q", cur, want)
@@ -189,8 +191,12 @@ func TestTasksOfEveryCrashMatchTheFirmware(t *testing.T) {
 					t.Errorf("task %q missing", name)
 				}
 			}
-			if sys.Heap == nil || len(sys.Heap.Blocks) == 0 {
-				t.Fatalf("heap_4 not walked: %+v", sys.Heap)
+			wantHeap := "FreeRTOS heap_4"
+			if strings.HasSuffix(tt.variant, freertos.Heap5Suffix) {
+				wantHeap = "FreeRTOS heap_5" // its regions from main.c's HeapRegion_t table
+			}
+			if sys.Heap == nil || len(sys.Heap.Blocks) == 0 || sys.Heap.Allocator != wantHeap || sys.Heap.Partial {
+				t.Fatalf("heap not walked whole as %s: %+v", wantHeap, sys.Heap)
 			}
 			if broken := len(sys.Heap.Problems) > 0; broken != tt.heapBroken {
 				t.Errorf("heap problems %v, want broken=%v", sys.Heap.Problems, tt.heapBroken)

@@ -93,11 +93,20 @@ func WalkHeap(img Image, mem Memory) *Heap {
 		h.addFreeListProblems(freeProblems, free)
 		return h
 	}
-	// heap_5: regions chain through their end markers, but where each
-	// region starts is only in the caller's HeapRegion_t table: walk on
-	// from every free block that no earlier walk reached.
-	h := &Heap{Allocator: "FreeRTOS heap_5", Partial: true}
+	h := &Heap{Allocator: "FreeRTOS heap_5"}
 	l.regions = true
+	// heap_5: where each region starts is only in the application's
+	// HeapRegion_t table; a global one names them all.
+	if starts := regionStarts(img, mem); len(starts) > 0 {
+		for _, a := range starts {
+			l.walk(h, mem, a, endMarker, free)
+		}
+		h.addFreeListProblems(freeProblems, free)
+		return h
+	}
+	// Without it, walk on from every free block that no earlier walk
+	// reached: the blocks before a region's first free block stay unknown.
+	h.Partial = true
 	var addrs []uint32
 	for a := range free {
 		addrs = append(addrs, a)
@@ -112,6 +121,58 @@ func WalkHeap(img Image, mem Memory) *Heap {
 	sort.Slice(h.Blocks, func(i, j int) bool { return h.Blocks[i].Header < h.Blocks[j].Header })
 	h.addFreeListProblems(freeProblems, free)
 	return h
+}
+
+// maxRegions bounds a HeapRegion_t table read from memory.
+const maxRegions = 64
+
+// regionStarts reads the application's HeapRegion_t table (a global array
+// of struct HeapRegion, ended by a zero size) and returns each region's
+// first block, aligned as vPortDefineHeapRegions aligns it. The table is
+// usually const: it is read from the image when memory does not have it.
+func regionStarts(img Image, mem Memory) []uint32 {
+	vars, ok := img.(interface{ Variables() []elfsym.Variable })
+	if !ok {
+		return nil
+	}
+	for _, v := range vars.Variables() {
+		t := v.Type
+		if t == nil || t.Kind != elfsym.KindArray || t.Elem == nil || t.Elem.Name != "HeapRegion" {
+			continue
+		}
+		startOff, ok1 := fieldOffset(t.Elem, "pucStartAddress")
+		sizeOff, ok2 := fieldOffset(t.Elem, "xSizeInBytes")
+		if !ok1 || !ok2 || t.Elem.Size == 0 {
+			continue
+		}
+		var out []uint32
+		for i := uint32(0); i < maxRegions && uint64(i+1)*t.Elem.Size <= v.Size; i++ {
+			at := uint32(v.Addr) + i*uint32(t.Elem.Size)
+			start, err1 := readEither(img, mem, at+startOff)
+			size, err2 := readEither(img, mem, at+sizeOff)
+			if err1 != nil || err2 != nil || size == 0 {
+				break
+			}
+			out = append(out, (start+7)&^7)
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	return nil
+}
+
+// readEither reads a word from memory, else from the image (a const table
+// in flash that the capture did not read).
+func readEither(img Image, mem Memory, addr uint32) (uint32, error) {
+	w, err := read32(mem, addr)
+	if err == nil {
+		return w, nil
+	}
+	if m, ok := img.(Memory); ok {
+		return read32(m, addr)
+	}
+	return 0, err
 }
 
 func findHeap(img Image) (heapLayout, bool) {
@@ -172,7 +233,7 @@ func (l heapLayout) walk(h *Heap, mem Memory, start, end uint32, free map[uint32
 		alloc := raw&l.allocBit != 0
 		if size < l.hdr || size&7 != 0 || b+size > end || b+size < b {
 			h.problem(b, "heap block at 0x%08x has a bad size field 0x%08x (heap end 0x%08x): the block before it overran or its header was overwritten", b, raw, end)
-			p, ok := l.resync(mem, b, end)
+			p, ok := l.resync(mem, b, end, free)
 			if !ok {
 				h.Blocks = append(h.Blocks, Block{Header: b, Mem: b + l.hdr, End: end, Corrupt: true})
 				return
@@ -198,17 +259,18 @@ const maxResync = 1 << 14
 // resync finds the first 8-aligned address above a corrupt header from
 // which the chain of block sizes lands exactly on end: the walk can trust
 // the blocks from there on.
-func (l heapLayout) resync(mem Memory, bad, end uint32) (uint32, bool) {
+func (l heapLayout) resync(mem Memory, bad, end uint32, free map[uint32]bool) (uint32, bool) {
 	for p, n := (bad+l.hdr+7)&^7, 0; p < end && n < maxResync; p, n = p+8, n+1 {
-		if l.reaches(mem, p, end) {
+		if l.reaches(mem, p, end, free) {
 			return p, true
 		}
 	}
 	return 0, false
 }
 
-// reaches walks sizes from p and reports whether they end exactly at end.
-func (l heapLayout) reaches(mem Memory, p, end uint32) bool {
+// reaches walks sizes from p and reports whether they end exactly at end
+// (or, in heap_5, at a region's end marker).
+func (l heapLayout) reaches(mem Memory, p, end uint32, free map[uint32]bool) bool {
 	for n := 0; n < maxHeapBlocks; n++ {
 		if p == end {
 			return true
@@ -216,6 +278,12 @@ func (l heapLayout) reaches(mem Memory, p, end uint32) bool {
 		raw, err := read32(mem, p+l.sizeOff)
 		if err != nil {
 			return false
+		}
+		if raw == 0 && l.regions {
+			// A heap_5 region's end marker, after at least one block,
+			// linking to the next region's free block (or nothing).
+			next, err := read32(mem, p+l.nextOff)
+			return n > 0 && err == nil && (next == 0 || free[next])
 		}
 		size := raw &^ l.allocBit
 		if size < l.hdr || size&7 != 0 || p+size > end || p+size < p {

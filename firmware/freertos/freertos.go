@@ -75,8 +75,9 @@ const (
 
 // Variants lists every crash variant ("badptr-O0" ...), in Bugs then Opts
 // order, then the HardFault-only builds ("badptr-Os-hf" ...), then the
-// Cortex-M4F builds ("nullfn-Os-m4f" ...). The Makefile also builds
-// "none-<opt>", which never crashes.
+// Cortex-M4F builds ("nullfn-Os-m4f" ...) and the heap_5 builds
+// ("uaf-Os-h5" ...). The Makefile also builds "none-<opt>", which never
+// crashes.
 func Variants() []string {
 	var v []string
 	for _, b := range Bugs {
@@ -90,7 +91,21 @@ func Variants() []string {
 	for _, b := range M4FBugs {
 		v = append(v, b+"-Os"+M4FSuffix)
 	}
+	for _, b := range Heap5Bugs {
+		v = append(v, b+"-Os"+Heap5Suffix)
+	}
 	return v
+}
+
+// sameAs is the variant whose expectation a derived build shares: an M4F
+// or heap_5 build crashes where, and as, its Cortex-M3 -Os build does.
+func sameAs(variant string) (string, bool) {
+	for _, suf := range []string{M4FSuffix, Heap5Suffix} {
+		if base, ok := strings.CutSuffix(variant, suf); ok {
+			return base, true
+		}
+	}
+	return "", false
 }
 
 // ManyTasks is a build of the div0 bug with 11 worker tasks ("w0".."w10")
@@ -109,6 +124,13 @@ const (
 
 // M4FBugs are the bugs built for the Cortex-M4F.
 var M4FBugs = []string{"nullfn", "isr"}
+
+// Heap5Suffix marks a build with heap_5 over two heap regions (HEAP5=1):
+// "<bug>-Os-h5" for the bugs in Heap5Bugs, which crash as their -Os build.
+const Heap5Suffix = "-h5"
+
+// Heap5Bugs are the bugs built with heap_5.
+var Heap5Bugs = []string{"uaf", "overflow"}
 
 // MachineFor is the QEMU machine a variant runs on.
 func MachineFor(variant string) string {
@@ -155,6 +177,10 @@ func known(variant string) bool {
 		bug, opt, _ := strings.Cut(base, "-")
 		return contains(M4FBugs, bug) && opt == "Os"
 	}
+	if base, ok := strings.CutSuffix(variant, Heap5Suffix); ok {
+		bug, opt, _ := strings.Cut(base, "-")
+		return contains(Heap5Bugs, bug) && opt == "Os"
+	}
 	base, hf := HardFaultOnly(variant)
 	bug, opt, ok := strings.Cut(base, "-")
 	return ok && (bug == "none" || contains(Bugs, bug)) && contains(Opts, opt) && (!hf || opt == HardFaultOpt)
@@ -194,8 +220,7 @@ func parseExpected(data []byte) (map[string]Expectation, error) {
 			}
 			continue
 		}
-		// An M4F build crashes where, and as, its Cortex-M3 build does.
-		if base, m4f := strings.CutSuffix(v, M4FSuffix); m4f {
+		if base, derived := sameAs(v); derived {
 			if e, ok := f.Variants[base]; ok {
 				f.Variants[v] = e
 			}

@@ -29,6 +29,11 @@
 #define CRASH CRASH_NONE
 #endif
 
+/* HEAP5=1 builds the heap from two regions with heap_5 (main.c). */
+#ifndef HEAP5
+#define HEAP5 0
+#endif
+
 /* Task priorities: the timer service task is above them all. */
 #define PRIO_NET    4
 #define PRIO_LOGGER 3

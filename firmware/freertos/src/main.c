@@ -28,8 +28,22 @@ static void create(TaskFunction_t fn, const char *name, uint16_t words, UBaseTyp
 	configASSERT(ok == pdPASS);
 }
 
+#if HEAP5
+/* heap_5 builds: the heap in two regions with a gap between them, as on a
+ * part whose RAM comes in banks. */
+static uint8_t heap_space[25u * 1024u];
+static const HeapRegion_t heap_regions[] = {
+	{heap_space, 8u * 1024u},
+	{heap_space + 9u * 1024u, 16u * 1024u},
+	{NULL, 0},
+};
+#endif
+
 int main(void)
 {
+#if HEAP5
+	vPortDefineHeapRegions(heap_regions);
+#endif
 	console_printf("gateway: FreeRTOS %s, build %u\r\n", tskKERNEL_VERSION_NUMBER, (unsigned)CRASH);
 
 	/* The order matters for the heap layout: the link state stays at the
