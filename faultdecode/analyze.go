@@ -90,6 +90,7 @@ func analyze(snap *capture.Snapshot, img image) *report.Report {
 	a.elfInfo()
 	a.decodeFault()
 	a.faultingContext()
+	a.zephyrSP()           // a Zephyr dump without sp: its exception frame in RAM (zephyr.go)
 	a.explainInstruction() // cores without CFSR: the cause from the faulting instruction (v6m.go)
 	a.readTasks()          // before unwinding: task stacks bound the thread stack scan (tasks.go)
 	a.unwind()
@@ -101,6 +102,7 @@ func analyze(snap *capture.Snapshot, img image) *report.Report {
 		a.rep.Fault.Summary = s
 	} else {
 		a.rep.Fault.Summary = a.summary()
+		a.zephyrSummary() // z_fatal_error's reason when the dump has no exception (zephyr.go)
 	}
 	a.deliberateStops() // a failed assertion leads the summary (stops.go)
 	a.rootCause()       // why, not where: heap, stale pointers, vtables, stacks (package forensics); leads the summary

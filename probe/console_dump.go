@@ -10,11 +10,13 @@ import (
 
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/capture/crashcatcher"
+	"github.com/faultline-dev/faultline/capture/zephyrdump"
 )
 
 // A device with no debug probe can still print its whole post-mortem:
 // CrashCatcher's HexDump module prints registers and memory as hex lines
-// after "CRASH ENCOUNTERED". The session collects that block and decodes it
+// after "CRASH ENCOUNTERED", Zephyr's coredump logging back end as "#CD:"
+// lines after its fatal error. The session collects that block and decodes it
 // into a full capture, so the report has frames and findings, not just the
 // marker line.
 
@@ -115,6 +117,35 @@ func (s *Session) crashCatcherSnapshot(ctx context.Context, start Line) (*captur
 func complete(text string) bool {
 	_, ok, _ := crashcatcher.FromHex(text)
 	return ok
+}
+
+// zephyrHalt is the line Zephyr's default fatal error policy prints last
+// (k_sys_fatal_error_handler): after the "#CD:" dump when there is one.
+const zephyrHalt = "Halting system"
+
+// zephyrSnapshot collects what follows a Zephyr fatal error line up to
+// "#CD:END#" (or "Halting system", when the firmware has no core dump) and
+// decodes the "#CD:" dump in it; nil when there is none. last is the Seq of
+// the last line taken, so the fatal error's later lines are not another
+// crash.
+func (s *Session) zephyrSnapshot(ctx context.Context, start Line) (dump *capture.Snapshot, last uint64, err error) {
+	end := func(l string) bool { return zephyrdump.IsEnd(l) || strings.Contains(l, zephyrHalt) }
+	text, cerr := CollectDump(ctx, s.con, start, end, dumpIdle)
+	last = start.Seq
+	if ls := s.con.Lines(); len(ls) > 0 {
+		last = ls[len(ls)-1].Seq
+	}
+	if !zephyrdump.LooksLog([]byte(text)) {
+		return nil, last, nil // a fatal error without a core dump
+	}
+	dump, err = zephyrdump.DecodeLog(text)
+	if dump == nil {
+		return nil, last, errors.Join(cerr, err)
+	}
+	if cerr != nil {
+		dump.Meta.Missing = append(dump.Meta.Missing, "Zephyr #CD: dump: "+cerr.Error())
+	}
+	return dump, last, errors.Join(cerr, err)
 }
 
 // mergeConsoleDump puts a dump decoded from the console into the

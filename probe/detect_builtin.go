@@ -117,6 +117,11 @@ var builtinRules = []rule{
 		fill: func(m []string, d *Detection) {
 			d.Name = "Zephyr " + m[1]
 		}},
+	// Zephyr's coredump logging back end: the dump follows as "#CD:" hex
+	// lines up to "#CD:END#", collected by the session (console_dump.go).
+	{detector: "zephyr-coredump", kind: EventFaultMarker, crash: true, quick: []string{"#CD:BEGIN#"},
+		re:   regexp.MustCompile(`#CD:BEGIN#`),
+		fill: func(m []string, d *Detection) { d.Name = "Zephyr core dump" }},
 	// CrashCatcher's HexDump back end.
 	{detector: "crashcatcher", kind: EventFaultMarker, crash: true, quick: []string{"CRASH ENCOUNTERED"},
 		re:   regexp.MustCompile(`CRASH ENCOUNTERED`),

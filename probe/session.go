@@ -511,17 +511,33 @@ func (s *Session) watchSerial(ctx context.Context) {
 		after = d.Line.Seq
 		trig := capture.Trigger{Kind: "serial-panic", Detail: d.Detection.Text}
 		s.tl.Add(Event{Time: time.Now(), Kind: EventCapture, Source: "faultline", Text: "crash on the console: " + d.Detection.Text})
-		var dump *capture.Snapshot
-		if d.Detection.Detector == "crashcatcher" {
+		var (
+			dump   *capture.Snapshot
+			source string
+		)
+		switch d.Detection.Detector {
+		case "crashcatcher":
 			// The registers and memory follow on the console.
 			var err error
+			source = "CrashCatcher dump"
 			if dump, err = s.crashCatcherSnapshot(ctx, d.Line); err != nil {
 				s.tl.Add(Event{Time: time.Now(), Kind: EventCapture, Source: "faultline", Text: "CrashCatcher dump: " + err.Error()})
 			}
+		case "zephyr-fault", "zephyr-fatal", "zephyr-coredump":
+			// A "#CD:" core dump may follow the fatal error's lines.
+			var (
+				err  error
+				last uint64
+			)
+			source = "Zephyr core dump"
+			if dump, last, err = s.zephyrSnapshot(ctx, d.Line); err != nil {
+				s.tl.Add(Event{Time: time.Now(), Kind: EventCapture, Source: "faultline", Text: "Zephyr core dump: " + err.Error()})
+			}
+			after = max(after, last)
 		}
 		snap := s.serialSnapshot(trig)
 		if dump != nil {
-			mergeConsoleDump(snap, dump, "CrashCatcher dump")
+			mergeConsoleDump(snap, dump, source)
 		}
 		select {
 		case s.crashes <- SessionCrash{Snapshot: snap}:

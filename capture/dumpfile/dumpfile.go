@@ -1,7 +1,8 @@
 // Package dumpfile reads a crash dump of any format faultline knows, told
 // apart by content, not by name: faultline's own capture and other ELF
-// cores (gdb's gcore), probe-rs core dumps, and CrashCatcher dumps (binary,
-// or the hex dump its HexDump module prints on a console).
+// cores (gdb's gcore), probe-rs core dumps, CrashCatcher dumps (binary,
+// or the hex dump its HexDump module prints on a console) and Zephyr core
+// dumps (binary, or the "#CD:" lines its logging back end prints).
 package dumpfile
 
 import (
@@ -13,6 +14,7 @@ import (
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/capture/crashcatcher"
 	"github.com/faultline-dev/faultline/capture/probers"
+	"github.com/faultline-dev/faultline/capture/zephyrdump"
 )
 
 // Format names a dump format.
@@ -26,7 +28,11 @@ const (
 	// HexDump module prints (a console log holding one will do).
 	CrashCatcher    Format = "crashcatcher"
 	CrashCatcherHex Format = "crashcatcher-hex"
-	Unknown         Format = ""
+	// Zephyr is a binary Zephyr core dump; ZephyrLog a console log with
+	// the "#CD:" lines of its logging back end.
+	Zephyr    Format = "zephyr"
+	ZephyrLog Format = "zephyr-log"
+	Unknown   Format = ""
 )
 
 // maxSize bounds what Read loads into memory: Cortex-M dumps are small,
@@ -44,6 +50,10 @@ func Detect(head []byte) Format {
 		return CrashCatcher
 	case crashcatcher.LooksHex(head):
 		return CrashCatcherHex
+	case zephyrdump.Looks(head):
+		return Zephyr
+	case zephyrdump.LooksLog(head):
+		return ZephyrLog
 	}
 	return Unknown
 }
@@ -67,7 +77,7 @@ func Read(path string) (*capture.Snapshot, Format, error) {
 		s, err := capture.Read(path)
 		return s, format, err
 	case Unknown:
-		return nil, format, fmt.Errorf("read dump %s: not a format faultline reads (a faultline capture or other ELF core, a probe-rs .coredump, a CrashCatcher dump or its HexDump text)", path)
+		return nil, format, fmt.Errorf("read dump %s: not a format faultline reads (a faultline capture or other ELF core, a probe-rs .coredump, a CrashCatcher dump or its HexDump text, a Zephyr core dump or a console log with its #CD: lines)", path)
 	}
 	data, err := io.ReadAll(io.LimitReader(io.MultiReader(bytes.NewReader(head[:n]), f), maxSize+1))
 	if err != nil {
@@ -84,6 +94,10 @@ func Read(path string) (*capture.Snapshot, Format, error) {
 		s, err = crashcatcher.Decode(data)
 	case CrashCatcherHex:
 		s, err = crashcatcher.DecodeHex(string(data))
+	case Zephyr:
+		s, err = zephyrdump.Decode(data)
+	case ZephyrLog:
+		s, err = zephyrdump.DecodeLog(string(data))
 	}
 	if err != nil {
 		return s, format, fmt.Errorf("read %s dump %s: %w", format, path, err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/capture/crashcatcher"
+	"github.com/faultline-dev/faultline/capture/zephyrdump"
 )
 
 func TestReadTellsFormatsApartByContent(t *testing.T) {
@@ -37,6 +38,14 @@ func TestReadTellsFormatsApartByContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	zText, err := os.ReadFile(filepath.Join("..", "zephyrdump", "testdata", "console-nullcall.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zDump, _, err := zephyrdump.FromLog(string(zText))
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		data    []byte
@@ -47,6 +56,8 @@ func TestReadTellsFormatsApartByContent(t *testing.T) {
 		{"ELF core named .coredump", elfCore, ELFCore, ""},
 		{"CrashCatcher binary dump", ccDump, CrashCatcher, ""},
 		{"console log with a CrashCatcher hex dump", ccText, CrashCatcherHex, ""},
+		{"Zephyr binary core dump", zDump, Zephyr, ""},
+		{"console log with Zephyr #CD: lines", zText, ZephyrLog, ""},
 		{"text", []byte("just some log\n"), Unknown, "not a format faultline reads"},
 		{"empty", nil, Unknown, "not a format faultline reads"},
 	}

@@ -277,7 +277,10 @@ func (u *Unwinder) makeFrame(r fault.Regs, ret bool, how, conf string) Frame {
 		f.Lookup = pc - 2
 	}
 	if u.prog != nil {
-		f.NotCode = !u.prog.IsCode(uint64(f.Lookup))
+		// Address 0 holds the initial SP, never an instruction, even
+		// where the vector table sits in an executable section (Zephyr's
+		// rom_start): a PC of 0 is a jump through a null pointer.
+		f.NotCode = (pc == 0 && !ret) || !u.prog.IsCode(uint64(f.Lookup))
 		if !f.NotCode {
 			f.Funcs = u.selfInlineless(u.prog.Frames(uint64(f.Lookup)))
 		}

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/capture/zephyrdump"
+	"github.com/faultline-dev/faultline/emu"
+	"github.com/faultline-dev/faultline/faultdecode/report"
+)
+
+// The real Zephyr dumps (capture/zephyrdump/testdata/README.md) and what
+// each must explain. frames is the call chain the app's source makes
+// (app/src/main.c: z_thread_entry -> crunch_entry -> process_batch ->
+// run_job, which jumps to 0 or calls k_oops()); gdbTrusted is how many of
+// gdb's frames for the same dump (gdb-bt-*.txt, through Zephyr's
+// coredump_gdbserver.py) are right before gdb loses its way in the
+// exception frame's words.
+var zephyrDumps = []struct {
+	name       string
+	reason     string
+	frames     []string
+	gdbTrusted int
+}{
+	{"nullcall", "K_ERR_CPU_EXCEPTION", []string{"??", "run_job", "process_batch", "crunch_entry", "z_thread_entry"}, 2},
+	{"oops", "K_ERR_KERNEL_OOPS", []string{"run_job", "process_batch", "crunch_entry", "z_thread_entry"}, 1},
+}
+
+var zephyrTestdata = filepath.Join("capture", "zephyrdump", "testdata")
+
+// gunzipTo writes the gzip file src, uncompressed, to dst.
+func gunzipTo(t *testing.T, src, dst string) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	zr, err := gzip.NewReader(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if _, err := io.Copy(out, zr); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type gdbFrame struct {
+	pc       uint64
+	function string
+}
+
+// gdbFramesWithPC reads the frames gdb printed with an address ("#1
+// 0x00000476 in run_job (...)"), by frame number.
+func gdbFramesWithPC(t *testing.T, path string) map[int]gdbFrame {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?m)^#(\d+)\s+0x([0-9a-f]+) in (\S+) \(`)
+	fs := map[int]gdbFrame{}
+	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+		n, _ := strconv.Atoi(m[1])
+		pc, _ := strconv.ParseUint(m[2], 16, 32)
+		fs[n] = gdbFrame{pc: pc, function: m[3]}
+	}
+	return fs
+}
+
+// checkZephyrReport checks a report of a real Zephyr dump: the reason in
+// words, the call chain from the app's source, and gdb's frames where gdb
+// is right.
+func checkZephyrReport(t *testing.T, what, out, name, reason string, frames []string, gdbTrusted int) {
+	t.Helper()
+	var rep report.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%s: not one JSON report: %v\n%s", what, err, out)
+	}
+	if !strings.Contains(rep.Fault.Summary, "Zephyr fatal error "+reason) {
+		t.Errorf("%s: summary %q does not name %s", what, rep.Fault.Summary, reason)
+	}
+	var got []string
+	for _, f := range rep.Frames {
+		got = append(got, f.Function)
+	}
+	if !slices.Equal(got, frames) {
+		t.Errorf("%s: frames %q, want %q", what, got, frames)
+	}
+	for n, g := range gdbFramesWithPC(t, filepath.Join(zephyrTestdata, "gdb-bt-"+name+".txt")) {
+		if n >= gdbTrusted {
+			continue
+		}
+		if n >= len(rep.Frames) {
+			t.Errorf("%s: no frame %d; gdb has %s at %#x", what, n, g.function, g.pc)
+			continue
+		}
+		f := rep.Frames[n]
+		pc, _ := strconv.ParseUint(strings.TrimPrefix(string(f.PC), "0x"), 16, 32)
+		if pc != g.pc || f.Function != g.function {
+			t.Errorf("%s: frame %d is %s at %s; gdb says %s at %#x", what, n, f.Function, f.PC, g.function, g.pc)
+		}
+	}
+}
+
+// TestAnalyzeZephyrCoreDump: `faultline analyze` on the console log a real
+// Zephyr printed and on the binary dump made of it (what Zephyr's
+// coredump_serial_log_parser.py writes) explains both the same way: the
+// fatal error's reason in words and the whole call chain, where gdb on
+// Zephyr's own gdbserver stops after run_job.
+func TestAnalyzeZephyrCoreDump(t *testing.T) {
+	for _, z := range zephyrDumps {
+		t.Run(z.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			elf := filepath.Join(dir, "zephyr.elf")
+			gunzipTo(t, filepath.Join(zephyrTestdata, "zephyr-"+z.name+".elf.gz"), elf)
+			log, err := filepath.Abs(filepath.Join(zephyrTestdata, "console-"+z.name+".log"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			text, err := os.ReadFile(log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bin, complete, err := zephyrdump.FromLog(string(text))
+			if err != nil || !complete {
+				t.Fatalf("FromLog: complete %v, %v", complete, err)
+			}
+			dump := filepath.Join(dir, "coredump.bin")
+			if err := os.WriteFile(dump, bin, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, in := range []string{log, dump} {
+				r := runFaultline(t, context.Background(), dir, "", "analyze", in, "--elf", elf, "--json")
+				if r.code != 0 {
+					t.Fatalf("analyze %s: exit %d: %s", in, r.code, r.stderr)
+				}
+				checkZephyrReport(t, "analyze "+filepath.Base(in), r.stdout, z.name, z.reason, z.frames, z.gdbTrusted)
+			}
+		})
+	}
+}
+
+// TestCaptureSerialOnlyZephyrCoreDump: the real Zephyr app crashes in QEMU
+// and prints its core dump as "#CD:" lines; faultline, with --serial and
+// no --gdb, turns the block into a full report: the reason and the call
+// chain, not just the panic line.
+func TestCaptureSerialOnlyZephyrCoreDump(t *testing.T) {
+	z := zephyrDumps[0]
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	elf := filepath.Join(dir, "zephyr.elf")
+	gunzipTo(t, filepath.Join(zephyrTestdata, "zephyr-"+z.name+".elf.gz"), elf)
+	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: "lm3s6965evb", Kernel: elf, Halted: true, Serials: []string{"pty"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Stop()
+	cmd := exec.CommandContext(ctx, faultlineBin, "capture", "--serial", q.PTYs[0], "--elf", elf, "--once", "--json", "--timeout", "60s")
+	cmd.Dir = dir
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var errText strings.Builder
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		errText.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "waiting for a crash") {
+			break
+		}
+	}
+	if err := gdbContinue(ctx, q.GDBAddr); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(stderr)
+	errText.Write(rest)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("capture: %v\nstderr:\n%s", err, errText.String())
+	}
+	checkZephyrReport(t, "capture --serial", stdout.String(), z.name, z.reason, z.frames, z.gdbTrusted)
+}
