@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/faultline-dev/faultline/faultdecode/fault"
 	"github.com/faultline-dev/faultline/faultdecode/report"
 )
 
@@ -23,6 +24,7 @@ var stopFuncs = map[string]string{
 // in the handler's caller, whose file and line the finding names; the
 // summary leads with it.
 func (a *analysis) deliberateStops() {
+	a.trapExplanation()
 	fs := a.rep.Frames
 	for i, f := range fs {
 		what, ok := stopFuncs[bareFunc(f.Function)]
@@ -51,6 +53,24 @@ func (a *analysis) deliberateStops() {
 		a.rep.Findings = append([]report.Finding{finding}, a.rep.Findings...)
 		a.rep.Fault.Summary = lead + ". " + a.rep.Fault.Summary
 		return
+	}
+}
+
+// trapExplanation says what an UNDEFINSTR at a udf is: a trap placed on
+// purpose, not a jump into data or corrupted flash.
+func (a *analysis) trapExplanation() {
+	pc, ok := a.faultPC()
+	if !ok {
+		return
+	}
+	in, ok := a.insnAt(pc)
+	if !ok || in.Kind != fault.InsnUDF {
+		return
+	}
+	for i, c := range a.rep.Fault.Causes {
+		if c == "UNDEFINSTR" && i < len(a.rep.Fault.Explanations) {
+			a.rep.Fault.Explanations[i] = fmt.Sprintf("UNDEFINSTR: the faulting instruction is %s at 0x%08x, a permanently undefined instruction placed on purpose (__builtin_trap() in an assertion or hook, or the compiler's trap after code it proved unreachable), not a jump into data", in.Text, pc)
+		}
 	}
 }
 

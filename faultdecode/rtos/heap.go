@@ -253,15 +253,21 @@ func (l heapLayout) walk(h *Heap, mem Memory, start, end uint32, free map[uint32
 	}
 }
 
-// maxResync bounds the search for an intact header after a corrupt one.
-const maxResync = 1 << 14
+// maxResync bounds the search for an intact header after a corrupt one:
+// the candidates tried, and the headers read trying them (a corrupt
+// megabyte heap must not cost seconds).
+const (
+	maxResync      = 1 << 14
+	maxResyncSteps = 1 << 18
+)
 
 // resync finds the first 8-aligned address above a corrupt header from
 // which the chain of block sizes lands exactly on end: the walk can trust
 // the blocks from there on.
 func (l heapLayout) resync(mem Memory, bad, end uint32, free map[uint32]bool) (uint32, bool) {
-	for p, n := (bad+l.hdr+7)&^7, 0; p < end && n < maxResync; p, n = p+8, n+1 {
-		if l.reaches(mem, p, end, free) {
+	steps := maxResyncSteps
+	for p, n := (bad+l.hdr+7)&^7, 0; p < end && n < maxResync && steps > 0; p, n = p+8, n+1 {
+		if l.reaches(mem, p, end, free, &steps) {
 			return p, true
 		}
 	}
@@ -270,8 +276,9 @@ func (l heapLayout) resync(mem Memory, bad, end uint32, free map[uint32]bool) (u
 
 // reaches walks sizes from p and reports whether they end exactly at end
 // (or, in heap_5, at a region's end marker).
-func (l heapLayout) reaches(mem Memory, p, end uint32, free map[uint32]bool) bool {
-	for n := 0; n < maxHeapBlocks; n++ {
+func (l heapLayout) reaches(mem Memory, p, end uint32, free map[uint32]bool, steps *int) bool {
+	for n := 0; n < maxHeapBlocks && *steps > 0; n++ {
+		*steps--
 		if p == end {
 			return true
 		}
