@@ -36,7 +36,7 @@ func (a *analysis) deliberateStops() {
 		for j < len(fs) && bareFunc(fs[j].Function) == handler {
 			j++ // an inlined copy of the handler itself
 		}
-		where := "its caller is unknown"
+		where := "an unknown caller"
 		finding := report.Finding{Kind: report.FindAssert}
 		if j < len(fs) {
 			where = fs[j].Where()
