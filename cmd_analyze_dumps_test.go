@@ -25,6 +25,7 @@ import (
 // TestAnalyzeProbeRSCoreDump: `faultline analyze X.coredump --elf X.elf`
 // on a dump probe-rs wrote, told apart from a capture by content.
 func TestAnalyzeProbeRSCoreDump(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	src := filepath.Join("capture", "probers", "testdata", "probe-rs", "nRF52833_xxAA_hardfault_from_busfault")
 	in, err := os.Open(src + ".elf.gz")
@@ -84,6 +85,7 @@ func TestAnalyzeProbeRSCoreDump(t *testing.T) {
 // checked by crashlab's TestExpectedMatchesQEMUUnderGDB). analyze of the
 // console log alone says the same.
 func TestCaptureSerialOnlyCrashCatcherDump(t *testing.T) {
+	t.Parallel()
 	for _, board := range []string{"mps2-an385", "netduino2"} {
 		t.Run(board, func(t *testing.T) {
 			t.Parallel()
@@ -190,6 +192,7 @@ func checkCrashCatcherReport(t *testing.T, what, out string, want crashlab.Expec
 // report, with a warning and a note naming what is gone; a file of no known
 // format is an error naming the formats.
 func TestAnalyzeCutDumpsSaysWhatIsMissing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	probeRS, err := os.ReadFile(filepath.Join("capture", "probers", "testdata", "probe-rs", "RP2040_svcall.coredump"))
 	if err != nil {
@@ -238,6 +241,7 @@ func TestAnalyzeCutDumpsSaysWhatIsMissing(t *testing.T) {
 // (crashlab places .rodata there) is named by symbolize --json as the text
 // output names it: "?? (program_name+0x2)".
 func TestSymbolizeJSONNamesDataInText(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	elfPath, err := crashlab.ELF(ctx, "mps2-an385", "undef")

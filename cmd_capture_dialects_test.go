@@ -18,6 +18,7 @@ import (
 // serving the crash QEMU recorded: the report is QEMU's, and a lockup is
 // found although only OpenOCD reports one.
 func TestCaptureOnEveryServer(t *testing.T) {
+	t.Parallel()
 	rec := recordCrash(t)
 	for _, d := range rsptest.ProbeDialects()[1:] { // OpenOCD: cmd_capture_openocd_test.go
 		t.Run(d.Name+"/crash", func(t *testing.T) {
@@ -64,6 +65,7 @@ func TestCaptureOnEveryServer(t *testing.T) {
 // its fault handler is captured as it is, never resumed, behind every
 // server (OpenOCD: TestCaptureAlreadyHaltedInFault).
 func TestCaptureAlreadyHaltedInFaultOnEveryServer(t *testing.T) {
+	t.Parallel()
 	rec := recordCrash(t)
 	for _, d := range rsptest.ProbeDialects()[1:] {
 		t.Run(d.Name, func(t *testing.T) {

@@ -119,6 +119,7 @@ func frameNames(rep *report.Report) []string {
 }
 
 func TestCaptureOpenOCDVectorCatch(t *testing.T) {
+	t.Parallel()
 	rec := recordCrash(t)
 	before, run := fakeStates(t, rec)
 	fk, addr := rsptest.ListenOpenOCD(t, rsptest.Config{State: before, Script: []rsptest.Run{run}})
@@ -147,6 +148,7 @@ func TestCaptureOpenOCDVectorCatch(t *testing.T) {
 }
 
 func TestCaptureOpenOCDLockup(t *testing.T) {
+	t.Parallel()
 	rec := recordCrash(t)
 	before, run := fakeStates(t, rec)
 	// The handler faulted again: OpenOCD saw S_LOCKUP, logged it, halted
@@ -184,6 +186,7 @@ func TestCaptureOpenOCDLockup(t *testing.T) {
 }
 
 func TestCaptureOpenOCDConnectionDropsMidRead(t *testing.T) {
+	t.Parallel()
 	rec := recordCrash(t)
 	before, run := fakeStates(t, rec)
 	// The RAM read (m20000000,...) is cut after 100 bytes of its reply.
@@ -213,6 +216,7 @@ func TestCaptureOpenOCDConnectionDropsMidRead(t *testing.T) {
 }
 
 func TestCaptureOpenOCDRetriesGarbageAndBadChecksums(t *testing.T) {
+	t.Parallel()
 	rec := recordCrash(t)
 	tests := []struct {
 		name   string
@@ -250,6 +254,7 @@ func TestCaptureOpenOCDRetriesGarbageAndBadChecksums(t *testing.T) {
 // TestCaptureAlreadyHaltedInFault: a target found halted in a fault is
 // captured as is and never resumed.
 func TestCaptureAlreadyHaltedInFault(t *testing.T) {
+	t.Parallel()
 	rec := recordCrash(t)
 	_, run := fakeStates(t, rec)
 	before, _ := fakeStates(t, rec)
@@ -278,6 +283,7 @@ func TestCaptureAlreadyHaltedInFault(t *testing.T) {
 // aborts, so its gdbstub closes while the target runs. capture reports that
 // as a lockup trigger and saves what it has, rather than a bare error.
 func TestCaptureServerVanishingIsALockup(t *testing.T) {
+	t.Parallel()
 	vectors := make([]byte, 0x40)
 	for i := 1; i < 16; i++ {
 		binary.LittleEndian.PutUint32(vectors[4*i:], 0x101)
@@ -316,6 +322,7 @@ func TestCaptureServerVanishingIsALockup(t *testing.T) {
 // TestAnalyzePrintsVariables: analyze --print evaluates a global from the
 // captured RAM with its DWARF type; an unknown name is a usage error.
 func TestAnalyzePrintsVariables(t *testing.T) {
+	t.Parallel()
 	rec := recordCrash(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "c.core")

@@ -20,6 +20,7 @@ import (
 // panic line on the console is the crash; the report holds the console
 // evidence.
 func TestCaptureSerialOnlyPanicLine(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	elf, err := crashlab.ELF(ctx, "netduino2", "panicline")

@@ -42,6 +42,7 @@ func filesUnder(t *testing.T, dir string) []string {
 }
 
 func TestSymbolizeKeepsTheIndexUnlessNoCache(t *testing.T) {
+	t.Parallel()
 	fx := newSymbolizeFixture(t)
 	home := t.TempDir()
 	args := []string{"symbolize", "--elf", fx.elf, fmt.Sprintf("%#x", fx.entry), fmt.Sprintf("%#x", fx.inline)}

@@ -145,6 +145,7 @@ func reportFunctions(rep *report.Report) []string {
 // TestGDBOpensCaptureAsCore: `gdb-multiarch app.elf crash.core` shows the
 // crash: bt names the report's functions, info registers and x work.
 func TestGDBOpensCaptureAsCore(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range gdbLabCases {
 		t.Run(tc.prog, func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 // TestMemFlagMalformedIsAUsageError: a bad --mem (or mem in faultline.toml)
 // exits 2 and says the expected form, on every command that captures.
 func TestMemFlagMalformedIsAUsageError(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		args   []string
@@ -55,6 +56,7 @@ func TestMemFlagMalformedIsAUsageError(t *testing.T) {
 // the capture file, read from the target, outside anything the ELF or the
 // board names.
 func TestCaptureReadsMemRanges(t *testing.T) {
+	t.Parallel()
 	ccm := bytes.Repeat([]byte{0xc5, 0xc6, 0xc7, 0xc8}, 0x4000) // 64 KiB at 0x10000000
 	sram2 := bytes.Repeat([]byte{0x5a}, 0x1000)                 // 4 KiB at 0x2007c000
 	tests := []struct {
@@ -112,6 +114,7 @@ func TestCaptureReadsMemRanges(t *testing.T) {
 // TestUnreadableRangeIsNamedInTheReport: a range the target refuses is
 // named in the capture's missing list and in the report, JSON and text.
 func TestUnreadableRangeIsNamedInTheReport(t *testing.T) {
+	t.Parallel()
 	st := rsptest.State{
 		Regs: map[string]uint64{"pc": 0x08000200, "xpsr": 0x01000003, "sp": 0x20000f00, "msp": 0x20000f00, "lr": 0xfffffff9},
 		Memory: []rsptest.Region{

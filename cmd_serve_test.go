@@ -79,6 +79,7 @@ func startServe(t *testing.T, core, elf string) string {
 // an exception frame on the process stack (which a core cannot give it),
 // and may not change the capture.
 func TestServeGivesGDBTheWholeBacktrace(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range gdbLabCases {
 		t.Run(tc.prog, func(t *testing.T) {

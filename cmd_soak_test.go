@@ -20,6 +20,7 @@ import (
 // capture directory (history.Scan, tested with real captures there), as
 // JSON or text; a broken file is listed, not fatal.
 func TestAnalyzeDirPrintsTheHistory(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "broken.core"), []byte("not a core"), 0o644)
 	r := runFaultline(t, context.Background(), dir, "", "analyze", dir, "--json")
@@ -151,6 +152,7 @@ func alive(pid int) bool {
 }
 
 func TestSoakUsageErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		args []string

@@ -76,6 +76,7 @@ func wantText(fx symbolizeFixture, addr uint64) string {
 }
 
 func TestSymbolizeText(t *testing.T) {
+	t.Parallel()
 	fx := newSymbolizeFixture(t)
 	r := runFaultline(t, context.Background(), fx.dir, "", "symbolize", "--elf", fx.elf,
 		fmt.Sprintf("%#x", fx.entry|1), fmt.Sprintf("%08x", fx.inline), fmt.Sprintf("%#x", fx.data))
@@ -94,6 +95,7 @@ func TestSymbolizeText(t *testing.T) {
 }
 
 func TestSymbolizeJSON(t *testing.T) {
+	t.Parallel()
 	fx := newSymbolizeFixture(t)
 	r := runFaultline(t, context.Background(), fx.dir, "", "symbolize", "--json", "--elf", fx.elf,
 		fmt.Sprintf("%#x", fx.inline), fmt.Sprintf("%#x", fx.data))
@@ -140,6 +142,7 @@ func TestSymbolizeJSON(t *testing.T) {
 }
 
 func TestSymbolizeAnnotatesStdin(t *testing.T) {
+	t.Parallel()
 	fx := newSymbolizeFixture(t)
 	in := strings.Join([]string{
 		"0000001234 [hal] PANIC: HardFault",
@@ -177,6 +180,7 @@ func TestSymbolizeAnnotatesStdin(t *testing.T) {
 // TestSymbolizeStreams checks a log is annotated line by line while stdin
 // stays open, as when a serial console is piped through.
 func TestSymbolizeStreams(t *testing.T) {
+	t.Parallel()
 	fx := newSymbolizeFixture(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -211,6 +215,7 @@ func TestSymbolizeStreams(t *testing.T) {
 }
 
 func TestSymbolizeExitCodes(t *testing.T) {
+	t.Parallel()
 	fx := newSymbolizeFixture(t)
 	x86, err := elfsymtest.X86(context.Background())
 	if err != nil {
@@ -243,6 +248,7 @@ func TestSymbolizeExitCodes(t *testing.T) {
 }
 
 func TestSymbolizeHelpHasExamples(t *testing.T) {
+	t.Parallel()
 	r := runFaultline(t, context.Background(), t.TempDir(), "", "symbolize", "--help")
 	for _, want := range []string{"--elf", "--json", "Examples:", "stdin", "inlined into"} {
 		if !strings.Contains(r.stdout, want) {

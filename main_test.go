@@ -70,6 +70,7 @@ func runFaultline(t *testing.T, ctx context.Context, dir string, stdin string, a
 }
 
 func TestUsageErrorsExitTwo(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		args []string

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/elfsym/indexcache"
+	"github.com/faultline-dev/faultline/emu"
+	"github.com/faultline-dev/faultline/firmware/crashlab"
 	"github.com/faultline-dev/faultline/gdbremote/rsptest"
 	"github.com/faultline-dev/faultline/probe"
 	"github.com/faultline-dev/faultline/probe/probetest"
@@ -58,5 +60,53 @@ func TestEachCrashIsSavedUnlessNoSave(t *testing.T) {
 				t.Errorf("files %q, log:\n%s", files, log.String())
 			}
 		})
+	}
+}
+
+// TestWithoutOnceKeepsWatching: without Once each crash is saved, the
+// firmware's handler runs (the session resumes it), the watch goes on, and
+// the Timeout after a crash is a clean stop.
+func TestWithoutOnceKeepsWatching(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	elf, err := crashlab.ELF(ctx, "netduino2", "divzero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: "netduino2", Kernel: elf, Halted: true, Serials: []string{"null"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Stop()
+	img, err := indexcache.Open(elf, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	opts, err := probe.Device{GDB: q.GDBAddr, Board: "netduino2"}.Options(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Resume = true // as capture without --once
+	sess, err := probe.StartSession(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	dir := t.TempDir()
+	var out, log bytes.Buffer
+	start := time.Now()
+	if err := Run(ctx, sess, Options{Dir: dir, Image: img, Timeout: 5 * time.Second, Out: &out, Log: &log}); err != nil {
+		t.Fatalf("Run: %v, want a clean stop after a crash\n%s", err, log.String())
+	}
+	if took := time.Since(start); took < 5*time.Second {
+		t.Errorf("Run returned after %v, before its timeout: it stopped watching at the crash", took)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "*.core")); len(files) != 1 {
+		t.Errorf("capture files %q, want 1", files)
+	}
+	if !strings.Contains(out.String(), "UsageFault") {
+		t.Errorf("text report lacks the exception:\n%s", out.String())
 	}
 }
