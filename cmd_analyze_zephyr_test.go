@@ -104,6 +104,15 @@ func checkZephyrReport(t *testing.T, what, out, name, reason string, frames []st
 	if !slices.Equal(got, frames) {
 		t.Errorf("%s: frames %q, want %q", what, got, frames)
 	}
+	// The threads from _kernel.threads in the dumped RAM (the faultdecode
+	// test checks each one; here: they come through every path).
+	var names []string
+	for _, task := range rep.Tasks {
+		names = append(names, task.Name)
+	}
+	if len(rep.Tasks) == 0 || !rep.Tasks[0].Current || !slices.Equal(names, []string{"crunch", "sensor", "net", "idle 00"}) {
+		t.Errorf("%s: tasks %q, want crunch (running), sensor, net, idle 00", what, names)
+	}
 	for n, g := range gdbFramesWithPC(t, filepath.Join(zephyrTestdata, "gdb-bt-"+name+".txt")) {
 		if n >= gdbTrusted {
 			continue
@@ -203,4 +212,15 @@ func TestCaptureSerialOnlyZephyrCoreDump(t *testing.T) {
 		t.Fatalf("capture: %v\nstderr:\n%s", err, errText.String())
 	}
 	checkZephyrReport(t, "capture --serial", stdout.String(), z.name, z.reason, z.frames, z.gdbTrusted)
+
+	// The saved capture explains the same, threads included.
+	m := regexp.MustCompile(`capture saved to (\S+)`).FindStringSubmatch(errText.String())
+	if m == nil {
+		t.Fatalf("no capture path on stderr:\n%s", errText.String())
+	}
+	r := runFaultline(t, ctx, dir, "", "analyze", m[1], "--elf", elf, "--json")
+	if r.code != 0 {
+		t.Fatalf("analyze %s: exit %d: %s", m[1], r.code, r.stderr)
+	}
+	checkZephyrReport(t, "analyze the saved capture", r.stdout, z.name, z.reason, z.frames, z.gdbTrusted)
 }

@@ -90,7 +90,7 @@ func analyze(snap *capture.Snapshot, img image) *report.Report {
 	a.elfInfo()
 	a.decodeFault()
 	a.faultingContext()
-	a.zephyrSP()           // a Zephyr dump without sp: its exception frame in RAM (zephyr.go)
+	a.zephyrContext()      // a Zephyr dump: thread mode is on PSP; no sp: its exception frame in RAM (zephyr.go)
 	a.explainInstruction() // cores without CFSR: the cause from the faulting instruction (v6m.go)
 	a.readTasks()          // before unwinding: task stacks bound the thread stack scan (tasks.go)
 	a.unwind()

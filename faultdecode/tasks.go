@@ -34,7 +34,7 @@ func (a *analysis) readTasks() {
 	}
 	a.sys = sys
 	for _, p := range sys.Problems {
-		a.note("FreeRTOS: %s", p)
+		a.note("%s: %s", sys.Kernel, p)
 	}
 }
 

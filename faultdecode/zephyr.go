@@ -21,6 +21,20 @@ const zephyrArchBlock = "arch_blk"
 // not import the importers).
 const zephyrFrameCandidates = "zephyr_frame_candidates"
 
+// zephyrContext completes the faulting context of a Zephyr dump: Zephyr
+// runs every thread on the process stack, so a fault in thread mode
+// (stacked IPSR 0) ran on a thread's stack; and a dump that recorded no sp
+// gets it from the exception frame in RAM (zephyrSP).
+func (a *analysis) zephyrContext() {
+	if a.snap.Meta.Extra["zephyr_reason_name"] == "" {
+		return
+	}
+	if a.haveXPSR && a.ctxXPSR&0x1FF == 0 {
+		a.onPSP = true
+	}
+	a.zephyrSP()
+}
+
 // zephyrSP finds the faulting code's SP for a Zephyr dump that recorded
 // none: of the places in RAM holding its registers as an exception frame,
 // the one that is not the coredump code's own copy.

@@ -222,11 +222,18 @@ type layout struct {
 }
 
 // Read finds the FreeRTOS kernel in img and reads its tasks (and heap)
-// from mem. It fails with ErrNotFreeRTOS for other firmware, and with a
+// from mem, or Zephyr's threads (CONFIG_THREAD_MONITOR). It fails with
+// ErrNotFreeRTOS for other firmware, and with a
 // description when the kernel's types are not in DWARF; a corrupt list or
 // TCB is a Problem, not an error.
 func Read(img Image, mem Memory, opt Options) (*System, error) {
 	l, err := findLayout(img)
+	if errors.Is(err, ErrNotFreeRTOS) {
+		// Zephyr's thread list (zephyr.go), else bare metal.
+		if s, zerr := readZephyr(img, mem, opt); !errors.Is(zerr, errNotZephyr) {
+			return s, zerr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -605,12 +612,16 @@ func (r *reader) highWater(t *Task) {
 	t.HighWater, t.HighWaterKnown = uint32(i), true
 }
 
-func (r *reader) judge(t *Task) {
+func (r *reader) judge(t *Task) { judgeStack(t, true) }
+
+// judgeStack is judge for any kernel; canary says the kernel checks the
+// bottom canaryBytes of fill (FreeRTOS's method 2).
+func judgeStack(t *Task, canary bool) {
 	if t.HighWaterKnown {
 		switch {
 		case t.HighWater == 0:
 			t.Overflow = append(t.Overflow, "the fill pattern is gone down to the stack's base (high-water mark 0)")
-		case t.HighWater < canaryBytes:
+		case canary && t.HighWater < canaryBytes:
 			t.Overflow = append(t.Overflow, fmt.Sprintf("the canary (the bottom %d bytes of fill) is clobbered: only %d bytes left", canaryBytes, t.HighWater))
 		}
 	}
