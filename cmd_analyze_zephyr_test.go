@@ -135,6 +135,7 @@ func checkZephyrReport(t *testing.T, what, out, name, reason string, frames []st
 // fatal error's reason in words and the whole call chain, where gdb on
 // Zephyr's own gdbserver stops after run_job.
 func TestAnalyzeZephyrCoreDump(t *testing.T) {
+	t.Parallel()
 	for _, z := range zephyrDumps {
 		t.Run(z.name, func(t *testing.T) {
 			t.Parallel()
@@ -173,6 +174,7 @@ func TestAnalyzeZephyrCoreDump(t *testing.T) {
 // no --gdb, turns the block into a full report: the reason and the call
 // chain, not just the panic line.
 func TestCaptureSerialOnlyZephyrCoreDump(t *testing.T) {
+	t.Parallel()
 	z := zephyrDumps[0]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
