@@ -9,7 +9,7 @@ import (
 func init() { commands = append(commands, newAttachCmd) }
 
 func newAttachCmd() *cobra.Command {
-	var f captureFlags
+	var f deviceFlags
 	cmd := &cobra.Command{
 		Use:   "attach [--gdb HOST:PORT] [--serial DEV[@BAUD]] [--elf FILE]",
 		Short: "Interactive TUI: console, target state, LED, timeline, and the crash explained",

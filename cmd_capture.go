@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -13,21 +12,8 @@ import (
 
 func init() { commands = append(commands, newCaptureCmd) }
 
-// captureFlags are capture's options.
-type captureFlags struct {
-	elf, gdb, board, dir string
-	serial, logFile      string
-	match                []string
-	mem                  []string // --mem ADDR:SIZE, extra ranges every capture reads
-	once, json, resume   bool
-	led                  bool
-	timeout, rspTimeout  time.Duration
-	traceRSP             string
-	noCache, noSave      bool
-}
-
 func newCaptureCmd() *cobra.Command {
-	var f captureFlags
+	var f deviceFlags
 	cmd := &cobra.Command{
 		Use:   "capture --gdb HOST:PORT [--elf FILE] [flags]",
 		Short: "Wait for crashes headless, save a capture file per crash, print the report",
@@ -97,7 +83,7 @@ Exit codes: 0 crash captured (or, without --once, a clean stop), 1 error,
 	return cmd
 }
 
-func runCapture(ctx context.Context, f captureFlags, stdout, stderr io.Writer) error {
+func runCapture(ctx context.Context, f deviceFlags, stdout, stderr io.Writer) error {
 	sess, img, stop, err := startDevice(ctx, f, f.resume || !f.once, stderr)
 	defer stop()
 	if err != nil {

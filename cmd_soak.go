@@ -39,7 +39,7 @@ type soakFlags struct {
 	afterCrash string
 	json       bool
 
-	dev captureFlags // --gdb, --serial, --elf, --board, --dir, ... as for capture
+	dev deviceFlags // --gdb, --serial, --elf, --board, --dir, ... as for capture
 }
 
 func newSoakCmd() *cobra.Command {

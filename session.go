@@ -18,9 +18,23 @@ import (
 // What the commands that attach to a device share: the flags that name it
 // and the live session's options built from them.
 
+// deviceFlags name a device and how to watch it: capture's options, which
+// attach and soak (--gdb, --serial, ...) share.
+type deviceFlags struct {
+	elf, gdb, board, dir string
+	serial, logFile      string
+	match                []string
+	mem                  []string // --mem ADDR:SIZE, extra ranges every capture reads
+	once, json, resume   bool
+	led                  bool
+	timeout, rspTimeout  time.Duration
+	traceRSP             string
+	noCache, noSave      bool
+}
+
 // addDeviceFlags adds the flags capture, attach and soak name a device
 // with, besides --gdb, --serial and --elf (whose help differs).
-func addDeviceFlags(cmd *cobra.Command, f *captureFlags) {
+func addDeviceFlags(cmd *cobra.Command, f *deviceFlags) {
 	fl := cmd.Flags()
 	addNoCacheFlag(fl, &f.noCache)
 	fl.StringVar(&f.board, "board", "generic", "board profile: "+strings.Join(probe.BoardNames(), "|"))
@@ -61,7 +75,7 @@ func parseMemFlags(vals []string) ([]probe.MemRange, error) {
 // each capture. stop closes the session and what it opened (the target is
 // left as it is: see probe.Session.Leave); it is never nil. With neither
 // --gdb nor --serial there is no session, only the ELF.
-func startDevice(ctx context.Context, f captureFlags, resume bool, stderr io.Writer) (sess *probe.Session, img *elfsym.Image, stop func(), err error) {
+func startDevice(ctx context.Context, f deviceFlags, resume bool, stderr io.Writer) (sess *probe.Session, img *elfsym.Image, stop func(), err error) {
 	var stops []func()
 	stop = func() {
 		for i := len(stops) - 1; i >= 0; i-- {
