@@ -24,7 +24,7 @@ import (
 // layout or the meaning of what is saved changes (including a change to how
 // buildDWARF or loadSymbols compute their answers), so old saved indexes
 // are ignored instead of giving old answers.
-const IndexVersion = 3
+const IndexVersion = 4
 
 const indexMagic = "FLIDX\x00"
 
@@ -99,7 +99,7 @@ func (im *Image) marshalIndex(warn []string) []byte {
 		prev = sym.Addr
 		u(sym.Size)
 		u(im.spans[i])
-		u(boolBit(sym.Func))
+		u(boolBit(sym.Func) | boolBit(sym.Abs)<<1)
 	}
 	u(uint64(len(im.lines.files)))
 	for _, f := range im.lines.files {
@@ -320,7 +320,8 @@ func (im *Image) unmarshalIndex(data []byte) error {
 		sym.Addr = addr
 		sym.Size = r.u()
 		spans[i] = r.u()
-		sym.Func = r.u() == 1
+		flags := r.u()
+		sym.Func, sym.Abs = flags&1 != 0, flags&2 != 0
 		maxSize = max(maxSize, spans[i])
 	}
 	files := make([]string, r.count(2))

@@ -17,6 +17,11 @@ type Symbol struct {
 	Addr    uint64 // Thumb bit cleared
 	Size    uint64
 	Func    bool // STT_FUNC
+	// Abs marks an absolute symbol (SHN_ABS): a number the linker was
+	// given, not the address of code or data (Zephyr's CONFIG_* values,
+	// a linker script's _estack = ORIGIN(RAM) + LENGTH(RAM)). Found by
+	// name, never by address.
+	Abs bool
 }
 
 func (im *Image) loadSymbols(f *elf.File) {
@@ -40,7 +45,7 @@ func (im *Image) loadSymbols(f *elf.File) {
 		}
 		// Name is demangled when asked for (symbol): demangling every
 		// C++ symbol of a large firmware costs more than a few lookups.
-		sym := Symbol{Name: s.Name, RawName: s.Name, Addr: s.Value, Size: s.Size, Func: typ == elf.STT_FUNC}
+		sym := Symbol{Name: s.Name, RawName: s.Name, Addr: s.Value, Size: s.Size, Func: typ == elf.STT_FUNC, Abs: s.Section == elf.SHN_ABS}
 		if strings.HasPrefix(s.Name, "_Z") {
 			im.mangled = true
 		}
@@ -226,7 +231,8 @@ func (im *Image) LookupSymbol(name string) (Symbol, bool) {
 // functions) and addr's offset into it. A sized symbol covers
 // [Addr, Addr+Size); a function of size 0 (assembly without .size) covers
 // up to the next function symbol in its section; an object of size 0 covers
-// only its own address. Cost: a binary search.
+// only its own address; an absolute symbol covers nothing. Cost: a binary
+// search.
 func (im *Image) SymbolAt(addr uint64) (sym Symbol, off uint64, ok bool) {
 	i := sort.Search(len(im.syms), func(i int) bool { return im.syms[i].Addr > addr })
 	for j := i - 1; j >= 0; j-- {
@@ -234,7 +240,7 @@ func (im *Image) SymbolAt(addr uint64) (sym Symbol, off uint64, ok bool) {
 		if addr-s.Addr > im.maxSize {
 			break
 		}
-		if addr-s.Addr < im.spans[j] || addr == s.Addr {
+		if !s.Abs && (addr-s.Addr < im.spans[j] || addr == s.Addr) {
 			s = im.symbol(j)
 			if s.Func {
 				// A code pointer carries the Thumb bit: offsets count
@@ -255,7 +261,7 @@ func (im *Image) funcSymbolAt(addr uint64) (Symbol, bool) {
 		if addr-s.Addr > im.maxSize {
 			break
 		}
-		if s.Func && (addr-s.Addr < im.spans[j] || addr == s.Addr) {
+		if s.Func && !s.Abs && (addr-s.Addr < im.spans[j] || addr == s.Addr) {
 			return im.symbol(j), true
 		}
 	}
