@@ -64,10 +64,6 @@ var integerRegisters = []string{
 	"sp", "lr", "pc", "xpsr", "msp", "psp",
 }
 
-// maxRegion bounds one region: a Cortex-M has no more RAM than this, and a
-// damaged length must not make Decode allocate without limit.
-const maxRegion = 64 << 20
-
 // Decode reads a binary CrashCatcher dump.
 //
 // It returns (s, nil) for a sound dump; (nil, *FormatError) for data that
@@ -156,35 +152,13 @@ func (d *decoder) read() {
 			d.problems = append(d.problems, fmt.Sprintf("the dump ends in memory region %d's header", n))
 			return
 		}
-		if end <= start || end-start > maxRegion {
-			d.problems = append(d.problems, fmt.Sprintf("memory region %d: 0x%08x-0x%08x is not a range", n, start, end))
+		size, problems, ok := s.AddDumpedRegion(fmt.Sprintf("memory region %d", n), start, end, d.data[d.off:])
+		d.problems = append(d.problems, problems...)
+		if !ok {
 			return
 		}
-		size := int(end - start)
-		body := d.data[d.off:]
-		if len(body) < size {
-			d.problems = append(d.problems, fmt.Sprintf("memory region %d 0x%08x-0x%08x: %d of %d bytes", n, start, end, len(body), size))
-			size = len(body) // keep what is there
-		}
-		r := capture.Region{Addr: start, Data: append([]byte(nil), body[:size]...), Name: regionName(start)}
 		d.off += size
-		if err := s.AddRegion(r); err != nil {
-			d.problems = append(d.problems, fmt.Sprintf("memory region %d: %v; left out", n, err))
-		}
 	}
-}
-
-// regionName names a region by the Armv7-M memory map.
-func regionName(addr uint32) string {
-	switch {
-	case addr >= 0xE0000000:
-		return "scb"
-	case addr >= 0x40000000:
-		return "peripheral"
-	case addr >= 0x20000000:
-		return "ram"
-	}
-	return "flash-sample"
 }
 
 func (d *decoder) finish() (*capture.Snapshot, error) {

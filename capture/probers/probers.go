@@ -263,7 +263,7 @@ func (d *decoder) memoryRange(i, n int) error {
 		d.damage(fmt.Sprintf("memory range 0x%08x-0x%08x holds %d bytes, not %d; left out", start, end, len(b), end-start))
 		return nil
 	}
-	if err := d.snap.AddRegion(capture.Region{Addr: uint32(start), Data: b, Name: regionName(uint32(start))}); err != nil {
+	if err := d.snap.AddRegion(capture.Region{Addr: uint32(start), Data: b, Name: capture.RegionName(uint32(start))}); err != nil {
 		d.damage(fmt.Sprintf("%v; left out", err))
 	}
 	return nil
@@ -342,21 +342,6 @@ func (d *decoder) bytes() ([]byte, error) {
 		}
 	}
 	return b, nil
-}
-
-// regionName names a range by the Armv7-M/Armv8-M memory map: the Code
-// region is flash (or boot ROM) here, SRAM is RAM, and 0xE0000000 up is the
-// System Control Space.
-func regionName(addr uint32) string {
-	switch {
-	case addr >= 0xE0000000:
-		return "scb"
-	case addr >= 0x40000000:
-		return "peripheral"
-	case addr >= 0x20000000:
-		return "ram"
-	}
-	return "flash-sample"
 }
 
 func (d *decoder) finish() (*capture.Snapshot, error) {

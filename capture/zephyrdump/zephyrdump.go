@@ -105,10 +105,6 @@ var (
 	calleeRegisters = []string{"r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11"}
 )
 
-// maxRegion bounds one memory block: a Cortex-M has no more RAM than this,
-// and a damaged length must not make Decode allocate without limit.
-const maxRegion = 64 << 20
-
 // Decode reads a binary Zephyr core dump.
 //
 // It returns (s, nil) for a sound dump; (nil, *FormatError) for data that
@@ -265,38 +261,10 @@ func (d *decoder) memoryBlock(n int, version uint16) bool {
 		d.problems = append(d.problems, fmt.Sprintf("the dump ends in memory block %d's header", n))
 		return false
 	}
-	if end <= start || end-start > maxRegion {
-		d.problems = append(d.problems, fmt.Sprintf("memory block %d: 0x%08x-0x%08x is not a range", n, start, end))
-		return false
-	}
-	size := int(end - start)
-	body := d.data[d.off:]
-	if len(body) < size {
-		d.problems = append(d.problems, fmt.Sprintf("memory block %d 0x%08x-0x%08x: %d of %d bytes", n, start, end, len(body), size))
-		size = len(body) // keep what is there
-	}
+	size, problems, ok := d.snap.AddDumpedRegion(fmt.Sprintf("memory block %d", n), start, end, d.data[d.off:])
+	d.problems = append(d.problems, problems...)
 	d.off += size
-	if size == 0 {
-		return false
-	}
-	r := capture.Region{Addr: start, Data: append([]byte(nil), body[:size]...), Name: regionName(start)}
-	if err := d.snap.AddRegion(r); err != nil {
-		d.problems = append(d.problems, fmt.Sprintf("memory block %d: %v; left out", n, err))
-	}
-	return true
-}
-
-// regionName names a region by the Armv7-M memory map.
-func regionName(addr uint32) string {
-	switch {
-	case addr >= 0xE0000000:
-		return "scb"
-	case addr >= 0x40000000:
-		return "peripheral"
-	case addr >= 0x20000000:
-		return "ram"
-	}
-	return "flash-sample"
+	return ok && size > 0
 }
 
 // basicFrame is the size of the exception frame the core stacks.

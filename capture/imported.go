@@ -1,0 +1,50 @@
+package capture
+
+import "fmt"
+
+// What importers of other tools' dumps (capture/crashcatcher,
+// capture/probers, capture/zephyrdump) share, so every format names and
+// checks its memory the same way.
+
+// RegionName names a dumped memory range by the Armv7-M/Armv8-M memory
+// map: the Code region is flash (or boot ROM), SRAM is RAM, and 0xE0000000
+// up is the System Control Space.
+func RegionName(addr uint32) string {
+	switch {
+	case addr >= 0xE0000000:
+		return "scb"
+	case addr >= 0x40000000:
+		return "peripheral"
+	case addr >= 0x20000000:
+		return "ram"
+	}
+	return "flash-sample"
+}
+
+// maxDumpedRegion bounds one dumped range: a Cortex-M has no more RAM than
+// this, and a damaged length must not make an importer allocate without
+// limit.
+const maxDumpedRegion = 64 << 20
+
+// AddDumpedRegion adds the range [start, end) of a dump that stores memory
+// as (start, end, bytes), its bytes at the head of rest, named by
+// RegionName. what names the range in the problems it returns ("memory
+// region 2"). It returns how many bytes of rest the range took (fewer than
+// end-start when the dump ends early: what is there is kept), and ok false
+// when start and end make no range (empty, backwards or too large to be
+// Cortex-M memory), after which the dump cannot be read on.
+func (s *Snapshot) AddDumpedRegion(what string, start, end uint32, rest []byte) (taken int, problems []string, ok bool) {
+	if end <= start || end-start > maxDumpedRegion {
+		return 0, []string{fmt.Sprintf("%s: 0x%08x-0x%08x is not a range", what, start, end)}, false
+	}
+	size := int(end - start)
+	if len(rest) < size {
+		problems = append(problems, fmt.Sprintf("%s 0x%08x-0x%08x: %d of %d bytes", what, start, end, len(rest), size))
+		size = len(rest) // keep what is there
+	}
+	r := Region{Addr: start, Data: append([]byte(nil), rest[:size]...), Name: RegionName(start)}
+	if err := s.AddRegion(r); err != nil {
+		problems = append(problems, fmt.Sprintf("%s: %v; left out", what, err))
+	}
+	return size, problems, true
+}
