@@ -1,13 +1,12 @@
 package crashcatcher_test
 
 import (
-	"errors"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/faultline-dev/faultline/capture/crashcatcher"
-	"github.com/faultline-dev/faultline/faultdecode"
+	"github.com/faultline-dev/faultline/capture/internal/importtest"
 )
 
 // realText is what CrashCatcher's HexDump printed in QEMU (testdata/README.md).
@@ -101,15 +100,9 @@ func TestDecodeDamagedDumpKeepsWhatCame(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			snap, err := crashcatcher.Decode(tc.data)
-			var de *crashcatcher.DamagedError
-			if snap == nil || !errors.As(err, &de) || !strings.Contains(err.Error(), tc.wantSaid) {
-				t.Fatalf("got %v, %v; want a partial snapshot and a DamagedError saying %q", snap, err, tc.wantSaid)
-			}
+			importtest.WantDamaged[*crashcatcher.DamagedError](t, snap, err, tc.wantSaid)
 			if _, ok := snap.Registers["pc"]; ok != tc.wantRegs {
 				t.Errorf("pc present %v, want %v", ok, tc.wantRegs)
-			}
-			if !strings.Contains(strings.Join(snap.Meta.Missing, ";"), "damaged") {
-				t.Errorf("Missing %v does not carry the damage", snap.Meta.Missing)
 			}
 		})
 	}
@@ -150,10 +143,7 @@ func TestDecodeRefusesWhatIsNotADump(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			snap, err := crashcatcher.Decode(tc.data)
-			var fe *crashcatcher.FormatError
-			if snap != nil || !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("got %v, %v; want a FormatError saying %q", snap, err, tc.want)
-			}
+			importtest.WantRefused[*crashcatcher.FormatError](t, snap, err, tc.want)
 		})
 	}
 	if _, err := crashcatcher.DecodeHex("boot\nall fine\n"); err == nil || !strings.Contains(err.Error(), "no hex dump") {
@@ -167,17 +157,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(dump[:len(dump)/3])
 	f.Fuzz(func(t *testing.T, data []byte) {
 		snap, err := crashcatcher.Decode(data)
-		if snap == nil && err == nil {
-			t.Fatal("nil snapshot without an error")
-		}
-		if snap != nil {
-			if verr := snap.Validate(); verr != nil {
-				t.Fatalf("decoded snapshot invalid: %v", verr)
-			}
-			// Whatever an importer lets through, the analysis explains
-			// without panicking.
-			faultdecode.Analyze(snap, nil)
-		}
+		importtest.CheckDecoded(t, snap, err)
 	})
 }
 
@@ -187,16 +167,6 @@ func FuzzDecodeHex(f *testing.F) {
 	f.Add(text[:len(text)/2])
 	f.Fuzz(func(t *testing.T, text string) {
 		snap, err := crashcatcher.DecodeHex(text)
-		if snap == nil && err == nil {
-			t.Fatal("nil snapshot without an error")
-		}
-		if snap != nil {
-			if verr := snap.Validate(); verr != nil {
-				t.Fatalf("decoded snapshot invalid: %v", verr)
-			}
-			// Whatever an importer lets through, the analysis explains
-			// without panicking.
-			faultdecode.Analyze(snap, nil)
-		}
+		importtest.CheckDecoded(t, snap, err)
 	})
 }

@@ -1,14 +1,13 @@
 package probers_test
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/faultline-dev/faultline/capture/internal/importtest"
 	"github.com/faultline-dev/faultline/capture/probers"
-	"github.com/faultline-dev/faultline/faultdecode"
 )
 
 func readDump(t testing.TB, name string) []byte {
@@ -77,10 +76,7 @@ func TestDecodeRefusesWhatIsNotACortexMDump(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			snap, err := probers.Decode(tc.data)
-			var fe *probers.FormatError
-			if snap != nil || !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("got %v, %v; want a FormatError saying %q", snap, err, tc.want)
-			}
+			importtest.WantRefused[*probers.FormatError](t, snap, err, tc.want)
 		})
 	}
 }
@@ -105,16 +101,7 @@ func TestDecodeTruncatedDumpKeepsWhatCame(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			snap, err := probers.Decode(full[:tc.cut])
-			var de *probers.DamagedError
-			if snap == nil || !errors.As(err, &de) {
-				t.Fatalf("got %v, %v; want a partial snapshot and a DamagedError", snap, err)
-			}
-			if !strings.Contains(err.Error(), tc.wantSaid) {
-				t.Errorf("error %q does not say %q", err, tc.wantSaid)
-			}
-			if !strings.Contains(strings.Join(snap.Meta.Missing, ";"), "damaged") {
-				t.Errorf("Missing %v does not carry the damage", snap.Meta.Missing)
-			}
+			importtest.WantDamaged[*probers.DamagedError](t, snap, err, tc.wantSaid)
 			if _, ok := snap.Registers["pc"]; ok != tc.wantRegs {
 				t.Errorf("pc present %v, want %v", ok, tc.wantRegs)
 			}
@@ -131,16 +118,6 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		snap, err := probers.Decode(data)
-		if snap == nil && err == nil {
-			t.Fatal("nil snapshot without an error")
-		}
-		if snap != nil {
-			if verr := snap.Validate(); verr != nil {
-				t.Fatalf("decoded snapshot invalid: %v", verr)
-			}
-			// Whatever an importer lets through, the analysis explains
-			// without panicking.
-			faultdecode.Analyze(snap, nil)
-		}
+		importtest.CheckDecoded(t, snap, err)
 	})
 }

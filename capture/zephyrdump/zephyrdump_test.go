@@ -2,15 +2,14 @@ package zephyrdump_test
 
 import (
 	"encoding/binary"
-	"errors"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/faultline-dev/faultline/capture/internal/importtest"
 	"github.com/faultline-dev/faultline/capture/zephyrdump"
-	"github.com/faultline-dev/faultline/faultdecode"
 )
 
 // realLog is what Zephyr 2.6 printed in QEMU (testdata/README.md).
@@ -168,15 +167,9 @@ func TestDecodeDamagedDumpKeepsWhatCame(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			snap, err := zephyrdump.Decode(tc.data)
-			var de *zephyrdump.DamagedError
-			if snap == nil || !errors.As(err, &de) || !strings.Contains(err.Error(), tc.wantSaid) {
-				t.Fatalf("got %v, %v; want a partial snapshot and a DamagedError saying %q", snap, err, tc.wantSaid)
-			}
+			importtest.WantDamaged[*zephyrdump.DamagedError](t, snap, err, tc.wantSaid)
 			if _, ok := snap.Registers["pc"]; ok != tc.wantRegs {
 				t.Errorf("pc present %v, want %v", ok, tc.wantRegs)
-			}
-			if !strings.Contains(strings.Join(snap.Meta.Missing, ";"), "damaged") {
-				t.Errorf("Missing %v does not carry the damage", snap.Meta.Missing)
 			}
 		})
 	}
@@ -232,10 +225,7 @@ func TestDecodeRefusesWhatIsNotADump(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			snap, err := zephyrdump.Decode(tc.data)
-			var fe *zephyrdump.FormatError
-			if snap != nil || !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("got %v, %v; want a FormatError saying %q", snap, err, tc.want)
-			}
+			importtest.WantRefused[*zephyrdump.FormatError](t, snap, err, tc.want)
 		})
 	}
 }
@@ -248,17 +238,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		snap, err := zephyrdump.Decode(data)
-		if snap == nil && err == nil {
-			t.Fatal("nil snapshot without an error")
-		}
-		if snap != nil {
-			if verr := snap.Validate(); verr != nil {
-				t.Fatalf("decoded snapshot invalid: %v", verr)
-			}
-			// Whatever an importer lets through, the analysis explains
-			// without panicking.
-			faultdecode.Analyze(snap, nil)
-		}
+		importtest.CheckDecoded(t, snap, err)
 	})
 }
 
@@ -270,14 +250,6 @@ func FuzzDecodeLog(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		snap, err := zephyrdump.DecodeLog(text)
-		if snap == nil && err == nil {
-			t.Fatal("nil snapshot without an error")
-		}
-		if snap != nil {
-			if verr := snap.Validate(); verr != nil {
-				t.Fatalf("decoded snapshot invalid: %v", verr)
-			}
-			faultdecode.Analyze(snap, nil)
-		}
+		importtest.CheckDecoded(t, snap, err)
 	})
 }
