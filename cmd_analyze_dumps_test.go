@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"compress/gzip"
 	"context"
 	"debug/elf"
@@ -9,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,7 +15,6 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/capture/crashcatcher"
-	"github.com/faultline-dev/faultline/emu"
 	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/firmware/crashlab"
 )
@@ -100,41 +97,10 @@ func TestCaptureSerialOnlyCrashCatcherDump(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := exp["crashcatcher"][board]
-			q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: board, Kernel: elf, Halted: true, Serials: []string{"pty"}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer q.Stop()
 			dir := t.TempDir()
 			log := filepath.Join(dir, "console.log")
-			cmd := exec.CommandContext(ctx, faultlineBin, "capture", "--serial", q.PTYs[0], "--elf", elf, "--once", "--json", "--timeout", "60s", "--log", log)
-			cmd.Dir = dir
-			var stdout strings.Builder
-			cmd.Stdout = &stdout
-			stderr, err := cmd.StderrPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			var errText strings.Builder
-			sc := bufio.NewScanner(stderr)
-			for sc.Scan() {
-				errText.WriteString(sc.Text() + "\n")
-				if strings.Contains(sc.Text(), "waiting for a crash") {
-					break
-				}
-			}
-			if err := gdbContinue(ctx, q.GDBAddr); err != nil {
-				t.Fatal(err)
-			}
-			rest, _ := io.ReadAll(stderr)
-			errText.Write(rest)
-			if err := cmd.Wait(); err != nil {
-				t.Fatalf("capture: %v\nstderr:\n%s", err, errText.String())
-			}
-			checkCrashCatcherReport(t, "capture --serial", stdout.String(), want)
+			stdout, _ := captureSerialOnce(t, ctx, board, elf, dir, "--log", log)
+			checkCrashCatcherReport(t, "capture --serial", stdout, want)
 
 			// The console log alone, as a user would hand it to analyze.
 			r := runFaultline(t, ctx, dir, "", "analyze", log, "--elf", elf, "--json")

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -17,7 +15,6 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/capture/zephyrdump"
-	"github.com/faultline-dev/faultline/emu"
 	"github.com/faultline-dev/faultline/faultdecode/report"
 )
 
@@ -181,44 +178,13 @@ func TestCaptureSerialOnlyZephyrCoreDump(t *testing.T) {
 	dir := t.TempDir()
 	elf := filepath.Join(dir, "zephyr.elf")
 	gunzipTo(t, filepath.Join(zephyrTestdata, "zephyr-"+z.name+".elf.gz"), elf)
-	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: "lm3s6965evb", Kernel: elf, Halted: true, Serials: []string{"pty"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Stop()
-	cmd := exec.CommandContext(ctx, faultlineBin, "capture", "--serial", q.PTYs[0], "--elf", elf, "--once", "--json", "--timeout", "60s")
-	cmd.Dir = dir
-	var stdout strings.Builder
-	cmd.Stdout = &stdout
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var errText strings.Builder
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		errText.WriteString(sc.Text() + "\n")
-		if strings.Contains(sc.Text(), "waiting for a crash") {
-			break
-		}
-	}
-	if err := gdbContinue(ctx, q.GDBAddr); err != nil {
-		t.Fatal(err)
-	}
-	rest, _ := io.ReadAll(stderr)
-	errText.Write(rest)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("capture: %v\nstderr:\n%s", err, errText.String())
-	}
-	checkZephyrReport(t, "capture --serial", stdout.String(), z.name, z.reason, z.frames, z.gdbTrusted)
+	stdout, errText := captureSerialOnce(t, ctx, "lm3s6965evb", elf, dir)
+	checkZephyrReport(t, "capture --serial", stdout, z.name, z.reason, z.frames, z.gdbTrusted)
 
 	// The saved capture explains the same, threads included.
-	m := regexp.MustCompile(`capture saved to (\S+)`).FindStringSubmatch(errText.String())
+	m := regexp.MustCompile(`capture saved to (\S+)`).FindStringSubmatch(errText)
 	if m == nil {
-		t.Fatalf("no capture path on stderr:\n%s", errText.String())
+		t.Fatalf("no capture path on stderr:\n%s", errText)
 	}
 	r := runFaultline(t, ctx, dir, "", "analyze", m[1], "--elf", elf, "--json")
 	if r.code != 0 {
