@@ -8,11 +8,11 @@ import (
 
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
-	"github.com/faultline-dev/faultline/emu"
 	"github.com/faultline-dev/faultline/faultdecode/internal/fdtest"
 	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/firmware/crashlab"
 	"github.com/faultline-dev/faultline/probe"
+	"github.com/faultline-dev/faultline/probe/probetest"
 )
 
 // expectedFindings are the "findings" of every program and board in
@@ -75,25 +75,7 @@ func captureWith(t testing.TB, machine string, b probe.Board, elf string) (*capt
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { img.Close() })
-	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: machine, Kernel: elf, Halted: true, Serials: []string{"null"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { q.Stop() })
-	tgt, err := probe.ConnectTarget(ctx, probe.TargetOptions{Addr: q.GDBAddr, Board: b, Image: img})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tgt.Close()
-	if err := tgt.ArmAndResume(ctx); err != nil {
-		t.Fatal(err)
-	}
-	wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
-	defer wcancel()
-	if _, err := tgt.WaitCrash(wctx); err != nil {
-		t.Fatalf("wait for the crash: %v", err)
-	}
-	snap, err := tgt.Snapshot(ctx, capture.Trigger{Kind: "fault-handler"}, "T05")
+	snap, err := probetest.CrashIn(ctx, machine, b, elf, img)
 	if err != nil {
 		t.Fatal(err)
 	}

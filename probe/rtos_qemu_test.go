@@ -1,17 +1,16 @@
-package probe
+package probe_test
 
 import (
 	"context"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
-	"github.com/faultline-dev/faultline/emu"
 	"github.com/faultline-dev/faultline/faultdecode/rtos"
 	"github.com/faultline-dev/faultline/firmware/freertos"
+	"github.com/faultline-dev/faultline/probe"
+	"github.com/faultline-dev/faultline/probe/probetest"
 )
 
 // TestCaptureReadsEveryTaskTheMapLeftOut crashes the FreeRTOS gateway with
@@ -19,11 +18,7 @@ import (
 // and stacks): the capture must still read every task's TCB and stack,
 // found from the task lists it did read.
 func TestCaptureReadsEveryTaskTheMapLeftOut(t *testing.T) {
-	for _, tool := range []string{"qemu-system-arm", "make", "arm-none-eabi-gcc"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not found on PATH: run scripts/setup.sh", tool)
-		}
-	}
+	probetest.NeedTools(t, "qemu-system-arm", "make", "arm-none-eabi-gcc")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	// div0: crunch, created after net and logger, is running, so the PSP
@@ -41,27 +36,9 @@ func TestCaptureReadsEveryTaskTheMapLeftOut(t *testing.T) {
 	if !ok {
 		t.Fatal("no ucHeap in the gateway")
 	}
-	board := Board{Name: "mps2-an385", Core: "v7-M",
-		RAM: []MemRange{{Name: "ram", Addr: 0x20000000, Size: heap.Addr - 0x20000000}}}
-	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: freertos.Machine, Kernel: elf, Halted: true, Serials: []string{"null"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = q.Stop() }()
-	tgt, err := ConnectTarget(ctx, TargetOptions{Addr: q.GDBAddr, Board: board, Image: img})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tgt.Close()
-	if err := tgt.ArmAndResume(ctx); err != nil {
-		t.Fatal(err)
-	}
-	wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
-	defer wcancel()
-	if _, err := tgt.WaitCrash(wctx); err != nil {
-		t.Fatalf("wait for the crash: %v", err)
-	}
-	snap, err := tgt.Snapshot(ctx, capture.Trigger{Kind: "fault-handler"}, "T05")
+	board := probe.Board{Name: "mps2-an385", Core: "v7-M",
+		RAM: []probe.MemRange{{Name: "ram", Addr: 0x20000000, Size: heap.Addr - 0x20000000}}}
+	snap, err := probetest.CrashIn(ctx, freertos.Machine, board, elf, img)
 	if err != nil {
 		t.Fatal(err)
 	}

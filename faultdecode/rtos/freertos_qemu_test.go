@@ -2,7 +2,6 @@ package rtos_test
 
 import (
 	"context"
-	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
@@ -10,10 +9,10 @@ import (
 
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
-	"github.com/faultline-dev/faultline/emu"
 	"github.com/faultline-dev/faultline/faultdecode/rtos"
 	"github.com/faultline-dev/faultline/firmware/freertos"
 	"github.com/faultline-dev/faultline/probe"
+	"github.com/faultline-dev/faultline/probe/probetest"
 )
 
 // The gateway's tasks as firmware/freertos creates them (main.c, dhcp.c,
@@ -44,38 +43,11 @@ func crashed(ctx context.Context, t *testing.T, variant string) (*capture.Snapsh
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: freertos.MachineFor(variant), Kernel: elf, Halted: true, Serials: []string{"null"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = q.Stop() }()
-	tgt, err := probe.ConnectTarget(ctx, probe.TargetOptions{Addr: q.GDBAddr, Board: board, Image: img})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tgt.Close()
-	if err := tgt.ArmAndResume(ctx); err != nil {
-		t.Fatal(err)
-	}
-	wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
-	defer wcancel()
-	if _, err := tgt.WaitCrash(wctx); err != nil {
-		t.Fatalf("wait for the crash: %v", err)
-	}
-	snap, err := tgt.Snapshot(ctx, capture.Trigger{Kind: "fault-handler"}, "T05")
+	snap, err := probetest.CrashIn(ctx, freertos.MachineFor(variant), board, elf, img)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return snap, img
-}
-
-func needTools(t *testing.T) {
-	t.Helper()
-	for _, tool := range []string{"qemu-system-arm", "make", "arm-none-eabi-gcc"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not found on PATH: run scripts/setup.sh", tool)
-		}
-	}
 }
 
 // TestTasksOfEveryCrashMatchTheFirmware reads the task list out of a real
@@ -85,7 +57,7 @@ func needTools(t *testing.T) {
 // code for every other task, and a stack overflow exactly where the bug
 // makes one.
 func TestTasksOfEveryCrashMatchTheFirmware(t *testing.T) {
-	needTools(t)
+	probetest.NeedTools(t, "qemu-system-arm", "make", "arm-none-eabi-gcc")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	t.Cleanup(cancel)
 	exp, err := freertos.Expected()

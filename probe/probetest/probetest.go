@@ -7,6 +7,8 @@ package probetest
 
 import (
 	"context"
+	"fmt"
+	"os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -71,32 +73,53 @@ func record(ctx context.Context, board, prog string) (Recorded, error) {
 		return Recorded{}, err
 	}
 	defer img.Close()
-	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: board, Kernel: elf, Halted: true, Serials: []string{"null"}})
-	if err != nil {
-		return Recorded{}, err
-	}
-	defer q.Stop()
 	b, err := probe.LookupBoard(board)
 	if err != nil {
 		return Recorded{}, err
 	}
-	tgt, err := probe.ConnectTarget(ctx, probe.TargetOptions{Addr: q.GDBAddr, Board: b, Image: img})
-	if err != nil {
-		return Recorded{}, err
-	}
-	defer tgt.Close()
-	if err := tgt.ArmAndResume(ctx); err != nil {
-		return Recorded{}, err
-	}
-	crash, err := tgt.WaitCrash(ctx)
-	if err != nil {
-		return Recorded{}, err
-	}
-	snap, err := tgt.Snapshot(ctx, crash.Trigger, crash.Stop.Raw)
+	snap, err := CrashIn(ctx, board, b, elf, img)
 	if err != nil {
 		return Recorded{}, err
 	}
 	return Recorded{ELF: elf, Snap: snap}, nil
+}
+
+// CrashIn boots elf (whose image is img) on QEMU's machine, halted, lets a
+// probe.Target with board b's memory map arm fault catching and run it,
+// waits up to a minute for the fault and snapshots the target, as
+// `faultline capture` does.
+func CrashIn(ctx context.Context, machine string, b probe.Board, elf string, img *elfsym.Image) (*capture.Snapshot, error) {
+	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: machine, Kernel: elf, Halted: true, Serials: []string{"null"}})
+	if err != nil {
+		return nil, err
+	}
+	defer q.Stop()
+	tgt, err := probe.ConnectTarget(ctx, probe.TargetOptions{Addr: q.GDBAddr, Board: b, Image: img})
+	if err != nil {
+		return nil, err
+	}
+	defer tgt.Close()
+	if err := tgt.ArmAndResume(ctx); err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	crash, err := tgt.WaitCrash(wctx)
+	if err != nil {
+		return nil, fmt.Errorf("wait for the crash: %w", err)
+	}
+	return tgt.Snapshot(ctx, crash.Trigger, crash.Stop.Raw)
+}
+
+// NeedTools fails tb when a tool a QEMU test builds or runs with is not on
+// PATH.
+func NeedTools(tb testing.TB, tools ...string) {
+	tb.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			tb.Fatalf("%s not found on PATH: run scripts/setup.sh", tool)
+		}
+	}
 }
 
 // Serve starts a fake OpenOCD for the test that runs from main into the
