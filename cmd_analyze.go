@@ -89,11 +89,11 @@ func runAnalyze(path string, f analyzeFlags, stdout, stderr io.Writer) error {
 	rep := watch.Explain(snap, img, stderr)
 	switch {
 	case f.json:
-		return watch.PrintReport(stdout, rep, true)
+		return watch.PrintReport(stdout, rep, img, true)
 	case f.markdown:
-		return rep.WriteMarkdown(stdout, os.ReadFile)
+		return rep.WriteMarkdown(stdout, watch.LocalSources(img))
 	}
-	return watch.PrintReport(stdout, rep, false)
+	return watch.PrintReport(stdout, rep, img, false)
 }
 
 // runHistory is `analyze DIR`: the captures grouped by fingerprint.

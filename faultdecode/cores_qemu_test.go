@@ -52,7 +52,7 @@ func captureOn(t *testing.T, machine, elf string) (*capture.Snapshot, *elfsym.Im
 func reportText(t *testing.T, r *report.Report) string {
 	t.Helper()
 	var b strings.Builder
-	if err := r.WriteText(&b, nil); err != nil {
+	if err := r.WriteText(&b, report.Sources{}); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()

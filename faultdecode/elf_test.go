@@ -209,7 +209,7 @@ func TestSourceInText(t *testing.T) {
 	snap.Registers["pc"] = pc
 	r := Analyze(snap, img)
 	var b strings.Builder
-	if err := r.WriteText(&b, os.ReadFile); err != nil {
+	if err := r.WriteText(&b, report.Sources{Read: os.ReadFile}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), "sink = 100 / zero;") {

@@ -8,6 +8,7 @@ import (
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/faultdecode/fault"
 	"github.com/faultline-dev/faultline/faultdecode/internal/fdtest"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 )
 
 // FuzzAnalyze feeds arbitrary stack contents, registers and fault registers
@@ -35,10 +36,10 @@ func FuzzAnalyze(f *testing.F) {
 			t.Fatalf("%d frames: the depth cap did not hold", len(r.Frames))
 		}
 		var b bytes.Buffer
-		if err := r.WriteText(&b, nil); err != nil {
+		if err := r.WriteText(&b, report.Sources{}); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.WriteMarkdown(&b, nil); err != nil {
+		if err := r.WriteMarkdown(&b, report.Sources{}); err != nil {
 			t.Fatal(err)
 		}
 	})

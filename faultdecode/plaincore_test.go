@@ -13,6 +13,7 @@ import (
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/faultdecode/internal/fdtest"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/firmware/crashlab"
 )
 
@@ -70,7 +71,7 @@ func TestPlainCoreFromGDBSaysWhatIsMissing(t *testing.T) {
 	defer img.Close()
 	r := Analyze(snap, img)
 	var text strings.Builder
-	if err := r.WriteText(&text, nil); err != nil {
+	if err := r.WriteText(&text, report.Sources{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("report:\n%s", text.String())

@@ -289,12 +289,12 @@ func TestReportGolden(t *testing.T) {
 			src := func(file string) ([]byte, error) {
 				return []byte(strings.Repeat("int filler;\n", 40)), nil
 			}
-			if err := r.WriteText(&txt, src); err != nil {
+			if err := r.WriteText(&txt, report.Sources{Read: src}); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, tc.name+".txt", txt.Bytes())
 			var md bytes.Buffer
-			if err := r.WriteMarkdown(&md, src); err != nil {
+			if err := r.WriteMarkdown(&md, report.Sources{Read: src}); err != nil {
 				t.Fatal(err)
 			}
 			if !strings.HasPrefix(md.String(), "## ") {
@@ -357,7 +357,7 @@ func TestWriteTextAnswerFirst(t *testing.T) {
 		lines[2] = "return x / y;"
 		return []byte(strings.Join(lines, "\n")), nil
 	}
-	if err := r.WriteText(&b, src); err != nil {
+	if err := r.WriteText(&b, report.Sources{Read: src}); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -381,10 +381,10 @@ func (failWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
 
 func TestWriteTextReportsWriteErrors(t *testing.T) {
 	r := analyze(reportCases()[0].snap(), fdtest.NewProg())
-	if err := r.WriteText(failWriter{}, nil); err == nil {
+	if err := r.WriteText(failWriter{}, report.Sources{}); err == nil {
 		t.Error("WriteText swallowed the write error")
 	}
-	if err := r.WriteMarkdown(failWriter{}, nil); err == nil {
+	if err := r.WriteMarkdown(failWriter{}, report.Sources{}); err == nil {
 		t.Error("WriteMarkdown swallowed the write error")
 	}
 }

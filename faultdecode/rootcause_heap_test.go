@@ -83,7 +83,7 @@ func FuzzRootCause(f *testing.F) {
 		}
 		rep := analyzeForTest(snap, img)
 		var b bytes.Buffer
-		if err := rep.WriteText(&b, nil); err != nil {
+		if err := rep.WriteText(&b, report.Sources{}); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -6,6 +6,7 @@ import (
 
 	"github.com/faultline-dev/faultline/faultdecode/fault"
 	"github.com/faultline-dev/faultline/faultdecode/internal/fdtest"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 )
 
 func TestReportExplainsSTKOFWithTheLimitRegisters(t *testing.T) {
@@ -28,7 +29,7 @@ func TestReportExplainsSTKOFWithTheLimitRegisters(t *testing.T) {
 		t.Errorf("frames from an exception frame that was never stacked: %v", frameList(r))
 	}
 	var text strings.Builder
-	if err := r.WriteText(&text, nil); err != nil {
+	if err := r.WriteText(&text, report.Sources{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []string{"psplim 0x20000800", "Cortex-M33 (ARMv8-M Mainline, from CPUID 0x410fd213)", "stacking failed ([STKOF])"} {

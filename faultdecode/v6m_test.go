@@ -82,7 +82,7 @@ func TestV6MHardFaultExplainedFromTheInstruction(t *testing.T) {
 				wantFindings(t, r, tt.finding)
 			}
 			var text strings.Builder
-			if err := r.WriteText(&text, nil); err != nil {
+			if err := r.WriteText(&text, report.Sources{}); err != nil {
 				t.Fatal(err)
 			}
 			for _, reg := range []string{"CFSR", "cfsr", "HFSR", "hfsr"} {

@@ -6,13 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/srcpath"
 )
 
 // parseAddr accepts 0x-prefixed or bare hex.
@@ -28,22 +27,18 @@ func ParseAddr(s string) (uint64, error) {
 // A Symbolizer formats elfsym answers for people.
 type Symbolizer struct {
 	im    *elfsym.Image
-	cwd   string
+	dirs  []string          // srcpath.Dirs: the working directory
 	shown map[string]string // showPath's answers: a firmware has few files and many addresses
 }
 
 // New symbolizes against im, showing files relative to the working
 // directory when they are under it.
 func New(im *elfsym.Image) *Symbolizer {
-	cwd, err := os.Getwd()
-	if err != nil {
-		cwd = ""
-	}
-	return &Symbolizer{im: im, cwd: cwd}
+	return &Symbolizer{im: im, dirs: srcpath.Dirs()}
 }
 
 // showPath makes file relative to the working directory when under it
-// (RelPath), remembering the answers: a firmware has few files and many
+// (srcpath.Rel), remembering the answers: a firmware has few files and many
 // addresses.
 func (s *Symbolizer) showPath(file string) string {
 	if file == "" {
@@ -52,31 +47,12 @@ func (s *Symbolizer) showPath(file string) string {
 	if p, ok := s.shown[file]; ok {
 		return p
 	}
-	p := RelPath(file, s.cwd)
+	p := srcpath.Rel(file, s.dirs...)
 	if s.shown == nil {
 		s.shown = map[string]string{}
 	}
 	s.shown[file] = p
 	return p
-}
-
-// RelPath shows a source path for people: relative to the first of dirs
-// (the working directory, then the ELF's compile directories) it is under,
-// else as recorded. Relative paths and dirs are left alone: they anchor
-// nothing.
-func RelPath(file string, dirs ...string) string {
-	if !filepath.IsAbs(file) {
-		return file
-	}
-	for _, d := range dirs {
-		if d == "" || !filepath.IsAbs(d) {
-			continue
-		}
-		if rel, err := filepath.Rel(d, file); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-			return rel
-		}
-	}
-	return file
 }
 
 func (s *Symbolizer) where(f elfsym.Frame) string {

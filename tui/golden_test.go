@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/exp/golden"
-	"github.com/faultline-dev/faultline/symbolize"
+	"github.com/faultline-dev/faultline/srcpath"
 	"github.com/faultline-dev/faultline/tui"
 	"github.com/faultline-dev/faultline/tui/internal/fake"
 )
@@ -53,7 +53,7 @@ var scenarios = []struct {
 		}
 		hs.send(tui.Crash{Report: rep, CapturePath: st.Saved,
 			Source:   func(file string) ([]byte, error) { return fake.Sources(strings.TrimPrefix(file, buildDir+"/")) },
-			ShowPath: func(file string) string { return symbolize.RelPath(file, "/nonexistent/cwd", buildDir) }})
+			ShowPath: func(file string) string { return srcpath.Rel(file, "/nonexistent/cwd", buildDir) }})
 	}},
 	{"lockup", func(hs *harness) {
 		hs.send(fake.LockupStatus(), consoleLines(fake.BootLines(3)))

@@ -93,7 +93,7 @@ func TestCrashLab(t *testing.T) {
 					t.Fatal(err)
 				}
 				var again bytes.Buffer
-				if err := PrintReport(&again, faultdecode.Analyze(snap, img), true); err != nil {
+				if err := PrintReport(&again, faultdecode.Analyze(snap, img), img, true); err != nil {
 					t.Fatal(err)
 				}
 				var rep2 report.Report

@@ -1,7 +1,8 @@
 // Package watch is faultline's headless crash watcher (`faultline
 // capture`, `faultline demo --no-tui`): it waits on a live probe.Session,
 // saves every crash to a capture file (capture.Save), explains it and
-// prints the report, text or JSON. Explain and PrintReport are also how
+// prints the report, text or JSON. Explain, PrintReport and LocalSources
+// (how text and Markdown reach and name the sources) are also how
 // `analyze` explains a capture post-mortem, so live and post-mortem reports
 // are identical.
 //

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/probe"
 )
@@ -28,7 +29,7 @@ func showFirstLook(c probe.SessionCrash, o Options) (*firstLook, error) {
 	rep := Explain(c.Snapshot, o.Image, o.Log)
 	if !o.JSON {
 		fmt.Fprintln(o.Log, "faultline: crash caught; first report from the registers, fault registers and stacks while the rest of memory is read")
-		if err := PrintReport(o.Out, rep, false); err != nil {
+		if err := PrintReport(o.Out, rep, o.Image, false); err != nil {
 			return nil, err
 		}
 	}
@@ -38,9 +39,9 @@ func showFirstLook(c probe.SessionCrash, o Options) (*firstLook, error) {
 // printWhole prints the report of the complete capture: always without a
 // first look or with --json, and after a first look only when the rest of
 // memory changed it.
-func (fl *firstLook) printWhole(stdout, stderr io.Writer, rep *report.Report, asJSON bool) error {
+func (fl *firstLook) printWhole(stdout, stderr io.Writer, rep *report.Report, img *elfsym.Image, asJSON bool) error {
 	if fl == nil || asJSON {
-		return PrintReport(stdout, rep, asJSON)
+		return PrintReport(stdout, rep, img, asJSON)
 	}
 	if !reportChanged(fl.rep, rep) {
 		fmt.Fprintln(stderr, "faultline: the rest of memory is in; it changes nothing in the report above")
@@ -48,7 +49,7 @@ func (fl *firstLook) printWhole(stdout, stderr io.Writer, rep *report.Report, as
 	}
 	fmt.Fprintln(stderr, "faultline: the rest of memory is in; the report, updated:")
 	fmt.Fprintln(stdout)
-	return PrintReport(stdout, rep, false)
+	return PrintReport(stdout, rep, img, false)
 }
 
 // interrupted ends a capture stopped (Ctrl-C) while it read the rest of
@@ -71,7 +72,7 @@ func (fl *firstLook) interrupted(sess *probe.Session, o Options) error {
 		return fmt.Errorf("save capture: %w", err)
 	}
 	fmt.Fprintf(o.Log, "faultline: capture saved to %s\n", path)
-	if err := fl.printWhole(o.Out, o.Log, Explain(c.Snapshot, o.Image, o.Log), o.JSON); err != nil {
+	if err := fl.printWhole(o.Out, o.Log, Explain(c.Snapshot, o.Image, o.Log), o.Image, o.JSON); err != nil {
 		return err
 	}
 	return fmt.Errorf("capture interrupted while reading memory (saved what was read to %s)", path)

@@ -14,6 +14,7 @@ import (
 	"github.com/faultline-dev/faultline/faultdecode"
 	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/probe"
+	"github.com/faultline-dev/faultline/srcpath"
 )
 
 // Options say where caught crashes go and how their reports are printed.
@@ -140,7 +141,7 @@ func Run(ctx context.Context, sess *probe.Session, o Options) error {
 				fmt.Fprintf(o.Log, "faultline: capture saved to %s\n", path)
 			}
 			rep := Explain(c.Snapshot, o.Image, o.Log)
-			if err := first.printWhole(o.Out, o.Log, rep, o.JSON); err != nil {
+			if err := first.printWhole(o.Out, o.Log, rep, o.Image, o.JSON); err != nil {
 				return err
 			}
 			first = nil
@@ -172,12 +173,25 @@ func Explain(snap *capture.Snapshot, img *elfsym.Image, warn io.Writer) *report.
 }
 
 // PrintReport prints rep as text (with source lines read from this
-// machine, when there) or as one JSON document.
-func PrintReport(w io.Writer, rep *report.Report, asJSON bool) error {
+// machine, when there, and LocalSources' paths) or as one JSON document
+// (paths as recorded). img may be nil.
+func PrintReport(w io.Writer, rep *report.Report, img *elfsym.Image, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	return rep.WriteText(w, os.ReadFile)
+	return rep.WriteText(w, LocalSources(img))
+}
+
+// LocalSources is how text and Markdown reports reach the sources on this
+// machine: read from disk, their paths shown relative to the working
+// directory or to img's compile directory when under one, as the TUI
+// shows them. img may be nil.
+func LocalSources(img *elfsym.Image) report.Sources {
+	var compDirs []string
+	if img != nil {
+		compDirs = img.CompDirs()
+	}
+	return report.Sources{Read: os.ReadFile, Dirs: srcpath.Dirs(compDirs...)}
 }

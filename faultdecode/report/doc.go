@@ -4,8 +4,10 @@
 //
 // It knows only the report's own fields: it imports no other faultdecode
 // package and must not compute anything a report does not already say.
-// Renderers write to the io.Writer they are given and read source files
-// only through the SourceFunc they are handed.
+// Renderers write to the io.Writer they are given, read source files only
+// through the Sources they are handed, and show source paths through
+// srcpath.Rel (relative to the working or compile directory), as the TUI
+// does; the JSON keeps them as recorded.
 //
 // Quirks it handles:
 //   - The renderers keep the first write error and return it (errWriter).

@@ -23,10 +23,10 @@ func TestTextAndMarkdownListTheTasks(t *testing.T) {
 		write func(*bytes.Buffer) error
 		want  []string
 	}{
-		{"text", func(b *bytes.Buffer) error { return rep.WriteText(b, nil) }, []string{
+		{"text", func(b *bytes.Buffer) error { return rep.WriteText(b, Sources{}) }, []string{
 			"* net", "running", "stack 0x200005c0, 1024 bytes, OVERFLOWED", "link_up <- net_task",
 			"  IDLE", "stack 0x20001918, 512 bytes, 420 never used", "prvIdleTask", "problem: something odd"}},
-		{"markdown", func(b *bytes.Buffer) error { return rep.WriteMarkdown(b, nil) }, []string{
+		{"markdown", func(b *bytes.Buffer) error { return rep.WriteMarkdown(b, Sources{}) }, []string{
 			"### Tasks", "| **net** (running) | running | 4 |", "link\\_up <- net\\_task", "| IDLE | ready | 0 |"}},
 	}
 	for _, tt := range tests {
@@ -43,7 +43,7 @@ func TestTextAndMarkdownListTheTasks(t *testing.T) {
 		})
 	}
 	var b bytes.Buffer
-	if err := (&Report{Fault: Fault{Summary: "bare metal"}}).WriteText(&b, nil); err != nil {
+	if err := (&Report{Fault: Fault{Summary: "bare metal"}}).WriteText(&b, Sources{}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(b.String(), "Tasks") {

@@ -6,10 +6,27 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/faultline-dev/faultline/srcpath"
 )
 
 // SourceFunc returns the contents of a source file named as in DWARF.
 type SourceFunc func(file string) ([]byte, error)
+
+// Sources is what the renderers know of the machine they print on. The
+// zero value shows no source excerpt and every path as recorded.
+type Sources struct {
+	// Read returns a source file's contents; nil: no excerpt.
+	Read SourceFunc
+	// Dirs are the directories a source path is shown relative to, the
+	// first one it is under (srcpath.Rel): the working directory, then
+	// the ELF's compile directories (srcpath.Dirs). The JSON report keeps
+	// paths as recorded; only the text and Markdown show them shortened.
+	Dirs []string
+}
+
+// path shows file as the renderers print it.
+func (s Sources) path(file string) string { return srcpath.Rel(file, s.Dirs...) }
 
 // errWriter keeps the first write error so the renderers check once.
 type errWriter struct {
@@ -34,11 +51,11 @@ func (r *Report) culprit() (Frame, bool) {
 }
 
 // sourceLines returns lines line-before..line+after of file, numbered.
-func sourceLines(src SourceFunc, file string, line, around int) ([]string, error) {
-	if src == nil {
+func sourceLines(read SourceFunc, file string, line, around int) ([]string, error) {
+	if read == nil {
 		return nil, nil
 	}
-	data, err := src(file)
+	data, err := read(file)
 	if err != nil {
 		return nil, err
 	}
@@ -70,8 +87,8 @@ func frameLabel(f Frame) string {
 
 // WriteText renders the report for a person: the answer first (exception,
 // cause, culprit line with source), then frames, findings, notes and the
-// raw registers. src may be nil.
-func (r *Report) WriteText(w io.Writer, src SourceFunc) error {
+// raw registers.
+func (r *Report) WriteText(w io.Writer, src Sources) error {
 	e := &errWriter{w: w}
 	e.printf("%s\n\n", r.Fault.Summary)
 	ex := r.Fault.Exception
@@ -100,8 +117,8 @@ func (r *Report) WriteText(w io.Writer, src SourceFunc) error {
 		e.printf("\n")
 	}
 	if c, ok := r.culprit(); ok {
-		e.printf("\nAt %s:%d in %s\n", c.File, c.Line, frameLabel(c))
-		lines, err := sourceLines(src, c.File, c.Line, 3)
+		e.printf("\nAt %s:%d in %s\n", src.path(c.File), c.Line, frameLabel(c))
+		lines, err := sourceLines(src.Read, c.File, c.Line, 3)
 		if err != nil {
 			e.printf("  (source not available: %v)\n", err)
 		}
@@ -116,7 +133,7 @@ func (r *Report) WriteText(w io.Writer, src SourceFunc) error {
 	for i, f := range r.Frames {
 		loc := ""
 		if f.File != "" {
-			loc = fmt.Sprintf("  %s:%d", f.File, f.Line)
+			loc = fmt.Sprintf("  %s:%d", src.path(f.File), f.Line)
 		}
 		inl := ""
 		if f.Inlined {
@@ -204,7 +221,7 @@ func writeRegs(e *errWriter, m map[string]string, order []string) {
 }
 
 // WriteMarkdown renders the report as Markdown for an issue or a PR.
-func (r *Report) WriteMarkdown(w io.Writer, src SourceFunc) error {
+func (r *Report) WriteMarkdown(w io.Writer, src Sources) error {
 	e := &errWriter{w: w}
 	e.printf("## %s\n\n", mdEscape(r.Fault.Summary))
 	e.printf("- **Exception:** %s", r.Fault.Exception)
@@ -219,16 +236,16 @@ func (r *Report) WriteMarkdown(w io.Writer, src SourceFunc) error {
 		e.printf("- **Fault address:** `%s`\n", r.Fault.FaultAddress)
 	}
 	if c, ok := r.culprit(); ok {
-		lines, _ := sourceLines(src, c.File, c.Line, 3)
+		lines, _ := sourceLines(src.Read, c.File, c.Line, 3)
 		if len(lines) > 0 {
-			e.printf("\n`%s:%d`\n\n```\n%s\n```\n", c.File, c.Line, strings.Join(lines, "\n"))
+			e.printf("\n`%s:%d`\n\n```\n%s\n```\n", src.path(c.File), c.Line, strings.Join(lines, "\n"))
 		}
 	}
 	e.printf("\n### Frames\n\n| # | pc | function | location | how | confidence |\n|---|---|---|---|---|---|\n")
 	for i, f := range r.Frames {
 		loc := ""
 		if f.File != "" {
-			loc = fmt.Sprintf("%s:%d", f.File, f.Line)
+			loc = fmt.Sprintf("%s:%d", src.path(f.File), f.Line)
 		}
 		name := mdEscape(frameLabel(f))
 		if f.Inlined {

@@ -22,7 +22,7 @@ func TestTextNamesTheServer(t *testing.T) {
 		t.Run(tc.target, func(t *testing.T) {
 			r := &Report{Trigger: Trigger{Kind: "fault-handler", Detail: "HardFault handler entered"}, Target: tc.target}
 			var b bytes.Buffer
-			if err := r.WriteText(&b, nil); err != nil {
+			if err := r.WriteText(&b, Sources{}); err != nil {
 				t.Fatal(err)
 			}
 			got := b.String()

@@ -12,7 +12,7 @@ import (
 	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/faultdecode"
 	"github.com/faultline-dev/faultline/probe"
-	"github.com/faultline-dev/faultline/symbolize"
+	"github.com/faultline-dev/faultline/srcpath"
 	"github.com/faultline-dev/faultline/tui"
 )
 
@@ -175,16 +175,12 @@ func feed(ctx context.Context, sess *probe.Session, img *elfsym.Image, b *backen
 	// directory, else to the ELF's compile directory, when under one. The
 	// directories are looked up when a crash first needs them, not at start.
 	dirs := sync.OnceValue(func() []string {
-		var dirs []string
-		if cwd, err := os.Getwd(); err == nil {
-			dirs = append(dirs, cwd)
+		if img == nil {
+			return srcpath.Dirs()
 		}
-		if img != nil {
-			dirs = append(dirs, img.CompDirs()...)
-		}
-		return dirs
+		return srcpath.Dirs(img.CompDirs()...)
 	})
-	showPath := func(file string) string { return symbolize.RelPath(file, dirs()...) }
+	showPath := func(file string) string { return srcpath.Rel(file, dirs()...) }
 	status := func() tui.Status {
 		st := sess.Status()
 		serialState := ""

@@ -1,0 +1,47 @@
+package srcpath
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+func TestRelShowsPathsUnderTheFirstDirTheyAreUnder(t *testing.T) {
+	tests := []struct {
+		file string
+		dirs []string
+		want string
+	}{
+		{"/w/fw/src/a.cpp", []string{"/w/fw"}, "src/a.cpp"},
+		{"/w/fw/src/a.cpp", []string{"/home/me", "/w/fw"}, "src/a.cpp"}, // the compile dir when not under the working dir
+		{"/w/fw/src/a.cpp", []string{"/w", "/w/fw"}, "fw/src/a.cpp"},    // the working dir first
+		{"/usr/lib/gcc/x.h", []string{"/w/fw"}, "/usr/lib/gcc/x.h"},     // under none: as recorded
+		{"/w/fw2/a.cpp", []string{"/w/fw"}, "/w/fw2/a.cpp"},             // a sibling with the same prefix
+		{"src/a.cpp", []string{"/w/fw"}, "src/a.cpp"},                   // relative already
+		{"/w/fw/a.cpp", []string{"", "./build", "/w/fw"}, "a.cpp"},      // unusable dirs skipped
+		{"/w/fw/..x/a.cpp", []string{"/w/fw"}, "..x/a.cpp"},             // a directory named ..x is under
+		{"/w/fw/a.cpp", nil, "/w/fw/a.cpp"},                             // no dirs: as recorded
+	}
+	for _, tc := range tests {
+		if got := Rel(tc.file, tc.dirs...); got != tc.want {
+			t.Errorf("Rel(%q, %q) = %q, want %q", tc.file, tc.dirs, got, tc.want)
+		}
+	}
+}
+
+func TestDirsTriesTheWorkingDirectoryBeforeTheCompileDirs(t *testing.T) {
+	cwd := t.TempDir()
+	t.Chdir(cwd)
+	got := Dirs("/build/fw", "/build/lib")
+	want := []string{cwd, "/build/fw", "/build/lib"}
+	if len(got) != len(want) {
+		t.Fatalf("Dirs = %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("Dirs = %q, want %q", got, want)
+		}
+	}
+	if rel := Rel(filepath.Join(cwd, "src", "main.c"), got...); rel != filepath.Join("src", "main.c") {
+		t.Errorf("a file under the working directory shows as %q, want src/main.c", rel)
+	}
+}
