@@ -35,6 +35,8 @@ line, the frames, the findings. The ELF defaults to the path recorded in the
 capture; its SHA-256 is checked against the one recorded at capture time.
 
 A truncated capture is analysed as far as it goes; what is missing is said.
+Source paths are shown relative to the working directory, or to the ELF's
+compile directory, when under one; --json keeps them as DWARF records them.
 
 Given a directory (the --dir of capture or soak), analyze lists the crash
 history instead: the captures grouped by fingerprint (exception, causes and
@@ -42,7 +44,8 @@ the top frames' functions, so runs of the same bug group together), with
 counts, first and last seen, and the firmware builds (build ids).`,
 		Example: `  faultline analyze crashes/crash-20261126-101500.123.core --elf build/app.elf
   faultline analyze crash.core --json | jq .fault.summary
-  faultline analyze crashes/            # crash history, grouped by fingerprint`,
+  faultline analyze crashes/            # crash history, grouped by fingerprint
+  faultline analyze crash.core --elf build/app.elf --no-cache   # index the ELF afresh, ignore the saved index`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := applyConfig(cmd); err != nil {

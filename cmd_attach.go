@@ -28,7 +28,14 @@ The LED is sampled through the debugger: OpenOCD reads it while the core
 runs; on QEMU each sample halts the core briefly, which perturbs timing
 (--led=false turns it off).`,
 		Example: `  faultline attach --gdb localhost:3333 --serial /dev/ttyACM0@115200 --elf app.elf --board photon
-  faultline attach --serial /dev/ttyUSB0@921600 --elf app.elf   # serial only`,
+  faultline attach --serial /dev/ttyUSB0@921600 --elf app.elf   # serial only
+
+  # a Black Magic Probe (its first USB port is the GDB server); crashes are
+  # not written to crashes/ unless you press s
+  faultline attach --gdb /dev/ttyACM0 --serial /dev/ttyACM1@115200 --elf app.elf --no-save
+
+  # read the CCM stack too
+  faultline attach --gdb localhost:3333 --elf app.elf --mem 0x10000000:64K`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := applyConfig(cmd); err != nil {

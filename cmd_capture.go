@@ -56,7 +56,15 @@ Exit codes: 0 crash captured (or, without --once, a clean stop), 1 error,
   faultline capture --serial /dev/ttyACM0@115200 --elf app.elf --once
 
   # also read a stack in CCM and a second RAM bank into every capture
-  faultline capture --gdb localhost:3333 --elf app.elf --mem 0x10000000:64K --mem 0x24000000:512K`,
+  faultline capture --gdb localhost:3333 --elf app.elf --mem 0x10000000:64K --mem 0x24000000:512K
+
+  # a Black Magic Probe: its GDB server is its first USB serial port; faultline
+  # scans and attaches the target (serial:PATH for a port not under /dev)
+  faultline capture --gdb /dev/ttyACM0 --elf app.elf --once
+  faultline capture --gdb serial:/dev/serial/by-id/usb-Black_Magic_Probe-if00 --elf app.elf --once
+
+  # index the ELF afresh instead of loading the saved index (a cold start, or to rule the cache out)
+  faultline capture --gdb localhost:3333 --elf app.elf --once --no-cache`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := applyConfig(cmd); err != nil {

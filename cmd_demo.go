@@ -55,7 +55,8 @@ Exit codes: 0 crash captured and explained, 1 error, 2 usage, 3 no crash within
 --timeout.`,
 		Example: `  faultline demo                 # the TUI
   faultline demo --no-tui         # timeline and report as text
-  faultline demo --no-tui --json  # the report as faultline.report/v1 JSON`,
+  faultline demo --no-tui --json  # the report as faultline.report/v1 JSON
+  faultline demo --no-save        # nothing written to crashes/ unless you press s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.dropEvery <= f.down {

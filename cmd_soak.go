@@ -116,7 +116,7 @@ Exit codes: 0 no crash and the server recovered after every restore,
 	fl.Int64Var(&f.maxCrashes, "max-crashes", 0, "stop after `N` crashes (0: no limit)")
 	fl.StringVar(&f.afterCrash, "after-crash", "reset", "after capturing a crash: reset (debugger reset) or resume (the firmware's fault handler runs)")
 	fl.BoolVar(&f.json, "json", false, "print the summary as one JSON document (faultline.soak/v1)")
-	fl.StringVar(&f.dev.gdb, "gdb", "", "GDB remote server `HOST:PORT` of the device, for captures")
+	fl.StringVar(&f.dev.gdb, "gdb", "", "GDB remote server `HOST:PORT` of the device, for captures, or a Black Magic Probe's port (/dev/ttyACM0, serial:PATH)")
 	fl.StringVar(&f.dev.serial, "serial", "", "serial console `DEV[@BAUD]` of the device; a panic line there is a crash")
 	fl.StringVar(&f.dev.elf, "elf", "", "firmware ELF `FILE` (with --bench: boot this image instead of --variant)")
 	return cmd

@@ -50,7 +50,8 @@ Exit codes: 0 ok, 1 the ELF cannot be read, 2 usage (no --elf, bad address).`,
 
   faultline symbolize --elf build/app.elf --json 0x08000a12
   picocom -b 115200 /dev/ttyUSB0 | faultline symbolize --elf build/app.elf
-  faultline symbolize --elf build/app.elf < crash-log.txt`,
+  faultline symbolize --elf build/app.elf < crash-log.txt
+  faultline symbolize --elf build/app.elf --no-cache 0x08000a12   # index afresh, ignore the saved index`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := applyConfig(cmd); err != nil {
 				return err
