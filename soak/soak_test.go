@@ -17,11 +17,10 @@ import (
 	"github.com/faultline-dev/faultline/bench"
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym"
-	"github.com/faultline-dev/faultline/emu"
 	"github.com/faultline-dev/faultline/faultdecode"
 	"github.com/faultline-dev/faultline/firmware/crashlab"
 	"github.com/faultline-dev/faultline/history"
-	"github.com/faultline-dev/faultline/probe"
+	"github.com/faultline-dev/faultline/probe/probetest"
 	"github.com/faultline-dev/faultline/soak"
 )
 
@@ -236,24 +235,13 @@ func TestDeviceModeCapturesAndResets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: "netduino2", Kernel: elf, Halted: true, Serials: []string{"null"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Stop()
+	dev := probetest.QEMU(t, ctx, "netduino2", elf)
 	img, err := elfsym.Open(elf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer img.Close()
-	opts, err := probe.Device{GDB: q.GDBAddr, Board: "netduino2"}.Options(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := probe.StartSession(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sess := probetest.StartSession(t, ctx, dev, img)
 	defer sess.Close()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") }))
 	defer srv.Close()

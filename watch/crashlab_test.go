@@ -15,11 +15,10 @@ import (
 
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym/indexcache"
-	"github.com/faultline-dev/faultline/emu"
 	"github.com/faultline-dev/faultline/faultdecode"
 	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/firmware/crashlab"
-	"github.com/faultline-dev/faultline/probe"
+	"github.com/faultline-dev/faultline/probe/probetest"
 )
 
 // TestCrashLab boots every crash-lab program halted in QEMU on both boards,
@@ -46,24 +45,13 @@ func TestCrashLab(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: board, Kernel: elf, Halted: true, Serials: []string{"null"}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer q.Stop()
+				dev := probetest.QEMU(t, ctx, board, elf)
 				img, err := indexcache.Open(elf, true)
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer img.Close()
-				opts, err := probe.Device{GDB: q.GDBAddr, Board: board}.Options(img)
-				if err != nil {
-					t.Fatal(err)
-				}
-				sess, err := probe.StartSession(ctx, opts)
-				if err != nil {
-					t.Fatal(err)
-				}
+				sess := probetest.StartSession(t, ctx, dev, img)
 				defer sess.Close()
 				dir := t.TempDir()
 				var out, log bytes.Buffer

@@ -12,17 +12,8 @@ import (
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/elfsym/indexcache"
 	"github.com/faultline-dev/faultline/gdbremote/rsptest"
-	"github.com/faultline-dev/faultline/probe"
 	"github.com/faultline-dev/faultline/probe/probetest"
 )
-
-// swdLink is the slow probe of issue 14: 4 ms per round trip, 200 KB/s.
-var swdLink = rsptest.Link{RTT: 4 * time.Millisecond, Bandwidth: 200_000}
-
-// firstReportGoal is issue 14's goal for the time from the stop to the
-// first report on swdLink; the test allows twice that for a loaded 2-core
-// machine and logs the number measured.
-const firstReportGoal = 150 * time.Millisecond
 
 // stampedWriter remembers when it was first written to.
 type stampedWriter struct {
@@ -75,19 +66,11 @@ func captureOverLinkUntil(tb testing.TB, rec probetest.Recorded, link rsptest.Li
 		tb.Fatal(err)
 	}
 	defer img.Close()
-	fk, addr := rec.Serve(tb, img, link)
 	dir := tb.TempDir()
 	var stdout, stderr stampedWriter
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	opts, err := probe.Device{GDB: addr, Board: "netduino2", RSPTimeout: 5 * time.Second}.Options(img)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sess, err := probe.StartSession(ctx, opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	fk, sess := rec.Replay(tb, ctx, img, link)
 	defer sess.Close()
 	if stop != nil {
 		go func() {
@@ -132,7 +115,7 @@ func savedPath(tb testing.TB, log string) string {
 // read, says in the capture what it did not read, and fails saying so.
 func TestCtrlCDuringTheMemoryFillSavesWhatWasRead(t *testing.T) {
 	rec := probetest.Record(t, "netduino2", "divzero")
-	c, err := captureOverLinkUntil(t, rec, swdLink, func(cancel func()) { cancel() })
+	c, err := captureOverLinkUntil(t, rec, probetest.SWDLink, func(cancel func()) { cancel() })
 	if err == nil || !strings.Contains(err.Error(), "capture interrupted while reading memory") {
 		t.Fatalf("err %v, want the capture interrupted", err)
 	}
@@ -158,10 +141,10 @@ func TestCtrlCDuringTheMemoryFillSavesWhatWasRead(t *testing.T) {
 // file then holds every region, byte for byte, that a fast link gives.
 func TestFirstReportOnASlowProbe(t *testing.T) {
 	rec := probetest.Record(t, "netduino2", "divzero")
-	slow := captureOverLink(t, rec, swdLink)
-	t.Logf("4 ms/200 KB/s: first report %v after the stop (goal %v), capture complete after %v", slow.first, firstReportGoal, slow.whole)
-	if slow.first > 2*firstReportGoal {
-		t.Errorf("first report %v after the stop, want under %v (goal %v)", slow.first, 2*firstReportGoal, firstReportGoal)
+	slow := captureOverLink(t, rec, probetest.SWDLink)
+	t.Logf("4 ms/200 KB/s: first report %v after the stop (goal %v), capture complete after %v", slow.first, probetest.FirstReportGoal, slow.whole)
+	if slow.first > 2*probetest.FirstReportGoal {
+		t.Errorf("first report %v after the stop, want under %v (goal %v)", slow.first, 2*probetest.FirstReportGoal, probetest.FirstReportGoal)
 	}
 	if slow.whole < slow.first+300*time.Millisecond {
 		t.Errorf("capture complete %v after the stop, first report %v: the report did not come first", slow.whole, slow.first)
@@ -205,7 +188,7 @@ func BenchmarkFirstReportSlowProbe(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		link rsptest.Link
-	}{{"fast", rsptest.Link{}}, {"4ms_200KBps", swdLink}} {
+	}{{"fast", rsptest.Link{}}, {"4ms_200KBps", probetest.SWDLink}} {
 		b.Run(tc.name, func(b *testing.B) {
 			var first, whole time.Duration
 			for b.Loop() {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/elfsym/indexcache"
-	"github.com/faultline-dev/faultline/emu"
 	"github.com/faultline-dev/faultline/firmware/crashlab"
 	"github.com/faultline-dev/faultline/gdbremote/rsptest"
 	"github.com/faultline-dev/faultline/probe"
@@ -30,15 +29,7 @@ func TestEachCrashIsSavedUnlessNoSave(t *testing.T) {
 		t.Run(map[bool]string{false: "saved", true: "no-save"}[noSave], func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			_, addr := rec.Serve(t, img, rsptest.Link{})
-			opts, err := probe.Device{GDB: addr, Board: "netduino2", RSPTimeout: 5 * time.Second}.Options(img)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sess, err := probe.StartSession(ctx, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, sess := rec.Replay(t, ctx, img, rsptest.Link{})
 			defer sess.Close()
 			dir := t.TempDir()
 			var out, log bytes.Buffer
@@ -74,25 +65,15 @@ func TestWithoutOnceKeepsWatching(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: "netduino2", Kernel: elf, Halted: true, Serials: []string{"null"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Stop()
+	dev := probetest.QEMU(t, ctx, "netduino2", elf)
 	img, err := indexcache.Open(elf, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer img.Close()
-	opts, err := probe.Device{GDB: q.GDBAddr, Board: "netduino2"}.Options(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.Resume = true // as capture without --once
-	sess, err := probe.StartSession(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sess := probetest.StartSession(t, ctx, dev, img, func(o *probe.SessionOptions) {
+		o.Resume = true // as capture without --once
+	})
 	defer sess.Close()
 	dir := t.TempDir()
 	var out, log bytes.Buffer

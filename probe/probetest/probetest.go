@@ -21,10 +21,12 @@ import (
 	"github.com/faultline-dev/faultline/probe"
 )
 
-// A Recorded crash: the crash-lab ELF and the snapshot taken at its fault.
+// A Recorded crash: the crash-lab ELF, the board (QEMU machine) it ran on
+// and the snapshot taken at its fault.
 type Recorded struct {
-	ELF  string
-	Snap *capture.Snapshot
+	ELF   string
+	Board string
+	Snap  *capture.Snapshot
 }
 
 type key struct{ board, prog string }
@@ -81,7 +83,7 @@ func record(ctx context.Context, board, prog string) (Recorded, error) {
 	if err != nil {
 		return Recorded{}, err
 	}
-	return Recorded{ELF: elf, Snap: snap}, nil
+	return Recorded{ELF: elf, Board: board, Snap: snap}, nil
 }
 
 // CrashIn boots elf (whose image is img) on QEMU's machine, halted, lets a
@@ -136,4 +138,54 @@ func (r Recorded) Serve(tb testing.TB, img *elfsym.Image, link rsptest.Link) (*r
 		tb.Fatal(err)
 	}
 	return rsptest.ListenOpenOCD(tb, rsptest.Config{State: rp.Before, Script: []rsptest.Run{rp.Crash}, Link: link})
+}
+
+// Replay serves the recorded crash over link (Serve) and starts a probe
+// session on it, as `faultline capture --gdb` does with a probe; the fake
+// tells when it stopped the target.
+func (r Recorded) Replay(tb testing.TB, ctx context.Context, img *elfsym.Image, link rsptest.Link) (*rsptest.Fake, *probe.Session) {
+	tb.Helper()
+	fk, addr := r.Serve(tb, img, link)
+	return fk, StartSession(tb, ctx, probe.Device{GDB: addr, Board: r.Board, RSPTimeout: 5 * time.Second}, img)
+}
+
+// SWDLink is the slow probe of issue 14: 4 ms per round trip, 200 KB/s.
+var SWDLink = rsptest.Link{RTT: 4 * time.Millisecond, Bandwidth: 200_000}
+
+// FirstReportGoal is issue 14's goal for the time from the stop to the
+// first report on SWDLink; tests allow twice that for a loaded 2-core
+// machine and log the number measured.
+const FirstReportGoal = 150 * time.Millisecond
+
+// QEMU boots elf on QEMU's machine, halted, until the test ends, and
+// returns the device a session attaches to: its GDB server and the
+// machine's board profile.
+func QEMU(tb testing.TB, ctx context.Context, machine, elf string) probe.Device {
+	tb.Helper()
+	q, err := emu.StartQEMU(ctx, emu.QEMUConfig{Machine: machine, Kernel: elf, Halted: true, Serials: []string{"null"}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { q.Stop() })
+	return probe.Device{GDB: q.GDBAddr, Board: machine}
+}
+
+// StartSession starts a probe session on dev for img, as the commands do;
+// change, when given, edits the options first (Resume, ...). The session
+// closes when the test ends, if the caller has not closed it before.
+func StartSession(tb testing.TB, ctx context.Context, dev probe.Device, img *elfsym.Image, change ...func(*probe.SessionOptions)) *probe.Session {
+	tb.Helper()
+	opts, err := dev.Options(img)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, c := range change {
+		c(&opts)
+	}
+	sess, err := probe.StartSession(ctx, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { sess.Close() })
+	return sess
 }

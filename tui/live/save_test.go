@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/capture"
-	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/elfsym/indexcache"
 	"github.com/faultline-dev/faultline/gdbremote/rsptest"
 	"github.com/faultline-dev/faultline/probe"
@@ -20,23 +19,6 @@ import (
 	"github.com/faultline-dev/faultline/tui"
 	"github.com/faultline-dev/faultline/watch"
 )
-
-// replaySession starts a live session on a fake OpenOCD that runs into
-// the recorded crash; it ends with the test.
-func replaySession(t *testing.T, ctx context.Context, rec probetest.Recorded, img *elfsym.Image, link rsptest.Link) *probe.Session {
-	t.Helper()
-	_, addr := rec.Serve(t, img, link)
-	opts, err := probe.Device{GDB: addr, Board: "netduino2", RSPTimeout: 5 * time.Second}.Options(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := probe.StartSession(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sess.Close() })
-	return sess
-}
 
 // comparable is a capture file's snapshot without what differs between two
 // catches of the same crash (when, through which server port, the
@@ -71,7 +53,8 @@ func TestCaughtCrashIsSavedAtOnce(t *testing.T) {
 
 	// What `faultline capture --once` writes for this crash.
 	captureDir := t.TempDir()
-	if err := watch.Run(ctx, replaySession(t, ctx, rec, img, rsptest.Link{}), watch.Options{Dir: captureDir, Image: img, Once: true, Out: io.Discard, Log: io.Discard}); err != nil {
+	_, sess := rec.Replay(t, ctx, img, rsptest.Link{})
+	if err := watch.Run(ctx, sess, watch.Options{Dir: captureDir, Image: img, Once: true, Out: io.Discard, Log: io.Discard}); err != nil {
 		t.Fatal(err)
 	}
 	captured, _ := filepath.Glob(filepath.Join(captureDir, "*.core"))
@@ -85,13 +68,13 @@ func TestCaughtCrashIsSavedAtOnce(t *testing.T) {
 		noSave bool
 	}{
 		{"saved at once", rsptest.Link{}, false},
-		{"first look saved at once, completed in place", swdLink, false},
+		{"first look saved at once, completed in place", probetest.SWDLink, false},
 		{"--no-save", rsptest.Link{}, true},
 	} {
 		noSave := tc.noSave
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			sess := replaySession(t, ctx, rec, img, tc.link)
+			_, sess := rec.Replay(t, ctx, img, tc.link)
 			b := &backend{sess: sess, dir: dir, autosave: !noSave}
 			fctx, stop := context.WithCancel(ctx)
 			updates := make(chan any, 4096)

@@ -18,14 +18,6 @@ import (
 	"github.com/faultline-dev/faultline/tui"
 )
 
-// swdLink is the slow probe of issue 14: 4 ms per round trip, 200 KB/s.
-var swdLink = rsptest.Link{RTT: 4 * time.Millisecond, Bandwidth: 200_000}
-
-// firstReportGoal is issue 14's goal for the time from the stop to the
-// first report on swdLink; the test allows twice that for a loaded 2-core
-// machine and logs the number measured.
-const firstReportGoal = 150 * time.Millisecond
-
 // crashViewOverLink is `faultline attach` on the recorded crash served
 // over link: the time from the stop to the first crash view drawn (the
 // session, its feed to the TUI, and one frame of the TUI's model), and to
@@ -37,17 +29,9 @@ func crashViewOverLink(tb testing.TB, rec probetest.Recorded, link rsptest.Link)
 		tb.Fatal(err)
 	}
 	defer img.Close()
-	fk, addr := rec.Serve(tb, img, link)
-	opts, err := probe.Device{GDB: addr, Board: "netduino2", RSPTimeout: 5 * time.Second}.Options(img)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	sess, err := probe.StartSession(ctx, opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	fk, sess := rec.Replay(tb, ctx, img, link)
 	defer sess.Close()
 	b := &backend{sess: sess, dir: tb.TempDir()}
 	updates := make(chan any, 4096)
@@ -90,10 +74,10 @@ func crashViewOverLink(tb testing.TB, rec probetest.Recorded, link rsptest.Link)
 // the complete capture.
 func TestFirstCrashViewOnASlowProbe(t *testing.T) {
 	rec := probetest.Record(t, "netduino2", "divzero")
-	first, whole := crashViewOverLink(t, rec, swdLink)
-	t.Logf("4 ms/200 KB/s: first crash view %v after the stop (goal %v), complete %v", first, firstReportGoal, whole)
-	if first > 2*firstReportGoal {
-		t.Errorf("first crash view %v after the stop, want under %v", first, 2*firstReportGoal)
+	first, whole := crashViewOverLink(t, rec, probetest.SWDLink)
+	t.Logf("4 ms/200 KB/s: first crash view %v after the stop (goal %v), complete %v", first, probetest.FirstReportGoal, whole)
+	if first > 2*probetest.FirstReportGoal {
+		t.Errorf("first crash view %v after the stop, want under %v", first, 2*probetest.FirstReportGoal)
 	}
 	if whole < first+300*time.Millisecond {
 		t.Errorf("complete view %v, first %v: no first look came before the whole crash", whole, first)
@@ -108,7 +92,7 @@ func BenchmarkFirstCrashViewSlowProbe(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		link rsptest.Link
-	}{{"fast", rsptest.Link{}}, {"4ms_200KBps", swdLink}} {
+	}{{"fast", rsptest.Link{}}, {"4ms_200KBps", probetest.SWDLink}} {
 		b.Run(tc.name, func(b *testing.B) {
 			var view time.Duration
 			for b.Loop() {
