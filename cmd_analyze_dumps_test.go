@@ -1,12 +1,10 @@
 package main
 
 import (
-	"compress/gzip"
 	"context"
 	"debug/elf"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/capture/crashcatcher"
+	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
 	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/firmware/crashlab"
 )
@@ -25,24 +24,7 @@ func TestAnalyzeProbeRSCoreDump(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	src := filepath.Join("capture", "probers", "testdata", "probe-rs", "nRF52833_xxAA_hardfault_from_busfault")
-	in, err := os.Open(src + ".elf.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	zr, err := gzip.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	elf := filepath.Join(dir, "fw.elf")
-	out, err := os.Create(elf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, zr); err != nil {
-		t.Fatal(err)
-	}
-	out.Close()
+	elf := elfsymtest.Gunzip(t, src+".elf.gz", filepath.Join(dir, "fw.elf"))
 	dump, err := filepath.Abs(src + ".coredump")
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"compress/gzip"
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/capture/zephyrdump"
+	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
 	"github.com/faultline-dev/faultline/faultdecode/report"
 )
 
@@ -36,28 +35,6 @@ var zephyrDumps = []struct {
 }
 
 var zephyrTestdata = filepath.Join("capture", "zephyrdump", "testdata")
-
-// gunzipTo writes the gzip file src, uncompressed, to dst.
-func gunzipTo(t *testing.T, src, dst string) {
-	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	zr, err := gzip.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.Create(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	if _, err := io.Copy(out, zr); err != nil {
-		t.Fatal(err)
-	}
-}
 
 type gdbFrame struct {
 	pc       uint64
@@ -138,7 +115,7 @@ func TestAnalyzeZephyrCoreDump(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			elf := filepath.Join(dir, "zephyr.elf")
-			gunzipTo(t, filepath.Join(zephyrTestdata, "zephyr-"+z.name+".elf.gz"), elf)
+			elfsymtest.Gunzip(t, filepath.Join(zephyrTestdata, "zephyr-"+z.name+".elf.gz"), elf)
 			log, err := filepath.Abs(filepath.Join(zephyrTestdata, "console-"+z.name+".log"))
 			if err != nil {
 				t.Fatal(err)
@@ -177,7 +154,7 @@ func TestCaptureSerialOnlyZephyrCoreDump(t *testing.T) {
 	defer cancel()
 	dir := t.TempDir()
 	elf := filepath.Join(dir, "zephyr.elf")
-	gunzipTo(t, filepath.Join(zephyrTestdata, "zephyr-"+z.name+".elf.gz"), elf)
+	elfsymtest.Gunzip(t, filepath.Join(zephyrTestdata, "zephyr-"+z.name+".elf.gz"), elf)
 	stdout, errText := captureSerialOnce(t, ctx, "lm3s6965evb", elf, dir)
 	checkZephyrReport(t, "capture --serial", stdout, z.name, z.reason, z.frames, z.gdbTrusted)
 

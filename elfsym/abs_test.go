@@ -1,14 +1,12 @@
 package elfsym_test
 
 import (
-	"compress/gzip"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
 )
 
 // zephyrELF writes the real Zephyr 2.6 ELF of capture/zephyrdump/testdata
@@ -16,25 +14,7 @@ import (
 // CONFIG_MAIN_THREAD_PRIORITY = 0, ...) uncompressed to a temporary file.
 func zephyrELF(t *testing.T) string {
 	t.Helper()
-	in, err := os.Open(filepath.Join("..", "capture", "zephyrdump", "testdata", "zephyr-nullcall.elf.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	zr, err := gzip.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "zephyr.elf")
-	out, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	if _, err := io.Copy(out, zr); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return elfsymtest.Gunzip(t, filepath.Join("..", "capture", "zephyrdump", "testdata", "zephyr-nullcall.elf.gz"), filepath.Join(t.TempDir(), "zephyr.elf"))
 }
 
 // Absolute symbols are numbers, not addresses: SymbolAt never names an

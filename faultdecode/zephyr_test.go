@@ -1,8 +1,6 @@
 package faultdecode_test
 
 import (
-	"compress/gzip"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/faultline-dev/faultline/capture/zephyrdump"
 	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
 	"github.com/faultline-dev/faultline/faultdecode"
 	"github.com/faultline-dev/faultline/faultdecode/report"
 )
@@ -28,24 +27,7 @@ func zephyrReport(t *testing.T, name string) *report.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := os.Open(filepath.Join(dir, "zephyr-"+name+".elf.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	zr, err := gzip.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	elf := filepath.Join(t.TempDir(), "zephyr.elf")
-	out, err := os.Create(elf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, zr); err != nil {
-		t.Fatal(err)
-	}
-	out.Close()
+	elf := elfsymtest.Gunzip(t, filepath.Join(dir, "zephyr-"+name+".elf.gz"), filepath.Join(t.TempDir(), "zephyr.elf"))
 	img, err := elfsym.Open(elf)
 	if err != nil {
 		t.Fatal(err)

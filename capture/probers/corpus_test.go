@@ -2,9 +2,7 @@ package probers_test
 
 import (
 	"bufio"
-	"compress/gzip"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/faultline-dev/faultline/capture/probers"
 	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
 	"github.com/faultline-dev/faultline/faultdecode"
 )
 
@@ -79,32 +78,6 @@ func yamlString(t *testing.T, s string) string {
 		return u
 	}
 	return s
-}
-
-// gunzip writes testdata's compressed ELF to a temporary file.
-func gunzip(t *testing.T, path string) string {
-	t.Helper()
-	in, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	zr, err := gzip.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(t.TempDir(), strings.TrimSuffix(filepath.Base(path), ".gz"))
-	f, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(f, zr); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // exceptionMarkers are the names probe-rs gives the pseudo-frame it puts
@@ -215,7 +188,7 @@ func TestProbeRSCorpusFramesMatchProbeRSSnapshots(t *testing.T) {
 			if err != nil {
 				t.Fatalf("decode: %v", err)
 			}
-			im, err := elfsym.Open(gunzip(t, filepath.Join(dir, name+".elf.gz")))
+			im, err := elfsym.Open(elfsymtest.Gunzip(t, filepath.Join(dir, name+".elf.gz"), filepath.Join(t.TempDir(), name+".elf")))
 			if err != nil {
 				t.Fatal(err)
 			}
