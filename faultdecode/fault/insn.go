@@ -23,6 +23,20 @@ type Insn struct {
 	Literal  bool   // PC-relative: the address is known from Addr alone
 	WritesPC bool   // POP {..., pc}
 	Imm8     uint32 // the immediate of UDF, BKPT and SVC
+
+	// Data flow, for reading a call's constant arguments from the code
+	// before it (CallArgs); decoded for the 16-bit encodings and the
+	// 32-bit ones compilers put before calls.
+	Writes uint16 // registers the instruction may write; 0xFFFF when not known
+	Rd     int    // the register a constant move or a literal load sets, -1 for none
+	Const  bool   // Rd gets Value, known from the instruction alone (MOV/MVN immediate, MOVW, ADR)
+	Movt   bool   // MOVT: Value is the top half of Rd
+	Value  uint32
+	Call   bool // BL, BLX: r0-r3, r12 and lr do not survive it
+	Branch bool // B, B<c>, CBZ, CBNZ with a known Target
+	Target uint32
+	Ends   bool // control does not fall through (B, BX, POP {pc}, TBB/TBH)
+	IT     int  // IT: how many instructions the block conditions
 }
 
 // An InsnKind is what an instruction does, as far as faults go.
@@ -75,8 +89,9 @@ func Is32(hw1 uint16) bool { return hw1>>11 >= 0x1D }
 
 // DecodeThumb decodes the instruction at addr from its first two
 // halfwords (hw2 is ignored for 16-bit instructions).
-func DecodeThumb(addr uint32, hw1, hw2 uint16) Insn {
-	in := Insn{Addr: addr, Size: 2, Raw: uint32(hw1), Rm: -1}
+func DecodeThumb(addr uint32, hw1, hw2 uint16) (in Insn) {
+	in = Insn{Addr: addr, Size: 2, Raw: uint32(hw1), Rm: -1}
+	defer dataFlow(&in, hw1, hw2) // on the result, whichever return made it
 	if Is32(hw1) {
 		in.Size, in.Raw, in.Kind = 4, uint32(hw1)<<16|uint32(hw2), Insn32
 		in.Text = fmt.Sprintf(".inst.w 0x%04x%04x", hw1, hw2)

@@ -49,7 +49,7 @@ var insnCases = []struct {
 	{"bx r3", "bx r3", InsnBX, 0, "", 0, 0},
 	{"blx r12", "blx r12", InsnBX, 0, "", 0, 0},
 	{"adds r0, r1, r2", ".inst.n 0x1888", InsnNop, 0, "", 0, 0},
-	{"bl .", ".inst.w 0xf7fffffe", Insn32, 0, "", 0, 0},
+	{"bl .", "bl 0x00000100", Insn32, 0, "", 0, 0},
 }
 
 // assemble returns the code the assembler makes of lines, one instruction
