@@ -1,33 +1,74 @@
 package faultdecode
 
 import (
+	"bufio"
 	"fmt"
+	"os"
+	"path"
+	"regexp"
+	"strconv"
 	"strings"
 
+	"github.com/faultline-dev/faultline/deviceos"
+	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/faultdecode/fault"
 	"github.com/faultline-dev/faultline/faultdecode/report"
 )
 
-// stopFuncs are the functions firmware calls to stop itself on purpose
-// when a check fails, and what to call the check.
-var stopFuncs = map[string]string{
-	"vAssertCalled": "configASSERT", // FreeRTOS's demos' configASSERT handler
-	"__assert_func": "assert()",     // newlib
-	"__assert":      "assert()",
-	"assert_failed": "assert_param()", // STM32 HAL/SPL
-	"panic_":        "a Device OS panic (SPARK_ASSERT or PANIC)",
-	"abort":         "abort()",
+// A stopArg is what an argument register of a stop function holds.
+type stopArg int
+
+const (
+	argNone      stopArg = iota
+	argFile              // const char *file (__FILE__)
+	argLine              // int line (__LINE__)
+	argFunc              // const char *func (__func__)
+	argExpr              // const char *expr (#e)
+	argPanicCode         // Device OS ePanicCode
+	argPanicMsg          // Device OS PANIC's message, "AssertionFailure <expr>" from SPARK_ASSERT
+)
+
+// A stopFunc is a function firmware calls to stop itself on purpose when
+// a check fails: what to call the check, what its arguments r0-r3 hold,
+// and the macro whose argument is the failed expression in the source.
+type stopFunc struct {
+	what  string
+	args  [4]stopArg
+	macro string
+}
+
+var stopFuncs = map[string]stopFunc{
+	"vAssertCalled": {"configASSERT", [4]stopArg{argFile, argLine}, "configASSERT"},         // FreeRTOS's demos' configASSERT handler
+	"__assert_func": {"assert()", [4]stopArg{argFile, argLine, argFunc, argExpr}, "assert"}, // newlib
+	"__assert":      {"assert()", [4]stopArg{argFile, argLine, argExpr}, "assert"},
+	"assert_failed": {"assert_param()", [4]stopArg{argFile, argLine}, "assert_param"}, // STM32 HAL/SPL
+	"panic_":        {"a Device OS panic (SPARK_ASSERT or PANIC)", [4]stopArg{argPanicCode, argPanicMsg}, "SPARK_ASSERT"},
+	"abort":         {what: "abort()"},
+}
+
+// A stopCall is what the call into a stop function passed, as far as it
+// could be read back.
+type stopCall struct {
+	file     string
+	line     int
+	fn       string
+	expr     string
+	exprFrom string // "its argument", "the source line"
+	code     int    // Device OS panic code, 0 if not known
+	msg      string
 }
 
 // deliberateStops names a crash that is the firmware stopping itself: a
 // failed assertion's handler among the frames. The check that failed is
 // in the handler's caller, whose file and line the finding names; the
-// summary leads with it.
+// summary leads with it. The handler's arguments (file, line, expression,
+// panic code) are read back from the constants the caller loaded before
+// its call, since the handler has long reused r0-r3 when it traps.
 func (a *analysis) deliberateStops() {
 	a.trapExplanation()
 	fs := a.rep.Frames
 	for i, f := range fs {
-		what, ok := stopFuncs[bareFunc(f.Function)]
+		sf, ok := stopFuncs[bareFunc(f.Function)]
 		if !ok {
 			continue
 		}
@@ -38,15 +79,35 @@ func (a *analysis) deliberateStops() {
 		}
 		where := "an unknown caller"
 		finding := report.Finding{Kind: report.FindAssert}
+		var call stopCall
 		if j < len(fs) {
 			where = fs[j].Where()
 			finding.Address, finding.Symbol = fs[j].PC, bareFunc(fs[j].Function)
+			call = a.readStopCall(sf, fs[j])
+		}
+		what := sf.what
+		if call.expr != "" {
+			what = fmt.Sprintf("%s(%s)", sf.macro, call.expr)
 		}
 		lead := fmt.Sprintf("Assertion failed: %s in %s", what, where)
-		if what == "abort()" {
+		switch {
+		case handler == "abort":
 			lead = fmt.Sprintf("abort() was called from %s", where)
+		case handler == "panic_" && call.code != 0:
+			name := deviceos.PanicName(call.code)
+			if name == "" {
+				name = "with an unknown code"
+			}
+			if call.code == deviceos.PanicCode("AssertionFailure") && call.expr != "" {
+				lead = fmt.Sprintf("Assertion failed: %s (Device OS panic %s, code %d) in %s", what, name, call.code, where)
+			} else {
+				lead = fmt.Sprintf("Device OS panic %s (code %d) in %s", name, call.code, where)
+			}
 		}
 		finding.Summary = fmt.Sprintf("%s; %s stopped the firmware there on purpose, so the fault below is the stop, not the bug", lead, handler)
+		if details := a.stopDetails(call, fs[min(j, len(fs)-1)]); details != "" {
+			finding.Summary += ". " + details
+		}
 		if cur := a.sys.Current(); cur != nil {
 			finding.Summary += fmt.Sprintf(" (task '%s')", cur.Name)
 		}
@@ -54,6 +115,215 @@ func (a *analysis) deliberateStops() {
 		a.rep.Fault.Summary = lead + ". " + a.rep.Fault.Summary
 		return
 	}
+}
+
+// readStopCall reads the stop function's arguments back from the code
+// that called it (the caller frame's return address) and, when the call
+// passed no expression, the macro's argument from the source line.
+func (a *analysis) readStopCall(sf stopFunc, caller report.Frame) stopCall {
+	var call stopCall
+	if a.img == nil {
+		return call
+	}
+	ret, err := strconv.ParseUint(strings.TrimPrefix(caller.PC, "0x"), 16, 32)
+	if err == nil && ret >= 4 {
+		if sym, _, ok := a.img.SymbolAt(ret - 4); ok && sym.Func {
+			if args, ok := fault.CallArgs(codeMem{a}, uint32(sym.Addr), uint32(ret)); ok {
+				call.fill(a, sf, args)
+			}
+		}
+	}
+	if call.expr == "" && sf.macro != "" && caller.File != "" && caller.Line > 0 {
+		line := caller.Line
+		if call.line > 0 && (call.file == "" || path.Base(call.file) == path.Base(caller.File)) {
+			line = call.line
+		}
+		if e := macroArgument(caller.File, line, sf.macro); e != "" {
+			call.expr, call.exprFrom = e, "the source line"
+		}
+	}
+	return call
+}
+
+// fill interprets the argument registers the call set from constants.
+func (c *stopCall) fill(a *analysis, sf stopFunc, args [4]fault.Arg) {
+	for r, kind := range sf.args {
+		if kind == argNone || !args[r].Known {
+			continue
+		}
+		v := args[r].Value
+		switch kind {
+		case argLine:
+			c.line = int(int32(v))
+		case argPanicCode:
+			c.code = int(v)
+		case argFile:
+			c.file = a.cString(v)
+		case argFunc:
+			c.fn = a.cString(v)
+		case argExpr:
+			if c.expr = a.cString(v); c.expr != "" {
+				c.exprFrom = "its argument"
+			}
+		case argPanicMsg:
+			c.msg = a.cString(v)
+			// SPARK_ASSERT(p) is PANIC(AssertionFailure, "AssertionFailure "#p).
+			if e, ok := strings.CutPrefix(c.msg, "AssertionFailure "); ok && e != "" {
+				c.expr, c.exprFrom = e, "the panic message"
+			}
+		}
+	}
+}
+
+// stopDetails says what the call passed (file, line, function, message)
+// and the values of the expression's variables that the capture holds.
+func (a *analysis) stopDetails(c stopCall, caller report.Frame) string {
+	var parts []string
+	if c.file != "" {
+		parts = append(parts, fmt.Sprintf("file %q", c.file))
+	}
+	if c.line != 0 {
+		parts = append(parts, fmt.Sprintf("line %d", c.line))
+	}
+	if c.fn != "" {
+		parts = append(parts, "function "+c.fn)
+	}
+	if c.msg != "" && c.expr == "" {
+		parts = append(parts, fmt.Sprintf("message %q", c.msg))
+	}
+	out := ""
+	if len(parts) > 0 {
+		out = "The call passed " + strings.Join(parts, ", ")
+	}
+	if c.expr != "" {
+		if out != "" {
+			out += ". "
+		}
+		out += fmt.Sprintf("Expression (from %s): %s", c.exprFrom, c.expr)
+		if vals := a.exprValues(c.expr, caller); vals != "" {
+			out += "; " + vals
+		}
+	}
+	return out
+}
+
+// identRE matches the variables of a C expression with their member and
+// constant-index accessors ("cfg->limits[2].max").
+var identRE = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|->)[A-Za-z_][A-Za-z0-9_]*|\[[0-9]+\])*(\s*\()?`)
+
+// exprValues gives the value of each variable in expr: a global's from
+// the captured RAM; a local's or parameter's is said not to be
+// recoverable (its register or stack slot at the call is not read).
+func (a *analysis) exprValues(expr string, caller report.Frame) string {
+	ev, ok := a.img.(interface {
+		Eval(mem elfsym.MemReader, expr string) (uint64, *elfsym.Type, error)
+		FormatValue(mem elfsym.MemReader, addr uint64, t *elfsym.Type, opt elfsym.FormatOptions) string
+	})
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range identRE.FindAllStringSubmatch(expr, -1) {
+		name := m[0]
+		if m[1] != "" || seen[name] || cKeywords[name] || strings.ToUpper(name) == name {
+			continue // a function call, a keyword or a macro constant
+		}
+		seen[name] = true
+		if ok {
+			if addr, t, err := ev.Eval(a.snap, name); err == nil {
+				v := ev.FormatValue(a.snap, addr, t, elfsym.FormatOptions{MaxDepth: 2, MaxElements: 8})
+				if !strings.Contains(v, "<unreadable>") {
+					out = append(out, fmt.Sprintf("%s = %s", name, v))
+					continue
+				}
+				out = append(out, fmt.Sprintf("%s: not in the capture", name))
+				continue
+			}
+		}
+		out = append(out, fmt.Sprintf("%s: a local or parameter of %s, its value at the call not recoverable from the capture", name, caller.Where()))
+	}
+	return strings.Join(out, "; ")
+}
+
+var cKeywords = map[string]bool{"sizeof": true, "true": true, "false": true, "nullptr": true, "NULL": true, "int": true, "unsigned": true, "char": true, "void": true, "const": true, "struct": true}
+
+// cString reads a NUL-terminated string of printable text at addr, from
+// the image (string literals are in flash) or the capture; "" if none.
+func (a *analysis) cString(addr uint32) string {
+	var s []byte
+	// In small pieces: a string near the end of its section leaves no
+	// room for a long read.
+	for len(s) < 512 {
+		var b [16]byte
+		n, _ := codeMem{a}.ReadMemory(b[:], uint64(addr)+uint64(len(s)))
+		if n == 0 {
+			n, _ = codeMem{a}.ReadMemory(b[:1], uint64(addr)+uint64(len(s)))
+		}
+		if n == 0 {
+			return ""
+		}
+		for _, c := range b[:n] {
+			if c == 0 {
+				return string(s)
+			}
+			if c < 0x20 && c != '\t' || c >= 0x7f {
+				return ""
+			}
+			s = append(s, c)
+		}
+	}
+	return ""
+}
+
+// codeMem reads the image first, then the capture: code and constants
+// as linked, whatever the capture holds.
+type codeMem struct{ a *analysis }
+
+func (m codeMem) ReadMemory(buf []byte, addr uint64) (int, error) {
+	if m.a.img != nil {
+		if n, _ := m.a.img.ReadMemory(buf, addr); n == len(buf) {
+			return n, nil
+		}
+	}
+	return m.a.snap.ReadMemory(buf, addr)
+}
+
+// macroArgument is the argument of the first call of macro on line of
+// the source file ("configASSERT( pxQueue );" gives "pxQueue"), "" when
+// the file cannot be read or the line has no such call.
+func macroArgument(file string, line int, macro string) string {
+	f, err := os.Open(file)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		if n < line {
+			continue
+		}
+		text := sc.Text()
+		i := strings.Index(text, macro)
+		if i < 0 {
+			return ""
+		}
+		rest := strings.TrimLeft(text[i+len(macro):], " \t")
+		if !strings.HasPrefix(rest, "(") {
+			return ""
+		}
+		depth := 0
+		for k, c := range rest {
+			switch c {
+			case '(':
+				depth++
+			case ')':
+				depth--
+				if depth == 0 {
+					return strings.TrimSpace(rest[1:k])
+				}
+			}
+		}
+		return "" // spans lines: not worth guessing
+	}
+	return ""
 }
 
 // trapExplanation says what an UNDEFINSTR at a udf is: a trap placed on

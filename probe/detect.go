@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/faultline-dev/faultline/deviceos"
 )
 
 // A Symbolizer annotates code addresses in a line of text with what they
@@ -44,28 +46,11 @@ func (d Detection) Event(t time.Time, source string) Event {
 	return Event{Time: t, Kind: d.Kind, Source: source, Text: d.Text, Fields: f}
 }
 
-// PanicNames are Device OS panic codes (FACTS.md section 4), index = code.
-var panicNames = [...]string{1: "HardFault", 2: "NMIFault", 3: "MemManage", 4: "BusFault",
-	5: "UsageFault", 6: "InvalidLength", 7: "Exit", 8: "OutOfHeap", 9: "SPIOverRun",
-	10: "AssertionFailure", 11: "InvalidCase", 12: "PureVirtualCall", 13: "StackOverflow", 14: "HeapError"}
-
 // PanicName returns the Device OS name of a panic code ("" if unknown).
-func PanicName(code int) string {
-	if code > 0 && code < len(panicNames) {
-		return panicNames[code]
-	}
-	return ""
-}
+func PanicName(code int) string { return deviceos.PanicName(code) }
 
 // PanicCode returns the Device OS code of a panic name (case-insensitive), 0 if unknown.
-func PanicCode(name string) int {
-	for code, n := range panicNames {
-		if n != "" && strings.EqualFold(n, name) {
-			return code
-		}
-	}
-	return 0
-}
+func PanicCode(name string) int { return deviceos.PanicCode(name) }
 
 // Device OS reset reasons (hal's reset_reason_t); 130 is the one FACTS.md
 // pins down, the others are listed so a log's number reads as a word.

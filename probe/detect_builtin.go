@@ -225,7 +225,7 @@ func panicFromMessage(msg string) (string, int) {
 	})
 	for _, f := range fields {
 		if c := PanicCode(f); c != 0 {
-			return panicNames[c], c
+			return PanicName(c), c
 		}
 	}
 	for _, f := range fields {

@@ -1,0 +1,61 @@
+package faultdecode
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/faultdecode/report"
+	"github.com/faultline-dev/faultline/firmware/freertos"
+)
+
+// assertFinding is the report's one assert finding.
+func assertFinding(t *testing.T, rep *report.Report) report.Finding {
+	t.Helper()
+	var got []report.Finding
+	for _, f := range rep.Findings {
+		if f.Kind == report.FindAssert {
+			got = append(got, f)
+		}
+	}
+	if len(got) != 1 {
+		t.Fatalf("assert findings %+v, want one\nsummary %s", got, rep.Fault.Summary)
+	}
+	return got[0]
+}
+
+// The gateway's configASSERT(pxQueue) in xQueueGenericSend fails
+// (firmware/freertos, bug "assert"): vAssertCalled(file, line) has reused
+// r0 and r1 by the time it traps, so the file and line come from the
+// constants xQueueGenericSend loaded before its call, and the expression
+// from that source line; pxQueue is a parameter, whose value is said to
+// be not recoverable. At every optimisation level.
+func TestConfigAssertNamesTheExpressionAndTheLine(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	for _, variant := range []string{"assert-O0", "assert-Os", "assert-O2"} {
+		t.Run(variant, func(t *testing.T) {
+			t.Parallel()
+			elf, err := freertos.ELF(ctx, variant)
+			if err != nil {
+				t.Fatal(err)
+			}
+			snap, img := captureELF(t, freertos.Machine, elf)
+			rep := Analyze(snap, img)
+			f := assertFinding(t, rep)
+			t.Logf("summary: %s\nfinding: %s", rep.Fault.Summary, f.Summary)
+			for _, want := range []string{"configASSERT(pxQueue)", "xQueueGenericSend() at queue.c:960", "queue.c:960", "pxQueue: a local or parameter", "task 'crunch'"} {
+				if !strings.Contains(f.Summary, want) {
+					t.Errorf("finding does not say %q: %s", want, f.Summary)
+				}
+			}
+			if !strings.Contains(f.Summary, `The call passed file "../third_party/FreeRTOS-Kernel/queue.c", line 960`) {
+				t.Errorf("finding does not give the file and line read from the call: %s", f.Summary)
+			}
+			if !strings.HasPrefix(rep.Fault.Summary, "Assertion failed: configASSERT(pxQueue) in xQueueGenericSend() at queue.c:960") {
+				t.Errorf("summary %q does not lead with the failed check", rep.Fault.Summary)
+			}
+		})
+	}
+}
