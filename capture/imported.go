@@ -48,3 +48,27 @@ func (s *Snapshot) AddDumpedRegion(what string, start, end uint32, rest []byte) 
 	}
 	return size, problems, true
 }
+
+// FinishImport ends an import: s as read and, when there were problems,
+// the importer's error for a damaged dump (damaged makes it), whose words
+// also go in s.Meta.Missing so a saved capture keeps them.
+func FinishImport[E error](s *Snapshot, problems []string, damaged func([]string) E) (*Snapshot, error) {
+	if len(problems) == 0 {
+		return s, nil
+	}
+	err := damaged(problems)
+	s.Meta.Missing = append(s.Meta.Missing, err.Error())
+	return s, err
+}
+
+// NoteCutShort records, for a dump read from console text that stops
+// before its end line, what was cut (msg) in s.Meta.Missing, and returns
+// the import's error saying it too: damaged(msg) when the dump read
+// cleanly so far, else err with msg added.
+func NoteCutShort[E error](s *Snapshot, err error, msg string, damaged func([]string) E) error {
+	s.Meta.Missing = append(s.Meta.Missing, msg)
+	if err == nil {
+		return damaged([]string{msg})
+	}
+	return fmt.Errorf("%w; %s", err, msg)
+}

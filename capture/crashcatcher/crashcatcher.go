@@ -53,6 +53,9 @@ func (e *DamagedError) Error() string {
 	return "CrashCatcher dump damaged: " + strings.Join(e.Problems, "; ")
 }
 
+// damaged makes a DamagedError of the problems found.
+func damaged(problems []string) *DamagedError { return &DamagedError{Problems: problems} }
+
 // Looks reports whether data starts like a binary CrashCatcher dump.
 func Looks(data []byte) bool {
 	return len(data) >= 3 && string(data[:2]) == Signature && data[2] == Major
@@ -169,12 +172,7 @@ func (d *decoder) finish() (*capture.Snapshot, error) {
 	if m := capture.MissingFaultRegisters(s); m != "" {
 		s.Meta.Missing = append(s.Meta.Missing, m+" (CrashCatcher leaves them out on ARMv6-M)")
 	}
-	if len(d.problems) == 0 {
-		return s, nil
-	}
-	err := &DamagedError{Problems: d.problems}
-	s.Meta.Missing = append(s.Meta.Missing, err.Error())
-	return s, err
+	return capture.FinishImport(s, d.problems, damaged)
 }
 
 // The lines HexDump prints around a dump.
@@ -248,13 +246,7 @@ func DecodeHex(text string) (*capture.Snapshot, error) {
 	}
 	s, err := Decode(dump)
 	if s != nil && !complete {
-		msg := "the hex dump has no \"End of dump\" line: it was cut short"
-		s.Meta.Missing = append(s.Meta.Missing, msg)
-		if err == nil {
-			err = &DamagedError{Problems: []string{msg}}
-		} else {
-			err = fmt.Errorf("%w; %s", err, msg)
-		}
+		err = capture.NoteCutShort(s, err, "the hex dump has no \"End of dump\" line: it was cut short", damaged)
 	}
 	return s, err
 }

@@ -47,6 +47,9 @@ func (e *DamagedError) Error() string {
 	return "probe-rs core dump damaged: " + strings.Join(e.Problems, "; ")
 }
 
+// damaged makes a DamagedError of the problems found.
+func damaged(problems []string) *DamagedError { return &DamagedError{Problems: problems} }
+
 // Looks reports whether data starts like a probe-rs core dump: a
 // MessagePack map whose first key is "registers" (rmp-serde writes the
 // struct's fields in declaration order).
@@ -366,10 +369,5 @@ func (d *decoder) finish() (*capture.Snapshot, error) {
 	if m := capture.MissingFaultRegisters(s); m != "" {
 		s.Meta.Missing = append(s.Meta.Missing, m)
 	}
-	if len(d.problems) == 0 {
-		return s, nil
-	}
-	err := &DamagedError{Problems: d.problems}
-	s.Meta.Missing = append(s.Meta.Missing, err.Error())
-	return s, err
+	return capture.FinishImport(s, d.problems, damaged)
 }

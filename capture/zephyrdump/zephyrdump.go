@@ -55,6 +55,9 @@ func (e *DamagedError) Error() string {
 	return "Zephyr core dump damaged: " + strings.Join(e.Problems, "; ")
 }
 
+// damaged makes a DamagedError of the problems found.
+func damaged(problems []string) *DamagedError { return &DamagedError{Problems: problems} }
+
 // FrameCandidates is the Meta.Extra key listing, for a dump that records no
 // sp, the addresses in its memory that hold its registers as an exception
 // frame would ("0x20000510,0x20000a88"), when there is more than one.
@@ -349,12 +352,7 @@ func (d *decoder) finish() (*capture.Snapshot, error) {
 	if m := capture.MissingFaultRegisters(s); m != "" {
 		s.Meta.Missing = append(s.Meta.Missing, m+" (a Zephyr core dump does not record them; the fatal error reason stands in)")
 	}
-	if len(d.problems) == 0 {
-		return s, nil
-	}
-	err := &DamagedError{Problems: d.problems}
-	s.Meta.Missing = append(s.Meta.Missing, err.Error())
-	return s, err
+	return capture.FinishImport(s, d.problems, damaged)
 }
 
 // The console lines of the logging back end (coredump_backend_logging.c).
@@ -436,7 +434,7 @@ func DecodeLog(text string) (*capture.Snapshot, error) {
 		if lerr == nil {
 			lerr = fmt.Errorf("the #CD: block holds no bytes")
 		}
-		return nil, &DamagedError{Problems: []string{lerr.Error()}}
+		return nil, damaged([]string{lerr.Error()})
 	}
 	s, err := Decode(dump)
 	if s == nil {
@@ -447,12 +445,7 @@ func DecodeLog(text string) (*capture.Snapshot, error) {
 		if lerr != nil {
 			msg = lerr.Error()
 		}
-		s.Meta.Missing = append(s.Meta.Missing, msg)
-		if err == nil {
-			err = &DamagedError{Problems: []string{msg}}
-		} else {
-			err = fmt.Errorf("%w; %s", err, msg)
-		}
+		err = capture.NoteCutShort(s, err, msg, damaged)
 	}
 	return s, err
 }
