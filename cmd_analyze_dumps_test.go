@@ -29,10 +29,7 @@ func TestAnalyzeProbeRSCoreDump(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := runFaultline(t, context.Background(), dir, "", "analyze", dump, "--elf", elf, "--json")
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
-	}
+	out := analyzeJSON(t, context.Background(), dir, dump, elf)
 	var rep struct {
 		Fault struct {
 			Exception    string   `json:"exception"`
@@ -43,8 +40,8 @@ func TestAnalyzeProbeRSCoreDump(t *testing.T) {
 			Function string `json:"function"`
 		} `json:"frames"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
-		t.Fatalf("not a report: %v\n%s", err, r.stdout)
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("not a report: %v\n%s", err, out)
 	}
 	// probe-rs's own snapshot: "HardFault <Cause: Escalated BusFault
 	// <Cause: Precise data access error at location: 0x3ffffffc>>",
@@ -85,11 +82,7 @@ func TestCaptureSerialOnlyCrashCatcherDump(t *testing.T) {
 			checkCrashCatcherReport(t, "capture --serial", stdout, want)
 
 			// The console log alone, as a user would hand it to analyze.
-			r := runFaultline(t, ctx, dir, "", "analyze", log, "--elf", elf, "--json")
-			if r.code != 0 {
-				t.Fatalf("analyze %s: exit %d: %s", log, r.code, r.stderr)
-			}
-			checkCrashCatcherReport(t, "analyze LOG", r.stdout, want)
+			checkCrashCatcherReport(t, "analyze LOG", analyzeJSON(t, ctx, dir, log, elf), want)
 
 			// The binary dump CrashDebug reads, written from the hex text.
 			logText, err := os.ReadFile(log)
@@ -104,13 +97,20 @@ func TestCaptureSerialOnlyCrashCatcherDump(t *testing.T) {
 			if err := os.WriteFile(dmp, bin, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			r = runFaultline(t, ctx, dir, "", "analyze", dmp, "--elf", elf, "--json")
-			if r.code != 0 {
-				t.Fatalf("analyze %s: exit %d: %s", dmp, r.code, r.stderr)
-			}
-			checkCrashCatcherReport(t, "analyze CRASH.DMP", r.stdout, want)
+			checkCrashCatcherReport(t, "analyze CRASH.DMP", analyzeJSON(t, ctx, dir, dmp, elf), want)
 		})
 	}
+}
+
+// analyzeJSON runs `faultline analyze in --elf elf --json` in dir and
+// returns the report it printed; t fails on a non-zero exit.
+func analyzeJSON(t *testing.T, ctx context.Context, dir, in, elf string) string {
+	t.Helper()
+	r := runFaultline(t, ctx, dir, "", "analyze", in, "--elf", elf, "--json")
+	if r.code != 0 {
+		t.Fatalf("analyze %s: exit %d: %s", in, r.code, r.stderr)
+	}
+	return r.stdout
 }
 
 func checkCrashCatcherReport(t *testing.T, what, out string, want crashlab.Expectation) {

@@ -133,11 +133,7 @@ func TestAnalyzeZephyrCoreDump(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, in := range []string{log, dump} {
-				r := runFaultline(t, context.Background(), dir, "", "analyze", in, "--elf", elf, "--json")
-				if r.code != 0 {
-					t.Fatalf("analyze %s: exit %d: %s", in, r.code, r.stderr)
-				}
-				checkZephyrReport(t, "analyze "+filepath.Base(in), r.stdout, z.name, z.reason, z.frames, z.gdbTrusted)
+				checkZephyrReport(t, "analyze "+filepath.Base(in), analyzeJSON(t, context.Background(), dir, in, elf), z.name, z.reason, z.frames, z.gdbTrusted)
 			}
 		})
 	}
@@ -163,9 +159,5 @@ func TestCaptureSerialOnlyZephyrCoreDump(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no capture path on stderr:\n%s", errText)
 	}
-	r := runFaultline(t, ctx, dir, "", "analyze", m[1], "--elf", elf, "--json")
-	if r.code != 0 {
-		t.Fatalf("analyze %s: exit %d: %s", m[1], r.code, r.stderr)
-	}
-	checkZephyrReport(t, "analyze the saved capture", r.stdout, z.name, z.reason, z.frames, z.gdbTrusted)
+	checkZephyrReport(t, "analyze the saved capture", analyzeJSON(t, ctx, dir, m[1], elf), z.name, z.reason, z.frames, z.gdbTrusted)
 }
