@@ -74,14 +74,7 @@ func TestDecodeBinaryEqualsHex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(fromBin.Memory) != len(fromText.Memory) || len(fromBin.Registers) != len(fromText.Registers) {
-		t.Fatalf("binary: %d regions %d registers; text: %d, %d", len(fromBin.Memory), len(fromBin.Registers), len(fromText.Memory), len(fromText.Registers))
-	}
-	for n, v := range fromText.Registers {
-		if fromBin.Registers[n] != v {
-			t.Errorf("%s: binary %#x, text %#x", n, fromBin.Registers[n], v)
-		}
-	}
+	importtest.WantSameRead(t, fromBin, fromText)
 }
 
 func TestDecodeDamagedDumpKeepsWhatCame(t *testing.T) {

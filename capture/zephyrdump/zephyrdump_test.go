@@ -117,14 +117,7 @@ func TestDecodeBinaryEqualsLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(fromBin.Registers) != len(fromLog.Registers) || len(fromBin.Memory) != len(fromLog.Memory) {
-		t.Fatalf("binary %d registers %d regions; log %d, %d", len(fromBin.Registers), len(fromBin.Memory), len(fromLog.Registers), len(fromLog.Memory))
-	}
-	for n, v := range fromLog.Registers {
-		if fromBin.Registers[n] != v {
-			t.Errorf("%s: binary %#x, log %#x", n, fromBin.Registers[n], v)
-		}
-	}
+	importtest.WantSameRead(t, fromBin, fromLog)
 }
 
 func TestReasonNames(t *testing.T) {

@@ -55,3 +55,18 @@ func WantDamaged[E error](t testing.TB, snap *capture.Snapshot, err error, want 
 		t.Errorf("Missing %v does not carry the damage", snap.Meta.Missing)
 	}
 }
+
+// WantSameRead fails t unless the binary dump and the console text it was
+// printed as read the same: the same registers with the same values and as
+// many memory regions.
+func WantSameRead(t testing.TB, fromBin, fromText *capture.Snapshot) {
+	t.Helper()
+	if len(fromBin.Memory) != len(fromText.Memory) || len(fromBin.Registers) != len(fromText.Registers) {
+		t.Fatalf("binary: %d regions %d registers; text: %d, %d", len(fromBin.Memory), len(fromBin.Registers), len(fromText.Memory), len(fromText.Registers))
+	}
+	for n, v := range fromText.Registers {
+		if fromBin.Registers[n] != v {
+			t.Errorf("%s: binary %#x, text %#x", n, fromBin.Registers[n], v)
+		}
+	}
+}
