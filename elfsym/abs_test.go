@@ -9,21 +9,15 @@ import (
 	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
 )
 
-// zephyrELF writes the real Zephyr 2.6 ELF of capture/zephyrdump/testdata
-// (every Kconfig option in it is an absolute symbol: CONFIG_ARM = 1,
-// CONFIG_MAIN_THREAD_PRIORITY = 0, ...) uncompressed to a temporary file.
-func zephyrELF(t *testing.T) string {
-	t.Helper()
-	return elfsymtest.Gunzip(t, filepath.Join("..", "capture", "zephyrdump", "testdata", "zephyr-nullcall.elf.gz"), filepath.Join(t.TempDir(), "zephyr.elf"))
-}
-
 // Absolute symbols are numbers, not addresses: SymbolAt never names an
 // address after one (a jump to 0 is into _vector_table, not
 // CONFIG_MAIN_THREAD_PRIORITY), while LookupSymbol still finds them by
 // name, as linker-script symbols like _estack need. Also through a saved
 // index.
 func TestAbsoluteSymbolsNameNoAddress(t *testing.T) {
-	elf := zephyrELF(t)
+	// Zephyr's Kconfig options are absolute symbols (CONFIG_ARM = 1,
+	// CONFIG_MAIN_THREAD_PRIORITY = 0, ...).
+	elf := elfsymtest.Gunzip(t, filepath.Join("..", "capture", "zephyrdump", "testdata", "zephyr-nullcall.elf.gz"), filepath.Join(t.TempDir(), "zephyr.elf"))
 	c := &memCache{data: map[elfsym.IndexKey][]byte{}}
 	for _, how := range []string{"built", "saved", "loaded"} {
 		t.Run(how, func(t *testing.T) {

@@ -59,3 +59,43 @@ func TestConfigAssertNamesTheExpressionAndTheLine(t *testing.T) {
 		})
 	}
 }
+
+// The crash lab's assert (newlib's __assert_func(file, line, func, expr))
+// and devpanic (Device OS's SPARK_ASSERT -> panic_(AssertionFailure,
+// "AssertionFailure <expr>", delay)) on both boards: the expression text,
+// the call's file and line or the panic code in words, and the global the
+// expression reads, with its value from the captured RAM.
+func TestAssertAndPanicNameTheCheckAndTheCode(t *testing.T) {
+	want := expectedFindings(t)
+	tests := []struct {
+		program string
+		says    []string
+	}{
+		{"assert", []string{"assert(sensor_count > 0)", "average_reading() at assert.c:26", `file "programs/assert.c", line 26`, "function average_reading", "Expression (from its argument): sensor_count > 0", "sensor_count = 0"}},
+		{"devpanic", []string{"SPARK_ASSERT(free_sockets > 0)", "Device OS panic AssertionFailure, code 10", "socket_open() at devpanic.c:52", "Expression (from the panic message): free_sockets > 0", "free_sockets = 0"}},
+	}
+	for _, tt := range tests {
+		for _, board := range []string{"netduino2", "mps2-an385"} {
+			t.Run(tt.program+"/"+board, func(t *testing.T) {
+				t.Parallel()
+				snap, img := captureCrashlab(t, board, tt.program)
+				rep := Analyze(snap, img)
+				f := assertFinding(t, rep)
+				t.Logf("summary: %s\nfinding: %s", rep.Fault.Summary, f.Summary)
+				for _, s := range tt.says {
+					if !strings.Contains(f.Summary, s) {
+						t.Errorf("finding does not say %q: %s", s, f.Summary)
+					}
+				}
+				for _, w := range want[tt.program][board] {
+					if !hasFinding(rep, w.Kind, w.Contains) {
+						t.Errorf("no %s finding containing %q (expected.json)", w.Kind, w.Contains)
+					}
+				}
+				if !strings.HasPrefix(rep.Fault.Summary, "Assertion failed: ") {
+					t.Errorf("summary %q does not lead with the failed check", rep.Fault.Summary)
+				}
+			})
+		}
+	}
+}
