@@ -12,10 +12,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/faultline-dev/faultline/internal/syncbuf"
 )
 
 // needTool fails (never skips) when a tool the test needs is missing: CI
@@ -96,30 +97,13 @@ func startQEMU(t testing.TB, elf string) string {
 	return ""
 }
 
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestRealQEMUSmoke(t *testing.T) {
 	t.Parallel()
 	elf := buildTiny(t, t.TempDir())
 	addr := startQEMU(t, elf)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	trace := &lockedBuf{}
+	trace := &syncbuf.Buffer{}
 	cl, err := Dial(ctx, addr, Options{Timeout: 5 * time.Second, Trace: trace})
 	if err != nil {
 		t.Fatalf("dial real QEMU: %v\ntrace:\n%s", err, trace)

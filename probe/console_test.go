@@ -13,6 +13,8 @@ import (
 
 	"github.com/creack/pty"
 	"go.bug.st/serial/enumerator"
+
+	"github.com/faultline-dev/faultline/internal/syncbuf"
 )
 
 // newPTY returns a pty master and its slave's path. The slave is closed
@@ -27,24 +29,6 @@ func newPTY(t testing.TB) (*os.File, string) {
 	s.Close()
 	t.Cleanup(func() { m.Close() })
 	return m, path
-}
-
-// syncBuffer is a raw log the test can read while the console writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.b.Bytes())
 }
 
 // waitFor polls cond until it holds or the deadline passes. Deadlines are
@@ -152,7 +136,7 @@ func TestConsoleFlushesPartialLineAfterIdle(t *testing.T) {
 func TestConsoleEscapesBinaryNoiseButLogsRawBytes(t *testing.T) {
 	verifyNoLeaks(t)
 	m, path := newPTY(t)
-	raw := &syncBuffer{}
+	raw := &syncbuf.Buffer{}
 	c := openTestConsole(t, path, ConsoleOptions{LogFile: raw})
 	in := "boot\x00\x01\xff\xfe\x1b[31mred\x7f ok \u00e9\u2713\tend\n"
 	m.WriteString(in)
@@ -209,7 +193,7 @@ func TestConsoleSurvivesPortVanishingAndReturning(t *testing.T) {
 		t.Fatal(err)
 	}
 	tl := NewTimeline(0)
-	raw := &syncBuffer{}
+	raw := &syncbuf.Buffer{}
 	c := openTestConsole(t, link, ConsoleOptions{Timeline: tl, LogFile: raw, IdleFlush: 10 * time.Second,
 		ReconnectMin: 20 * time.Millisecond, ReconnectMax: 200 * time.Millisecond})
 

@@ -1,7 +1,6 @@
 package soak_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,33 +18,16 @@ import (
 	"github.com/faultline-dev/faultline/faultdecode"
 	"github.com/faultline-dev/faultline/firmware/crashlab"
 	"github.com/faultline-dev/faultline/history"
+	"github.com/faultline-dev/faultline/internal/syncbuf"
 	"github.com/faultline-dev/faultline/probe/probetest"
 	"github.com/faultline-dev/faultline/soak"
 )
-
-// logBuffer is the soak's log, written from its goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // run soaks with cfg (defaults as the command's where unset) into a fresh
 // capture directory and returns the summary, the log and the directory.
 func run(t *testing.T, ctx context.Context, cfg soak.Config) (*soak.Summary, string, string) {
 	t.Helper()
-	var log logBuffer
+	var log syncbuf.Buffer
 	cfg.Dir, cfg.Log = t.TempDir(), &log
 	if cfg.Rate == 0 {
 		cfg.Rate = 5

@@ -6,33 +6,15 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/faultline-dev/faultline/internal/syncbuf"
 	"github.com/faultline-dev/faultline/tui"
 	"github.com/faultline-dev/faultline/tui/internal/fake"
 	"go.uber.org/goleak"
 )
-
-// syncBuffer is an io.Writer the test can read while the program writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -49,7 +31,7 @@ func TestRunStopsWhenContextEnds(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	inR, inW := io.Pipe()
 	defer inW.Close()
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	b := &fake.Backend{}
 	updates := make(chan any)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -86,7 +68,7 @@ func TestRunStopsWhenContextEnds(t *testing.T) {
 func TestRunKeepsViewWhenUpdatesClose(t *testing.T) {
 	inR, inW := io.Pipe()
 	defer inW.Close()
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	updates := make(chan any, 1)
 	updates <- tui.ConsoleLine{Text: "last words"}
 	close(updates)
