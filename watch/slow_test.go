@@ -185,14 +185,11 @@ func TestFirstReportOnASlowProbe(t *testing.T) {
 // (BenchmarkFirstCrashViewSlowProbe in tui/live measures the TUI).
 func BenchmarkFirstReportSlowProbe(b *testing.B) {
 	rec := probetest.Record(b, "netduino2", "divzero")
-	for _, tc := range []struct {
-		name string
-		link rsptest.Link
-	}{{"fast", rsptest.Link{}}, {"4ms_200KBps", probetest.SWDLink}} {
-		b.Run(tc.name, func(b *testing.B) {
+	for _, tc := range probetest.Links {
+		b.Run(tc.Name, func(b *testing.B) {
 			var first, whole time.Duration
 			for b.Loop() {
-				c := captureOverLink(b, rec, tc.link)
+				c := captureOverLink(b, rec, tc.Link)
 				first += c.first
 				whole += c.whole
 			}

@@ -152,6 +152,13 @@ func (r Recorded) Replay(tb testing.TB, ctx context.Context, img *elfsym.Image, 
 // SWDLink is the slow probe of issue 14: 4 ms per round trip, 200 KB/s.
 var SWDLink = rsptest.Link{RTT: 4 * time.Millisecond, Bandwidth: 200_000}
 
+// Links are the links the slow-probe benchmarks compare: a fast one and
+// SWDLink.
+var Links = []struct {
+	Name string
+	Link rsptest.Link
+}{{"fast", rsptest.Link{}}, {"4ms_200KBps", SWDLink}}
+
 // FirstReportGoal is issue 14's goal for the time from the stop to the
 // first report on SWDLink; tests allow twice that for a loaded 2-core
 // machine and log the number measured.

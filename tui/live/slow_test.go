@@ -89,14 +89,11 @@ func TestFirstCrashViewOnASlowProbe(t *testing.T) {
 // 14's slow probe.
 func BenchmarkFirstCrashViewSlowProbe(b *testing.B) {
 	rec := probetest.Record(b, "netduino2", "divzero")
-	for _, tc := range []struct {
-		name string
-		link rsptest.Link
-	}{{"fast", rsptest.Link{}}, {"4ms_200KBps", probetest.SWDLink}} {
-		b.Run(tc.name, func(b *testing.B) {
+	for _, tc := range probetest.Links {
+		b.Run(tc.Name, func(b *testing.B) {
 			var view time.Duration
 			for b.Loop() {
-				v, _ := crashViewOverLink(b, rec, tc.link)
+				v, _ := crashViewOverLink(b, rec, tc.Link)
 				view += v
 			}
 			b.ReportMetric(float64(view.Microseconds())/1000/float64(b.N), "ms-to-first-crash-view")
