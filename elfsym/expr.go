@@ -50,7 +50,7 @@ func (im *Image) Eval(mem MemReader, expr string) (uint64, *Type, error) {
 			if n < 0 {
 				n = len(rest)
 			}
-			f, ok := findField(t, rest[:n])
+			f, ok := FindField(t, rest[:n])
 			if !ok {
 				return 0, nil, fmt.Errorf("%s: %s has no member %q", expr, t, rest[:n])
 			}
@@ -109,9 +109,9 @@ func (im *Image) derefPtr(mem MemReader, addr uint64, t *Type) (uint64, *Type, e
 	return p, t.Elem, nil
 }
 
-// findField looks a member up by name, through base classes and anonymous
-// unions and structs.
-func findField(t *Type, name string) (Field, bool) {
+// FindField looks a member of struct or union t up by name, through base
+// classes and anonymous unions and structs; its Offset is from t's start.
+func FindField(t *Type, name string) (Field, bool) {
 	return findFieldDepth(t, name, 0)
 }
 

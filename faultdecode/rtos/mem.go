@@ -54,28 +54,13 @@ func readWords(mem Memory, addr uint32, n int) ([]uint32, error) {
 // fieldOffset is the offset of the named member of t (through typedefs,
 // which elfsym resolves), ok false when t has none.
 func fieldOffset(t *elfsym.Type, name string) (uint32, bool) {
-	if t == nil {
-		return 0, false
-	}
-	for _, f := range t.Fields {
-		if f.Name == name {
-			return uint32(f.Offset), true
-		}
-	}
-	return 0, false
+	f, ok := elfsym.FindField(t, name)
+	return uint32(f.Offset), ok
 }
 
-func field(t *elfsym.Type, name string) (elfsym.Field, bool) {
-	if t == nil {
-		return elfsym.Field{}, false
-	}
-	for _, f := range t.Fields {
-		if f.Name == name {
-			return f, true
-		}
-	}
-	return elfsym.Field{}, false
-}
+// field finds a member by name in t or in its anonymous struct and union
+// members (Zephyr puts prio in one), with its offset from t's start.
+func field(t *elfsym.Type, name string) (elfsym.Field, bool) { return elfsym.FindField(t, name) }
 
 // pointerLike is the cheap check before following a pointer: TCBs and
 // list items are word aligned and never at 0. Whether the memory is there

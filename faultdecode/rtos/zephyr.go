@@ -55,35 +55,12 @@ type zephyrLayout struct {
 	size       uint32 // sizeof(struct k_thread)
 }
 
-// member finds a member by name in t or in its anonymous struct and union
-// members (Zephyr puts prio in one), with its offset from t's start.
-func member(t *elfsym.Type, name string) (elfsym.Field, bool) {
-	if t == nil {
-		return elfsym.Field{}, false
-	}
-	for _, f := range t.Fields {
-		if f.Name == name {
-			return f, true
-		}
-	}
-	for _, f := range t.Fields {
-		if f.Name != "" || f.Type == nil {
-			continue
-		}
-		if in, ok := member(f.Type, name); ok {
-			in.Offset += f.Offset
-			return in, true
-		}
-	}
-	return elfsym.Field{}, false
-}
-
 // path follows dotted member names from t: "base.thread_state".
 func path(t *elfsym.Type, p string) (elfsym.Field, bool) {
 	var at elfsym.Field
 	cur := t
 	for _, n := range strings.Split(p, ".") {
-		f, ok := member(cur, n)
+		f, ok := field(cur, n)
 		if !ok {
 			return elfsym.Field{}, false
 		}
@@ -99,7 +76,7 @@ func findZephyrLayout(img Image) (*zephyrLayout, error) {
 	if !ok || k.Type == nil || k.Type.Kind != elfsym.KindStruct {
 		return nil, errNotZephyr
 	}
-	th, ok := member(k.Type, "threads")
+	th, ok := field(k.Type, "threads")
 	if !ok || th.Type == nil || th.Type.Kind != elfsym.KindPointer || th.Type.Elem == nil {
 		return nil, errNotZephyr
 	}
@@ -113,12 +90,12 @@ func findZephyrLayout(img Image) (*zephyrLayout, error) {
 		}
 		return uint32(f.Offset)
 	}
-	cpus, ok := member(k.Type, "cpus")
+	cpus, ok := field(k.Type, "cpus")
 	if !ok || cpus.Type == nil || cpus.Type.Elem == nil {
 		miss = append(miss, "_kernel.cpus")
 	} else {
 		l.current = uint32(cpus.Offset) + off(cpus.Type.Elem, "current")
-		if f, ok := member(cpus.Type.Elem, "idle_thread"); ok {
+		if f, ok := field(cpus.Type.Elem, "idle_thread"); ok {
 			l.idle, l.haveIdle = uint32(cpus.Offset+f.Offset), true
 		}
 	}
