@@ -13,6 +13,8 @@ import (
 	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/faultdecode/fault"
 	"github.com/faultline-dev/faultline/faultdecode/report"
+	"github.com/faultline-dev/faultline/faultdecode/unwind"
+	"github.com/go-delve/delve/pkg/dwarf/frame"
 )
 
 // A stopArg is what an argument register of a stop function holds.
@@ -238,9 +240,69 @@ func (a *analysis) exprValues(expr string, caller report.Frame) string {
 				continue
 			}
 		}
-		out = append(out, fmt.Sprintf("%s: a local or parameter of %s, its value at the call not recoverable from the capture", name, caller.Where()))
+		out = append(out, a.localValue(name, caller))
 	}
 	return strings.Join(out, "; ")
+}
+
+// localValue says the value a local or parameter of the caller had at
+// its call, from its DWARF location there: in a register the call keeps
+// (r4-r11, sp) or in the caller's frame; or why that is not recoverable.
+func (a *analysis) localValue(name string, caller report.Frame) string {
+	notHere := fmt.Sprintf("%s: a local or parameter of %s, its value at the call not recoverable from the capture", name, caller.Where())
+	loc, ok := a.img.(interface {
+		LocalAt(pc uint64, name string) (elfsym.Local, bool, error)
+	})
+	if !ok {
+		return notHere
+	}
+	var fr *unwind.Frame
+	for i := range a.frames {
+		if fmt.Sprintf("0x%08x", a.frames[i].PC) == caller.PC && a.frames[i].Lookup != a.frames[i].PC {
+			fr = &a.frames[i]
+			break
+		}
+	}
+	if fr == nil {
+		return notHere
+	}
+	l, ok, err := loc.LocalAt(uint64(fr.Lookup), name)
+	if err != nil || !ok {
+		return notHere
+	}
+	trusted := fr.How == unwind.HowCFI // registers restored by the callee's CFI
+	reg := func(n int) (uint32, bool) {
+		if !trusted || !(n >= 4 && n <= 11 || n == fault.RegSP) {
+			return 0, false // r0-r3, r12 and lr do not survive the call
+		}
+		return fr.Regs.Get(n)
+	}
+	cfa := func() (uint32, bool) {
+		fc, err := a.img.FrameContext(uint64(fr.Lookup))
+		if err != nil || fc.CFA.Rule != frame.RuleCFA || fc.CFA.Reg > 15 {
+			return 0, false
+		}
+		base, ok := reg(int(fc.CFA.Reg))
+		return uint32(int64(base) + fc.CFA.Offset), ok
+	}
+	v := l.ValueOf(elfsym.LocalFrame{Reg: reg, CFA: cfa, Mem: a.snap})
+	what := "local"
+	if l.Param {
+		what = "parameter"
+	}
+	if !v.OK {
+		return fmt.Sprintf("%s (a %s of %s): not recoverable, %s", name, what, l.Function, v.Why)
+	}
+	return fmt.Sprintf("%s = 0x%x (%d) (a %s of %s, %s)", name, v.Value, int64(signExtend(v.Value, l.Size)), what, l.Function, v.Where)
+}
+
+// signExtend reads the low size bytes of v as a signed number.
+func signExtend(v uint64, size int64) int64 {
+	if size <= 0 || size >= 8 {
+		return int64(v)
+	}
+	shift := 64 - 8*uint(size)
+	return int64(v<<shift) >> shift
 }
 
 var cKeywords = map[string]bool{"sizeof": true, "true": true, "false": true, "nullptr": true, "NULL": true, "int": true, "unsigned": true, "char": true, "void": true, "const": true, "struct": true}
