@@ -113,6 +113,14 @@ func sameAs(variant string) (string, bool) {
 // div0-Os does.
 const ManyTasks = "div0-Os-w11"
 
+// CM0 is a small application of its own (cm0/main.c: tasks sensor, net
+// and crunch; crunch calls a stale handler, HardFault IACCVIOL) on the
+// Cortex-M0 of CM0Machine with the GCC/ARM_CM0 port.
+const (
+	CM0        = "cm0-Os"
+	CM0Machine = "microbit"
+)
+
 // Cortex-M4F builds: the same application on mps2-an386 with the
 // GCC/ARM_CM4F port and hard float, where crunch keeps a floating-point
 // level (its switched-out context then holds the FP registers). They are
@@ -136,6 +144,9 @@ var Heap5Bugs = []string{"uaf", "overflow"}
 func MachineFor(variant string) string {
 	if strings.HasSuffix(variant, M4FSuffix) {
 		return M4FMachine
+	}
+	if variant == CM0 {
+		return CM0Machine
 	}
 	return Machine
 }
@@ -170,7 +181,7 @@ func ELF(ctx context.Context, variant string) (string, error) {
 
 // known reports whether the Makefile builds variant.
 func known(variant string) bool {
-	if variant == ManyTasks {
+	if variant == ManyTasks || variant == CM0 {
 		return true
 	}
 	if base, ok := strings.CutSuffix(variant, M4FSuffix); ok {
