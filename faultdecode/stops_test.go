@@ -1,9 +1,13 @@
 package faultdecode
 
 import (
+	"encoding/binary"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/faultdecode/internal/fdtest"
 	"github.com/faultline-dev/faultline/faultdecode/report"
 )
 
@@ -53,6 +57,55 @@ func TestDeliberateStopsNameTheFailedCheck(t *testing.T) {
 			}
 			if len(asserts) != 1 || asserts[0].Symbol != tt.symbol {
 				t.Fatalf("assert findings %+v, want one naming %q", asserts, tt.symbol)
+			}
+		})
+	}
+}
+
+// codedProg is the fake image with the given halfwords at fixed addresses
+// (the code before a call to a stop function).
+type codedProg struct {
+	*fdtest.Prog
+	code map[uint32]uint16
+}
+
+func (p codedProg) ReadMemory(buf []byte, addr uint64) (int, error) {
+	n, err := p.Prog.ReadMemory(buf, addr)
+	for i := 0; i+1 < n; i += 2 {
+		if hw, ok := p.code[uint32(addr)+uint32(i)]; ok {
+			binary.LittleEndian.PutUint16(buf[i:], hw)
+		}
+	}
+	return n, err
+}
+
+// A Device OS panic_ called with a code read back from the caller's
+// "movs r0, #code" is named by the code's name; an AssertionFailure whose
+// message could not be read is still called one; a code Device OS does
+// not define says so.
+func TestDevicePanicNamesTheCode(t *testing.T) {
+	tests := []struct {
+		code uint16
+		want string
+	}{
+		{8, "Device OS panic OutOfHeap (code 8) in a() at a.c:12."},
+		{13, "Device OS panic StackOverflow (code 13) in a() at a.c:12."},
+		{10, "Device OS panic AssertionFailure (code 10) in a() at a.c:12."},
+		{99, "Device OS panic with an unknown code (code 99) in a() at a.c:12."},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.code), func(t *testing.T) {
+			// a: movs r0, #code; movs r1, #0; bl panic_ (returns to a+8)
+			hw1, hw2 := fdtest.EncodeBL(fdtest.A+4, fdtest.B)
+			prog := codedProg{fdtest.NewProg(), map[uint32]uint16{fdtest.A: 0x2000 | tt.code, fdtest.A + 2: 0x2100, fdtest.A + 4: hw1, fdtest.A + 6: hw2}}
+			frames := []report.Frame{
+				{PC: "0x08000100", Function: "panic_", File: "panic.c", Line: 80},
+				{PC: fmt.Sprintf("0x%08x", fdtest.A+8), Function: "a", File: "a.c", Line: 12},
+			}
+			a := &analysis{img: prog, snap: &capture.Snapshot{}, rep: &report.Report{Frames: frames, Fault: report.Fault{Summary: "UsageFault: udf #255."}}}
+			a.deliberateStops()
+			if !strings.HasPrefix(a.rep.Fault.Summary, tt.want) {
+				t.Errorf("summary %q, want it to start with %q", a.rep.Fault.Summary, tt.want)
 			}
 		})
 	}
