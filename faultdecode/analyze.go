@@ -35,12 +35,26 @@ type image interface {
 
 // Analyze explains a snapshot against the firmware image (img may be nil:
 // then only the registers are decoded). It never fails: what it cannot
-// know is said in Notes.
+// know is said in Notes. It reads nothing but the snapshot and the image;
+// AnalyzeWith may also hand it the sources.
 func Analyze(snap *capture.Snapshot, img *elfsym.Image) *report.Report {
+	return AnalyzeWith(snap, img, Options{})
+}
+
+// Options hand Analyze what it may read besides the snapshot and image.
+type Options struct {
+	// Source reads a source file by the path the ELF records; nil: none.
+	// A configASSERT passes only file and line, so the failed expression
+	// is the macro's argument on that line, read through Source.
+	Source report.SourceFunc
+}
+
+// AnalyzeWith is Analyze with opts.
+func AnalyzeWith(snap *capture.Snapshot, img *elfsym.Image, opts Options) *report.Report {
 	if img == nil {
-		return analyze(snap, nil)
+		return analyze(snap, nil, opts)
 	}
-	return analyze(snap, img)
+	return analyze(snap, img, opts)
 }
 
 // analysis carries the state of one Analyze call.
@@ -67,14 +81,18 @@ type analysis struct {
 	frameOK  bool // ctx came from a valid exception frame (or the stop itself)
 	frames   []unwind.Frame
 	unwErr   error
-	sys      *rtos.System // the RTOS's tasks, nil for bare metal
+	sys      *rtos.System      // the RTOS's tasks, nil for bare metal
+	source   report.SourceFunc // nil: no source files
 }
 
-func analyze(snap *capture.Snapshot, img image) *report.Report {
+func analyze(snap *capture.Snapshot, img image, opts ...Options) *report.Report {
 	if snap == nil {
 		snap = &capture.Snapshot{}
 	}
 	a := &analysis{snap: snap, img: img}
+	if len(opts) > 0 {
+		a.source = opts[0].Source
+	}
 	a.rep = &report.Report{
 		Schema:    report.Schema,
 		Registers: map[string]string{},

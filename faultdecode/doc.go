@@ -13,8 +13,9 @@
 // stack, the summary sentence, console-only reports and, on cores without
 // fault status registers, the cause read from the faulting instruction.
 //
-// It must not do I/O beyond the Memory and image it is handed: no files, no
-// target access, no clocks. Live sessions and capture files reach it through
+// It must not do I/O beyond the Memory, image and source reader
+// (Options.Source) it is handed: no files of its own, no target access,
+// no clocks. Live sessions and capture files reach it through
 // the same Snapshot, so live and post-mortem reports are identical. Imports
 // go one way: faultdecode imports its packages, never the reverse.
 //

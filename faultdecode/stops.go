@@ -2,8 +2,9 @@ package faultdecode
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
-	"os"
+
 	"path"
 	"regexp"
 	"strconv"
@@ -140,7 +141,7 @@ func (a *analysis) readStopCall(sf stopFunc, caller report.Frame) stopCall {
 		if call.line > 0 && (call.file == "" || path.Base(call.file) == path.Base(caller.File)) {
 			line = call.line
 		}
-		if e := macroArgument(caller.File, line, sf.macro); e != "" {
+		if e := macroArgument(a.source, caller.File, line, sf.macro); e != "" {
 			call.expr, call.exprFrom = e, "the source line"
 		}
 	}
@@ -350,14 +351,17 @@ func (m codeMem) ReadMemory(buf []byte, addr uint64) (int, error) {
 
 // macroArgument is the argument of the first call of macro on line of
 // the source file ("configASSERT( pxQueue );" gives "pxQueue"), "" when
-// the file cannot be read or the line has no such call.
-func macroArgument(file string, line int, macro string) string {
-	f, err := os.Open(file)
+// there is no source reader, the file cannot be read or the line has no
+// such call.
+func macroArgument(src report.SourceFunc, file string, line int, macro string) string {
+	if src == nil {
+		return ""
+	}
+	b, err := src(file)
 	if err != nil {
 		return ""
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(b))
 	for n := 1; sc.Scan(); n++ {
 		if n < line {
 			continue

@@ -2,6 +2,7 @@ package faultdecode
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +44,13 @@ func TestConfigAssertNamesTheExpressionAndTheLine(t *testing.T) {
 				t.Fatal(err)
 			}
 			snap, img := captureELF(t, freertos.Machine, elf)
-			rep := Analyze(snap, img)
+			// Without sources the finding still has the file and line the
+			// call passed, never an invented expression.
+			bare := assertFinding(t, Analyze(snap, img))
+			if !strings.Contains(bare.Summary, "queue.c:960") || strings.Contains(bare.Summary, "configASSERT(pxQueue)") {
+				t.Errorf("without sources: %s", bare.Summary)
+			}
+			rep := AnalyzeWith(snap, img, Options{Source: os.ReadFile})
 			f := assertFinding(t, rep)
 			t.Logf("summary: %s\nfinding: %s", rep.Fault.Summary, f.Summary)
 			for _, want := range []string{"configASSERT(pxQueue)", "xQueueGenericSend() at queue.c:960", "queue.c:960", "pxQueue = 0x0 (0) (a local of xQueueGenericSend", "task 'crunch'"} {

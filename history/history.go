@@ -152,7 +152,7 @@ func Scan(dir, elf string, open OpenELF, warn io.Writer) (*Summary, error) {
 			img = nil // another build: names from this ELF would lie
 			fmt.Fprintf(warn, "faultline: warning: %s was taken against another build than %s; analysed without symbols (use --elf)\n", path, elfPath)
 		}
-		rep := faultdecode.Analyze(snap, img)
+		rep := faultdecode.AnalyzeWith(snap, img, faultdecode.Options{Source: os.ReadFile})
 		hr.Captures++
 		h.Add(path, snap.Meta.CapturedAt, rep)
 	}

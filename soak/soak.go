@@ -204,7 +204,7 @@ func (r *run) crash(ctx context.Context, c probe.SessionCrash) error {
 	if err != nil {
 		return fmt.Errorf("save capture: %w", err)
 	}
-	rep := faultdecode.Analyze(c.Snapshot, r.cfg.Image)
+	rep := faultdecode.AnalyzeWith(c.Snapshot, r.cfg.Image, faultdecode.Options{Source: os.ReadFile})
 	fp := r.history.Add(path, c.Snapshot.Meta.CapturedAt, rep)
 	n := r.counters.crashes.Add(1)
 	r.mu.Lock()

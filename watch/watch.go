@@ -165,7 +165,7 @@ func Run(ctx context.Context, sess *probe.Session, o Options) error {
 // match the target, since every symbol in the report would then lie. The
 // live watch and the post-mortem `analyze` both explain through it.
 func Explain(snap *capture.Snapshot, img *elfsym.Image, warn io.Writer) *report.Report {
-	rep := faultdecode.Analyze(snap, img)
+	rep := faultdecode.AnalyzeWith(snap, img, faultdecode.Options{Source: os.ReadFile})
 	if m := rep.ELF.MatchesTarget; m != nil && !*m {
 		fmt.Fprintf(warn, "faultline: WARNING: %s does not match what the target runs (flash differs); every symbol in this report may be wrong: pass the ELF that was flashed\n", rep.ELF.Path)
 	}

@@ -253,7 +253,7 @@ func feed(ctx context.Context, sess *probe.Session, img *elfsym.Image, b *backen
 			if c.Snapshot.Meta.CapturedAt.Equal(lastCaught) {
 				continue // the whole crash came first: this look is stale
 			}
-			rep := faultdecode.Analyze(c.Snapshot, img)
+			rep := faultdecode.AnalyzeWith(c.Snapshot, img, faultdecode.Options{Source: os.ReadFile})
 			matches = rep.ELF.MatchesTarget
 			b.firstLook(c.Snapshot)
 			crash := tui.Crash{Report: rep, Source: os.ReadFile, ShowPath: showPath}
@@ -274,7 +274,7 @@ func feed(ctx context.Context, sess *probe.Session, img *elfsym.Image, b *backen
 			}
 		case c := <-sess.Crashes():
 			lastCaught = c.Snapshot.Meta.CapturedAt
-			rep := faultdecode.Analyze(c.Snapshot, img)
+			rep := faultdecode.AnalyzeWith(c.Snapshot, img, faultdecode.Options{Source: os.ReadFile})
 			matches = rep.ELF.MatchesTarget
 			path, update, err := b.whole(c.Snapshot)
 			if !send(tui.Crash{Report: rep, CapturePath: path, Source: os.ReadFile, ShowPath: showPath, Update: update}) || !saved(path, err) || !send(status()) {
