@@ -1,6 +1,9 @@
 package capture
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // What importers of other tools' dumps (capture/crashcatcher,
 // capture/probers, capture/zephyrdump) share, so every format names and
@@ -71,4 +74,22 @@ func NoteCutShort[E error](s *Snapshot, err error, msg string, damaged func([]st
 		return damaged([]string{msg})
 	}
 	return fmt.Errorf("%w; %s", err, msg)
+}
+
+// A NotADumpError says data is not a dump of Format that faultline reads;
+// an importer returns it with a nil Snapshot.
+type NotADumpError struct{ Format, Msg string }
+
+func (e *NotADumpError) Error() string { return "not a " + e.Format + ": " + e.Msg }
+
+// A DamagedDumpError says a dump of Format ends early or holds nonsense; an
+// importer returns it with a Snapshot of what came before, and the same
+// words are in the Snapshot's Meta.Missing.
+type DamagedDumpError struct {
+	Format   string
+	Problems []string
+}
+
+func (e *DamagedDumpError) Error() string {
+	return e.Format + " damaged: " + strings.Join(e.Problems, "; ")
 }

@@ -38,23 +38,22 @@ const (
 // stackSentinel ends a dump whose writer overflowed its stack.
 const stackSentinel = 0xACCE55ED
 
-// A FormatError says the data is not a CrashCatcher dump this package
-// reads; Decode returns it with a nil Snapshot.
-type FormatError struct{ Msg string }
+// FormatError says the data is not a CrashCatcher dump this package reads (Decode
+// returns it with a nil Snapshot); DamagedError says one ends early or
+// holds nonsense (with a Snapshot of what came before).
+type (
+	FormatError  = capture.NotADumpError
+	DamagedError = capture.DamagedDumpError
+)
 
-func (e *FormatError) Error() string { return "not a CrashCatcher dump: " + e.Msg }
+const format = "CrashCatcher dump"
 
-// A DamagedError says the dump ends early or holds nonsense; Decode
-// returns it with a Snapshot of what came before, and the same words are in
-// the Snapshot's Meta.Missing.
-type DamagedError struct{ Problems []string }
-
-func (e *DamagedError) Error() string {
-	return "CrashCatcher dump damaged: " + strings.Join(e.Problems, "; ")
-}
+func notDump(msg string) *FormatError { return &FormatError{Format: format, Msg: msg} }
 
 // damaged makes a DamagedError of the problems found.
-func damaged(problems []string) *DamagedError { return &DamagedError{Problems: problems} }
+func damaged(problems []string) *DamagedError {
+	return &DamagedError{Format: format, Problems: problems}
+}
 
 // Looks reports whether data starts like a binary CrashCatcher dump.
 func Looks(data []byte) bool {
@@ -79,10 +78,10 @@ var integerRegisters = []string{
 // kept in Meta.Extra["exception_psr"].
 func Decode(data []byte) (*capture.Snapshot, error) {
 	if len(data) < 4 || string(data[:2]) != Signature {
-		return nil, &FormatError{Msg: `no "cC" signature`}
+		return nil, notDump(`no "cC" signature`)
 	}
 	if data[2] != Major {
-		return nil, &FormatError{Msg: fmt.Sprintf("format version %d.%d (faultline reads %d.x)", data[2], data[3], Major)}
+		return nil, notDump(fmt.Sprintf("format version %d.%d (faultline reads %d.x)", data[2], data[3], Major))
 	}
 	d := &decoder{data: data, off: 4, snap: &capture.Snapshot{Registers: map[string]uint32{}}}
 	s := d.snap
@@ -231,7 +230,7 @@ func FromHex(text string) (dump []byte, complete bool, err error) {
 		buf.Write(b)
 	}
 	if buf.Len() == 0 {
-		return nil, false, &FormatError{Msg: "no hex dump in the text (HexDump prints \"" + crashLine + "\", hex lines, \"" + endLine + "\")"}
+		return nil, false, notDump("no hex dump in the text (HexDump prints \"" + crashLine + "\", hex lines, \"" + endLine + "\")")
 	}
 	return buf.Bytes(), false, nil
 }

@@ -32,23 +32,22 @@ import (
 	"github.com/faultline-dev/faultline/capture"
 )
 
-// A FormatError says the data is not a probe-rs core dump of a Cortex-M
-// core; Decode returns it with a nil Snapshot.
-type FormatError struct{ Msg string }
+// FormatError says the data is not a probe-rs core dump this package reads (Decode
+// returns it with a nil Snapshot); DamagedError says one ends early or
+// holds nonsense (with a Snapshot of what came before).
+type (
+	FormatError  = capture.NotADumpError
+	DamagedError = capture.DamagedDumpError
+)
 
-func (e *FormatError) Error() string { return "not a probe-rs Cortex-M core dump: " + e.Msg }
+const format = "probe-rs core dump"
 
-// A DamagedError says the dump ends early or holds values that make no
-// sense; Decode returns it with a Snapshot of everything before the damage,
-// and the same words are in the Snapshot's Meta.Missing.
-type DamagedError struct{ Problems []string }
-
-func (e *DamagedError) Error() string {
-	return "probe-rs core dump damaged: " + strings.Join(e.Problems, "; ")
-}
+func notDump(msg string) *FormatError { return &FormatError{Format: format, Msg: msg} }
 
 // damaged makes a DamagedError of the problems found.
-func damaged(problems []string) *DamagedError { return &DamagedError{Problems: problems} }
+func damaged(problems []string) *DamagedError {
+	return &DamagedError{Format: format, Problems: problems}
+}
 
 // Looks reports whether data starts like a probe-rs core dump: a
 // MessagePack map whose first key is "registers" (rmp-serde writes the
@@ -88,10 +87,10 @@ const maxDump = 256 << 20
 // damage with a *DamagedError. Decode never panics.
 func Decode(data []byte) (*capture.Snapshot, error) {
 	if len(data) > maxDump {
-		return nil, &FormatError{Msg: fmt.Sprintf("%d bytes is more than a Cortex-M dump can hold", len(data))}
+		return nil, notDump(fmt.Sprintf("%d bytes is more than a Cortex-M dump can hold", len(data)))
 	}
 	if !Looks(data) {
-		return nil, &FormatError{Msg: `not a MessagePack map starting with "registers"`}
+		return nil, notDump(`not a MessagePack map starting with "registers"`)
 	}
 	d := &decoder{
 		dec:  msgpack.NewDecoder(bytes.NewReader(data)),
@@ -142,13 +141,13 @@ func (d *decoder) top() error {
 		case "instruction_set":
 			d.iset, err = d.dec.DecodeString()
 			if err == nil && d.iset != "Thumb2" {
-				return &FormatError{Msg: fmt.Sprintf("instruction set %q (faultline reads Cortex-M, Thumb2)", d.iset)}
+				return notDump(fmt.Sprintf("instruction set %q (faultline reads Cortex-M, Thumb2)", d.iset))
 			}
 		case "core_type":
 			d.coreType, err = d.dec.DecodeString()
 			ct := strings.ToLower(d.coreType)
 			if err == nil && !(strings.HasPrefix(ct, "armv") && strings.HasSuffix(ct, "m")) {
-				return &FormatError{Msg: fmt.Sprintf("core type %q (faultline reads Cortex-M: armv6m, armv7m, armv7em, armv8m)", d.coreType)}
+				return notDump(fmt.Sprintf("core type %q (faultline reads Cortex-M: armv6m, armv7m, armv7em, armv8m)", d.coreType))
 			}
 		default:
 			err = d.dec.Skip()

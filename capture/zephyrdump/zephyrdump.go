@@ -40,23 +40,22 @@ const (
 	TargetCortexM = 3
 )
 
-// A FormatError says the data is not a Zephyr core dump of a Cortex-M
-// this package reads; Decode returns it with a nil Snapshot.
-type FormatError struct{ Msg string }
+// FormatError says the data is not a Zephyr core dump this package reads (Decode
+// returns it with a nil Snapshot); DamagedError says one ends early or
+// holds nonsense (with a Snapshot of what came before).
+type (
+	FormatError  = capture.NotADumpError
+	DamagedError = capture.DamagedDumpError
+)
 
-func (e *FormatError) Error() string { return "not a Zephyr Cortex-M core dump: " + e.Msg }
+const format = "Zephyr core dump"
 
-// A DamagedError says the dump ends early or holds nonsense; Decode
-// returns it with a Snapshot of what came before, and the same words are in
-// the Snapshot's Meta.Missing.
-type DamagedError struct{ Problems []string }
-
-func (e *DamagedError) Error() string {
-	return "Zephyr core dump damaged: " + strings.Join(e.Problems, "; ")
-}
+func notDump(msg string) *FormatError { return &FormatError{Format: format, Msg: msg} }
 
 // damaged makes a DamagedError of the problems found.
-func damaged(problems []string) *DamagedError { return &DamagedError{Problems: problems} }
+func damaged(problems []string) *DamagedError {
+	return &DamagedError{Format: format, Problems: problems}
+}
 
 // FrameCandidates is the Meta.Extra key listing, for a dump that records no
 // sp, the addresses in its memory that hold its registers as an exception
@@ -123,10 +122,10 @@ var (
 // fatal error reason is in Meta.Trigger and Meta.Extra["zephyr_reason"].
 func Decode(data []byte) (*capture.Snapshot, error) {
 	if len(data) < 2 || string(data[:2]) != Signature {
-		return nil, &FormatError{Msg: `no "ZE" signature`}
+		return nil, notDump(`no "ZE" signature`)
 	}
 	if len(data) < headerSize {
-		return nil, &FormatError{Msg: fmt.Sprintf("%d bytes: shorter than the %d-byte header", len(data), headerSize)}
+		return nil, notDump(fmt.Sprintf("%d bytes: shorter than the %d-byte header", len(data), headerSize))
 	}
 	version := binary.LittleEndian.Uint16(data[2:])
 	target := binary.LittleEndian.Uint16(data[4:])
@@ -134,11 +133,11 @@ func Decode(data []byte) (*capture.Snapshot, error) {
 	reason := binary.LittleEndian.Uint32(data[8:])
 	switch {
 	case version < 1 || version > MaxVersion:
-		return nil, &FormatError{Msg: fmt.Sprintf("header version %d (faultline reads 1 to %d)", version, MaxVersion)}
+		return nil, notDump(fmt.Sprintf("header version %d (faultline reads 1 to %d)", version, MaxVersion))
 	case target != TargetCortexM:
-		return nil, &FormatError{Msg: fmt.Sprintf("target code %d (Cortex-M is %d)", target, TargetCortexM)}
+		return nil, notDump(fmt.Sprintf("target code %d (Cortex-M is %d)", target, TargetCortexM))
 	case ptrBits != 5:
-		return nil, &FormatError{Msg: fmt.Sprintf("pointer size 2^%d bits (a Cortex-M's are 32)", ptrBits)}
+		return nil, notDump(fmt.Sprintf("pointer size 2^%d bits (a Cortex-M's are 32)", ptrBits))
 	}
 	name, words := ReasonName(reason)
 	s := &capture.Snapshot{Registers: map[string]uint32{}}
@@ -386,7 +385,7 @@ func LooksLog(text []byte) bool { return bytes.Contains(text, []byte(beginLine))
 func FromLog(text string) (dump []byte, complete bool, err error) {
 	i := strings.Index(text, beginLine)
 	if i < 0 {
-		return nil, false, &FormatError{Msg: "no \"" + beginLine + "\" line in the text (Zephyr's logging back end prints the dump between \"" + beginLine + "\" and \"" + endLine + "\")"}
+		return nil, false, notDump("no \"" + beginLine + "\" line in the text (Zephyr's logging back end prints the dump between \"" + beginLine + "\" and \"" + endLine + "\")")
 	}
 	var buf bytes.Buffer
 	for _, line := range strings.Split(text[i+len(beginLine):], "\n") {
