@@ -231,3 +231,33 @@ func TestUnwindCrossesExceptionFrame(t *testing.T) {
 		t.Errorf("thread SP 0x%08x, want 0x20003020", got[1].sp)
 	}
 }
+
+func TestUnwindFollowsAnInterruptNestedOverAnotherHandlersEntry(t *testing.T) {
+	// An ISR of higher priority preempted another handler (a tick) before
+	// its first instruction: the ISR returns with EXC_RETURN 0xFFFFFFF1 to
+	// a frame on MSP whose PC is the tick's entry and whose LR is the
+	// tick's own EXC_RETURN, 0xFFFFFFFD, back to the thread on PSP. The
+	// tick is in the chain (QEMU's 8-bit NVIC priorities make this real
+	// when firmware sets an ISR to 0xe0 and the kernel to 0xff); the
+	// thread follows it.
+	const tick = 0x08000900
+	prog := fdtest.NewProg()
+	prog.Funcs = append(prog.Funcs, fdtest.Func{Name: "tick", Start: tick, End: tick + 0x40, CFA: 0, LROff: 0})
+	s := fdtest.NewStack()
+	s.Put(0x20002004, 0xFFFFFFF1)                                                       // isr's saved LR (CFA 0x20002008)
+	s.Put(0x20002008, 4, 0x20, 0x20, 5, 12, 0xFFFFFFFD, tick, 0x0100000F)               // tick's frame on MSP, at its entry
+	s.Put(0x20003000, 1, 2, 3, 4, 12, fdtest.Main+0x21, fdtest.Thread+0x10, 0x01000000) // thread frame on PSP
+	s.Put(0x20003024, fdtest.Main+0x21)                                                 // thread_fn's saved LR
+	s.Put(0x2000302c, 0xFFFFFFFF)
+	u := NewUnwinder(s.Snapshot(nil), prog, UnwindStart{
+		Regs: startRegs(fdtest.ISR+0x10, 0x20002000, 0), PSP: 0x20003000, HavePSP: true,
+	})
+	got := collect(t, u)
+	want := []string{"isr/fault-pc", "tick/exception-frame", "thread_fn/exception-frame", "main/cfi"}
+	if !slices.Equal(names(got), want) {
+		t.Fatalf("frames %v, want %v (err %v)", names(got), want, u.Err())
+	}
+	if got[1].pc != tick || got[1].sp != 0x20002028 {
+		t.Errorf("tick frame pc 0x%08x sp 0x%08x, want 0x%08x and 0x20002028", got[1].pc, got[1].sp, tick)
+	}
+}
