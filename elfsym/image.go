@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 )
 
 // A FormatError reports that an ELF is damaged or not what elfsym reads,
@@ -61,7 +62,8 @@ type Image struct {
 		once sync.Once
 		hex  string
 	}
-	warn []string
+	ident FileIdentity // zero for NewImage
+	warn  []string
 
 	syms      []Symbol // sorted by Addr; Name as in the table when mangled (symbol, allSyms)
 	mangled   bool     // some names need demangling
@@ -106,6 +108,8 @@ type Options struct {
 	// Damaged DWARF is then not reported in Warnings. Answers are the
 	// same either way.
 	Lazy bool
+
+	ident FileIdentity // set by OpenWith: finds the content hash in a ContentMemo
 }
 
 // Open opens the named ELF and builds the whole index: linear in the size of
@@ -129,6 +133,7 @@ func OpenWith(path string, opts Options) (*Image, error) {
 		f.Close()
 		return nil, fmt.Errorf("elfsym: %s is a directory, not an ELF file", path)
 	}
+	opts.ident = FileIdentityOf(st)
 	im, err := NewImageWith(f, st.Size(), path, opts)
 	if err != nil {
 		f.Close()
@@ -168,10 +173,12 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 	if f.Machine != elf.EM_ARM {
 		return nil, &FormatError{File: name, Offset: 18, Msg: fmt.Sprintf("not an ARM ELF (machine %v)", f.Machine)}
 	}
-	im = &Image{path: name, r: r, size: size}
+	im = &Image{path: name, r: r, size: size, ident: opts.ident, cache: opts.Cache}
 	if opts.Cache != nil {
 		// The cache key needs the contents; a CRC reads them several
-		// times faster than SHA-256, which is computed only if asked for.
+		// times faster than SHA-256, which is computed only if asked for,
+		// and the cache's ContentMemo spares even that for a file whose
+		// stat is unchanged since it was hashed.
 		if _, err := im.contentKey(); err != nil {
 			return nil, &FormatError{File: name, Offset: -1, Msg: "reading file", Err: err}
 		}
@@ -180,7 +187,6 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 		return nil, err
 	}
 	im.dw.f = f
-	im.cache = opts.Cache
 	if !im.loadSavedIndex(opts.Cache) {
 		w0 := len(im.warn)
 		// Reading the debug sections is mostly copying; it overlaps with
@@ -417,7 +423,17 @@ func (im *Image) Path() string { return im.path }
 func (im *Image) BuildID() string { return im.buildID }
 
 func (im *Image) contentKey() (string, error) {
-	im.content.once.Do(func() { im.content.hex, im.content.err = contentHash(im.r, im.size) })
+	im.content.once.Do(func() {
+		if h := memoContent(im.cache, im.ident); h != "" {
+			im.content.hex = h
+			return
+		}
+		before := time.Now()
+		im.content.hex, im.content.err = contentHash(im.r, im.size)
+		if im.content.err == nil && im.cache != nil {
+			rememberContent(im.cache, im.ident, im.content.hex, before)
+		}
+	})
 	return im.content.hex, im.content.err
 }
 

@@ -14,6 +14,10 @@
 // place, so concurrent runs, and a run killed mid-write, never leave a file
 // a reader could see half written. The directory is kept under a size
 // bound by removing the least recently used files.
+//
+// Beside the indexes, small files remember each ELF's content hash by its
+// stat identity (device, inode, size, mtime, ctime), so finding the index
+// of an unchanged ELF does not read the whole file (see ident.go).
 package indexcache
 
 import (
@@ -55,7 +59,10 @@ type Dir struct {
 	mapped map[*byte][]byte // payload start -> its file's mapping, for Release
 }
 
-var _ elfsym.IndexCache = (*Dir)(nil)
+var (
+	_ elfsym.IndexCache  = (*Dir)(nil)
+	_ elfsym.ContentMemo = (*Dir)(nil)
+)
 
 // Default returns the per-user cache: os.UserCacheDir()/faultline/index.
 func Default() (*Dir, error) {
@@ -237,27 +244,8 @@ func (d *Dir) Store(key elfsym.IndexKey, data []byte) error {
 	if int64(len(b)) > d.maxBytes() {
 		return fmt.Errorf("index cache: index of %d bytes exceeds the cache bound of %d", len(b), d.maxBytes())
 	}
-	if err := os.MkdirAll(d.Path, 0o755); err != nil {
-		return fmt.Errorf("index cache: %w", err)
-	}
-	tmp, err := os.CreateTemp(d.Path, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("index cache: %w", err)
-	}
-	_, werr := tmp.Write(b)
-	cerr := tmp.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		// Rename replaces atomically: readers see the old file or the new
-		// one, never a mix, and concurrent writers of one key each rename
-		// a complete file.
-		werr = os.Rename(tmp.Name(), d.File(key))
-	}
-	if werr != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("index cache: %w", werr)
+	if err := d.writeAtomic(fileName(key), b); err != nil {
+		return err
 	}
 	return d.trim(fileName(key))
 }
@@ -296,7 +284,7 @@ func (d *Dir) trim(keep string) error {
 			}
 			continue
 		}
-		if !strings.HasSuffix(name, ".idx") {
+		if !strings.HasSuffix(name, ".idx") && !strings.HasSuffix(name, identSuffix) {
 			continue
 		}
 		files = append(files, file{name, info.Size(), info.ModTime()})

@@ -1,0 +1,84 @@
+package indexcache
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/faultline-dev/faultline/elfsym"
+)
+
+// Content hashes are remembered by file identity (elfsym.ContentMemo) in
+// small files named by device and inode, each holding the whole identity
+// and the hash: an ELF whose stat is unchanged is not read again to find
+// its index. The files are kept under the size bound with the indexes.
+
+const identMagic = "FLTIDENT1"
+
+const identSuffix = ".ident"
+
+func identName(id elfsym.FileIdentity) string {
+	return fmt.Sprintf("i-%x-%x%s", id.Dev, id.Ino, identSuffix)
+}
+
+func identLine(id elfsym.FileIdentity, content string) string {
+	return fmt.Sprintf("%s %x %x %d %d %d %s\n", identMagic, id.Dev, id.Ino, id.Size, id.MtimeNs, id.CtimeNs, content)
+}
+
+// LoadContent returns the content hash remembered for id, "" when none
+// is, or the file there was written for another identity (the inode was
+// reused, or the file changed since).
+func (d *Dir) LoadContent(id elfsym.FileIdentity) string {
+	b, err := os.ReadFile(filepath.Join(d.Path, identName(id)))
+	if err != nil || len(b) > 512 {
+		return ""
+	}
+	var got elfsym.FileIdentity
+	var content string
+	line := string(b)
+	if _, err := fmt.Sscanf(line, identMagic+" %x %x %d %d %d %s\n", &got.Dev, &got.Ino, &got.Size, &got.MtimeNs, &got.CtimeNs, &content); err != nil {
+		return ""
+	}
+	// Only an exact rewrite of what was stored counts: a damaged file
+	// that still scans gives no hash.
+	if got != id || !isHex(content) || identLine(got, content) != line {
+		return ""
+	}
+	return content
+}
+
+// StoreContent remembers content as the hash of the file with identity id.
+func (d *Dir) StoreContent(id elfsym.FileIdentity, content string) error {
+	if content == "" || !isHex(content) {
+		return fmt.Errorf("index cache: bad content hash %q", content)
+	}
+	return d.writeAtomic(identName(id), []byte(identLine(id, content)))
+}
+
+// writeAtomic writes b to name in the directory through a temporary file
+// renamed into place.
+func (d *Dir) writeAtomic(name string, b []byte) error {
+	if err := os.MkdirAll(d.Path, 0o755); err != nil {
+		return fmt.Errorf("index cache: %w", err)
+	}
+	tmp, err := os.CreateTemp(d.Path, ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("index cache: %w", err)
+	}
+	_, werr := tmp.Write(b)
+	cerr := tmp.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		// Rename replaces atomically: readers see the old file or the new
+		// one, never a mix, and concurrent writers of one name each
+		// rename a complete file.
+		werr = os.Rename(tmp.Name(), filepath.Join(d.Path, name))
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("index cache: %w", werr)
+	}
+	return nil
+}
