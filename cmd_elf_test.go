@@ -53,12 +53,23 @@ func TestSymbolizeKeepsTheIndexUnlessNoCache(t *testing.T) {
 	// The first run answers lazily and leaves a mark; the second builds
 	// and saves the whole index; the third loads it.
 	index := filepath.Join(home, "faultline", "index")
+	// Indexes and marks only: whether the ELF's content hash is also
+	// remembered by its stat (.ident) depends on how recently it changed.
+	indexFiles := func() []string {
+		var out []string
+		for _, f := range filesUnder(t, index) {
+			if !strings.HasSuffix(f, ".ident") {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
 	first := runWithCacheHome(t, home, args...)
-	if files := filesUnder(t, index); len(files) != 1 || !strings.HasSuffix(files[0], ".seen.idx") {
+	if files := indexFiles(); len(files) != 1 || !strings.HasSuffix(files[0], ".seen.idx") {
 		t.Fatalf("after the first run: %v, want only the seen mark under XDG_CACHE_HOME/faultline/index", filesUnder(t, home))
 	}
 	second := runWithCacheHome(t, home, args...)
-	files := filesUnder(t, index)
+	files := indexFiles()
 	if len(files) != 2 {
 		t.Fatalf("after the second run: %v, want the mark and the index", files)
 	}
@@ -75,7 +86,7 @@ func TestSymbolizeKeepsTheIndexUnlessNoCache(t *testing.T) {
 		t.Fatalf("answers depend on the cache:\n--no-cache:\n%s\nlazy:\n%s\nbuilding:\n%s\nloaded:\n%s", plain, first, second, third)
 	}
 	runWithCacheHome(t, home, append(args, "--no-cache")...)
-	after := filesUnder(t, home)
+	after := indexFiles()
 	if len(after) != len(files) {
 		t.Fatalf("the cached or --no-cache run changed the cache: %v", after)
 	}
