@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
 
@@ -23,7 +25,10 @@ type symbolizeFlags struct {
 func newSymbolizeCmd() *cobra.Command {
 	var f symbolizeFlags
 	cmd := &cobra.Command{
-		Use:   "symbolize --elf FILE [ADDR...]",
+		Use: "symbolize --elf FILE [ADDR... | -]",
+		// Any number of addresses; saying so spares cobra a pass over
+		// them (legacyArgs), which counts with tens of thousands.
+		Args:  cobra.ArbitraryArgs,
 		Short: "Turn code addresses into function, file:line and inlined calls",
 		Long: `symbolize looks addresses up in the firmware ELF's symbols and DWARF and prints,
 for each, the function and source line, innermost first, followed by the
@@ -31,7 +36,10 @@ functions it is inlined into (like addr2line -fiC, but in one process with an
 index built once).
 
 ADDR is hex, with or without 0x; the Thumb bit (bit 0) is ignored. An address
-in no function prints "??", with the covering symbol if there is one.
+in no function prints "??", with the covering symbol if there is one. A lone
+"-" reads the addresses from stdin instead (separated by spaces or newlines),
+printed as they would be from the command line: for more addresses than a
+command line holds.
 
 With no ADDR it reads text on stdin and copies it to stdout line by line,
 appending " [function at file:line]" after every word that is a code address:
@@ -49,6 +57,7 @@ Exit codes: 0 ok, 1 the ELF cannot be read, 2 usage (no --elf, bad address).`,
     inlined into run() at src/main.cpp:40
 
   faultline symbolize --elf build/app.elf --json 0x08000a12
+  cut -d' ' -f2 trace.txt | faultline symbolize --elf build/app.elf -
   picocom -b 115200 /dev/ttyUSB0 | faultline symbolize --elf build/app.elf
   faultline symbolize --elf build/app.elf < crash-log.txt
   faultline symbolize --elf build/app.elf --no-cache 0x08000a12   # index afresh, ignore the saved index`,
@@ -59,15 +68,26 @@ Exit codes: 0 ok, 1 the ELF cannot be read, 2 usage (no --elf, bad address).`,
 			if f.elf == "" {
 				return usageError("--elf FILE is required (or elf = \"...\" in %s)", config.FileName)
 			}
-			addrs := make([]uint64, 0, len(args))
-			for _, a := range args {
-				v, err := symbolize.ParseAddr(a)
-				if err != nil {
-					return usageError("%v", err)
+			var addrs []uint64
+			if len(args) == 1 && args[0] == "-" {
+				var err error
+				if addrs, err = readAddrs(cmd.InOrStdin()); err != nil {
+					return err
 				}
-				addrs = append(addrs, v)
+				if len(addrs) == 0 {
+					return nil // nothing asked, nothing to say (as addr2line)
+				}
+			} else {
+				addrs = make([]uint64, 0, len(args))
+				for _, a := range args {
+					v, err := symbolize.ParseAddr(a)
+					if err != nil {
+						return usageError("%v", err)
+					}
+					addrs = append(addrs, v)
+				}
 			}
-			if len(args) == 0 && f.json {
+			if len(addrs) == 0 && f.json {
 				return usageError("--json needs addresses on the command line (stdin mode annotates text)")
 			}
 			if os.Getenv("GOGC") == "" {
@@ -88,7 +108,7 @@ Exit codes: 0 ok, 1 the ELF cannot be read, 2 usage (no --elf, bad address).`,
 			sym := symbolize.New(im)
 			out := cmd.OutOrStdout()
 			switch {
-			case len(args) == 0:
+			case len(addrs) == 0:
 				return sym.AnnotateStream(cmd.InOrStdin(), out)
 			case f.json:
 				return sym.WriteJSON(out, addrs)
@@ -101,4 +121,23 @@ Exit codes: 0 ok, 1 the ELF cannot be read, 2 usage (no --elf, bad address).`,
 	cmd.Flags().BoolVar(&f.json, "json", false, `print [{"address","frames":[{"function","file","line","inlined"}],"symbol","offset"}] (symbol+offset for an address in no function)`)
 	addNoCacheFlag(cmd.Flags(), &f.noCache)
 	return cmd
+}
+
+// readAddrs reads the addresses of `symbolize -` from r, separated by
+// white space.
+func readAddrs(r io.Reader) ([]uint64, error) {
+	sc := bufio.NewScanner(r)
+	sc.Split(bufio.ScanWords)
+	var addrs []uint64
+	for sc.Scan() {
+		v, err := symbolize.ParseAddr(sc.Text())
+		if err != nil {
+			return nil, usageError("stdin: %v", err)
+		}
+		addrs = append(addrs, v)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read addresses from stdin: %w", err)
+	}
+	return addrs, nil
 }

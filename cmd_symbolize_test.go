@@ -177,6 +177,38 @@ func TestSymbolizeAnnotatesStdin(t *testing.T) {
 	}
 }
 
+// TestSymbolizeDashReadsAddressesFromStdin: `symbolize --elf F -` answers
+// the addresses on stdin exactly as it answers them on the command line,
+// text and JSON, however they are spaced.
+func TestSymbolizeDashReadsAddressesFromStdin(t *testing.T) {
+	t.Parallel()
+	fx := newSymbolizeFixture(t)
+	addrs := []string{fmt.Sprintf("%#x", fx.entry), fmt.Sprintf("%08x", fx.inline), fmt.Sprintf("%#x", fx.data), fmt.Sprintf("%#x", fx.entry|1)}
+	stdin := addrs[0] + "\n" + addrs[1] + "  " + addrs[2] + "\n\n\t" + addrs[3] + "\n"
+	for _, extra := range [][]string{nil, {"--json"}} {
+		t.Run(fmt.Sprint("flags", extra), func(t *testing.T) {
+			base := append([]string{"symbolize", "--elf", fx.elf}, extra...)
+			want := runFaultline(t, context.Background(), fx.dir, "", append(base, addrs...)...)
+			got := runFaultline(t, context.Background(), fx.dir, stdin, append(base, "-")...)
+			if want.code != 0 || got.code != 0 {
+				t.Fatalf("exit %d (args), %d (stdin): %s%s", want.code, got.code, want.stderr, got.stderr)
+			}
+			if strings.Count(want.stdout, "\n") < len(addrs) {
+				t.Fatalf("args run printed too little:\n%s", want.stdout)
+			}
+			if got.stdout != want.stdout {
+				t.Fatalf("stdin answers differ from the command line's:\nstdin:\n%s\nargs:\n%s", got.stdout, want.stdout)
+			}
+		})
+	}
+	t.Run("bad address on stdin is a usage error", func(t *testing.T) {
+		r := runFaultline(t, context.Background(), fx.dir, addrs[0]+" 0xzz\n", "symbolize", "--elf", fx.elf, "-")
+		if r.code != exitUsage || !strings.Contains(r.stderr, `stdin: bad address "0xzz"`) || r.stdout != "" {
+			t.Fatalf("exit %d, stderr %q, stdout %q", r.code, r.stderr, r.stdout)
+		}
+	})
+}
+
 // TestSymbolizeStreams checks a log is annotated line by line while stdin
 // stays open, as when a serial console is piped through.
 func TestSymbolizeStreams(t *testing.T) {
