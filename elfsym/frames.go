@@ -20,18 +20,23 @@ const maxInlineDepth = 64
 // Cost: two binary searches and one allocation. Without DWARF for addr the
 // function comes from the symbol table (one frame, File "" and Line 0 unless
 // the line table knows addr).
-func (im *Image) Frames(addr uint64) []Frame {
+func (im *Image) Frames(addr uint64) []Frame { return im.AppendFrames(nil, addr) }
+
+// AppendFrames appends Frames(addr) to dst and returns it: a caller
+// answering many addresses reuses one slice instead of allocating one
+// per address.
+func (im *Image) AppendFrames(dst []Frame, addr uint64) []Frame {
 	addr &^= 1
 	lines, funcs := im.dwarfAt(addr)
 	s := funcs.innermost(addr)
 	if s < 0 {
 		sym, ok := im.funcSymbolAt(addr)
 		if !ok {
-			return nil
+			return dst
 		}
 		f := Frame{Function: sym.Name, Entry: sym.Addr}
 		f.File, f.Line, _ = lines.at(addr)
-		return []Frame{f}
+		return append(dst, f)
 	}
 	n := 0
 	var chain [maxInlineDepth]scope
@@ -39,7 +44,10 @@ func (im *Image) Frames(addr uint64) []Frame {
 		chain[n] = funcs.scope(i)
 		n++
 	}
-	frames := make([]Frame, 0, n)
+	frames := dst
+	if frames == nil {
+		frames = make([]Frame, 0, n)
+	}
 	file, line, _ := lines.at(addr)
 	for _, sc := range chain[:n] {
 		frames = append(frames, Frame{Function: sc.name, File: file, Line: line, Inlined: sc.parent >= 0, Entry: sc.entry})

@@ -26,9 +26,10 @@ func ParseAddr(s string) (uint64, error) {
 
 // A Symbolizer formats elfsym answers for people.
 type Symbolizer struct {
-	im    *elfsym.Image
-	dirs  []string          // srcpath.Dirs: the working directory
-	shown map[string]string // showPath's answers: a firmware has few files and many addresses
+	im     *elfsym.Image
+	dirs   []string          // srcpath.Dirs: the working directory
+	shown  map[string]string // showPath's answers: a firmware has few files and many addresses
+	frames []elfsym.Frame    // appendText's, reused from address to address
 }
 
 // New symbolizes against im, showing files relative to the working
@@ -86,7 +87,8 @@ func appendHexAddr(b []byte, addr uint64) []byte {
 // appends to one buffer: with thousands of addresses, allocating strings
 // per line was most of the run.
 func (s *Symbolizer) appendText(b []byte, addr uint64) []byte {
-	frames := s.im.Frames(addr)
+	frames := s.im.AppendFrames(s.frames[:0], addr)
+	s.frames = frames
 	b = appendHexAddr(b, addr)
 	b = append(b, ' ')
 	if len(frames) == 0 {
