@@ -43,6 +43,12 @@ type procStat struct {
 // wait4 counts the parent's own RSS, which the child inherits until exec.
 func runProc(b *testing.B, cacheHome string, rss bool, argv ...string) procStat {
 	b.Helper()
+	return runProcIn(b, cacheHome, rss, "", argv...)
+}
+
+// runProcIn is runProc with stdin as the process's standard input.
+func runProcIn(b *testing.B, cacheHome string, rss bool, stdin string, argv ...string) procStat {
+	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var rssFile string
@@ -59,6 +65,9 @@ func runProc(b *testing.B, cacheHome string, rss bool, argv ...string) procStat 
 		cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cacheHome)
 	}
 	cmd.Stdout = io.Discard
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	start := time.Now()
@@ -165,6 +174,19 @@ func BenchmarkSymbolizeVsAddr2line(b *testing.B) {
 			}
 			addrs := spreadAddrs(b, elf, c.n)
 			ours := append([]string{faultlineBin, "symbolize", "--elf", elf}, addrs...)
+			theirArgv := append([]string{a2l, "-fiC", "-e", elf}, addrs...)
+			stdin := ""
+			if c.n > 1000 {
+				// More addresses than a command line is meant for go on
+				// stdin, to both tools (addr2line reads it when given
+				// none, faultline when given "-").
+				stdin = strings.Join(addrs, "\n") + "\n"
+				ours = []string{faultlineBin, "symbolize", "--elf", elf, "-"}
+				theirArgv = []string{a2l, "-fiC", "-e", elf}
+			}
+			runProc := func(b *testing.B, home string, rss bool, argv ...string) procStat {
+				return runProcIn(b, home, rss, stdin, argv...)
+			}
 			warmHome := b.TempDir()
 			// The first run answers lazily and marks the ELF as seen, the
 			// second saves the whole index: later runs load it.
@@ -178,7 +200,7 @@ func BenchmarkSymbolizeVsAddr2line(b *testing.B) {
 					noCache = median(c.runs, func(rss bool) procStat { return runProc(b, warmHome, rss, append(ours, "--no-cache")...) })
 				}
 				theirs = median(c.runs, func(rss bool) procStat {
-					return runProc(b, "", rss, append([]string{a2l, "-fiC", "-e", elf}, addrs...)...)
+					return runProc(b, "", rss, theirArgv...)
 				})
 			}
 			st, _ := os.Stat(elf)
