@@ -54,9 +54,16 @@ func rememberContent(c IndexCache, id FileIdentity, content string, before time.
 	if !ok || id == (FileIdentity{}) {
 		return
 	}
-	limit := before.Add(-racyWindow).UnixNano()
-	if id.CtimeNs >= limit || id.MtimeNs >= limit {
+	if id.ChangedWithin(before, racyWindow) {
 		return
 	}
 	_ = m.StoreContent(id, content) // best effort, like the index itself
+}
+
+// ChangedWithin reports whether the file changed (mtime or ctime) less
+// than d before t: a hash or check made at t may then have missed a write
+// landing in the same timestamp tick, which stat would not show.
+func (id FileIdentity) ChangedWithin(t time.Time, d time.Duration) bool {
+	limit := t.Add(-d).UnixNano()
+	return id.CtimeNs >= limit || id.MtimeNs >= limit
 }

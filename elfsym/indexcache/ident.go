@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/faultline-dev/faultline/elfsym"
 )
@@ -11,11 +12,21 @@ import (
 // Content hashes are remembered by file identity (elfsym.ContentMemo) in
 // small files named by device and inode, each holding the whole identity
 // and the hash: an ELF whose stat is unchanged is not read again to find
-// its index. The files are kept under the size bound with the indexes.
+// its index, and an index file whose stat is unchanged since its CRC was
+// checked is not checked again. The files are kept under the size bound
+// with the indexes.
 
 const identMagic = "FLTIDENT1"
 
 const identSuffix = ".ident"
+
+// racyWindow: a file changed this recently is not remembered as checked
+// (see elfsym.FileIdentity.ChangedWithin).
+var racyWindow = 3 * time.Second
+
+func changedWithin(id elfsym.FileIdentity, t time.Time) bool {
+	return id.ChangedWithin(t, racyWindow)
+}
 
 func identName(id elfsym.FileIdentity) string {
 	return fmt.Sprintf("i-%x-%x%s", id.Dev, id.Ino, identSuffix)

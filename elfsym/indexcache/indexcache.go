@@ -45,6 +45,9 @@ const DefaultMaxBytes = 256 << 20
 
 const magic = "FLTIDXC\n"
 
+// touchAfter is how old a file's mtime must be for a hit to refresh it.
+const touchAfter = 10 * time.Minute
+
 // staleTemp is how old a temporary file must be before a writer removes
 // it as left behind by a killed run (a live writer takes milliseconds).
 const staleTemp = time.Hour
@@ -112,14 +115,28 @@ func (d *Dir) Load(key elfsym.IndexKey) ([]byte, error) {
 	p := d.File(key)
 	// Mapped, not read: a large firmware's index is megabytes, and a
 	// lookup touches a few pages of it.
-	b, mapped, err := mapFile(p)
+	b, mapped, st, err := mapFile(p)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("index cache: %w", err)
 	}
-	h, payload, err := parse(b)
+	// The payload's CRC is checked once per file: files are replaced by
+	// rename, never written in place, so one whose stat is unchanged since
+	// its check (remembered like an ELF's content hash) needs none; damage
+	// by anything else moves its mtime or ctime. A check reads every page
+	// of a file mapped so that lookups read only a few.
+	var id elfsym.FileIdentity
+	if st != nil {
+		id = elfsym.FileIdentityOf(st)
+	}
+	checked := ""
+	if id != (elfsym.FileIdentity{}) {
+		checked = d.LoadContent(id)
+	}
+	before := time.Now()
+	h, payload, sum, err := parse(b, checked)
 	if err == nil && h != header(key) {
 		payload = nil // stale
 	}
@@ -132,6 +149,9 @@ func (d *Dir) Load(key elfsym.IndexKey) ([]byte, error) {
 		}
 		return nil, nil
 	}
+	if sum != checked && id != (elfsym.FileIdentity{}) && !changedWithin(id, before) {
+		_ = d.StoreContent(id, sum)
+	}
 	if mapped {
 		d.mu.Lock()
 		if d.mapped == nil {
@@ -140,9 +160,15 @@ func (d *Dir) Load(key elfsym.IndexKey) ([]byte, error) {
 		d.mapped[&payload[0]] = b
 		d.mu.Unlock()
 	}
-	// Eviction removes the least recently used: a hit counts as a use.
-	now := time.Now()
-	_ = os.Chtimes(p, now, now)
+	// Eviction removes the least recently used: a hit counts as a use. Only
+	// now and then, though: touching changes the file's stat, and with it
+	// the remembered check, so touching on every hit would mean a CRC of
+	// the whole file on every hit. Ten minutes ago is as recent as
+	// eviction needs to know.
+	if st == nil || time.Since(st.ModTime()) > touchAfter {
+		now := time.Now()
+		_ = os.Chtimes(p, now, now)
+	}
 	return payload, nil
 }
 
@@ -189,19 +215,21 @@ func encode(key elfsym.IndexKey, payload []byte) []byte {
 	return append(b, payload...)
 }
 
-func parse(b []byte) (keyHeader, []byte, error) {
+// parse returns b's header, payload and payload CRC (hex); the CRC is
+// computed and compared unless it is checked, a CRC already compared.
+func parse(b []byte, checked string) (keyHeader, []byte, string, error) {
 	var h keyHeader
 	if !bytes.HasPrefix(b, []byte(magic)) {
-		return h, nil, fmt.Errorf("%w: no header", ErrDamaged)
+		return h, nil, "", fmt.Errorf("%w: no header", ErrDamaged)
 	}
 	b = b[len(magic):]
 	if len(b) < 8 {
-		return h, nil, fmt.Errorf("%w: header cut short", ErrDamaged)
+		return h, nil, "", fmt.Errorf("%w: header cut short", ErrDamaged)
 	}
 	h.format, h.version = binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint32(b[4:])
 	b = b[8:]
 	if h.format != FormatVersion {
-		return h, nil, nil // another layout: stale, not damaged
+		return h, nil, "", nil // another layout: stale, not damaged
 	}
 	str := func() (string, bool) {
 		if len(b) < 2 {
@@ -220,17 +248,18 @@ func parse(b []byte) (keyHeader, []byte, error) {
 	h.content, ok2 = str()
 	h.part, ok3 = str()
 	if !ok1 || !ok2 || !ok3 || len(b) < 12 {
-		return h, nil, fmt.Errorf("%w: header cut short", ErrDamaged)
+		return h, nil, "", fmt.Errorf("%w: header cut short", ErrDamaged)
 	}
 	n, sum := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint32(b[8:])
 	payload := b[12:]
 	if uint64(len(payload)) != n {
-		return h, nil, fmt.Errorf("%w: payload is %d bytes, header says %d", ErrDamaged, len(payload), n)
+		return h, nil, "", fmt.Errorf("%w: payload is %d bytes, header says %d", ErrDamaged, len(payload), n)
 	}
-	if crc32.ChecksumIEEE(payload) != sum {
-		return h, nil, fmt.Errorf("%w: checksum mismatch", ErrDamaged)
+	hex := fmt.Sprintf("%08x", sum)
+	if hex != checked && crc32.ChecksumIEEE(payload) != sum {
+		return h, nil, "", fmt.Errorf("%w: checksum mismatch", ErrDamaged)
 	}
-	return h, payload, nil
+	return h, payload, hex, nil
 }
 
 // Store saves data as the index for key, replacing any file for it, then

@@ -282,3 +282,50 @@ func TestReleaseGivesBackWhatLoadMapped(t *testing.T) {
 	c.Release(make([]byte, 10))
 	var _ elfsym.IndexReleaser = c
 }
+
+// TestCheckedFileDamagedInPlaceIsStillCaught: an index file's CRC is
+// checked once and remembered by the file's stat; damage written in
+// place, even with the size and mtime put back, changes the stat (ctime),
+// so the file is checked again and found damaged.
+func TestCheckedFileDamagedInPlaceIsStillCaught(t *testing.T) {
+	defer indexcache.SetRacyWindow(0)()
+	elf := sample(t)
+	c := &indexcache.Dir{Path: t.TempDir()}
+	k := key(open(t, elf, c))
+	p := c.File(k)
+	data, err := c.Load(k)
+	if data == nil || err != nil {
+		t.Fatalf("first Load: %d bytes, %v", len(data), err)
+	}
+	c.Release(data)
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LoadContent(elfsym.FileIdentityOf(st)) == "" {
+		t.Fatal("the checked file's CRC was not remembered by its stat")
+	}
+	data, err = c.Load(k) // remembered: not checked again
+	if data == nil || err != nil {
+		t.Fatalf("second Load: %d bytes, %v", len(data), err)
+	}
+	c.Release(data)
+	time.Sleep(10 * time.Millisecond) // past the filesystem's timestamp tick
+	f, err := os.OpenFile(p, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte{0xff, 0xee}, st.Size()-st.Size()/3); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := os.Chtimes(p, st.ModTime(), st.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := c.Load(k); data != nil || !errors.Is(err, indexcache.ErrDamaged) {
+		t.Fatalf("Load of a file damaged in place = %d bytes, %v; want nothing and ErrDamaged", len(data), err)
+	}
+	if open(t, elf, c).FromCache() {
+		t.Fatal("the damaged index was used")
+	}
+}

@@ -4,9 +4,9 @@ package indexcache
 
 import "os"
 
-func mapFile(path string) ([]byte, bool, error) {
+func mapFile(path string) ([]byte, bool, os.FileInfo, error) {
 	b, err := os.ReadFile(path)
-	return b, false, err
+	return b, false, nil, err
 }
 
 func unmap([]byte) {}
