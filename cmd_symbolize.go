@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -124,20 +123,67 @@ Exit codes: 0 ok, 1 the ELF cannot be read, 2 usage (no --elf, bad address).`,
 }
 
 // readAddrs reads the addresses of `symbolize -` from r, separated by
-// white space.
+// white space. Words are parsed in place (tens of thousands of them):
+// plain hex of up to 16 digits directly, anything else by
+// symbolize.ParseAddr, which gives the same answers and the errors.
 func readAddrs(r io.Reader) ([]uint64, error) {
-	sc := bufio.NewScanner(r)
-	sc.Split(bufio.ScanWords)
-	var addrs []uint64
-	for sc.Scan() {
-		v, err := symbolize.ParseAddr(sc.Text())
-		if err != nil {
-			return nil, usageError("stdin: %v", err)
+	in, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read addresses from stdin: %w", err)
+	}
+	addrs := make([]uint64, 0, len(in)/11)
+	for len(in) > 0 {
+		i := 0
+		for i < len(in) && isSpace(in[i]) {
+			i++
+		}
+		in = in[i:]
+		j := 0
+		for j < len(in) && !isSpace(in[j]) {
+			j++
+		}
+		if j == 0 {
+			break
+		}
+		word := in[:j]
+		in = in[j:]
+		v, ok := parseHexWord(word)
+		if !ok {
+			if v, err = symbolize.ParseAddr(string(word)); err != nil {
+				return nil, usageError("stdin: %v", err)
+			}
 		}
 		addrs = append(addrs, v)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read addresses from stdin: %w", err)
-	}
 	return addrs, nil
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
+}
+
+// parseHexWord parses 1 to 16 hex digits after an optional 0x or 0X;
+// false for anything else.
+func parseHexWord(w []byte) (uint64, bool) {
+	if len(w) > 2 && w[0] == '0' && (w[1] == 'x' || w[1] == 'X') {
+		w = w[2:]
+	}
+	if len(w) == 0 || len(w) > 16 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range w {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | uint64(c)
+	}
+	return v, true
 }

@@ -184,7 +184,9 @@ func TestSymbolizeDashReadsAddressesFromStdin(t *testing.T) {
 	t.Parallel()
 	fx := newSymbolizeFixture(t)
 	addrs := []string{fmt.Sprintf("%#x", fx.entry), fmt.Sprintf("%08x", fx.inline), fmt.Sprintf("%#x", fx.data), fmt.Sprintf("%#x", fx.entry|1)}
-	stdin := addrs[0] + "\n" + addrs[1] + "  " + addrs[2] + "\n\n\t" + addrs[3] + "\n"
+	// Spelled otherwise than on the command line (upper case, 17 digits
+	// with a leading zero), with odd spacing: the same addresses.
+	stdin := addrs[0] + "\n" + fmt.Sprintf("0X%X", fx.inline) + "  " + fmt.Sprintf("%017x", fx.data) + "\r\n\n\t" + addrs[3] + "\n"
 	for _, extra := range [][]string{nil, {"--json"}} {
 		t.Run(fmt.Sprint("flags", extra), func(t *testing.T) {
 			base := append([]string{"symbolize", "--elf", fx.elf}, extra...)
