@@ -30,9 +30,19 @@ type a2lFrame struct {
 // and parses its answer per address. -a prints each address first, which
 // delimits the variable number of frames.
 func addr2line(ctx context.Context, elf string, addrs []uint64) ([][]a2lFrame, error) {
-	tool, err := exec.LookPath("arm-none-eabi-addr2line")
+	out, err := runSymbolizer(ctx, "arm-none-eabi-addr2line", addrs, "-afiC", "-e", elf)
 	if err != nil {
-		return nil, fmt.Errorf("arm-none-eabi-addr2line not found: run scripts/setup.sh")
+		return nil, err
+	}
+	return parseAddr2line(out, len(addrs))
+}
+
+// runSymbolizer feeds addrs, one a line, to a symbolizer tool and returns
+// what it printed.
+func runSymbolizer(ctx context.Context, name string, addrs []uint64, args ...string) ([]byte, error) {
+	tool, err := exec.LookPath(name)
+	if err != nil {
+		return nil, fmt.Errorf("%s not found: run scripts/setup.sh", name)
 	}
 	var in bytes.Buffer
 	for _, a := range addrs {
@@ -40,13 +50,13 @@ func addr2line(ctx context.Context, elf string, addrs []uint64) ([][]a2lFrame, e
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, tool, "-afiC", "-e", elf)
+	cmd := exec.CommandContext(ctx, tool, args...)
 	cmd.Stdin = &in
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("addr2line: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return parseAddr2line(out, len(addrs))
+	return out, nil
 }
 
 func parseAddr2line(out []byte, n int) ([][]a2lFrame, error) {

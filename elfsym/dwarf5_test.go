@@ -1,15 +1,12 @@
 package elfsym_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
 	"path"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
@@ -53,21 +50,9 @@ func TestLabFramesMatchSymbolizers(t *testing.T) {
 // llvmSymbolizer runs one llvm-symbolizer -fiC over addrs: per address,
 // "function" and "file:line:column" lines per frame, then a blank line.
 func llvmSymbolizer(ctx context.Context, elf string, addrs []uint64) ([][]a2lFrame, error) {
-	tool, err := exec.LookPath("llvm-symbolizer")
+	out, err := runSymbolizer(ctx, "llvm-symbolizer", addrs, "--obj="+elf, "-f", "-i", "-C")
 	if err != nil {
-		return nil, fmt.Errorf("llvm-symbolizer not found: install llvm (scripts/setup.sh)")
-	}
-	var in bytes.Buffer
-	for _, a := range addrs {
-		fmt.Fprintf(&in, "%#x\n", a)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, tool, "--obj="+elf, "-f", "-i", "-C")
-	cmd.Stdin = &in
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("llvm-symbolizer: %w", err)
+		return nil, err
 	}
 	var res [][]a2lFrame
 	var cur []a2lFrame
