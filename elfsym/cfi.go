@@ -111,8 +111,8 @@ func (im *Image) loadCFISection(f *elf.File, name string, eh bool, idx *[]cfiInd
 // an FDE that starts where a function symbol does.
 func (im *Image) indexFDEs(name string, fdes []fde) cfiIndex {
 	hasFuncs := false
-	for _, s := range im.syms {
-		if s.Func {
+	for i := range im.nsyms() {
+		if im.symKey(i).fn {
 			hasFuncs = true
 			break
 		}
@@ -151,9 +151,10 @@ func (im *Image) indexFDEs(name string, fdes []fde) cfiIndex {
 
 // funcStartsAt reports whether a function symbol starts at addr.
 func (im *Image) funcStartsAt(addr uint64) bool {
-	i := sort.Search(len(im.syms), func(i int) bool { return im.syms[i].Addr >= addr })
-	for ; i < len(im.syms) && im.syms[i].Addr == addr; i++ {
-		if im.syms[i].Func {
+	n := im.nsyms()
+	i := sort.Search(n, func(i int) bool { return im.symAddr(i) >= addr })
+	for ; i < n && im.symAddr(i) == addr; i++ {
+		if im.symKey(i).fn {
 			return true
 		}
 	}

@@ -114,11 +114,11 @@ func (im *Image) originName(off dwarf.Offset) string {
 // variable really placed there (a vector table at the start of flash),
 // not one of a discarded section relocated to 0.
 func (im *Image) objectAtZero(name string) bool {
-	for _, s := range im.syms {
-		if s.Addr > 0 {
+	for i := range im.nsyms() {
+		if im.symAddr(i) > 0 {
 			return false
 		}
-		if !s.Func && s.RawName == name {
+		if s := im.symbol(i); !s.Func && s.RawName == name {
 			return true
 		}
 	}

@@ -65,8 +65,13 @@ type Image struct {
 	ident FileIdentity // zero for NewImage
 	warn  []string
 
-	syms      []Symbol // sorted by Addr; Name as in the table when mangled (symbol, allSyms)
-	mangled   bool     // some names need demangling
+	syms    []Symbol // sorted by Addr; Name as in the table when mangled (symbol, allSyms)
+	mangled bool     // some names need demangling
+	// rawSyms, when not nil, holds the symbols instead of syms and spans,
+	// as a saved index has them (symSize bytes each, index.go), names
+	// demangled, their strings in symStr: decoded as lookups touch them.
+	rawSyms   []byte
+	symStr    *strTable
 	demangled struct {
 		once sync.Once
 		syms []Symbol
@@ -395,11 +400,12 @@ func (im *Image) warnf(format string, args ...any) {
 // 0 is real: only if a function symbol starts at 0. With --gc-sections the
 // linker relocates debug info of discarded functions to 0.
 func (im *Image) zeroOK() bool {
-	for _, s := range im.syms {
-		if s.Addr > 0 {
+	for i := range im.nsyms() {
+		s := im.symKey(i)
+		if s.addr > 0 {
 			return false
 		}
-		if s.Func {
+		if s.fn {
 			return true
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
+	"sync/atomic"
 )
 
 // The saved index holds what building costs: the demangled symbol table,
@@ -14,17 +16,20 @@ import (
 // first use; the data and call-site indexes are parts of their own
 // (indexparts.go).
 //
-// Layout: the magic, the format version, a string table, then the parts,
-// every integer a uvarint (addresses delta-coded where sorted), every string
-// a (offset, length) pair into the table. Decoding allocates one string for
-// the whole table and slices it, so a load costs a few allocations however
-// many names there are.
+// Layout: the magic, the format version, a string table, then the parts:
+// counts and the few variable records are uvarints, every string an
+// (offset, length) pair into the table. The symbols, line rows, scopes and
+// segments are fixed-size records searched where they lie in the loaded
+// (mapped) bytes, so a load decodes nothing per symbol or row and a lookup
+// touches the few records its binary searches reach. Strings are copied out
+// of the table a chunk at a time as lookups read them (strTable): they
+// outlive the mapping, which is released with the Image.
 
 // IndexVersion is the format version of MarshalIndex. Bump it whenever the
 // layout or the meaning of what is saved changes (including a change to how
 // buildDWARF or loadSymbols compute their answers), so old saved indexes
 // are ignored instead of giving old answers.
-const IndexVersion = 4
+const IndexVersion = 5
 
 const indexMagic = "FLIDX\x00"
 
@@ -85,21 +90,24 @@ func (im *Image) marshalIndex(warn []string) []byte {
 	for _, w := range warn {
 		s(w)
 	}
-	u(uint64(len(im.syms)))
-	prev := uint64(0)
-	for i, sym := range im.allSyms() {
-		s(sym.Name)
-		if sym.RawName == sym.Name {
-			u(0) // most C names need no demangling: no second string
-		} else {
-			u(1)
-			s(sym.RawName)
+	// maxSize is saved, not recomputed from every record at load.
+	u(im.maxSize)
+	syms := im.allSyms()
+	u(uint64(len(syms)))
+	le := binary.LittleEndian
+	for i, sym := range syms { // sorted by Addr
+		raw := sym.RawName
+		if raw == sym.Name {
+			raw = "" // most C names need no demangling: no second string
 		}
-		u(sym.Addr - prev) // sorted by Addr
-		prev = sym.Addr
-		u(sym.Size)
-		u(im.spans[i])
-		u(boolBit(sym.Func) | boolBit(sym.Abs)<<1)
+		body = le.AppendUint64(body, sym.Addr)
+		body = le.AppendUint64(body, sym.Size)
+		body = le.AppendUint64(body, im.symKey(i).span)
+		for _, x := range []string{sym.Name, raw} {
+			body = le.AppendUint32(body, st.add(x))
+			body = le.AppendUint32(body, uint32(len(x)))
+		}
+		body = le.AppendUint32(body, uint32(boolBit(sym.Func)|boolBit(sym.Abs)<<1|boolBit(raw == "")<<2))
 	}
 	u(uint64(len(im.lines.files)))
 	for _, f := range im.lines.files {
@@ -158,6 +166,11 @@ func (t *strtab) add(s string) uint32 {
 	if o, ok := t.idx[s]; ok {
 		return o
 	}
+	// A string no longer than a chunk starts in the next chunk rather than
+	// cross into it, so reading it copies one chunk (strTable).
+	if n := len(t.data); len(s) > 0 && len(s) <= strChunk && n/strChunk != (n+len(s)-1)/strChunk {
+		t.data = append(t.data, make([]byte, strChunk-n%strChunk)...)
+	}
 	o := uint32(len(t.data))
 	t.data = append(t.data, s...)
 	t.idx[s] = o
@@ -170,7 +183,7 @@ var errIndexFormat = errors.New("damaged or foreign index")
 // check once at the end (or before sizing an allocation).
 type idxReader struct {
 	b   []byte
-	str string
+	str *strTable
 	err error
 }
 
@@ -222,6 +235,7 @@ func nonNil(b []byte) []byte {
 
 // Sizes of the fixed records.
 const (
+	symSize   = 44 // addr, size, span u64; name off/len, raw name off/len, flags (func, abs, raw same as name) u32
 	rowSize   = 16 // addr u64, file u32, line<<1|end u32
 	scopeSize = 36 // name off/len, call file off/len, call line, parent, depth (u32 each), entry u64
 	segSize   = 12 // addr u64, scope u32
@@ -245,15 +259,9 @@ func decodeSeg(b []byte, nscopes int) seg {
 // decodeScope decodes scope i. Damage cannot make a lookup fail or loop:
 // strings out of the table read as "", and a parent not before i (parents
 // always precede their children) as none.
-func decodeScope(b []byte, i int32, str string) scope {
+func decodeScope(b []byte, i int32, str *strTable) scope {
 	le := binary.LittleEndian
-	s := func(off int) string {
-		o, n := uint64(le.Uint32(b[off:])), uint64(le.Uint32(b[off+4:]))
-		if o > uint64(len(str)) || n > uint64(len(str))-o {
-			return ""
-		}
-		return str[o : o+n]
-	}
+	s := func(off int) string { return str.ref(b[off:]) }
 	sc := scope{name: s(0), callFile: s(8), callLine: int(le.Uint32(b[16:])), parent: int32(le.Uint32(b[20:])), depth: int32(le.Uint32(b[24:])), entry: le.Uint64(b[28:])}
 	if sc.parent >= i || sc.parent < -1 {
 		sc.parent = -1
@@ -274,16 +282,17 @@ func (r *idxReader) s() string {
 	if r.err != nil {
 		return ""
 	}
-	if off > uint64(len(r.str)) || n > uint64(len(r.str))-off {
+	if !r.str.has(off, n) {
 		r.err = errIndexFormat
 		return ""
 	}
-	return r.str[off : off+n]
+	return r.str.get(off, n)
 }
 
 // unmarshalIndex fills the symbol, line and function index from data
-// written by marshalIndex. Every count and reference is checked: damaged
-// data gives an error, never a panic or a huge allocation.
+// written by marshalIndex. Every count is checked (damaged data gives an
+// error, never a panic or a huge allocation); references inside the
+// fixed records are checked as lookups decode them.
 func (im *Image) unmarshalIndex(data []byte) error {
 	if len(data) < len(indexMagic) || string(data[:len(indexMagic)]) != indexMagic {
 		return errIndexFormat
@@ -299,31 +308,14 @@ func (im *Image) unmarshalIndex(data []byte) error {
 	if r.err != nil || n > uint64(len(r.b)) {
 		return errIndexFormat
 	}
-	r.str, r.b = string(r.b[:n]), r.b[n:]
+	r.str, r.b = newStrTable(r.b[:n]), r.b[n:]
 
 	var warn []string
 	for i, n := 0, r.count(2); i < n; i++ {
 		warn = append(warn, r.s())
 	}
-	nsyms := r.count(7)
-	syms := make([]Symbol, nsyms)
-	spans := make([]uint64, nsyms)
-	var addr, maxSize uint64
-	for i := range syms {
-		sym := &syms[i]
-		sym.Name = r.s()
-		sym.RawName = sym.Name
-		if r.u() == 1 {
-			sym.RawName = r.s()
-		}
-		addr += r.u()
-		sym.Addr = addr
-		sym.Size = r.u()
-		spans[i] = r.u()
-		flags := r.u()
-		sym.Func, sym.Abs = flags&1 != 0, flags&2 != 0
-		maxSize = max(maxSize, spans[i])
-	}
+	maxSize := r.u()
+	rawSyms := r.fixed(symSize)
 	files := make([]string, r.count(2))
 	for i := range files {
 		files[i] = r.s()
@@ -338,9 +330,89 @@ func (im *Image) unmarshalIndex(data []byte) error {
 		return errIndexFormat
 	}
 	im.warn = append(im.warn, warn...)
-	im.syms, im.spans, im.maxSize = syms, spans, maxSize
 	// Empty blocks stay non-nil: nil means "not loaded from an index".
+	im.rawSyms, im.symStr, im.maxSize = nonNil(rawSyms), r.str, maxSize
 	im.lines = lineTable{files: files, raw: nonNil(rawRows)}
 	im.funcs = funcIndex{rawScopes: nonNil(rawScopes), rawSegs: nonNil(rawSegs), str: r.str}
 	return nil
+}
+
+// decodeSym decodes symbol record b; strings out of the table (damage)
+// read as "".
+func decodeSym(b []byte, str *strTable) Symbol {
+	le := binary.LittleEndian
+	flags := le.Uint32(b[40:])
+	s := Symbol{Addr: le.Uint64(b), Size: le.Uint64(b[8:]), Name: str.ref(b[24:]), Func: flags&1 != 0, Abs: flags&2 != 0}
+	s.RawName = s.Name
+	if flags&4 == 0 {
+		s.RawName = str.ref(b[32:])
+	}
+	return s
+}
+
+// decodeSymKey decodes what a search by address reads of symbol record b.
+func decodeSymKey(b []byte) symKey {
+	le := binary.LittleEndian
+	flags := le.Uint32(b[40:])
+	return symKey{addr: le.Uint64(b), span: le.Uint64(b[16:]), fn: flags&1 != 0, abs: flags&2 != 0}
+}
+
+// strChunk is the unit in which a loaded index's strings are copied out of
+// its string table.
+const strChunk = 4 << 10
+
+// strTable reads the strings of a saved index where they lie, copying a
+// chunk of the table to the heap the first time a string in it is read:
+// the table is mapped from a file that is unmapped when the Image is
+// garbage, and the strings handed out (function and file names) may be
+// kept longer. A lookup reads a few names; copying the whole table at
+// load cost more than the lookups. marshalIndex keeps every string no
+// longer than a chunk inside one; longer ones are copied on their own.
+type strTable struct {
+	b      []byte
+	chunks []atomic.Pointer[string]
+	long   sync.Map // [2]uint64{off, len} -> string
+}
+
+func newStrTable(b []byte) *strTable {
+	return &strTable{b: b, chunks: make([]atomic.Pointer[string], (len(b)+strChunk-1)/strChunk)}
+}
+
+// has reports whether [off, off+n) is inside the table.
+func (t *strTable) has(off, n uint64) bool {
+	return off <= uint64(len(t.b)) && n <= uint64(len(t.b))-off
+}
+
+// ref reads the string of an (offset, length) pair of little-endian u32
+// at b[0:8]; "" when it is outside the table (damage).
+func (t *strTable) ref(b []byte) string {
+	return t.get(uint64(binary.LittleEndian.Uint32(b)), uint64(binary.LittleEndian.Uint32(b[4:])))
+}
+
+// get returns the string at [off, off+n) of the table, "" when that is
+// outside it.
+func (t *strTable) get(off, n uint64) string {
+	if n == 0 || !t.has(off, n) {
+		return ""
+	}
+	c := off / strChunk
+	lo, hi := c*strChunk, min((c+1)*strChunk, uint64(len(t.b)))
+	if off+n > hi {
+		k := [2]uint64{off, n}
+		if s, ok := t.long.Load(k); ok {
+			return s.(string)
+		}
+		s, _ := t.long.LoadOrStore(k, string(t.b[off:off+n]))
+		return s.(string)
+	}
+	p := t.chunks[c].Load()
+	if p == nil {
+		s := string(t.b[lo:hi])
+		if !t.chunks[c].CompareAndSwap(nil, &s) {
+			p = t.chunks[c].Load()
+		} else {
+			p = &s
+		}
+	}
+	return (*p)[off-lo : off-lo+n]
 }

@@ -2,6 +2,7 @@ package elfsym_test
 
 import (
 	"context"
+	"path/filepath"
 	"reflect"
 	"sync"
 	"testing"
@@ -74,6 +75,12 @@ func TestDamagedSavedIndexIsRebuilt(t *testing.T) {
 		}
 		if !im.FromCache() && framesText(im) != want {
 			t.Fatal("answers after rebuilding differ")
+		}
+		// A loaded index decodes symbols and strings as lookups reach
+		// them: damage there must not panic either.
+		for _, s := range im.Symbols() {
+			im.SymbolAt(s.Addr + s.Size/2)
+			im.LookupSymbol(s.Name)
 		}
 	}
 	for n := 0; n < len(good); n += 1 + len(good)/97 {
@@ -198,4 +205,78 @@ func callSites(im *elfsym.Image) []elfsym.CallSite {
 		}
 	}
 	return out
+}
+
+// A loaded index is searched where it lies, its records decoded as lookups
+// reach them: every lookup answers as the index built from the ELF does,
+// at and around every symbol's first and last byte (where a search by
+// address turns), for every name, and in the whole table.
+func TestLoadedIndexAnswersAsBuilt(t *testing.T) {
+	ctx := context.Background()
+	images := map[string]func(context.Context) (string, error){
+		"sample":     elfsymtest.Sample,     // C++: demangled names saved beside raw ones
+		"gcsections": elfsymtest.GCSections, // discarded code's debug info at 0
+		"zephyr": func(context.Context) (string, error) { // absolute and unsized symbols
+			return elfsymtest.Gunzip(t, filepath.Join("..", "capture", "zephyrdump", "testdata", "zephyr-nullcall.elf.gz"), filepath.Join(t.TempDir(), "zephyr.elf")), nil
+		},
+	}
+	for name, build := range images {
+		t.Run(name, func(t *testing.T) {
+			elf, err := build(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			built, err := elfsym.Open(elf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer built.Close()
+			c := &memCache{data: map[elfsym.IndexKey][]byte{}}
+			for range 2 { // the first open saves, the second loads
+				loaded, err := elfsym.OpenWith(elf, elfsym.Options{Cache: c})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer loaded.Close()
+				if !loaded.FromCache() {
+					continue
+				}
+				syms := built.Symbols()
+				if got := loaded.Symbols(); !reflect.DeepEqual(got, syms) {
+					t.Fatalf("Symbols differ: %d loaded, %d built", len(got), len(syms))
+				}
+				mangled := 0
+				for _, s := range syms {
+					if s.RawName != s.Name {
+						mangled++
+					}
+					for _, a := range []uint64{s.Addr - 1, s.Addr, s.Addr + 1, s.Addr + s.Size - 1, s.Addr + s.Size, s.Addr | 1} {
+						gs, goff, gok := loaded.SymbolAt(a)
+						ws, woff, wok := built.SymbolAt(a)
+						if gs != ws || goff != woff || gok != wok {
+							t.Errorf("SymbolAt(%#x) = %+v+%#x %v loaded, %+v+%#x %v built", a, gs, goff, gok, ws, woff, wok)
+						}
+						if g, w := loaded.Frames(a), built.Frames(a); !reflect.DeepEqual(g, w) {
+							t.Errorf("Frames(%#x) = %+v loaded, %+v built", a, g, w)
+						}
+					}
+					for _, n := range []string{s.Name, s.RawName} {
+						g, gok := loaded.LookupSymbol(n)
+						w, wok := built.LookupSymbol(n)
+						if g != w || gok != wok {
+							t.Errorf("LookupSymbol(%q) = %+v %v loaded, %+v %v built", n, g, gok, w, wok)
+						}
+					}
+				}
+				if name == "sample" && mangled == 0 {
+					t.Error("no C++ symbol: the demangled names are not tested")
+				}
+				if framesText(loaded) != framesText(built) {
+					t.Error("Frames at some halfword of code differ")
+				}
+				return
+			}
+			t.Fatal("the saved index was not loaded")
+		})
+	}
 }

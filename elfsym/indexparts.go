@@ -80,7 +80,7 @@ func newPartReader(data []byte) (*idxReader, bool) {
 	if r.err != nil || n > uint64(len(r.b)) {
 		return nil, false
 	}
-	r.str, r.b = string(r.b[:n]), r.b[n:]
+	r.str, r.b = newStrTable(r.b[:n]), r.b[n:]
 	return r, true
 }
 

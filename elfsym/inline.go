@@ -38,7 +38,7 @@ type funcIndex struct {
 	// index has them (index.go), decoded as lookups touch them; str holds
 	// their strings.
 	rawScopes, rawSegs []byte
-	str                string
+	str                *strTable
 }
 
 // nameInfo holds the naming attributes of a subprogram DIE, resolved after

@@ -3,6 +3,7 @@ package elfsym
 import (
 	"cmp"
 	"debug/elf"
+	"encoding/binary"
 	"slices"
 	"sort"
 	"strings"
@@ -122,7 +123,7 @@ func (im *Image) loadSymbols(f *elf.File) {
 // its index, built on first use: symbolizing never needs it.
 func (im *Image) nameIndex() map[string]int {
 	im.byName.once.Do(func() {
-		m := make(map[string]int, len(im.syms)*2)
+		m := make(map[string]int, im.nsyms()*2)
 		for i, s := range im.allSyms() {
 			for _, k := range []string{s.RawName, s.Name, stripParams(s.Name)} {
 				if _, dup := m[k]; !dup && k != "" {
@@ -190,8 +191,41 @@ func stripParams(name string) string {
 // that look up often should keep the slice).
 func (im *Image) Symbols() []Symbol { return append([]Symbol(nil), im.allSyms()...) }
 
+// nsyms returns the number of symbols.
+func (im *Image) nsyms() int {
+	if im.rawSyms != nil {
+		return len(im.rawSyms) / symSize
+	}
+	return len(im.syms)
+}
+
+// symAddr returns symbol i's address.
+func (im *Image) symAddr(i int) uint64 {
+	if im.rawSyms != nil {
+		return binary.LittleEndian.Uint64(im.rawSyms[i*symSize:])
+	}
+	return im.syms[i].Addr
+}
+
+// A symKey is what a search by address needs of a symbol: no names.
+type symKey struct {
+	addr, span uint64 // span: bytes covered (see Image.spans)
+	fn, abs    bool
+}
+
+func (im *Image) symKey(i int) symKey {
+	if im.rawSyms != nil {
+		return decodeSymKey(im.rawSyms[i*symSize:])
+	}
+	s := &im.syms[i]
+	return symKey{addr: s.Addr, span: im.spans[i], fn: s.Func, abs: s.Abs}
+}
+
 // symbol returns symbol i with its name demangled.
 func (im *Image) symbol(i int) Symbol {
+	if im.rawSyms != nil {
+		return decodeSym(im.rawSyms[i*symSize:], im.symStr)
+	}
 	s := im.syms[i]
 	if im.mangled {
 		s.Name = demangleName(s.RawName)
@@ -203,6 +237,14 @@ func (im *Image) symbol(i int) Symbol {
 // all on the first call.
 func (im *Image) allSyms() []Symbol {
 	im.demangled.once.Do(func() {
+		if im.rawSyms != nil {
+			d := make([]Symbol, im.nsyms())
+			for i := range d {
+				d[i] = im.symbol(i)
+			}
+			im.demangled.syms = d
+			return
+		}
 		if !im.mangled {
 			im.demangled.syms = im.syms
 			return
@@ -234,14 +276,14 @@ func (im *Image) LookupSymbol(name string) (Symbol, bool) {
 // only its own address; an absolute symbol covers nothing. Cost: a binary
 // search.
 func (im *Image) SymbolAt(addr uint64) (sym Symbol, off uint64, ok bool) {
-	i := sort.Search(len(im.syms), func(i int) bool { return im.syms[i].Addr > addr })
+	i := sort.Search(im.nsyms(), func(i int) bool { return im.symAddr(i) > addr })
 	for j := i - 1; j >= 0; j-- {
-		s := im.syms[j]
-		if addr-s.Addr > im.maxSize {
+		k := im.symKey(j)
+		if addr-k.addr > im.maxSize {
 			break
 		}
-		if !s.Abs && (addr-s.Addr < im.spans[j] || addr == s.Addr) {
-			s = im.symbol(j)
+		if !k.abs && (addr-k.addr < k.span || addr == k.addr) {
+			s := im.symbol(j)
 			if s.Func {
 				// A code pointer carries the Thumb bit: offsets count
 				// from the instruction.
@@ -255,13 +297,13 @@ func (im *Image) SymbolAt(addr uint64) (sym Symbol, off uint64, ok bool) {
 
 // funcSymbolAt is SymbolAt restricted to functions, for the no-DWARF path.
 func (im *Image) funcSymbolAt(addr uint64) (Symbol, bool) {
-	i := sort.Search(len(im.syms), func(i int) bool { return im.syms[i].Addr > addr })
+	i := sort.Search(im.nsyms(), func(i int) bool { return im.symAddr(i) > addr })
 	for j := i - 1; j >= 0; j-- {
-		s := im.syms[j]
-		if addr-s.Addr > im.maxSize {
+		k := im.symKey(j)
+		if addr-k.addr > im.maxSize {
 			break
 		}
-		if s.Func && !s.Abs && (addr-s.Addr < im.spans[j] || addr == s.Addr) {
+		if k.fn && !k.abs && (addr-k.addr < k.span || addr == k.addr) {
 			return im.symbol(j), true
 		}
 	}
