@@ -14,7 +14,7 @@ import (
 	"github.com/faultline-dev/faultline/watch"
 )
 
-func init() { commands = append(commands, newAnalyzeCmd) }
+func init() { commands = append(commands, command{"analyze", newAnalyzeCmd}) }
 
 type analyzeFlags struct {
 	elf            string

@@ -6,7 +6,7 @@ import (
 	"github.com/faultline-dev/faultline/tui/live"
 )
 
-func init() { commands = append(commands, newAttachCmd) }
+func init() { commands = append(commands, command{"attach", newAttachCmd}) }
 
 func newAttachCmd() *cobra.Command {
 	var f deviceFlags

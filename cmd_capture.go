@@ -10,7 +10,7 @@ import (
 	"github.com/faultline-dev/faultline/watch"
 )
 
-func init() { commands = append(commands, newCaptureCmd) }
+func init() { commands = append(commands, command{"capture", newCaptureCmd}) }
 
 func newCaptureCmd() *cobra.Command {
 	var f deviceFlags

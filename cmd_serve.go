@@ -14,7 +14,7 @@ import (
 	"github.com/faultline-dev/faultline/gdbremote/coreserver"
 )
 
-func init() { commands = append(commands, newServeCmd) }
+func init() { commands = append(commands, command{"serve", newServeCmd}) }
 
 type serveFlags struct {
 	elf, host, traceRSP string

@@ -14,7 +14,7 @@ import (
 	"github.com/faultline-dev/faultline/soak"
 )
 
-func init() { commands = append(commands, newSoakCmd) }
+func init() { commands = append(commands, command{"soak", newSoakCmd}) }
 
 // soakFlags are soak's options.
 type soakFlags struct {

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // TestHelpShowsNewFlagsWithExamples: the flags that change how a device is
@@ -13,7 +16,7 @@ import (
 func TestHelpShowsNewFlagsWithExamples(t *testing.T) {
 	t.Parallel()
 	examples := map[string]string{}
-	for _, c := range newRootCmd().Commands() {
+	for _, c := range newRootCmd("").Commands() {
 		examples[c.Name()] = c.Example
 	}
 	tests := []struct {
@@ -46,5 +49,42 @@ func TestHelpShowsNewFlagsWithExamples(t *testing.T) {
 		if !strings.Contains(string(readme), w) {
 			t.Errorf("README's command reference does not name %q", w)
 		}
+	}
+}
+
+// TestCommandBuiltAloneBehavesAsInTheTree: run builds only the command
+// its first argument names; that command's --help and its flag errors must
+// read exactly as when the whole tree is built, and each registered name
+// must be the command's own (or run would build the whole tree for it, or
+// the wrong one).
+func TestCommandBuiltAloneBehavesAsInTheTree(t *testing.T) {
+	t.Parallel()
+	if len(commands) < 2 {
+		t.Fatalf("%d commands registered", len(commands))
+	}
+	exec := func(root *cobra.Command, args ...string) string {
+		var out strings.Builder
+		root.SetOut(&out)
+		root.SetErr(&out)
+		root.SetArgs(args)
+		err := root.Execute()
+		return fmt.Sprintf("%s\nerr: %v", out.String(), err)
+	}
+	for _, c := range commands {
+		if got := c.build().Name(); got != c.name {
+			t.Errorf("command registered as %q is named %q", c.name, got)
+		}
+		alone := newRootCmd(c.name)
+		if n := len(alone.Commands()); n != 1 {
+			t.Errorf("newRootCmd(%q) built %d commands, want 1", c.name, n)
+		}
+		for _, args := range [][]string{{c.name, "--help"}, {c.name, "--no-such-flag"}} {
+			if got, want := exec(newRootCmd(c.name), args...), exec(newRootCmd(""), args...); got != want {
+				t.Errorf("faultline %s built alone:\n%s\nin the whole tree:\n%s", strings.Join(args, " "), got, want)
+			}
+		}
+	}
+	if n := len(newRootCmd("no-such-command").Commands()); n != len(commands) {
+		t.Errorf("an unknown name built %d commands, want all %d (for suggestions)", n, len(commands))
 	}
 }

@@ -9,12 +9,13 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/faultline-dev/faultline/internal/lazyre"
 )
 
 // QEMUConfig says how to start one emulated board.
@@ -307,7 +308,7 @@ func (q *QEMU) exitDescriptionLocked() string {
 // ptyLine is how QEMU announces a pty chardev (on stdout): "char device
 // redirected to /dev/pts/3 (label serial0)". The label serialN is the index
 // of the -serial option.
-var ptyLine = regexp.MustCompile(`char device redirected to (\S+) \(label ([^)]+)\)`)
+var ptyLine = lazyre.New(`char device redirected to (\S+) \(label ([^)]+)\)`)
 
 // outputWatcher splits QEMU's output into lines, copies them to the log,
 // collects pty announcements and remembers the line that best explains an

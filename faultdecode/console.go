@@ -2,9 +2,10 @@ package faultdecode
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/faultline-dev/faultline/internal/lazyre"
 )
 
 // Console evidence: when a crash was seen only on the serial console (no
@@ -14,18 +15,18 @@ import (
 
 // consoleFaultNames maps words fault printers use to the exception name.
 var consoleFaultNames = []struct {
-	re   *regexp.Regexp
+	re   *lazyre.Regexp
 	name string
 }{
-	{regexp.MustCompile(`(?i)\bhard\s?fault\b|HARD FAULT`), "HardFault"},
-	{regexp.MustCompile(`(?i)\bmem\s?manage\b|MPU FAULT|MemManage`), "MemManage"},
-	{regexp.MustCompile(`(?i)\bbus\s?fault\b|BUS FAULT`), "BusFault"},
-	{regexp.MustCompile(`(?i)\busage\s?fault\b|USAGE FAULT`), "UsageFault"},
-	{regexp.MustCompile(`(?i)\bNMI\s?fault\b`), "NMI"},
+	{lazyre.New(`(?i)\bhard\s?fault\b|HARD FAULT`), "HardFault"},
+	{lazyre.New(`(?i)\bmem\s?manage\b|MPU FAULT|MemManage`), "MemManage"},
+	{lazyre.New(`(?i)\bbus\s?fault\b|BUS FAULT`), "BusFault"},
+	{lazyre.New(`(?i)\busage\s?fault\b|USAGE FAULT`), "UsageFault"},
+	{lazyre.New(`(?i)\bNMI\s?fault\b`), "NMI"},
 }
 
 // consoleHex finds candidate addresses in console text.
-var consoleHex = regexp.MustCompile(`\b(?:0[xX][0-9a-fA-F]{1,8}|[0-9a-fA-F]{8})\b`)
+var consoleHex = lazyre.New(`\b(?:0[xX][0-9a-fA-F]{1,8}|[0-9a-fA-F]{8})\b`)
 
 // maxConsoleAddrs bounds how many printed addresses a report lists.
 const maxConsoleAddrs = 16

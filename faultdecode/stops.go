@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/faultline-dev/faultline/faultdecode/fault"
 	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/faultdecode/unwind"
+	"github.com/faultline-dev/faultline/internal/lazyre"
 	"github.com/go-delve/delve/pkg/dwarf/frame"
 )
 
@@ -212,7 +212,7 @@ func (a *analysis) stopDetails(c stopCall, caller report.Frame) string {
 
 // identRE matches the variables of a C expression with their member and
 // constant-index accessors ("cfg->limits[2].max").
-var identRE = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|->)[A-Za-z_][A-Za-z0-9_]*|\[[0-9]+\])*(\s*\()?`)
+var identRE = lazyre.New(`[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|->)[A-Za-z_][A-Za-z0-9_]*|\[[0-9]+\])*(\s*\()?`)
 
 // exprValues gives the value of each variable in expr: a global's from
 // the captured RAM; a local's or parameter's is said not to be

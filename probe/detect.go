@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/deviceos"
+	"github.com/faultline-dev/faultline/internal/lazyre"
 )
 
 // A Symbolizer annotates code addresses in a line of text with what they
@@ -183,7 +184,7 @@ func (ds *DetectorSet) Detect(l Line) []Detection {
 	return out
 }
 
-var hexAddr = regexp.MustCompile(`(?i)\b(0x)?[0-9a-f]{8}\b`)
+var hexAddr = lazyre.New(`(?i)\b(0x)?[0-9a-f]{8}\b`)
 
 func (ds *DetectorSet) annotate(s string) string {
 	if ds.sym == nil {

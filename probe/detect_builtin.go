@@ -1,9 +1,10 @@
 package probe
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/faultline-dev/faultline/internal/lazyre"
 )
 
 // A rule is one built-in detector: a cheap substring test first (most
@@ -14,7 +15,7 @@ type rule struct {
 	kind     EventKind
 	crash    bool
 	quick    []string // any of these must occur (case-sensitive); empty: always try
-	re       *regexp.Regexp
+	re       *lazyre.Regexp
 	fill     func(m []string, d *Detection)
 }
 
@@ -24,14 +25,14 @@ type rule struct {
 var builtinRules = []rule{
 	// Device OS: "0000123456 [hal] PANIC: HardFault".
 	{detector: "deviceos-panic", kind: EventPanic, crash: true, quick: []string{"PANIC"},
-		re: regexp.MustCompile(`\[([^\]]*)\] PANIC: *(.*)$`),
+		re: lazyre.New(`\[([^\]]*)\] PANIC: *(.*)$`),
 		fill: func(m []string, d *Detection) {
 			d.Fields = map[string]string{"category": m[1], "message": m[2]}
 			d.Name, d.Code = panicFromMessage(m[2])
 		}},
 	// Device OS, at boot: "Last reset reason: 130 (data: 0x01)".
 	{detector: "deviceos-reset-reason", kind: EventResetReason, quick: []string{"reset reason"},
-		re: regexp.MustCompile(`(?i)last reset reason: *(\d+)(?: *\(data: *(0x[0-9a-f]+|\d+)\))?`),
+		re: lazyre.New(`(?i)last reset reason: *(\d+)(?: *\(data: *(0x[0-9a-f]+|\d+)\))?`),
 		fill: func(m []string, d *Detection) {
 			reason, _ := strconv.Atoi(m[1])
 			d.Name = resetReasons[reason]
@@ -57,31 +58,31 @@ var builtinRules = []rule{
 		}},
 	// ESP-IDF: "Guru Meditation Error: Core  0 panic'ed (LoadProhibited). Exception was unhandled."
 	{detector: "espidf-guru", kind: EventPanic, crash: true, quick: []string{"Guru Meditation"},
-		re: regexp.MustCompile(`Guru Meditation Error: Core\s+(\d+) panic'ed \(([^)]*)\)`),
+		re: lazyre.New(`Guru Meditation Error: Core\s+(\d+) panic'ed \(([^)]*)\)`),
 		fill: func(m []string, d *Detection) {
 			d.Name = m[2]
 			d.Fields = map[string]string{"core": m[1]}
 		}},
 	{detector: "espidf-abort", kind: EventPanic, crash: true, quick: []string{"abort() was called"},
-		re: regexp.MustCompile(`abort\(\) was called at PC (0x[0-9a-fA-F]+) on core (\d+)`),
+		re: lazyre.New(`abort\(\) was called at PC (0x[0-9a-fA-F]+) on core (\d+)`),
 		fill: func(m []string, d *Detection) {
 			d.Name = "abort"
 			d.Fields = map[string]string{"pc": m[1], "core": m[2]}
 		}},
 	{detector: "espidf-stack-overflow", kind: EventPanic, crash: true, quick: []string{"stack overflow"},
-		re: regexp.MustCompile(`\*\*\*ERROR\*\*\* A stack overflow in task (\S+) has been detected`),
+		re: lazyre.New(`\*\*\*ERROR\*\*\* A stack overflow in task (\S+) has been detected`),
 		fill: func(m []string, d *Detection) {
 			d.Name = "StackOverflow"
 			d.Fields = map[string]string{"task": m[1]}
 		}},
 	{detector: "espidf-backtrace", kind: EventFaultMarker, quick: []string{"Backtrace:"},
-		re: regexp.MustCompile(`^Backtrace: *((?:0x[0-9a-fA-F]+:0x[0-9a-fA-F]+ *)+)`),
+		re: lazyre.New(`^Backtrace: *((?:0x[0-9a-fA-F]+:0x[0-9a-fA-F]+ *)+)`),
 		fill: func(m []string, d *Detection) {
 			d.Name = "backtrace"
 			d.Fields = map[string]string{"addresses": strings.TrimSpace(m[1])}
 		}},
 	{detector: "espidf-reset-reason", kind: EventResetReason, quick: []string{"rst:"},
-		re: regexp.MustCompile(`^rst:(0x[0-9a-fA-F]+) \(([A-Za-z0-9_]+)\)(?:,boot:(0x[0-9a-fA-F]+))?`),
+		re: lazyre.New(`^rst:(0x[0-9a-fA-F]+) \(([A-Za-z0-9_]+)\)(?:,boot:(0x[0-9a-fA-F]+))?`),
 		fill: func(m []string, d *Detection) {
 			d.Name = m[2]
 			d.Fields = map[string]string{"reason": m[1], "reason_name": m[2]}
@@ -90,14 +91,14 @@ var builtinRules = []rule{
 			}
 		}},
 	{detector: "espidf-boot", kind: EventBoot, quick: []string{"ets ", "ESP-ROM:"},
-		re:   regexp.MustCompile(`^(ets [A-Z][a-z]{2} +\d+ \d{4}|ESP-ROM:\S+)`),
+		re:   lazyre.New(`^(ets [A-Z][a-z]{2} +\d+ \d{4}|ESP-ROM:\S+)`),
 		fill: func(m []string, d *Detection) { d.Name = "ESP boot ROM" }},
 	// Zephyr's fatal error handler.
 	{detector: "zephyr-fault", kind: EventFaultMarker, crash: true, quick: []string{"*****"},
-		re:   regexp.MustCompile(`\*{5} ((?:[A-Z]+ )*FAULT|Debug monitor exception|[A-Za-z ]+ exception) \*{5}`),
+		re:   lazyre.New(`\*{5} ((?:[A-Z]+ )*FAULT|Debug monitor exception|[A-Za-z ]+ exception) \*{5}`),
 		fill: func(m []string, d *Detection) { d.Name = m[1] }},
 	{detector: "zephyr-fatal", kind: EventPanic, crash: true, quick: []string{"ZEPHYR FATAL ERROR"},
-		re: regexp.MustCompile(`>>> ZEPHYR FATAL ERROR (\d+): (.*?)(?: on CPU (\d+))?$`),
+		re: lazyre.New(`>>> ZEPHYR FATAL ERROR (\d+): (.*?)(?: on CPU (\d+))?$`),
 		fill: func(m []string, d *Detection) {
 			d.Code, _ = strconv.Atoi(m[1])
 			d.Name = m[2]
@@ -107,40 +108,40 @@ var builtinRules = []rule{
 			}
 		}},
 	{detector: "zephyr-fault-pc", kind: EventFaultMarker, quick: []string{"Faulting instruction address"},
-		re: regexp.MustCompile(`Faulting instruction address \(r15/pc\): (0x[0-9a-fA-F]+)`),
+		re: lazyre.New(`Faulting instruction address \(r15/pc\): (0x[0-9a-fA-F]+)`),
 		fill: func(m []string, d *Detection) {
 			d.Name = "fault pc"
 			d.Fields = map[string]string{"pc": m[1]}
 		}},
 	{detector: "zephyr-boot", kind: EventBoot, quick: []string{"Booting Zephyr"},
-		re: regexp.MustCompile(`\*\*\* Booting Zephyr OS (?:build |version )?(\S+)`),
+		re: lazyre.New(`\*\*\* Booting Zephyr OS (?:build |version )?(\S+)`),
 		fill: func(m []string, d *Detection) {
 			d.Name = "Zephyr " + m[1]
 		}},
 	// Zephyr's coredump logging back end: the dump follows as "#CD:" hex
 	// lines up to "#CD:END#", collected by the session (console_dump.go).
 	{detector: "zephyr-coredump", kind: EventFaultMarker, crash: true, quick: []string{"#CD:BEGIN#"},
-		re:   regexp.MustCompile(`#CD:BEGIN#`),
+		re:   lazyre.New(`#CD:BEGIN#`),
 		fill: func(m []string, d *Detection) { d.Name = "Zephyr core dump" }},
 	// CrashCatcher's HexDump back end.
 	{detector: "crashcatcher", kind: EventFaultMarker, crash: true, quick: []string{"CRASH ENCOUNTERED"},
-		re:   regexp.MustCompile(`CRASH ENCOUNTERED`),
+		re:   lazyre.New(`CRASH ENCOUNTERED`),
 		fill: func(m []string, d *Detection) { d.Name = "CrashCatcher" }},
 	// HexDump's last line; the hex lines between are collected by the
 	// session (console_dump.go), not detected one by one.
 	{detector: "crashcatcher-dump", kind: EventFaultMarker, quick: []string{"End of dump"},
-		re:   regexp.MustCompile(`^\s*End of dump\s*$`),
+		re:   lazyre.New(`^\s*End of dump\s*$`),
 		fill: func(m []string, d *Detection) { d.Name = "CrashCatcher dump end" }},
 	// CmBacktrace: the header of its fault dump, then the context line,
 	// then the addr2line hint with the call stack.
 	{detector: "cmbacktrace", kind: EventFaultMarker, crash: true, quick: []string{"Firmware name:"},
-		re: regexp.MustCompile(`Firmware name: *([^,]*), *hardware version: *([^,]*), *software version: *(.*)$`),
+		re: lazyre.New(`Firmware name: *([^,]*), *hardware version: *([^,]*), *software version: *(.*)$`),
 		fill: func(m []string, d *Detection) {
 			d.Name = "CmBacktrace"
 			d.Fields = map[string]string{"firmware": m[1], "hardware": m[2], "software": strings.TrimSpace(m[3])}
 		}},
 	{detector: "cmbacktrace-context", kind: EventFaultMarker, crash: true, quick: []string{"Fault on "},
-		re: regexp.MustCompile(`Fault on (?:thread (\S+)|(interrupt or bare metal))`),
+		re: lazyre.New(`Fault on (?:thread (\S+)|(interrupt or bare metal))`),
 		fill: func(m []string, d *Detection) {
 			d.Name = "fault context"
 			if m[1] != "" {
@@ -150,7 +151,7 @@ var builtinRules = []rule{
 			}
 		}},
 	{detector: "cmbacktrace-callstack", kind: EventFaultMarker, quick: []string{"addr2line"},
-		re: regexp.MustCompile(`Show more call stack info by run: addr2line -e (\S+)(?: -[a-zA-Z]+)* *((?:[0-9a-fA-Fx]+ *)*)`),
+		re: lazyre.New(`Show more call stack info by run: addr2line -e (\S+)(?: -[a-zA-Z]+)* *((?:[0-9a-fA-Fx]+ *)*)`),
 		fill: func(m []string, d *Detection) {
 			d.Name = "call stack"
 			d.Fields = map[string]string{"elf": m[1], "addresses": strings.TrimSpace(m[2])}
@@ -158,12 +159,12 @@ var builtinRules = []rule{
 	// Any firmware: the Cortex-M fault names as words. Last, so a line an
 	// ecosystem rule understood is not reported twice.
 	{detector: "fault-word", kind: EventFaultMarker, crash: true,
-		re:   regexp.MustCompile(`(?i)\b(hard ?fault|bus ?fault|usage ?fault|mem ?manage(?: fault)?)\b`),
+		re:   lazyre.New(`(?i)\b(hard ?fault|bus ?fault|usage ?fault|mem ?manage(?: fault)?)\b`),
 		fill: func(m []string, d *Detection) { d.Name = canonicalFault(m[1]) }},
 }
 
 // deviceOSLine matches the Device OS log prefix: "%010u [category] ".
-var deviceOSLine = regexp.MustCompile(`^(\d{10}) \[`)
+var deviceOSLine = lazyre.New(`^(\d{10}) \[`)
 
 // bootTimestampMax: a Device OS timestamp that goes backwards to below this
 // many milliseconds means the device restarted.

@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/internal/lazyre"
 	"github.com/faultline-dev/faultline/srcpath"
 )
 
@@ -172,7 +172,7 @@ func (s *Symbolizer) WriteJSON(w io.Writer, addrs []uint64) error {
 
 // codeWord finds candidate addresses in free text: 0x-prefixed hex, or a
 // bare word of exactly 8 hex digits (how most fault dumps print registers).
-var codeWord = regexp.MustCompile(`\b(?:0[xX][0-9a-fA-F]{1,16}|[0-9a-fA-F]{8})\b`)
+var codeWord = lazyre.New(`\b(?:0[xX][0-9a-fA-F]{1,16}|[0-9a-fA-F]{8})\b`)
 
 // AnnotateStream copies r to w line by line, flushing after each line so a live
 // serial log keeps flowing, and appends " [...]" after each code address.

@@ -3,9 +3,10 @@ package report
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/faultline-dev/faultline/internal/lazyre"
 )
 
 // fingerprintFrames is how many frames a fingerprint names: enough to tell
@@ -15,7 +16,7 @@ const fingerprintFrames = 3
 
 // numberish matches what differs between runs of the same bug inside names
 // and messages: hex addresses, decimal numbers (timestamps, counters).
-var numberish = regexp.MustCompile(`0[xX][0-9a-fA-F]+|[0-9]+`)
+var numberish = lazyre.New(`0[xX][0-9a-fA-F]+|[0-9]+`)
 
 // Signature is the readable text a fingerprint hashes: the exception (with
 // forced and lockup), the causes sorted, and the functions of the top frames
