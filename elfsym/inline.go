@@ -110,71 +110,95 @@ func (b *funcBuilder) walkCU(r *dwarf.Reader, files []*dwarf.LineFile) error {
 		if e == nil {
 			return nil
 		}
-		if e.Tag == 0 {
-			stack = stack[:len(stack)-1]
-			continue
-		}
-		cur := stack[len(stack)-1]
-		switch e.Tag {
-		case dwarf.TagStructType, dwarf.TagClassType, dwarf.TagUnionType, dwarf.TagEnumerationType:
-			// Types hold no code, only member declarations, which
-			// resolveName reads when a function's name leads there.
-			// Most of a C++ unit's DIEs are types: skipping them (a jump
-			// by DW_AT_sibling where the compiler wrote one) saves most
-			// of the walk.
-			if e.Children {
-				r.SkipChildren()
-			}
-			continue
-		case dwarf.TagSubprogram:
-			ni := nameInfo{origin: offsetAttr(e, dwarf.AttrAbstractOrigin), spec: offsetAttr(e, dwarf.AttrSpecification)}
-			ni.name, _ = e.Val(dwarf.AttrName).(string)
-			if ni.linkage, _ = e.Val(dwarf.AttrLinkageName).(string); ni.linkage == "" {
-				ni.linkage, _ = e.Val(attrMIPSLinkageName).(string)
-			}
-			b.names[e.Offset] = ni
-			if b.want != nil && cur < 0 {
-				if ranges, err := b.d.Ranges(e); err != nil || !b.want(ranges) {
-					b.noteEntry(ranges, ni.origin)
-					if e.Children {
-						r.SkipChildren()
-					}
-					continue
-				}
-			}
-			if s := b.addScope(e, scope{die: e.Offset, origin: ni.origin, parent: -1}); s >= 0 {
-				cur = s
-			}
-		case dwarf.TagInlinedSubroutine:
-			sc := scope{die: offsetAttr(e, dwarf.AttrAbstractOrigin), parent: cur}
-			sc.origin = sc.die
-			if cur >= 0 {
-				sc.depth = b.scopes[cur].depth + 1
-			}
-			if i, ok := e.Val(dwarf.AttrCallFile).(int64); ok && i >= 0 && i < int64(len(files)) && files[i] != nil {
-				sc.callFile = files[i].Name
-			}
-			if l, ok := e.Val(dwarf.AttrCallLine).(int64); ok && l > 0 {
-				sc.callLine = int(l)
-			}
-			if s := b.addScope(e, sc); s >= 0 {
-				cur = s
-			} else if e.Children {
-				// An inlined call whose own ranges are empty can still hold
-				// inlined calls with code: gcc's DWARF 4 writes a range list
-				// whose first pair is (0,0) relative to the CU base, which
-				// reads as the end of the list. The DIE nesting still says
-				// who called whom, so keep it as a parent (binutils does the
-				// same: its caller chain follows nesting, not ranges).
-				cur = int32(len(b.scopes))
-				b.scopes = append(b.scopes, sc)
-			}
-		}
-		if e.Children {
-			stack = append(stack, cur)
-		}
+		stack = b.visit(r, e, stack, files)
 	}
 	return nil
+}
+
+// walkSubtree reads the DIE at off, outside every function, and its
+// children, as walkCU does (skimUnit hands it the functions it wants).
+func (b *funcBuilder) walkSubtree(r *dwarf.Reader, off dwarf.Offset, files []*dwarf.LineFile) error {
+	r.Seek(off)
+	stack := []int32{-1}
+	for first := true; first || len(stack) > 1; first = false {
+		e, err := b.next(r)
+		if err != nil {
+			return err
+		}
+		if e == nil {
+			return nil
+		}
+		stack = b.visit(r, e, stack, files)
+	}
+	return nil
+}
+
+// visit records entry e, met with stack the enclosing scope of each open
+// DIE with children, and returns the stack for the next entry.
+func (b *funcBuilder) visit(r *dwarf.Reader, e *dwarf.Entry, stack []int32, files []*dwarf.LineFile) []int32 {
+	if e.Tag == 0 {
+		return stack[:len(stack)-1]
+	}
+	cur := stack[len(stack)-1]
+	switch e.Tag {
+	case dwarf.TagStructType, dwarf.TagClassType, dwarf.TagUnionType, dwarf.TagEnumerationType:
+		// Types hold no code, only member declarations, which
+		// resolveName reads when a function's name leads there.
+		// Most of a C++ unit's DIEs are types: skipping them (a jump
+		// by DW_AT_sibling where the compiler wrote one) saves most
+		// of the walk.
+		if e.Children {
+			r.SkipChildren()
+		}
+		return stack
+	case dwarf.TagSubprogram:
+		ni := nameInfo{origin: offsetAttr(e, dwarf.AttrAbstractOrigin), spec: offsetAttr(e, dwarf.AttrSpecification)}
+		ni.name, _ = e.Val(dwarf.AttrName).(string)
+		if ni.linkage, _ = e.Val(dwarf.AttrLinkageName).(string); ni.linkage == "" {
+			ni.linkage, _ = e.Val(attrMIPSLinkageName).(string)
+		}
+		b.names[e.Offset] = ni
+		if b.want != nil && cur < 0 {
+			if ranges, err := b.d.Ranges(e); err != nil || !b.want(ranges) {
+				b.noteEntry(ranges, ni.origin)
+				if e.Children {
+					r.SkipChildren()
+				}
+				return stack
+			}
+		}
+		if s := b.addScope(e, scope{die: e.Offset, origin: ni.origin, parent: -1}); s >= 0 {
+			cur = s
+		}
+	case dwarf.TagInlinedSubroutine:
+		sc := scope{die: offsetAttr(e, dwarf.AttrAbstractOrigin), parent: cur}
+		sc.origin = sc.die
+		if cur >= 0 {
+			sc.depth = b.scopes[cur].depth + 1
+		}
+		if i, ok := e.Val(dwarf.AttrCallFile).(int64); ok && i >= 0 && i < int64(len(files)) && files[i] != nil {
+			sc.callFile = files[i].Name
+		}
+		if l, ok := e.Val(dwarf.AttrCallLine).(int64); ok && l > 0 {
+			sc.callLine = int(l)
+		}
+		if s := b.addScope(e, sc); s >= 0 {
+			cur = s
+		} else if e.Children {
+			// An inlined call whose own ranges are empty can still hold
+			// inlined calls with code: gcc's DWARF 4 writes a range list
+			// whose first pair is (0,0) relative to the CU base, which
+			// reads as the end of the list. The DIE nesting still says
+			// who called whom, so keep it as a parent (binutils does the
+			// same: its caller chain follows nesting, not ranges).
+			cur = int32(len(b.scopes))
+			b.scopes = append(b.scopes, sc)
+		}
+	}
+	if e.Children {
+		stack = append(stack, cur)
+	}
+	return stack
 }
 
 // addScope records sc if e has code ranges and returns its index, or -1.

@@ -33,6 +33,7 @@ type lazyUnit struct {
 
 	dataOnce sync.Once
 	data     *dwarf.Data // the unit alone (unitData)
+	bytes    []byte      // the unit's bytes, data's .debug_info
 	dataErr  error
 
 	built *unitIndex // guarded by lazyDWARF.mu
@@ -60,6 +61,7 @@ type lazyDWARF struct {
 	units  []lazyUnit
 	ranges []unitRange // sorted by lo
 	maxLen uint64      // longest range, bounds the backward scan
+	noSkim bool        // walk every unit with debug/dwarf (tests compare)
 
 	mu     sync.Mutex                // serialises merges
 	merged atomic.Pointer[mergedIdx] // the units built so far, merged
@@ -208,6 +210,7 @@ func (lz *lazyDWARF) unitData(u *lazyUnit) (*dwarf.Data, error) {
 			u.dataErr = err
 			return
 		}
+		u.bytes = b
 		u.data, u.dataErr = lz.secs.data(b)
 	})
 	return u.data, u.dataErr
@@ -284,6 +287,14 @@ func (lz *lazyDWARF) at(addr uint64) *mergedIdx {
 	m := lz.merged.Load()
 	var need [4]int
 	units := lz.unitsAt(addr, need[:0])
+	if len(units) == 0 {
+		// No unit covers addr, so no function or line sequence does (each
+		// lies in its unit's ranges): the whole index finds none there
+		// either, whatever is built. The built units' rows must not
+		// answer, as a unit built for a few addresses keeps only the
+		// rows those find (rowsFor).
+		return &noDWARF
+	}
 	for _, u := range units {
 		if !m.answers(u, addr) {
 			return lz.include(units, nil)
@@ -291,6 +302,9 @@ func (lz *lazyDWARF) at(addr uint64) *mergedIdx {
 	}
 	return m
 }
+
+// noDWARF answers for addresses no unit covers.
+var noDWARF mergedIdx
 
 // answers reports whether m has what unit u contributes at addr.
 func (m *mergedIdx) answers(u int, addr uint64) bool {
@@ -415,20 +429,55 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 	if lr, err := d.LineReader(e); err == nil && lr != nil {
 		files = lr.Files()
 		ui.rows, _ = readLines(lr, fi, lz.zeroOK, nil)
+		if only != nil {
+			ui.rows = rowsFor(ui.rows, only)
+		} else {
+			// Sorted here, in parallel with the other units: merge then
+			// only merges sorted runs.
+			lt := lineTable{rows: ui.rows}
+			lt.sortRows()
+		}
 	}
 	if e.Children {
-		_ = b.walkCU(r, files)
+		if only == nil || lz.noSkim || !lz.skim(u, b, files) {
+			if only != nil { // the skim gave up: start again with debug/dwarf
+				want := b.want
+				b = newFuncBuilder(d, fi, lz.zeroOK)
+				b.budget, b.want = u.size+1, want
+			}
+			r := d.Reader()
+			if _, err := b.next(r); err == nil {
+				_ = b.walkCU(r, files)
+			}
+		}
 	}
 	b.nameScopes()
 	ui.files, ui.scopes, ui.events = fi.files, b.scopes, b.events
 	return ui
 }
 
+// skim walks unit u's functions for b (whose want is set) with skimUnit,
+// reporting false when it gave up.
+func (lz *lazyDWARF) skim(u *lazyUnit, b *funcBuilder, files []*dwarf.LineFile) bool {
+	s, err := newUnitSkimmer(u.bytes, u.hdr, lz.secs.abbrev)
+	if err != nil {
+		return false
+	}
+	cu, err := s.next()
+	if err != nil || cu.abbrev == nil {
+		return false
+	}
+	if !cu.abbrev.children {
+		return true
+	}
+	return b.skimUnit(s, b.d.Reader(), files) == nil
+}
+
 // merge joins the built units marked in have, in unit order, as
 // buildDWARF joins all of them.
 func (lz *lazyDWARF) merge(have []bool, only []map[uint64]bool) *mergedIdx {
 	fi := &fileInterner{idx: map[string]uint32{}}
-	var rows []lineRow
+	var runs [][]lineRow
 	var scopes []scope
 	var events []rangeEvent
 	for i, ok := range have {
@@ -440,10 +489,12 @@ func (lz *lazyDWARF) merge(have []bool, only []map[uint64]bool) *mergedIdx {
 		for j, f := range ui.files {
 			remap[j] = fi.intern(f)
 		}
-		for _, r := range ui.rows {
+		run := make([]lineRow, len(ui.rows))
+		for j, r := range ui.rows {
 			r.file = remap[r.file]
-			rows = append(rows, r)
+			run[j] = r
 		}
+		runs = append(runs, run)
 		base := int32(len(scopes))
 		for _, sc := range ui.scopes {
 			if sc.parent >= 0 {
@@ -456,8 +507,7 @@ func (lz *lazyDWARF) merge(have []bool, only []map[uint64]bool) *mergedIdx {
 			events = append(events, ev)
 		}
 	}
-	lt := lineTable{rows: rows, files: fi.files}
-	lt.sortRows()
+	lt := lineTable{rows: mergeRows(runs), files: fi.files}
 	return &mergedIdx{have: have, only: only, lines: lt, funcs: funcIndex{scopes: scopes, segs: partition(events, scopes)}}
 }
 

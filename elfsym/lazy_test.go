@@ -209,3 +209,98 @@ func TestPrepareIndexesOnlyTheFunctionsAskedFor(t *testing.T) {
 	}
 	t.Fatal("no other function in the unit")
 }
+
+// A unit built for a few addresses is walked by skimUnit, which reads the
+// raw DIEs: it records exactly what walking every DIE with debug/dwarf
+// records, and gives up on none of these compilers' units.
+func TestSkimRecordsWhatTheDIEWalkRecords(t *testing.T) {
+	ctx := context.Background()
+	images := map[string]func(context.Context) (string, error){
+		"gcc":        elfsymtest.Sample,
+		"gcsections": elfsymtest.GCSections,
+		"dwarf4":     elfsymtest.DWARF4,
+		"clang": func(ctx context.Context) (string, error) {
+			return elfsymtest.Lab(ctx, elfsymtest.LabConfig{Compiler: "clang", GCSections: true})
+		},
+	}
+	for name, build := range images {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			elf, err := build(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			im, err := OpenWith(elf, Options{Lazy: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer im.Close()
+			lz := im.lazy
+			if lz == nil {
+				t.Fatal("not lazy")
+			}
+			// Per unit: each function's address alone, then all of them.
+			sets := map[int][]map[uint64]bool{}
+			for _, s := range im.Symbols() {
+				if !s.Func {
+					continue
+				}
+				for _, u := range lz.unitsAt(s.Addr+2, nil) {
+					sets[u] = append(sets[u], map[uint64]bool{s.Addr + 2: true})
+				}
+			}
+			walked := 0
+			for u, ss := range sets {
+				all := map[uint64]bool{}
+				for _, s := range ss {
+					for a := range s {
+						all[a] = true
+					}
+				}
+				for _, only := range append(ss, all) {
+					unit := &lz.units[u]
+					d, err := lz.unitData(unit)
+					if err != nil {
+						t.Fatal(err)
+					}
+					b := newFuncBuilder(d, &fileInterner{idx: map[string]uint32{}}, lz.zeroOK)
+					b.budget = unit.size + 1
+					b.want = func(rs [][2]uint64) bool {
+						for a := range only {
+							for _, rg := range rs {
+								if a >= rg[0]&^1 && a < rg[1] {
+									return true
+								}
+							}
+						}
+						return false
+					}
+					cu, err := d.Reader().Next()
+					if err != nil {
+						t.Fatal(err)
+					}
+					lr, err := d.LineReader(cu)
+					if err != nil || lr == nil {
+						t.Fatalf("unit %d: no line program (%v)", u, err)
+					}
+					if !lz.skim(unit, b, lr.Files()) {
+						t.Fatalf("unit %d: the skim gave up", u)
+					}
+					lz.noSkim = true
+					want := lz.buildUnit(unit, only)
+					lz.noSkim = false
+					b.nameScopes()
+					if !reflect.DeepEqual(b.scopes, want.scopes) || !reflect.DeepEqual(b.events, want.events) {
+						t.Fatalf("unit %d, addresses %v: skim gave %d scopes %+v, the DIE walk %d %+v", u, only, len(b.scopes), b.scopes, len(want.scopes), want.scopes)
+					}
+					if len(want.scopes) > 0 {
+						walked++
+					}
+				}
+			}
+			if walked == 0 {
+				t.Fatal("no function found by either walk: nothing compared")
+			}
+		})
+	}
+}

@@ -83,19 +83,52 @@ func readLines(lr *dwarf.LineReader, fi *fileInterner, zeroOK bool, rows []lineR
 // sortRows orders rows by address. At one address, end rows come first (a
 // sequence may end where the next begins) and other rows keep their order,
 // so the last row at an address wins, as in binutils.
-func (t *lineTable) sortRows() {
-	slices.SortStableFunc(t.rows, func(x, y lineRow) int {
-		if x.addr != y.addr {
-			return cmp.Compare(x.addr, y.addr)
+func (t *lineTable) sortRows() { slices.SortStableFunc(t.rows, cmpRows) }
+
+// cmpRows is sortRows' order.
+func cmpRows(x, y lineRow) int {
+	if x.addr != y.addr {
+		return cmp.Compare(x.addr, y.addr)
+	}
+	if x.end != y.end {
+		if x.end {
+			return -1
 		}
-		if x.end != y.end {
-			if x.end {
-				return -1
+		return 1
+	}
+	return 0
+}
+
+// mergeRows merges runs, each sorted by sortRows, into what sortRows
+// makes of their concatenation: on a tie the earlier run's row comes
+// first. Merging sorted runs is linear per pass where sorting their
+// concatenation again is not.
+func mergeRows(runs [][]lineRow) []lineRow {
+	if len(runs) == 0 {
+		return nil
+	}
+	for len(runs) > 1 {
+		next := runs[:0:0]
+		for i := 0; i < len(runs); i += 2 {
+			if i+1 == len(runs) {
+				next = append(next, runs[i])
+				continue
 			}
-			return 1
+			a, b := runs[i], runs[i+1]
+			out := make([]lineRow, 0, len(a)+len(b))
+			for len(a) > 0 && len(b) > 0 {
+				if cmpRows(a[0], b[0]) <= 0 {
+					out, a = append(out, a[0]), a[1:]
+				} else {
+					out, b = append(out, b[0]), b[1:]
+				}
+			}
+			out = append(append(out, a...), b...)
+			next = append(next, out)
 		}
-		return 0
-	})
+		runs = next
+	}
+	return runs[0]
 }
 
 // len returns the number of rows.
@@ -182,3 +215,78 @@ func buildDWARF(d *dwarf.Data, zeroOK bool, infoSize, lineSize uint64) (lineTabl
 	fx := b.finish()
 	return lt, fx, errors.Join(errs...)
 }
+
+// rowsFor keeps, of one unit's rows (in line program order), the rows a
+// lookup at addrs finds, sorted as sortRows sorts them: for each address
+// the last row at or below it, and the row after that one, which bounds
+// it for a lookup elsewhere (an address outside every unit, answered from
+// the rows at hand). A unit built for a few addresses then merges a few
+// rows instead of its thousands, and a lookup at addrs finds the same row
+// as in the whole table.
+func rowsFor(rows []lineRow, addrs map[uint64]bool) []lineRow {
+	// before reports whether row i sorts before row j.
+	before := func(i, j int) bool {
+		if c := cmpRows(rows[i], rows[j]); c != 0 {
+			return c < 0
+		}
+		return i < j
+	}
+	var keep []int
+	if len(addrs) <= rowsForLinearMax {
+		// A few addresses: a scan per address beats sorting the unit.
+		for a := range addrs {
+			c := -1
+			for i, r := range rows {
+				if r.addr <= a && (c < 0 || before(c, i)) {
+					c = i
+				}
+			}
+			if c < 0 {
+				continue
+			}
+			next := -1
+			for i := range rows {
+				if before(c, i) && (next < 0 || before(i, next)) {
+					next = i
+				}
+			}
+			keep = append(keep, c)
+			if next >= 0 {
+				keep = append(keep, next)
+			}
+		}
+	} else {
+		perm := make([]int, len(rows))
+		for i := range perm {
+			perm[i] = i
+		}
+		slices.SortStableFunc(perm, func(x, y int) int { return cmpRows(rows[x], rows[y]) })
+		for a := range addrs {
+			i := sort.Search(len(perm), func(i int) bool { return rows[perm[i]].addr > a })
+			if i > 0 {
+				keep = append(keep, perm[i-1])
+			}
+			if i > 0 && i < len(perm) {
+				keep = append(keep, perm[i])
+			}
+		}
+	}
+	slices.SortFunc(keep, func(i, j int) int {
+		switch {
+		case i == j:
+			return 0
+		case before(i, j):
+			return -1
+		}
+		return 1
+	})
+	keep = slices.Compact(keep)
+	out := make([]lineRow, len(keep))
+	for k, i := range keep {
+		out[k] = rows[i]
+	}
+	return out
+}
+
+// rowsForLinearMax is how many addresses rowsFor finds by scanning.
+var rowsForLinearMax = 16

@@ -1,0 +1,52 @@
+package elfsym
+
+import (
+	"math/rand/v2"
+	"reflect"
+	"testing"
+)
+
+// rowsFor keeps few rows, and a lookup at each of its addresses finds in
+// them what it finds in the whole sorted table, whether rowsFor scans or
+// sorts: on line programs with overlapping sequences, rows at one address
+// and sequences ending where others start.
+func TestRowsForAnswersAsTheWholeTable(t *testing.T) {
+	defer func(n int) { rowsForLinearMax = n }(rowsForLinearMax)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for iter := range 300 {
+		var rows []lineRow
+		for range 1 + rng.IntN(5) { // sequences
+			a := uint64(rng.IntN(200))
+			for range 1 + rng.IntN(12) {
+				rows = append(rows, lineRow{addr: a, file: uint32(rng.IntN(3)), line: uint32(rng.IntN(100))})
+				a += uint64(rng.IntN(4)) // 0: several rows at one address
+			}
+			rows = append(rows, lineRow{addr: a + uint64(rng.IntN(3)), end: true})
+		}
+		files := []string{"a.c", "b.c", "c.c"}
+		whole := lineTable{rows: append([]lineRow(nil), rows...), files: files}
+		whole.sortRows()
+		addrs := map[uint64]bool{}
+		for range 1 + rng.IntN(30) {
+			addrs[uint64(rng.IntN(220))] = true
+		}
+		rowsForLinearMax = 1 << 30
+		scanned := rowsFor(rows, addrs)
+		rowsForLinearMax = 0
+		sorted := rowsFor(rows, addrs)
+		if !reflect.DeepEqual(scanned, sorted) {
+			t.Fatalf("case %d: scanning kept %+v, sorting %+v", iter, scanned, sorted)
+		}
+		if len(sorted) > 2*len(addrs) {
+			t.Fatalf("case %d: %d rows kept for %d addresses", iter, len(sorted), len(addrs))
+		}
+		part := lineTable{rows: sorted, files: files}
+		for a := range addrs {
+			wf, wl, wok := whole.at(a)
+			gf, gl, gok := part.at(a)
+			if wf != gf || wl != gl || wok != gok {
+				t.Fatalf("case %d: at %d the kept rows say %q:%d %v, the whole table %q:%d %v\nrows %+v\nkept %+v", iter, a, gf, gl, gok, wf, wl, wok, rows, sorted)
+			}
+		}
+	}
+}
