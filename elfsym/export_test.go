@@ -10,3 +10,10 @@ func SetRacyWindow(d time.Duration) (restore func()) {
 	racyWindow = d
 	return func() { racyWindow = old }
 }
+
+// IsLazy reports whether im indexes DWARF unit by unit.
+func (im *Image) IsLazy() bool { return im.lazy != nil }
+
+// ContentHashed reports whether im has its content hash (computed or
+// remembered).
+func (im *Image) ContentHashed() bool { return im.content.hex != "" }

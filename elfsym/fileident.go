@@ -1,6 +1,7 @@
 package elfsym
 
 import (
+	"fmt"
 	"os"
 	"time"
 )
@@ -66,4 +67,63 @@ func rememberContent(c IndexCache, id FileIdentity, content string, before time.
 func (id FileIdentity) ChangedWithin(t time.Time, d time.Duration) bool {
 	limit := t.Add(-d).UnixNano()
 	return id.CtimeNs >= limit || id.MtimeNs >= limit
+}
+
+// partSeenIdent marks an ELF opened lazily before by its file identity,
+// for a first open, which has no content hash (see NewImageWith). It only
+// decides whether the next open builds the whole index, never an answer,
+// so a file that changed without its stat showing it costs time at worst.
+const partSeenIdent = "seenid"
+
+// identKey is the key of the identity mark, ok false without a cache or a
+// known identity.
+func (im *Image) identKey() (k IndexKey, ok bool) {
+	id := im.ident
+	if im.cache == nil || id == (FileIdentity{}) {
+		return IndexKey{}, false
+	}
+	// Hex like a content hash, and longer than one, so the two never meet.
+	tok := fmt.Sprintf("%016x%016x%016x%016x%016x", id.Dev, id.Ino, uint64(id.Size), uint64(id.MtimeNs), uint64(id.CtimeNs))
+	return IndexKey{BuildID: im.buildID, Content: tok, Version: IndexVersion, Part: partSeenIdent}, true
+}
+
+// firstSight reports whether the cache knows nothing of this file: no
+// content hash remembered for its identity and no identity mark. A hash
+// it remembers is kept for contentKey.
+func (im *Image) firstSight() bool {
+	k, ok := im.identKey()
+	if !ok {
+		return false
+	}
+	if h := memoContent(im.cache, im.ident); h != "" {
+		im.content.once.Do(func() { im.content.hex = h })
+		return false
+	}
+	data, err := im.cache.Load(k)
+	if data != nil {
+		release(im.cache, data)
+	}
+	return err == nil && data == nil
+}
+
+// seenByIdentity reports whether a first open left its mark.
+func (im *Image) seenByIdentity() bool {
+	k, ok := im.identKey()
+	if !ok {
+		return false
+	}
+	data, _ := im.cache.Load(k)
+	if data != nil {
+		release(im.cache, data)
+	}
+	return data != nil
+}
+
+// markSeenByIdentity leaves a first open's mark (best effort, like the
+// index: a mark that cannot be written costs the next open time).
+func (im *Image) markSeenByIdentity() {
+	if k, ok := im.identKey(); ok {
+		w := &idxWriter{st: strtab{idx: map[string]uint32{}}}
+		_ = im.cache.Store(k, w.bytes())
+	}
 }

@@ -109,7 +109,9 @@ type Options struct {
 	// Lazy indexes DWARF one compile unit at a time, as lookups need
 	// them, when there is no saved index: much faster for a few lookups in
 	// a large ELF. With a Cache, the first open of an ELF is lazy and
-	// leaves a mark; the next one builds and saves the whole index.
+	// leaves a mark (by the file's stat identity: it does not hash the
+	// file, having no index to look up); the next one builds and saves
+	// the whole index.
 	// Damaged DWARF is then not reported in Warnings. Answers are the
 	// same either way.
 	Lazy bool
@@ -179,7 +181,15 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 		return nil, &FormatError{File: name, Offset: 18, Msg: fmt.Sprintf("not an ARM ELF (machine %v)", f.Machine)}
 	}
 	im = &Image{path: name, r: r, size: size, ident: opts.ident, cache: opts.Cache}
-	if opts.Cache != nil {
+	if err := im.loadSections(f); err != nil {
+		return nil, err
+	}
+	// A file the cache has never seen (by its stat identity) has no saved
+	// index to find, except under another identity (a copy, a relink to
+	// the same bytes), which a later open finds: its first open answers
+	// lazily without reading the whole file for the content hash.
+	first := opts.Lazy && opts.Cache != nil && im.firstSight()
+	if opts.Cache != nil && !first {
 		// The cache key needs the contents; a CRC reads them several
 		// times faster than SHA-256, which is computed only if asked for,
 		// and the cache's ContentMemo spares even that for a file whose
@@ -188,11 +198,8 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 			return nil, &FormatError{File: name, Offset: -1, Msg: "reading file", Err: err}
 		}
 	}
-	if err := im.loadSections(f); err != nil {
-		return nil, err
-	}
 	im.dw.f = f
-	if !im.loadSavedIndex(opts.Cache) {
+	if first || !im.loadSavedIndex(opts.Cache) {
 		w0 := len(im.warn)
 		// Reading the debug sections is mostly copying; it overlaps with
 		// reading the symbol table.
@@ -203,7 +210,7 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 		// Lazy the first time an ELF is seen; the second time, the whole
 		// index is built and saved: an ELF looked at once costs what its
 		// question needs, one looked at again is worth indexing.
-		lazy := opts.Lazy && (opts.Cache == nil || !im.seenBefore())
+		lazy := opts.Lazy && (opts.Cache == nil || first || !(im.seenByIdentity() || im.seenBefore()))
 		dwc := make(chan dwarfRead, 1)
 		lzc := make(chan *lazyDWARF, 1)
 		if lazy {
@@ -238,9 +245,12 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 		if opts.Cache != nil {
 			// Best effort: a cache that cannot store costs the next run
 			// time, not this one its answers.
-			if im.lazy != nil {
+			switch {
+			case im.lazy != nil && first:
+				im.markSeenByIdentity()
+			case im.lazy != nil:
 				im.markSeen()
-			} else {
+			default:
 				_ = opts.Cache.Store(im.indexKey(), im.marshalIndex(im.warn[w0:]))
 			}
 		}

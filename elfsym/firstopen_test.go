@@ -1,0 +1,120 @@
+package elfsym_test
+
+import (
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/elfsym/indexcache"
+)
+
+// openLazy opens path as faultline's commands do: lazily, with cache c.
+func openLazy(t *testing.T, path string, c elfsym.IndexCache) *elfsym.Image {
+	t.Helper()
+	im, err := elfsym.OpenWith(path, elfsym.Options{Lazy: true, Cache: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { im.Close() })
+	return im
+}
+
+// The first open of an ELF the cache has never seen answers lazily
+// without reading the whole file for its content hash and saves no
+// index; the second builds and saves the whole index, the third loads
+// it. A file changed since is a first sight again, never given the saved
+// index of its old contents.
+func TestFirstOpenAnswersLazilyWithoutHashing(t *testing.T) {
+	path, off := copySample(t)
+	c := &indexcache.Dir{Path: t.TempDir()}
+	whole := answersOf(openCached(t, path, nil))
+
+	first := openLazy(t, path, c)
+	if !first.IsLazy() || first.FromCache() || first.ContentHashed() {
+		t.Fatalf("first open: lazy %v, from cache %v, hashed %v; want lazy, not from cache, not hashed", first.IsLazy(), first.FromCache(), first.ContentHashed())
+	}
+	if got := answersOf(first); got != whole {
+		t.Fatal("first open: answers differ from the whole index's")
+	}
+	if first.ContentHashed() {
+		t.Fatal("first open: answering hashed the file")
+	}
+	k := elfsym.IndexKey{BuildID: first.BuildID(), Content: contentOf(t, path), Version: elfsym.IndexVersion}
+	if data, _ := c.Load(k); data != nil {
+		c.Release(data)
+		t.Fatal("first open saved the whole index")
+	}
+
+	second := openLazy(t, path, c)
+	if second.IsLazy() || second.FromCache() {
+		t.Fatalf("second open: lazy %v, from cache %v; want the whole index built", second.IsLazy(), second.FromCache())
+	}
+	if got := answersOf(second); got != whole {
+		t.Fatal("second open: answers differ")
+	}
+	third := openLazy(t, path, c)
+	if !third.FromCache() {
+		t.Fatal("third open did not load the saved index")
+	}
+	if got := answersOf(third); got != whole {
+		t.Fatal("third open: answers differ")
+	}
+
+	// Changed in place: a new identity, so a first sight, answering from
+	// the new contents.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[off] ^= 0x20
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	changed := openLazy(t, path, c)
+	if !changed.IsLazy() || changed.FromCache() || changed.ContentHashed() {
+		t.Fatalf("changed file: lazy %v, from cache %v, hashed %v; want a first sight", changed.IsLazy(), changed.FromCache(), changed.ContentHashed())
+	}
+	if got := answersOf(changed); got != whole { // .comment changed: same answers
+		t.Fatal("changed file: answers differ")
+	}
+	if again := openLazy(t, path, c); again.FromCache() {
+		t.Fatal("changed file: the old contents' index was loaded")
+	}
+}
+
+// First opens running at once answer right and leave the cache sound:
+// the index is saved by the next open at the latest and loaded after.
+func TestConcurrentFirstOpens(t *testing.T) {
+	path, _ := copySample(t)
+	c := &indexcache.Dir{Path: t.TempDir()}
+	whole := answersOf(openCached(t, path, nil))
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for range 8 {
+		wg.Go(func() {
+			im, err := elfsym.OpenWith(path, elfsym.Options{Lazy: true, Cache: c})
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			defer im.Close()
+			if answersOf(im) != whole {
+				errs <- "answers differ from the whole index's"
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	// The later ones among them may have built and saved the index
+	// already: the next open builds it or loads it, not lazily.
+	if im := openLazy(t, path, c); im.IsLazy() || answersOf(im) != whole {
+		t.Fatalf("open after the first ones: lazy %v; want the whole index, same answers", im.IsLazy())
+	}
+	if im := openLazy(t, path, c); !im.FromCache() || answersOf(im) != whole {
+		t.Fatal("the index saved after concurrent first opens was not loaded, or answers differently")
+	}
+}
