@@ -1,9 +1,11 @@
 package indexcache
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/faultline-dev/faultline/elfsym"
@@ -33,7 +35,20 @@ func identName(id elfsym.FileIdentity) string {
 }
 
 func identLine(id elfsym.FileIdentity, content string) string {
-	return fmt.Sprintf("%s %x %x %d %d %d %s\n", identMagic, id.Dev, id.Ino, id.Size, id.MtimeNs, id.CtimeNs, content)
+	return string(append(identPrefix(id), content+"\n"...))
+}
+
+// identPrefix is an ident file's line up to the content hash.
+func identPrefix(id elfsym.FileIdentity) []byte {
+	b := make([]byte, 0, 128)
+	b = append(b, identMagic...)
+	for _, v := range []uint64{id.Dev, id.Ino} {
+		b = strconv.AppendUint(append(b, ' '), v, 16)
+	}
+	for _, v := range []int64{id.Size, id.MtimeNs, id.CtimeNs} {
+		b = strconv.AppendInt(append(b, ' '), v, 10)
+	}
+	return append(b, ' ')
 }
 
 // LoadContent returns the content hash remembered for id, "" when none
@@ -44,15 +59,14 @@ func (d *Dir) LoadContent(id elfsym.FileIdentity) string {
 	if err != nil || len(b) > 512 {
 		return ""
 	}
-	var got elfsym.FileIdentity
-	var content string
-	line := string(b)
-	if _, err := fmt.Sscanf(line, identMagic+" %x %x %d %d %d %s\n", &got.Dev, &got.Ino, &got.Size, &got.MtimeNs, &got.CtimeNs, &content); err != nil {
+	// Only an exact rewrite of what was stored counts: a damaged file
+	// gives no hash. Compared, not parsed: this runs on every warm open.
+	p := identPrefix(id)
+	if !bytes.HasPrefix(b, p) || !bytes.HasSuffix(b, []byte("\n")) {
 		return ""
 	}
-	// Only an exact rewrite of what was stored counts: a damaged file
-	// that still scans gives no hash.
-	if got != id || !isHex(content) || identLine(got, content) != line {
+	content := string(b[len(p) : len(b)-1])
+	if !isHex(content) {
 		return ""
 	}
 	return content

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"slices"
@@ -327,5 +328,68 @@ func TestCheckedFileDamagedInPlaceIsStillCaught(t *testing.T) {
 	}
 	if open(t, elf, c).FromCache() {
 		t.Fatal("the damaged index was used")
+	}
+}
+
+// TestRememberedHashReadsBackOnlyExactly: a remembered hash reads back for
+// the identity it was stored for and nothing else; an ident file changed
+// in any way (cut, a digit changed, grown, written for another identity)
+// gives no hash. The hash remembered for a checked index file is its
+// payload's CRC, as %08x writes it.
+func TestRememberedHashReadsBackOnlyExactly(t *testing.T) {
+	defer indexcache.SetRacyWindow(0)()
+	c := &indexcache.Dir{Path: t.TempDir()}
+	id := elfsym.FileIdentity{Dev: 0xfe01, Ino: 0x99e4a6, Size: 27545716, MtimeNs: 1764770000123456789, CtimeNs: -5}
+	const h = "0123abcd00000000001a4574"
+	if err := c.StoreContent(id, h); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.LoadContent(id); got != h {
+		t.Fatalf("LoadContent = %q, want %q", got, h)
+	}
+	other := id
+	other.CtimeNs++
+	if got := c.LoadContent(other); got != "" {
+		t.Fatalf("LoadContent of another identity = %q", got)
+	}
+	files, _ := filepath.Glob(filepath.Join(c.Path, "*.ident"))
+	if len(files) != 1 {
+		t.Fatalf("%d ident files, want 1", len(files))
+	}
+	good, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	damaged := map[string][]byte{
+		"cut before the newline": good[:len(good)-1],
+		"cut in the hash":        good[:len(good)-5],
+		"hash digit not hex":     bytes.Replace(good, []byte("abcd"), []byte("abcg"), 1),
+		"size changed":           bytes.Replace(good, []byte(" 27545716 "), []byte(" 27545717 "), 1),
+		"grown":                  append(append([]byte(nil), good...), "x\n"...),
+		"empty hash":             append(append([]byte(nil), good[:bytes.LastIndexByte(good, ' ')+1]...), '\n'),
+	}
+	for name, b := range damaged {
+		if err := os.WriteFile(files[0], b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.LoadContent(id); got != "" {
+			t.Errorf("%s: LoadContent = %q, want none", name, got)
+		}
+	}
+
+	elf := sample(t)
+	k := key(open(t, elf, c))
+	data, err := c.Load(k)
+	if data == nil || err != nil {
+		t.Fatalf("Load: %d bytes, %v", len(data), err)
+	}
+	want := fmt.Sprintf("%08x", crc32.ChecksumIEEE(data))
+	c.Release(data)
+	st, err := os.Stat(c.File(k))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.LoadContent(elfsym.FileIdentityOf(st)); got != want {
+		t.Fatalf("remembered check of the index file = %q, want its payload's CRC %q", got, want)
 	}
 }
