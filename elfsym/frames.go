@@ -38,22 +38,18 @@ func (im *Image) AppendFrames(dst []Frame, addr uint64) []Frame {
 		f.File, f.Line, _ = lines.at(addr)
 		return append(dst, f)
 	}
-	n := 0
-	var chain [maxInlineDepth]scope
-	for i := s; i >= 0 && n < maxInlineDepth; i = chain[n-1].parent {
-		chain[n] = funcs.scope(i)
-		n++
-	}
-	frames := dst
-	if frames == nil {
-		frames = make([]Frame, 0, n)
+	// Each frame is appended as its scope is reached: a chain gathered
+	// first (64 scopes, zeroed per call) was a third of a lookup.
+	if dst == nil {
+		dst = make([]Frame, 0, 4) // one allocation for all but deep inlining
 	}
 	file, line, _ := lines.at(addr)
-	for _, sc := range chain[:n] {
-		frames = append(frames, Frame{Function: sc.name, File: file, Line: line, Inlined: sc.parent >= 0, Entry: sc.entry})
-		file, line = sc.callFile, sc.callLine
+	for i, n := s, 0; i >= 0 && n < maxInlineDepth; n++ {
+		sc := funcs.scope(i)
+		dst = append(dst, Frame{Function: sc.name, File: file, Line: line, Inlined: sc.parent >= 0, Entry: sc.entry})
+		file, line, i = sc.callFile, sc.callLine, sc.parent
 	}
-	return frames
+	return dst
 }
 
 // HasDWARFFunction reports whether a DWARF subprogram (not just the symbol

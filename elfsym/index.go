@@ -86,6 +86,18 @@ func (im *Image) marshalIndex(warn []string) []byte {
 	u := func(v uint64) { body = binary.AppendUvarint(body, v) }
 	s := func(x string) { u(uint64(st.add(x))); u(uint64(len(x))) }
 
+	// The strings lookups with DWARF read (functions, files) go first,
+	// together, so that many lookups copy fewer chunks of the table
+	// (strTable) than if raw symbol names were interleaved.
+	for _, f := range im.lines.files {
+		st.add(f)
+	}
+	for i := range im.funcs.nscopes() {
+		sc := im.funcs.scope(int32(i))
+		st.add(sc.name)
+		st.add(sc.callFile)
+	}
+
 	u(uint64(len(warn)))
 	for _, w := range warn {
 		s(w)

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/internal/lazyre"
@@ -114,8 +117,76 @@ func (s *Symbolizer) appendText(b []byte, addr uint64) []byte {
 	return b
 }
 
-// WriteText prints the text answer for each address.
+// textBlock is how many addresses a worker of WriteText answers at a time:
+// enough to amortise handing blocks around, few enough that their text
+// (about 40 KB) fits buffers reused from block to block: fresh memory for
+// every block's text cost more in page faults than the lookups.
+const textBlock = 128
+
+// WriteText prints the text answer for each address. Many addresses are
+// answered in blocks on every core (the image is safe for concurrent
+// use), written in order as they are done.
 func (s *Symbolizer) WriteText(w io.Writer, addrs []uint64) error {
+	nblocks := (len(addrs) + textBlock - 1) / textBlock
+	workers := min(runtime.GOMAXPROCS(0), nblocks)
+	if workers <= 1 {
+		return s.writeTextSeq(w, addrs)
+	}
+	type block struct {
+		buf  []byte
+		done chan struct{}
+	}
+	blocks := make([]block, nblocks)
+	for i := range blocks {
+		blocks[i].done = make(chan struct{})
+	}
+	// A worker takes a free buffer before it claims a block, so the block
+	// the writer waits for always has one; a slow reader of the output
+	// holds the workers back instead of making them keep it all.
+	free := make(chan []byte, 2*workers)
+	for range cap(free) {
+		free <- make([]byte, 0, 64<<10)
+	}
+	stop := make(chan struct{})
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		ws := &Symbolizer{im: s.im, dirs: s.dirs}
+		wg.Go(func() {
+			for {
+				var buf []byte
+				select {
+				case buf = <-free:
+				case <-stop:
+					return
+				}
+				i := int(next.Add(1)) - 1
+				if i >= nblocks {
+					return
+				}
+				for _, a := range addrs[i*textBlock : min((i+1)*textBlock, len(addrs))] {
+					buf = ws.appendText(buf, a)
+				}
+				blocks[i].buf = buf
+				close(blocks[i].done)
+			}
+		})
+	}
+	defer wg.Wait()
+	defer close(stop)
+	for i := range blocks {
+		<-blocks[i].done
+		if _, err := w.Write(blocks[i].buf); err != nil {
+			return fmt.Errorf("write output: %w", err)
+		}
+		free <- blocks[i].buf[:0]
+		blocks[i].buf = nil
+	}
+	return nil
+}
+
+// writeTextSeq is WriteText on this goroutine.
+func (s *Symbolizer) writeTextSeq(w io.Writer, addrs []uint64) error {
 	buf := make([]byte, 0, 64<<10)
 	for _, a := range addrs {
 		if buf = s.appendText(buf, a); len(buf) >= 48<<10 {
