@@ -1,0 +1,107 @@
+package elfsym
+
+import (
+	"cmp"
+	"context"
+	"debug/elf"
+	"math/rand/v2"
+	"os"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
+)
+
+// symbolTable reads what debug/elf's Symbols reads, symbol for symbol.
+func TestSymbolTableMatchesDebugELF(t *testing.T) {
+	ctx := context.Background()
+	images := map[string]func(context.Context) (string, error){
+		"gcc": elfsymtest.Sample,
+		"lto": elfsymtest.LTO,
+		"clang": func(ctx context.Context) (string, error) {
+			return elfsymtest.Lab(ctx, elfsymtest.LabConfig{Compiler: "clang", GCSections: true})
+		},
+	}
+	for name, build := range images {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			p, err := build(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := elf.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			st, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := f.Symbols()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := symbolTable(f, st.Size())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(want) < 10 || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%d symbols, debug/elf %d; equal %v", len(got), len(want), reflect.DeepEqual(got, want))
+			}
+		})
+	}
+}
+
+// Packed keys sort symbols as loadSymbols' comparison does, ties and all.
+func TestPackedSymbolKeysSortAsTheComparison(t *testing.T) {
+	type sym struct {
+		addr      uint64
+		sized, fn bool
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for iter := range 200 {
+		syms := make([]sym, 1+rng.IntN(200))
+		for i := range syms {
+			syms[i] = sym{uint64(rng.IntN(40)) * 0x1000_0000 / 16, rng.IntN(2) == 0, rng.IntN(2) == 0}
+		}
+		want := make([]int, len(syms))
+		for i := range want {
+			want[i] = i
+		}
+		slices.SortFunc(want, func(a, b int) int {
+			x, y := syms[a], syms[b]
+			switch {
+			case x.addr != y.addr:
+				return cmp.Compare(x.addr, y.addr)
+			case x.sized != y.sized:
+				if !x.sized {
+					return -1
+				}
+				return 1
+			case x.fn != y.fn:
+				if !x.fn {
+					return -1
+				}
+				return 1
+			}
+			return cmp.Compare(b, a)
+		})
+		keys, ok := packedSymbolKeys(len(syms), func(i int) (uint64, bool, bool) { return syms[i].addr, syms[i].sized, syms[i].fn })
+		if !ok {
+			t.Fatal("32-bit addresses not packed")
+		}
+		slices.Sort(keys)
+		got := make([]int, len(keys))
+		for i, k := range keys {
+			got[i] = int(symKeyIndex - k&symKeyIndex)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("case %d: packed order %v, comparison %v", iter, got, want)
+		}
+	}
+	if _, ok := packedSymbolKeys(1, func(int) (uint64, bool, bool) { return 1 << 32, true, true }); ok {
+		t.Fatal("a 64-bit address was packed")
+	}
+}
