@@ -14,7 +14,7 @@ import (
 	"github.com/faultline-dev/faultline/watch"
 )
 
-func init() { commands = append(commands, command{"analyze", newAnalyzeCmd}) }
+func init() { commands = append(commands, command{name: "analyze", build: newAnalyzeCmd}) }
 
 type analyzeFlags struct {
 	elf            string

@@ -6,7 +6,7 @@ import (
 	"github.com/faultline-dev/faultline/tui/live"
 )
 
-func init() { commands = append(commands, command{"attach", newAttachCmd}) }
+func init() { commands = append(commands, command{name: "attach", build: newAttachCmd, signals: true}) }
 
 func newAttachCmd() *cobra.Command {
 	var f deviceFlags

@@ -10,7 +10,9 @@ import (
 	"github.com/faultline-dev/faultline/watch"
 )
 
-func init() { commands = append(commands, command{"capture", newCaptureCmd}) }
+func init() {
+	commands = append(commands, command{name: "capture", build: newCaptureCmd, signals: true})
+}
 
 func newCaptureCmd() *cobra.Command {
 	var f deviceFlags

@@ -16,7 +16,7 @@ import (
 	"github.com/faultline-dev/faultline/watch"
 )
 
-func init() { commands = append(commands, command{"demo", newDemoCmd}) }
+func init() { commands = append(commands, command{name: "demo", build: newDemoCmd, signals: true}) }
 
 type demoFlags struct {
 	variant, elf, dir string

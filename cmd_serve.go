@@ -14,7 +14,7 @@ import (
 	"github.com/faultline-dev/faultline/gdbremote/coreserver"
 )
 
-func init() { commands = append(commands, command{"serve", newServeCmd}) }
+func init() { commands = append(commands, command{name: "serve", build: newServeCmd, signals: true}) }
 
 type serveFlags struct {
 	elf, host, traceRSP string

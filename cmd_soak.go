@@ -14,7 +14,7 @@ import (
 	"github.com/faultline-dev/faultline/soak"
 )
 
-func init() { commands = append(commands, command{"soak", newSoakCmd}) }
+func init() { commands = append(commands, command{name: "soak", build: newSoakCmd, signals: true}) }
 
 // soakFlags are soak's options.
 type soakFlags struct {

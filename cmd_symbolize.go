@@ -13,7 +13,7 @@ import (
 	"github.com/faultline-dev/faultline/symbolize"
 )
 
-func init() { commands = append(commands, command{"symbolize", newSymbolizeCmd}) }
+func init() { commands = append(commands, command{name: "symbolize", build: newSymbolizeCmd}) }
 
 type symbolizeFlags struct {
 	elf     string

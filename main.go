@@ -69,11 +69,9 @@ inlined calls, and where a bad pointer came from.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return withExit(exitUsage, fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath()))
 	})
-	for _, c := range commands {
-		if c.name == only {
-			root.AddCommand(c.build())
-			return root
-		}
+	if c, ok := commandNamed(only); ok {
+		root.AddCommand(c.build())
+		return root
 	}
 	for _, c := range commands {
 		root.AddCommand(c.build())
@@ -86,6 +84,23 @@ inlined calls, and where a bad pointer came from.`,
 type command struct {
 	name  string
 	build func() *cobra.Command
+	// signals: the command watches cmd.Context() and cleans up when
+	// Ctrl-C or SIGTERM cancels it. Without it the signals end the process
+	// at once, as they end any program: catching them for a command that
+	// never looks at its context made Ctrl-C do nothing (symbolize reading
+	// a terminal ran on), and the signal watcher costs every start four
+	// threads.
+	signals bool
+}
+
+// commandNamed returns the registered command called name.
+func commandNamed(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
 }
 
 // commands is filled by the cmd_*.go files' init functions, so adding a
@@ -97,11 +112,15 @@ func main() {
 }
 
 func run(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	var first string
 	if len(args) > 0 {
 		first = args[0]
+	}
+	ctx := context.Background()
+	if c, ok := commandNamed(first); ok && c.signals {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
 	}
 	root := newRootCmd(first)
 	root.SetArgs(args)

@@ -1,18 +1,23 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -195,5 +200,74 @@ func TestLazyRegexpsCompile(t *testing.T) {
 	t.Parallel()
 	if err := lazyre.CompileAll(); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestCtrlCEndsSymbolize: symbolize never looks at its context, so it must
+// not catch SIGINT (it did, for every command, and then ran on: a symbolize
+// reading a terminal could not be stopped with Ctrl-C). It must die of the
+// signal, as addr2line would, whichever way it reads stdin.
+func TestCtrlCEndsSymbolize(t *testing.T) {
+	t.Parallel()
+	fx := newSymbolizeFixture(t)
+	addr := fmt.Sprintf("%#x", fx.entry)
+	tests := []struct {
+		name  string
+		args  []string
+		first string // what stdin gets before the signal
+		ready string // the output that says it is running
+	}{
+		{"annotating a log", nil, "pc " + addr + "\n", "pc " + addr},
+		{"addresses after -", []string{"-"}, addr + "\n", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, faultlineBin, append([]string{"symbolize", "--elf", fx.elf}, tc.args...)...)
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer stdin.Close() // only after the test: EOF would end it too
+			if _, err := io.WriteString(stdin, tc.first); err != nil {
+				t.Fatal(err)
+			}
+			if tc.ready != "" {
+				// Annotating answers line by line: wait for it, so the
+				// signal lands while it reads, not during start.
+				line, err := bufio.NewReader(stdout).ReadString('\n')
+				if err != nil || !strings.HasPrefix(line, tc.ready) {
+					t.Fatalf("first line %q, %v; want %q...", line, err, tc.ready)
+				}
+			} else {
+				time.Sleep(300 * time.Millisecond)
+			}
+			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) {
+					t.Fatalf("symbolize exited %v after SIGINT, want killed by it", err)
+				}
+				if ws, ok := ee.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGINT {
+					t.Errorf("symbolize ended with %v, want killed by SIGINT", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("symbolize still running 5s after SIGINT")
+			}
+		})
 	}
 }
