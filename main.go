@@ -71,6 +71,10 @@ inlined calls, and where a bad pointer came from.`,
 	})
 	if c, ok := commandNamed(only); ok {
 		root.AddCommand(c.build())
+		// The arguments go to c, so cobra's completion command (five
+		// commands with their help texts, made on every Execute) cannot
+		// be the one run.
+		root.CompletionOptions.DisableDefaultCmd = true
 		return root
 	}
 	for _, c := range commands {
