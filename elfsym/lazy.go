@@ -428,7 +428,7 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 	var files []*dwarf.LineFile
 	if lr, err := d.LineReader(e); err == nil && lr != nil {
 		files = lr.Files()
-		ui.rows, _ = readLines(lr, fi, lz.zeroOK, nil)
+		ui.rows, _ = readLines(lr, fi, lz.zeroOK, make([]lineRow, 0, lz.rowsHint(e)))
 		if only != nil {
 			ui.rows = rowsFor(ui.rows, only)
 		} else {
@@ -454,6 +454,18 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 	b.nameScopes()
 	ui.files, ui.scopes, ui.events = fi.files, b.scopes, b.events
 	return ui
+}
+
+// rowsHint is about how many rows the line program of unit DIE e has (gcc
+// writes about two bytes a row), so reading it does not keep regrowing
+// the slice.
+func (lz *lazyDWARF) rowsHint(e *dwarf.Entry) int {
+	off, ok := e.Val(dwarf.AttrStmtList).(int64)
+	if !ok || off < 0 || off > int64(len(lz.secs.line))-4 {
+		return 0
+	}
+	n := binary.LittleEndian.Uint32(lz.secs.line[off:])
+	return int(min(n, uint32(len(lz.secs.line))) / 2)
 }
 
 // skim walks unit u's functions for b (whose want is set) with skimUnit,

@@ -51,6 +51,11 @@ func (fi *fileInterner) intern(name string) uint32 {
 func readLines(lr *dwarf.LineReader, fi *fileInterner, zeroOK bool, rows []lineRow) ([]lineRow, error) {
 	var le dwarf.LineEntry
 	seqStart := len(rows)
+	// Consecutive rows are mostly in one file: intern a path once per
+	// run of rows, not once a row.
+	var lastFile *dwarf.LineFile
+	var file uint32
+	interned := false
 	for {
 		err := lr.Next(&le)
 		if err == io.EOF {
@@ -59,15 +64,19 @@ func readLines(lr *dwarf.LineReader, fi *fileInterner, zeroOK bool, rows []lineR
 		if err != nil {
 			return rows[:seqStart], err
 		}
-		name := ""
-		if le.File != nil {
-			name = le.File.Name
+		if !interned || le.File != lastFile {
+			lastFile, interned = le.File, true
+			name := ""
+			if le.File != nil {
+				name = le.File.Name
+			}
+			file = fi.intern(name)
 		}
 		line := le.Line
 		if line < 0 {
 			line = 0
 		}
-		rows = append(rows, lineRow{addr: le.Address, file: fi.intern(name), line: uint32(line), end: le.EndSequence})
+		rows = append(rows, lineRow{addr: le.Address, file: file, line: uint32(line), end: le.EndSequence})
 		if le.EndSequence {
 			if rows[seqStart].addr == 0 && !zeroOK {
 				rows = rows[:seqStart]

@@ -26,39 +26,42 @@ type Symbol struct {
 }
 
 func (im *Image) loadSymbols(f *elf.File) {
-	raw, err := symbolTable(f, im.size)
-	if err != nil {
-		im.warnf("no symbol table (%v): no symbol names", err)
+	// Gathered unsorted, then placed in order: a large firmware has
+	// hundreds of thousands of symbols, and every copy of them is
+	// megabytes of fresh memory (page faults) for a run that looks up ten.
+	var syms []Symbol
+	var ends []uint64 // per syms[i]: end of its section, bounds an unsized function
+	if sec := f.SectionByType(elf.SHT_SYMTAB); sec != nil && sec.Size <= uint64(im.size) {
+		syms = make([]Symbol, 0, sec.Size/elf.Sym32Size)
+		ends = make([]uint64, 0, sec.Size/elf.Sym32Size)
 	}
-	type ranked struct {
-		Symbol
-		order int
-		end   uint64 // end of the symbol's section, bounds an unsized function
-	}
-	rs := make([]ranked, 0, len(raw))
-	for order, s := range raw {
-		typ := elf.ST_TYPE(s.Info)
-		if s.Name == "" || isMappingSymbol(s.Name) || s.Section == elf.SHN_UNDEF {
-			continue
+	err := eachSymbol(f, im.size, func(name string, value, size uint64, info byte, shndx elf.SectionIndex) {
+		typ := elf.ST_TYPE(info)
+		if name == "" || isMappingSymbol(name) || shndx == elf.SHN_UNDEF {
+			return
 		}
 		if typ != elf.STT_FUNC && typ != elf.STT_OBJECT && typ != elf.STT_NOTYPE {
-			continue
+			return
 		}
 		// Name is demangled when asked for (symbol): demangling every
 		// C++ symbol of a large firmware costs more than a few lookups.
-		sym := Symbol{Name: s.Name, RawName: s.Name, Addr: s.Value, Size: s.Size, Func: typ == elf.STT_FUNC, Abs: s.Section == elf.SHN_ABS}
-		if strings.HasPrefix(s.Name, "_Z") {
+		sym := Symbol{Name: name, RawName: name, Addr: value, Size: size, Func: typ == elf.STT_FUNC, Abs: shndx == elf.SHN_ABS}
+		if strings.HasPrefix(name, "_Z") {
 			im.mangled = true
 		}
 		if sym.Func {
 			sym.Addr &^= 1 // Thumb bit
 		}
-		r := ranked{Symbol: sym, order: order}
-		if int(s.Section) < len(f.Sections) {
-			sec := f.Sections[s.Section]
-			r.end = sec.Addr + sec.Size
+		end := uint64(0)
+		if int(shndx) < len(f.Sections) {
+			sec := f.Sections[shndx]
+			end = sec.Addr + sec.Size
 		}
-		rs = append(rs, r)
+		syms = append(syms, sym)
+		ends = append(ends, end)
+	})
+	if err != nil {
+		im.warnf("no symbol table (%v): no symbol names", err)
 	}
 	// Covering lookups take the last candidate at an address, so among
 	// symbols at one address the preferred one sorts last: sized before
@@ -66,11 +69,11 @@ func (im *Image) loadSymbols(f *elf.File) {
 	// table order (_mainCRTStartup before its alias _start).
 	// Sorted by index: moving the records themselves costs more than
 	// comparing them in a table of thousands.
-	idx := make([]int32, len(rs))
+	idx := make([]int32, len(syms))
 	for i := range idx {
 		idx[i] = int32(i)
 	}
-	if keys, ok := packedSymbolKeys(len(rs), func(i int) (uint64, bool, bool) { return rs[i].Addr, rs[i].Size > 0, rs[i].Func }); ok {
+	if keys, ok := packedSymbolKeys(len(syms), func(i int) (uint64, bool, bool) { return syms[i].Addr, syms[i].Size > 0, syms[i].Func }); ok {
 		// The same order, as integers: sorting them costs a fraction of
 		// calling the comparison below for each of a large table's
 		// hundreds of thousands of comparisons.
@@ -80,7 +83,7 @@ func (im *Image) loadSymbols(f *elf.File) {
 		}
 	} else {
 		slices.SortFunc(idx, func(a, b int32) int {
-			x, y := &rs[a], &rs[b]
+			x, y := &syms[a], &syms[b]
 			switch {
 			case x.Addr != y.Addr:
 				return cmp.Compare(x.Addr, y.Addr)
@@ -95,32 +98,28 @@ func (im *Image) loadSymbols(f *elf.File) {
 				}
 				return 1
 			}
-			return cmp.Compare(y.order, x.order)
+			return cmp.Compare(b, a) // table order, as gathered
 		})
 	}
-	sorted := make([]ranked, len(rs))
-	for i, j := range idx {
-		sorted[i] = rs[j]
-	}
-	rs = sorted
-	im.syms = make([]Symbol, len(rs))
-	im.spans = make([]uint64, len(rs))
+	im.syms = make([]Symbol, len(syms))
+	im.spans = make([]uint64, len(syms))
 	nextFunc := ^uint64(0)
-	for i := len(rs) - 1; i >= 0; i-- {
-		im.syms[i] = rs[i].Symbol
-		im.spans[i] = rs[i].Size
+	for i := len(idx) - 1; i >= 0; i-- {
+		s := &syms[idx[i]]
+		im.syms[i] = *s
+		im.spans[i] = s.Size
 		// Assembly functions often have no .size: let an unsized function
 		// symbol cover up to the next function or its section's end, as
 		// addr2line does. Size stays as in the table.
-		if rs[i].Func && rs[i].Size == 0 {
-			end := min(nextFunc, rs[i].end)
-			if end > rs[i].Addr {
-				im.spans[i] = end - rs[i].Addr
+		if s.Func && s.Size == 0 {
+			end := min(nextFunc, ends[idx[i]])
+			if end > s.Addr {
+				im.spans[i] = end - s.Addr
 			}
 		}
-		if rs[i].Func && rs[i].Addr < nextFunc {
-			if i == 0 || rs[i-1].Addr != rs[i].Addr {
-				nextFunc = rs[i].Addr
+		if s.Func && s.Addr < nextFunc {
+			if i == 0 || syms[idx[i-1]].Addr != s.Addr {
+				nextFunc = s.Addr
 			}
 		}
 	}
@@ -350,38 +349,44 @@ func packedSymbolKeys(n int, at func(i int) (addr uint64, sized, fn bool)) (keys
 	return keys, true
 }
 
-// symbolTable is f.Symbols for a little-endian ELF32 file (every Cortex-M
-// firmware), read without allocating a string per name: the names are
-// slices of one copy of the string table. Anything else goes to
+// eachSymbol calls fn for each symbol f.Symbols returns, in table order.
+// A little-endian ELF32 file (every Cortex-M firmware) is read without
+// allocating a string per name or a record per symbol: the names are
+// slices of one copy of the string table. Anything else goes through
 // f.Symbols, as do tables it would report damaged.
-func symbolTable(f *elf.File, fileSize int64) ([]elf.Symbol, error) {
+func eachSymbol(f *elf.File, fileSize int64, fn func(name string, value, size uint64, info byte, shndx elf.SectionIndex)) error {
+	viaELF := func() error {
+		syms, err := f.Symbols()
+		for _, s := range syms {
+			fn(s.Name, s.Value, s.Size, s.Info, s.Section)
+		}
+		return err
+	}
 	sec := f.SectionByType(elf.SHT_SYMTAB)
 	if f.Class != elf.ELFCLASS32 || f.Data != elf.ELFDATA2LSB || sec == nil || sec.Size%elf.Sym32Size != 0 || sec.Size == 0 ||
 		int(sec.Link) >= len(f.Sections) || f.Sections[sec.Link].Type != elf.SHT_STRTAB {
-		return f.Symbols()
+		return viaELF()
 	}
 	data, err := sectionBytes(sec, fileSize)
 	if err != nil {
-		return f.Symbols()
+		return viaELF()
 	}
 	strb, err := sectionBytes(f.Sections[sec.Link], fileSize)
 	if err != nil {
-		return f.Symbols()
+		return viaELF()
 	}
 	strs := string(strb)
 	le := binary.LittleEndian
-	data = data[elf.Sym32Size:] // the null symbol, which f.Symbols leaves out too
-	out := make([]elf.Symbol, len(data)/elf.Sym32Size)
-	for i := range out {
-		b := data[i*elf.Sym32Size:]
+	// From 1: the null symbol, which f.Symbols leaves out too.
+	for off := elf.Sym32Size; off+elf.Sym32Size <= len(data); off += elf.Sym32Size {
+		b := data[off : off+elf.Sym32Size]
 		name := ""
 		if start := int(le.Uint32(b)); start < len(strs) {
 			if end := strings.IndexByte(strs[start:], 0); end >= 0 {
 				name = strs[start : start+end]
 			}
 		}
-		out[i] = elf.Symbol{Name: name, Value: uint64(le.Uint32(b[4:])), Size: uint64(le.Uint32(b[8:])),
-			Info: b[12], Other: b[13], Section: elf.SectionIndex(le.Uint16(b[14:]))}
+		fn(name, uint64(le.Uint32(b[4:])), uint64(le.Uint32(b[8:])), b[12], elf.SectionIndex(le.Uint16(b[14:])))
 	}
-	return out, nil
+	return nil
 }
