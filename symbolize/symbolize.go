@@ -29,10 +29,16 @@ func ParseAddr(s string) (uint64, error) {
 
 // A Symbolizer formats elfsym answers for people.
 type Symbolizer struct {
-	im     *elfsym.Image
-	dirs   []string          // srcpath.Dirs: the working directory
-	shown  map[string]string // showPath's answers: a firmware has few files and many addresses
-	frames []elfsym.Frame    // appendText's, reused from address to address
+	im    *elfsym.Image
+	dirs  []string          // srcpath.Dirs: the working directory
+	shown map[string]string // showPath's answers: a firmware has few files and many addresses
+	// recent holds showPath's last answers, looked at before shown: the
+	// frames of one address and of the next mostly share files, and a
+	// map lookup hashes the whole path (a tenth of answering thousands
+	// of addresses).
+	recent [4]struct{ file, shown string }
+	next   int            // the entry of recent to replace
+	frames []elfsym.Frame // appendText's, reused from address to address
 }
 
 // New symbolizes against im, showing files relative to the working
@@ -48,9 +54,22 @@ func (s *Symbolizer) showPath(file string) string {
 	if file == "" {
 		return "??"
 	}
-	if p, ok := s.shown[file]; ok {
-		return p
+	for _, r := range s.recent {
+		if r.file == file {
+			return r.shown
+		}
 	}
+	p, ok := s.shown[file]
+	if !ok {
+		p = s.rel(file)
+	}
+	s.recent[s.next] = struct{ file, shown string }{file, p}
+	s.next = (s.next + 1) % len(s.recent)
+	return p
+}
+
+// rel is showPath's answer for file, computed once.
+func (s *Symbolizer) rel(file string) string {
 	p := srcpath.Rel(file, s.dirs...)
 	if s.shown == nil {
 		s.shown = map[string]string{}
