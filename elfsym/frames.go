@@ -28,14 +28,15 @@ func (im *Image) Frames(addr uint64) []Frame { return im.AppendFrames(nil, addr)
 func (im *Image) AppendFrames(dst []Frame, addr uint64) []Frame {
 	addr &^= 1
 	lines, funcs := im.dwarfAt(addr)
-	s := funcs.innermost(addr)
+	s, k := funcs.innermostSeg(addr)
+	lo, hi := funcs.segRows(k, lines.len()) // a saved index narrows the line search
 	if s < 0 {
 		sym, ok := im.funcSymbolAt(addr)
 		if !ok {
 			return dst
 		}
 		f := Frame{Function: sym.Name, Entry: sym.Addr}
-		f.File, f.Line, _ = lines.at(addr)
+		f.File, f.Line, _ = lines.atIn(addr, lo, hi)
 		return append(dst, f)
 	}
 	// Each frame is appended as its scope is reached: a chain gathered
@@ -43,7 +44,7 @@ func (im *Image) AppendFrames(dst []Frame, addr uint64) []Frame {
 	if dst == nil {
 		dst = make([]Frame, 0, 4) // one allocation for all but deep inlining
 	}
-	file, line, _ := lines.at(addr)
+	file, line, _ := lines.atIn(addr, lo, hi)
 	for i, n := s, 0; i >= 0 && n < maxInlineDepth; n++ {
 		sc := funcs.scope(i)
 		dst = append(dst, Frame{Function: sc.name, File: file, Line: line, Inlined: sc.parent >= 0, Entry: sc.entry})

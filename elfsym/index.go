@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"sync"
 	"sync/atomic"
 )
@@ -29,7 +30,7 @@ import (
 // layout or the meaning of what is saved changes (including a change to how
 // buildDWARF or loadSymbols compute their answers), so old saved indexes
 // are ignored instead of giving old answers.
-const IndexVersion = 5
+const IndexVersion = 6
 
 const indexMagic = "FLIDX\x00"
 
@@ -148,9 +149,15 @@ func (im *Image) marshalIndex(warn []string) []byte {
 	}
 	segs := im.funcs.segs
 	u(uint64(len(segs)))
+	nrows := im.lines.len()
 	for _, sg := range segs {
 		body = binary.LittleEndian.AppendUint64(body, sg.addr)
 		body = binary.LittleEndian.AppendUint32(body, uint32(sg.scope))
+		// The line rows answering for a segment's addresses lie between
+		// its row and the next segment's: Frames searches those few
+		// instead of the whole table (segRows).
+		r := sort.Search(nrows, func(i int) bool { return im.lines.row(i).addr > sg.addr })
+		body = binary.LittleEndian.AppendUint32(body, uint32(r))
 	}
 
 	out := make([]byte, 0, len(indexMagic)+16+len(st.data)+len(body))
@@ -250,7 +257,7 @@ const (
 	symSize   = 44 // addr, size, span u64; name off/len, raw name off/len, flags (func, abs, raw same as name) u32
 	rowSize   = 16 // addr u64, file u32, line<<1|end u32
 	scopeSize = 36 // name off/len, call file off/len, call line, parent, depth (u32 each), entry u64
-	segSize   = 12 // addr u64, scope u32
+	segSize   = 16 // addr u64, scope u32, first line row past addr u32
 )
 
 func decodeRow(b []byte) lineRow {
@@ -266,6 +273,23 @@ func decodeSeg(b []byte, nscopes int) seg {
 		sc = -1
 	}
 	return seg{addr: binary.LittleEndian.Uint64(b), scope: sc}
+}
+
+// segRows returns the rows of a table of nrows line rows that the
+// search for an address in segment k must cover, [lo, hi], as a saved
+// index records them; the whole table when it does not (a built index,
+// no segment). Damage cannot make the range leave the table.
+func (fx *funcIndex) segRows(k, nrows int) (lo, hi int) {
+	n := len(fx.rawSegs) / segSize
+	if k < 0 || k >= n {
+		return 0, nrows
+	}
+	row := func(k int) int { return min(int(binary.LittleEndian.Uint32(fx.rawSegs[k*segSize+12:])), nrows) }
+	lo, hi = row(k), nrows
+	if k+1 < n {
+		hi = max(row(k+1), lo)
+	}
+	return lo, hi
 }
 
 // decodeScope decodes scope i. Damage cannot make a lookup fail or loop:

@@ -369,14 +369,27 @@ func partition(events []rangeEvent, scopes []scope) []seg {
 
 // innermost returns the innermost scope at addr, -1 if none.
 func (fx *funcIndex) innermost(addr uint64) int32 {
+	s, _ := fx.innermostSeg(addr)
+	return s
+}
+
+// innermostSeg is innermost, also returning the segment holding addr
+// (-1 if none) for segRows.
+func (fx *funcIndex) innermostSeg(addr uint64) (int32, int) {
 	if fx.rawSegs != nil {
 		n := len(fx.rawSegs) / segSize
 		i := sort.Search(n, func(i int) bool { return decodeSeg(fx.rawSegs[i*segSize:], 0).addr > addr })
 		if i == 0 {
-			return -1
+			return -1, -1
 		}
-		return decodeSeg(fx.rawSegs[(i-1)*segSize:], fx.nscopes()).scope
+		return decodeSeg(fx.rawSegs[(i-1)*segSize:], fx.nscopes()).scope, i - 1
 	}
+	s := fx.innermostBuilt(addr)
+	return s, -1
+}
+
+// innermostBuilt is innermost in a built index.
+func (fx *funcIndex) innermostBuilt(addr uint64) int32 {
 	i := sort.Search(len(fx.segs), func(i int) bool { return fx.segs[i].addr > addr })
 	if i == 0 {
 		return -1

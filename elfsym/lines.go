@@ -158,7 +158,13 @@ func (t *lineTable) row(i int) lineRow {
 
 // at returns the file and line for addr, ok false outside every sequence.
 func (t *lineTable) at(addr uint64) (file string, line int, ok bool) {
-	i := sort.Search(t.len(), func(i int) bool { return t.row(i).addr > addr })
+	return t.atIn(addr, 0, t.len())
+}
+
+// atIn is at, given that the first row past addr is in rows [lo, hi]
+// (funcIndex.segRows).
+func (t *lineTable) atIn(addr uint64, lo, hi int) (file string, line int, ok bool) {
+	i := lo + sort.Search(hi-lo, func(j int) bool { return t.row(lo+j).addr > addr })
 	if i == 0 {
 		return "", 0, false
 	}
