@@ -428,10 +428,20 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 	var files []*dwarf.LineFile
 	if lr, err := d.LineReader(e); err == nil && lr != nil {
 		files = lr.Files()
-		ui.rows, _ = readLines(lr, fi, lz.zeroOK, make([]lineRow, 0, lz.rowsHint(e)))
 		if only != nil {
-			ui.rows = rowsFor(ui.rows, only)
+			// The unit's rows are read into a buffer reused from unit
+			// to unit, and the few rowsFor keeps copied out: a first run
+			// allocates little enough that it seldom collects garbage.
+			sp := rowScratch.Get().(*[]lineRow)
+			if n := lz.rowsHint(e); cap(*sp) < n {
+				*sp = make([]lineRow, 0, n)
+			}
+			rows, _ := readLines(lr, fi, lz.zeroOK, (*sp)[:0])
+			ui.rows = rowsFor(rows, only)
+			*sp = rows[:0]
+			rowScratch.Put(sp)
 		} else {
+			ui.rows, _ = readLines(lr, fi, lz.zeroOK, make([]lineRow, 0, lz.rowsHint(e)))
 			// Sorted here, in parallel with the other units: merge then
 			// only merges sorted runs.
 			lt := lineTable{rows: ui.rows}
@@ -455,6 +465,10 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 	ui.files, ui.scopes, ui.events = fi.files, b.scopes, b.events
 	return ui
 }
+
+// rowScratch holds buffers for the rows of units built for a few
+// addresses.
+var rowScratch = sync.Pool{New: func() any { return new([]lineRow) }}
 
 // rowsHint is about how many rows the line program of unit DIE e has (gcc
 // writes about two bytes a row), so reading it does not keep regrowing

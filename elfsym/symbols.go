@@ -26,9 +26,9 @@ type Symbol struct {
 }
 
 func (im *Image) loadSymbols(f *elf.File) {
-	// Gathered unsorted, then placed in order: a large firmware has
+	// Gathered unsorted, then put in order in place: a large firmware has
 	// hundreds of thousands of symbols, and every copy of them is
-	// megabytes of fresh memory (page faults) for a run that looks up ten.
+	// megabytes of fresh memory for a run that looks up ten.
 	var syms []Symbol
 	var ends []uint64 // per syms[i]: end of its section, bounds an unsized function
 	if sec := f.SectionByType(elf.SHT_SYMTAB); sec != nil && sec.Size <= uint64(im.size) {
@@ -101,12 +101,12 @@ func (im *Image) loadSymbols(f *elf.File) {
 			return cmp.Compare(b, a) // table order, as gathered
 		})
 	}
-	im.syms = make([]Symbol, len(syms))
+	permute(syms, idx)
+	im.syms = syms
 	im.spans = make([]uint64, len(syms))
 	nextFunc := ^uint64(0)
-	for i := len(idx) - 1; i >= 0; i-- {
-		s := &syms[idx[i]]
-		im.syms[i] = *s
+	for i := len(syms) - 1; i >= 0; i-- {
+		s := &syms[i]
 		im.spans[i] = s.Size
 		// Assembly functions often have no .size: let an unsized function
 		// symbol cover up to the next function or its section's end, as
@@ -118,7 +118,7 @@ func (im *Image) loadSymbols(f *elf.File) {
 			}
 		}
 		if s.Func && s.Addr < nextFunc {
-			if i == 0 || syms[idx[i-1]].Addr != s.Addr {
+			if i == 0 || syms[i-1].Addr != s.Addr {
 				nextFunc = s.Addr
 			}
 		}
@@ -317,6 +317,29 @@ func (im *Image) funcSymbolAt(addr uint64) (Symbol, bool) {
 		}
 	}
 	return Symbol{}, false
+}
+
+// permute reorders s in place so that s[i] becomes what s[idx[i]] was
+// (idx a permutation): a large table is not copied to be sorted.
+func permute[T any](s []T, idx []int32) {
+	done := make([]bool, len(s))
+	for i := range s {
+		if done[i] {
+			continue
+		}
+		tmp := s[i]
+		j := i
+		for {
+			done[j] = true
+			k := int(idx[j])
+			if k == i {
+				s[j] = tmp
+				break
+			}
+			s[j] = s[k]
+			j = k
+		}
+	}
 }
 
 // symKeyIndex masks the index in a packed symbol key.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"debug/elf"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"reflect"
@@ -110,5 +111,30 @@ func TestPackedSymbolKeysSortAsTheComparison(t *testing.T) {
 	}
 	if _, ok := packedSymbolKeys(1, func(int) (uint64, bool, bool) { return 1 << 32, true, true }); ok {
 		t.Fatal("a 64-bit address was packed")
+	}
+}
+
+// permute puts every element where the permutation says, whatever its
+// cycles.
+func TestPermuteFollowsThePermutation(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := range 50 {
+		idx := make([]int32, n)
+		for i := range idx {
+			idx[i] = int32(i)
+		}
+		rng.Shuffle(n, func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+		s := make([]string, n)
+		want := make([]string, n)
+		for i := range s {
+			s[i] = fmt.Sprint("v", i)
+		}
+		for i := range want {
+			want[i] = s[idx[i]]
+		}
+		permute(s, idx)
+		if !slices.Equal(s, want) {
+			t.Fatalf("n=%d idx %v: got %v, want %v", n, idx, s, want)
+		}
 	}
 }
