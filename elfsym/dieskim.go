@@ -387,3 +387,37 @@ func (b *funcBuilder) skimUnit(s *unitSkimmer, r *dwarf.Reader, files []*dwarf.L
 	}
 	return nil
 }
+
+// stmtList finds the unit DIE's DW_AT_stmt_list in a unit's bytes: its
+// position and value. It reports absent when the DIE has none (no line
+// program), and ok only for a 4-byte offset (DW_FORM_sec_offset, or
+// DW_FORM_data4 before DWARF 4) it read.
+func stmtList(unit []byte, hdr uint64, abbrev []byte) (pos int, off uint64, absent, ok bool) {
+	s, err := newUnitSkimmer(unit, hdr, abbrev)
+	if err != nil {
+		return 0, 0, false, false
+	}
+	code := s.r.uleb()
+	a := s.abbrevs[code]
+	if s.r.err != nil || a == nil {
+		return 0, 0, false, false
+	}
+	for _, at := range a.attrs {
+		form := at.form
+		if form == formIndirect {
+			return 0, 0, false, false
+		}
+		at0 := s.r.pos
+		v, known := s.value(form, at.imm)
+		if !known || s.r.err != nil {
+			return 0, 0, false, false
+		}
+		if at.attr == dwarf.AttrStmtList {
+			if form != formSecOffset && !(form == formData4 && s.version < 4) {
+				return 0, 0, false, false
+			}
+			return at0, v, false, true
+		}
+	}
+	return 0, 0, true, false
+}

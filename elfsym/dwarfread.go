@@ -18,7 +18,7 @@ func readDWARF(f *elf.File, fileSize int64) (d *dwarf.Data, err error) {
 			d, err = nil, fmt.Errorf("DWARF parser failed: %v", p)
 		}
 	}()
-	secs, ok, err := readDWARFSections(f, fileSize, true)
+	secs, ok, err := readDWARFSections(f, fileSize, true, true)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +36,13 @@ type dwarfSections struct {
 
 // data makes a dwarf.Data over info (the whole .debug_info, or one unit).
 func (s *dwarfSections) data(info []byte) (*dwarf.Data, error) {
-	d, err := dwarf.New(s.abbrev, nil, nil, info, s.line, nil, s.ranges, s.str)
+	return s.dataWithLine(info, s.line)
+}
+
+// dataWithLine is data with line as .debug_line (lazy.go gives a unit
+// its own line program alone).
+func (s *dwarfSections) dataWithLine(info, line []byte) (*dwarf.Data, error) {
+	d, err := dwarf.New(s.abbrev, nil, nil, info, line, nil, s.ranges, s.str)
 	if err != nil {
 		return nil, err
 	}
@@ -49,9 +55,9 @@ func (s *dwarfSections) data(info []byte) (*dwarf.Data, error) {
 }
 
 // readDWARFSections reads the sections debug/dwarf uses, .debug_info only
-// if withInfo. ok is false when the file needs elf.File.DWARF (relocatable,
+// if withInfo and .debug_line only if withLine. ok is false when the file needs elf.File.DWARF (relocatable,
 // compressed sections, DWARF 4 type units).
-func readDWARFSections(f *elf.File, fileSize int64, withInfo bool) (secs *dwarfSections, ok bool, err error) {
+func readDWARFSections(f *elf.File, fileSize int64, withInfo, withLine bool) (secs *dwarfSections, ok bool, err error) {
 	if f.Type != elf.ET_EXEC {
 		return nil, false, nil
 	}
@@ -80,6 +86,9 @@ func readDWARFSections(f *elf.File, fileSize int64, withInfo bool) (secs *dwarfS
 		case ".debug_str":
 			dst = &secs.str
 		case ".debug_line":
+			if !withLine {
+				continue
+			}
 			dst = &secs.line
 		case ".debug_ranges":
 			dst = &secs.ranges

@@ -34,6 +34,7 @@ type lazyUnit struct {
 	dataOnce sync.Once
 	data     *dwarf.Data // the unit alone (unitData)
 	bytes    []byte      // the unit's bytes, data's .debug_info
+	lineLen  uint64      // bytes of its line program
 	dataErr  error
 
 	built *unitIndex // guarded by lazyDWARF.mu
@@ -62,6 +63,13 @@ type lazyDWARF struct {
 	ranges []unitRange // sorted by lo
 	maxLen uint64      // longest range, bounds the backward scan
 	noSkim bool        // walk every unit with debug/dwarf (tests compare)
+
+	line      *elf.Section // .debug_line, nil if none: read a unit's program at a time (unitLines)
+	wholeLine struct {     // all of it, for a unit unitLines cannot give its own
+		sync.Once
+		b   []byte
+		err error
+	}
 
 	mu     sync.Mutex                // serialises merges
 	merged atomic.Pointer[mergedIdx] // the units built so far, merged
@@ -94,16 +102,23 @@ func newLazyDWARF(f *elf.File, fileSize int64) (lz *lazyDWARF) {
 	if info == nil || info.Flags&elf.SHF_COMPRESSED != 0 || info.Size > uint64(fileSize) {
 		return nil
 	}
-	secs, ok, err := readDWARFSections(f, fileSize, false)
+	lz = &lazyDWARF{}
+	secs, ok, err := readDWARFSections(f, fileSize, false, false)
 	if err != nil || !ok {
 		return nil
+	}
+	if line := f.Section(".debug_line"); line != nil && line.Type != elf.SHT_NOBITS {
+		if line.Size > uint64(fileSize) || line.Offset > uint64(fileSize)-line.Size {
+			return nil
+		}
+		lz.line = line
 	}
 	if crossUnitRefs(secs.abbrev) {
 		// LTO names a function or inlined call through a DIE in another
 		// unit (DW_FORM_ref_addr); a unit read alone cannot follow it.
 		return nil
 	}
-	lz = &lazyDWARF{secs: secs, info: info}
+	lz.secs, lz.info = secs, info
 	var h [12]byte
 	for off := uint64(0); off < info.Size; {
 		if info.Size-off < 12 {
@@ -211,9 +226,49 @@ func (lz *lazyDWARF) unitData(u *lazyUnit) (*dwarf.Data, error) {
 			return
 		}
 		u.bytes = b
-		u.data, u.dataErr = lz.secs.data(b)
+		line, err := lz.unitLines(u)
+		if err != nil {
+			u.dataErr = err
+			return
+		}
+		u.data, u.dataErr = lz.secs.dataWithLine(b, line)
 	})
 	return u.data, u.dataErr
+}
+
+// unitLines returns what unit u's dwarf.Data has as .debug_line: its own
+// line program alone, read now, with the unit DIE's DW_AT_stmt_list
+// (in u.bytes) set to 0 to point at it. A unit needs a few kilobytes of a
+// section of megabytes. Where the attribute is not a plain 4-byte offset
+// the whole section is read (once), and the unit left as it is.
+func (lz *lazyDWARF) unitLines(u *lazyUnit) ([]byte, error) {
+	if lz.line == nil {
+		return nil, nil
+	}
+	pos, off, absent, ok := stmtList(u.bytes, u.hdr, lz.secs.abbrev)
+	if absent {
+		return nil, nil // no line program
+	}
+	if ok && off <= lz.line.Size-4 && lz.line.Size >= 4 {
+		var h [4]byte
+		if _, err := lz.line.ReadAt(h[:], int64(off)); err != nil {
+			return nil, fmt.Errorf(".debug_line: %w", err)
+		}
+		if n := uint64(binary.LittleEndian.Uint32(h[:])); n < 0xfffffff0 && n <= lz.line.Size-off-4 {
+			prog := make([]byte, 4+n)
+			if _, err := lz.line.ReadAt(prog, int64(off)); err != nil {
+				return nil, fmt.Errorf(".debug_line: %w", err)
+			}
+			binary.LittleEndian.PutUint32(u.bytes[pos:], 0)
+			u.lineLen = 4 + n
+			return prog, nil
+		}
+	}
+	lz.wholeLine.Do(func() {
+		lz.wholeLine.b, lz.wholeLine.err = sectionBytes(lz.line, int64(lz.line.Offset+lz.line.Size))
+	})
+	u.lineLen = uint64(len(lz.wholeLine.b)) / uint64(len(lz.units)) // a guess: the average
+	return lz.wholeLine.b, lz.wholeLine.err
 }
 
 // unitDIERanges reads the address ranges of unit u's DIE.
@@ -433,7 +488,7 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 			// to unit, and the few rowsFor keeps copied out: a first run
 			// allocates little enough that it seldom collects garbage.
 			sp := rowScratch.Get().(*[]lineRow)
-			if n := lz.rowsHint(e); cap(*sp) < n {
+			if n := lz.rowsHint(u); cap(*sp) < n {
 				*sp = make([]lineRow, 0, n)
 			}
 			rows, _ := readLines(lr, fi, lz.zeroOK, (*sp)[:0])
@@ -441,7 +496,7 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 			*sp = rows[:0]
 			rowScratch.Put(sp)
 		} else {
-			ui.rows, _ = readLines(lr, fi, lz.zeroOK, make([]lineRow, 0, lz.rowsHint(e)))
+			ui.rows, _ = readLines(lr, fi, lz.zeroOK, make([]lineRow, 0, lz.rowsHint(u)))
 			// Sorted here, in parallel with the other units: merge then
 			// only merges sorted runs.
 			lt := lineTable{rows: ui.rows}
@@ -470,17 +525,10 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 // addresses.
 var rowScratch = sync.Pool{New: func() any { return new([]lineRow) }}
 
-// rowsHint is about how many rows the line program of unit DIE e has (gcc
-// writes about two bytes a row), so reading it does not keep regrowing
-// the slice.
-func (lz *lazyDWARF) rowsHint(e *dwarf.Entry) int {
-	off, ok := e.Val(dwarf.AttrStmtList).(int64)
-	if !ok || off < 0 || off > int64(len(lz.secs.line))-4 {
-		return 0
-	}
-	n := binary.LittleEndian.Uint32(lz.secs.line[off:])
-	return int(min(n, uint32(len(lz.secs.line))) / 2)
-}
+// rowsHint is about how many rows unit u's line program has (gcc writes
+// about two bytes a row), so reading it does not keep regrowing the
+// slice.
+func (lz *lazyDWARF) rowsHint(u *lazyUnit) int { return int(min(u.lineLen, 1<<26) / 2) }
 
 // skim walks unit u's functions for b (whose want is set) with skimUnit,
 // reporting false when it gave up.

@@ -2,6 +2,7 @@ package elfsym
 
 import (
 	"context"
+	"debug/dwarf"
 	"reflect"
 	"slices"
 	"testing"
@@ -300,6 +301,81 @@ func TestSkimRecordsWhatTheDIEWalkRecords(t *testing.T) {
 			}
 			if walked == 0 {
 				t.Fatal("no function found by either walk: nothing compared")
+			}
+		})
+	}
+}
+
+// A unit read lazily gets its own line program alone (unitLines), and
+// its rows and files are those the whole .debug_line gives it.
+func TestUnitLineProgramAloneReadsTheSameRows(t *testing.T) {
+	ctx := context.Background()
+	images := map[string]func(context.Context) (string, error){
+		"gcc":    elfsymtest.Sample,
+		"dwarf4": elfsymtest.DWARF4,
+		"clang": func(ctx context.Context) (string, error) {
+			return elfsymtest.Lab(ctx, elfsymtest.LabConfig{Compiler: "clang", GCSections: true})
+		},
+	}
+	for name, build := range images {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			p, err := build(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			im, err := OpenWith(p, Options{Lazy: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer im.Close()
+			lz := im.lazy
+			whole, err := sectionBytes(lz.line, im.size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rowsOf := func(d *dwarf.Data) ([]lineRow, []string) {
+				cu, err := d.Reader().Next()
+				if err != nil || cu == nil {
+					t.Fatalf("no unit DIE: %v", err)
+				}
+				lr, err := d.LineReader(cu)
+				if err != nil || lr == nil {
+					t.Fatalf("no line program: %v", err)
+				}
+				fi := &fileInterner{idx: map[string]uint32{}}
+				rows, err := readLines(lr, fi, lz.zeroOK, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return rows, fi.files
+			}
+			alone := 0
+			for i := range lz.units {
+				u := &lz.units[i]
+				d, err := lz.unitData(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fresh := make([]byte, u.size)
+				if _, err := lz.info.ReadAt(fresh, int64(u.off)); err != nil {
+					t.Fatal(err)
+				}
+				ref, err := lz.secs.dataWithLine(fresh, whole)
+				if err != nil {
+					t.Fatal(err)
+				}
+				gotRows, gotFiles := rowsOf(d)
+				wantRows, wantFiles := rowsOf(ref)
+				if !reflect.DeepEqual(gotRows, wantRows) || !reflect.DeepEqual(gotFiles, wantFiles) {
+					t.Fatalf("unit %d: %d rows %v from its own program, %d rows %v from the section", i, len(gotRows), gotFiles, len(wantRows), wantFiles)
+				}
+				if u.lineLen < uint64(len(whole)) {
+					alone++
+				}
+			}
+			if alone == 0 || lz.wholeLine.b != nil {
+				t.Fatalf("%d units read their program alone, whole section read %v", alone, lz.wholeLine.b != nil)
 			}
 		})
 	}
