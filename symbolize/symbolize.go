@@ -95,13 +95,16 @@ func (s *Symbolizer) appendWhere(b []byte, f elfsym.Frame) []byte {
 func hexAddr(addr uint64) string { return string(appendHexAddr(nil, addr)) }
 
 func appendHexAddr(b []byte, addr uint64) []byte {
-	var h [16]byte
-	digits := strconv.AppendUint(h[:0], addr, 16)
-	b = append(b, "0x"...)
-	for range 8 - len(digits) {
-		b = append(b, '0')
+	const digits = "0123456789abcdef"
+	n := 8 // digits: at least 8, more for a wider address
+	for n < 16 && addr>>(4*n) != 0 {
+		n++
 	}
-	return append(b, digits...)
+	b = append(b, '0', 'x')
+	for i := n - 1; i >= 0; i-- {
+		b = append(b, digits[addr>>(4*i)&0xf])
+	}
+	return b
 }
 
 // appendText appends the text answer for addr, a line each: the innermost
