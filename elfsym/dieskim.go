@@ -79,13 +79,41 @@ type skimAttr struct {
 	imm  int64 // DW_FORM_implicit_const's value
 }
 
+// An abbrevTable finds abbreviations by code: compilers number them 1, 2,
+// 3..., so a slice does, with a map for any code far above the count.
+type abbrevTable struct {
+	dense  []*skimAbbrev
+	sparse map[uint64]*skimAbbrev
+}
+
+func (t *abbrevTable) get(code uint64) *skimAbbrev {
+	if code < uint64(len(t.dense)) {
+		return t.dense[code]
+	}
+	return t.sparse[code]
+}
+
+func (t *abbrevTable) set(code uint64, a *skimAbbrev) {
+	if code < 1<<16 {
+		for uint64(len(t.dense)) <= code {
+			t.dense = append(t.dense, nil)
+		}
+		t.dense[code] = a
+		return
+	}
+	if t.sparse == nil {
+		t.sparse = map[uint64]*skimAbbrev{}
+	}
+	t.sparse[code] = a
+}
+
 // parseAbbrevs reads the abbreviation table at off in .debug_abbrev.
-func parseAbbrevs(b []byte, off uint64) (map[uint64]*skimAbbrev, error) {
+func parseAbbrevs(b []byte, off uint64) (*abbrevTable, error) {
 	if off >= uint64(len(b)) {
 		return nil, fmt.Errorf("abbreviations at %#x past the section's end", off)
 	}
 	r := &cfiReader{b: b, pos: int(off)}
-	out := map[uint64]*skimAbbrev{}
+	out := &abbrevTable{}
 	for r.err == nil {
 		code := r.uleb()
 		if code == 0 {
@@ -103,7 +131,7 @@ func parseAbbrevs(b []byte, off uint64) (map[uint64]*skimAbbrev, error) {
 			}
 			a.attrs = append(a.attrs, sa)
 		}
-		out[code] = a
+		out.set(code, a) // a duplicate code: the last wins, as in debug/dwarf
 	}
 	if r.err != nil {
 		return nil, fmt.Errorf(".debug_abbrev at %#x: %w", off, r.err)
@@ -131,7 +159,7 @@ type skimDIE struct {
 // unit's start, as in the unit's own dwarf.Data).
 type unitSkimmer struct {
 	r        cfiReader
-	abbrevs  map[uint64]*skimAbbrev
+	abbrevs  *abbrevTable
 	addrSize int
 	version  int
 }
@@ -169,7 +197,7 @@ func (s *unitSkimmer) next() (skimDIE, error) {
 	if code == 0 {
 		return d, nil
 	}
-	a := s.abbrevs[code]
+	a := s.abbrevs.get(code)
 	if a == nil {
 		return d, errSkim
 	}
@@ -299,30 +327,46 @@ func (s *unitSkimmer) value(form uint64, imm int64) (v uint64, ok bool) {
 
 // skipChildren moves past the children of d (whose attributes were just
 // read), by its sibling reference when it has one ahead, as
-// dwarf.Reader.SkipChildren does.
+// dwarf.Reader.SkipChildren does. It loops rather than recurses: nesting
+// in a hostile file is as deep as the unit is long.
 func (s *unitSkimmer) skipChildren(d skimDIE) error {
 	if !d.abbrev.children {
 		return nil
 	}
-	if d.sibling != 0 && d.sibling >= uint64(s.r.pos) {
-		if d.sibling > uint64(len(s.r.b)) {
-			return errSkim
-		}
-		s.r.pos = int(d.sibling)
-		return nil
+	if ok, err := s.jumpToSibling(d); ok || err != nil {
+		return err
 	}
-	for {
+	for depth := 1; depth > 0; {
 		c, err := s.next()
 		if err != nil {
 			return err
 		}
 		if c.abbrev == nil {
-			return nil
+			depth--
+			continue
 		}
-		if err := s.skipChildren(c); err != nil {
+		if !c.abbrev.children {
+			continue
+		}
+		if ok, err := s.jumpToSibling(c); err != nil {
 			return err
+		} else if !ok {
+			depth++
 		}
 	}
+	return nil
+}
+
+// jumpToSibling moves to d's sibling when d names one ahead.
+func (s *unitSkimmer) jumpToSibling(d skimDIE) (bool, error) {
+	if d.sibling == 0 || d.sibling < uint64(s.r.pos) {
+		return false, nil
+	}
+	if d.sibling > uint64(len(s.r.b)) {
+		return false, errSkim
+	}
+	s.r.pos = int(d.sibling)
+	return true, nil
 }
 
 // ranges returns d's code range as dwarf.Data.Ranges would.
@@ -398,7 +442,7 @@ func stmtList(unit []byte, hdr uint64, abbrev []byte) (pos int, off uint64, abse
 		return 0, 0, false, false
 	}
 	code := s.r.uleb()
-	a := s.abbrevs[code]
+	a := s.abbrevs.get(code)
 	if s.r.err != nil || a == nil {
 		return 0, 0, false, false
 	}

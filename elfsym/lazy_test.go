@@ -2,6 +2,7 @@ package elfsym
 
 import (
 	"context"
+	"math/rand/v2"
 	"debug/dwarf"
 	"reflect"
 	"slices"
@@ -378,5 +379,49 @@ func TestUnitLineProgramAloneReadsTheSameRows(t *testing.T) {
 				t.Fatalf("%d units read their program alone, whole section read %v", alone, lz.wholeLine.b != nil)
 			}
 		})
+	}
+}
+
+// A damaged unit costs its answers, never a hang or a crash: bytes
+// flipped anywhere in a unit, the skim ends (by giving up or reading
+// garbage) and the unit builds.
+func TestSkimEndsOnDamagedUnits(t *testing.T) {
+	p, err := elfsymtest.Sample(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := OpenWith(p, Options{Lazy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.Close()
+	lz := im.lazy
+	rng := rand.New(rand.NewPCG(7, 8))
+	for iter := range 300 {
+		orig := &lz.units[iter%len(lz.units)]
+		if _, err := lz.unitData(orig); err != nil {
+			t.Fatal(err)
+		}
+		b := slices.Clone(orig.bytes)
+		for range 1 + rng.IntN(8) {
+			b[int(orig.hdr)+rng.IntN(len(b)-int(orig.hdr))] = byte(rng.Uint32())
+		}
+		u := &lazyUnit{off: orig.off, hdr: orig.hdr, size: orig.size, bytes: b, lineLen: orig.lineLen}
+		u.dataOnce.Do(func() { u.data, u.dataErr = lz.secs.dataWithLine(b, nil) })
+		only := map[uint64]bool{}
+		for _, s := range im.Symbols() {
+			only[s.Addr+2] = true
+		}
+		lz.buildUnit(u, only) // returns: a panic inside is recovered there
+		s, err := newUnitSkimmer(b, u.hdr, lz.secs.abbrev)
+		if err != nil {
+			continue
+		}
+		if cu, err := s.next(); err == nil && cu.abbrev != nil && u.data != nil {
+			fb := newFuncBuilder(u.data, &fileInterner{idx: map[string]uint32{}}, false)
+			fb.budget = u.size + 1
+			fb.want = func([][2]uint64) bool { return false } // the skim alone
+			_ = fb.skimUnit(s, u.data.Reader(), nil)
+		}
 	}
 }
