@@ -2,8 +2,8 @@ package elfsym
 
 import (
 	"context"
-	"math/rand/v2"
 	"debug/dwarf"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
