@@ -77,33 +77,44 @@ func (d *Dir) StoreContent(id elfsym.FileIdentity, content string) error {
 	if content == "" || !isHex(content) {
 		return fmt.Errorf("index cache: bad content hash %q", content)
 	}
-	return d.writeAtomic(identName(id), []byte(identLine(id, content)))
+	_, err := d.writeAtomic(identName(id), []byte(identLine(id, content)))
+	return err
 }
 
 // writeAtomic writes b to name in the directory through a temporary file
-// renamed into place.
-func (d *Dir) writeAtomic(name string, b []byte) error {
+// renamed into place. It returns the file's stat after the rename when
+// the file under name is still the one written (nil when another writer
+// renamed its own over it meanwhile, or stat failed).
+func (d *Dir) writeAtomic(name string, b []byte) (os.FileInfo, error) {
 	if err := os.MkdirAll(d.Path, 0o755); err != nil {
-		return fmt.Errorf("index cache: %w", err)
+		return nil, fmt.Errorf("index cache: %w", err)
 	}
 	tmp, err := os.CreateTemp(d.Path, ".tmp-*")
 	if err != nil {
-		return fmt.Errorf("index cache: %w", err)
+		return nil, fmt.Errorf("index cache: %w", err)
 	}
 	_, werr := tmp.Write(b)
+	written, serr := tmp.Stat()
 	cerr := tmp.Close()
 	if werr == nil {
 		werr = cerr
 	}
+	final := filepath.Join(d.Path, name)
 	if werr == nil {
 		// Rename replaces atomically: readers see the old file or the new
 		// one, never a mix, and concurrent writers of one name each
 		// rename a complete file.
-		werr = os.Rename(tmp.Name(), filepath.Join(d.Path, name))
+		werr = os.Rename(tmp.Name(), final)
 	}
 	if werr != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("index cache: %w", werr)
+		return nil, fmt.Errorf("index cache: %w", werr)
 	}
-	return nil
+	// Stat by name after the rename (which moves ctime), and only if it
+	// is the same inode: another writer's file is not ours to vouch for.
+	st, err := os.Stat(final)
+	if serr != nil || err != nil || !os.SameFile(written, st) {
+		return nil, nil
+	}
+	return st, nil
 }

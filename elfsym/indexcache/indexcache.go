@@ -198,7 +198,8 @@ func header(key elfsym.IndexKey) keyHeader {
 	return keyHeader{format: FormatVersion, version: uint32(key.Version), buildID: key.BuildID, content: key.Content, part: key.Part}
 }
 
-func encode(key elfsym.IndexKey, payload []byte) []byte {
+// encode returns the file for payload under key and the payload's CRC.
+func encode(key elfsym.IndexKey, payload []byte) ([]byte, uint32) {
 	h := header(key)
 	b := make([]byte, 0, 64+len(h.buildID)+len(h.content)+len(payload))
 	b = append(b, magic...)
@@ -210,9 +211,10 @@ func encode(key elfsym.IndexKey, payload []byte) []byte {
 	b = append(b, h.content...)
 	b = binary.LittleEndian.AppendUint16(b, uint16(len(h.part)))
 	b = append(b, h.part...)
+	sum := crc32.ChecksumIEEE(payload)
 	b = binary.LittleEndian.AppendUint64(b, uint64(len(payload)))
-	b = binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(payload))
-	return append(b, payload...)
+	b = binary.LittleEndian.AppendUint32(b, sum)
+	return append(b, payload...), sum
 }
 
 // parse returns b's header, payload and payload CRC (hex); the CRC is
@@ -280,12 +282,34 @@ func (d *Dir) Store(key elfsym.IndexKey, data []byte) error {
 	if !isHex(key.Content) || key.Content == "" || !validPart(key.Part) {
 		return fmt.Errorf("index cache: bad key %+v", key)
 	}
-	b := encode(key, data)
+	b, sum := encode(key, data)
 	if int64(len(b)) > d.maxBytes() {
 		return fmt.Errorf("index cache: index of %d bytes exceeds the cache bound of %d", len(b), d.maxBytes())
 	}
-	if err := d.writeAtomic(fileName(key), b); err != nil {
+	old, _ := os.Stat(d.File(key))
+	st, err := d.writeAtomic(fileName(key), b)
+	if err != nil {
 		return err
+	}
+	if old != nil && (st == nil || !os.SameFile(old, st)) {
+		// The replaced file's remembered check describes nothing now.
+		if id := elfsym.FileIdentityOf(old); id != (elfsym.FileIdentity{}) {
+			os.Remove(filepath.Join(d.Path, identName(id)))
+		}
+	}
+	// The file just written holds the payload whose CRC is sum: it is
+	// remembered as checked at once. Otherwise a file changed within the
+	// racy window is checked on every load (see Load), and runs again at
+	// once (a script symbolizing line after line) each read all of a large
+	// firmware's index, a millisecond, for its first seconds. What the
+	// window guards against, a change in place within the timestamp tick
+	// of the stat, would here take a writer in place (nothing writes index
+	// files in place) in the tick of the rename: accepted, as damage after
+	// a check is.
+	if st != nil {
+		if id := elfsym.FileIdentityOf(st); id != (elfsym.FileIdentity{}) {
+			_ = d.StoreContent(id, crcHex(sum))
+		}
 	}
 	return d.trim(fileName(key))
 }

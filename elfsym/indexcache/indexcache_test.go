@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -202,11 +203,69 @@ func TestConcurrentWritersNeverTearAFile(t *testing.T) {
 	if reads == 0 {
 		t.Fatal("no reads happened")
 	}
+	// No temporary file is left; remembered checks (.ident) of files
+	// replaced while a writer stored are kept under the size bound.
 	ents, _ := os.ReadDir(c.Path)
 	for _, e := range ents {
-		if e.Name() != filepath.Base(c.File(k)) {
+		if e.Name() != filepath.Base(c.File(k)) && !strings.HasSuffix(e.Name(), ".ident") {
 			t.Errorf("left behind: %s", e.Name())
 		}
+	}
+}
+
+// TestStoredFileNeedsNoCheck: the file Store writes is remembered as
+// checked at once (its CRC is the one written), even within the racy
+// window, so the loads after it do not read it whole; replacing it
+// forgets the replaced file's check; damage in place is still caught.
+func TestStoredFileNeedsNoCheck(t *testing.T) {
+	defer indexcache.SetRacyWindow(time.Hour)()
+	c := &indexcache.Dir{Path: t.TempDir()}
+	k := elfsym.IndexKey{BuildID: "abcd", Content: "0123456789abcdef", Version: elfsym.IndexVersion}
+	identity := func() elfsym.FileIdentity {
+		st, err := os.Stat(c.File(k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return elfsym.FileIdentityOf(st)
+	}
+	idents := func() int {
+		m, _ := filepath.Glob(filepath.Join(c.Path, "*.ident"))
+		return len(m)
+	}
+	for i, payload := range [][]byte{bytes.Repeat([]byte("first"), 1000), bytes.Repeat([]byte("second"), 2000)} {
+		if err := c.Store(k, payload); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := c.LoadContent(identity()), fmt.Sprintf("%08x", crc32.ChecksumIEEE(payload)); got != want {
+			t.Fatalf("store %d: remembered check %q, want the payload's CRC %q", i, got, want)
+		}
+		if n := idents(); n != 1 {
+			t.Fatalf("store %d: %d remembered checks, want the stored file's only", i, n)
+		}
+		got, err := c.Load(k)
+		if err != nil || !bytes.Equal(got, payload) {
+			t.Fatalf("store %d: Load = %d bytes, %v", i, len(got), err)
+		}
+		c.Release(got)
+	}
+	st, err := os.Stat(c.File(k))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond) // past the filesystem's timestamp tick
+	f, err := os.OpenFile(c.File(k), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("X"), st.Size()-100); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := os.Chtimes(c.File(k), st.ModTime(), st.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := c.Load(k); data != nil || !errors.Is(err, indexcache.ErrDamaged) {
+		t.Fatalf("Load of the stored file damaged in place = %d bytes, %v; want ErrDamaged", len(data), err)
 	}
 }
 
