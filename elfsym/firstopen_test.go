@@ -2,6 +2,7 @@ package elfsym_test
 
 import (
 	"os"
+	"slices"
 	"sync"
 	"testing"
 
@@ -22,8 +23,8 @@ func openLazy(t *testing.T, path string, c elfsym.IndexCache) *elfsym.Image {
 
 // The first open of an ELF the cache has never seen answers lazily
 // without reading the whole file for its content hash and saves no
-// index; the second builds and saves the whole index, the third loads
-// it. A file changed since is a first sight again, never given the saved
+// index; the second answers lazily too and builds and saves the whole
+// index when closed, after its answers; the third loads it. A file changed since is a first sight again, never given the saved
 // index of its old contents.
 func TestFirstOpenAnswersLazilyWithoutHashing(t *testing.T) {
 	path, off := copySample(t)
@@ -46,19 +47,30 @@ func TestFirstOpenAnswersLazilyWithoutHashing(t *testing.T) {
 		t.Fatal("first open saved the whole index")
 	}
 
-	second := openLazy(t, path, c)
-	if second.IsLazy() || second.FromCache() {
-		t.Fatalf("second open: lazy %v, from cache %v; want the whole index built", second.IsLazy(), second.FromCache())
+	second, err := elfsym.OpenWith(path, elfsym.Options{Lazy: true, Cache: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !second.IsLazy() || second.FromCache() {
+		t.Fatalf("second open: lazy %v, from cache %v; want lazy answers", second.IsLazy(), second.FromCache())
 	}
 	if got := answersOf(second); got != whole {
 		t.Fatal("second open: answers differ")
 	}
+	if data, _ := c.Load(k); data != nil {
+		c.Release(data)
+		t.Fatal("second open saved the whole index before it was closed")
+	}
+	second.Close() // builds and saves the whole index
 	third := openLazy(t, path, c)
 	if !third.FromCache() {
 		t.Fatal("third open did not load the saved index")
 	}
 	if got := answersOf(third); got != whole {
 		t.Fatal("third open: answers differ")
+	}
+	if got, want := third.Warnings(), openCached(t, path, nil).Warnings(); !slices.Equal(got, want) {
+		t.Fatalf("the index saved on close warns %q, the index built at open %q", got, want)
 	}
 
 	// Changed in place: a new identity, so a first sight, answering from
@@ -84,7 +96,8 @@ func TestFirstOpenAnswersLazilyWithoutHashing(t *testing.T) {
 }
 
 // First opens running at once answer right and leave the cache sound:
-// the index is saved by the next open at the latest and loaded after.
+// the index is saved by the next open's Close at the latest and loaded
+// after.
 func TestConcurrentFirstOpens(t *testing.T) {
 	path, _ := copySample(t)
 	c := &indexcache.Dir{Path: t.TempDir()}
@@ -109,11 +122,16 @@ func TestConcurrentFirstOpens(t *testing.T) {
 	for e := range errs {
 		t.Error(e)
 	}
-	// The later ones among them may have built and saved the index
-	// already: the next open builds it or loads it, not lazily.
-	if im := openLazy(t, path, c); im.IsLazy() || answersOf(im) != whole {
-		t.Fatalf("open after the first ones: lazy %v; want the whole index, same answers", im.IsLazy())
+	// The later ones among them may have saved the index already when
+	// closed: the next open loads it, or saves it when closed.
+	next, err := elfsym.OpenWith(path, elfsym.Options{Lazy: true, Cache: c})
+	if err != nil {
+		t.Fatal(err)
 	}
+	if answersOf(next) != whole {
+		t.Fatal("open after the first ones: answers differ")
+	}
+	next.Close()
 	if im := openLazy(t, path, c); !im.FromCache() || answersOf(im) != whole {
 		t.Fatal("the index saved after concurrent first opens was not loaded, or answers differently")
 	}

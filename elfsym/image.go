@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -96,8 +97,12 @@ type Image struct {
 	fromCache bool       // symbols, lines and functions came from an IndexCache
 	lazy      *lazyDWARF // per-unit index (lazy.go); nil: lines and funcs hold the whole
 	cache     IndexCache
-	data      dataOnce
-	calls     callSites // call-site index, built on first use (callsites.go)
+	// saveOnClose, if set, builds and saves the whole index (a lazy
+	// image opened a second time): Close runs it once, after the answers.
+	saveOnClose func()
+	saving      sync.Once
+	data        dataOnce
+	calls       callSites // call-site index, built on first use (callsites.go)
 }
 
 // Options say how OpenWith and NewImageWith index an ELF.
@@ -110,8 +115,9 @@ type Options struct {
 	// them, when there is no saved index: much faster for a few lookups in
 	// a large ELF. With a Cache, the first open of an ELF is lazy and
 	// leaves a mark (by the file's stat identity: it does not hash the
-	// file, having no index to look up); the next one builds and saves
-	// the whole index.
+	// file, having no index to look up); the next one is lazy too, and
+	// its Close builds and saves the whole index, so its answers do not
+	// wait for that; later ones load it.
 	// Damaged DWARF is then not reported in Warnings. Answers are the
 	// same either way.
 	Lazy bool
@@ -207,10 +213,12 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 			d   *dwarf.Data
 			err error
 		}
-		// Lazy the first time an ELF is seen; the second time, the whole
-		// index is built and saved: an ELF looked at once costs what its
-		// question needs, one looked at again is worth indexing.
-		lazy := opts.Lazy && (opts.Cache == nil || first || !(im.seenByIdentity() || im.seenBefore()))
+		// Lazy whenever asked: an ELF looked at once costs what its
+		// question needs. One looked at again is worth indexing: the
+		// second open builds and saves the whole index too, when closed,
+		// so its answers do not wait for it.
+		lazy := opts.Lazy
+		seen := lazy && opts.Cache != nil && !first && (im.seenByIdentity() || im.seenBefore())
 		dwc := make(chan dwarfRead, 1)
 		lzc := make(chan *lazyDWARF, 1)
 		if lazy {
@@ -229,6 +237,7 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 			return r.d, r.err
 		}
 		im.loadSymbols(f)
+		symWarn := slices.Clone(im.warn[w0:])
 		if lazy {
 			if im.lazy = <-lzc; im.lazy != nil {
 				im.lazy.zeroOK = im.zeroOK()
@@ -248,6 +257,8 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 			switch {
 			case im.lazy != nil && first:
 				im.markSeenByIdentity()
+			case im.lazy != nil && seen:
+				im.saveOnClose = func() { im.saveWholeIndex(f, symWarn) }
 			case im.lazy != nil:
 				im.markSeen()
 			default:
@@ -257,6 +268,20 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 	}
 	im.loadArch(f)
 	return im, nil
+}
+
+// saveWholeIndex builds the whole index of a lazily opened image and
+// saves it, as the first open of a cached ELF does without Options.Lazy.
+// It builds into a copy holding only im's symbols (symWarn: the warnings
+// reading them gave), so im is not changed. A parser panic saves nothing:
+// the next open tries again.
+func (im *Image) saveWholeIndex(f *elf.File, symWarn []string) {
+	defer func() { _ = recover() }()
+	whole := &Image{path: im.path, r: im.r, size: im.size, buildID: im.buildID,
+		syms: im.syms, spans: im.spans, mangled: im.mangled, maxSize: im.maxSize, warn: symWarn}
+	whole.loadDWARF(f, func() (*dwarf.Data, error) { return readDWARF(f, im.size) })
+	whole.loadCFI(f)
+	_ = im.cache.Store(im.indexKey(), whole.marshalIndex(whole.warn))
 }
 
 // checkTruncated explains the commonest damage, a cut file, better than
@@ -422,8 +447,16 @@ func (im *Image) zeroOK() bool {
 	return false
 }
 
-// Close closes the file opened by Open; it does nothing for NewImage.
+// Close closes the file opened by Open; it does nothing else for
+// NewImage. The second lazy open of an ELF with a cache first builds and
+// saves its whole index (a second or so for a 25 MB firmware; see
+// Options.Lazy).
 func (im *Image) Close() error {
+	im.saving.Do(func() {
+		if im.saveOnClose != nil {
+			im.saveOnClose()
+		}
+	})
 	if im.closer == nil {
 		return nil
 	}
