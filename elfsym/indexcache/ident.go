@@ -55,8 +55,8 @@ func identPrefix(id elfsym.FileIdentity) []byte {
 // is, or the file there was written for another identity (the inode was
 // reused, or the file changed since).
 func (d *Dir) LoadContent(id elfsym.FileIdentity) string {
-	b, err := os.ReadFile(filepath.Join(d.Path, identName(id)))
-	if err != nil || len(b) > 512 {
+	b, err := readSmall(filepath.Join(d.Path, identName(id)), 512)
+	if err != nil {
 		return ""
 	}
 	// Only an exact rewrite of what was stored counts: a damaged file
