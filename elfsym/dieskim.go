@@ -107,19 +107,24 @@ func (t *abbrevTable) set(code uint64, a *skimAbbrev) {
 	t.sparse[code] = a
 }
 
-// parseAbbrevs reads the abbreviation table at off in .debug_abbrev.
+// parseAbbrevs reads the abbreviation table at off in .debug_abbrev. The
+// abbreviations and their attributes share two slices: a unit's table is
+// hundreds of them, each its own allocation otherwise.
 func parseAbbrevs(b []byte, off uint64) (*abbrevTable, error) {
 	if off >= uint64(len(b)) {
 		return nil, fmt.Errorf("abbreviations at %#x past the section's end", off)
 	}
 	r := &cfiReader{b: b, pos: int(off)}
 	out := &abbrevTable{}
+	var abbrevs []skimAbbrev
+	var attrs []skimAttr
 	for r.err == nil {
 		code := r.uleb()
 		if code == 0 {
 			break
 		}
-		a := &skimAbbrev{tag: dwarf.Tag(r.uleb()), children: r.u8() != 0}
+		a := skimAbbrev{tag: dwarf.Tag(r.uleb()), children: r.u8() != 0}
+		first := len(attrs)
 		for r.err == nil {
 			attr, form := r.uleb(), r.uleb()
 			if attr == 0 && form == 0 {
@@ -129,9 +134,13 @@ func parseAbbrevs(b []byte, off uint64) (*abbrevTable, error) {
 			if form == formImplicitConst {
 				sa.imm = r.sleb()
 			}
-			a.attrs = append(a.attrs, sa)
+			attrs = append(attrs, sa)
 		}
-		out.set(code, a) // a duplicate code: the last wins, as in debug/dwarf
+		// Earlier abbreviations keep the arrays they were given when
+		// these slices grow: what they point at never changes.
+		a.attrs = attrs[first:len(attrs):len(attrs)]
+		abbrevs = append(abbrevs, a)
+		out.set(code, &abbrevs[len(abbrevs)-1]) // a duplicate code: the last wins, as in debug/dwarf
 	}
 	if r.err != nil {
 		return nil, fmt.Errorf(".debug_abbrev at %#x: %w", off, r.err)
@@ -164,12 +173,14 @@ type unitSkimmer struct {
 	version  int
 }
 
-func newUnitSkimmer(unit []byte, hdr uint64, abbrev []byte) (*unitSkimmer, error) {
+// newUnitSkimmer reads a unit's header; its abbreviations are table, or
+// when nil parsed from .debug_abbrev (abbrev).
+func newUnitSkimmer(unit []byte, hdr uint64, abbrev []byte, table *abbrevTable) (*unitSkimmer, error) {
 	if uint64(len(unit)) < hdr || hdr < 11 {
 		return nil, errSkim
 	}
 	le := binary.LittleEndian
-	s := &unitSkimmer{r: cfiReader{b: unit, pos: int(hdr)}, version: int(le.Uint16(unit[4:]))}
+	s := &unitSkimmer{r: cfiReader{b: unit, pos: int(hdr)}, version: int(le.Uint16(unit[4:])), abbrevs: table}
 	var aoff uint64
 	if s.version >= 5 {
 		s.addrSize, aoff = int(unit[7]), uint64(le.Uint32(unit[8:]))
@@ -179,9 +190,11 @@ func newUnitSkimmer(unit []byte, hdr uint64, abbrev []byte) (*unitSkimmer, error
 	if s.addrSize != 4 && s.addrSize != 8 {
 		return nil, errSkim
 	}
-	var err error
-	if s.abbrevs, err = parseAbbrevs(abbrev, aoff); err != nil {
-		return nil, err
+	if s.abbrevs == nil {
+		var err error
+		if s.abbrevs, err = parseAbbrevs(abbrev, aoff); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -432,15 +445,11 @@ func (b *funcBuilder) skimUnit(s *unitSkimmer, r *dwarf.Reader, files []*dwarf.L
 	return nil
 }
 
-// stmtList finds the unit DIE's DW_AT_stmt_list in a unit's bytes: its
+// stmtList finds the unit DIE's DW_AT_stmt_list (s at the unit DIE): its
 // position and value. It reports absent when the DIE has none (no line
 // program), and ok only for a 4-byte offset (DW_FORM_sec_offset, or
 // DW_FORM_data4 before DWARF 4) it read.
-func stmtList(unit []byte, hdr uint64, abbrev []byte) (pos int, off uint64, absent, ok bool) {
-	s, err := newUnitSkimmer(unit, hdr, abbrev)
-	if err != nil {
-		return 0, 0, false, false
-	}
+func stmtList(s *unitSkimmer) (pos int, off uint64, absent, ok bool) {
 	code := s.r.uleb()
 	a := s.abbrevs.get(code)
 	if s.r.err != nil || a == nil {

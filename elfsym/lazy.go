@@ -32,9 +32,10 @@ type lazyUnit struct {
 	aranged bool // ranges from .debug_aranges
 
 	dataOnce sync.Once
-	data     *dwarf.Data // the unit alone (unitData)
-	bytes    []byte      // the unit's bytes, data's .debug_info
-	lineLen  uint64      // bytes of its line program
+	data     *dwarf.Data  // the unit alone (unitData)
+	bytes    []byte       // the unit's bytes, data's .debug_info
+	lineLen  uint64       // bytes of its line program
+	abbrevs  *abbrevTable // its abbreviations, once read (unitLines, skim)
 	dataErr  error
 
 	built *unitIndex // guarded by lazyDWARF.mu
@@ -245,7 +246,13 @@ func (lz *lazyDWARF) unitLines(u *lazyUnit) ([]byte, error) {
 	if lz.line == nil {
 		return nil, nil
 	}
-	pos, off, absent, ok := stmtList(u.bytes, u.hdr, lz.secs.abbrev)
+	var pos int
+	var off uint64
+	absent, ok := false, false
+	if s, err := newUnitSkimmer(u.bytes, u.hdr, lz.secs.abbrev, nil); err == nil {
+		u.abbrevs = s.abbrevs // for skim
+		pos, off, absent, ok = stmtList(s)
+	}
 	if absent {
 		return nil, nil // no line program
 	}
@@ -533,7 +540,7 @@ func (lz *lazyDWARF) rowsHint(u *lazyUnit) int { return int(min(u.lineLen, 1<<26
 // skim walks unit u's functions for b (whose want is set) with skimUnit,
 // reporting false when it gave up.
 func (lz *lazyDWARF) skim(u *lazyUnit, b *funcBuilder, files []*dwarf.LineFile) bool {
-	s, err := newUnitSkimmer(u.bytes, u.hdr, lz.secs.abbrev)
+	s, err := newUnitSkimmer(u.bytes, u.hdr, lz.secs.abbrev, u.abbrevs)
 	if err != nil {
 		return false
 	}

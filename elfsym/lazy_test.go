@@ -413,7 +413,7 @@ func TestSkimEndsOnDamagedUnits(t *testing.T) {
 			only[s.Addr+2] = true
 		}
 		lz.buildUnit(u, only) // returns: a panic inside is recovered there
-		s, err := newUnitSkimmer(b, u.hdr, lz.secs.abbrev)
+		s, err := newUnitSkimmer(b, u.hdr, lz.secs.abbrev, nil)
 		if err != nil {
 			continue
 		}
