@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 )
 
 // Run shows the TUI until the user quits or ctx is done, and returns nil
@@ -22,6 +23,14 @@ import (
 func Run(ctx context.Context, b Backend, updates <-chan any, opts Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the updates reader and any backend call still running
+	if opts.Output == nil {
+		// Ask the terminal for its background colour before the Program
+		// owns it: the help bar's adaptive colours would otherwise ask
+		// mid-session, and the answer would be read as keys. Upstream
+		// bubbletea does this in an init, for every command of the
+		// binary; our fork (third_party/bubbletea) leaves it to here.
+		_ = lipgloss.HasDarkBackground()
+	}
 	m := newModel(ctx, b, updates, opts)
 	popts := []tea.ProgramOption{tea.WithContext(ctx)}
 	if opts.Input != nil {
