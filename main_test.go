@@ -30,7 +30,12 @@ func TestMain(m *testing.M) {
 	if raceEnabled {
 		args = append(args, "-race")
 	}
-	out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
+	build := exec.Command("go", append(args, ".")...)
+	if !raceEnabled {
+		// As scripts/demo.sh builds it: static (the race detector needs cgo).
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	}
+	out, err := build.CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "build faultline: %v\n%s", err, out)
 		os.Exit(1)
