@@ -395,9 +395,9 @@ func (d *skimDIE) ranges() [][2]uint64 {
 }
 
 // skimUnit walks the children of the unit DIE (the skimmer positioned just
-// after it) as walkCU does with b.want set: wanted functions (and anything
-// not a type or function outside every function, which walkCU would
-// inspect) go to walkSubtree, the rest only note their entry.
+// after it) as walkCU does: wanted functions (every one when b.want is
+// nil, and inlined calls outside every function) go to walkSubtree, the
+// rest only note their entry; types are jumped over.
 func (b *funcBuilder) skimUnit(s *unitSkimmer, r *dwarf.Reader, files []*dwarf.LineFile) error {
 	depth := 1
 	for depth > 0 {
@@ -419,7 +419,7 @@ func (b *funcBuilder) skimUnit(s *unitSkimmer, r *dwarf.Reader, files []*dwarf.L
 			}
 			continue
 		case dwarf.TagSubprogram, dwarf.TagInlinedSubroutine:
-			if d.abbrev.tag == dwarf.TagSubprogram && !d.hard {
+			if d.abbrev.tag == dwarf.TagSubprogram && !d.hard && b.want != nil {
 				if rs := d.ranges(); !b.want(rs) {
 					b.noteEntry(rs, dwarf.Offset(d.origin))
 					if err := s.skipChildren(d); err != nil {

@@ -17,3 +17,16 @@ func (im *Image) IsLazy() bool { return im.lazy != nil }
 // ContentHashed reports whether im has its content hash (computed or
 // remembered).
 func (im *Image) ContentHashed() bool { return im.content.hex != "" }
+
+// LazyUnits says how many of a lazy image's units are built, of how many.
+func (im *Image) LazyUnits() (built, total int) {
+	if im.lazy == nil {
+		return 0, 0
+	}
+	for _, h := range im.lazy.merged.Load().have {
+		if h {
+			built++
+		}
+	}
+	return built, len(im.lazy.units)
+}

@@ -279,7 +279,17 @@ func (im *Image) saveWholeIndex(f *elf.File, symWarn []string) {
 	defer func() { _ = recover() }()
 	whole := &Image{path: im.path, r: im.r, size: im.size, buildID: im.buildID,
 		syms: im.syms, spans: im.spans, mangled: im.mangled, maxSize: im.maxSize, warn: symWarn}
-	whole.loadDWARF(f, func() (*dwarf.Data, error) { return readDWARF(f, im.size) })
+	// The units, built whole on every core, merge to what buildDWARF
+	// builds on one; a damaged one sends it to buildDWARF, whose warnings
+	// say where.
+	if m, ok := im.lazy.buildAll(); ok {
+		whole.lines, whole.funcs = m.lines, m.funcs
+		if whole.lines.len() == 0 {
+			whole.warnf("no DWARF line table: no file:line") // as loadDWARF says
+		}
+	} else {
+		whole.loadDWARF(f, func() (*dwarf.Data, error) { return readDWARF(f, im.size) })
+	}
 	whole.loadCFI(f)
 	_ = im.cache.Store(im.indexKey(), whole.marshalIndex(whole.warn))
 }

@@ -83,7 +83,10 @@ func (im *Image) IndexKey() IndexKey { return im.indexKey() }
 func (im *Image) marshalIndex(warn []string) []byte {
 	var st strtab
 	st.idx = map[string]uint32{}
-	var body []byte
+	// Sized up front: a large firmware's index is megabytes, copied many
+	// times over as it grows otherwise.
+	body := make([]byte, 0, 1024+16*len(warn)+symSize*im.nsyms()+rowSize*im.lines.len()+
+		scopeSize*im.funcs.nscopes()+segSize*len(im.funcs.segs)+16*len(im.lines.files))
 	u := func(v uint64) { body = binary.AppendUvarint(body, v) }
 	s := func(x string) { u(uint64(st.add(x))); u(uint64(len(x))) }
 

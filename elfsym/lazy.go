@@ -44,10 +44,11 @@ type lazyUnit struct {
 // unitIndex is one unit's share of the index before merging: scope and
 // file numbers are the unit's own.
 type unitIndex struct {
-	rows   []lineRow
-	files  []string
-	scopes []scope
-	events []rangeEvent
+	damaged bool // reading it met an error (the whole index would warn)
+	rows    []lineRow
+	files   []string
+	scopes  []scope
+	events  []rangeEvent
 }
 
 // unitRange maps [lo, hi) to a unit.
@@ -457,10 +458,10 @@ func (lz *lazyDWARF) include(units []int, want map[int][]uint64) *mergedIdx {
 // are skipped, their insides unread: the index then answers for those
 // addresses alone.
 func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex) {
-	ui = &unitIndex{}
+	ui = &unitIndex{damaged: true} // until read through
 	defer func() {
 		if p := recover(); p != nil {
-			ui = &unitIndex{} // a parser panic on hostile input: nothing from this unit
+			ui = &unitIndex{damaged: true} // a parser panic on hostile input: nothing from this unit
 		}
 	}()
 	d, err := lz.unitData(u)
@@ -488,7 +489,10 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 		return ui
 	}
 	var files []*dwarf.LineFile
-	if lr, err := d.LineReader(e); err == nil && lr != nil {
+	damaged := false
+	lr, err := d.LineReader(e)
+	damaged = err != nil
+	if err == nil && lr != nil {
 		files = lr.Files()
 		if only != nil {
 			// The unit's rows are read into a buffer reused from unit
@@ -498,12 +502,15 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 			if n := lz.rowsHint(u); cap(*sp) < n {
 				*sp = make([]lineRow, 0, n)
 			}
-			rows, _ := readLines(lr, fi, lz.zeroOK, (*sp)[:0])
+			rows, err := readLines(lr, fi, lz.zeroOK, (*sp)[:0])
+			damaged = damaged || err != nil
 			ui.rows = rowsFor(rows, only)
 			*sp = rows[:0]
 			rowScratch.Put(sp)
 		} else {
-			ui.rows, _ = readLines(lr, fi, lz.zeroOK, make([]lineRow, 0, lz.rowsHint(u)))
+			var err error
+			ui.rows, err = readLines(lr, fi, lz.zeroOK, make([]lineRow, 0, lz.rowsHint(u)))
+			damaged = damaged || err != nil
 			// Sorted here, in parallel with the other units: merge then
 			// only merges sorted runs.
 			lt := lineTable{rows: ui.rows}
@@ -511,20 +518,22 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 		}
 	}
 	if e.Children {
-		if only == nil || lz.noSkim || !lz.skim(u, b, files) {
-			if only != nil { // the skim gave up: start again with debug/dwarf
-				want := b.want
-				b = newFuncBuilder(d, fi, lz.zeroOK)
-				b.budget, b.want = u.size+1, want
-			}
+		if lz.noSkim || !lz.skim(u, b, files) {
+			// The skim gave up (or is off): start again with debug/dwarf.
+			want := b.want
+			b = newFuncBuilder(d, fi, lz.zeroOK)
+			b.budget, b.want = u.size+1, want
 			r := d.Reader()
-			if _, err := b.next(r); err == nil {
-				_ = b.walkCU(r, files)
+			_, err := b.next(r)
+			if err == nil {
+				err = b.walkCU(r, files)
 			}
+			damaged = damaged || err != nil
 		}
 	}
 	b.nameScopes()
 	ui.files, ui.scopes, ui.events = fi.files, b.scopes, b.events
+	ui.damaged = damaged
 	return ui
 }
 
@@ -559,8 +568,15 @@ func (lz *lazyDWARF) skim(u *lazyUnit, b *funcBuilder, files []*dwarf.LineFile) 
 func (lz *lazyDWARF) merge(have []bool, only []map[uint64]bool) *mergedIdx {
 	fi := &fileInterner{idx: map[string]uint32{}}
 	var runs [][]lineRow
-	var scopes []scope
-	var events []rangeEvent
+	nscopes, nevents := 0, 0
+	for i, ok := range have {
+		if ui := lz.units[i].built; ok && ui != nil {
+			nscopes += len(ui.scopes)
+			nevents += len(ui.events)
+		}
+	}
+	scopes := make([]scope, 0, nscopes)
+	events := make([]rangeEvent, 0, nevents)
 	for i, ok := range have {
 		ui := lz.units[i].built
 		if !ok || ui == nil {
@@ -610,13 +626,24 @@ func (im *Image) Prepare(addrs []uint64) {
 	}
 }
 
-// buildAll builds every unit: a lazy image's whole index, for saving.
-func (lz *lazyDWARF) buildAll() *mergedIdx {
+// buildAll builds every unit whole, in parallel: a lazy image's whole
+// index, for saving. ok is false when a unit was damaged: buildDWARF then
+// builds it instead, saying what it found (a unit's own reader cannot
+// word it the same).
+func (lz *lazyDWARF) buildAll() (m *mergedIdx, ok bool) {
 	all := make([]int, len(lz.units))
 	for i := range all {
 		all[i] = i
 	}
-	return lz.include(all, nil)
+	m = lz.include(all, nil)
+	lz.mu.Lock()
+	defer lz.mu.Unlock()
+	for i := range lz.units {
+		if u := lz.units[i].built; u == nil || u.damaged {
+			return nil, false
+		}
+	}
+	return m, true
 }
 
 // String is for debugging: how many units are built.

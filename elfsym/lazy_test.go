@@ -212,9 +212,9 @@ func TestPrepareIndexesOnlyTheFunctionsAskedFor(t *testing.T) {
 	t.Fatal("no other function in the unit")
 }
 
-// A unit built for a few addresses is walked by skimUnit, which reads the
-// raw DIEs: it records exactly what walking every DIE with debug/dwarf
-// records, and gives up on none of these compilers' units.
+// A unit, built for a few addresses or whole, is walked by skimUnit, which
+// reads the raw DIEs: it records exactly what walking every DIE with
+// debug/dwarf records, and gives up on none of these compilers' units.
 func TestSkimRecordsWhatTheDIEWalkRecords(t *testing.T) {
 	ctx := context.Background()
 	images := map[string]func(context.Context) (string, error){
@@ -259,7 +259,7 @@ func TestSkimRecordsWhatTheDIEWalkRecords(t *testing.T) {
 						all[a] = true
 					}
 				}
-				for _, only := range append(ss, all) {
+				for _, only := range append(ss, all, nil) { // nil: the whole unit
 					unit := &lz.units[u]
 					d, err := lz.unitData(unit)
 					if err != nil {
@@ -267,15 +267,17 @@ func TestSkimRecordsWhatTheDIEWalkRecords(t *testing.T) {
 					}
 					b := newFuncBuilder(d, &fileInterner{idx: map[string]uint32{}}, lz.zeroOK)
 					b.budget = unit.size + 1
-					b.want = func(rs [][2]uint64) bool {
-						for a := range only {
-							for _, rg := range rs {
-								if a >= rg[0]&^1 && a < rg[1] {
-									return true
+					if only != nil {
+						b.want = func(rs [][2]uint64) bool {
+							for a := range only {
+								for _, rg := range rs {
+									if a >= rg[0]&^1 && a < rg[1] {
+										return true
+									}
 								}
 							}
+							return false
 						}
-						return false
 					}
 					cu, err := d.Reader().Next()
 					if err != nil {
@@ -384,7 +386,7 @@ func TestUnitLineProgramAloneReadsTheSameRows(t *testing.T) {
 
 // A damaged unit costs its answers, never a hang or a crash: bytes
 // flipped anywhere in a unit, the skim ends (by giving up or reading
-// garbage) and the unit builds.
+// garbage) and the unit builds, reported damaged when reading it failed.
 func TestSkimEndsOnDamagedUnits(t *testing.T) {
 	p, err := elfsymtest.Sample(context.Background())
 	if err != nil {
@@ -396,7 +398,13 @@ func TestSkimEndsOnDamagedUnits(t *testing.T) {
 	}
 	defer im.Close()
 	lz := im.lazy
+	for i := range lz.units {
+		if lz.buildUnit(&lz.units[i], nil).damaged {
+			t.Fatalf("unit %d of an undamaged file reported damaged", i)
+		}
+	}
 	rng := rand.New(rand.NewPCG(7, 8))
+	damaged := 0
 	for iter := range 300 {
 		orig := &lz.units[iter%len(lz.units)]
 		if _, err := lz.unitData(orig); err != nil {
@@ -412,7 +420,10 @@ func TestSkimEndsOnDamagedUnits(t *testing.T) {
 		for _, s := range im.Symbols() {
 			only[s.Addr+2] = true
 		}
-		lz.buildUnit(u, only) // returns: a panic inside is recovered there
+		if lz.buildUnit(u, nil).damaged { // returns: a panic inside is recovered there
+			damaged++
+		}
+		lz.buildUnit(u, only)
 		s, err := newUnitSkimmer(b, u.hdr, lz.secs.abbrev, nil)
 		if err != nil {
 			continue
@@ -423,5 +434,10 @@ func TestSkimEndsOnDamagedUnits(t *testing.T) {
 			fb.want = func([][2]uint64) bool { return false } // the skim alone
 			_ = fb.skimUnit(s, u.data.Reader(), nil)
 		}
+	}
+	// A damaged unit is said so: the whole index saved on close is then
+	// built by buildDWARF, which warns where.
+	if damaged == 0 {
+		t.Fatal("no damaged unit reported damaged")
 	}
 }

@@ -116,6 +116,27 @@ func mergeRows(runs [][]lineRow) []lineRow {
 	if len(runs) == 0 {
 		return nil
 	}
+	// Units mostly hold code in address order: then the runs, one after
+	// another, are sorted already.
+	n, inOrder := 0, true
+	var last *lineRow
+	for _, r := range runs {
+		if len(r) == 0 {
+			continue
+		}
+		if last != nil && cmpRows(*last, r[0]) > 0 {
+			inOrder = false
+		}
+		last = &r[len(r)-1]
+		n += len(r)
+	}
+	if inOrder {
+		out := make([]lineRow, 0, n)
+		for _, r := range runs {
+			out = append(out, r...)
+		}
+		return out
+	}
 	for len(runs) > 1 {
 		next := runs[:0:0]
 		for i := 0; i < len(runs); i += 2 {

@@ -50,3 +50,35 @@ func TestRowsForAnswersAsTheWholeTable(t *testing.T) {
 		}
 	}
 }
+
+// mergeRows gives what sortRows gives for the runs' concatenation, for
+// runs in address order (joined as they are) and overlapping ones.
+func TestMergeRowsSortsAsTheConcatenation(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for iter := range 300 {
+		var runs [][]lineRow
+		var all []lineRow
+		base := uint64(0)
+		for range rng.IntN(6) {
+			var run []lineRow
+			if iter%2 == 0 {
+				base = uint64(rng.IntN(100)) // overlapping
+			}
+			for range rng.IntN(10) {
+				run = append(run, lineRow{addr: base + uint64(rng.IntN(30)), line: uint32(rng.IntN(1000)), end: rng.IntN(4) == 0})
+			}
+			lt := lineTable{rows: run}
+			lt.sortRows()
+			if len(run) > 0 && iter%2 == 1 {
+				base = run[len(run)-1].addr // the next run starts at or after this one's end
+			}
+			runs = append(runs, run)
+			all = append(all, run...)
+		}
+		want := lineTable{rows: all}
+		want.sortRows()
+		if got := mergeRows(runs); len(got)+len(want.rows) > 0 && !reflect.DeepEqual(got, want.rows) {
+			t.Fatalf("case %d: merged %+v, sorted %+v", iter, got, want.rows)
+		}
+	}
+}
