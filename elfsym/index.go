@@ -30,7 +30,7 @@ import (
 // layout or the meaning of what is saved changes (including a change to how
 // buildDWARF or loadSymbols compute their answers), so old saved indexes
 // are ignored instead of giving old answers.
-const IndexVersion = 6
+const IndexVersion = 7
 
 const indexMagic = "FLIDX\x00"
 
@@ -162,6 +162,7 @@ func (im *Image) marshalIndex(warn []string) []byte {
 		r := sort.Search(nrows, func(i int) bool { return im.lines.row(i).addr > sg.addr })
 		body = binary.LittleEndian.AppendUint32(body, uint32(r))
 	}
+	body = appendSegFence(body, segs)
 
 	out := make([]byte, 0, len(indexMagic)+16+len(st.data)+len(body))
 	out = append(out, indexMagic...)
@@ -295,6 +296,35 @@ func (fx *funcIndex) segRows(k, nrows int) (lo, hi int) {
 	return lo, hi
 }
 
+// segFenceStep is how many segments of a saved index one entry of its
+// fence stands for: the fence (every segFenceStep-th segment's address,
+// a few KB) is searched first, then one block of segments, so a lookup
+// touches one or two pages of the segments rather than the dozen a search
+// of them all crosses (each a page fault on a freshly mapped index).
+const segFenceStep = 256
+
+// appendSegFence appends the count and the fence of segs.
+func appendSegFence(b []byte, segs []seg) []byte {
+	b = binary.AppendUvarint(b, uint64((len(segs)+segFenceStep-1)/segFenceStep))
+	for i := 0; i < len(segs); i += segFenceStep {
+		b = binary.LittleEndian.AppendUint64(b, segs[i].addr)
+	}
+	return b
+}
+
+// searchRawSegs returns the first segment of raw starting past addr (n,
+// their number, if none), given the fence.
+func searchRawSegs(raw, fence []byte, addr uint64) int {
+	le := binary.LittleEndian
+	lo, hi := 0, len(raw)/segSize
+	if nf := len(fence) / 8; nf > 0 {
+		// fence[k-1] <= addr < fence[k]: the answer is in block k-1.
+		k := sort.Search(nf, func(j int) bool { return le.Uint64(fence[j*8:]) > addr })
+		lo, hi = max(0, (k-1)*segFenceStep), min(hi, k*segFenceStep)
+	}
+	return lo + sort.Search(hi-lo, func(j int) bool { return le.Uint64(raw[(lo+j)*segSize:]) > addr })
+}
+
 // decodeScope decodes scope i. Damage cannot make a lookup fail or loop:
 // strings out of the table read as "", and a parent not before i (parents
 // always precede their children) as none.
@@ -362,6 +392,10 @@ func (im *Image) unmarshalIndex(data []byte) error {
 	rawRows := r.fixed(rowSize)
 	rawScopes := r.fixed(scopeSize)
 	rawSegs := r.fixed(segSize)
+	segFence := r.fixed(8)
+	if r.err == nil && len(segFence)/8 != (len(rawSegs)/segSize+segFenceStep-1)/segFenceStep {
+		return errIndexFormat
+	}
 	if r.err != nil {
 		return r.err
 	}
@@ -372,7 +406,7 @@ func (im *Image) unmarshalIndex(data []byte) error {
 	// Empty blocks stay non-nil: nil means "not loaded from an index".
 	im.rawSyms, im.symStr, im.maxSize = nonNil(rawSyms), r.str, maxSize
 	im.lines = lineTable{files: files, raw: nonNil(rawRows)}
-	im.funcs = funcIndex{rawScopes: nonNil(rawScopes), rawSegs: nonNil(rawSegs), str: r.str}
+	im.funcs = funcIndex{rawScopes: nonNil(rawScopes), rawSegs: nonNil(rawSegs), segFence: segFence, str: r.str}
 	return nil
 }
 

@@ -2,6 +2,8 @@ package elfsym
 
 import (
 	"encoding/binary"
+	"math/rand/v2"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -58,6 +60,40 @@ func TestSavedStringsReadBackAsAdded(t *testing.T) {
 	for _, r := range [][2]uint64{{n, 1}, {n - 1, 2}, {0, n + 1}, {1 << 40, 1}, {1, 1 << 63}} {
 		if got := tab.get(r[0], r[1]); got != "" {
 			t.Errorf("get(%#x, %d) outside the table = %q, want \"\"", r[0], r[1], got)
+		}
+	}
+}
+
+// A saved index's segments are searched through their fence: for any
+// address, at, between and around segment starts, the segment found is
+// the one a search of them all finds, for tables of one to several blocks.
+func TestFencedSegmentSearchFindsWhatAFullSearchFinds(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 2, segFenceStep - 1, segFenceStep, segFenceStep + 1, 5*segFenceStep + 17} {
+		segs := make([]seg, n)
+		addr := uint64(0x100)
+		var raw []byte
+		for i := range segs {
+			addr += 1 + uint64(rng.IntN(40))
+			segs[i] = seg{addr: addr, scope: int32(i)}
+			raw = binary.LittleEndian.AppendUint64(raw, addr)
+			raw = binary.LittleEndian.AppendUint32(raw, uint32(i))
+			raw = binary.LittleEndian.AppendUint32(raw, 0)
+		}
+		r := &idxReader{b: appendSegFence(nil, segs)}
+		fence := r.fixed(8)
+		if r.err != nil || len(r.b) != 0 {
+			t.Fatalf("%d segments: fence does not decode: %v", n, r.err)
+		}
+		probes := []uint64{0, 0x100, addr, addr + 1, 1<<64 - 1}
+		for _, s := range segs {
+			probes = append(probes, s.addr-1, s.addr, s.addr+1)
+		}
+		for _, a := range probes {
+			want := sort.Search(n, func(i int) bool { return segs[i].addr > a })
+			if got := searchRawSegs(raw, fence, a); got != want {
+				t.Fatalf("%d segments: search for %#x = %d, want %d", n, a, got, want)
+			}
 		}
 	}
 }

@@ -38,6 +38,7 @@ type funcIndex struct {
 	// index has them (index.go), decoded as lookups touch them; str holds
 	// their strings.
 	rawScopes, rawSegs []byte
+	segFence           []byte // of rawSegs (searchRawSegs)
 	str                *strTable
 }
 
@@ -377,8 +378,7 @@ func (fx *funcIndex) innermost(addr uint64) int32 {
 // (-1 if none) for segRows.
 func (fx *funcIndex) innermostSeg(addr uint64) (int32, int) {
 	if fx.rawSegs != nil {
-		n := len(fx.rawSegs) / segSize
-		i := sort.Search(n, func(i int) bool { return decodeSeg(fx.rawSegs[i*segSize:], 0).addr > addr })
+		i := searchRawSegs(fx.rawSegs, fx.segFence, addr)
 		if i == 0 {
 			return -1, -1
 		}
