@@ -10,12 +10,13 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/faultline-dev/faultline/internal/plainfile"
 )
 
 // A FormatError reports that an ELF is damaged or not what elfsym reads,
@@ -133,7 +134,7 @@ func Open(path string) (*Image, error) { return OpenWith(path, Options{}) }
 // OpenWith is Open with options: with a Cache, an ELF indexed before is
 // loaded from its saved index instead of being indexed again.
 func OpenWith(path string, opts Options) (*Image, error) {
-	f, err := os.Open(path)
+	f, err := plainfile.Open(path) // read with ReadAt: no poller needed
 	if err != nil {
 		return nil, fmt.Errorf("elfsym: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/internal/plainfile"
 )
 
 // Content hashes are remembered by file identity (elfsym.ContentMemo) in
@@ -55,7 +56,7 @@ func identPrefix(id elfsym.FileIdentity) []byte {
 // is, or the file there was written for another identity (the inode was
 // reused, or the file changed since).
 func (d *Dir) LoadContent(id elfsym.FileIdentity) string {
-	b, err := readSmall(filepath.Join(d.Path, identName(id)), 512)
+	b, err := plainfile.ReadSmall(filepath.Join(d.Path, identName(id)), 512)
 	if err != nil {
 		return ""
 	}

@@ -2,10 +2,7 @@
 
 package indexcache
 
-import (
-	"fmt"
-	"os"
-)
+import "os"
 
 func mapFile(path string) ([]byte, bool, os.FileInfo, error) {
 	b, err := os.ReadFile(path)
@@ -13,13 +10,3 @@ func mapFile(path string) ([]byte, bool, os.FileInfo, error) {
 }
 
 func unmap([]byte) {}
-
-// readSmall returns the contents of the file at path, an error if it is
-// longer than max bytes.
-func readSmall(path string, max int) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err == nil && len(b) > max {
-		return nil, fmt.Errorf("%s: longer than %d bytes", path, max)
-	}
-	return b, err
-}
