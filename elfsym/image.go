@@ -223,7 +223,8 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 		dwc := make(chan dwarfRead, 1)
 		lzc := make(chan *lazyDWARF, 1)
 		if lazy {
-			go func() { lzc <- newLazyDWARF(f, size) }()
+			osf, _ := r.(*os.File)
+			go func() { lzc <- newLazyDWARF(f, osf, size) }()
 		} else {
 			go func() {
 				d, err := readDWARF(f, size)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"debug/dwarf"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -439,5 +441,40 @@ func TestSkimEndsOnDamagedUnits(t *testing.T) {
 	// built by buildDWARF, which warns where.
 	if damaged == 0 {
 		t.Fatal("no damaged unit reported damaged")
+	}
+}
+
+// An ELF cut short while a lazy image has it open (a rebuild writing in
+// place) costs the answers of units not yet read, never a crash, however
+// the units are read (mapped, they fault).
+func TestLazyImageSurvivesItsFileCutShort(t *testing.T) {
+	src, err := elfsymtest.Sample(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "app.elf")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	im, err := OpenWith(p, Options{Lazy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.Close()
+	if im.lazy == nil {
+		t.Fatal("not lazy")
+	}
+	if err := os.Truncate(p, int64(im.lazy.info.Offset)); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range im.Symbols() {
+		im.Frames(s.Addr + 2) // must return
+	}
+	if n, _ := im.LazyUnits(); n == 0 {
+		t.Fatal("no unit built: nothing read from the cut file")
 	}
 }
