@@ -69,6 +69,29 @@ func TestWriteTextInParallelAnswersInOrder(t *testing.T) {
 	}
 }
 
+// The workers share the image: a lazy one, indexing units as the lookups
+// reach them (nothing prepared), answers as the whole index does.
+func TestWriteTextInParallelOnALazyImage(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	whole := sampleImage(t)
+	lazy, err := elfsym.OpenWith(whole.Path(), elfsym.Options{Lazy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lazy.Close()
+	addrs := codeAddrs(whole)
+	var want, got bytes.Buffer
+	if err := New(whole).writeTextSeq(&want, addrs); err != nil {
+		t.Fatal(err)
+	}
+	if err := New(lazy).WriteText(&got, addrs); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Fatalf("lazy image in parallel: %d bytes of text, the whole index %d", got.Len(), want.Len())
+	}
+}
+
 // failWriter fails every write after the first n.
 type failWriter struct{ n int }
 
