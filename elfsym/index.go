@@ -22,9 +22,11 @@ import (
 // (offset, length) pair into the table. The symbols, line rows, scopes and
 // segments are fixed-size records searched where they lie in the loaded
 // (mapped) bytes, so a load decodes nothing per symbol or row and a lookup
-// touches the few records its binary searches reach. Strings are copied out
-// of the table a chunk at a time as lookups read them (strTable): they
-// outlive the mapping, which is released with the Image.
+// touches the few records its binary searches reach: the segments through
+// a fence of every segFenceStep-th one's address, the line rows between
+// the first past their segment's start and the next one's. Strings are
+// copied out of the table a chunk at a time as lookups read them
+// (strTable): they outlive the mapping, which is released with the Image.
 
 // IndexVersion is the format version of MarshalIndex. Bump it whenever the
 // layout or the meaning of what is saved changes (including a change to how
