@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/faultline-dev/faultline/config"
+	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/elfsym/indexcache"
 	"github.com/faultline-dev/faultline/symbolize"
 )
@@ -69,15 +70,38 @@ Exit codes: 0 ok, 1 the ELF cannot be read, 2 usage (no --elf, bad address).`,
 			if f.elf == "" {
 				return usageError("--elf FILE is required (or elf = \"...\" in %s)", config.FileName)
 			}
+			if os.Getenv("GOGC") == "" {
+				// One lookup run allocates its index and exits: collecting
+				// a quarter as often saves a tenth of a first run on a
+				// large ELF, and memory stays far below addr2line's.
+				debug.SetGCPercent(400)
+			}
+			open := func() (*elfsym.Image, error) { return indexcache.Open(f.elf, f.noCache) }
 			var addrs []uint64
 			if len(args) == 1 && args[0] == "-" {
+				// The image opens while the addresses are read: a list
+				// long enough for stdin takes as long to read and parse.
+				type opened struct {
+					im  *elfsym.Image
+					err error
+				}
+				done := make(chan opened, 1)
+				go func() {
+					im, err := open()
+					done <- opened{im, err}
+				}()
 				var err error
-				if addrs, err = readAddrs(cmd.InOrStdin()); err != nil {
+				addrs, err = readAddrs(cmd.InOrStdin())
+				o := <-done
+				if err != nil || len(addrs) == 0 {
+					// A bad address is the error, not the image; nothing
+					// asked, nothing to say (as addr2line).
+					if o.im != nil {
+						o.im.Close()
+					}
 					return err
 				}
-				if len(addrs) == 0 {
-					return nil // nothing asked, nothing to say (as addr2line)
-				}
+				open = func() (*elfsym.Image, error) { return o.im, o.err }
 			} else {
 				addrs = make([]uint64, 0, len(args))
 				for _, a := range args {
@@ -91,13 +115,7 @@ Exit codes: 0 ok, 1 the ELF cannot be read, 2 usage (no --elf, bad address).`,
 			if len(addrs) == 0 && f.json {
 				return usageError("--json needs addresses on the command line (stdin mode annotates text)")
 			}
-			if os.Getenv("GOGC") == "" {
-				// One lookup run allocates its index and exits: collecting
-				// a quarter as often saves a tenth of a first run on a
-				// large ELF, and memory stays far below addr2line's.
-				debug.SetGCPercent(400)
-			}
-			im, err := indexcache.Open(f.elf, f.noCache)
+			im, err := open()
 			if err != nil {
 				return withExit(exitError, err)
 			}

@@ -255,22 +255,29 @@ func TestSymbolizeExitCodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	nope := filepath.Join(t.TempDir(), "nope.elf")
 	tests := []struct {
 		name     string
 		args     []string
 		code     int
 		stderrRe string
+		stdin    string
 	}{
-		{"no --elf", []string{"symbolize", "0x8000"}, exitUsage, "--elf FILE is required"},
-		{"bad address", []string{"symbolize", "--elf", fx.elf, "0xzz"}, exitUsage, `bad address "0xzz"`},
-		{"json from stdin", []string{"symbolize", "--elf", fx.elf, "--json"}, exitUsage, "--json needs addresses"},
-		{"missing ELF", []string{"symbolize", "--elf", filepath.Join(t.TempDir(), "nope.elf"), "0x8000"}, exitError, "no such file"},
-		{"x86 ELF", []string{"symbolize", "--elf", x86, "0x8000"}, exitError, "not an ARM ELF (machine EM_X86_64)"},
-		{"unknown flag", []string{"symbolize", "--nope"}, exitUsage, "unknown flag"},
+		{"no --elf", []string{"symbolize", "0x8000"}, exitUsage, "--elf FILE is required", ""},
+		{"bad address", []string{"symbolize", "--elf", fx.elf, "0xzz"}, exitUsage, `bad address "0xzz"`, ""},
+		{"json from stdin", []string{"symbolize", "--elf", fx.elf, "--json"}, exitUsage, "--json needs addresses", ""},
+		{"missing ELF", []string{"symbolize", "--elf", filepath.Join(t.TempDir(), "nope.elf"), "0x8000"}, exitError, "no such file", ""},
+		{"x86 ELF", []string{"symbolize", "--elf", x86, "0x8000"}, exitError, "not an ARM ELF (machine EM_X86_64)", ""},
+		{"unknown flag", []string{"symbolize", "--nope"}, exitUsage, "unknown flag", ""},
+		// With "-" the ELF opens while stdin is read: what is said and
+		// the exit code are as if one came after the other.
+		{"missing ELF, addresses on stdin", []string{"symbolize", "--elf", nope, "-"}, exitError, "no such file", "0x8000\n"},
+		{"missing ELF, bad address on stdin", []string{"symbolize", "--elf", nope, "-"}, exitUsage, `stdin: bad address "0xzz"`, "0x8000 0xzz\n"},
+		{"missing ELF, no address on stdin", []string{"symbolize", "--elf", nope, "-"}, exitOK, "", " \n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := runFaultline(t, context.Background(), t.TempDir(), "", tc.args...)
+			r := runFaultline(t, context.Background(), t.TempDir(), tc.stdin, tc.args...)
 			if r.code != tc.code {
 				t.Fatalf("exit %d, want %d; stderr %q", r.code, tc.code, r.stderr)
 			}
