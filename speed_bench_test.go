@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -145,11 +146,22 @@ func spreadAddrs(b *testing.B, elf string, n int) []string {
 		b.Fatalf("%s: no functions with DWARF", elf)
 	}
 	out := make([]string, 0, n)
+	if n <= len(funcs) {
+		for i := range n {
+			out = append(out, fmt.Sprintf("%#x", funcs[i*len(funcs)/n].Addr))
+		}
+		return out
+	}
+	// More addresses than functions: every function, then every function
+	// again a halfword further in, and so on, so the addresses are distinct
+	// (but for the odd short function) and no answer repeats the one before;
+	// shuffled with a fixed seed, as a log's addresses come in no order.
 	for i := range n {
-		s := funcs[i*len(funcs)/n%len(funcs)]
-		off := uint64(i/len(funcs)*2) % s.Size // more addresses than functions: walk into them
+		s := funcs[i%len(funcs)]
+		off := uint64(i/len(funcs)*2) % s.Size
 		out = append(out, fmt.Sprintf("%#x", s.Addr+off))
 	}
+	rand.New(rand.NewPCG(14, 50000)).Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out
 }
 
