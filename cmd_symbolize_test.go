@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -218,18 +219,7 @@ func TestSymbolizeStreams(t *testing.T) {
 	fx := newSymbolizeFixture(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, faultlineBin, "symbolize", "--elf", fx.elf)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stdin, stdout := startSymbolize(t, ctx, fx.elf)
 	defer cmd.Wait()
 	defer stdin.Close()
 	out := bufio.NewReader(stdout)
@@ -246,6 +236,25 @@ func TestSymbolizeStreams(t *testing.T) {
 			t.Fatalf("line %d not answered while stdin is open: output is not streamed", i)
 		}
 	}
+}
+
+// startSymbolize starts `faultline symbolize --elf elf args...` with
+// pipes on its stdin and stdout; the caller closes stdin and waits.
+func startSymbolize(t *testing.T, ctx context.Context, elf string, args ...string) (*exec.Cmd, io.WriteCloser, io.ReadCloser) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, faultlineBin, append([]string{"symbolize", "--elf", elf}, args...)...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, stdin, stdout
 }
 
 func TestSymbolizeExitCodes(t *testing.T) {

@@ -225,18 +225,7 @@ func TestCtrlCEndsSymbolize(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, faultlineBin, append([]string{"symbolize", "--elf", fx.elf}, tc.args...)...)
-			stdin, err := cmd.StdinPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			cmd, stdin, stdout := startSymbolize(t, ctx, fx.elf, tc.args...)
 			defer stdin.Close() // only after the test: EOF would end it too
 			if _, err := io.WriteString(stdin, tc.first); err != nil {
 				t.Fatal(err)
