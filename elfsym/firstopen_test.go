@@ -1,7 +1,6 @@
 package elfsym_test
 
 import (
-	"context"
 	"os"
 	"reflect"
 	"slices"
@@ -145,55 +144,45 @@ func TestConcurrentFirstOpens(t *testing.T) {
 // built at open by buildDWARF.
 func TestIndexSavedOnCloseAnswersAsBuilt(t *testing.T) {
 	defer elfsym.SetRacyWindow(0)()
-	ctx := context.Background()
-	images := map[string]func(context.Context) (string, error){
+	images := map[string]elfsymtest.Builder{
 		"gcc":        elfsymtest.Sample,
 		"dwarf4":     elfsymtest.DWARF4,
 		"gcsections": elfsymtest.GCSections,
-		"clang": func(ctx context.Context) (string, error) {
-			return elfsymtest.Lab(ctx, elfsymtest.LabConfig{Compiler: "clang", GCSections: true})
-		},
+		"clang":      elfsymtest.Clang,
 	}
-	for name, build := range images {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			path, err := build(ctx)
-			if err != nil {
-				t.Fatal(err)
+	elfsymtest.OnEach(t, images, func(t *testing.T, path string) {
+		built := openCached(t, path, nil)
+		c := &indexcache.Dir{Path: t.TempDir()}
+		openLazy(t, path, c).Close() // first sight: a mark
+		second, err := elfsym.OpenWith(path, elfsym.Options{Lazy: true, Cache: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		second.Close()
+		if n, total := second.LazyUnits(); n != total || total == 0 {
+			t.Fatalf("%d of %d units built on close: not the units' whole index", n, total)
+		}
+		loaded := openLazy(t, path, c)
+		if !loaded.FromCache() {
+			t.Fatal("the index saved on close was not loaded")
+		}
+		if got, want := loaded.Warnings(), built.Warnings(); !slices.Equal(got, want) {
+			t.Fatalf("saved index warns %q, built %q", got, want)
+		}
+		n := 0
+		for _, s := range built.Sections() {
+			if !s.Exec || !s.Alloc {
+				continue
 			}
-			built := openCached(t, path, nil)
-			c := &indexcache.Dir{Path: t.TempDir()}
-			openLazy(t, path, c).Close() // first sight: a mark
-			second, err := elfsym.OpenWith(path, elfsym.Options{Lazy: true, Cache: c})
-			if err != nil {
-				t.Fatal(err)
-			}
-			second.Close()
-			if n, total := second.LazyUnits(); n != total || total == 0 {
-				t.Fatalf("%d of %d units built on close: not the units' whole index", n, total)
-			}
-			loaded := openLazy(t, path, c)
-			if !loaded.FromCache() {
-				t.Fatal("the index saved on close was not loaded")
-			}
-			if got, want := loaded.Warnings(), built.Warnings(); !slices.Equal(got, want) {
-				t.Fatalf("saved index warns %q, built %q", got, want)
-			}
-			n := 0
-			for _, s := range built.Sections() {
-				if !s.Exec || !s.Alloc {
-					continue
+			for a := s.Addr; a < s.Addr+s.Size; a += 2 {
+				if got, want := loaded.Frames(a), built.Frames(a); !reflect.DeepEqual(got, want) {
+					t.Fatalf("%#x: saved index %+v, built %+v", a, got, want)
 				}
-				for a := s.Addr; a < s.Addr+s.Size; a += 2 {
-					if got, want := loaded.Frames(a), built.Frames(a); !reflect.DeepEqual(got, want) {
-						t.Fatalf("%#x: saved index %+v, built %+v", a, got, want)
-					}
-					n++
-				}
+				n++
 			}
-			if n == 0 {
-				t.Fatal("no code compared")
-			}
-		})
-	}
+		}
+		if n == 0 {
+			t.Fatal("no code compared")
+		}
+	})
 }

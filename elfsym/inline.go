@@ -102,26 +102,22 @@ func offsetAttr(e *dwarf.Entry, a dwarf.Attr) dwarf.Offset {
 // walkCU reads the children of a compile unit (r is positioned just after
 // the CU entry) up to its closing null entry.
 func (b *funcBuilder) walkCU(r *dwarf.Reader, files []*dwarf.LineFile) error {
-	stack := []int32{-1} // enclosing scope per open DIE with children
-	for len(stack) > 0 {
-		e, err := b.next(r)
-		if err != nil {
-			return err
-		}
-		if e == nil {
-			return nil
-		}
-		stack = b.visit(r, e, stack, files)
-	}
-	return nil
+	return b.walkTo(r, files, 0)
 }
 
 // walkSubtree reads the DIE at off, outside every function, and its
 // children, as walkCU does (skimUnit hands it the functions it wants).
 func (b *funcBuilder) walkSubtree(r *dwarf.Reader, off dwarf.Offset, files []*dwarf.LineFile) error {
 	r.Seek(off)
-	stack := []int32{-1}
-	for first := true; first || len(stack) > 1; first = false {
+	return b.walkTo(r, files, 1)
+}
+
+// walkTo visits DIEs from r until the stack of open DIEs with children
+// is back to depth entries: 0 ends at a unit's closing null entry, 1
+// after one DIE and its children.
+func (b *funcBuilder) walkTo(r *dwarf.Reader, files []*dwarf.LineFile, depth int) error {
+	stack := []int32{-1} // enclosing scope per open DIE with children
+	for {
 		e, err := b.next(r)
 		if err != nil {
 			return err
@@ -129,9 +125,10 @@ func (b *funcBuilder) walkSubtree(r *dwarf.Reader, off dwarf.Offset, files []*dw
 		if e == nil {
 			return nil
 		}
-		stack = b.visit(r, e, stack, files)
+		if stack = b.visit(r, e, stack, files); len(stack) <= depth {
+			return nil
+		}
 	}
-	return nil
 }
 
 // visit records entry e, met with stack the enclosing scope of each open

@@ -509,16 +509,7 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 	b := newFuncBuilder(d, fi, lz.zeroOK)
 	b.budget = u.size + 1
 	if only != nil {
-		b.want = func(rs [][2]uint64) bool {
-			for a := range only {
-				for _, rg := range rs {
-					if a >= rg[0]&^1 && a < rg[1] {
-						return true
-					}
-				}
-			}
-			return false
-		}
+		b.want = coversAny(only)
 	}
 	r := d.Reader()
 	e, err := b.next(r)
@@ -692,4 +683,20 @@ func (lz *lazyDWARF) String() string {
 		}
 	}
 	return fmt.Sprintf("%d of %d units built", n, len(lz.units))
+}
+
+// coversAny is a funcBuilder's want for a unit built for the addresses in
+// only: a function is wanted when one of its ranges holds one of them (a
+// range's start may carry the Thumb bit).
+func coversAny(only map[uint64]bool) func(rs [][2]uint64) bool {
+	return func(rs [][2]uint64) bool {
+		for a := range only {
+			for _, rg := range rs {
+				if a >= rg[0]&^1 && a < rg[1] {
+					return true
+				}
+			}
+		}
+		return false
+	}
 }

@@ -99,12 +99,10 @@ func equalFrames(a, b []Frame) bool {
 // unit .debug_aranges leaves out (or a file without it) is found the same.
 func TestArangesMatchUnitRanges(t *testing.T) {
 	ctx := context.Background()
-	images := map[string]func(context.Context) (string, error){
+	images := map[string]elfsymtest.Builder{
 		"sample":     elfsymtest.Sample,
 		"gcsections": elfsymtest.GCSections,
-		"clang": func(ctx context.Context) (string, error) {
-			return elfsymtest.Lab(ctx, elfsymtest.LabConfig{Compiler: "clang", GCSections: true})
-		},
+		"clang":      elfsymtest.Clang,
 	}
 	for name, build := range images {
 		t.Run(name, func(t *testing.T) {
@@ -218,172 +216,143 @@ func TestPrepareIndexesOnlyTheFunctionsAskedFor(t *testing.T) {
 // reads the raw DIEs: it records exactly what walking every DIE with
 // debug/dwarf records, and gives up on none of these compilers' units.
 func TestSkimRecordsWhatTheDIEWalkRecords(t *testing.T) {
-	ctx := context.Background()
-	images := map[string]func(context.Context) (string, error){
+	images := map[string]elfsymtest.Builder{
 		"gcc":        elfsymtest.Sample,
 		"gcsections": elfsymtest.GCSections,
 		"dwarf4":     elfsymtest.DWARF4,
-		"clang": func(ctx context.Context) (string, error) {
-			return elfsymtest.Lab(ctx, elfsymtest.LabConfig{Compiler: "clang", GCSections: true})
-		},
+		"clang":      elfsymtest.Clang,
 	}
-	for name, build := range images {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			elf, err := build(ctx)
-			if err != nil {
-				t.Fatal(err)
+	elfsymtest.OnEach(t, images, func(t *testing.T, elf string) {
+		im, err := OpenWith(elf, Options{Lazy: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer im.Close()
+		lz := im.lazy
+		if lz == nil {
+			t.Fatal("not lazy")
+		}
+		// Per unit: each function's address alone, then all of them.
+		sets := map[int][]map[uint64]bool{}
+		for _, s := range im.Symbols() {
+			if !s.Func {
+				continue
 			}
-			im, err := OpenWith(elf, Options{Lazy: true})
-			if err != nil {
-				t.Fatal(err)
+			for _, u := range lz.unitsAt(s.Addr+2, nil) {
+				sets[u] = append(sets[u], map[uint64]bool{s.Addr + 2: true})
 			}
-			defer im.Close()
-			lz := im.lazy
-			if lz == nil {
-				t.Fatal("not lazy")
-			}
-			// Per unit: each function's address alone, then all of them.
-			sets := map[int][]map[uint64]bool{}
-			for _, s := range im.Symbols() {
-				if !s.Func {
-					continue
-				}
-				for _, u := range lz.unitsAt(s.Addr+2, nil) {
-					sets[u] = append(sets[u], map[uint64]bool{s.Addr + 2: true})
-				}
-			}
-			walked := 0
-			for u, ss := range sets {
-				all := map[uint64]bool{}
-				for _, s := range ss {
-					for a := range s {
-						all[a] = true
-					}
-				}
-				for _, only := range append(ss, all, nil) { // nil: the whole unit
-					unit := &lz.units[u]
-					d, err := lz.unitData(unit)
-					if err != nil {
-						t.Fatal(err)
-					}
-					b := newFuncBuilder(d, &fileInterner{idx: map[string]uint32{}}, lz.zeroOK)
-					b.budget = unit.size + 1
-					if only != nil {
-						b.want = func(rs [][2]uint64) bool {
-							for a := range only {
-								for _, rg := range rs {
-									if a >= rg[0]&^1 && a < rg[1] {
-										return true
-									}
-								}
-							}
-							return false
-						}
-					}
-					cu, err := d.Reader().Next()
-					if err != nil {
-						t.Fatal(err)
-					}
-					lr, err := d.LineReader(cu)
-					if err != nil || lr == nil {
-						t.Fatalf("unit %d: no line program (%v)", u, err)
-					}
-					if !lz.skim(unit, b, lr.Files()) {
-						t.Fatalf("unit %d: the skim gave up", u)
-					}
-					lz.noSkim = true
-					want := lz.buildUnit(unit, only)
-					lz.noSkim = false
-					b.nameScopes()
-					if !reflect.DeepEqual(b.scopes, want.scopes) || !reflect.DeepEqual(b.events, want.events) {
-						t.Fatalf("unit %d, addresses %v: skim gave %d scopes %+v, the DIE walk %d %+v", u, only, len(b.scopes), b.scopes, len(want.scopes), want.scopes)
-					}
-					if len(want.scopes) > 0 {
-						walked++
-					}
+		}
+		walked := 0
+		for u, ss := range sets {
+			all := map[uint64]bool{}
+			for _, s := range ss {
+				for a := range s {
+					all[a] = true
 				}
 			}
-			if walked == 0 {
-				t.Fatal("no function found by either walk: nothing compared")
+			for _, only := range append(ss, all, nil) { // nil: the whole unit
+				unit := &lz.units[u]
+				d, err := lz.unitData(unit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b := newFuncBuilder(d, &fileInterner{idx: map[string]uint32{}}, lz.zeroOK)
+				b.budget = unit.size + 1
+				if only != nil {
+					b.want = coversAny(only)
+				}
+				cu, err := d.Reader().Next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				lr, err := d.LineReader(cu)
+				if err != nil || lr == nil {
+					t.Fatalf("unit %d: no line program (%v)", u, err)
+				}
+				if !lz.skim(unit, b, lr.Files()) {
+					t.Fatalf("unit %d: the skim gave up", u)
+				}
+				lz.noSkim = true
+				want := lz.buildUnit(unit, only)
+				lz.noSkim = false
+				b.nameScopes()
+				if !reflect.DeepEqual(b.scopes, want.scopes) || !reflect.DeepEqual(b.events, want.events) {
+					t.Fatalf("unit %d, addresses %v: skim gave %d scopes %+v, the DIE walk %d %+v", u, only, len(b.scopes), b.scopes, len(want.scopes), want.scopes)
+				}
+				if len(want.scopes) > 0 {
+					walked++
+				}
 			}
-		})
-	}
+		}
+		if walked == 0 {
+			t.Fatal("no function found by either walk: nothing compared")
+		}
+	})
 }
 
 // A unit read lazily gets its own line program alone (unitLines), and
 // its rows and files are those the whole .debug_line gives it.
 func TestUnitLineProgramAloneReadsTheSameRows(t *testing.T) {
-	ctx := context.Background()
-	images := map[string]func(context.Context) (string, error){
+	images := map[string]elfsymtest.Builder{
 		"gcc":    elfsymtest.Sample,
 		"dwarf4": elfsymtest.DWARF4,
-		"clang": func(ctx context.Context) (string, error) {
-			return elfsymtest.Lab(ctx, elfsymtest.LabConfig{Compiler: "clang", GCSections: true})
-		},
+		"clang":  elfsymtest.Clang,
 	}
-	for name, build := range images {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			p, err := build(ctx)
+	elfsymtest.OnEach(t, images, func(t *testing.T, p string) {
+		im, err := OpenWith(p, Options{Lazy: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer im.Close()
+		lz := im.lazy
+		whole, err := sectionBytes(lz.line, im.size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rowsOf := func(d *dwarf.Data) ([]lineRow, []string) {
+			cu, err := d.Reader().Next()
+			if err != nil || cu == nil {
+				t.Fatalf("no unit DIE: %v", err)
+			}
+			lr, err := d.LineReader(cu)
+			if err != nil || lr == nil {
+				t.Fatalf("no line program: %v", err)
+			}
+			fi := &fileInterner{idx: map[string]uint32{}}
+			rows, err := readLines(lr, fi, lz.zeroOK, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			im, err := OpenWith(p, Options{Lazy: true})
+			return rows, fi.files
+		}
+		alone := 0
+		for i := range lz.units {
+			u := &lz.units[i]
+			d, err := lz.unitData(u)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer im.Close()
-			lz := im.lazy
-			whole, err := sectionBytes(lz.line, im.size)
+			fresh := make([]byte, u.size)
+			if _, err := lz.info.ReadAt(fresh, int64(u.off)); err != nil {
+				t.Fatal(err)
+			}
+			ref, err := lz.secs.dataWithLine(fresh, whole)
 			if err != nil {
 				t.Fatal(err)
 			}
-			rowsOf := func(d *dwarf.Data) ([]lineRow, []string) {
-				cu, err := d.Reader().Next()
-				if err != nil || cu == nil {
-					t.Fatalf("no unit DIE: %v", err)
-				}
-				lr, err := d.LineReader(cu)
-				if err != nil || lr == nil {
-					t.Fatalf("no line program: %v", err)
-				}
-				fi := &fileInterner{idx: map[string]uint32{}}
-				rows, err := readLines(lr, fi, lz.zeroOK, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return rows, fi.files
+			gotRows, gotFiles := rowsOf(d)
+			wantRows, wantFiles := rowsOf(ref)
+			if !reflect.DeepEqual(gotRows, wantRows) || !reflect.DeepEqual(gotFiles, wantFiles) {
+				t.Fatalf("unit %d: %d rows %v from its own program, %d rows %v from the section", i, len(gotRows), gotFiles, len(wantRows), wantFiles)
 			}
-			alone := 0
-			for i := range lz.units {
-				u := &lz.units[i]
-				d, err := lz.unitData(u)
-				if err != nil {
-					t.Fatal(err)
-				}
-				fresh := make([]byte, u.size)
-				if _, err := lz.info.ReadAt(fresh, int64(u.off)); err != nil {
-					t.Fatal(err)
-				}
-				ref, err := lz.secs.dataWithLine(fresh, whole)
-				if err != nil {
-					t.Fatal(err)
-				}
-				gotRows, gotFiles := rowsOf(d)
-				wantRows, wantFiles := rowsOf(ref)
-				if !reflect.DeepEqual(gotRows, wantRows) || !reflect.DeepEqual(gotFiles, wantFiles) {
-					t.Fatalf("unit %d: %d rows %v from its own program, %d rows %v from the section", i, len(gotRows), gotFiles, len(wantRows), wantFiles)
-				}
-				if u.lineLen < uint64(len(whole)) {
-					alone++
-				}
+			if u.lineLen < uint64(len(whole)) {
+				alone++
 			}
-			if alone == 0 || lz.wholeLine.b != nil {
-				t.Fatalf("%d units read their program alone, whole section read %v", alone, lz.wholeLine.b != nil)
-			}
-		})
-	}
+		}
+		if alone == 0 || lz.wholeLine.b != nil {
+			t.Fatalf("%d units read their program alone, whole section read %v", alone, lz.wholeLine.b != nil)
+		}
+	})
 }
 
 // A damaged unit costs its answers, never a hang or a crash: bytes

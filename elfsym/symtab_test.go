@@ -2,7 +2,6 @@ package elfsym
 
 import (
 	"cmp"
-	"context"
 	"debug/elf"
 	"fmt"
 	"math/rand/v2"
@@ -16,50 +15,40 @@ import (
 
 // eachSymbol reads what debug/elf's Symbols reads, symbol for symbol.
 func TestSymbolTableMatchesDebugELF(t *testing.T) {
-	ctx := context.Background()
-	images := map[string]func(context.Context) (string, error){
-		"gcc": elfsymtest.Sample,
-		"lto": elfsymtest.LTO,
-		"clang": func(ctx context.Context) (string, error) {
-			return elfsymtest.Lab(ctx, elfsymtest.LabConfig{Compiler: "clang", GCSections: true})
-		},
+	images := map[string]elfsymtest.Builder{
+		"gcc":   elfsymtest.Sample,
+		"lto":   elfsymtest.LTO,
+		"clang": elfsymtest.Clang,
 	}
-	for name, build := range images {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			p, err := build(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f, err := elf.Open(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			st, err := os.Stat(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := f.Symbols()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []elf.Symbol
-			err = eachSymbol(f, st.Size(), func(name string, value, size uint64, info byte, shndx elf.SectionIndex) {
-				// Other (visibility) is not read: loadSymbols does not use it.
-				got = append(got, elf.Symbol{Name: name, Value: value, Size: size, Info: info, Section: shndx})
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range want {
-				want[i].Other = 0
-			}
-			if len(want) < 10 || !reflect.DeepEqual(got, want) {
-				t.Fatalf("%d symbols, debug/elf %d; equal %v", len(got), len(want), reflect.DeepEqual(got, want))
-			}
+	elfsymtest.OnEach(t, images, func(t *testing.T, p string) {
+		f, err := elf.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := f.Symbols()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []elf.Symbol
+		err = eachSymbol(f, st.Size(), func(name string, value, size uint64, info byte, shndx elf.SectionIndex) {
+			// Other (visibility) is not read: loadSymbols does not use it.
+			got = append(got, elf.Symbol{Name: name, Value: value, Size: size, Info: info, Section: shndx})
 		})
-	}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			want[i].Other = 0
+		}
+		if len(want) < 10 || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%d symbols, debug/elf %d; equal %v", len(got), len(want), reflect.DeepEqual(got, want))
+		}
+	})
 }
 
 // Packed keys sort symbols as loadSymbols' comparison does, ties and all.

@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -245,4 +246,24 @@ func sortedKeys(m map[string][]byte) []string {
 		}
 	}
 	return ks
+}
+
+// Builder builds one test image, or finds it cached, and returns its path:
+// Sample, GCSections, DWARF4, LTO, Clang.
+type Builder func(context.Context) (string, error)
+
+// OnEach runs f as a parallel subtest for each image, named by its key,
+// with the built image's path.
+func OnEach(t *testing.T, images map[string]Builder, f func(t *testing.T, elf string)) {
+	t.Helper()
+	for name, build := range images {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			elf, err := build(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			f(t, elf)
+		})
+	}
 }

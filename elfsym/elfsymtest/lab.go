@@ -93,3 +93,9 @@ func Lab(ctx context.Context, c LabConfig) (string, error) {
 	p.Flags = append(flags, c.Extra...)
 	return Build(ctx, p)
 }
+
+// Clang is the lab program built by clang with sections per function,
+// garbage-collected at link: the clang image most comparisons include.
+func Clang(ctx context.Context) (string, error) {
+	return Lab(ctx, LabConfig{Compiler: "clang", GCSections: true})
+}
