@@ -65,7 +65,7 @@ func TestSymbolizeKeepsTheIndexUnlessNoCache(t *testing.T) {
 		return out
 	}
 	first := runWithCacheHome(t, home, args...)
-	if files := indexFiles(); len(files) != 1 || !strings.HasSuffix(files[0], ".seenid.idx") {
+	if files := indexFiles(); len(files) != 1 || !strings.HasSuffix(files[0], ".seen") {
 		t.Fatalf("after the first run: %v, want only the seen mark under XDG_CACHE_HOME/faultline/index", filesUnder(t, home))
 	}
 	second := runWithCacheHome(t, home, args...)

@@ -92,7 +92,18 @@ func (r *cfiReader) uint(n int) uint64 {
 	return v
 }
 
+// uleb reads an unsigned LEB128. Most in DWARF are one byte (attribute
+// and form codes, small offsets): that case is inlined, the rest is
+// ulebLong.
 func (r *cfiReader) uleb() uint64 {
+	if p := r.pos; uint(p) < uint(len(r.b)) && r.b[p] < 0x80 && r.err == nil {
+		r.pos = p + 1
+		return uint64(r.b[p])
+	}
+	return r.ulebLong()
+}
+
+func (r *cfiReader) ulebLong() uint64 {
 	var v uint64
 	for shift := uint(0); ; shift += 7 {
 		c := r.u8()

@@ -75,9 +75,12 @@ type skimAbbrev struct {
 
 type skimAttr struct {
 	attr dwarf.Attr
-	form uint64
-	imm  int64 // DW_FORM_implicit_const's value
+	form uint32 // forms are below 0x2000; a larger one is kept as formUnknown
+	imm  int64  // DW_FORM_implicit_const's value
 }
+
+// formUnknown stands for a form too large to be one: no value reads it.
+const formUnknown = 0xffffffff
 
 // An abbrevTable finds abbreviations by code: compilers number them 1, 2,
 // 3..., so a slice does, with a map for any code far above the count.
@@ -109,43 +112,95 @@ func (t *abbrevTable) set(code uint64, a *skimAbbrev) {
 
 // parseAbbrevs reads the abbreviation table at off in .debug_abbrev. The
 // abbreviations and their attributes share two slices: a unit's table is
-// hundreds of them, each its own allocation otherwise.
+// hundreds of them, each its own allocation otherwise. A first pass counts
+// them, so the slices are allocated once at their size: grown by
+// appending, they cost twice the memory, and a first run's time goes
+// largely to faulting in fresh memory.
 func parseAbbrevs(b []byte, off uint64) (*abbrevTable, error) {
 	if off >= uint64(len(b)) {
 		return nil, fmt.Errorf("abbreviations at %#x past the section's end", off)
 	}
-	r := &cfiReader{b: b, pos: int(off)}
+	nabbrevs, nattrs, maxCode, ok := countAbbrevs(b, int(off))
+	if !ok {
+		return nil, fmt.Errorf(".debug_abbrev at %#x: table ends early", off)
+	}
 	out := &abbrevTable{}
-	var abbrevs []skimAbbrev
-	var attrs []skimAttr
-	for r.err == nil {
-		code := r.uleb()
-		if code == 0 {
+	if maxCode < 1<<16 {
+		out.dense = make([]*skimAbbrev, maxCode+1)
+	}
+	abbrevs := make([]skimAbbrev, 0, nabbrevs)
+	attrs := make([]skimAttr, 0, nattrs)
+	// countAbbrevs read the same bytes through: they end nowhere early.
+	var code, tag, attr, form uint64
+	for i := int(off); ; {
+		if code, i = readULEB(b, i); code == 0 {
 			break
 		}
-		a := skimAbbrev{tag: dwarf.Tag(r.uleb()), children: r.u8() != 0}
+		tag, i = readULEB(b, i)
+		a := skimAbbrev{tag: dwarf.Tag(tag), children: b[i] != 0}
+		i++
 		first := len(attrs)
-		for r.err == nil {
-			attr, form := r.uleb(), r.uleb()
-			if attr == 0 && form == 0 {
+		for {
+			attr, i = readULEB(b, i)
+			if form, i = readULEB(b, i); attr == 0 && form == 0 {
 				break
 			}
-			sa := skimAttr{attr: dwarf.Attr(attr), form: form}
+			sa := skimAttr{attr: dwarf.Attr(attr), form: formUnknown}
+			if form < formUnknown {
+				sa.form = uint32(form)
+			}
 			if form == formImplicitConst {
+				r := cfiReader{b: b, pos: i}
 				sa.imm = r.sleb()
+				i = r.pos
 			}
 			attrs = append(attrs, sa)
 		}
-		// Earlier abbreviations keep the arrays they were given when
-		// these slices grow: what they point at never changes.
+		// Counted first, so neither slice grows: the pointers kept into
+		// them stay in one array each.
 		a.attrs = attrs[first:len(attrs):len(attrs)]
 		abbrevs = append(abbrevs, a)
 		out.set(code, &abbrevs[len(abbrevs)-1]) // a duplicate code: the last wins, as in debug/dwarf
 	}
-	if r.err != nil {
-		return nil, fmt.Errorf(".debug_abbrev at %#x: %w", off, r.err)
-	}
 	return out, nil
+}
+
+// countAbbrevs counts the abbreviations and attributes of the table at
+// off, and finds its largest code; ok is false when the section ends
+// inside the table.
+func countAbbrevs(b []byte, off int) (nabbrevs, nattrs int, maxCode uint64, ok bool) {
+	var code, attr, form uint64
+	for i := off; ; {
+		if code, i = readULEB(b, i); i < 0 {
+			return 0, 0, 0, false
+		}
+		if code == 0 {
+			return nabbrevs, nattrs, maxCode, true
+		}
+		nabbrevs++
+		maxCode = max(maxCode, code)
+		if _, i = readULEB(b, i); i < 0 || i >= len(b) { // tag, then children
+			return 0, 0, 0, false
+		}
+		i++
+		for {
+			if attr, i = readULEB(b, i); i < 0 {
+				return 0, 0, 0, false
+			}
+			if form, i = readULEB(b, i); i < 0 {
+				return 0, 0, 0, false
+			}
+			if attr == 0 && form == 0 {
+				break
+			}
+			nattrs++
+			if form == formImplicitConst {
+				if _, i = readULEB(b, i); i < 0 { // an SLEB128: as long
+					return 0, 0, 0, false
+				}
+			}
+		}
+	}
 }
 
 // errSkim says skimUnit met something it leaves to debug/dwarf.
@@ -216,7 +271,7 @@ func (s *unitSkimmer) next() (skimDIE, error) {
 	}
 	d.abbrev = a
 	for _, at := range a.attrs {
-		form := at.form
+		form := uint64(at.form)
 		if form == formIndirect {
 			form = s.r.uleb()
 		}
@@ -456,7 +511,7 @@ func stmtList(s *unitSkimmer) (pos int, off uint64, absent, ok bool) {
 		return 0, 0, false, false
 	}
 	for _, at := range a.attrs {
-		form := at.form
+		form := uint64(at.form)
 		if form == formIndirect {
 			return 0, 0, false, false
 		}

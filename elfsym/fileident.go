@@ -87,6 +87,15 @@ func (im *Image) identKey() (k IndexKey, ok bool) {
 	return IndexKey{BuildID: im.buildID, Content: tok, Version: IndexVersion, Part: partSeenIdent}, true
 }
 
+// A SightMemo is an IndexCache that keeps a first open's mark itself, by
+// file identity, more cheaply than as a saved part (a first run writes
+// it, and a small firmware's first run takes a few milliseconds in all).
+// Sighted reports whether MarkSighted was called for id.
+type SightMemo interface {
+	Sighted(id FileIdentity) bool
+	MarkSighted(id FileIdentity) error
+}
+
 // firstSight reports whether the cache knows nothing of this file: no
 // content hash remembered for its identity and no identity mark. A hash
 // it remembers is kept for contentKey.
@@ -98,6 +107,9 @@ func (im *Image) firstSight() bool {
 	if h := memoContent(im.cache, im.ident); h != "" {
 		im.content.once.Do(func() { im.content.hex = h })
 		return false
+	}
+	if m, ok := im.cache.(SightMemo); ok {
+		return !m.Sighted(im.ident)
 	}
 	data, err := im.cache.Load(k)
 	if data != nil {
@@ -112,6 +124,9 @@ func (im *Image) seenByIdentity() bool {
 	if !ok {
 		return false
 	}
+	if m, ok := im.cache.(SightMemo); ok {
+		return m.Sighted(im.ident)
+	}
 	data, _ := im.cache.Load(k)
 	if data != nil {
 		release(im.cache, data)
@@ -123,6 +138,10 @@ func (im *Image) seenByIdentity() bool {
 // index: a mark that cannot be written costs the next open time).
 func (im *Image) markSeenByIdentity() {
 	if k, ok := im.identKey(); ok {
+		if m, ok := im.cache.(SightMemo); ok {
+			_ = m.MarkSighted(im.ident)
+			return
+		}
 		w := &idxWriter{st: strtab{idx: map[string]uint32{}}}
 		_ = im.cache.Store(k, w.bytes())
 	}

@@ -119,12 +119,21 @@ func TestArangesMatchUnitRanges(t *testing.T) {
 			if lz == nil {
 				t.Fatal("not lazy")
 			}
-			aranged := 0
+			aranged, skimmed := 0, 0
 			for i := range lz.units {
 				u := &lz.units[i]
 				fromDIE, err := lz.unitDIERanges(u)
 				if err != nil {
 					t.Fatalf("unit %#x: %v", u.off, err)
+				}
+				// A unit without .debug_aranges takes its ranges from
+				// the skimmed unit DIE when it can: as debug/dwarf reads
+				// them.
+				if rs, ok := lz.skimUnitRanges(u); ok {
+					skimmed++
+					if !reflect.DeepEqual(rs, fromDIE) {
+						t.Errorf("unit %#x: skimmed unit DIE %#x, debug/dwarf %#x", u.off, rs, fromDIE)
+					}
 				}
 				if !u.aranged {
 					continue
@@ -136,6 +145,10 @@ func TestArangesMatchUnitRanges(t *testing.T) {
 			}
 			if aranged == 0 {
 				t.Errorf("no unit had .debug_aranges")
+			}
+			t.Logf("%d units, %d with .debug_aranges, %d skimmed", len(lz.units), aranged, skimmed)
+			if skimmed == 0 {
+				t.Errorf("no unit DIE's ranges could be skimmed")
 			}
 		})
 	}

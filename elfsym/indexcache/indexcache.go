@@ -17,7 +17,8 @@
 //
 // Beside the indexes, small files remember each ELF's content hash by its
 // stat identity (device, inode, size, mtime, ctime), so finding the index
-// of an unchanged ELF does not read the whole file (see ident.go).
+// of an unchanged ELF does not read the whole file (see ident.go), and
+// empty files mark ELFs opened once, by the same identity (see sight.go).
 package indexcache
 
 import (
@@ -322,8 +323,9 @@ func (d *Dir) maxBytes() int64 {
 }
 
 // trim removes least recently used index files until the directory is
-// within MaxBytes, sparing keep (the file just written), and temporary
-// files left by killed writers.
+// within MaxBytes, sparing keep (the file just written), the oldest first
+// sight marks beyond maxMarks, and temporary files left by killed
+// writers.
 func (d *Dir) trim(keep string) error {
 	ents, err := os.ReadDir(d.Path)
 	if err != nil {
@@ -334,7 +336,7 @@ func (d *Dir) trim(keep string) error {
 		size int64
 		mod  time.Time
 	}
-	var files []file
+	var files, marks []file
 	var total int64
 	for _, e := range ents {
 		info, err := e.Info()
@@ -348,13 +350,25 @@ func (d *Dir) trim(keep string) error {
 			}
 			continue
 		}
+		if strings.HasSuffix(name, markSuffix) {
+			marks = append(marks, file{name, 0, info.ModTime()})
+			continue
+		}
 		if !strings.HasSuffix(name, ".idx") && !strings.HasSuffix(name, identSuffix) {
 			continue
 		}
 		files = append(files, file{name, info.Size(), info.ModTime()})
 		total += info.Size()
 	}
-	slices.SortFunc(files, func(a, b file) int { return a.mod.Compare(b.mod) })
+	byAge := func(a, b file) int { return a.mod.Compare(b.mod) }
+	// Marks are empty: bounded by count, the oldest going first.
+	if len(marks) > maxMarks {
+		slices.SortFunc(marks, byAge)
+		for _, m := range marks[:len(marks)-maxMarks] {
+			os.Remove(filepath.Join(d.Path, m.name))
+		}
+	}
+	slices.SortFunc(files, byAge)
 	for _, f := range files {
 		if total <= d.maxBytes() {
 			break

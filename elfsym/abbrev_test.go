@@ -1,0 +1,190 @@
+package elfsym
+
+import (
+	"context"
+	"debug/dwarf"
+	"debug/elf"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
+)
+
+// abbrevFixture is two abbreviation tables: the first with a multi-byte
+// code and a DW_FORM_implicit_const, the second naming a DIE in another
+// unit (DW_FORM_ref_addr).
+var abbrevFixture = []byte{
+	0x01, 0x11, 0x01, // code 1: compile unit, children
+	0x03, 0x08, // name, string
+	0x11, 0x01, // low_pc, addr
+	0x12, 0x06, // high_pc, data4
+	0x00, 0x00,
+	0x81, 0x01, 0x2e, 0x00, // code 129: subprogram, no children
+	0x03, 0x21, 0x7d, // name, implicit_const -3
+	0x3a, 0x0b, // decl_file, data1
+	0x00, 0x00,
+	0x00,             // end of the first table (offset 23)
+	0x01, 0x1d, 0x00, // code 1: inlined subroutine
+	0x31, 0x10, // abstract_origin, ref_addr
+	0x00, 0x00,
+	0x00,
+}
+
+// parseAbbrevsRef and crossUnitRefsRef read abbreviations one checked
+// byte at a time, as parseAbbrevs and crossUnitRefs did before they
+// decoded in place: the tests hold the fast ones to their answers.
+func parseAbbrevsRef(b []byte, off uint64) (map[uint64]skimAbbrev, error) {
+	if off >= uint64(len(b)) {
+		return nil, fmt.Errorf("past the end")
+	}
+	r := &cfiReader{b: b, pos: int(off)}
+	out := map[uint64]skimAbbrev{}
+	for r.err == nil {
+		code := r.uleb()
+		if code == 0 {
+			break
+		}
+		a := skimAbbrev{tag: dwarf.Tag(r.uleb()), children: r.u8() != 0}
+		for r.err == nil {
+			attr, form := r.uleb(), r.uleb()
+			if attr == 0 && form == 0 {
+				break
+			}
+			sa := skimAttr{attr: dwarf.Attr(attr), form: uint32(form)}
+			if form == formImplicitConst {
+				sa.imm = r.sleb()
+			}
+			a.attrs = append(a.attrs, sa)
+		}
+		out[code] = a
+	}
+	return out, r.err
+}
+
+func crossUnitRefsRef(abbrev []byte) bool {
+	r := &cfiReader{b: abbrev}
+	for r.pos < len(r.b) && r.err == nil {
+		if r.uleb() == 0 {
+			continue
+		}
+		r.uleb()
+		r.u8()
+		for r.err == nil {
+			attr, form := r.uleb(), r.uleb()
+			if attr == 0 && form == 0 {
+				break
+			}
+			switch form {
+			case 0x10, 0x20, 0x1f20:
+				return true
+			case formImplicitConst:
+				r.sleb()
+			}
+		}
+	}
+	return r.err != nil
+}
+
+// tableAsMap lists t's abbreviations by code.
+func tableAsMap(t *abbrevTable) map[uint64]skimAbbrev {
+	out := map[uint64]skimAbbrev{}
+	for code, a := range t.dense {
+		if a != nil {
+			out[uint64(code)] = skimAbbrev{tag: a.tag, children: a.children, attrs: append([]skimAttr(nil), a.attrs...)}
+		}
+	}
+	for code, a := range t.sparse {
+		out[code] = skimAbbrev{tag: a.tag, children: a.children, attrs: append([]skimAttr(nil), a.attrs...)}
+	}
+	return out
+}
+
+// checkAbbrevs compares parseAbbrevs and crossUnitRefs with the reference
+// readers on b, at offset off.
+func checkAbbrevs(t *testing.T, what string, b []byte, off uint64) {
+	t.Helper()
+	want, werr := parseAbbrevsRef(b, off)
+	got, gerr := parseAbbrevs(b, off)
+	switch {
+	case (werr != nil) != (gerr != nil):
+		t.Errorf("%s: parseAbbrevs error %v, reference %v", what, gerr, werr)
+	case gerr == nil && !reflect.DeepEqual(tableAsMap(got), want):
+		t.Errorf("%s: parseAbbrevs %+v, reference %+v", what, tableAsMap(got), want)
+	}
+	if got, want := crossUnitRefs(b[off:]), crossUnitRefsRef(b[off:]); got != want {
+		t.Errorf("%s: crossUnitRefs %v, reference %v", what, got, want)
+	}
+}
+
+// Abbreviations decoded in place read as the checked reader reads them,
+// in whole tables, in every table of real firmware and in tables cut
+// short anywhere (an error, never a panic).
+func TestAbbrevsDecodeAsTheCheckedReader(t *testing.T) {
+	tab, err := parseAbbrevs(abbrevFixture, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[uint64]skimAbbrev{
+		1:   {tag: dwarf.TagCompileUnit, children: true, attrs: []skimAttr{{dwarf.AttrName, 0x08, 0}, {dwarf.AttrLowpc, 0x01, 0}, {dwarf.AttrHighpc, 0x06, 0}}},
+		129: {tag: dwarf.TagSubprogram, attrs: []skimAttr{{dwarf.AttrName, formImplicitConst, -3}, {dwarf.AttrDeclFile, 0x0b, 0}}},
+	}
+	if got := tableAsMap(tab); !reflect.DeepEqual(got, want) {
+		t.Fatalf("fixture: %+v, want %+v", got, want)
+	}
+	if crossUnitRefs(abbrevFixture[:23]) {
+		t.Error("first table: a cross-unit reference found")
+	}
+	if !crossUnitRefs(abbrevFixture) {
+		t.Error("second table's DW_FORM_ref_addr not found")
+	}
+	for n := range len(abbrevFixture) {
+		checkAbbrevs(t, fmt.Sprintf("fixture cut to %d bytes", n), abbrevFixture[:n+1], 0)
+		if n < 22 {
+			if _, err := parseAbbrevs(abbrevFixture[:n+1], 0); err == nil {
+				t.Errorf("first table cut to %d bytes: no error", n+1)
+			}
+		}
+	}
+	checkAbbrevs(t, "second table", abbrevFixture, 23)
+
+	for _, build := range []func(context.Context) (string, error){elfsymtest.Sample, elfsymtest.DWARF4} {
+		path, err := build(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := elf.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := f.Section(".debug_abbrev").Data()
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every table: each starts after the 0 that ends the one before.
+		tables := 0
+		for off := 0; off < len(b); {
+			checkAbbrevs(t, fmt.Sprintf("%s table at %#x", path, off), b, uint64(off))
+			tables++
+			next, _, _, ok := countAbbrevs(b, off)
+			if !ok || next == 0 {
+				break
+			}
+			r := &cfiReader{b: b, pos: off}
+			for r.uleb() != 0 && r.err == nil {
+				r.uleb()
+				r.u8()
+				for a, f := r.uleb(), r.uleb(); (a != 0 || f != 0) && r.err == nil; a, f = r.uleb(), r.uleb() {
+					if f == formImplicitConst {
+						r.sleb()
+					}
+				}
+			}
+			off = r.pos
+		}
+		if tables < 2 {
+			t.Errorf("%s: %d abbreviation tables read", path, tables)
+		}
+	}
+}
