@@ -76,6 +76,10 @@ type lazyDWARF struct {
 	}
 
 	line      *elf.Section // .debug_line, nil if none: read a unit's program at a time (unitLines)
+	lineMap   struct {     // all of it mapped, when it can be (mappedLine)
+		sync.Once
+		b []byte
+	}
 	wholeLine struct {     // all of it, for a unit unitLines cannot give its own
 		sync.Once
 		b   []byte
@@ -313,6 +317,23 @@ func (lz *lazyDWARF) mappedInfo() []byte {
 	return lz.infoMap.b
 }
 
+// mappedLine returns .debug_line mapped from the file, nil when it is not
+// (see mappedInfo).
+func (lz *lazyDWARF) mappedLine() []byte {
+	lz.lineMap.Do(func() {
+		if lz.file == nil || lz.line == nil || lz.line.Offset > uint64(lz.fileSize) || lz.line.Size > uint64(lz.fileSize)-lz.line.Offset {
+			return
+		}
+		sec, mapping, ok := mapSection(lz.file, lz.line.Offset, lz.line.Size)
+		if !ok {
+			return
+		}
+		lz.lineMap.b = sec
+		runtime.AddCleanup(lz, unmapSection, mapping)
+	})
+	return lz.lineMap.b
+}
+
 // unitLines returns what unit u's dwarf.Data has as .debug_line: its own
 // line program alone, read now, with the unit DIE's DW_AT_stmt_list
 // (in u.bytes) set to 0 to point at it. A unit needs a few kilobytes of a
@@ -331,6 +352,19 @@ func (lz *lazyDWARF) unitLines(u *lazyUnit) ([]byte, error) {
 	}
 	if absent {
 		return nil, nil // no line program
+	}
+	if m := lz.mappedLine(); m != nil {
+		// The whole section, mapped: the unit reads its program where
+		// it lies, its DW_AT_stmt_list unchanged. Pointing that at a
+		// program read alone writes to the unit's mapped page, a copy of
+		// the page for every unit built, a tenth of a first run.
+		u.lineLen = uint64(len(m)) / uint64(len(lz.units)) // a guess: the average
+		if ok && off < uint64(len(m)) && uint64(len(m))-off >= 4 {
+			if n := uint64(binary.LittleEndian.Uint32(m[off:])); n < 0xfffffff0 && n <= uint64(len(m))-off-4 {
+				u.lineLen = 4 + n
+			}
+		}
+		return m, nil
 	}
 	if ok && off <= lz.line.Size-4 && lz.line.Size >= 4 {
 		var h [4]byte
