@@ -75,12 +75,12 @@ type lazyDWARF struct {
 		b []byte
 	}
 
-	line      *elf.Section // .debug_line, nil if none: read a unit's program at a time (unitLines)
-	lineMap   struct {     // all of it mapped, when it can be (mappedLine)
+	line    *elf.Section // .debug_line, nil if none: read a unit's program at a time (unitLines)
+	lineMap struct {     // all of it mapped, when it can be (mappedLine)
 		sync.Once
 		b []byte
 	}
-	wholeLine struct {     // all of it, for a unit unitLines cannot give its own
+	wholeLine struct { // all of it, for a unit unitLines cannot give its own
 		sync.Once
 		b   []byte
 		err error
