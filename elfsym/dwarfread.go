@@ -58,6 +58,12 @@ func (s *dwarfSections) dataWithLine(info, line []byte) (*dwarf.Data, error) {
 // if withInfo and .debug_line only if withLine. ok is false when the file needs elf.File.DWARF (relocatable,
 // compressed sections, DWARF 4 type units).
 func readDWARFSections(f *elf.File, fileSize int64, withInfo, withLine bool) (secs *dwarfSections, ok bool, err error) {
+	return readDWARFSectionsWith(f, withInfo, withLine, func(s *elf.Section) ([]byte, error) { return sectionBytes(s, fileSize) })
+}
+
+// readDWARFSectionsWith is readDWARFSections with read giving a section's
+// bytes (a lazy image slices them from a mapping of the file).
+func readDWARFSectionsWith(f *elf.File, withInfo, withLine bool, read func(*elf.Section) ([]byte, error)) (secs *dwarfSections, ok bool, err error) {
 	if f.Type != elf.ET_EXEC {
 		return nil, false, nil
 	}
@@ -96,7 +102,7 @@ func readDWARFSections(f *elf.File, fileSize int64, withInfo, withLine bool) (se
 		default:
 			continue
 		}
-		b, err := sectionBytes(s, fileSize)
+		b, err := read(s)
 		if err != nil {
 			return nil, false, fmt.Errorf("section %s: %w", s.Name, err)
 		}

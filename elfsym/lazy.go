@@ -70,7 +70,11 @@ type lazyDWARF struct {
 
 	file     *os.File // the ELF, to map .debug_info from; nil: read it
 	fileSize int64
-	infoMap  struct {
+	fileMap  struct { // the whole file, mapped (mapFile)
+		sync.Once
+		b []byte
+	}
+	infoMap struct {
 		sync.Once
 		b []byte
 	}
@@ -119,7 +123,20 @@ func newLazyDWARF(f *elf.File, file *os.File, fileSize int64) (lz *lazyDWARF) {
 		return nil
 	}
 	lz = &lazyDWARF{file: file, fileSize: fileSize}
-	secs, ok, err := readDWARFSections(f, fileSize, false, false)
+	// The shared sections, .debug_info and .debug_line are all sliced
+	// from one mapping of the file when it can be mapped: copying the
+	// shared ones into fresh memory cost more, in a first run on a small
+	// firmware, than reading the units a question needs.
+	read := func(s *elf.Section) ([]byte, error) { return sectionBytes(s, fileSize) }
+	if whole := lz.mapFile(); whole != nil {
+		read = func(s *elf.Section) ([]byte, error) {
+			if s.Size > uint64(len(whole)) || s.Offset > uint64(len(whole))-s.Size {
+				return nil, fmt.Errorf("%d bytes at %#x lie past the end of the file", s.Size, s.Offset)
+			}
+			return whole[s.Offset : s.Offset+s.Size : s.Offset+s.Size], nil
+		}
+	}
+	secs, ok, err := readDWARFSectionsWith(f, false, false, read)
 	if err != nil || !ok {
 		return nil
 	}
@@ -172,7 +189,7 @@ func newLazyDWARF(f *elf.File, file *os.File, fileSize int64) (lz *lazyDWARF) {
 		byOff[lz.units[i].off] = i
 	}
 	if sec := f.Section(".debug_aranges"); sec != nil {
-		if b, err := sectionBytes(sec, fileSize); err == nil {
+		if b, err := read(sec); err == nil {
 			for off, rs := range parseAranges(b) {
 				if i, ok := byOff[off]; ok {
 					lz.units[i].ranges = rs
@@ -303,33 +320,43 @@ func (lz *lazyDWARF) unitData(u *lazyUnit) (*dwarf.Data, error) {
 // mapped faults on access; buildUnit and newLazyDWARF, the readers, turn
 // that into a recovered panic (debug.SetPanicOnFault).
 func (lz *lazyDWARF) mappedInfo() []byte {
-	lz.infoMap.Do(func() {
-		if lz.file == nil || lz.info.Offset > uint64(lz.fileSize) || lz.info.Size > uint64(lz.fileSize)-lz.info.Offset {
+	lz.infoMap.Do(func() { lz.infoMap.b = lz.mappedSection(lz.info) })
+	return lz.infoMap.b
+}
+
+// mapFile maps the whole file (see mappedInfo), nil when it cannot.
+func (lz *lazyDWARF) mapFile() []byte {
+	lz.fileMap.Do(func() {
+		if lz.file == nil || lz.fileSize <= 0 {
 			return
 		}
-		sec, mapping, ok := mapSection(lz.file, lz.info.Offset, lz.info.Size)
+		b, mapping, ok := mapSection(lz.file, 0, uint64(lz.fileSize))
 		if !ok {
 			return
 		}
-		lz.infoMap.b = sec
+		lz.fileMap.b = b
 		runtime.AddCleanup(lz, unmapSection, mapping)
 	})
-	return lz.infoMap.b
+	return lz.fileMap.b
+}
+
+// mappedSection returns s's bytes in the file's mapping, nil when the
+// file is not mapped or s does not lie within it.
+func (lz *lazyDWARF) mappedSection(s *elf.Section) []byte {
+	whole := lz.mapFile()
+	if s == nil || whole == nil || s.Offset > uint64(len(whole)) || s.Size > uint64(len(whole))-s.Offset {
+		return nil
+	}
+	return whole[s.Offset : s.Offset+s.Size : s.Offset+s.Size]
 }
 
 // mappedLine returns .debug_line mapped from the file, nil when it is not
 // (see mappedInfo).
 func (lz *lazyDWARF) mappedLine() []byte {
 	lz.lineMap.Do(func() {
-		if lz.file == nil || lz.line == nil || lz.line.Offset > uint64(lz.fileSize) || lz.line.Size > uint64(lz.fileSize)-lz.line.Offset {
-			return
+		if lz.line != nil {
+			lz.lineMap.b = lz.mappedSection(lz.line)
 		}
-		sec, mapping, ok := mapSection(lz.file, lz.line.Offset, lz.line.Size)
-		if !ok {
-			return
-		}
-		lz.lineMap.b = sec
-		runtime.AddCleanup(lz, unmapSection, mapping)
 	})
 	return lz.lineMap.b
 }
