@@ -153,10 +153,15 @@ func newLazyDWARF(f *elf.File, file *os.File, fileSize int64) (lz *lazyDWARF) {
 	}
 	lz.secs, lz.info = secs, info
 	var h [12]byte
-	// The headers are read from the mapping the units are read from
-	// later: a read per header was a hundred system calls for a small
-	// firmware.
+	// A small .debug_info's headers are read from the mapping the units
+	// are read from later: a read per header was a hundred system calls
+	// for a small firmware. A large one's are read: the kernel maps the
+	// pages around each touched one, and touching every unit's header
+	// put megabytes of .debug_info in the peak RSS.
 	m := lz.mappedInfo()
+	if info.Size > headerMapMax {
+		m = nil
+	}
 	for off := uint64(0); off < info.Size; {
 		if info.Size-off < 12 {
 			return nil
@@ -220,6 +225,10 @@ func newLazyDWARF(f *elf.File, file *os.File, fileSize int64) (lz *lazyDWARF) {
 	lz.merged.Store(&mergedIdx{have: make([]bool, len(lz.units)), only: make([]map[uint64]bool, len(lz.units))})
 	return lz
 }
+
+// headerMapMax is the largest .debug_info whose unit headers are read
+// from its mapping.
+const headerMapMax = 4 << 20
 
 // crossUnitRefs says whether any abbreviation in .debug_abbrev has an
 // attribute of a form that refers to a DIE outside its own unit
