@@ -197,6 +197,19 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 	// the same bytes), which a later open finds: its first open answers
 	// lazily without reading the whole file for the content hash.
 	first := opts.Lazy && opts.Cache != nil && im.firstSight()
+	if first {
+		// The mark is left meanwhile: a first run is short of work for
+		// two cores as often as not, and making the cache's directories
+		// and the mark is the kernel's work, a tenth of a first run on
+		// a small firmware. It is there when OpenWith returns.
+		marked := make(chan struct{})
+		go func() {
+			defer close(marked)
+			defer func() { _ = recover() }() // a cache's panic costs the mark, not the run
+			im.markSeenByIdentity()
+		}()
+		defer func() { <-marked }()
+	}
 	if opts.Cache != nil && !first {
 		// The cache key needs the contents; a CRC reads them several
 		// times faster than SHA-256, which is computed only if asked for,
@@ -258,8 +271,13 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 			// Best effort: a cache that cannot store costs the next run
 			// time, not this one its answers.
 			switch {
-			case im.lazy != nil && first:
-				im.markSeenByIdentity()
+			case first:
+				// Marked meanwhile (above); an ELF that could not be
+				// read lazily is marked too, which costs its next open
+				// nothing: that finds the index saved below.
+				if im.lazy == nil {
+					_ = opts.Cache.Store(im.indexKey(), im.marshalIndex(im.warn[w0:]))
+				}
 			case im.lazy != nil && seen:
 				im.saveOnClose = func() { im.saveWholeIndex(f, symWarn) }
 			case im.lazy != nil:
