@@ -162,6 +162,11 @@ func newLazyDWARF(f *elf.File, file *os.File, fileSize int64) (lz *lazyDWARF) {
 	if info.Size > headerMapMax {
 		m = nil
 	}
+	// The units are listed first in a slice of their own: a lazyUnit is
+	// a few hundred bytes, and growing a slice of them by appending
+	// allocated twice what they need.
+	type unitHdr struct{ off, hdr, size uint64 }
+	hdrs := make([]unitHdr, 0, 64)
 	for off := uint64(0); off < info.Size; {
 		if info.Size-off < 12 {
 			return nil
@@ -186,8 +191,12 @@ func newLazyDWARF(f *elf.File, file *os.File, fileSize int64) (lz *lazyDWARF) {
 		case v < 2 || v > 5:
 			return nil
 		}
-		lz.units = append(lz.units, lazyUnit{off: off, hdr: hdr, size: n + 4})
+		hdrs = append(hdrs, unitHdr{off, hdr, n + 4})
 		off += 4 + n
+	}
+	lz.units = make([]lazyUnit, len(hdrs))
+	for i, h := range hdrs {
+		lz.units[i].off, lz.units[i].hdr, lz.units[i].size = h.off, h.hdr, h.size
 	}
 	byOff := map[uint64]int{}
 	for i := range lz.units {
@@ -609,6 +618,10 @@ func (lz *lazyDWARF) include(units []int, want map[int][]uint64) *mergedIdx {
 	if len(jobs) == 0 {
 		return m
 	}
+	// Largest first: the workers finish together, and each one's first
+	// unit sizes the buffer its rows are read into (rowScratch) for the
+	// rest, which a smaller first unit would have it allocate again.
+	slices.SortStableFunc(jobs, func(a, b job) int { return cmpUint(lz.units[b.u].size, lz.units[a.u].size) })
 	built := make([]*unitIndex, len(jobs))
 	var wg sync.WaitGroup
 	next := atomic.Int64{}
