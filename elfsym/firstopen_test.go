@@ -186,3 +186,37 @@ func TestIndexSavedOnCloseAnswersAsBuilt(t *testing.T) {
 		}
 	})
 }
+
+// A cache that keeps no marks of its own (no elfsym.SightMemo) is given
+// the first open's mark as a saved part: the sequence is the same, the
+// first open lazy and unhashed, the second saving the index on Close, the
+// third loading it.
+func TestFirstOpenMarksACacheWithoutSightMemo(t *testing.T) {
+	path, _ := copySample(t)
+	c := &memCache{data: map[elfsym.IndexKey][]byte{}}
+	whole := answersOf(openCached(t, path, nil))
+	first := openLazy(t, path, c)
+	if !first.IsLazy() || first.FromCache() || first.ContentHashed() {
+		t.Fatalf("first open: lazy %v, from cache %v, hashed %v", first.IsLazy(), first.FromCache(), first.ContentHashed())
+	}
+	if c.stores != 1 {
+		t.Fatalf("first open stored %d entries, want its mark alone", c.stores)
+	}
+	second, err := elfsym.OpenWith(path, elfsym.Options{Lazy: true, Cache: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !second.IsLazy() || second.FromCache() {
+		t.Fatalf("second open: lazy %v, from cache %v", second.IsLazy(), second.FromCache())
+	}
+	second.Close()
+	third := openLazy(t, path, c)
+	if !third.FromCache() {
+		t.Fatal("third open did not load the index the second saved")
+	}
+	for _, im := range []*elfsym.Image{first, third} {
+		if answersOf(im) != whole {
+			t.Fatal("answers differ from the whole index's")
+		}
+	}
+}
