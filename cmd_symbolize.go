@@ -3,10 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime/debug"
-	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -91,7 +89,11 @@ Exit codes: 0 ok, 1 the ELF cannot be read, 2 usage (no --elf, bad address).`,
 					done <- opened{im, err}
 				}()
 				var err error
-				addrs, err = readAddrs(cmd.InOrStdin())
+				addrs, err = symbolize.ReadAddrs(cmd.InOrStdin())
+				var bad *symbolize.BadAddrError
+				if errors.As(err, &bad) {
+					err = usageError("stdin: %v", bad.Err)
+				}
 				o := <-done
 				if err != nil || len(addrs) == 0 {
 					// A bad address is the error, not the image; nothing
@@ -133,7 +135,7 @@ Exit codes: 0 ok, 1 the ELF cannot be read, 2 usage (no --elf, bad address).`,
 				return sym.WriteJSON(out, addrs)
 			default:
 				if f, ok := out.(*os.File); ok && len(addrs) >= 1024 {
-					growPipe(f)
+					symbolize.GrowPipe(f)
 				}
 				return sym.WriteText(out, addrs)
 			}
@@ -143,106 +145,4 @@ Exit codes: 0 ok, 1 the ELF cannot be read, 2 usage (no --elf, bad address).`,
 	cmd.Flags().BoolVar(&f.json, "json", false, `print [{"address","frames":[{"function","file","line","inlined"}],"symbol","offset"}] (symbol+offset for an address in no function)`)
 	addNoCacheFlag(cmd.Flags(), &f.noCache)
 	return cmd
-}
-
-// readAddrs reads the addresses of `symbolize -` from r, separated by
-// white space. Words are parsed in place (tens of thousands of them):
-// plain hex of up to 16 digits directly, anything else by
-// symbolize.ParseAddr, which gives the same answers and the errors. The
-// input is read a buffer at a time, not whole, and the addresses grow by
-// doubling: fresh memory faults in page by page, and reading 50,000
-// addresses whole cost more than a tenth of answering them.
-func readAddrs(r io.Reader) ([]uint64, error) {
-	addrs := make([]uint64, 0, 1024)
-	buf := make([]byte, 64<<10)
-	n := 0 // bytes at the start of buf: a word the last read cut short
-	for {
-		m, err := r.Read(buf[n:])
-		n += m
-		eof := errors.Is(err, io.EOF)
-		if err != nil && !eof {
-			return nil, fmt.Errorf("read addresses from stdin: %w", err)
-		}
-		end := n // words complete in buf[:end]
-		if !eof {
-			for end > 0 && !isSpace(buf[end-1]) {
-				end--
-			}
-			if end == 0 && n == len(buf) {
-				// A word longer than the buffer is no address.
-				_, err := symbolize.ParseAddr(string(buf[:32]) + "...")
-				return nil, usageError("stdin: %v", err)
-			}
-		}
-		if addrs, err = parseAddrWords(addrs, buf[:end]); err != nil {
-			return nil, err
-		}
-		n = copy(buf, buf[end:n])
-		if eof {
-			return addrs, nil
-		}
-	}
-}
-
-// parseAddrWords appends the addresses in the white-space separated words
-// of in to addrs.
-func parseAddrWords(addrs []uint64, in []byte) ([]uint64, error) {
-	for len(in) > 0 {
-		i := 0
-		for i < len(in) && isSpace(in[i]) {
-			i++
-		}
-		in = in[i:]
-		j := 0
-		for j < len(in) && !isSpace(in[j]) {
-			j++
-		}
-		if j == 0 {
-			break
-		}
-		word := in[:j]
-		in = in[j:]
-		v, ok := parseHexWord(word)
-		if !ok {
-			var err error
-			if v, err = symbolize.ParseAddr(string(word)); err != nil {
-				return nil, usageError("stdin: %v", err)
-			}
-		}
-		if len(addrs) == cap(addrs) {
-			addrs = slices.Grow(addrs, len(addrs))
-		}
-		addrs = append(addrs, v)
-	}
-	return addrs, nil
-}
-
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
-}
-
-// parseHexWord parses 1 to 16 hex digits after an optional 0x or 0X;
-// false for anything else.
-func parseHexWord(w []byte) (uint64, bool) {
-	if len(w) > 2 && w[0] == '0' && (w[1] == 'x' || w[1] == 'X') {
-		w = w[2:]
-	}
-	if len(w) == 0 || len(w) > 16 {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range w {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 10
-		case c >= 'A' && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		v = v<<4 | uint64(c)
-	}
-	return v, true
 }

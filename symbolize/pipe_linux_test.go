@@ -1,4 +1,4 @@
-package main
+package symbolize
 
 import (
 	"os"
@@ -29,16 +29,16 @@ func TestGrowPipeGrowsOnlyPipes(t *testing.T) {
 	if n := size(w); n >= 1<<20 {
 		t.Fatalf("a new pipe holds %d bytes already", n)
 	}
-	growPipe(w)
+	GrowPipe(w)
 	if n := size(w); n < 1<<20 {
-		t.Fatalf("pipe holds %d bytes after growPipe, want 1 MiB", n)
+		t.Fatalf("pipe holds %d bytes after GrowPipe, want 1 MiB", n)
 	}
 	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	growPipe(f) // must not fail or change a file
+	GrowPipe(f) // must not fail or change a file
 	if n := size(f); n != -1 {
 		t.Fatalf("F_GETPIPE_SZ on a file = %d", n)
 	}

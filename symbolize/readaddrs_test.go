@@ -1,4 +1,4 @@
-package main
+package symbolize
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 	"testing/iotest"
 )
 
-// readAddrs reads stdin a buffer at a time: words the end of a buffer or
+// ReadAddrs reads stdin a buffer at a time: words the end of a buffer or
 // of a short read cuts in two are read whole, whatever the reads' sizes,
 // and give what the whole input parsed at once gives.
 func TestReadAddrsJoinsWordsCutBetweenReads(t *testing.T) {
@@ -42,7 +42,7 @@ func TestReadAddrsJoinsWordsCutBetweenReads(t *testing.T) {
 	}
 	for name, r := range readers {
 		t.Run(name, func(t *testing.T) {
-			got, err := readAddrs(r())
+			got, err := ReadAddrs(r())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,24 +62,24 @@ func firstDiff(a, b []uint64) int {
 	return min(len(a), len(b))
 }
 
-// A bad word is a usage error naming it, wherever it falls; a word longer
-// than the read buffer is one too, and a failing read is no usage error.
+// A bad word is a BadAddrError naming it, wherever it falls; a word longer
+// than the read buffer is one too, and a failing read is not.
 func TestReadAddrsRejectsBadInput(t *testing.T) {
 	long := strings.Repeat("0", 70<<10)
 	for name, in := range map[string]string{
 		"bad word after a buffer":   strings.Repeat("0x1234\n", 20000) + "0xzz\n",
 		"word longer than a buffer": "0x10 " + long + " 0x20",
 	} {
-		_, err := readAddrs(strings.NewReader(in))
-		var ec *exitCodeError
-		if !errors.As(err, &ec) || ec.code != exitUsage || !strings.Contains(err.Error(), "stdin: bad address") {
-			t.Errorf("%s: err = %v, want a usage error for the bad address", name, err)
+		_, err := ReadAddrs(strings.NewReader(in))
+		var bad *BadAddrError
+		if !errors.As(err, &bad) || !strings.Contains(err.Error(), "bad address") {
+			t.Errorf("%s: err = %v, want a BadAddrError for the bad address", name, err)
 		}
 	}
 	boom := errors.New("boom")
-	_, err := readAddrs(iotest.ErrReader(boom))
-	var ec *exitCodeError
-	if !errors.Is(err, boom) || errors.As(err, &ec) {
-		t.Errorf("failing read: err = %v, want the read's error, not a usage error", err)
+	_, err := ReadAddrs(iotest.ErrReader(boom))
+	var bad *BadAddrError
+	if !errors.Is(err, boom) || errors.As(err, &bad) {
+		t.Errorf("failing read: err = %v, want the read's error, not a BadAddrError", err)
 	}
 }

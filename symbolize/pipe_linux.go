@@ -1,4 +1,4 @@
-package main
+package symbolize
 
 import (
 	"os"
@@ -6,14 +6,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// growPipe enlarges the pipe f writes to, if it is one, to 1 MiB (the
+// GrowPipe enlarges the pipe f writes to, if it is one, to 1 MiB (the
 // default most an unprivileged process may ask for). The answers to tens
 // of thousands of addresses are megabytes: through a 64 KiB pipe the
 // writer stops every few blocks until the reader catches up, and a
 // reader taking 8 KiB at a time (Go's io.Copy into io.Discard) made
 // symbolize a fifth slower. Best effort: the pipe stays as it was if
 // the kernel refuses.
-func growPipe(f *os.File) {
+func GrowPipe(f *os.File) {
 	st, err := f.Stat()
 	if err != nil || st.Mode()&os.ModeNamedPipe == 0 {
 		return
