@@ -66,7 +66,7 @@ type Frame struct {
 	File       string `json:"file"`
 	Line       int    `json:"line"`
 	Inlined    bool   `json:"inlined"`
-	How        string `json:"how"`        // fault-pc|cfi|exception-frame|lr|stack-scan
+	How        string `json:"how"`        // fault-pc|cfi|exception-frame|lr|stack-scan|tail-call|prologue
 	Confidence string `json:"confidence"` // certain|likely|guess
 	Error      string `json:"error,omitempty"`
 }

@@ -28,6 +28,7 @@ const (
 	HowLR             = "lr"
 	HowStackScan      = "stack-scan"
 	HowTailCall       = "tail-call"
+	HowPrologue       = "prologue" // a frame rule from prologue analysis (code without CFI)
 )
 
 // Confidence levels (report field "confidence"), best first.
@@ -354,6 +355,12 @@ func (u *Unwinder) step(f Frame) (*Frame, error) {
 	if errors.Is(err, errBottom) {
 		return nil, nil
 	}
+	// Code without CFI: its prologue says where the caller's state is.
+	// Without an answer (or with a bottom, which only the scan's own
+	// bound confirms) the stack scan follows as before.
+	if pf, _ := u.prologueStep(f); pf != nil {
+		return pf, nil
+	}
 	if sf, serr := u.scan(f); sf != nil {
 		return sf, nil
 	} else if errors.Is(serr, errBottom) && !errors.Is(err, ErrCorrupt) {
@@ -481,6 +488,12 @@ func (u *Unwinder) cfiStep(f Frame) (*Frame, error) {
 	if !ok {
 		return nil, errBottom
 	}
+	return u.toCaller(f, caller, cfa, ret, HowCFI, minConf(f.Confidence, Certain))
+}
+
+// toCaller checks and builds the caller of f from a rule's result: its
+// registers, CFA and return address; how and conf describe the rule.
+func (u *Unwinder) toCaller(f Frame, caller fault.Regs, cfa, ret uint32, how, conf string) (*Frame, error) {
 	caller.Set(fault.RegSP, cfa)
 	if cfa < f.SP || (cfa == f.SP && u.sameSP) {
 		return nil, fmt.Errorf("%w: no progress, SP 0x%08x -> 0x%08x", ErrCorrupt, f.SP, cfa)
@@ -514,7 +527,7 @@ func (u *Unwinder) cfiStep(f Frame) (*Frame, error) {
 	}
 	u.sameSP = cfa == f.SP
 	caller.Set(fault.RegPC, ret&^1)
-	nf := u.makeFrame(caller, true, HowCFI, minConf(f.Confidence, Certain))
+	nf := u.makeFrame(caller, true, how, conf)
 	return &nf, nil
 }
 

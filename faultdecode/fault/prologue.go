@@ -1,0 +1,299 @@
+package fault
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// FrameRule is where a function without CFI keeps its caller's state at
+// one PC, found by prologue analysis: CFA (the SP at the function's entry)
+// = SP + CFA, and each register in Saved at CFA + Slot[reg] (negative).
+// A saved LR is the return address; without one it is still in LR.
+type FrameRule struct {
+	CFA   uint32
+	Saved uint16 // register mask
+	Slot  [16]int32
+	// Epilogue says the rule came from the return instruction at PC
+	// (POP {..., pc}, LDR pc, [sp], #4 or BX lr), not from the prologue.
+	Epilogue bool
+	Insns    int // instructions simulated from the function's start
+}
+
+// SavedAt reports the offset from the CFA where reg was saved.
+func (r FrameRule) SavedAt(reg int) (int32, bool) {
+	if reg < 0 || reg > 15 || r.Saved&(1<<reg) == 0 {
+		return 0, false
+	}
+	return r.Slot[reg], true
+}
+
+func (r *FrameRule) save(reg int, off int32) {
+	if r.Saved&(1<<reg) == 0 { // the first save holds the caller's value
+		r.Saved |= 1 << reg
+		r.Slot[reg] = off
+	}
+}
+
+// MaxPrologueInsns bounds the simulation: a PC further into the function
+// than this is taken to be in its body, after the prologue.
+const MaxPrologueInsns = 64
+
+// ErrNoRule says prologue analysis has no answer: code it cannot read, or
+// an instruction that changes SP in a way it does not follow.
+var ErrNoRule = errors.New("no prologue rule")
+
+// AnalyzePrologue finds the frame rule at pc (Thumb bit cleared, an
+// instruction not yet executed) of the Thumb function starting at fn, the
+// way gdb's thumb_analyze_prologue does for code without CFI: it simulates
+// the straight-line code from fn towards pc, following SP through PUSH
+// (T1/T2/T3: STR lr, [sp, #-4]!), STMDB sp!, SUB sp (T1, T2, T3), VPUSH,
+// and noting which registers went where. Conditional branches and
+// IT-conditioned returns are passed through (the fall-through path leads
+// on to the body); an unconditional branch, a return or the first
+// instruction that releases stack (the start of an epilogue) ends the
+// prologue before pc, and the state there is taken for the body. An
+// instruction that writes SP in any other way gives ErrNoRule.
+//
+// Epilogues: when the instruction at pc is itself POP {..., pc},
+// LDR pc, [sp], #4 or BX lr, the rule is read from it (the stack is then
+// exactly as that return expects), whatever the prologue did. A pc between
+// an epilogue's first stack release and its return (after ADD sp, before
+// POP {pc}) is not followed: the prologue's rule is given, off by what the
+// release freed.
+func AnalyzePrologue(code Memory, fn, pc uint32) (FrameRule, error) {
+	var rule FrameRule
+	if pc < fn || pc-fn > 1<<16 {
+		return rule, fmt.Errorf("%w: PC 0x%08x is not inside the function at 0x%08x", ErrNoRule, pc, fn)
+	}
+	var at [4]byte
+	if n, _ := code.ReadMemory(at[:], uint64(pc)); n >= 2 {
+		hw1 := binary.LittleEndian.Uint16(at[:])
+		hw2 := binary.LittleEndian.Uint16(at[2:])
+		if n < 4 {
+			hw2 = 0
+		}
+		if r, ok := returnRule(hw1, hw2); ok {
+			return r, nil
+		}
+	}
+	end := min(pc, fn+4*MaxPrologueInsns)
+	buf := make([]byte, end-fn+4)
+	n, _ := code.ReadMemory(buf, uint64(fn))
+	if uint32(n) < end-fn {
+		return rule, fmt.Errorf("%w: code 0x%08x-0x%08x unreadable", ErrNoRule, fn, end)
+	}
+	buf = buf[:n]
+	var off int32 // SP - CFA
+	itLeft := 0
+	for a := uint32(0); fn+a < end && rule.Insns < MaxPrologueInsns; {
+		if int(a)+2 > len(buf) {
+			return rule, fmt.Errorf("%w: code at 0x%08x unreadable", ErrNoRule, fn+a)
+		}
+		hw1 := binary.LittleEndian.Uint16(buf[a:])
+		var hw2 uint16
+		if Is32(hw1) {
+			if int(a)+4 > len(buf) {
+				return rule, fmt.Errorf("%w: code at 0x%08x unreadable", ErrNoRule, fn+a)
+			}
+			hw2 = binary.LittleEndian.Uint16(buf[a+2:])
+		}
+		in := DecodeThumb(fn+a, hw1, hw2)
+		if fn+a+in.Size > pc {
+			return rule, fmt.Errorf("%w: PC 0x%08x is inside the instruction at 0x%08x", ErrNoRule, pc, fn+a)
+		}
+		conditional := itLeft > 0
+		if conditional {
+			itLeft--
+		}
+		e := spEffectOf(in, hw1, hw2)
+		switch {
+		case e.kind == spNone:
+		case conditional && e.kind == spReturn:
+			// A conditional early return: the path to pc did not take it.
+		case conditional:
+			return rule, fmt.Errorf("%w: conditional SP change at 0x%08x", ErrNoRule, in.Addr)
+		case e.kind == spAlloc:
+			off -= e.bytes
+			for reg := 0; reg < 16; reg++ {
+				if e.regs&(1<<reg) != 0 {
+					rule.save(reg, off+4*int32(popcount16(e.regs&(1<<reg-1))))
+				}
+			}
+		case e.kind == spRelease || e.kind == spReturn:
+			// An epilogue before pc: the body after it runs with
+			// the frame as it was (compilers lay out early returns
+			// in line and branch around them).
+			return finish(rule, off), nil
+		default:
+			return rule, fmt.Errorf("%w: %s at 0x%08x changes SP", ErrNoRule, in.Text, in.Addr)
+		}
+		rule.Insns++
+		a += in.Size
+		if in.IT > 0 {
+			itLeft = in.IT
+		}
+		if in.Ends && !conditional {
+			break // an unconditional branch: pc is reached from elsewhere
+		}
+	}
+	return finish(rule, off), nil
+}
+
+func finish(r FrameRule, off int32) FrameRule {
+	r.CFA = uint32(-off)
+	return r
+}
+
+func popcount16(v uint16) int {
+	n := 0
+	for ; v != 0; v &= v - 1 {
+		n++
+	}
+	return n
+}
+
+type spKind int
+
+const (
+	spNone    spKind = iota
+	spAlloc          // SP decreases by bytes, storing regs at the bottom, ascending
+	spRelease        // SP increases (ADD sp, POP without pc, VPOP): an epilogue
+	spReturn         // a return: POP {..., pc}, LDR pc, [sp], #4, BX lr
+	spUnknown        // SP changes in a way not followed
+)
+
+type spEffect struct {
+	kind  spKind
+	bytes int32
+	regs  uint16
+}
+
+// spEffectOf says what in does to SP, from the decoder's register writes
+// and the stack encodings of the prologues and epilogues compilers emit.
+func spEffectOf(in Insn, hw1, hw2 uint16) spEffect {
+	if in.Size == 2 {
+		switch {
+		case hw1&0xFE00 == 0xB400: // PUSH {list, lr} (T1)
+			regs := hw1&0xFF | (hw1>>8&1)<<RegLR
+			return spEffect{kind: spAlloc, bytes: 4 * int32(popcount16(regs)), regs: regs}
+		case hw1&0xFF80 == 0xB080: // SUB sp, sp, #imm7*4
+			return spEffect{kind: spAlloc, bytes: int32(hw1&0x7F) * 4}
+		case hw1&0xFF80 == 0xB000: // ADD sp, sp, #imm7*4
+			return spEffect{kind: spRelease}
+		case hw1&0xFE00 == 0xBC00: // POP
+			if hw1&0x100 != 0 {
+				return spEffect{kind: spReturn}
+			}
+			return spEffect{kind: spRelease}
+		case hw1 == 0x4770: // BX lr
+			return spEffect{kind: spReturn}
+		}
+		if in.Writes&(1<<RegSP) != 0 {
+			return spEffect{kind: spUnknown}
+		}
+		return spEffect{}
+	}
+	rd := hw2 >> 8 & 0xF
+	switch {
+	case hw1 == 0xE92D && hw2&0xA000 == 0: // PUSH.W / STMDB sp!, {list} (T2)
+		return spEffect{kind: spAlloc, bytes: 4 * int32(popcount16(hw2)), regs: hw2}
+	case hw1 == 0xF84D && hw2&0x0FFF == 0x0D04: // STR Rt, [sp, #-4]! (PUSH T3)
+		return spEffect{kind: spAlloc, bytes: 4, regs: 1 << (hw2 >> 12)}
+	case hw1&0xFFBF == 0xED2D && hw2&0x0E00 == 0x0A00: // VPUSH {d or s regs}: imm8 words
+		return spEffect{kind: spAlloc, bytes: int32(hw2&0xFF) * 4}
+	case hw1&0xFBEF == 0xF1AD && hw2&0x8000 == 0 && rd == RegSP: // SUB(S).W sp, sp, #const (T2)
+		return spEffect{kind: spAlloc, bytes: int32(thumbExpandImm(uint32(hw1>>10&1)<<11 | uint32(hw2>>12&7)<<8 | uint32(hw2&0xFF)))}
+	case hw1&0xFBFF == 0xF2AD && hw2&0x8000 == 0 && rd == RegSP: // SUBW sp, sp, #imm12 (T3)
+		return spEffect{kind: spAlloc, bytes: int32(uint32(hw1>>10&1)<<11 | uint32(hw2>>12&7)<<8 | uint32(hw2&0xFF))}
+	case (hw1&0xFBEF == 0xF10D || hw1&0xFBFF == 0xF20D) && hw2&0x8000 == 0 && rd == RegSP: // ADD.W / ADDW sp, sp, #imm
+		return spEffect{kind: spRelease}
+	case hw1 == 0xE8BD: // POP.W / LDMIA sp!, {list}
+		if hw2&0x8000 != 0 {
+			return spEffect{kind: spReturn}
+		}
+		return spEffect{kind: spRelease}
+	case hw1 == 0xF85D && hw2&0x0FFF == 0x0B04: // LDR Rt, [sp], #4 (POP T3)
+		if hw2>>12 == RegPC {
+			return spEffect{kind: spReturn}
+		}
+		return spEffect{kind: spRelease}
+	case hw1&0xFFBF == 0xECBD && hw2&0x0E00 == 0x0A00: // VPOP
+		return spEffect{kind: spRelease}
+	}
+	// allRegs is the decoder's "not taken apart": look closer.
+	if in.Writes&(1<<RegSP) == 0 || (in.Writes == allRegs && !writesSP32(hw1, hw2)) {
+		return spEffect{}
+	}
+	return spEffect{kind: spUnknown}
+}
+
+// writesSP32 is, for a 32-bit instruction the data-flow decoder does not
+// take apart, whether it may write SP: false only for the groups whose
+// destinations are read here (loads and stores multiple, dual and
+// exclusive, long multiply and divide, coprocessor and FP instructions,
+// MRS/MSR, hints and barriers).
+func writesSP32(hw1, hw2 uint16) bool {
+	rn := hw1 & 0xF
+	wback := hw1&0x20 != 0
+	switch {
+	case hw1&0xFE40 == 0xE800: // LDM/STM
+		load := hw1&0x10 != 0
+		return (wback && rn == RegSP) || (load && hw2&(1<<RegSP) != 0)
+	case hw1&0xFE40 == 0xE840: // LDRD/STRD, LDREX/STREX, TBB/TBH
+		return (wback && rn == RegSP) || hw2>>12 == RegSP || hw2>>8&0xF == RegSP
+	case hw1&0xFF80 == 0xFB80: // long multiply, divide
+		return hw2>>12 == RegSP || hw2>>8&0xF == RegSP
+	case hw1&0xEFE0 == 0xEC40: // 64-bit transfers to core registers (VMOV, MRRC)
+		return hw2>>12 == RegSP || rn == RegSP
+	case hw1&0xEE00 == 0xEC00: // coprocessor/FP loads and stores
+		return wback && rn == RegSP
+	case hw1&0xEF00 == 0xEE00: // coprocessor/FP data processing and register transfers
+		return hw2&0x10 != 0 && hw1&0x10 != 0 && hw2>>12 == RegSP
+	case hw1&0xFFE0 == 0xF3E0 && hw2&0xC000 == 0x8000: // MRS Rd, spec_reg
+		return hw2>>8&0xF == RegSP
+	case hw1&0xFFE0 == 0xF380 && hw2&0xC000 == 0x8000: // MSR spec_reg, Rn
+		sysm := hw2 & 0xFF
+		return sysm == 8 || sysm == 9 // MSP, PSP
+	case hw1&0xFFF0 == 0xF3A0 && hw2&0xD000 == 0x8000, // hints (NOP.W, WFI, ...)
+		hw1&0xFFF0 == 0xF3B0 && hw2&0xD000 == 0x8000: // barriers (DSB, DMB, ISB)
+		return false
+	}
+	return true
+}
+
+// returnRule reads the frame rule off a return instruction: the stack
+// then holds exactly what the return pops.
+func returnRule(hw1, hw2 uint16) (FrameRule, bool) {
+	var r FrameRule
+	r.Epilogue = true
+	var regs uint16
+	switch {
+	case hw1&0xFF00 == 0xBD00: // POP {list, pc} (T1)
+		regs = hw1&0xFF | 1<<RegPC
+	case hw1 == 0xE8BD && hw2&0x8000 != 0 && hw2&(1<<RegSP) == 0: // POP.W {list, pc}
+		regs = hw2
+	case hw1 == 0xF85D && hw2 == 0xFB04: // LDR pc, [sp], #4
+		regs = 1 << RegPC
+	case hw1 == 0x4770: // BX lr: everything is restored
+		return r, true
+	default:
+		return r, false
+	}
+	n := int32(popcount16(regs))
+	r.CFA = uint32(4 * n)
+	for reg, i := 0, int32(0); reg < 16; reg++ {
+		if regs&(1<<reg) == 0 {
+			continue
+		}
+		// The slot PC is popped from holds the return address, which a
+		// CFI row would call LR's.
+		dst := reg
+		if reg == RegPC {
+			dst = RegLR
+		}
+		r.save(dst, -4*n+4*i)
+		i++
+	}
+	return r, true
+}

@@ -1,0 +1,153 @@
+package fault
+
+import (
+	"encoding/binary"
+	"errors"
+	"testing"
+)
+
+// codeAt is code at base, from the halfwords objdump prints.
+type codeAt struct {
+	base uint32
+	b    []byte
+}
+
+func newCode(base uint32, hws ...uint16) codeAt {
+	b := make([]byte, 2*len(hws))
+	for i, hw := range hws {
+		binary.LittleEndian.PutUint16(b[2*i:], hw)
+	}
+	return codeAt{base, b}
+}
+
+func (c codeAt) ReadMemory(buf []byte, addr uint64) (int, error) {
+	if addr < uint64(c.base) || addr >= uint64(c.base)+uint64(len(c.b)) {
+		return 0, errors.New("not code")
+	}
+	return copy(buf, c.b[addr-uint64(c.base):]), nil
+}
+
+// The code below is from firmware/unwindlab built with -g0 (objdump -d),
+// unless marked "as:" (arm-none-eabi-as output for forms the lab's
+// compilers did not emit).
+var (
+	// isr_preempt gcc-O2g0 SysTick_Handler at 0x134: push {r3, lr}, an
+	// early `pop {r3, pc}` in line, the call to filter_average at 0x172.
+	gccSysTick = newCode(0x134,
+		0xb508, 0x4b15, 0x681b, 0xb903, 0xbd08, 0x4b14, 0x4914, 0x681a, // 134 push; ...; cbnz; pop {r3, pc}
+		0x3201, 0x601a, 0x681b, 0xf003, 0x0303, 0xf831, 0x3013, // 144 adds; str; ldr; and.w; ldrh.w
+		0xf5b3, 0x5f80, 0xd214, 0x4a0f, 0x6851, 0xf001, 0x0007, 0x3002, // 152 cmp.w; bcs; ldr; ldr; and.w; adds
+		0xf842, 0x3020, 0x6810, 0x3101, 0x4403, 0x480a, 0xe9c2, 0x3100, // 162 str.w; ...; strd
+		0xf7ff, 0xffd9, 0x2201, 0x4908, 0x4b09, 0x6008, 0x601a, 0xbd08) // 172 bl; ...; pop {r3, pc} at 0x180
+	// isr_preempt clang-O2g0 SysTick_Handler at 0x27a: push {r7, lr};
+	// mov r7, sp; an IT-conditioned early `popeq {r7, pc}`.
+	clangSysTick = newCode(0x27a,
+		0xb580, 0x466f, 0xf240, 0x201c, 0xf2c2, 0x0000, 0x6800, 0x2800, // 27a
+		0xbf08, 0xbd80, 0xf240, 0x2020, 0xf2c2, 0x0000, 0x6801) // 28a it eq; popeq {r7, pc}; movw; movt; ldr
+	// isr_preempt gcc-O2g0 filter_average at 0x128: a leaf.
+	gccLeaf = newCode(0x128, 0xe9d0, 0x2000, 0xfbb2, 0xf0f0, 0x4770) // ldrd; udiv; bx lr
+	// isr_preempt gcc-O2g0 worker_thread at 0xc4: the push comes after
+	// two mov.w.
+	gccWorker = newCode(0xc4, 0xf04f, 0x0801, 0xf04f, 0x0900, 0xb580, 0x4e0b, 0x4d0b, 0x4c0c)
+	// tailcall gcc-O2g0 cli_feed at 0x17c: push, sub sp #16, then an
+	// early `add sp, #16; pop {r4, pc}` before the body.
+	gccCliFeed = newCode(0x17c,
+		0xb510, 0x280a, 0xb084, 0xd009, 0x4a1a, 0x6813, 0x2b2e, 0xd803, // 17c
+		0x4919, 0x1c5c, 0x6014, 0x54c8, 0xb004, 0xbd10, 0x2000, 0x4c15, // 18c add sp at 0x194
+		0x4b15, 0x6822, 0x5498, 0x781a, 0xb1da, 0x46ec, 0x4601, 0x2a20) // 19c
+	// tailcall clang-O2g0 cli_feed at 0x3d0: push, add r7, sub sp, a
+	// conditional branch, then an unconditional one at 0x436.
+	clangCliFeed = newCode(0x3d0,
+		0xb5b0, 0xaf02, 0xb084, 0xf240, 0x2420, 0xf2c2, 0x0400, 0x6821, // 3d0
+		0x280a, 0xd129, 0xf240, 0x2024, 0xf2c2, 0x0000, 0x2500, 0x5445, // 3e0 cmp; bne
+		0x7803, 0x2b00, 0xf000, 0x8145, 0x1d02, 0x2000, 0x2101, 0x2b20, // 3f0 beq.w
+		0xd117, 0xf812, 0x3c03, 0xf802, 0x5c04, 0x2b20, 0xd11f, 0xf812, // 400
+		0x3c02, 0xf802, 0x5c03, 0x2b20, 0xd11c, 0xf812, 0x3c01, 0xf802, // 410
+		0x5c02, 0x2b20, 0xd119, 0x7813, 0xf802, 0x5c01, 0x3204, 0x2b20, // 420
+		0xd0e7, 0xb1a3, 0x1f10, 0xe017, 0x292e, 0xd806) // 430 b.n at 0x436
+	// m33_stkof clang-O2 parse_request at 0x100001d8: push, add r7,
+	// stmdb sp!, subw sp.
+	clangStmdbSubw = newCode(0x100001d8, 0xb5f0, 0xaf03, 0xe92d, 0x0b00, 0xf6ad, 0x3db8, 0x7801, 0xf04f, 0x0c00)
+	// fpu_isr clang-O2 level_update at 0x194: push, mov r7, vpush {d8}.
+	clangVpush = newCode(0x194, 0xb580, 0x466f, 0xed2d, 0x8b02, 0xf240, 0x001c, 0xeeb0, 0x8a40, 0xf2c2, 0x0000, 0x6800)
+	// as: str lr, [sp, #-4]!; sub.w sp, sp, #1024; vpush {s16-s18}; ldrd r2, r3, [sp, #8].
+	asSingles = newCode(0x1000, 0xf84d, 0xed04, 0xf5ad, 0x6d80, 0xed2d, 0x8a03, 0xe9dd, 0x2302, 0xbf00)
+	// as: push {r7, lr}; mov sp, r7 (SP from a register: not followed).
+	asMovSP = newCode(0x2000, 0xb580, 0x46bd, 0xbf00)
+	// as: pop.w {r4-r11, pc} and ldr pc, [sp], #4 as instructions at PC.
+	asPopW = newCode(0x3000, 0xe8bd, 0x8ff0, 0xf85d, 0xfb04)
+)
+
+func TestAnalyzePrologueFindsTheFrameRule(t *testing.T) {
+	type slots map[int]int32
+	tests := []struct {
+		name     string
+		code     codeAt
+		pc       uint32
+		cfa      uint32
+		saved    slots
+		epilogue bool
+	}{
+		{"gcc: after the call, an early pop in line before it", gccSysTick, 0x176, 8, slots{3: -8, RegLR: -4}, false},
+		{"gcc: at the function's first instruction", gccSysTick, 0x134, 0, slots{}, false},
+		{"gcc: right after the push", gccSysTick, 0x136, 8, slots{3: -8, RegLR: -4}, false},
+		{"gcc: at the final pop {r3, pc}", gccSysTick, 0x180, 8, slots{3: -8, RegLR: -4}, true},
+		{"clang: an IT-conditioned early return is passed", clangSysTick, 0x296, 8, slots{7: -8, RegLR: -4}, false},
+		{"clang: at the conditional pop itself", clangSysTick, 0x28c, 8, slots{7: -8, RegLR: -4}, true},
+		{"a leaf: nothing saved, LR holds the return", gccLeaf, 0x12c, 0, slots{}, false},
+		{"a leaf at bx lr", gccLeaf, 0x130, 0, slots{}, true},
+		{"the push after other instructions", gccWorker, 0xd2, 8, slots{7: -8, RegLR: -4}, false},
+		{"before that push", gccWorker, 0xcc, 0, slots{}, false},
+		{"gcc: add sp before an early pop ends the prologue", gccCliFeed, 0x1a4, 24, slots{4: -8, RegLR: -4}, false},
+		{"gcc: inside the early epilogue, at its pop", gccCliFeed, 0x196, 8, slots{4: -8, RegLR: -4}, true},
+		{"clang: push, add r7, sub sp; a branch ends the prologue", clangCliFeed, 0x43c, 32, slots{4: -16, 5: -12, 7: -8, RegLR: -4}, false},
+		{"stmdb sp! and subw sp", clangStmdbSubw, 0x100001e6, 20 + 12 + 3000, slots{4: -20, 5: -16, 6: -12, 7: -8, RegLR: -4, 8: -32, 9: -28, 11: -24}, false},
+		{"vpush of d registers", clangVpush, 0x1a8, 16, slots{7: -8, RegLR: -4}, false},
+		{"str lr, [sp, #-4]!, sub.w sp, vpush of s registers", asSingles, 0x1010, 4 + 1024 + 12, slots{RegLR: -4}, false},
+		{"pop.w {r4-r11, pc} at PC", asPopW, 0x3000, 36, slots{4: -36, 5: -32, 6: -28, 7: -24, 8: -20, 9: -16, 10: -12, 11: -8, RegLR: -4}, true},
+		{"ldr pc, [sp], #4 at PC", asPopW, 0x3004, 4, slots{RegLR: -4}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fn := tt.code.base
+			if tt.code.base == 0x3000 {
+				fn = tt.pc // the pop is the function's code at PC
+			}
+			r, err := AnalyzePrologue(tt.code, fn, tt.pc)
+			if err != nil {
+				t.Fatalf("AnalyzePrologue: %v", err)
+			}
+			if r.CFA != tt.cfa || r.Epilogue != tt.epilogue {
+				t.Errorf("CFA = SP+%d, epilogue %v; want SP+%d, %v", r.CFA, r.Epilogue, tt.cfa, tt.epilogue)
+			}
+			for reg := 0; reg < 16; reg++ {
+				off, ok := r.SavedAt(reg)
+				want, wok := tt.saved[reg]
+				if ok != wok || off != want {
+					t.Errorf("r%d saved %v at CFA%+d; want %v at CFA%+d", reg, ok, off, wok, want)
+				}
+			}
+		})
+	}
+}
+
+func TestAnalyzePrologueHasNoAnswer(t *testing.T) {
+	tests := []struct {
+		name string
+		code codeAt
+		fn   uint32
+		pc   uint32
+	}{
+		{"SP set from a register", asMovSP, 0x2000, 0x2004},
+		{"PC before the function", gccSysTick, 0x136, 0x134},
+		{"PC inside a 32-bit instruction", gccWorker, 0xc4, 0xc6},
+		{"code not readable", gccWorker, 0xc4, 0x100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if r, err := AnalyzePrologue(tt.code, tt.fn, tt.pc); !errors.Is(err, ErrNoRule) {
+				t.Errorf("got %+v, %v; want ErrNoRule", r, err)
+			}
+		})
+	}
+}

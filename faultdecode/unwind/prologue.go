@@ -1,0 +1,60 @@
+package unwind
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/faultline-dev/faultline/faultdecode/fault"
+)
+
+// errHasCFI says the frame has CFI: prologue analysis is only for code
+// without it.
+var errHasCFI = errors.New("the frame has CFI")
+
+// prologueStep finds the caller of a frame whose code has no CFI (built
+// without -g, assembly, a vendor library) by analysing the function's
+// prologue from its symbol's start to the PC (fault.AnalyzePrologue), the
+// way gdb does for such code. The result is at best Likely, and passes
+// the checks a CFI step does (SP grows, the return address follows a
+// call); any failure, a bottom included, leaves the frame to the stack
+// scan.
+func (u *Unwinder) prologueStep(f Frame) (*Frame, error) {
+	if _, err := u.prog.FrameContext(uint64(f.Lookup)); err == nil {
+		return nil, errHasCFI
+	}
+	if len(f.Funcs) == 0 || f.Funcs[len(f.Funcs)-1].Entry == 0 {
+		return nil, fmt.Errorf("no function symbol at 0x%08x", f.Lookup)
+	}
+	fn := uint32(f.Funcs[len(f.Funcs)-1].Entry) &^ 1
+	sp, ok := f.Regs.Get(fault.RegSP)
+	if !ok {
+		return nil, errors.New("SP unknown")
+	}
+	rule, err := fault.AnalyzePrologue(u.prog, fn, f.PC)
+	if err != nil {
+		return nil, err
+	}
+	cfa := sp + rule.CFA
+	caller := f.Regs
+	for reg := 0; reg <= 15; reg++ {
+		off, ok := rule.SavedAt(reg)
+		if !ok {
+			continue
+		}
+		v, err := fault.Read32(u.mem, uint64(int64(cfa)+int64(off)))
+		if err != nil {
+			return nil, fmt.Errorf("restore r%d: %w", reg, err)
+		}
+		caller.Set(reg, v)
+	}
+	if _, saved := rule.SavedAt(fault.RegLR); !saved && f.Lookup != f.PC && f.Exception == nil {
+		// The frame made a call, which overwrote LR, and never saved
+		// it: LR names this frame again, not its caller.
+		return nil, errors.New("LR not saved by a frame that made a call")
+	}
+	ret, ok := caller.Get(fault.RegLR)
+	if !ok {
+		return nil, errors.New("return address unknown")
+	}
+	return u.toCaller(f, caller, cfa, ret, HowPrologue, minConf(f.Confidence, Likely))
+}

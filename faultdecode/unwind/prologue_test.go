@@ -1,0 +1,76 @@
+package unwind
+
+import (
+	"encoding/binary"
+	"slices"
+	"testing"
+
+	"github.com/faultline-dev/faultline/faultdecode/fault"
+	"github.com/faultline-dev/faultline/faultdecode/internal/fdtest"
+)
+
+// codeProg is the fake image with real instructions at the start of nocfi
+// (a function without CFI); the rest of its code is the fake's.
+type codeProg struct {
+	*fdtest.Prog
+	code []uint16 // halfwords from fdtest.NoCFI on
+}
+
+func (p codeProg) ReadMemory(buf []byte, addr uint64) (int, error) {
+	n, err := p.Prog.ReadMemory(buf, addr)
+	for i := 0; i+1 < n; i += 2 {
+		if k := (uint32(addr) + uint32(i) - fdtest.NoCFI) / 2; uint32(addr)+uint32(i) >= fdtest.NoCFI && k < uint32(len(p.code)) {
+			binary.LittleEndian.PutUint16(buf[i:], p.code[k])
+		}
+	}
+	return n, err
+}
+
+// A function without CFI between two with CFI: its prologue (push {r4, lr};
+// sub sp, #8) says where its return address is, past a stale return
+// address a stack scan would take.
+func TestUnwindStepsThroughCodeWithoutCFIByItsPrologue(t *testing.T) {
+	tests := []struct {
+		name string
+		code []uint16
+		want []string
+		sp   uint32 // a's SP
+	}{
+		{"push and sub sp", []uint16{0xb510, 0xb082}, []string{"c/fault-pc", "nocfi/cfi", "a/prologue", "main/cfi"}, 0x20001010},
+		{"push.w and sub.w sp", []uint16{0xe92d, 0x4010, 0xf1ad, 0x0d08}, []string{"c/fault-pc", "nocfi/cfi", "a/prologue", "main/cfi"}, 0x20001010},
+		{"SP from a register: the scan as before", []uint16{0xb510, 0x46bd}, []string{"c/fault-pc", "nocfi/cfi", "b/stack-scan", "a/stack-scan", "main/cfi"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := fdtest.NewStack()
+			s.Put(0x20001000, fdtest.B+0x21)    // stale: after a BL in b
+			s.Put(0x20001008, 0x44444444)       // nocfi's saved r4
+			s.Put(0x2000100c, fdtest.A+0x21)    // nocfi's saved LR
+			s.Put(0x2000101c, fdtest.Main+0x21) // a's saved LR
+			s.Put(0x20001024, 0xFFFFFFFF)       // main's: the bottom
+			p := codeProg{fdtest.NewProg(), tt.code}
+			u := NewUnwinder(s.Snapshot(nil), p, UnwindStart{Regs: startRegs(fdtest.C+0x10, 0x20001000, fdtest.NoCFI+0x21)})
+			got := collect(t, u)
+			if !slices.Equal(names(got), tt.want) {
+				t.Fatalf("frames %v, want %v", names(got), tt.want)
+			}
+			if tt.sp == 0 {
+				return
+			}
+			if got[2].sp != tt.sp {
+				t.Errorf("a's SP 0x%08x, want 0x%08x (nocfi's CFA)", got[2].sp, tt.sp)
+			}
+			u = NewUnwinder(s.Snapshot(nil), p, UnwindStart{Regs: startRegs(fdtest.C+0x10, 0x20001000, fdtest.NoCFI+0x21)})
+			for range 3 {
+				u.Next()
+			}
+			f := u.Frame()
+			if r4, _ := f.Regs.Get(4); r4 != 0x44444444 || f.Confidence != Likely {
+				t.Errorf("a's r4 0x%08x, confidence %s; want nocfi's saved 0x44444444, likely", r4, f.Confidence)
+			}
+			if lr, ok := f.Regs.Get(fault.RegLR); !ok || lr != fdtest.A+0x21 {
+				t.Errorf("a's LR 0x%08x (%v), want the saved return address", lr, ok)
+			}
+		})
+	}
+}
