@@ -60,14 +60,16 @@ var ErrNoRule = errors.New("no prologue rule")
 // exactly as that return expects), whatever the prologue did. A pc between
 // an epilogue's first stack release and its return (after ADD sp, before
 // POP {pc}) is not followed: the prologue's rule is given, off by what the
-// release freed.
-func AnalyzePrologue(code Memory, fn, pc uint32) (FrameRule, error) {
+// release freed. pcInFunc false says pc is a return address just past the
+// function's end (a call to a function that does not return): the
+// instruction there is another function's, and is not read.
+func AnalyzePrologue(code Memory, fn, pc uint32, pcInFunc bool) (FrameRule, error) {
 	var rule FrameRule
 	if pc < fn || pc-fn > 1<<16 {
 		return rule, fmt.Errorf("%w: PC 0x%08x is not inside the function at 0x%08x", ErrNoRule, pc, fn)
 	}
 	var at [4]byte
-	if n, _ := code.ReadMemory(at[:], uint64(pc)); n >= 2 {
+	if n, _ := code.ReadMemory(at[:], uint64(pc)); n >= 2 && pcInFunc {
 		hw1 := binary.LittleEndian.Uint16(at[:])
 		hw2 := binary.LittleEndian.Uint16(at[2:])
 		if n < 4 {

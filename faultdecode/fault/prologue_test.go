@@ -113,7 +113,7 @@ func TestAnalyzePrologueFindsTheFrameRule(t *testing.T) {
 			if tt.code.base == 0x3000 {
 				fn = tt.pc // the pop is the function's code at PC
 			}
-			r, err := AnalyzePrologue(tt.code, fn, tt.pc)
+			r, err := AnalyzePrologue(tt.code, fn, tt.pc, true)
 			if err != nil {
 				t.Fatalf("AnalyzePrologue: %v", err)
 			}
@@ -131,6 +131,21 @@ func TestAnalyzePrologueFindsTheFrameRule(t *testing.T) {
 	}
 }
 
+// A return address past the function's end (a call that does not return)
+// is followed by another function's code: a return there says nothing.
+func TestAnalyzePrologueReadsNoReturnPastTheFunction(t *testing.T) {
+	// gcc's SysTick_Handler with its final pop taken for the next
+	// function's first instruction.
+	r, err := AnalyzePrologue(gccSysTick, 0x134, 0x180, false)
+	if err != nil || r.Epilogue || r.CFA != 8 {
+		t.Errorf("got %+v, %v; want the prologue's rule (SP+8), not the pop's", r, err)
+	}
+	r, err = AnalyzePrologue(gccLeaf, 0x128, 0x130, false)
+	if err != nil || r.Epilogue {
+		t.Errorf("got %+v, %v; want the prologue's rule, not bx lr's", r, err)
+	}
+}
+
 func TestAnalyzePrologueHasNoAnswer(t *testing.T) {
 	tests := []struct {
 		name string
@@ -145,7 +160,7 @@ func TestAnalyzePrologueHasNoAnswer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if r, err := AnalyzePrologue(tt.code, tt.fn, tt.pc); !errors.Is(err, ErrNoRule) {
+			if r, err := AnalyzePrologue(tt.code, tt.fn, tt.pc, true); !errors.Is(err, ErrNoRule) {
 				t.Errorf("got %+v, %v; want ErrNoRule", r, err)
 			}
 		})

@@ -30,7 +30,12 @@ func (u *Unwinder) prologueStep(f Frame) (*Frame, error) {
 	if !ok {
 		return nil, errors.New("SP unknown")
 	}
-	rule, err := fault.AnalyzePrologue(u.prog, fn, f.PC)
+	inFunc := true
+	if f.Lookup != f.PC {
+		at := u.prog.Frames(uint64(f.PC))
+		inFunc = len(at) > 0 && uint32(at[len(at)-1].Entry)&^1 == fn
+	}
+	rule, err := fault.AnalyzePrologue(u.prog, fn, f.PC, inFunc)
 	if err != nil {
 		return nil, err
 	}
