@@ -1,8 +1,9 @@
 // Package unwind finds the faulting call chain: the Unwinder walks frames
-// innermost first (CFI, exception frames, LR, stack scan, tail calls),
-// recording how each frame was found and how sure that is, and Stacks
-// finds where each stack ends (the vector table's initial SP, the linker's
-// stack symbols, the object or RTOS task stack that holds a thread's SP).
+// innermost first (CFI, exception frames, LR, prologue analysis, stack
+// scan, tail calls), recording how each frame was found and how sure that
+// is, and Stacks finds where each stack ends (the vector table's initial
+// SP, the linker's stack symbols, the object or RTOS task stack that holds
+// a thread's SP).
 //
 // It knows registers and exception frames through package fault and the
 // image through the Program interface; it must not decide what the crash
@@ -13,8 +14,10 @@
 // Quirks it handles:
 //   - Callers are looked up at return address - 2 (the call), never at the
 //     return address, with the Thumb bit cleared; a wild PC falls back to
-//     LR (the callee never ran), and a missing FDE to a stack scan that
-//     accepts only words right after a BL/BLX.
+//     LR (the callee never ran), and a missing FDE (code built without
+//     -g, assembly) first to prologue analysis (fault.AnalyzePrologue, as
+//     gdb's thumb_analyze_prologue: how "prologue", at best likely), then
+//     to a stack scan that accepts only words right after a BL/BLX.
 //   - A wild return leaves the function whose call the scan found open:
 //     it is shown at its entry, a guess.
 //   - Tail calls are restored from DWARF call-site information (or the BL
