@@ -110,15 +110,7 @@ func TestArangesMatchUnitRanges(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			im, err := OpenWith(elf, Options{Lazy: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer im.Close()
-			lz := im.lazy
-			if lz == nil {
-				t.Fatal("not lazy")
-			}
+			_, lz := openLazy(t, elf)
 			aranged, skimmed := 0, 0
 			for i := range lz.units {
 				u := &lz.units[i]
@@ -236,15 +228,7 @@ func TestSkimRecordsWhatTheDIEWalkRecords(t *testing.T) {
 		"clang":      elfsymtest.Clang,
 	}
 	elfsymtest.OnEach(t, images, func(t *testing.T, elf string) {
-		im, err := OpenWith(elf, Options{Lazy: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer im.Close()
-		lz := im.lazy
-		if lz == nil {
-			t.Fatal("not lazy")
-		}
+		im, lz := openLazy(t, elf)
 		// Per unit: each function's address alone, then all of them.
 		sets := map[int][]map[uint64]bool{}
 		for _, s := range im.Symbols() {
@@ -312,12 +296,7 @@ func TestUnitLineProgramAloneReadsTheSameRows(t *testing.T) {
 		"clang":  elfsymtest.Clang,
 	}
 	elfsymtest.OnEach(t, images, func(t *testing.T, p string) {
-		im, err := OpenWith(p, Options{Lazy: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer im.Close()
-		lz := im.lazy
+		im, lz := openLazy(t, p)
 		whole, err := sectionBytes(lz.line, im.size)
 		if err != nil {
 			t.Fatal(err)
@@ -376,12 +355,7 @@ func TestSkimEndsOnDamagedUnits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	im, err := OpenWith(p, Options{Lazy: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer im.Close()
-	lz := im.lazy
+	im, lz := openLazy(t, p)
 	for i := range lz.units {
 		if lz.buildUnit(&lz.units[i], nil).damaged {
 			t.Fatalf("unit %d of an undamaged file reported damaged", i)
@@ -459,4 +433,18 @@ func TestLazyImageSurvivesItsFileCutShort(t *testing.T) {
 	if n, _ := im.LazyUnits(); n == 0 {
 		t.Fatal("no unit built: nothing read from the cut file")
 	}
+}
+
+// openLazy opens elf lazily for the test, closed when it ends.
+func openLazy(t *testing.T, elf string) (*Image, *lazyDWARF) {
+	t.Helper()
+	im, err := OpenWith(elf, Options{Lazy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { im.Close() })
+	if im.lazy == nil {
+		t.Fatal("not lazy")
+	}
+	return im, im.lazy
 }

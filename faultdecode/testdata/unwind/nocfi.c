@@ -1,4 +1,5 @@
-/* Built with -g0: no .debug_frame, so the unwinder must scan the stack. */
+/* Built with -g0: no .debug_frame, so the unwinder must read the prologue
+ * (or, where it has no answer, scan the stack). */
 int c(int x);
 volatile int nocfi_sink;
 
