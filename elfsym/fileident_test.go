@@ -2,7 +2,6 @@ package elfsym_test
 
 import (
 	"bytes"
-	"context"
 	"debug/elf"
 	"fmt"
 	"os"
@@ -20,14 +19,7 @@ import (
 // changed without changing any answer's validity.
 func copySample(t *testing.T) (string, int64) {
 	t.Helper()
-	src, err := elfsymtest.Sample(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, b := elfsymtest.SampleCopy(t)
 	f, err := elf.NewFile(bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
@@ -35,10 +27,6 @@ func copySample(t *testing.T) (string, int64) {
 	c := f.Section(".comment")
 	if c == nil || c.Size < 4 {
 		t.Fatal("sample ELF has no .comment section to change")
-	}
-	p := filepath.Join(t.TempDir(), "app.elf")
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
 	}
 	return p, int64(c.Offset) + 2
 }

@@ -5,7 +5,6 @@ import (
 	"debug/dwarf"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -404,18 +403,7 @@ func TestSkimEndsOnDamagedUnits(t *testing.T) {
 // place) costs the answers of units not yet read, never a crash, however
 // the units are read (mapped, they fault).
 func TestLazyImageSurvivesItsFileCutShort(t *testing.T) {
-	src, err := elfsymtest.Sample(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "app.elf")
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	p, _ := elfsymtest.SampleCopy(t)
 	im, err := OpenWith(p, Options{Lazy: true})
 	if err != nil {
 		t.Fatal(err)

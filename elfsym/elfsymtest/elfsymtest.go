@@ -267,3 +267,23 @@ func OnEach(t *testing.T, images map[string]Builder, f func(t *testing.T, elf st
 		})
 	}
 }
+
+// SampleCopy writes a copy of the Sample image into a temporary directory
+// of the test (a file the test may change or cut short) and returns its
+// path and its bytes.
+func SampleCopy(t *testing.T) (string, []byte) {
+	t.Helper()
+	src, err := Sample(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "app.elf")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p, b
+}
