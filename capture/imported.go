@@ -76,6 +76,20 @@ func NoteCutShort[E error](s *Snapshot, err error, msg string, damaged func([]st
 	return fmt.Errorf("%w; %s", err, msg)
 }
 
+// A DumpFormat names an importer's format ("CrashCatcher dump") and makes
+// its errors, so every importer words them the same way.
+type DumpFormat string
+
+// NotADump says data is not a dump of f; msg says what gave it away.
+func (f DumpFormat) NotADump(msg string) *NotADumpError {
+	return &NotADumpError{Format: string(f), Msg: msg}
+}
+
+// Damaged says a dump of f ends early or holds nonsense.
+func (f DumpFormat) Damaged(problems []string) *DamagedDumpError {
+	return &DamagedDumpError{Format: string(f), Problems: problems}
+}
+
 // A NotADumpError says data is not a dump of Format that faultline reads;
 // an importer returns it with a nil Snapshot.
 type NotADumpError struct{ Format, Msg string }

@@ -46,14 +46,7 @@ type (
 	DamagedError = capture.DamagedDumpError
 )
 
-const format = "CrashCatcher dump"
-
-func notDump(msg string) *FormatError { return &FormatError{Format: format, Msg: msg} }
-
-// damaged makes a DamagedError of the problems found.
-func damaged(problems []string) *DamagedError {
-	return &DamagedError{Format: format, Problems: problems}
-}
+const format capture.DumpFormat = "CrashCatcher dump"
 
 // Looks reports whether data starts like a binary CrashCatcher dump.
 func Looks(data []byte) bool {
@@ -78,10 +71,10 @@ var integerRegisters = []string{
 // kept in Meta.Extra["exception_psr"].
 func Decode(data []byte) (*capture.Snapshot, error) {
 	if len(data) < 4 || string(data[:2]) != Signature {
-		return nil, notDump(`no "cC" signature`)
+		return nil, format.NotADump(`no "cC" signature`)
 	}
 	if data[2] != Major {
-		return nil, notDump(fmt.Sprintf("format version %d.%d (faultline reads %d.x)", data[2], data[3], Major))
+		return nil, format.NotADump(fmt.Sprintf("format version %d.%d (faultline reads %d.x)", data[2], data[3], Major))
 	}
 	d := &decoder{data: data, off: 4, snap: &capture.Snapshot{Registers: map[string]uint32{}}}
 	s := d.snap
@@ -171,7 +164,7 @@ func (d *decoder) finish() (*capture.Snapshot, error) {
 	if m := capture.MissingFaultRegisters(s); m != "" {
 		s.Meta.Missing = append(s.Meta.Missing, m+" (CrashCatcher leaves them out on ARMv6-M)")
 	}
-	return capture.FinishImport(s, d.problems, damaged)
+	return capture.FinishImport(s, d.problems, format.Damaged)
 }
 
 // The lines HexDump prints around a dump.
@@ -230,7 +223,7 @@ func FromHex(text string) (dump []byte, complete bool, err error) {
 		buf.Write(b)
 	}
 	if buf.Len() == 0 {
-		return nil, false, notDump("no hex dump in the text (HexDump prints \"" + crashLine + "\", hex lines, \"" + endLine + "\")")
+		return nil, false, format.NotADump("no hex dump in the text (HexDump prints \"" + crashLine + "\", hex lines, \"" + endLine + "\")")
 	}
 	return buf.Bytes(), false, nil
 }
@@ -245,7 +238,7 @@ func DecodeHex(text string) (*capture.Snapshot, error) {
 	}
 	s, err := Decode(dump)
 	if s != nil && !complete {
-		err = capture.NoteCutShort(s, err, "the hex dump has no \"End of dump\" line: it was cut short", damaged)
+		err = capture.NoteCutShort(s, err, "the hex dump has no \"End of dump\" line: it was cut short", format.Damaged)
 	}
 	return s, err
 }

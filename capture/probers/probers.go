@@ -40,14 +40,7 @@ type (
 	DamagedError = capture.DamagedDumpError
 )
 
-const format = "probe-rs core dump"
-
-func notDump(msg string) *FormatError { return &FormatError{Format: format, Msg: msg} }
-
-// damaged makes a DamagedError of the problems found.
-func damaged(problems []string) *DamagedError {
-	return &DamagedError{Format: format, Problems: problems}
-}
+const format capture.DumpFormat = "probe-rs core dump"
 
 // Looks reports whether data starts like a probe-rs core dump: a
 // MessagePack map whose first key is "registers" (rmp-serde writes the
@@ -87,10 +80,10 @@ const maxDump = 256 << 20
 // damage with a *DamagedError. Decode never panics.
 func Decode(data []byte) (*capture.Snapshot, error) {
 	if len(data) > maxDump {
-		return nil, notDump(fmt.Sprintf("%d bytes is more than a Cortex-M dump can hold", len(data)))
+		return nil, format.NotADump(fmt.Sprintf("%d bytes is more than a Cortex-M dump can hold", len(data)))
 	}
 	if !Looks(data) {
-		return nil, notDump(`not a MessagePack map starting with "registers"`)
+		return nil, format.NotADump(`not a MessagePack map starting with "registers"`)
 	}
 	d := &decoder{
 		dec:  msgpack.NewDecoder(bytes.NewReader(data)),
@@ -141,13 +134,13 @@ func (d *decoder) top() error {
 		case "instruction_set":
 			d.iset, err = d.dec.DecodeString()
 			if err == nil && d.iset != "Thumb2" {
-				return notDump(fmt.Sprintf("instruction set %q (faultline reads Cortex-M, Thumb2)", d.iset))
+				return format.NotADump(fmt.Sprintf("instruction set %q (faultline reads Cortex-M, Thumb2)", d.iset))
 			}
 		case "core_type":
 			d.coreType, err = d.dec.DecodeString()
 			ct := strings.ToLower(d.coreType)
 			if err == nil && !(strings.HasPrefix(ct, "armv") && strings.HasSuffix(ct, "m")) {
-				return notDump(fmt.Sprintf("core type %q (faultline reads Cortex-M: armv6m, armv7m, armv7em, armv8m)", d.coreType))
+				return format.NotADump(fmt.Sprintf("core type %q (faultline reads Cortex-M: armv6m, armv7m, armv7em, armv8m)", d.coreType))
 			}
 		default:
 			err = d.dec.Skip()
@@ -368,5 +361,5 @@ func (d *decoder) finish() (*capture.Snapshot, error) {
 	if m := capture.MissingFaultRegisters(s); m != "" {
 		s.Meta.Missing = append(s.Meta.Missing, m)
 	}
-	return capture.FinishImport(s, d.problems, damaged)
+	return capture.FinishImport(s, d.problems, format.Damaged)
 }

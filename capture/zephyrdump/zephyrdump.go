@@ -48,14 +48,7 @@ type (
 	DamagedError = capture.DamagedDumpError
 )
 
-const format = "Zephyr core dump"
-
-func notDump(msg string) *FormatError { return &FormatError{Format: format, Msg: msg} }
-
-// damaged makes a DamagedError of the problems found.
-func damaged(problems []string) *DamagedError {
-	return &DamagedError{Format: format, Problems: problems}
-}
+const format capture.DumpFormat = "Zephyr core dump"
 
 // FrameCandidates is the Meta.Extra key listing, for a dump that records no
 // sp, the addresses in its memory that hold its registers as an exception
@@ -122,10 +115,10 @@ var (
 // fatal error reason is in Meta.Trigger and Meta.Extra["zephyr_reason"].
 func Decode(data []byte) (*capture.Snapshot, error) {
 	if len(data) < 2 || string(data[:2]) != Signature {
-		return nil, notDump(`no "ZE" signature`)
+		return nil, format.NotADump(`no "ZE" signature`)
 	}
 	if len(data) < headerSize {
-		return nil, notDump(fmt.Sprintf("%d bytes: shorter than the %d-byte header", len(data), headerSize))
+		return nil, format.NotADump(fmt.Sprintf("%d bytes: shorter than the %d-byte header", len(data), headerSize))
 	}
 	version := binary.LittleEndian.Uint16(data[2:])
 	target := binary.LittleEndian.Uint16(data[4:])
@@ -133,11 +126,11 @@ func Decode(data []byte) (*capture.Snapshot, error) {
 	reason := binary.LittleEndian.Uint32(data[8:])
 	switch {
 	case version < 1 || version > MaxVersion:
-		return nil, notDump(fmt.Sprintf("header version %d (faultline reads 1 to %d)", version, MaxVersion))
+		return nil, format.NotADump(fmt.Sprintf("header version %d (faultline reads 1 to %d)", version, MaxVersion))
 	case target != TargetCortexM:
-		return nil, notDump(fmt.Sprintf("target code %d (Cortex-M is %d)", target, TargetCortexM))
+		return nil, format.NotADump(fmt.Sprintf("target code %d (Cortex-M is %d)", target, TargetCortexM))
 	case ptrBits != 5:
-		return nil, notDump(fmt.Sprintf("pointer size 2^%d bits (a Cortex-M's are 32)", ptrBits))
+		return nil, format.NotADump(fmt.Sprintf("pointer size 2^%d bits (a Cortex-M's are 32)", ptrBits))
 	}
 	name, words := ReasonName(reason)
 	s := &capture.Snapshot{Registers: map[string]uint32{}}
@@ -351,7 +344,7 @@ func (d *decoder) finish() (*capture.Snapshot, error) {
 	if m := capture.MissingFaultRegisters(s); m != "" {
 		s.Meta.Missing = append(s.Meta.Missing, m+" (a Zephyr core dump does not record them; the fatal error reason stands in)")
 	}
-	return capture.FinishImport(s, d.problems, damaged)
+	return capture.FinishImport(s, d.problems, format.Damaged)
 }
 
 // The console lines of the logging back end (coredump_backend_logging.c).
@@ -385,7 +378,7 @@ func LooksLog(text []byte) bool { return bytes.Contains(text, []byte(beginLine))
 func FromLog(text string) (dump []byte, complete bool, err error) {
 	i := strings.Index(text, beginLine)
 	if i < 0 {
-		return nil, false, notDump("no \"" + beginLine + "\" line in the text (Zephyr's logging back end prints the dump between \"" + beginLine + "\" and \"" + endLine + "\")")
+		return nil, false, format.NotADump("no \"" + beginLine + "\" line in the text (Zephyr's logging back end prints the dump between \"" + beginLine + "\" and \"" + endLine + "\")")
 	}
 	var buf bytes.Buffer
 	for _, line := range strings.Split(text[i+len(beginLine):], "\n") {
@@ -433,7 +426,7 @@ func DecodeLog(text string) (*capture.Snapshot, error) {
 		if lerr == nil {
 			lerr = fmt.Errorf("the #CD: block holds no bytes")
 		}
-		return nil, damaged([]string{lerr.Error()})
+		return nil, format.Damaged([]string{lerr.Error()})
 	}
 	s, err := Decode(dump)
 	if s == nil {
@@ -444,7 +437,7 @@ func DecodeLog(text string) (*capture.Snapshot, error) {
 		if lerr != nil {
 			msg = lerr.Error()
 		}
-		err = capture.NoteCutShort(s, err, msg, damaged)
+		err = capture.NoteCutShort(s, err, msg, format.Damaged)
 	}
 	return s, err
 }
