@@ -53,31 +53,8 @@ func (f *FaultRegs) Set(addr uint64, v uint32) {
 		f.have = map[uint64]bool{}
 	}
 	f.have[addr] = true
-	switch addr {
-	case AddrCFSR:
-		f.CFSR = Cfsr(v)
-	case AddrHFSR:
-		f.HFSR = Hfsr(v)
-	case AddrDFSR:
-		f.DFSR = Dfsr(v)
-	case AddrMMFAR:
-		f.MMFAR = Mmfar(v)
-	case AddrBFAR:
-		f.BFAR = Bfar(v)
-	case AddrSHCSR:
-		f.SHCSR = Shcsr(v)
-	case AddrDHCSR:
-		f.DHCSR = Dhcsr(v)
-	case AddrICSR:
-		f.ICSR = Icsr(v)
-	case AddrCCR:
-		f.CCR = v
-	case AddrVTOR:
-		f.VTOR = v
-	case AddrSFSR:
-		f.SFSR = Sfsr(v)
-	case AddrSFAR:
-		f.SFAR = Sfar(v)
+	if r := f.reg(addr); r != nil {
+		*r = v
 	}
 }
 
@@ -95,33 +72,41 @@ func (f FaultRegs) Registers() map[string]uint32 {
 
 // value is the register at addr as Set recorded it.
 func (f FaultRegs) value(addr uint64) uint32 {
-	switch addr {
-	case AddrCFSR:
-		return uint32(f.CFSR)
-	case AddrHFSR:
-		return uint32(f.HFSR)
-	case AddrDFSR:
-		return uint32(f.DFSR)
-	case AddrMMFAR:
-		return uint32(f.MMFAR)
-	case AddrBFAR:
-		return uint32(f.BFAR)
-	case AddrSHCSR:
-		return uint32(f.SHCSR)
-	case AddrDHCSR:
-		return uint32(f.DHCSR)
-	case AddrICSR:
-		return uint32(f.ICSR)
-	case AddrCCR:
-		return f.CCR
-	case AddrVTOR:
-		return f.VTOR
-	case AddrSFSR:
-		return uint32(f.SFSR)
-	case AddrSFAR:
-		return uint32(f.SFAR)
+	if r := f.reg(addr); r != nil {
+		return *r
 	}
 	return 0
+}
+
+// reg is the field that holds the register at addr; nil for none.
+func (f *FaultRegs) reg(addr uint64) *uint32 {
+	switch addr {
+	case AddrCFSR:
+		return (*uint32)(&f.CFSR)
+	case AddrHFSR:
+		return (*uint32)(&f.HFSR)
+	case AddrDFSR:
+		return (*uint32)(&f.DFSR)
+	case AddrMMFAR:
+		return (*uint32)(&f.MMFAR)
+	case AddrBFAR:
+		return (*uint32)(&f.BFAR)
+	case AddrSHCSR:
+		return (*uint32)(&f.SHCSR)
+	case AddrDHCSR:
+		return (*uint32)(&f.DHCSR)
+	case AddrICSR:
+		return (*uint32)(&f.ICSR)
+	case AddrCCR:
+		return (*uint32)(&f.CCR)
+	case AddrVTOR:
+		return (*uint32)(&f.VTOR)
+	case AddrSFSR:
+		return (*uint32)(&f.SFSR)
+	case AddrSFAR:
+		return (*uint32)(&f.SFAR)
+	}
+	return nil
 }
 
 // faultRegNames lists what ReadFaultRegs reads, in report order.
