@@ -27,9 +27,10 @@ import (
 //
 //	go test -run XXX -bench 'SymbolizeVsAddr2line|AnalyzeVsGDB' -benchtime 1x .
 //
-// The large firmware (elfsymtest.Large: 8,000 C++ functions in 64 units,
-// about 25 MB of ELF) is generated and compiled on first use and cached;
-// that first build takes minutes. -short skips it.
+// The generated firmware (issue 14's small one, elfsymtest.Big(3000):
+// 3,000 C++ functions in one unit, a 3.4 MB ELF; and elfsymtest.Large:
+// 8,000 functions in 64 units, about 25 MB of ELF) is compiled on first
+// use and cached; that first build takes minutes. -short skips both.
 
 // procStat is one process run: wall time and peak RSS.
 type procStat struct {
@@ -218,8 +219,9 @@ func staticFaultline(b *testing.B) string {
 
 // BenchmarkSymbolizeVsAddr2line runs `faultline symbolize` and
 // `arm-none-eabi-addr2line -fiC` as whole processes over the same
-// addresses: 10 on the bundled web server firmware and on the large one,
-// and 50,000 on the large one. faultline runs warm (the index saved by
+// addresses: 10 on the bundled web server firmware (0.6 MB), on issue
+// 14's small firmware (3.4 MB) and on the large one (25 MB), and 50,000 on
+// the large one. faultline runs warm (the index saved by
 // earlier runs), cold (an empty cache: the first run on an ELF, which
 // indexes lazily, unit by unit) and with --no-cache (lazy too). Metrics
 // are median milliseconds and peak RSS in MB. With 10 addresses a Go hello
@@ -232,22 +234,25 @@ func BenchmarkSymbolizeVsAddr2line(b *testing.B) {
 	static := staticFaultline(b)
 	ctx := context.Background()
 	type fw struct {
-		name  string
-		elf   func(context.Context) (string, error)
-		n     int // addresses
-		runs  int // per tool
-		large bool
+		name string
+		elf  func(context.Context) (string, error)
+		n    int  // addresses
+		runs int  // per tool
+		slow bool // generated: minutes to build the first time
 	}
-	small := func(ctx context.Context) (string, error) { return firmware.ELF(ctx, "webserver") }
+	webserver := func(ctx context.Context) (string, error) { return firmware.ELF(ctx, "webserver") }
+	// The issue's "small firmware": 3,000 generated functions, 3.4 MB.
+	small := func(ctx context.Context) (string, error) { return elfsymtest.Big(ctx, 3000) }
 	cases := []fw{
-		{"webserver/10", small, 10, 21, false},
+		{"webserver/10", webserver, 10, 21, false},
+		{"small3MB/10", small, 10, 21, true},
 		{"large25MB/10", elfsymtest.Large, 10, 11, true},
 		{"large25MB/50000", elfsymtest.Large, 50000, 3, true},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			if c.large && testing.Short() {
-				b.Skip("-short: the large firmware takes minutes to build the first time")
+			if c.slow && testing.Short() {
+				b.Skip("-short: the generated firmware takes minutes to build the first time")
 			}
 			elf, err := c.elf(ctx)
 			if err != nil {
