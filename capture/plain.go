@@ -17,13 +17,12 @@ import (
 var systemRegisters = []string{"msp", "psp", "primask", "basepri", "faultmask", "control", "msplim", "psplim"}
 
 // prstatusNames are the registers NT_PRSTATUS carries, with the names gdb
-// stubs use for them.
-var prstatusNames = map[string]bool{"sp": true, "lr": true, "pc": true, "xpsr": true, "cpsr": true}
-
-func init() {
-	for i := 0; i <= 12; i++ {
-		prstatusNames[fmt.Sprintf("r%d", i)] = true
-	}
+// stubs use for them (spelled out: building "r0".."r12" with Sprintf in an
+// init ran fmt in every command's start).
+var prstatusNames = map[string]bool{
+	"r0": true, "r1": true, "r2": true, "r3": true, "r4": true, "r5": true, "r6": true,
+	"r7": true, "r8": true, "r9": true, "r10": true, "r11": true, "r12": true,
+	"sp": true, "lr": true, "pc": true, "xpsr": true, "cpsr": true,
 }
 
 // plainRegistersMissing names the registers a core from another tool does
