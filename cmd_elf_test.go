@@ -7,9 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/faultline-dev/faultline/elfsym/indexcache"
 )
 
 // runWithCacheHome runs faultline with XDG_CACHE_HOME set to home.
@@ -96,3 +100,83 @@ func TestSymbolizeKeepsTheIndexUnlessNoCache(t *testing.T) {
 		}
 	}
 }
+
+// With background builds on (as faultline runs outside its tests), a
+// second run hands the whole index to a detached builder and exits
+// without building it: while another builder holds the index's lock it
+// leaves the build to that one; otherwise it starts one, which saves the
+// index the next run loads (leaving the cache as it is). The answers are
+// the same on every run.
+func TestSecondRunBuildsTheIndexInTheBackground(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS != "linux" {
+		t.Skip("builders run on Linux only")
+	}
+	fx := newSymbolizeFixture(t)
+	home := t.TempDir()
+	c := &indexcache.Dir{Path: filepath.Join(home, "faultline", "index")}
+	k := fx.im.IndexKey()
+	// Runs before the directory is removed, failed or not: a builder
+	// still writing into it would make the removal fail.
+	t.Cleanup(func() {
+		for deadline := time.Now().Add(time.Minute); c.Building(k) && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	run := func() string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, faultlineBin, "symbolize", "--elf", fx.elf, fmt.Sprintf("%#x", fx.entry), fmt.Sprintf("%#x", fx.inline))
+		cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+home, indexcache.BuildEnv+"=")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("faultline symbolize: %v\n%s", err, stderr.String())
+		}
+		return string(out)
+	}
+	first := run() // a mark
+	lock, err := os.OpenFile(c.LockFile(k), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	second := run() // a builder runs (this test holds its lock)
+	if fileExists(c.File(k)) {
+		t.Fatal("the second run built the index itself")
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_UN); err != nil {
+		t.Fatal(err)
+	}
+	third := run() // starts a builder
+	deadline := time.Now().Add(time.Minute)
+	for !fileExists(c.File(k)) || c.Building(k) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no index a minute after the run that started a builder: %v", filesUnder(t, home))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	st, err := os.Stat(c.File(k))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fourth := run()
+	if first != second || second != third || third != fourth {
+		t.Fatalf("answers differ:\nlazy:\n%s\nhanded over:\n%s\n%s\nloaded:\n%s", first, second, third, fourth)
+	}
+	for _, f := range filesUnder(t, home) {
+		if strings.Contains(filepath.Base(f), ".tmp-") || (strings.HasSuffix(f, ".lock") && f != c.LockFile(k)) {
+			t.Errorf("left in the cache: %s", f)
+		}
+	}
+	if after, err := os.Stat(c.File(k)); err != nil || !os.SameFile(st, after) {
+		t.Errorf("the run after the build replaced the index (%v): it did not load it", err)
+	}
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

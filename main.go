@@ -16,6 +16,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/faultline-dev/faultline/elfsym/indexcache"
 )
 
 // Exit codes are part of the contract in DESIGN.md.
@@ -112,6 +114,11 @@ func commandNamed(name string) (command, bool) {
 var commands []command
 
 func main() {
+	// A copy of faultline started to build a firmware's index in the
+	// background (indexcache.ServeBackground) does only that.
+	if indexcache.ServeBackground() {
+		return
+	}
 	os.Exit(run(os.Args[1:]))
 }
 

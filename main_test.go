@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/faultline-dev/faultline/elfsym/indexcache"
 	"github.com/faultline-dev/faultline/emu"
 	"github.com/faultline-dev/faultline/firmware/crashlab"
 
@@ -40,6 +41,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build faultline: %v\n%s", err, out)
 		os.Exit(1)
 	}
+	// The binary builds indexes in the run that asks: a background
+	// builder could still be writing into a test's cache directory when
+	// the test removes it. TestSecondRunBuildsTheIndexInTheBackground
+	// runs the real path.
+	os.Setenv(indexcache.BuildEnv, "inprocess")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

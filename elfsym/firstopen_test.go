@@ -1,7 +1,9 @@
 package elfsym_test
 
 import (
+	"errors"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"sync"
@@ -220,3 +222,109 @@ func TestFirstOpenMarksACacheWithoutSightMemo(t *testing.T) {
 		}
 	}
 }
+
+// handOff is an IndexBuilder that records what it is handed and takes it
+// or not.
+type handOff struct {
+	take  bool
+	paths []string
+	keys  []elfsym.IndexKey
+}
+
+func (h *handOff) BuildIndex(path string, key elfsym.IndexKey) bool {
+	h.paths, h.keys = append(h.paths, path), append(h.keys, key)
+	return h.take
+}
+
+// A second lazy open's Close hands the whole index's build to
+// Options.Builder, once, with the ELF's path and the key the index is
+// loaded under, and saves nothing itself; SaveIndex (the builder's work)
+// then saves the index the third open loads, answering as built. A
+// builder that declines leaves the build to Close, as without one.
+func TestSecondOpenHandsTheWholeBuildToTheBuilder(t *testing.T) {
+	for _, take := range []bool{true, false} {
+		t.Run(map[bool]string{true: "taken", false: "declined"}[take], func(t *testing.T) {
+			path, _ := copySample(t)
+			c := &indexcache.Dir{Path: t.TempDir()}
+			whole := openCached(t, path, nil)
+			k := elfsym.IndexKey{BuildID: whole.BuildID(), Content: contentOf(t, path), Version: elfsym.IndexVersion}
+			b := &handOff{take: take}
+			open := func() *elfsym.Image {
+				im, err := elfsym.OpenWith(path, elfsym.Options{Lazy: true, Cache: c, Builder: b})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return im
+			}
+			open().Close() // first sight: a mark, nothing handed over
+			if len(b.keys) != 0 {
+				t.Fatalf("the first open handed over %v", b.keys)
+			}
+			second := open()
+			if answersOf(second) != answersOf(whole) {
+				t.Fatal("second open: answers differ")
+			}
+			second.Close()
+			second.Close()
+			if len(b.keys) != 1 || b.paths[0] != path || b.keys[0] != k {
+				t.Fatalf("handed over %v %v, want %s once under %+v", b.paths, b.keys, path, k)
+			}
+			data, _ := c.Load(k)
+			c.Release(data)
+			if saved := data != nil; saved == take {
+				t.Fatalf("builder took the build: %v; Close saved the index: %v", take, saved)
+			}
+			if take {
+				if err := elfsym.SaveIndex(path, c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			third := open()
+			defer third.Close()
+			if !third.FromCache() || answersOf(third) != answersOf(whole) {
+				t.Fatalf("third open: from cache %v, or answers differ", third.FromCache())
+			}
+			if !slices.Equal(third.Warnings(), whole.Warnings()) {
+				t.Fatalf("saved index warns %q, built %q", third.Warnings(), whole.Warnings())
+			}
+			if len(b.keys) != 1 {
+				t.Fatalf("the third open handed over too: %v", b.keys)
+			}
+		})
+	}
+}
+
+// SaveIndex saves an index the cache lacks, leaves one it has alone, and
+// says why it could not save.
+func TestSaveIndexSavesOnlyWhatIsMissing(t *testing.T) {
+	path, _ := copySample(t)
+	c := &memCache{data: map[elfsym.IndexKey][]byte{}}
+	if err := elfsym.SaveIndex(path, c); err != nil {
+		t.Fatal(err)
+	}
+	if c.stores != 1 {
+		t.Fatalf("SaveIndex stored %d entries, want the index", c.stores)
+	}
+	if err := elfsym.SaveIndex(path, c); err != nil || c.stores != 1 {
+		t.Fatalf("SaveIndex again: %v, %d stores; want the saved index left alone", err, c.stores)
+	}
+	if im := openCached(t, path, c); !im.FromCache() || answersOf(im) != answersOf(openCached(t, path, nil)) {
+		t.Fatal("the index SaveIndex saved is not loaded, or answers differently")
+	}
+	if err := elfsym.SaveIndex(path, nil); err == nil {
+		t.Error("SaveIndex without a cache: no error")
+	}
+	if err := elfsym.SaveIndex(filepath.Join(t.TempDir(), "missing.elf"), c); err == nil {
+		t.Error("SaveIndex of a missing file: no error")
+	}
+	full := errors.New("disk full")
+	if err := elfsym.SaveIndex(path, failingStore{full}); !errors.Is(err, full) {
+		t.Errorf("SaveIndex into a cache that cannot store: %v, want its error", err)
+	}
+}
+
+// failingStore is a cache that has nothing and stores nothing.
+type failingStore struct{ err error }
+
+func (failingStore) Load(elfsym.IndexKey) ([]byte, error)  { return nil, nil }
+func (c failingStore) Store(elfsym.IndexKey, []byte) error { return c.err }

@@ -87,8 +87,10 @@ func (d *Dir) StoreContent(id elfsym.FileIdentity, content string) error {
 // the file under name is still the one written (nil when another writer
 // renamed its own over it meanwhile, or stat failed).
 func (d *Dir) writeAtomic(name string, b []byte) (os.FileInfo, error) {
-	if err := os.MkdirAll(d.Path, 0o755); err != nil {
-		return nil, fmt.Errorf("index cache: %w", err)
+	if !d.noMkdir {
+		if err := os.MkdirAll(d.Path, 0o755); err != nil {
+			return nil, fmt.Errorf("index cache: %w", err)
+		}
 	}
 	tmp, err := os.CreateTemp(d.Path, ".tmp-*")
 	if err != nil {

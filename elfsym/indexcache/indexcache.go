@@ -61,6 +61,10 @@ type Dir struct {
 
 	mu     sync.Mutex
 	mapped map[*byte][]byte // payload start -> its file's mapping, for Release
+
+	// noMkdir: a background builder's, which never makes the directory:
+	// one removed under it (a test's temporary cache) gets nothing.
+	noMkdir bool
 }
 
 var (
@@ -324,8 +328,8 @@ func (d *Dir) maxBytes() int64 {
 
 // trim removes least recently used index files until the directory is
 // within MaxBytes, sparing keep (the file just written), the oldest first
-// sight marks beyond maxMarks, and temporary files left by killed
-// writers.
+// sight marks beyond maxMarks, and temporary and lock files left by killed
+// writers and builders.
 func (d *Dir) trim(keep string) error {
 	ents, err := os.ReadDir(d.Path)
 	if err != nil {
@@ -347,6 +351,14 @@ func (d *Dir) trim(keep string) error {
 		if strings.HasPrefix(name, ".tmp-") {
 			if time.Since(info.ModTime()) > staleTemp {
 				os.Remove(filepath.Join(d.Path, name))
+			}
+			continue
+		}
+		if strings.HasSuffix(name, lockSuffix) {
+			// A builder's lock file goes with its build; one left by a
+			// killed builder goes once old (and free).
+			if p := filepath.Join(d.Path, name); time.Since(info.ModTime()) > staleTemp && !locked(p) {
+				os.Remove(p)
 			}
 			continue
 		}

@@ -12,6 +12,9 @@ func Open(path string, noCache bool) (*elfsym.Image, error) {
 	if !noCache {
 		if c, err := Default(); err == nil {
 			opts.Cache = c
+			if background.Load() {
+				opts.Builder = c // see ServeBackground
+			}
 		}
 	}
 	return elfsym.OpenWith(path, opts)

@@ -1,0 +1,120 @@
+package indexcache
+
+import (
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/faultline-dev/faultline/elfsym"
+)
+
+// The second lazy open of an ELF has its whole index built and saved when
+// closed (elfsym.Options.Lazy). Built in the process, that is a third of
+// a second of CPU for a 25 MB firmware, after the answers but before the
+// exit: five times addr2line's whole run on it. Open hands it instead to
+// a copy of the program started detached (its own session, stdio on
+// /dev/null, lowest priority) that the run does not wait for; the next
+// run loads the index when it is there and answers lazily, as this one
+// did, until then.
+//
+// Measured against the alternatives: saving each run's units for later
+// runs to merge (the saved index is one mmapped, sorted layout, and a
+// merge is the build's cost again) or building faster (the build is
+// parallel already) leave the run paying for the build; a detached
+// process costs the run a fork and exec, about a millisecond.
+//
+// One builder per index: the run that starts one takes an exclusive lock
+// on a file named for the index and passes it to the builder, which holds
+// it until it exits; a run that finds it taken starts none. The builder
+// writes as every writer does (temporary file, rename), so a builder
+// killed at any point leaves no file a reader sees half written, and it
+// never makes the cache directory: a builder whose directory was removed
+// under it (a test's temporary cache) writes nothing and exits.
+
+// BuildEnv is the environment variable that, set to "inprocess", keeps
+// builds in the process that opened the ELF, as in programs that do not
+// call ServeBackground: test harnesses whose cache directories are
+// removed when they end set it for the binaries they run.
+const BuildEnv = "FAULTLINE_INDEX_BUILD"
+
+// builderArg, as a process's first argument, makes it a builder
+// (ServeBackground): then the cache directory, the lock file's name in it
+// and the ELF.
+const builderArg = "__faultline-index-builder"
+
+// lockSuffix ends the name of a build's lock file, beside its index.
+const lockSuffix = ".lock"
+
+// builderTimeout bounds a builder's run: a 25 MB firmware takes a
+// second, at the lowest priority on a busy machine maybe tens.
+const builderTimeout = 10 * time.Minute
+
+// background says whether Open hands builds to a builder process.
+var background atomic.Bool
+
+// ServeBackground lets Open hand whole-index builds to a detached copy of
+// this program, and is that copy's entry point: a program's main calls it
+// first and returns at once when it reports true (the process was started
+// as a builder and has done its work). Programs that do not call it (test
+// binaries) build in the process that asks, as does one started with
+// FAULTLINE_INDEX_BUILD=inprocess.
+func ServeBackground() bool {
+	if len(os.Args) == 5 && os.Args[1] == builderArg {
+		runBuilder(os.Args[2], os.Args[3], os.Args[4])
+		return true
+	}
+	background.Store(os.Getenv(BuildEnv) != "inprocess")
+	return false
+}
+
+// lockName is the name of the lock file for key's index.
+func lockName(key elfsym.IndexKey) string { return fileName(key) + lockSuffix }
+
+// BuildIndex starts a builder for the index of the ELF at path, saved
+// under key (elfsym.IndexBuilder). It reports true when one runs for key
+// (started now or before), false when none could be started: the caller
+// builds the index itself.
+func (d *Dir) BuildIndex(path string, key elfsym.IndexKey) bool {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return false
+	}
+	return startBuilder(d, lockName(key), abs)
+}
+
+// Building reports whether a builder holds the lock for key's index:
+// whether one may still write to the directory.
+func (d *Dir) Building(key elfsym.IndexKey) bool { return locked(d.LockFile(key)) }
+
+// LockFile returns the file a builder of key's index holds locked
+// (flock) while it runs; BuildIndex starts none while it is locked.
+func (d *Dir) LockFile(key elfsym.IndexKey) string { return filepath.Join(d.Path, lockName(key)) }
+
+// runBuilder is a builder's work: build and save the ELF's index in dir,
+// unless it is there already or dir is gone, holding the lock it was
+// given (as descriptor 3) until it exits.
+func runBuilder(dir, lock, elf string) {
+	if filepath.Base(lock) != lock || filepath.Ext(lock) != lockSuffix {
+		return // not a lock file's name: not started by BuildIndex
+	}
+	held, ok := holdLock()
+	if !ok {
+		return // not started by BuildIndex: no lock, no build
+	}
+	lowerPriority()
+	// A builder that hangs (a file on a stuck network mount) must not
+	// hold the lock for ever; killed mid-write, it leaves a temporary
+	// file that trim removes.
+	time.AfterFunc(builderTimeout, func() { os.Exit(2) })
+	if st, err := os.Stat(dir); err == nil && st.IsDir() {
+		_ = elfsym.SaveIndex(elf, &Dir{Path: dir, noMkdir: true})
+	}
+	// The lock file goes with the build, if it is still the one held (a
+	// run that opened it meanwhile locks an unlinked file: it starts a
+	// builder that finds the index saved).
+	p := filepath.Join(dir, lock)
+	if cur, err := os.Stat(p); err == nil && os.SameFile(held, cur) {
+		os.Remove(p)
+	}
+}

@@ -1,0 +1,153 @@
+package indexcache_test
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
+	"github.com/faultline-dev/faultline/elfsym/indexcache"
+)
+
+// TestMain makes this test binary a builder when started as one: the
+// background tests hand builds to a copy of it, as faultline hands them
+// to a copy of itself.
+func TestMain(m *testing.M) {
+	os.Setenv(indexcache.BuildEnv, "inprocess") // Open builds in the tests' process
+	if indexcache.ServeBackground() {
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// waitBuilt waits until key's index is in c and no builder holds its
+// lock, failing after timeout.
+func waitBuilt(t *testing.T, c *indexcache.Dir, key elfsym.IndexKey, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		data, _ := c.Load(key)
+		c.Release(data)
+		if data != nil && !c.Building(key) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no index after %v (building: %v)", timeout, c.Building(key))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitIdle waits until no builder holds key's lock.
+func waitIdle(t *testing.T, c *indexcache.Dir, key elfsym.IndexKey) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); c.Building(key); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a builder still runs after a minute")
+		}
+	}
+}
+
+// The second lazy open of an ELF hands its whole index to a builder
+// process and its Close returns without it; the builder saves the index
+// (the next open loads it, answering as built) and removes its lock.
+func TestSecondOpenBuildsInTheBackground(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("builders run on Linux only")
+	}
+	path, _ := elfsymtest.SampleCopy(t)
+	c := &indexcache.Dir{Path: t.TempDir()}
+	k := key(open(t, path, nil))
+	t.Cleanup(func() { waitIdle(t, c, k) }) // before the directory goes
+	opts := elfsym.Options{Lazy: true, Cache: c, Builder: c}
+	for i := range 2 {
+		im, err := elfsym.OpenWith(path, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		im.Close()
+		if data, _ := c.Load(k); data != nil {
+			c.Release(data)
+			t.Fatalf("open %d saved the index itself", i+1)
+		}
+	}
+	waitBuilt(t, c, k, time.Minute)
+	if _, err := os.Stat(c.LockFile(k)); !os.IsNotExist(err) {
+		t.Errorf("the builder left its lock file: %v", err)
+	}
+	third, err := elfsym.OpenWith(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	if !third.FromCache() || answers(third) != answers(open(t, path, nil)) {
+		t.Fatalf("third open: from cache %v, or answers differ from the index built at open", third.FromCache())
+	}
+}
+
+// While a builder holds an index's lock, asking for that index again
+// starts none; a directory that is not there gets no builder (the caller
+// builds), and a builder whose directory is removed under it writes
+// nothing and does not make it again.
+func TestOneBuilderPerIndexAndNoneForAGoneDirectory(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("builders run on Linux only")
+	}
+	path, _ := elfsymtest.SampleCopy(t)
+	k := key(open(t, path, nil))
+
+	c := &indexcache.Dir{Path: t.TempDir()}
+	lock := c.LockFile(k)
+	f, err := os.Create(lock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Building(k) {
+		t.Fatal("Building: false while the lock is held")
+	}
+	if !c.BuildIndex(path, k) {
+		t.Fatal("BuildIndex while a builder holds the lock: false, want true (one runs)")
+	}
+	time.Sleep(300 * time.Millisecond) // a builder started anyway would have saved the sample's index by now
+	if data, _ := c.Load(k); data != nil {
+		c.Release(data)
+		t.Fatal("a second builder ran for the same index")
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+
+	if missing := (&indexcache.Dir{Path: filepath.Join(t.TempDir(), "none")}); missing.BuildIndex(path, k) {
+		t.Error("BuildIndex into a directory that is not there: true")
+	}
+
+	gone := &indexcache.Dir{Path: filepath.Join(t.TempDir(), "index")}
+	if err := os.Mkdir(gone.Path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if !gone.BuildIndex(path, k) {
+		t.Fatal("BuildIndex: no builder started")
+	}
+	held, err := os.Open(gone.LockFile(k)) // the builder's lock, to see it go
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	if err := os.RemoveAll(gone.Path); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); syscall.Flock(int(held.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the builder still runs after a minute")
+		}
+	}
+	if _, err := os.Stat(gone.Path); !os.IsNotExist(err) {
+		t.Fatalf("the builder made its removed directory again: %v", err)
+	}
+}
