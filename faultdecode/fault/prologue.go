@@ -14,6 +14,15 @@ type FrameRule struct {
 	CFA   uint32
 	Saved uint16 // register mask
 	Slot  [16]int32
+	// FP says the function keeps r7 as its frame pointer (set from SP in
+	// the prologue, not written since): CFA = r7 + FPOffset, whatever SP
+	// did after (a VLA, alloca, code the analysis did not walk). gdb's
+	// Thumb prologue analyzer takes the frame from r7 the same way.
+	FP       bool
+	FPOffset uint32
+	// SPLost says SP moved by an amount known only at run time (SUB sp,
+	// sp, Rm; MOV sp, Rm): CFA is not SP-relative, only FP holds.
+	SPLost bool
 	// Epilogue says the rule came from the return instruction at PC
 	// (POP {..., pc}, LDR pc, [sp], #4 or BX lr), not from the prologue.
 	Epilogue bool
@@ -53,7 +62,11 @@ var ErrNoRule = errors.New("no prologue rule")
 // on to the body); an unconditional branch, a return or the first
 // instruction that releases stack (the start of an epilogue) ends the
 // prologue before pc, and the state there is taken for the body. An
-// instruction that writes SP in any other way gives ErrNoRule.
+// instruction that writes SP in any other way gives ErrNoRule, unless the
+// function set r7 from SP first (ADD r7, sp, #imm; MOV r7, sp): r7 is then
+// its frame pointer, which the rule gives as well (FP), and SP moved by a
+// run-time amount (a VLA, alloca) only marks SP as lost; MOV sp, r7 puts
+// SP back where r7 says.
 //
 // Epilogues: when the instruction at pc is itself POP {..., pc},
 // LDR pc, [sp], #4 or BX lr, the rule is read from it (the stack is then
@@ -86,7 +99,9 @@ func AnalyzePrologue(code Memory, fn, pc uint32, pcInFunc bool) (FrameRule, erro
 		return rule, fmt.Errorf("%w: code 0x%08x-0x%08x unreadable", ErrNoRule, fn, end)
 	}
 	buf = buf[:n]
-	var off int32 // SP - CFA
+	var off int32   // SP - CFA
+	var fpOff int32 // r7 - CFA, while fp
+	fp := false
 	itLeft := 0
 	for a := uint32(0); fn+a < end && rule.Insns < MaxPrologueInsns; {
 		if int(a)+2 > len(buf) {
@@ -109,8 +124,28 @@ func AnalyzePrologue(code Memory, fn, pc uint32, pcInFunc bool) (FrameRule, erro
 			itLeft--
 		}
 		e := spEffectOf(in, hw1, hw2)
+		if imm, ok := fpFromSP(hw1, hw2); ok && !conditional && !rule.SPLost {
+			fp, fpOff = true, off+imm
+		} else if fp && e.kind != spRelease && e.kind != spReturn && writesReg(in, hw1, hw2, RegFP) {
+			// r7 is not a frame pointer after all. (An epilogue's
+			// pop of r7 ends the walk or is a return the path to pc
+			// did not take.)
+			fp = false
+		}
+		if fp && e.kind == spUnknown && !conditional {
+			if isMovSPFromFP(hw1) {
+				off, rule.SPLost = fpOff, false
+			} else {
+				rule.SPLost = true
+			}
+			e.kind = spNone
+		}
 		switch {
 		case e.kind == spNone:
+		case rule.SPLost && e.kind == spAlloc:
+			// A push below a run-time-sized area: what it saves is
+			// not at a known offset from the CFA.
+			return rule, fmt.Errorf("%w: %s at 0x%08x after SP was lost", ErrNoRule, in.Text, in.Addr)
 		case conditional && e.kind == spReturn:
 			// A conditional early return: the path to pc did not take it.
 		case conditional:
@@ -126,7 +161,7 @@ func AnalyzePrologue(code Memory, fn, pc uint32, pcInFunc bool) (FrameRule, erro
 			// An epilogue before pc: the body after it runs with
 			// the frame as it was (compilers lay out early returns
 			// in line and branch around them).
-			return finish(rule, off), nil
+			return finish(rule, off, fp, fpOff), nil
 		default:
 			return rule, fmt.Errorf("%w: %s at 0x%08x changes SP", ErrNoRule, in.Text, in.Addr)
 		}
@@ -139,12 +174,45 @@ func AnalyzePrologue(code Memory, fn, pc uint32, pcInFunc bool) (FrameRule, erro
 			break // an unconditional branch: pc is reached from elsewhere
 		}
 	}
-	return finish(rule, off), nil
+	return finish(rule, off, fp, fpOff), nil
 }
 
-func finish(r FrameRule, off int32) FrameRule {
-	r.CFA = uint32(-off)
+func finish(r FrameRule, off int32, fp bool, fpOff int32) FrameRule {
+	if !r.SPLost {
+		r.CFA = uint32(-off)
+	}
+	if fp {
+		r.FP, r.FPOffset = true, uint32(-fpOff)
+	}
 	return r
+}
+
+// fpFromSP says whether the instruction sets r7 from SP (ADD r7, sp,
+// #imm8*4; ADD.W/ADDW r7, sp, #imm; MOV r7, sp), and how far above SP.
+func fpFromSP(hw1, hw2 uint16) (int32, bool) {
+	switch {
+	case hw1&0xFF00 == 0xAF00: // ADD r7, sp, #imm8*4 (T1)
+		return int32(hw1&0xFF) * 4, true
+	case hw1 == 0x466F: // MOV r7, sp
+		return 0, true
+	case hw1&0xFBEF == 0xF10D && hw2&0x8F00 == 0x0700: // ADD(S).W r7, sp, #const (T3)
+		return int32(thumbExpandImm(uint32(hw1>>10&1)<<11 | uint32(hw2>>12&7)<<8 | uint32(hw2&0xFF))), true
+	case hw1&0xFBFF == 0xF20D && hw2&0x8F00 == 0x0700: // ADDW r7, sp, #imm12 (T4)
+		return int32(uint32(hw1>>10&1)<<11 | uint32(hw2>>12&7)<<8 | uint32(hw2&0xFF)), true
+	}
+	return 0, false
+}
+
+// isMovSPFromFP is MOV sp, r7: SP back at the frame pointer.
+func isMovSPFromFP(hw1 uint16) bool { return hw1 == 0x46BD }
+
+// writesReg says whether in may write reg, looking closer at the 32-bit
+// instructions the data-flow decoder does not take apart.
+func writesReg(in Insn, hw1, hw2 uint16, reg int) bool {
+	if in.Writes&(1<<reg) == 0 {
+		return false
+	}
+	return in.Writes != allRegs || writesReg32(hw1, hw2, uint16(reg))
 }
 
 func popcount16(v uint16) int {
@@ -224,39 +292,39 @@ func spEffectOf(in Insn, hw1, hw2 uint16) spEffect {
 		return spEffect{kind: spRelease}
 	}
 	// allRegs is the decoder's "not taken apart": look closer.
-	if in.Writes&(1<<RegSP) == 0 || (in.Writes == allRegs && !writesSP32(hw1, hw2)) {
+	if !writesReg(in, hw1, hw2, RegSP) {
 		return spEffect{}
 	}
 	return spEffect{kind: spUnknown}
 }
 
-// writesSP32 is, for a 32-bit instruction the data-flow decoder does not
-// take apart, whether it may write SP: false only for the groups whose
+// writesReg32 is, for a 32-bit instruction the data-flow decoder does not
+// take apart, whether it may write reg: false only for the groups whose
 // destinations are read here (loads and stores multiple, dual and
 // exclusive, long multiply and divide, coprocessor and FP instructions,
 // MRS/MSR, hints and barriers).
-func writesSP32(hw1, hw2 uint16) bool {
+func writesReg32(hw1, hw2, reg uint16) bool {
 	rn := hw1 & 0xF
 	wback := hw1&0x20 != 0
 	switch {
 	case hw1&0xFE40 == 0xE800: // LDM/STM
 		load := hw1&0x10 != 0
-		return (wback && rn == RegSP) || (load && hw2&(1<<RegSP) != 0)
+		return (wback && rn == reg) || (load && hw2&(1<<reg) != 0)
 	case hw1&0xFE40 == 0xE840: // LDRD/STRD, LDREX/STREX, TBB/TBH
-		return (wback && rn == RegSP) || hw2>>12 == RegSP || hw2>>8&0xF == RegSP
+		return (wback && rn == reg) || hw2>>12 == reg || hw2>>8&0xF == reg
 	case hw1&0xFF80 == 0xFB80: // long multiply, divide
-		return hw2>>12 == RegSP || hw2>>8&0xF == RegSP
+		return hw2>>12 == reg || hw2>>8&0xF == reg
 	case hw1&0xEFE0 == 0xEC40: // 64-bit transfers to core registers (VMOV, MRRC)
-		return hw2>>12 == RegSP || rn == RegSP
+		return hw2>>12 == reg || rn == reg
 	case hw1&0xEE00 == 0xEC00: // coprocessor/FP loads and stores
-		return wback && rn == RegSP
+		return wback && rn == reg
 	case hw1&0xEF00 == 0xEE00: // coprocessor/FP data processing and register transfers
-		return hw2&0x10 != 0 && hw1&0x10 != 0 && hw2>>12 == RegSP
+		return hw2&0x10 != 0 && hw1&0x10 != 0 && hw2>>12 == reg
 	case hw1&0xFFE0 == 0xF3E0 && hw2&0xC000 == 0x8000: // MRS Rd, spec_reg
-		return hw2>>8&0xF == RegSP
+		return hw2>>8&0xF == reg
 	case hw1&0xFFE0 == 0xF380 && hw2&0xC000 == 0x8000: // MSR spec_reg, Rn
 		sysm := hw2 & 0xFF
-		return sysm == 8 || sysm == 9 // MSP, PSP
+		return reg == RegSP && (sysm == 8 || sysm == 9) // MSP, PSP
 	case hw1&0xFFF0 == 0xF3A0 && hw2&0xD000 == 0x8000, // hints (NOP.W, WFI, ...)
 		hw1&0xFFF0 == 0xF3B0 && hw2&0xD000 == 0x8000: // barriers (DSB, DMB, ISB)
 		return false

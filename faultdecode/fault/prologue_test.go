@@ -74,6 +74,27 @@ var (
 	asSingles = newCode(0x1000, 0xf84d, 0xed04, 0xf5ad, 0x6d80, 0xed2d, 0x8a03, 0xe9dd, 0x2302, 0xbf00)
 	// as: push {r7, lr}; mov sp, r7 (SP from a register: not followed).
 	asMovSP = newCode(0x2000, 0xb580, 0x46bd, 0xbf00)
+	// vla_fp gcc-O2g0 reassemble at 0x150 (-fno-omit-frame-pointer):
+	// stmdb sp!, {r4-r8, lr}; add r7, sp, #0; a call; then the VLA,
+	// sub.w sp, sp, r3 at 0x164, and the copy loop the fault is in.
+	gccVLA = newCode(0x150,
+		0xe92d, 0x41f0, 0xaf00, 0x4604, 0x460d, 0xf7ff, 0xffdb, 0x1dc3, // 150 stmdb; add r7; movs; bl
+		0xf023, 0x0307, 0xebad, 0x0d03, 0x4606, 0x4668, 0xb19d, 0x2100, // 160 bic.w; sub.w sp, sp, r3; cbz
+		0xeb04, 0x08c5, 0x88a5, 0x6823, 0xb155, 0x1e4a, 0x4402, 0xeb03, // 170
+		0x0e05, 0xf813, 0xcb01) // 180 ldrb.w ip, [r3], #1 at 0x182
+	// vla_fp clang-O2g0 reassemble at 0x364: push, add r7, sp, #12,
+	// stmdb sp! {r8-r11}, sub sp; then the VLA: sub.w r0, sp, r0;
+	// mov sp, r0 at 0x384.
+	clangVLA = newCode(0x364,
+		0xb5f0, 0xaf03, 0xe92d, 0x0f00, 0xb089, 0x460e, 0x4604, 0xf7ff, // 364
+		0xffdd, 0xf847, 0x0c38, 0x3007, 0xf020, 0x0007, 0xebad, 0x0000, // 374 str.w r0, [r7, #-56]; ...; sub.w r0, sp, r0
+		0x4685, 0x2e00, 0xf000, 0x8121, 0x2e01, 0xf006, 0x0101, 0xf847, // 384 mov sp, r0; cmp; beq.w
+		0x0c28, 0xf847, 0x1c3c, 0xd11c, 0xf04f, 0x0e00, 0xf04f, 0x0900) // 394 bne.n; mov.w lr; mov.w r9 at 0x3a0
+	// as: push {r7, lr}; mov r7, sp; sub.w sp, sp, r3; mov sp, r7; nop.
+	asFPBack = newCode(0x4000, 0xb580, 0x466f, 0xebad, 0x0d03, 0x46bd, 0xbf00)
+	// as: push {r7, lr}; mov r7, sp; ldr r7, [r0]; sub.w sp, sp, r3:
+	// r7 is overwritten before SP is lost.
+	asFPClobbered = newCode(0x5000, 0xb580, 0x466f, 0x6807, 0xebad, 0x0d03, 0xbf00)
 	// as: pop.w {r4-r11, pc} and ldr pc, [sp], #4 as instructions at PC.
 	asPopW = newCode(0x3000, 0xe8bd, 0x8ff0, 0xf85d, 0xfb04)
 )
@@ -87,25 +108,31 @@ func TestAnalyzePrologueFindsTheFrameRule(t *testing.T) {
 		cfa      uint32
 		saved    slots
 		epilogue bool
+		fp       uint32 // CFA = r7 + fp; 0: no frame pointer
+		spLost   bool
 	}{
-		{"gcc: after the call, an early pop in line before it", gccSysTick, 0x176, 8, slots{3: -8, RegLR: -4}, false},
-		{"gcc: at the function's first instruction", gccSysTick, 0x134, 0, slots{}, false},
-		{"gcc: right after the push", gccSysTick, 0x136, 8, slots{3: -8, RegLR: -4}, false},
-		{"gcc: at the final pop {r3, pc}", gccSysTick, 0x180, 8, slots{3: -8, RegLR: -4}, true},
-		{"clang: an IT-conditioned early return is passed", clangSysTick, 0x296, 8, slots{7: -8, RegLR: -4}, false},
-		{"clang: at the conditional pop itself", clangSysTick, 0x28c, 8, slots{7: -8, RegLR: -4}, true},
-		{"a leaf: nothing saved, LR holds the return", gccLeaf, 0x12c, 0, slots{}, false},
-		{"a leaf at bx lr", gccLeaf, 0x130, 0, slots{}, true},
-		{"the push after other instructions", gccWorker, 0xd2, 8, slots{7: -8, RegLR: -4}, false},
-		{"before that push", gccWorker, 0xcc, 0, slots{}, false},
-		{"gcc: add sp before an early pop ends the prologue", gccCliFeed, 0x1a4, 24, slots{4: -8, RegLR: -4}, false},
-		{"gcc: inside the early epilogue, at its pop", gccCliFeed, 0x196, 8, slots{4: -8, RegLR: -4}, true},
-		{"clang: push, add r7, sub sp; a branch ends the prologue", clangCliFeed, 0x43c, 32, slots{4: -16, 5: -12, 7: -8, RegLR: -4}, false},
-		{"stmdb sp! and subw sp", clangStmdbSubw, 0x100001e6, 20 + 12 + 3000, slots{4: -20, 5: -16, 6: -12, 7: -8, RegLR: -4, 8: -32, 9: -28, 11: -24}, false},
-		{"vpush of d registers", clangVpush, 0x1a8, 16, slots{7: -8, RegLR: -4}, false},
-		{"str lr, [sp, #-4]!, sub.w sp, vpush of s registers", asSingles, 0x1010, 4 + 1024 + 12, slots{RegLR: -4}, false},
-		{"pop.w {r4-r11, pc} at PC", asPopW, 0x3000, 36, slots{4: -36, 5: -32, 6: -28, 7: -24, 8: -20, 9: -16, 10: -12, 11: -8, RegLR: -4}, true},
-		{"ldr pc, [sp], #4 at PC", asPopW, 0x3004, 4, slots{RegLR: -4}, true},
+		{"gcc: after the call, an early pop in line before it", gccSysTick, 0x176, 8, slots{3: -8, RegLR: -4}, false, 0, false},
+		{"gcc: at the function's first instruction", gccSysTick, 0x134, 0, slots{}, false, 0, false},
+		{"gcc: right after the push", gccSysTick, 0x136, 8, slots{3: -8, RegLR: -4}, false, 0, false},
+		{"gcc: at the final pop {r3, pc}", gccSysTick, 0x180, 8, slots{3: -8, RegLR: -4}, true, 0, false},
+		{"clang: an IT-conditioned early return is passed", clangSysTick, 0x296, 8, slots{7: -8, RegLR: -4}, false, 8, false},
+		{"clang: at the conditional pop itself", clangSysTick, 0x28c, 8, slots{7: -8, RegLR: -4}, true, 0, false},
+		{"a leaf: nothing saved, LR holds the return", gccLeaf, 0x12c, 0, slots{}, false, 0, false},
+		{"a leaf at bx lr", gccLeaf, 0x130, 0, slots{}, true, 0, false},
+		{"the push after other instructions", gccWorker, 0xd2, 8, slots{7: -8, RegLR: -4}, false, 0, false},
+		{"before that push", gccWorker, 0xcc, 0, slots{}, false, 0, false},
+		{"gcc: add sp before an early pop ends the prologue", gccCliFeed, 0x1a4, 24, slots{4: -8, RegLR: -4}, false, 0, false},
+		{"gcc: inside the early epilogue, at its pop", gccCliFeed, 0x196, 8, slots{4: -8, RegLR: -4}, true, 0, false},
+		{"clang: push, add r7, sub sp; a branch ends the prologue", clangCliFeed, 0x43c, 32, slots{4: -16, 5: -12, 7: -8, RegLR: -4}, false, 8, false},
+		{"stmdb sp! and subw sp", clangStmdbSubw, 0x100001e6, 20 + 12 + 3000, slots{4: -20, 5: -16, 6: -12, 7: -8, RegLR: -4, 8: -32, 9: -28, 11: -24}, false, 8, false},
+		{"vpush of d registers", clangVpush, 0x1a8, 16, slots{7: -8, RegLR: -4}, false, 8, false},
+		{"str lr, [sp, #-4]!, sub.w sp, vpush of s registers", asSingles, 0x1010, 4 + 1024 + 12, slots{RegLR: -4}, false, 0, false},
+		{"pop.w {r4-r11, pc} at PC", asPopW, 0x3000, 36, slots{4: -36, 5: -32, 6: -28, 7: -24, 8: -20, 9: -16, 10: -12, 11: -8, RegLR: -4}, true, 0, false},
+		{"ldr pc, [sp], #4 at PC", asPopW, 0x3004, 4, slots{RegLR: -4}, true, 0, false},
+		{"gcc -fno-omit-frame-pointer: a VLA's sub sp, sp, r3 leaves only r7", gccVLA, 0x182, 0, slots{4: -24, 5: -20, 6: -16, 7: -12, 8: -8, RegLR: -4}, false, 24, true},
+		{"gcc: before the VLA, SP still counts", gccVLA, 0x164, 24, slots{4: -24, 5: -20, 6: -16, 7: -12, 8: -8, RegLR: -4}, false, 24, false},
+		{"clang: a VLA's mov sp, r0 after stmdb and sub sp", clangVLA, 0x3a0, 0, slots{4: -20, 5: -16, 6: -12, 7: -8, RegLR: -4, 8: -36, 9: -32, 10: -28, 11: -24}, false, 8, true},
+		{"mov sp, r7 puts SP back at the frame pointer", asFPBack, 0x400a, 8, slots{7: -8, RegLR: -4}, false, 8, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,8 +144,11 @@ func TestAnalyzePrologueFindsTheFrameRule(t *testing.T) {
 			if err != nil {
 				t.Fatalf("AnalyzePrologue: %v", err)
 			}
-			if r.CFA != tt.cfa || r.Epilogue != tt.epilogue {
-				t.Errorf("CFA = SP+%d, epilogue %v; want SP+%d, %v", r.CFA, r.Epilogue, tt.cfa, tt.epilogue)
+			if r.CFA != tt.cfa || r.Epilogue != tt.epilogue || r.SPLost != tt.spLost {
+				t.Errorf("CFA = SP+%d, epilogue %v, SP lost %v; want SP+%d, %v, %v", r.CFA, r.Epilogue, r.SPLost, tt.cfa, tt.epilogue, tt.spLost)
+			}
+			if fp := map[bool]uint32{true: r.FPOffset}[r.FP]; fp != tt.fp {
+				t.Errorf("frame pointer rule CFA = r7+%d (%v), want r7+%d", r.FPOffset, r.FP, tt.fp)
 			}
 			for reg := 0; reg < 16; reg++ {
 				off, ok := r.SavedAt(reg)
@@ -154,6 +184,7 @@ func TestAnalyzePrologueHasNoAnswer(t *testing.T) {
 		pc   uint32
 	}{
 		{"SP set from a register", asMovSP, 0x2000, 0x2004},
+		{"SP from a register after r7 stopped being the frame pointer", asFPClobbered, 0x5000, 0x500a},
 		{"PC before the function", gccSysTick, 0x136, 0x134},
 		{"PC inside a 32-bit instruction", gccWorker, 0xc4, 0xc6},
 		{"code not readable", gccWorker, 0xc4, 0x100},

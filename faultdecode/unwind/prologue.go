@@ -14,7 +14,8 @@ var errHasCFI = errors.New("the frame has CFI")
 // prologueStep finds the caller of a frame whose code has no CFI (built
 // without -g, assembly, a vendor library) by analysing the function's
 // prologue from its symbol's start to the PC (fault.AnalyzePrologue), the
-// way gdb does for such code. The result is at best Likely, and passes
+// way gdb does for such code; a function that keeps r7 as its frame
+// pointer is stepped from r7, as gdb does. The result is at best Likely, and passes
 // the checks a CFI step does (SP grows, the return address follows a
 // call); any failure, a bottom included, leaves the frame to the stack
 // scan.
@@ -40,6 +41,12 @@ func (u *Unwinder) prologueStep(f Frame) (*Frame, error) {
 		return nil, err
 	}
 	cfa := sp + rule.CFA
+	if r7, ok := f.Regs.Get(fault.RegFP); rule.FP && ok {
+		// The frame pointer holds wherever SP went (a VLA, alloca).
+		cfa = r7 + rule.FPOffset
+	} else if rule.SPLost {
+		return nil, errors.New("SP moved by a run-time amount and r7 is unknown")
+	}
 	caller := f.Regs
 	for reg := 0; reg <= 15; reg++ {
 		off, ok := rule.SavedAt(reg)

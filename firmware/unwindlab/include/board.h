@@ -5,6 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 void board_init(void);
 void console_write(const char *s);
 void console_hex(uint32_t v);
@@ -18,5 +22,9 @@ struct crash_record {
 	uint32_t cfsr, hfsr, mmfar, bfar, exc_return, count;
 };
 extern volatile struct crash_record g_crash;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
