@@ -105,8 +105,9 @@ func TestSymbolizeKeepsTheIndexUnlessNoCache(t *testing.T) {
 // second run hands the whole index to a detached builder and exits
 // without building it: while another builder holds the index's lock it
 // leaves the build to that one; otherwise it starts one, which saves the
-// index the next run loads (leaving the cache as it is). The answers are
-// the same on every run.
+// index the next run loads (leaving the cache as it is), Ctrl-C at the
+// terminal the run was started from notwithstanding. The answers are the
+// same on every run.
 func TestSecondRunBuildsTheIndexInTheBackground(t *testing.T) {
 	t.Parallel()
 	if runtime.GOOS != "linux" {
@@ -129,11 +130,19 @@ func TestSecondRunBuildsTheIndexInTheBackground(t *testing.T) {
 		defer cancel()
 		cmd := exec.CommandContext(ctx, faultlineBin, "symbolize", "--elf", fx.elf, fmt.Sprintf("%#x", fx.entry), fmt.Sprintf("%#x", fx.inline))
 		cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+home, indexcache.BuildEnv+"=")
+		// Its own process group, as a shell runs a command at a
+		// terminal: what Ctrl-C there reaches.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("faultline symbolize: %v\n%s", err, stderr.String())
+		}
+		// Ctrl-C just after the run: a builder it started must not be
+		// in its process group.
+		if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != syscall.ESRCH {
+			t.Errorf("SIGINT to the run's process group: %v, want no such process (the group gone with the run)", err)
 		}
 		return string(out)
 	}
