@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -149,5 +150,48 @@ func TestOneBuilderPerIndexAndNoneForAGoneDirectory(t *testing.T) {
 	}
 	if _, err := os.Stat(gone.Path); !os.IsNotExist(err) {
 		t.Fatalf("the builder made its removed directory again: %v", err)
+	}
+}
+
+// A write is invisible in the directory until it is complete: a writer
+// killed mid-write (a run stopped by Ctrl-C, a builder killed) leaves
+// nothing.
+func TestWriteLeavesNothingUntilComplete(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("unnamed temporary files are Linux's")
+	}
+	c := &indexcache.Dir{Path: t.TempDir()}
+	k := elfsym.IndexKey{Content: "abcdef", Version: elfsym.IndexVersion}
+	var seen []string
+	calls := 0
+	defer indexcache.SetMidWrite(func(dir string) {
+		calls++
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			t.Error(err)
+		}
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), ".tmp-") {
+				seen = append(seen, e.Name())
+			}
+		}
+	})()
+	if err := c.Store(k, make([]byte, 1<<16)); err != nil {
+		t.Fatal(err)
+	}
+	if calls == 0 {
+		t.Fatal("no write went through a temporary file")
+	}
+	if len(seen) != 0 {
+		t.Errorf("writes under way showed in the directory as %v", seen)
+	}
+	if data, err := c.Load(k); data == nil || err != nil {
+		t.Fatalf("Load after the write: %d bytes, %v", len(data), err)
+	}
+	ents, _ := os.ReadDir(c.Path)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			t.Errorf("temporary file %s left after the write", e.Name())
+		}
 	}
 }

@@ -17,3 +17,11 @@ func SetMarkBounds(max, trimEvery int) (restore func()) {
 	maxMarks, markTrimEvery = max, trimEvery
 	return func() { maxMarks, markTrimEvery = oldMax, oldEvery }
 }
+
+// SetMidWrite sets a function called when a write's temporary file is
+// made, before the data is written, and returns a function removing it.
+func SetMidWrite(f func(dir string)) (restore func()) {
+	old := midWrite
+	midWrite = f
+	return func() { midWrite = old }
+}

@@ -3,6 +3,7 @@ package indexcache
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -92,32 +93,73 @@ func (d *Dir) writeAtomic(name string, b []byte) (os.FileInfo, error) {
 			return nil, fmt.Errorf("index cache: %w", err)
 		}
 	}
-	tmp, err := os.CreateTemp(d.Path, ".tmp-*")
+	tmp, written, err := d.writeTemp(b)
 	if err != nil {
 		return nil, fmt.Errorf("index cache: %w", err)
 	}
-	_, werr := tmp.Write(b)
-	written, serr := tmp.Stat()
-	cerr := tmp.Close()
-	if werr == nil {
-		werr = cerr
-	}
 	final := filepath.Join(d.Path, name)
-	if werr == nil {
-		// Rename replaces atomically: readers see the old file or the new
-		// one, never a mix, and concurrent writers of one name each
-		// rename a complete file.
-		werr = os.Rename(tmp.Name(), final)
-	}
-	if werr != nil {
-		os.Remove(tmp.Name())
-		return nil, fmt.Errorf("index cache: %w", werr)
+	// Rename replaces atomically: readers see the old file or the new
+	// one, never a mix, and concurrent writers of one name each rename a
+	// complete file.
+	if err := os.Rename(tmp, final); err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("index cache: %w", err)
 	}
 	// Stat by name after the rename (which moves ctime), and only if it
 	// is the same inode: another writer's file is not ours to vouch for.
 	st, err := os.Stat(final)
-	if serr != nil || err != nil || !os.SameFile(written, st) {
+	if written == nil || err != nil || !os.SameFile(written, st) {
 		return nil, nil
 	}
 	return st, nil
+}
+
+// midWrite, if set (tests), is called when a write's temporary file is
+// made, before the data is written to it.
+var midWrite func(dir string)
+
+// writeTemp writes b to a new temporary file in the directory and returns
+// its name and stat (nil if stat failed). The file is written unnamed
+// where the system allows (createUnnamed) and named once complete, so a
+// writer killed mid-write (a run stopped by Ctrl-C, a background builder
+// killed) leaves nothing; elsewhere a named temporary file is written,
+// which such a writer leaves for trim to remove once stale.
+func (d *Dir) writeTemp(b []byte) (string, os.FileInfo, error) {
+	if f, err := createUnnamed(d.Path); err == nil {
+		if midWrite != nil {
+			midWrite(d.Path)
+		}
+		_, werr := f.Write(b)
+		st, _ := f.Stat()
+		name := filepath.Join(d.Path, fmt.Sprintf(".tmp-%016x", rand.Uint64()))
+		if werr == nil {
+			werr = linkUnnamed(f, name)
+		}
+		if cerr := f.Close(); cerr != nil && werr == nil {
+			os.Remove(name)
+			return "", nil, cerr
+		}
+		if werr == nil {
+			return name, st, nil
+		}
+		// No /proc to name it through, or the write failed: once more,
+		// named from the start.
+	}
+	f, err := os.CreateTemp(d.Path, ".tmp-*")
+	if err != nil {
+		return "", nil, err
+	}
+	if midWrite != nil {
+		midWrite(d.Path)
+	}
+	_, werr := f.Write(b)
+	st, _ := f.Stat()
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		os.Remove(f.Name())
+		return "", nil, werr
+	}
+	return f.Name(), st, nil
 }
