@@ -249,13 +249,18 @@ func Names(rep *report.Report) []string {
 }
 
 // BareName strips a demangled C++ name's parameter list and qualifiers
-// ("net::Server::close(int) const" -> "net::Server::close"); "" becomes
-// "??".
+// ("net::Server::close(int) const" -> "net::Server::close") and the return
+// type the demangler prints for a template instance ("bool f<int>(int)" ->
+// "f<int>"), none of which gdb's bt prints; "" becomes "??".
 func BareName(fn string) string {
 	fn = strings.TrimSpace(fn)
 	if fn == "" {
 		return "??"
 	}
+	return withoutReturnType(withoutParams(fn))
+}
+
+func withoutParams(fn string) string {
 	for _, q := range []string{" const", " volatile", " &&", " &"} {
 		fn = strings.TrimSuffix(fn, q)
 	}
@@ -271,10 +276,36 @@ func BareName(fn string) string {
 		case '(':
 			depth--
 			if depth == 0 {
-				if i == 0 {
-					return fn // "(anonymous namespace)" alone: not a parameter list
+				if i == 0 || strings.HasSuffix(fn[:i], "operator") {
+					// "(anonymous namespace)" alone, or the "()" of
+					// an operator() named without its parameters.
+					return fn
 				}
 				return fn[:i]
+			}
+		}
+	}
+	return fn
+}
+
+// withoutReturnType drops what precedes the name's last space outside
+// <>, () and {} ("sched::Task* std::f<int>" -> "std::f<int>"), unless the
+// name is an operator whose name holds a space (operator new, operator
+// unsigned int).
+func withoutReturnType(fn string) string {
+	if strings.Contains(fn, "operator ") {
+		return fn
+	}
+	depth := 0
+	for i := len(fn) - 1; i > 0; i-- {
+		switch fn[i] {
+		case '>', ')', '}':
+			depth++
+		case '<', '(', '{':
+			depth--
+		case ' ':
+			if depth == 0 {
+				return fn[i+1:]
 			}
 		}
 	}

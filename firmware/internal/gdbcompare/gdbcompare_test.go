@@ -77,6 +77,12 @@ func TestBareNameMatchesGDBsSpelling(t *testing.T) {
 		{"(anonymous namespace)::g()", "(anonymous namespace)::g"},
 		{"Poller::operator()()", "Poller::operator()"},
 		{"std::vector<int>::push_back(int&&)", "std::vector<int>::push_back"},
+		{"operator()", "operator()"},
+		{"bool __gnu_cxx::__ops::_Iter_comp_iter<f()::$_0>::operator()<T*, T*>(T*, T*)", "__gnu_cxx::__ops::_Iter_comp_iter<f()::$_0>::operator()<T*, T*>"},
+		{"sched::Task* std::__unguarded_partition<sched::Task*, C<std::pair<int, int> > >(sched::Task*, sched::Task*)", "std::__unguarded_partition<sched::Task*, C<std::pair<int, int> > >"},
+		{"unsigned int f<int>(int)", "f<int>"},
+		{"s::Task::operator unsigned int() const", "s::Task::operator unsigned int"},
+		{"f()::{lambda(int const&)#1}::operator()(int const&) const", "f()::{lambda(int const&)#1}::operator()"},
 	}
 	for _, tc := range tests {
 		if got := BareName(tc.in); got != tc.want {
