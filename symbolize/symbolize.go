@@ -145,6 +145,10 @@ func (s *Symbolizer) appendText(b []byte, addr uint64) []byte {
 // every block's text cost more in page faults than the lookups.
 const textBlock = 128
 
+// textPerAddr is about the most text one address gives, but for deep
+// inline chains: what writeTextSeq sizes its buffer by.
+const textPerAddr = 256
+
 // WriteText prints the text answer for each address. Many addresses are
 // answered in blocks on every core (the image is safe for concurrent
 // use), written in order as they are done.
@@ -207,9 +211,12 @@ func (s *Symbolizer) WriteText(w io.Writer, addrs []uint64) error {
 	return nil
 }
 
-// writeTextSeq is WriteText on this goroutine.
+// writeTextSeq is WriteText on this goroutine. Its buffer is sized for
+// the addresses, up to 64 KiB: 64 KiB for a command line's ten addresses
+// was a large allocation, fresh pages from the heap, where a few hundred
+// bytes do (0.3% of a warm symbolize on small firmware).
 func (s *Symbolizer) writeTextSeq(w io.Writer, addrs []uint64) error {
-	buf := make([]byte, 0, 64<<10)
+	buf := make([]byte, 0, min(64<<10, textPerAddr*len(addrs)))
 	for _, a := range addrs {
 		if buf = s.appendText(buf, a); len(buf) >= 48<<10 {
 			if _, err := w.Write(buf); err != nil {

@@ -118,3 +118,29 @@ func TestWriteTextStopsOnAFailedWrite(t *testing.T) {
 		}
 	}
 }
+
+// A command line's few addresses are written from a buffer sized for them,
+// not the 64 KiB a long list uses: a large allocation is fresh heap pages,
+// which a short run pays for in page faults.
+func TestWriteTextOfFewAddressesAllocatesForThem(t *testing.T) {
+	im := sampleImage(t)
+	addrs := codeAddrs(im)[:10]
+	s := New(im)
+	var out bytes.Buffer
+	if err := s.writeTextSeq(&out, addrs); err != nil { // lookups warm, buffers grown
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const runs = 20
+	for range runs {
+		out.Reset()
+		if err := s.writeTextSeq(&out, addrs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > 16<<10 {
+		t.Errorf("writing %d addresses allocated %d bytes a run, want under 16 KiB", len(addrs), per)
+	}
+}
