@@ -448,7 +448,7 @@ func BenchmarkAnalyzeVsGDB(b *testing.B) {
 	theirs := []string{gdb, "-batch", "-nx", "-ex", "bt", elf, core}
 	home := b.TempDir()
 	runProc(b, home, false, ours...) // lazy, marks the ELF as seen
-	runProc(b, home, false, ours...) // saves the parts analysis builds; the index is saved in the background
+	runProc(b, home, false, ours...) // hands the whole index to a background builder
 	waitIndex(b, home, indexKey(b, elf))
 	settleIndex(b, func() { runProc(b, home, false, ours...) })
 	const runs = 15

@@ -80,13 +80,42 @@ func TestSecondOpenBuildsInTheBackground(t *testing.T) {
 	if _, err := os.Stat(c.LockFile(k)); !os.IsNotExist(err) {
 		t.Errorf("the builder left its lock file: %v", err)
 	}
+	built := answers(open(t, path, nil))
 	third, err := elfsym.OpenWith(path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer third.Close()
-	if !third.FromCache() || answers(third) != answers(open(t, path, nil)) {
+	if !third.FromCache() || answers(third) != built {
 		t.Fatalf("third open: from cache %v, or answers differ from the index built at open", third.FromCache())
+	}
+	third.Close()
+
+	// Damaged: ignored, answered lazily, and built again in the
+	// background.
+	b, err := os.ReadFile(c.File(k))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	if err := os.WriteFile(c.File(k), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	damaged, err := elfsym.OpenWith(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if damaged.FromCache() || answers(damaged) != built {
+		t.Fatalf("open of a damaged index: from cache %v, or answers differ", damaged.FromCache())
+	}
+	damaged.Close()
+	waitBuilt(t, c, k, time.Minute)
+	again, err := elfsym.OpenWith(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if !again.FromCache() || answers(again) != built {
+		t.Fatalf("open after the damaged index was built again: from cache %v, or answers differ", again.FromCache())
 	}
 }
 
