@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/firmware/internal/gdbcompare"
 )
 
@@ -142,6 +143,12 @@ func checkVariant(ctx context.Context, t *testing.T, tab *table, name, variant s
 			fail("summary names the fault handler %s: %q", h, rep.Fault.Summary)
 		}
 	}
+	// 4. Confidence says how each frame was found: never certain for a
+	// frame found without CFI or a fault/exception frame, and never
+	// better than the frame it was unwound from.
+	if msg := confidenceError(rep); msg != "" {
+		fail("confidence: %s", msg)
+	}
 	// The fault itself.
 	if rep.Fault.Exception != prog.Exception {
 		fail("exception %s, want %s", rep.Fault.Exception, prog.Exception)
@@ -195,6 +202,34 @@ func handlerNames(g *gdbcompare.GDBResult) []string {
 		names = append(names, g.Handler)
 	}
 	return names
+}
+
+// confRank orders the report's confidence levels, best first.
+var confRank = map[string]int{"certain": 0, "likely": 1, "guess": 2}
+
+// confidenceError says where a report's confidence overstates how a frame
+// was found, or "": a stack-scan frame is a guess; a frame from the
+// prologue, LR or a tail-call site is at best likely; and no frame is more
+// certain than the one it was unwound from (tail-call frames are put
+// between two frames, not unwound from).
+func confidenceError(rep *report.Report) string {
+	prev, from := 0, -1
+	for i, f := range rep.Frames {
+		rank, ok := confRank[f.Confidence]
+		switch {
+		case !ok:
+			return fmt.Sprintf("frame %d (%s): confidence %q", i, f.Function, f.Confidence)
+		case f.How == "stack-scan" && rank < confRank["guess"],
+			(f.How == "prologue" || f.How == "lr" || f.How == "tail-call") && rank < confRank["likely"]:
+			return fmt.Sprintf("frame %d (%s) found by %s is %s", i, f.Function, f.How, f.Confidence)
+		case rank < prev:
+			return fmt.Sprintf("frame %d (%s) is %s, frame %d it was unwound from only %s", i, f.Function, f.Confidence, from, rep.Frames[from].Confidence)
+		}
+		if f.How != "tail-call" {
+			prev, from = rank, i
+		}
+	}
+	return ""
 }
 
 // chainError says how got differs from the true chain want, or "".
