@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/elfsym/indexcache"
 )
 
@@ -117,10 +118,15 @@ func TestSecondRunBuildsTheIndexInTheBackground(t *testing.T) {
 	home := t.TempDir()
 	c := &indexcache.Dir{Path: filepath.Join(home, "faultline", "index")}
 	k := fx.im.IndexKey()
+	st, err := os.Stat(fx.elf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := elfsym.FileIdentityOf(st)
 	// Runs before the directory is removed, failed or not: a builder
 	// still writing into it would make the removal fail.
 	t.Cleanup(func() {
-		for deadline := time.Now().Add(time.Minute); c.Building(k) && time.Now().Before(deadline); {
+		for deadline := time.Now().Add(time.Minute); c.Building(id) && time.Now().Before(deadline); {
 			time.Sleep(10 * time.Millisecond)
 		}
 	})
@@ -147,7 +153,7 @@ func TestSecondRunBuildsTheIndexInTheBackground(t *testing.T) {
 		return string(out)
 	}
 	first := run() // a mark
-	lock, err := os.OpenFile(c.LockFile(k), os.O_RDWR|os.O_CREATE, 0o644)
+	lock, err := os.OpenFile(c.LockFile(id), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,13 +170,13 @@ func TestSecondRunBuildsTheIndexInTheBackground(t *testing.T) {
 	}
 	third := run() // starts a builder
 	deadline := time.Now().Add(time.Minute)
-	for !fileExists(c.File(k)) || c.Building(k) {
+	for !fileExists(c.File(k)) || c.Building(id) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no index a minute after the run that started a builder: %v", filesUnder(t, home))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	st, err := os.Stat(c.File(k))
+	saved, err := os.Stat(c.File(k))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,11 +185,11 @@ func TestSecondRunBuildsTheIndexInTheBackground(t *testing.T) {
 		t.Fatalf("answers differ:\nlazy:\n%s\nhanded over:\n%s\n%s\nloaded:\n%s", first, second, third, fourth)
 	}
 	for _, f := range filesUnder(t, home) {
-		if strings.Contains(filepath.Base(f), ".tmp-") || (strings.HasSuffix(f, ".lock") && f != c.LockFile(k)) {
+		if strings.Contains(filepath.Base(f), ".tmp-") || (strings.HasSuffix(f, ".lock") && f != c.LockFile(id)) {
 			t.Errorf("left in the cache: %s", f)
 		}
 	}
-	if after, err := os.Stat(c.File(k)); err != nil || !os.SameFile(st, after) {
+	if after, err := os.Stat(c.File(k)); err != nil || !os.SameFile(saved, after) {
 		t.Errorf("the run after the build replaced the index (%v): it did not load it", err)
 	}
 }

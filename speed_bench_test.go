@@ -132,17 +132,16 @@ func medians(n int, fs ...func(rss bool) procStat) []procStat {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// waitIndex waits until the index of the ELF whose key is k is saved
-// under cacheHome and no builder runs for it, and returns how long that
-// took: a run's background build must not take the CPU from the next
-// measured run.
-func waitIndex(b *testing.B, cacheHome string, k elfsym.IndexKey) time.Duration {
+// waitIndex waits until the index of the ELF x is saved under cacheHome
+// and no builder runs for it, and returns how long that took: a run's
+// background build must not take the CPU from the next measured run.
+func waitIndex(b *testing.B, cacheHome string, x elfIndex) time.Duration {
 	b.Helper()
 	c := &indexcache.Dir{Path: filepath.Join(cacheHome, "faultline", "index")}
 	start := time.Now()
 	for {
-		_, err := os.Stat(c.File(k))
-		if err == nil && !c.Building(k) {
+		_, err := os.Stat(c.File(x.key))
+		if err == nil && !c.Building(x.id) {
 			return time.Since(start)
 		}
 		if time.Since(start) > 2*time.Minute {
@@ -190,15 +189,25 @@ func spreadAddrs(b *testing.B, elf string, n int) []string {
 	return out
 }
 
-// indexKey is the key elf's main index is saved under.
-func indexKey(b *testing.B, elf string) elfsym.IndexKey {
+// indexKey is the key elf's main index is saved under, and its identity.
+func indexKey(b *testing.B, elf string) elfIndex {
 	b.Helper()
 	im, err := elfsym.Open(elf)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer im.Close()
-	return im.IndexKey()
+	st, err := os.Stat(elf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return elfIndex{im.IndexKey(), elfsym.FileIdentityOf(st)}
+}
+
+// elfIndex names an ELF's saved index and its builder's lock.
+type elfIndex struct {
+	key elfsym.IndexKey
+	id  elfsym.FileIdentity
 }
 
 // addr2lineTool returns arm-none-eabi-addr2line or skips.

@@ -118,6 +118,20 @@ func (im *Image) firstSight() bool {
 	return err == nil && data == nil
 }
 
+// seenUnhashed reports, after firstSight said false, whether that was for
+// a first open's mark alone, with no content hash remembered for the
+// file's identity: a cache that keeps marks and hashes itself, as
+// indexcache does, says so without reading the file. A file changed
+// within the racy window does not count: no hash of it is remembered
+// yet however often it was hashed (rememberContent), so the absence
+// says nothing.
+func (im *Image) seenUnhashed() bool {
+	_, memo := im.cache.(ContentMemo)
+	_, marks := im.cache.(SightMemo)
+	return memo && marks && im.ident != (FileIdentity{}) && im.content.hex == "" &&
+		!im.ident.ChangedWithin(time.Now(), racyWindow)
+}
+
 // seenByIdentity reports whether a first open left its mark.
 func (im *Image) seenByIdentity() bool {
 	k, ok := im.identKey()

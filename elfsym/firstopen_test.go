@@ -228,20 +228,22 @@ func TestFirstOpenMarksACacheWithoutSightMemo(t *testing.T) {
 type handOff struct {
 	take  bool
 	paths []string
-	keys  []elfsym.IndexKey
+	ids   []elfsym.FileIdentity
 }
 
-func (h *handOff) BuildIndex(path string, key elfsym.IndexKey) bool {
-	h.paths, h.keys = append(h.paths, path), append(h.keys, key)
+func (h *handOff) BuildIndex(path string, id elfsym.FileIdentity) bool {
+	h.paths, h.ids = append(h.paths, path), append(h.ids, id)
 	return h.take
 }
 
-// A second lazy open's Close hands the whole index's build to
-// Options.Builder, once, with the ELF's path and the key the index is
-// loaded under, and saves nothing itself; SaveIndex (the builder's work)
-// then saves the index the third open loads, answering as built. A
-// builder that declines leaves the build to Close, as without one.
+// A second lazy open does not hash the file (the cache remembers no hash
+// for it: no index was saved from it), and its Close hands the whole
+// index's build to Options.Builder, once, with the ELF's path and stat
+// identity, and saves nothing itself; SaveIndex (the builder's work) then
+// saves the index the third open loads, answering as built. A builder
+// that declines leaves the build to Close, as without one.
 func TestSecondOpenHandsTheWholeBuildToTheBuilder(t *testing.T) {
+	defer elfsym.SetRacyWindow(0)() // the copy is new
 	for _, take := range []bool{true, false} {
 		t.Run(map[bool]string{true: "taken", false: "declined"}[take], func(t *testing.T) {
 			path, _ := copySample(t)
@@ -257,17 +259,24 @@ func TestSecondOpenHandsTheWholeBuildToTheBuilder(t *testing.T) {
 				return im
 			}
 			open().Close() // first sight: a mark, nothing handed over
-			if len(b.keys) != 0 {
-				t.Fatalf("the first open handed over %v", b.keys)
+			if len(b.ids) != 0 {
+				t.Fatalf("the first open handed over %v", b.ids)
+			}
+			st, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
 			}
 			second := open()
 			if answersOf(second) != answersOf(whole) {
 				t.Fatal("second open: answers differ")
 			}
+			if second.ContentHashed() || second.FromCache() {
+				t.Fatalf("second open: hashed %v, from cache %v; want lazy answers without reading the whole file", second.ContentHashed(), second.FromCache())
+			}
 			second.Close()
 			second.Close()
-			if len(b.keys) != 1 || b.paths[0] != path || b.keys[0] != k {
-				t.Fatalf("handed over %v %v, want %s once under %+v", b.paths, b.keys, path, k)
+			if id := elfsym.FileIdentityOf(st); len(b.ids) != 1 || b.paths[0] != path || b.ids[0] != id {
+				t.Fatalf("handed over %v %v, want %s once, as %+v", b.paths, b.ids, path, id)
 			}
 			data, _ := c.Load(k)
 			c.Release(data)
@@ -287,8 +296,8 @@ func TestSecondOpenHandsTheWholeBuildToTheBuilder(t *testing.T) {
 			if !slices.Equal(third.Warnings(), whole.Warnings()) {
 				t.Fatalf("saved index warns %q, built %q", third.Warnings(), whole.Warnings())
 			}
-			if len(b.keys) != 1 {
-				t.Fatalf("the third open handed over too: %v", b.keys)
+			if len(b.ids) != 1 {
+				t.Fatalf("the third open handed over too: %v", b.ids)
 			}
 		})
 	}

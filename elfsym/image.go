@@ -139,10 +139,11 @@ type Options struct {
 // process that opened it (indexcache starts a detached process), so that
 // no run waits for the build.
 type IndexBuilder interface {
-	// BuildIndex has the whole index of the ELF file at path (whose main
-	// index is saved under key) built and saved, without waiting for it.
-	// It reports false when it arranged nothing: the caller builds it.
-	BuildIndex(path string, key IndexKey) bool
+	// BuildIndex has the whole index of the ELF file at path (id its
+	// stat identity, as OpenWith saw it) built and saved, without
+	// waiting for it. It reports false when it arranged nothing: the
+	// caller builds it.
+	BuildIndex(path string, id FileIdentity) bool
 }
 
 // SaveIndex builds the whole index of the ELF file at path and saves it in
@@ -248,7 +249,15 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 		}()
 		defer func() { <-marked }()
 	}
-	if opts.Cache != nil && !first {
+	// A file seen before whose content hash no run or builder has
+	// remembered (by its identity) has had no index saved from it under
+	// that identity, as a builder remembers the hash it saves under: its
+	// open answers lazily too, and its builder hashes it, not the run
+	// (a fifth of a second run on a 25 MB firmware). A copy of an ELF
+	// indexed before, whose index is found by the hash, is loaded a run
+	// later than if hashed here.
+	unhashed := !first && opts.Lazy && !opts.saveWhole && im.seenUnhashed()
+	if opts.Cache != nil && !first && !unhashed {
 		// The cache key needs the contents; a CRC reads them several
 		// times faster than SHA-256, which is computed only if asked for,
 		// and the cache's ContentMemo spares even that for a file whose
@@ -258,7 +267,7 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 		}
 	}
 	im.dw.f = f
-	if first || !im.loadSavedIndex(opts.Cache) {
+	if first || unhashed || !im.loadSavedIndex(opts.Cache) {
 		w0 := len(im.warn)
 		// Reading the debug sections is mostly copying; it overlaps with
 		// reading the symbol table.
@@ -271,7 +280,7 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 		// second open builds and saves the whole index too, when closed,
 		// so its answers do not wait for it.
 		lazy := opts.Lazy
-		seen := lazy && opts.Cache != nil && !first && (opts.saveWhole || im.seenByIdentity() || im.seenBefore())
+		seen := lazy && opts.Cache != nil && !first && (opts.saveWhole || unhashed || im.seenByIdentity() || im.seenBefore())
 		dwc := make(chan dwarfRead, 1)
 		lzc := make(chan *lazyDWARF, 1)
 		if lazy {
@@ -322,7 +331,7 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 					b = nil // no file at name to hand over; or the builder itself
 				}
 				im.saveOnClose = func() error {
-					if b != nil && b.BuildIndex(im.path, im.indexKey()) {
+					if b != nil && b.BuildIndex(im.path, im.ident) {
 						return nil
 					}
 					return im.saveWholeIndex(f, symWarn)

@@ -3,6 +3,7 @@ package indexcache
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -24,9 +25,11 @@ import (
 // parallel already) leave the run paying for the build; a detached
 // process costs the run a fork and exec, about a millisecond.
 //
-// One builder per index: the run that starts one takes an exclusive lock
-// on a file named for the index and passes it to the builder, which holds
-// it until it exits; a run that finds it taken starts none. The builder
+// One builder per ELF: the run that starts one takes an exclusive lock on
+// a file named for the ELF's stat identity (the run need not have hashed
+// it: see elfsym's seenUnhashed) and passes it to the builder, which holds
+// it until it exits; a run that finds it taken starts none. (Copies of one
+// ELF may each start one: they write the same index, whole, in turn.) The builder
 // writes as every writer does (temporary file, rename), so a builder
 // killed at any point leaves no file a reader sees half written, and it
 // never makes the cache directory: a builder whose directory was removed
@@ -68,28 +71,30 @@ func ServeBackground() bool {
 	return false
 }
 
-// lockName is the name of the lock file for key's index.
-func lockName(key elfsym.IndexKey) string { return fileName(key) + lockSuffix }
-
-// BuildIndex starts a builder for the index of the ELF at path, saved
-// under key (elfsym.IndexBuilder). It reports true when one runs for key
-// (started now or before), false when none could be started: the caller
-// builds the index itself.
-func (d *Dir) BuildIndex(path string, key elfsym.IndexKey) bool {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return false
-	}
-	return startBuilder(d, lockName(key), abs)
+// lockName is the name of the lock file for the ELF with identity id.
+func lockName(id elfsym.FileIdentity) string {
+	return strings.TrimSuffix(markName(id), markSuffix) + lockSuffix
 }
 
-// Building reports whether a builder holds the lock for key's index:
-// whether one may still write to the directory.
-func (d *Dir) Building(key elfsym.IndexKey) bool { return locked(d.LockFile(key)) }
+// BuildIndex starts a builder for the index of the ELF at path, whose
+// stat identity is id (elfsym.IndexBuilder). It reports true when one
+// runs for it (started now or before), false when none could be started:
+// the caller builds the index itself.
+func (d *Dir) BuildIndex(path string, id elfsym.FileIdentity) bool {
+	abs, err := filepath.Abs(path)
+	if err != nil || id == (elfsym.FileIdentity{}) {
+		return false
+	}
+	return startBuilder(d, lockName(id), abs)
+}
 
-// LockFile returns the file a builder of key's index holds locked
-// (flock) while it runs; BuildIndex starts none while it is locked.
-func (d *Dir) LockFile(key elfsym.IndexKey) string { return filepath.Join(d.Path, lockName(key)) }
+// Building reports whether a builder holds the lock for the ELF with
+// identity id: whether one may still write to the directory.
+func (d *Dir) Building(id elfsym.FileIdentity) bool { return locked(d.LockFile(id)) }
+
+// LockFile returns the file a builder for the ELF with identity id holds
+// locked (flock) while it runs; BuildIndex starts none while it is.
+func (d *Dir) LockFile(id elfsym.FileIdentity) string { return filepath.Join(d.Path, lockName(id)) }
 
 // runBuilder is a builder's work: build and save the ELF's index in dir,
 // unless it is there already or dir is gone, holding the lock it was

@@ -25,28 +25,38 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// waitBuilt waits until key's index is in c and no builder holds its
-// lock, failing after timeout.
-func waitBuilt(t *testing.T, c *indexcache.Dir, key elfsym.IndexKey, timeout time.Duration) {
+// identity is the stat identity of the file at path.
+func identity(t *testing.T, path string) elfsym.FileIdentity {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return elfsym.FileIdentityOf(st)
+}
+
+// waitBuilt waits until key's index is in c and no builder for the ELF
+// with identity id runs, failing after timeout.
+func waitBuilt(t *testing.T, c *indexcache.Dir, key elfsym.IndexKey, id elfsym.FileIdentity, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
 		data, _ := c.Load(key)
 		c.Release(data)
-		if data != nil && !c.Building(key) {
+		if data != nil && !c.Building(id) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no index after %v (building: %v)", timeout, c.Building(key))
+			t.Fatalf("no index after %v (building: %v)", timeout, c.Building(id))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }
 
-// waitIdle waits until no builder holds key's lock.
-func waitIdle(t *testing.T, c *indexcache.Dir, key elfsym.IndexKey) {
+// waitIdle waits until no builder for the ELF with identity id runs.
+func waitIdle(t *testing.T, c *indexcache.Dir, id elfsym.FileIdentity) {
 	t.Helper()
-	for deadline := time.Now().Add(time.Minute); c.Building(key); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); c.Building(id); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("a builder still runs after a minute")
 		}
@@ -62,8 +72,8 @@ func TestSecondOpenBuildsInTheBackground(t *testing.T) {
 	}
 	path, _ := elfsymtest.SampleCopy(t)
 	c := &indexcache.Dir{Path: t.TempDir()}
-	k := key(open(t, path, nil))
-	t.Cleanup(func() { waitIdle(t, c, k) }) // before the directory goes
+	k, id := key(open(t, path, nil)), identity(t, path)
+	t.Cleanup(func() { waitIdle(t, c, id) }) // before the directory goes
 	opts := elfsym.Options{Lazy: true, Cache: c, Builder: c}
 	for i := range 2 {
 		im, err := elfsym.OpenWith(path, opts)
@@ -76,8 +86,8 @@ func TestSecondOpenBuildsInTheBackground(t *testing.T) {
 			t.Fatalf("open %d saved the index itself", i+1)
 		}
 	}
-	waitBuilt(t, c, k, time.Minute)
-	if _, err := os.Stat(c.LockFile(k)); !os.IsNotExist(err) {
+	waitBuilt(t, c, k, id, time.Minute)
+	if _, err := os.Stat(c.LockFile(id)); !os.IsNotExist(err) {
 		t.Errorf("the builder left its lock file: %v", err)
 	}
 	built := answers(open(t, path, nil))
@@ -108,7 +118,7 @@ func TestSecondOpenBuildsInTheBackground(t *testing.T) {
 		t.Fatalf("open of a damaged index: from cache %v, or answers differ", damaged.FromCache())
 	}
 	damaged.Close()
-	waitBuilt(t, c, k, time.Minute)
+	waitBuilt(t, c, k, id, time.Minute)
 	again, err := elfsym.OpenWith(path, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -128,10 +138,10 @@ func TestOneBuilderPerIndexAndNoneForAGoneDirectory(t *testing.T) {
 		t.Skip("builders run on Linux only")
 	}
 	path, _ := elfsymtest.SampleCopy(t)
-	k := key(open(t, path, nil))
+	k, id := key(open(t, path, nil)), identity(t, path)
 
 	c := &indexcache.Dir{Path: t.TempDir()}
-	lock := c.LockFile(k)
+	lock := c.LockFile(id)
 	f, err := os.Create(lock)
 	if err != nil {
 		t.Fatal(err)
@@ -140,10 +150,10 @@ func TestOneBuilderPerIndexAndNoneForAGoneDirectory(t *testing.T) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		t.Fatal(err)
 	}
-	if !c.Building(k) {
+	if !c.Building(id) {
 		t.Fatal("Building: false while the lock is held")
 	}
-	if !c.BuildIndex(path, k) {
+	if !c.BuildIndex(path, id) {
 		t.Fatal("BuildIndex while a builder holds the lock: false, want true (one runs)")
 	}
 	time.Sleep(300 * time.Millisecond) // a builder started anyway would have saved the sample's index by now
@@ -153,7 +163,7 @@ func TestOneBuilderPerIndexAndNoneForAGoneDirectory(t *testing.T) {
 	}
 	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 
-	if missing := (&indexcache.Dir{Path: filepath.Join(t.TempDir(), "none")}); missing.BuildIndex(path, k) {
+	if missing := (&indexcache.Dir{Path: filepath.Join(t.TempDir(), "none")}); missing.BuildIndex(path, id) {
 		t.Error("BuildIndex into a directory that is not there: true")
 	}
 
@@ -161,10 +171,10 @@ func TestOneBuilderPerIndexAndNoneForAGoneDirectory(t *testing.T) {
 	if err := os.Mkdir(gone.Path, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if !gone.BuildIndex(path, k) {
+	if !gone.BuildIndex(path, id) {
 		t.Fatal("BuildIndex: no builder started")
 	}
-	held, err := os.Open(gone.LockFile(k)) // the builder's lock, to see it go
+	held, err := os.Open(gone.LockFile(id)) // the builder's lock, to see it go
 	if err != nil {
 		t.Fatal(err)
 	}
