@@ -280,7 +280,7 @@ func settleIndex(b *testing.B, warm func()) {
 // `arm-none-eabi-addr2line -fiC` as whole processes over the same
 // addresses: 10 on the bundled web server firmware (0.6 MB), on issue
 // 14's small firmware (3.4 MB) and on the large one (25 MB), and 50,000 on
-// the large one. faultline runs warm (the index saved by
+// the small and the large one. faultline runs warm (the index saved by
 // earlier runs), cold (an empty cache: the first run on an ELF, which
 // indexes lazily, unit by unit), second (the run after a cold one, which
 // answers lazily and hands the whole index to a background builder; the
@@ -309,6 +309,7 @@ func BenchmarkSymbolizeVsAddr2line(b *testing.B) {
 	cases := []fw{
 		{"webserver/10", webserver, 10, 21, false},
 		{"small3MB/10", small, 10, 21, true},
+		{"small3MB/50000", small, 50000, 3, true},
 		{"large25MB/10", elfsymtest.Large, 10, 11, true},
 		{"large25MB/50000", elfsymtest.Large, 50000, 3, true},
 	}
