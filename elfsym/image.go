@@ -249,13 +249,14 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 		}()
 		defer func() { <-marked }()
 	}
-	// A file seen before whose content hash no run or builder has
-	// remembered (by its identity) has had no index saved from it under
-	// that identity, as a builder remembers the hash it saves under: its
-	// open answers lazily too, and its builder hashes it, not the run
-	// (a fifth of a second run on a 25 MB firmware). A copy of an ELF
-	// indexed before, whose index is found by the hash, is loaded a run
-	// later than if hashed here.
+	// A file seen before whose content hash is not remembered by its
+	// identity has had no index saved from it as it is now: whatever
+	// saves an index hashes the file and remembers the hash (unless the
+	// file was then within the racy window; the builder started next
+	// remembers it). Its open answers lazily again, and its builder
+	// hashes it, not the run: the hash is a third of a second run on a
+	// 25 MB firmware. A copy of an ELF indexed before, whose index is
+	// found by the hash, is loaded a run later than if hashed here.
 	unhashed := !first && opts.Lazy && !opts.saveWhole && im.seenUnhashed()
 	if opts.Cache != nil && !first && !unhashed {
 		// The cache key needs the contents; a CRC reads them several
