@@ -1,0 +1,179 @@
+package indexcache_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
+	"github.com/faultline-dev/faultline/elfsym/indexcache"
+)
+
+// Builders, their locks and unnamed temporary files are Linux's.
+
+// The second lazy open of an ELF hands its whole index to a builder
+// process and its Close returns without it; the builder saves the index
+// (the next open loads it, answering as built) and removes its lock.
+func TestSecondOpenBuildsInTheBackground(t *testing.T) {
+	path, _ := elfsymtest.SampleCopy(t)
+	c := &indexcache.Dir{Path: t.TempDir()}
+	k, id := key(open(t, path, nil)), identity(t, path)
+	t.Cleanup(func() { waitIdle(t, c, id) }) // before the directory goes
+	opts := elfsym.Options{Lazy: true, Cache: c, Builder: c}
+	for i := range 2 {
+		im, err := elfsym.OpenWith(path, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		im.Close()
+		if data, _ := c.Load(k); data != nil {
+			c.Release(data)
+			t.Fatalf("open %d saved the index itself", i+1)
+		}
+	}
+	waitBuilt(t, c, k, id, time.Minute)
+	if _, err := os.Stat(c.LockFile(id)); !os.IsNotExist(err) {
+		t.Errorf("the builder left its lock file: %v", err)
+	}
+	built := answers(open(t, path, nil))
+	third, err := elfsym.OpenWith(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !third.FromCache() || answers(third) != built {
+		t.Fatalf("third open: from cache %v, or answers differ from the index built at open", third.FromCache())
+	}
+	third.Close()
+
+	// Damaged: ignored, answered lazily, and built again in the
+	// background.
+	b, err := os.ReadFile(c.File(k))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	if err := os.WriteFile(c.File(k), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	damaged, err := elfsym.OpenWith(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if damaged.FromCache() || answers(damaged) != built {
+		t.Fatalf("open of a damaged index: from cache %v, or answers differ", damaged.FromCache())
+	}
+	damaged.Close()
+	waitBuilt(t, c, k, id, time.Minute)
+	again, err := elfsym.OpenWith(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if !again.FromCache() || answers(again) != built {
+		t.Fatalf("open after the damaged index was built again: from cache %v, or answers differ", again.FromCache())
+	}
+}
+
+// While a builder holds an index's lock, asking for that index again
+// starts none; a directory that is not there gets no builder (the caller
+// builds), and a builder whose directory is removed under it writes
+// nothing and does not make it again.
+func TestOneBuilderPerIndexAndNoneForAGoneDirectory(t *testing.T) {
+	path, _ := elfsymtest.SampleCopy(t)
+	k, id := key(open(t, path, nil)), identity(t, path)
+
+	c := &indexcache.Dir{Path: t.TempDir()}
+	lock := c.LockFile(id)
+	f, err := os.Create(lock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Building(id) {
+		t.Fatal("Building: false while the lock is held")
+	}
+	if !c.BuildIndex(path, id) {
+		t.Fatal("BuildIndex while a builder holds the lock: false, want true (one runs)")
+	}
+	time.Sleep(300 * time.Millisecond) // a builder started anyway would have saved the sample's index by now
+	if data, _ := c.Load(k); data != nil {
+		c.Release(data)
+		t.Fatal("a second builder ran for the same index")
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+
+	if missing := (&indexcache.Dir{Path: filepath.Join(t.TempDir(), "none")}); missing.BuildIndex(path, id) {
+		t.Error("BuildIndex into a directory that is not there: true")
+	}
+
+	gone := &indexcache.Dir{Path: filepath.Join(t.TempDir(), "index")}
+	if err := os.Mkdir(gone.Path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if !gone.BuildIndex(path, id) {
+		t.Fatal("BuildIndex: no builder started")
+	}
+	held, err := os.Open(gone.LockFile(id)) // the builder's lock, to see it go
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	if err := os.RemoveAll(gone.Path); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); syscall.Flock(int(held.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the builder still runs after a minute")
+		}
+	}
+	if _, err := os.Stat(gone.Path); !os.IsNotExist(err) {
+		t.Fatalf("the builder made its removed directory again: %v", err)
+	}
+}
+
+// A write is invisible in the directory until it is complete: a writer
+// killed mid-write (a run stopped by Ctrl-C, a builder killed) leaves
+// nothing.
+func TestWriteLeavesNothingUntilComplete(t *testing.T) {
+	c := &indexcache.Dir{Path: t.TempDir()}
+	k := elfsym.IndexKey{Content: "abcdef", Version: elfsym.IndexVersion}
+	var seen []string
+	calls := 0
+	defer indexcache.SetMidWrite(func(dir string) {
+		calls++
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			t.Error(err)
+		}
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), ".tmp-") {
+				seen = append(seen, e.Name())
+			}
+		}
+	})()
+	if err := c.Store(k, make([]byte, 1<<16)); err != nil {
+		t.Fatal(err)
+	}
+	if calls == 0 {
+		t.Fatal("no write went through a temporary file")
+	}
+	if len(seen) != 0 {
+		t.Errorf("writes under way showed in the directory as %v", seen)
+	}
+	if data, err := c.Load(k); data == nil || err != nil {
+		t.Fatalf("Load after the write: %d bytes, %v", len(data), err)
+	}
+	ents, _ := os.ReadDir(c.Path)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			t.Errorf("temporary file %s left after the write", e.Name())
+		}
+	}
+}
