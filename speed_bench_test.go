@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -106,6 +107,25 @@ func runProcIn(b *testing.B, cacheHome string, rss bool, stdin string, argv ...s
 		st.rss = kb << 10
 	}
 	return st
+}
+
+// outputOf runs argv as runProcIn does and returns its standard output.
+func outputOf(b *testing.B, cacheHome, stdin string, argv ...string) []byte {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), indexcache.BuildEnv+"=", "XDG_CACHE_HOME="+cacheHome)
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("%s: %v\n%s", strings.Join(argv[:min(len(argv), 6)], " "), err, stderr.String())
+	}
+	return out
 }
 
 // median runs f n times for the median wall time, then once more for the
@@ -340,10 +360,17 @@ func BenchmarkSymbolizeVsAddr2line(b *testing.B) {
 			}
 			warmHome := b.TempDir()
 			// The first run answers lazily and marks the ELF as seen, the
-			// second has the whole index saved: later runs load it.
-			runProc(b, warmHome, false, ours...)
-			runProc(b, warmHome, false, ours...)
-			waitIndex(b, warmHome, key)
+			// second has the whole index saved: later runs load it. Each
+			// answers as --no-cache does, byte for byte.
+			plain := outputOf(b, warmHome, stdin, append(ours, "--no-cache")...)
+			for i, how := range []string{"first run (lazy)", "second run (index handed to a builder)", "run loading the saved index"} {
+				if i == 2 {
+					waitIndex(b, warmHome, key)
+				}
+				if got := outputOf(b, warmHome, stdin, ours...); !bytes.Equal(got, plain) {
+					b.Fatalf("%s: %d bytes of answers differ from --no-cache's %d", how, len(got), len(plain))
+				}
+			}
 			settleIndex(b, func() { runProc(b, warmHome, false, ours...) })
 			var warm, cold, second, noCache, theirs, floor, warmStatic procStat
 			var ready []time.Duration
