@@ -40,13 +40,34 @@ func (u *Unwinder) prologueStep(f Frame) (*Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfa := sp + rule.CFA
+	// The frame pointer holds wherever SP went (a VLA, alloca, code the
+	// analysis did not walk), so it comes first, as in gdb; SP's rule is
+	// the fallback where r7 is unknown or gives no caller.
+	var cfas []uint32
 	if r7, ok := f.Regs.Get(fault.RegFP); rule.FP && ok {
-		// The frame pointer holds wherever SP went (a VLA, alloca).
-		cfa = r7 + rule.FPOffset
-	} else if rule.SPLost {
+		cfas = append(cfas, r7+rule.FPOffset)
+	}
+	if !rule.SPLost && (len(cfas) == 0 || cfas[0] != sp+rule.CFA) {
+		cfas = append(cfas, sp+rule.CFA)
+	}
+	if len(cfas) == 0 {
 		return nil, errors.New("SP moved by a run-time amount and r7 is unknown")
 	}
+	var firstErr error
+	for _, cfa := range cfas {
+		nf, err := u.callerAt(f, rule, cfa)
+		if err == nil {
+			return nf, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return nil, firstErr
+}
+
+// callerAt builds f's caller from a prologue rule and the CFA it gives.
+func (u *Unwinder) callerAt(f Frame, rule fault.FrameRule, cfa uint32) (*Frame, error) {
 	caller := f.Regs
 	for reg := 0; reg <= 15; reg++ {
 		off, ok := rule.SavedAt(reg)

@@ -74,3 +74,46 @@ func TestUnwindStepsThroughCodeWithoutCFIByItsPrologue(t *testing.T) {
 		})
 	}
 }
+
+// A function without CFI that keeps r7 as its frame pointer and moved SP
+// by a run-time amount (a VLA: push {r7, lr}; mov r7, sp; sub.w sp, sp,
+// r3) is stepped from r7; SP, now below a stale return address, says
+// nothing. Where r7 gives no caller, SP's rule is the fallback.
+func TestUnwindStepsAFramePointerFrameFromR7(t *testing.T) {
+	vla := []uint16{0xb580, 0x466f, 0xebad, 0x0d03}
+	noVLA := []uint16{0xb580, 0x466f}
+	tests := []struct {
+		name string
+		code []uint16
+		r7   uint32
+		want []string
+	}{
+		{"VLA: the CFA from r7", vla, 0x20001008, []string{"c/fault-pc", "nocfi/cfi", "a/prologue", "main/cfi"}},
+		{"VLA, r7 gives no caller: the scan", vla, 0x10, []string{"c/fault-pc", "nocfi/cfi", "b/stack-scan", "a/stack-scan", "main/cfi"}},
+		{"no VLA, r7 wrong: SP's rule", noVLA, 0x10, []string{"c/fault-pc", "nocfi/cfi", "a/prologue", "main/cfi"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := fdtest.NewStack()
+			s.Put(0x20001000, fdtest.B+0x21) // stale: after a BL in b, in the VLA
+			s.Put(0x20001008, 0x77777777)    // nocfi's saved r7
+			s.Put(0x2000100c, fdtest.A+0x21) // nocfi's saved LR
+			s.Put(0x2000101c, fdtest.Main+0x21)
+			s.Put(0x20001024, 0xFFFFFFFF)
+			p := codeProg{fdtest.NewProg(), tt.code}
+			sp := uint32(0x20001000)
+			if len(tt.code) == len(noVLA) {
+				sp = 0x20001008 // SP right below the push
+			}
+			r := startRegs(fdtest.C+0x10, sp, fdtest.NoCFI+0x21)
+			r.Set(fault.RegFP, tt.r7)
+			got := collect(t, NewUnwinder(s.Snapshot(nil), p, UnwindStart{Regs: r}))
+			if !slices.Equal(names(got), tt.want) {
+				t.Fatalf("frames %v, want %v", names(got), tt.want)
+			}
+			if tt.want[2] == "a/prologue" && got[2].sp != 0x20001010 {
+				t.Errorf("a's SP 0x%08x, want 0x20001010 (nocfi's CFA)", got[2].sp)
+			}
+		})
+	}
+}
