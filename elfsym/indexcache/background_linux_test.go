@@ -177,3 +177,41 @@ func TestWriteLeavesNothingUntilComplete(t *testing.T) {
 		}
 	}
 }
+
+// A lock file left by a killed builder goes once stale; one a builder
+// holds, or a recent one, stays.
+func TestTrimRemovesOnlyStaleFreeLocks(t *testing.T) {
+	c := &indexcache.Dir{Path: t.TempDir()}
+	old := time.Now().Add(-2 * time.Hour)
+	ids := map[string]elfsym.FileIdentity{
+		"stale": {Dev: 1, Ino: 1, Size: 1, MtimeNs: 1, CtimeNs: 1},
+		"held":  {Dev: 1, Ino: 2, Size: 1, MtimeNs: 1, CtimeNs: 1},
+		"fresh": {Dev: 1, Ino: 3, Size: 1, MtimeNs: 1, CtimeNs: 1},
+	}
+	for name, id := range ids {
+		f, err := os.Create(c.LockFile(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if name == "held" {
+			if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if name != "fresh" {
+			if err := os.Chtimes(c.LockFile(id), old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := c.Store(elfsym.IndexKey{Content: "abcdef", Version: elfsym.IndexVersion}, []byte("index")); err != nil { // trims
+		t.Fatal(err)
+	}
+	for name, id := range ids {
+		_, err := os.Stat(c.LockFile(id))
+		if kept := err == nil; kept != (name != "stale") {
+			t.Errorf("%s lock: kept %v", name, kept)
+		}
+	}
+}
