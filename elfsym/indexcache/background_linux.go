@@ -5,7 +5,6 @@ package indexcache
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 )
@@ -23,24 +22,39 @@ func startBuilder(d *Dir, lock, elf string) bool {
 	if err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		return errors.Is(err, syscall.EWOULDBLOCK) // a builder has it
 	}
-	cmd := &exec.Cmd{
-		// This very program, even if its file was replaced since it
-		// started: a builder must index as the run that asked.
-		Path: "/proc/self/exe",
-		Args: []string{os.Args[0], builderArg, d.Path, lock, elf},
-		// Stdio is /dev/null (nil); the lock is descriptor 3.
-		ExtraFiles: []*os.File{f},
-		// Its own session: Ctrl-C and the terminal closing reach the
-		// run, not the builder, which finishes or writes nothing.
-		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	null, err := syscall.Open(os.DevNull, syscall.O_RDWR|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		_ = flock(f, syscall.LOCK_UN)
+		return false
 	}
-	if err := cmd.Start(); err != nil {
+	defer syscall.Close(null)
+	// syscall.ForkExec, not os/exec: os.StartProcess first checks, once
+	// per process, that the kernel's pidfds work by starting a child that
+	// exits at once, a second fork for a run that starts one process.
+	pid, err := syscall.ForkExec("/proc/self/exe", // this very program, even if its file was replaced since
+		[]string{os.Args[0], builderArg, d.Path, lock, elf},
+		&syscall.ProcAttr{
+			Env: os.Environ(),
+			// Stdio on /dev/null; the lock is descriptor 3.
+			Files: []uintptr{uintptr(null), uintptr(null), uintptr(null), f.Fd()},
+			// Its own session: Ctrl-C and the terminal closing reach the
+			// run, not the builder, which finishes or writes nothing.
+			Sys: &syscall.SysProcAttr{Setsid: true},
+		})
+	if err != nil {
 		_ = flock(f, syscall.LOCK_UN)
 		return false
 	}
 	// Reaped if this process outlives it (a TUI, serve); a run that exits
 	// first leaves it to init.
-	go func() { _ = cmd.Wait() }()
+	go func() {
+		var ws syscall.WaitStatus
+		for {
+			if _, err := syscall.Wait4(pid, &ws, 0, nil); err != syscall.EINTR {
+				return
+			}
+		}
+	}()
 	return true
 }
 
