@@ -17,7 +17,9 @@
 // ELF whose units refer into each other, as LTO's do, is indexed whole), and
 // Options.Cache loads the index saved by an earlier run (IndexCache;
 // package indexcache keeps them on disk) instead of building it; the data
-// and call-site indexes, built on first use, are saved the same way.
+// and call-site indexes, built on first use, are saved the same way. The
+// whole index a lazy image's second open has saved can be built away from
+// the run (Options.Builder; SaveIndex is the work handed over).
 //
 // What it must not do: any I/O beyond reading the ELF, running external tools
 // (addr2line is used only by tests and benchmarks), or panicking on bad input.

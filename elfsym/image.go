@@ -278,8 +278,9 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 		}
 		// Lazy whenever asked: an ELF looked at once costs what its
 		// question needs. One looked at again is worth indexing: the
-		// second open builds and saves the whole index too, when closed,
-		// so its answers do not wait for it.
+		// second open has the whole index built and saved too, when
+		// closed (by Options.Builder, away from the run), so its answers
+		// do not wait for it.
 		lazy := opts.Lazy
 		seen := lazy && opts.Cache != nil && !first && (opts.saveWhole || unhashed || im.seenByIdentity() || im.seenBefore())
 		dwc := make(chan dwarfRead, 1)
