@@ -309,8 +309,10 @@ func settleIndex(b *testing.B, warm func()) {
 // too). Metrics
 // are median milliseconds and peak RSS in MB. With 10 addresses a Go hello
 // world runs too (ms-hello): no Go program starts faster, so it is the
-// floor under faultline's time; and faultline built with CGO_ENABLED=0
-// (ms-faultline-static, warm), a static binary without the C library.
+// floor under faultline's time; faultline --help (ms-faultline-help), the
+// floor of this binary (its runtime start and package inits); and
+// faultline built with CGO_ENABLED=0 (ms-faultline-static, warm), a
+// static binary without the C library.
 func BenchmarkSymbolizeVsAddr2line(b *testing.B) {
 	a2l := addr2lineTool(b)
 	hello := helloWorld(b)
@@ -372,7 +374,7 @@ func BenchmarkSymbolizeVsAddr2line(b *testing.B) {
 				}
 			}
 			settleIndex(b, func() { runProc(b, warmHome, false, ours...) })
-			var warm, cold, second, noCache, theirs, floor, warmStatic procStat
+			var warm, cold, second, noCache, theirs, floor, warmStatic, start procStat
 			var ready []time.Duration
 			secondRun := func(rss bool) procStat {
 				home := b.TempDir()
@@ -395,8 +397,9 @@ func BenchmarkSymbolizeVsAddr2line(b *testing.B) {
 					func(rss bool) procStat { return runProc(b, warmHome, rss, append(ours, "--no-cache")...) },
 					func(rss bool) procStat { return runProc(b, "", rss, hello) },
 					func(rss bool) procStat { return runProc(b, warmHome, rss, staticArgv...) },
-					secondRun)
-				warm, theirs, cold, noCache, floor, warmStatic, second = m[0], m[1], m[2], m[3], m[4], m[5], m[6]
+					secondRun,
+					func(rss bool) procStat { return runProc(b, warmHome, rss, faultlineBin, "--help") })
+				warm, theirs, cold, noCache, floor, warmStatic, second, start = m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7]
 			}
 			st, _ := os.Stat(elf)
 			b.ReportMetric(ms(warm.wall), "ms-faultline")
@@ -412,6 +415,11 @@ func BenchmarkSymbolizeVsAddr2line(b *testing.B) {
 				b.ReportMetric(ms(warmStatic.wall), "ms-faultline-static")
 				b.Logf("  faultline static     %8.1f ms  rss %6.1f MB  %.2fx (CGO_ENABLED=0, cached)", ms(warmStatic.wall), float64(warmStatic.rss)/(1<<20), float64(warmStatic.wall)/float64(theirs.wall))
 				b.Logf("  Go hello world       %8.1f ms  rss %6.1f MB  %.2fx (the floor)", ms(floor.wall), float64(floor.rss)/(1<<20), float64(floor.wall)/float64(theirs.wall))
+				// faultline --help is the binary's own floor: the runtime's
+				// start, every package's init and exit, and next to nothing
+				// else. What symbolize adds is the warm time above it.
+				b.ReportMetric(ms(start.wall), "ms-faultline-help")
+				b.Logf("  faultline --help     %8.1f ms  rss %6.1f MB  %.2fx (this binary's floor: start, inits, exit)", ms(start.wall), float64(start.rss)/(1<<20), float64(start.wall)/float64(theirs.wall))
 				b.ReportMetric(ms(cold.wall), "ms-faultline-cold")
 				b.ReportMetric(float64(cold.rss)/(1<<20), "MB-rss-cold")
 				b.Logf("  faultline (cold)     %8.1f ms  rss %6.1f MB  %.2fx", ms(cold.wall), float64(cold.rss)/(1<<20), float64(cold.wall)/float64(theirs.wall))
