@@ -14,10 +14,11 @@ type FrameRule struct {
 	CFA   uint32
 	Saved uint16 // register mask
 	Slot  [16]int32
-	// FP says the function keeps r7 as its frame pointer (set from SP in
-	// the prologue, not written since): CFA = r7 + FPOffset, whatever SP
-	// did after (a VLA, alloca, code the analysis did not walk). gdb's
-	// Thumb prologue analyzer takes the frame from r7 the same way.
+	// FP says r7 holds CFA - FPOffset (set from SP in the prologue, not
+	// written since: a frame pointer), where SP's rule may be off: SP
+	// was lost, or the walk stopped before pc (code not walked may have
+	// moved SP, as a VLA or alloca does). gdb's Thumb prologue analyzer
+	// takes the frame from r7 the same way.
 	FP       bool
 	FPOffset uint32
 	// SPLost says SP moved by an amount known only at run time (SUB sp,
@@ -65,8 +66,9 @@ var ErrNoRule = errors.New("no prologue rule")
 // instruction that writes SP in any other way gives ErrNoRule, unless the
 // function set r7 from SP first (ADD r7, sp, #imm; MOV r7, sp): r7 is then
 // its frame pointer, which the rule gives as well (FP), and SP moved by a
-// run-time amount (a VLA, alloca) only marks SP as lost; MOV sp, r7 puts
-// SP back where r7 says.
+// run-time amount (a VLA, alloca) only marks SP as lost. Registers set
+// from SP or r7 plus a constant (MOV, ADD, SUB) are followed, so SP set
+// back from one (MOV sp, r7; SUB r4, r7, #28; MOV sp, r4) is known again.
 //
 // Epilogues: when the instruction at pc is itself POP {..., pc},
 // LDR pc, [sp], #4 or BX lr, the rule is read from it (the stack is then
@@ -99,10 +101,10 @@ func AnalyzePrologue(code Memory, fn, pc uint32, pcInFunc bool) (FrameRule, erro
 		return rule, fmt.Errorf("%w: code 0x%08x-0x%08x unreadable", ErrNoRule, fn, end)
 	}
 	buf = buf[:n]
-	var off int32   // SP - CFA
-	var fpOff int32 // r7 - CFA, while fp
-	fp := false
+	var off int32      // SP - CFA
+	var val [16]cfaRel // other registers that hold CFA + a constant
 	itLeft := 0
+	reached := false
 	for a := uint32(0); fn+a < end && rule.Insns < MaxPrologueInsns; {
 		if int(a)+2 > len(buf) {
 			return rule, fmt.Errorf("%w: code at 0x%08x unreadable", ErrNoRule, fn+a)
@@ -124,21 +126,36 @@ func AnalyzePrologue(code Memory, fn, pc uint32, pcInFunc bool) (FrameRule, erro
 			itLeft--
 		}
 		e := spEffectOf(in, hw1, hw2)
-		if imm, ok := fpFromSP(hw1, hw2); ok && !conditional && !rule.SPLost {
-			fp, fpOff = true, off+imm
-		} else if fp && e.kind != spRelease && e.kind != spReturn && writesReg(in, hw1, hw2, RegFP) {
-			// r7 is not a frame pointer after all. (An epilogue's
-			// pop of r7 ends the walk or is a return the path to pc
-			// did not take.)
-			fp = false
+		rd, rn, add, derived := deriveReg(hw1, hw2)
+		src := cfaRel{}
+		switch {
+		case !derived:
+		case rn == RegSP:
+			src = cfaRel{ok: !rule.SPLost, off: off + add}
+		case rn < 16:
+			src = cfaRel{ok: val[rn].ok, off: val[rn].off + add}
 		}
-		if fp && e.kind == spUnknown && !conditional {
-			if isMovSPFromFP(hw1) {
-				off, rule.SPLost = fpOff, false
-			} else {
-				rule.SPLost = true
+		if e.kind == spUnknown && !conditional {
+			switch {
+			case derived && rd == RegSP && src.ok:
+				off, rule.SPLost = src.off, false // e.g. MOV sp, r7
+				e.kind = spNone
+			case val[RegFP].ok:
+				rule.SPLost = true // a VLA, alloca: r7 still holds
+				e.kind = spNone
 			}
-			e.kind = spNone
+		}
+		if e.kind != spRelease && e.kind != spReturn {
+			// (An epilogue's pop ends the walk, or is a return the
+			// path to pc did not take.)
+			for reg := 0; reg < 16; reg++ {
+				if reg != RegSP && (in.Call && callClobbers&(1<<reg) != 0 || writesReg(in, hw1, hw2, reg)) {
+					val[reg] = cfaRel{}
+				}
+			}
+			if derived && rd != RegSP && !conditional {
+				val[rd] = src
+			}
 		}
 		switch {
 		case e.kind == spNone:
@@ -161,7 +178,7 @@ func AnalyzePrologue(code Memory, fn, pc uint32, pcInFunc bool) (FrameRule, erro
 			// An epilogue before pc: the body after it runs with
 			// the frame as it was (compilers lay out early returns
 			// in line and branch around them).
-			return finish(rule, off, fp, fpOff), nil
+			return finish(rule, off, val[RegFP], false), nil
 		default:
 			return rule, fmt.Errorf("%w: %s at 0x%08x changes SP", ErrNoRule, in.Text, in.Addr)
 		}
@@ -173,38 +190,73 @@ func AnalyzePrologue(code Memory, fn, pc uint32, pcInFunc bool) (FrameRule, erro
 		if in.Ends && !conditional {
 			break // an unconditional branch: pc is reached from elsewhere
 		}
+		reached = fn+a == pc
 	}
-	return finish(rule, off, fp, fpOff), nil
+	return finish(rule, off, val[RegFP], reached), nil
 }
 
-func finish(r FrameRule, off int32, fp bool, fpOff int32) FrameRule {
+// finish completes a rule from SP's offset and r7's at the end of the
+// walk; reached says the walk ended at pc itself, where SP's rule is
+// exact and r7's is not needed.
+func finish(r FrameRule, off int32, fp cfaRel, reached bool) FrameRule {
 	if !r.SPLost {
 		r.CFA = uint32(-off)
 	}
-	if fp {
-		r.FP, r.FPOffset = true, uint32(-fpOff)
+	if fp.ok && (r.SPLost || !reached) {
+		r.FP, r.FPOffset = true, uint32(-fp.off)
 	}
 	return r
 }
 
-// fpFromSP says whether the instruction sets r7 from SP (ADD r7, sp,
-// #imm8*4; ADD.W/ADDW r7, sp, #imm; MOV r7, sp), and how far above SP.
-func fpFromSP(hw1, hw2 uint16) (int32, bool) {
-	switch {
-	case hw1&0xFF00 == 0xAF00: // ADD r7, sp, #imm8*4 (T1)
-		return int32(hw1&0xFF) * 4, true
-	case hw1 == 0x466F: // MOV r7, sp
-		return 0, true
-	case hw1&0xFBEF == 0xF10D && hw2&0x8F00 == 0x0700: // ADD(S).W r7, sp, #const (T3)
-		return int32(thumbExpandImm(uint32(hw1>>10&1)<<11 | uint32(hw2>>12&7)<<8 | uint32(hw2&0xFF))), true
-	case hw1&0xFBFF == 0xF20D && hw2&0x8F00 == 0x0700: // ADDW r7, sp, #imm12 (T4)
-		return int32(uint32(hw1>>10&1)<<11 | uint32(hw2>>12&7)<<8 | uint32(hw2&0xFF)), true
-	}
-	return 0, false
+// cfaRel is a register's value as CFA + off, where ok.
+type cfaRel struct {
+	ok  bool
+	off int32
 }
 
-// isMovSPFromFP is MOV sp, r7: SP back at the frame pointer.
-func isMovSPFromFP(hw1 uint16) bool { return hw1 == 0x46BD }
+// callClobbers are the registers a call does not preserve (AAPCS).
+const callClobbers = 1<<0 | 1<<1 | 1<<2 | 1<<3 | 1<<12 | 1<<RegLR
+
+// deriveReg recognises rd = rn + add for the register moves and
+// immediate additions compilers set frame pointers and restore SP with:
+// MOV(S) rd, rm; ADD rd, sp, #imm; ADDS/SUBS rd, rn, #imm3;
+// ADDS/SUBS rdn, #imm8; ADD(S).W/SUB(S).W rd, rn, #const; ADDW/SUBW;
+// MOV.W rd, rm.
+func deriveReg(hw1, hw2 uint16) (rd, rn int, add int32, ok bool) {
+	imm12 := uint32(hw1>>10&1)<<11 | uint32(hw2>>12&7)<<8 | uint32(hw2&0xFF)
+	switch {
+	case hw1&0xFF00 == 0x4600: // MOV rd, rm (T1)
+		rd, rn = int(hw1>>7&1)<<3|int(hw1&7), int(hw1>>3&0xF)
+	case hw1&0xFFC0 == 0x0000: // MOVS rd, rm (T2, LSLS #0)
+		rd, rn = int(hw1&7), int(hw1>>3&7)
+	case hw1&0xF800 == 0xA800: // ADD rd, sp, #imm8*4
+		rd, rn, add = int(hw1>>8&7), RegSP, int32(hw1&0xFF)*4
+	case hw1&0xFE00 == 0x1C00: // ADDS rd, rn, #imm3
+		rd, rn, add = int(hw1&7), int(hw1>>3&7), int32(hw1>>6&7)
+	case hw1&0xFE00 == 0x1E00: // SUBS rd, rn, #imm3
+		rd, rn, add = int(hw1&7), int(hw1>>3&7), -int32(hw1>>6&7)
+	case hw1&0xF800 == 0x3000: // ADDS rdn, #imm8
+		rd, rn, add = int(hw1>>8&7), int(hw1>>8&7), int32(hw1&0xFF)
+	case hw1&0xF800 == 0x3800: // SUBS rdn, #imm8
+		rd, rn, add = int(hw1>>8&7), int(hw1>>8&7), -int32(hw1&0xFF)
+	case hw1&0xFBE0 == 0xF100 && hw2&0x8000 == 0: // ADD(S).W rd, rn, #const
+		rd, rn, add = int(hw2>>8&0xF), int(hw1&0xF), int32(thumbExpandImm(imm12))
+	case hw1&0xFBE0 == 0xF1A0 && hw2&0x8000 == 0: // SUB(S).W rd, rn, #const
+		rd, rn, add = int(hw2>>8&0xF), int(hw1&0xF), -int32(thumbExpandImm(imm12))
+	case hw1&0xFBF0 == 0xF200 && hw2&0x8000 == 0: // ADDW rd, rn, #imm12
+		rd, rn, add = int(hw2>>8&0xF), int(hw1&0xF), int32(imm12)
+	case hw1&0xFBF0 == 0xF2A0 && hw2&0x8000 == 0: // SUBW rd, rn, #imm12
+		rd, rn, add = int(hw2>>8&0xF), int(hw1&0xF), -int32(imm12)
+	case hw1&0xFFEF == 0xEA4F && hw2&0x70F0 == 0: // MOV(S).W rd, rm
+		rd, rn = int(hw2>>8&0xF), int(hw2&0xF)
+	default:
+		return 0, 0, 0, false
+	}
+	if rd == RegPC || rn == RegPC {
+		return 0, 0, 0, false // a branch, ADR, or CMN/CMP: nothing to follow
+	}
+	return rd, rn, add, true
+}
 
 // writesReg says whether in may write reg, looking closer at the 32-bit
 // instructions the data-flow decoder does not take apart.

@@ -92,9 +92,16 @@ var (
 		0x0c28, 0xf847, 0x1c3c, 0xd11c, 0xf04f, 0x0e00, 0xf04f, 0x0900) // 394 bne.n; mov.w lr; mov.w r9 at 0x3a0
 	// as: push {r7, lr}; mov r7, sp; sub.w sp, sp, r3; mov sp, r7; nop.
 	asFPBack = newCode(0x4000, 0xb580, 0x466f, 0xebad, 0x0d03, 0x46bd, 0xbf00)
+	// as: gcc's frame-pointer epilogue after a VLA: push {r4, r7, lr};
+	// sub sp, #12; add r7, sp, #0; sub.w sp, sp, r3; adds r7, #12;
+	// mov sp, r7; pop {r4, r7, pc}.
+	asGccFPEpilogue = newCode(0x5000, 0xb590, 0xb083, 0xaf00, 0xebad, 0x0d03, 0x370c, 0x46bd, 0xbd90)
+	// as: clang's: push {r4-r7, lr}; add r7, sp, #12; sub sp, #8;
+	// mov sp, r0; sub.w r4, r7, #12; mov sp, r4; nop; pop {r4-r7, pc}.
+	asClangFPEpilogue = newCode(0x6000, 0xb5f0, 0xaf03, 0xb082, 0x4685, 0xf1a7, 0x040c, 0x46a5, 0xbf00, 0xbdf0)
 	// as: push {r7, lr}; mov r7, sp; ldr r7, [r0]; sub.w sp, sp, r3:
 	// r7 is overwritten before SP is lost.
-	asFPClobbered = newCode(0x5000, 0xb580, 0x466f, 0x6807, 0xebad, 0x0d03, 0xbf00)
+	asFPClobbered = newCode(0x7000, 0xb580, 0x466f, 0x6807, 0xebad, 0x0d03, 0xbf00)
 	// as: pop.w {r4-r11, pc} and ldr pc, [sp], #4 as instructions at PC.
 	asPopW = newCode(0x3000, 0xe8bd, 0x8ff0, 0xf85d, 0xfb04)
 )
@@ -115,7 +122,7 @@ func TestAnalyzePrologueFindsTheFrameRule(t *testing.T) {
 		{"gcc: at the function's first instruction", gccSysTick, 0x134, 0, slots{}, false, 0, false},
 		{"gcc: right after the push", gccSysTick, 0x136, 8, slots{3: -8, RegLR: -4}, false, 0, false},
 		{"gcc: at the final pop {r3, pc}", gccSysTick, 0x180, 8, slots{3: -8, RegLR: -4}, true, 0, false},
-		{"clang: an IT-conditioned early return is passed", clangSysTick, 0x296, 8, slots{7: -8, RegLR: -4}, false, 8, false},
+		{"clang: an IT-conditioned early return is passed", clangSysTick, 0x296, 8, slots{7: -8, RegLR: -4}, false, 0, false},
 		{"clang: at the conditional pop itself", clangSysTick, 0x28c, 8, slots{7: -8, RegLR: -4}, true, 0, false},
 		{"a leaf: nothing saved, LR holds the return", gccLeaf, 0x12c, 0, slots{}, false, 0, false},
 		{"a leaf at bx lr", gccLeaf, 0x130, 0, slots{}, true, 0, false},
@@ -124,15 +131,18 @@ func TestAnalyzePrologueFindsTheFrameRule(t *testing.T) {
 		{"gcc: add sp before an early pop ends the prologue", gccCliFeed, 0x1a4, 24, slots{4: -8, RegLR: -4}, false, 0, false},
 		{"gcc: inside the early epilogue, at its pop", gccCliFeed, 0x196, 8, slots{4: -8, RegLR: -4}, true, 0, false},
 		{"clang: push, add r7, sub sp; a branch ends the prologue", clangCliFeed, 0x43c, 32, slots{4: -16, 5: -12, 7: -8, RegLR: -4}, false, 8, false},
-		{"stmdb sp! and subw sp", clangStmdbSubw, 0x100001e6, 20 + 12 + 3000, slots{4: -20, 5: -16, 6: -12, 7: -8, RegLR: -4, 8: -32, 9: -28, 11: -24}, false, 8, false},
-		{"vpush of d registers", clangVpush, 0x1a8, 16, slots{7: -8, RegLR: -4}, false, 8, false},
+		{"stmdb sp! and subw sp", clangStmdbSubw, 0x100001e6, 20 + 12 + 3000, slots{4: -20, 5: -16, 6: -12, 7: -8, RegLR: -4, 8: -32, 9: -28, 11: -24}, false, 0, false},
+		{"vpush of d registers", clangVpush, 0x1a8, 16, slots{7: -8, RegLR: -4}, false, 0, false},
 		{"str lr, [sp, #-4]!, sub.w sp, vpush of s registers", asSingles, 0x1010, 4 + 1024 + 12, slots{RegLR: -4}, false, 0, false},
 		{"pop.w {r4-r11, pc} at PC", asPopW, 0x3000, 36, slots{4: -36, 5: -32, 6: -28, 7: -24, 8: -20, 9: -16, 10: -12, 11: -8, RegLR: -4}, true, 0, false},
 		{"ldr pc, [sp], #4 at PC", asPopW, 0x3004, 4, slots{RegLR: -4}, true, 0, false},
 		{"gcc -fno-omit-frame-pointer: a VLA's sub sp, sp, r3 leaves only r7", gccVLA, 0x182, 0, slots{4: -24, 5: -20, 6: -16, 7: -12, 8: -8, RegLR: -4}, false, 24, true},
-		{"gcc: before the VLA, SP still counts", gccVLA, 0x164, 24, slots{4: -24, 5: -20, 6: -16, 7: -12, 8: -8, RegLR: -4}, false, 24, false},
+		{"gcc: before the VLA, SP still counts", gccVLA, 0x164, 24, slots{4: -24, 5: -20, 6: -16, 7: -12, 8: -8, RegLR: -4}, false, 0, false},
 		{"clang: a VLA's mov sp, r0 after stmdb and sub sp", clangVLA, 0x3a0, 0, slots{4: -20, 5: -16, 6: -12, 7: -8, RegLR: -4, 8: -36, 9: -32, 10: -28, 11: -24}, false, 8, true},
-		{"mov sp, r7 puts SP back at the frame pointer", asFPBack, 0x400a, 8, slots{7: -8, RegLR: -4}, false, 8, false},
+		{"mov sp, r7 puts SP back at the frame pointer", asFPBack, 0x400a, 8, slots{7: -8, RegLR: -4}, false, 0, false},
+		{"gcc epilogue: adds r7 then mov sp, r7", asGccFPEpilogue, 0x500c, 0, slots{4: -12, 7: -8, RegLR: -4}, false, 12, true},
+		{"clang epilogue: sub.w r4, r7 then mov sp, r4", asClangFPEpilogue, 0x600c, 0, slots{4: -20, 5: -16, 6: -12, 7: -8, RegLR: -4}, false, 8, true},
+		{"clang epilogue: after mov sp, r4 SP is known again", asClangFPEpilogue, 0x600e, 20, slots{4: -20, 5: -16, 6: -12, 7: -8, RegLR: -4}, false, 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,7 +194,7 @@ func TestAnalyzePrologueHasNoAnswer(t *testing.T) {
 		pc   uint32
 	}{
 		{"SP set from a register", asMovSP, 0x2000, 0x2004},
-		{"SP from a register after r7 stopped being the frame pointer", asFPClobbered, 0x5000, 0x500a},
+		{"SP from a register after r7 stopped being the frame pointer", asFPClobbered, 0x7000, 0x700a},
 		{"PC before the function", gccSysTick, 0x136, 0x134},
 		{"PC inside a 32-bit instruction", gccWorker, 0xc4, 0xc6},
 		{"code not readable", gccWorker, 0xc4, 0x100},

@@ -81,7 +81,9 @@ func TestUnwindStepsThroughCodeWithoutCFIByItsPrologue(t *testing.T) {
 // nothing. Where r7 gives no caller, SP's rule is the fallback.
 func TestUnwindStepsAFramePointerFrameFromR7(t *testing.T) {
 	vla := []uint16{0xb580, 0x466f, 0xebad, 0x0d03}
-	noVLA := []uint16{0xb580, 0x466f}
+	// push {r7, lr}; mov r7, sp; b.n to the next instruction: the walk
+	// stops at the branch, so r7's rule comes first.
+	noVLA := []uint16{0xb580, 0x466f, 0xe7ff}
 	tests := []struct {
 		name string
 		code []uint16
@@ -90,7 +92,7 @@ func TestUnwindStepsAFramePointerFrameFromR7(t *testing.T) {
 	}{
 		{"VLA: the CFA from r7", vla, 0x20001008, []string{"c/fault-pc", "nocfi/cfi", "a/prologue", "main/cfi"}},
 		{"VLA, r7 gives no caller: the scan", vla, 0x10, []string{"c/fault-pc", "nocfi/cfi", "b/stack-scan", "a/stack-scan", "main/cfi"}},
-		{"no VLA, r7 wrong: SP's rule", noVLA, 0x10, []string{"c/fault-pc", "nocfi/cfi", "a/prologue", "main/cfi"}},
+		{"a branch before PC, r7 wrong: SP's rule", noVLA, 0x10, []string{"c/fault-pc", "nocfi/cfi", "a/prologue", "main/cfi"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
