@@ -188,3 +188,62 @@ func TestAbbrevsDecodeAsTheCheckedReader(t *testing.T) {
 		}
 	}
 }
+
+// crossUnitRefs reads one-byte attribute and form pairs without a LEB128
+// loop: on every slice of tables that mix one-byte and longer codes,
+// attributes and forms (GNU attributes such as DW_AT_GNU_locviews are two
+// bytes, as is DW_FORM_GNU_ref_alt), and of a real firmware's tables, it
+// answers as the checked reader does, including on the damage a slice
+// starting or ending mid-table makes.
+func TestCrossUnitRefsAsTheReferenceOnEverySlice(t *testing.T) {
+	long := []byte{
+		0x01, 0x11, 0x01, // code 1: compile unit, children
+		0xb7, 0x42, 0x17, // GNU_locviews (0x2137), sec_offset
+		0x03, 0x08, // name, string
+		0x00, 0x00,
+		0x82, 0x01, 0x2e, 0x01, // code 130: subprogram, children
+		0x03, 0xa1, 0x3e, // name, GNU_strp_alt (0x1f21): not a reference out
+		0x3a, 0x21, 0xff, 0x7f, // decl_file, implicit_const -1 (two bytes)
+		0x00, 0x00,
+		0x00,             // end of the table
+		0x01, 0x1d, 0x00, // code 1: inlined subroutine
+		0x31, 0xa0, 0x3e, // abstract_origin, GNU_ref_alt (0x1f20)
+		0x00, 0x00,
+		0x00,
+	}
+	check := func(what string, b []byte) {
+		t.Helper()
+		for lo := range len(b) {
+			for hi := lo; hi <= len(b); hi++ {
+				if got, want := crossUnitRefs(b[lo:hi]), crossUnitRefsRef(b[lo:hi]); got != want {
+					t.Fatalf("%s[%d:%d]: crossUnitRefs %v, reference %v", what, lo, hi, got, want)
+				}
+			}
+		}
+	}
+	if crossUnitRefs(long[:24]) {
+		t.Error("first table: DW_FORM_GNU_strp_alt taken for a reference out")
+	}
+	if !crossUnitRefs(long) {
+		t.Error("second table's DW_FORM_GNU_ref_alt not found")
+	}
+	check("two-byte fixture", long)
+	check("fixture", abbrevFixture)
+	path, err := elfsymtest.Sample(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, err := f.Section(".debug_abbrev").Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := crossUnitRefs(b), crossUnitRefsRef(b); got != want {
+		t.Errorf("%s: crossUnitRefs %v, reference %v", path, got, want)
+	}
+	check("sample's first 300 bytes", b[:min(len(b), 300)])
+}
