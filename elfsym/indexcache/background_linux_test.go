@@ -1,6 +1,7 @@
 package indexcache_test
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -140,41 +141,53 @@ func TestOneBuilderPerIndexAndNoneForAGoneDirectory(t *testing.T) {
 
 // A write is invisible in the directory until it is complete: a writer
 // killed mid-write (a run stopped by Ctrl-C, a builder killed) leaves
-// nothing.
+// nothing. Where the system has no unnamed files, a named temporary file
+// shows meanwhile; either way the file written loads and no temporary
+// file is left.
 func TestWriteLeavesNothingUntilComplete(t *testing.T) {
-	c := &indexcache.Dir{Path: t.TempDir()}
-	k := elfsym.IndexKey{Content: "abcdef", Version: elfsym.IndexVersion}
-	var seen []string
-	calls := 0
-	defer indexcache.SetMidWrite(func(dir string) {
-		calls++
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			t.Error(err)
-		}
-		for _, e := range ents {
-			if strings.HasPrefix(e.Name(), ".tmp-") {
-				seen = append(seen, e.Name())
+	for _, named := range []bool{false, true} {
+		t.Run(map[bool]string{false: "unnamed", true: "named"}[named], func(t *testing.T) {
+			if named {
+				defer indexcache.SetNamedOnly()()
 			}
-		}
-	})()
-	if err := c.Store(k, make([]byte, 1<<16)); err != nil {
-		t.Fatal(err)
-	}
-	if calls == 0 {
-		t.Fatal("no write went through a temporary file")
-	}
-	if len(seen) != 0 {
-		t.Errorf("writes under way showed in the directory as %v", seen)
-	}
-	if data, err := c.Load(k); data == nil || err != nil {
-		t.Fatalf("Load after the write: %d bytes, %v", len(data), err)
-	}
-	ents, _ := os.ReadDir(c.Path)
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), ".tmp-") {
-			t.Errorf("temporary file %s left after the write", e.Name())
-		}
+			c := &indexcache.Dir{Path: t.TempDir()}
+			k := elfsym.IndexKey{Content: "abcdef", Version: elfsym.IndexVersion}
+			var seen []string
+			calls := 0
+			defer indexcache.SetMidWrite(func(dir string) {
+				calls++
+				ents, err := os.ReadDir(dir)
+				if err != nil {
+					t.Error(err)
+				}
+				for _, e := range ents {
+					if strings.HasPrefix(e.Name(), ".tmp-") {
+						seen = append(seen, e.Name())
+					}
+				}
+			})()
+			want := bytes.Repeat([]byte("index "), 10000)
+			if err := c.Store(k, want); err != nil {
+				t.Fatal(err)
+			}
+			if calls == 0 {
+				t.Fatal("no write went through a temporary file")
+			}
+			if named != (len(seen) > 0) {
+				t.Errorf("writes under way showed in the directory as %v", seen)
+			}
+			data, err := c.Load(k)
+			if !bytes.Equal(data, want) || err != nil {
+				t.Fatalf("Load after the write: %d bytes, %v", len(data), err)
+			}
+			c.Release(data)
+			ents, _ := os.ReadDir(c.Path)
+			for _, e := range ents {
+				if strings.HasPrefix(e.Name(), ".tmp-") {
+					t.Errorf("temporary file %s left after the write", e.Name())
+				}
+			}
+		})
 	}
 }
 

@@ -25,3 +25,10 @@ func SetMidWrite(f func(dir string)) (restore func()) {
 	midWrite = f
 	return func() { midWrite = old }
 }
+
+// SetNamedOnly makes writes use named temporary files, as where the system
+// has no unnamed ones, and returns a function undoing it.
+func SetNamedOnly() (restore func()) {
+	namedOnly = true
+	return func() { namedOnly = false }
+}

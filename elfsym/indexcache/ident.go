@@ -118,6 +118,10 @@ func (d *Dir) writeAtomic(name string, b []byte) (os.FileInfo, error) {
 // made, before the data is written to it.
 var midWrite func(dir string)
 
+// namedOnly (tests) writes through named temporary files, as where the
+// system has no unnamed ones.
+var namedOnly bool
+
 // writeTemp writes b to a new temporary file in the directory and returns
 // its name and stat (nil if stat failed). The file is written unnamed
 // where the system allows (createUnnamed) and named once complete, so a
@@ -125,25 +129,12 @@ var midWrite func(dir string)
 // killed) leaves nothing; elsewhere a named temporary file is written,
 // which such a writer leaves for trim to remove once stale.
 func (d *Dir) writeTemp(b []byte) (string, os.FileInfo, error) {
-	if f, err := createUnnamed(d.Path); err == nil {
-		if midWrite != nil {
-			midWrite(d.Path)
+	if !namedOnly {
+		if name, st, ok, err := d.writeUnnamed(b); ok {
+			return name, st, err
 		}
-		_, werr := f.Write(b)
-		st, _ := f.Stat()
-		name := filepath.Join(d.Path, fmt.Sprintf(".tmp-%016x", rand.Uint64()))
-		if werr == nil {
-			werr = linkUnnamed(f, name)
-		}
-		if cerr := f.Close(); cerr != nil && werr == nil {
-			os.Remove(name)
-			return "", nil, cerr
-		}
-		if werr == nil {
-			return name, st, nil
-		}
-		// No /proc to name it through, or the write failed: once more,
-		// named from the start.
+		// No unnamed files here, or no /proc to name one through, or
+		// the write failed: once more, named from the start.
 	}
 	f, err := os.CreateTemp(d.Path, ".tmp-*")
 	if err != nil {
@@ -162,4 +153,31 @@ func (d *Dir) writeTemp(b []byte) (string, os.FileInfo, error) {
 		return "", nil, werr
 	}
 	return f.Name(), st, nil
+}
+
+// writeUnnamed is writeTemp through an unnamed file; ok is false when it
+// could not write one and name it (nothing is left then).
+func (d *Dir) writeUnnamed(b []byte) (name string, st os.FileInfo, ok bool, err error) {
+	f, err := createUnnamed(d.Path)
+	if err != nil {
+		return "", nil, false, nil
+	}
+	if midWrite != nil {
+		midWrite(d.Path)
+	}
+	_, werr := f.Write(b)
+	st, _ = f.Stat()
+	name = filepath.Join(d.Path, fmt.Sprintf(".tmp-%016x", rand.Uint64()))
+	if werr == nil {
+		werr = linkUnnamed(f, name)
+	}
+	cerr := f.Close()
+	switch {
+	case werr != nil:
+		return "", nil, false, nil
+	case cerr != nil:
+		os.Remove(name)
+		return "", nil, true, cerr
+	}
+	return name, st, true, nil
 }
