@@ -314,6 +314,12 @@ func (u *Unwinder) selfInlineless(fs []elfsym.Frame) []elfsym.Frame {
 
 func (u *Unwinder) inRAM(a uint32) bool { return InRAM(u.start.RAM, a) }
 
+// spInRAM reports whether sp can be a stack pointer into RAM: in it, or
+// just past a range's end, where a full-descending stack that is empty
+// points (main's caller, the reset handler, runs at the initial SP, the
+// stack's top, one past the last word captured).
+func (u *Unwinder) spInRAM(sp uint32) bool { return u.inRAM(sp) || (sp != 0 && u.inRAM(sp-1)) }
+
 // step finds the caller of f. (nil, nil) is a normal bottom.
 func (u *Unwinder) step(f Frame) (*Frame, error) {
 	// PC 0 ends a chain of callers (a cleared LR), but as the first frame
@@ -507,7 +513,7 @@ func (u *Unwinder) toCaller(f Frame, caller fault.Regs, cfa, ret uint32, how, co
 	if ret&^1 == 0 {
 		return nil, errBottom
 	}
-	if !u.inRAM(cfa) {
+	if !u.spInRAM(cfa) {
 		return nil, fmt.Errorf("%w: SP 0x%08x is outside RAM", ErrCorrupt, cfa)
 	}
 	if !u.prog.IsCode(uint64(ret&^1 - 2)) {

@@ -205,3 +205,35 @@ func TestUnwindAfterAWildReturnNamesTheOpenCall(t *testing.T) {
 		t.Fatalf("frames %v, want %v first", got, want)
 	}
 }
+
+// A frame whose CFA is the very top of the stack (main called by a reset
+// handler that pushed nothing: its CFA is the initial SP, one past the
+// last RAM word) steps there by CFI. Taking that SP for "outside RAM" sent
+// the frame to the stack scan, which picked up a stale return address.
+func TestUnwindStepsToACFAAtTheStackTop(t *testing.T) {
+	const top = fdtest.RAMBase + 0x4000 // the end of the fake's RAM
+	s := fdtest.NewStack()
+	s.Put(top-8, fdtest.B+0x21) // stale, where main keeps r7
+	s.Put(top-4, fdtest.A+0x21) // main's saved LR: into a, which called it
+	tests := []struct {
+		name  string
+		start UnwindStart
+		want  []string
+	}{
+		{"stack top known", UnwindStart{StackTop: top, RAM: []Range{{fdtest.RAMBase, top}}}, []string{"c/fault-pc", "main/cfi", "a/cfi"}},
+		{"stack top unknown", UnwindStart{RAM: []Range{{fdtest.RAMBase, top}}}, []string{"c/fault-pc", "main/cfi", "a/cfi"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := tt.start
+			st.Regs = startRegs(fdtest.C+0x10, top-8, fdtest.Main+0x21)
+			got := collect(t, NewUnwinder(s.Snapshot(nil), fdtest.NewProg(), st))
+			if n := names(got); len(n) < len(tt.want) || !slices.Equal(n[:len(tt.want)], tt.want) {
+				t.Fatalf("frames %v, want %v first", n, tt.want)
+			}
+			if got[2].sp != top {
+				t.Errorf("a's SP 0x%08x, want the stack top 0x%08x", got[2].sp, top)
+			}
+		})
+	}
+}

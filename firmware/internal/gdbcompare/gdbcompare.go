@@ -144,15 +144,30 @@ func parseBT(out string) []string {
 		if strings.HasPrefix(rest, "<signal handler called>") {
 			continue
 		}
-		// "name (args) at file:line" or "name (args) from lib"; the name
-		// itself may hold parentheses ("(anonymous namespace)::f",
-		// "operator()"), never " (".
-		if i := strings.Index(rest, " ("); i > 0 {
-			rest = rest[:i]
-		}
-		frames = append(frames, rest)
+		frames = append(frames, btName(rest))
 	}
 	return frames
+}
+
+// btName is the function name of a bt line's "name (args) at file:line"
+// or "name (args) from lib". The name may hold parentheses
+// ("(anonymous namespace)::f", "operator()") and, inside template
+// arguments, " (" ("std::function<void (int)>::operator()").
+func btName(rest string) string {
+	depth := 0
+	for i := 0; i < len(rest); i++ {
+		switch rest[i] {
+		case '<':
+			depth++
+		case '>':
+			depth--
+		case ' ':
+			if depth == 0 && i > 0 && strings.HasPrefix(rest[i:], " (") {
+				return rest[:i]
+			}
+		}
+	}
+	return rest
 }
 
 // Faultline boots p halted in a fresh QEMU and runs `faultline capture --gdb

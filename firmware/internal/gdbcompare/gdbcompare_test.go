@@ -53,8 +53,10 @@ func TestParseBTDropsHandlerAndSignalFrames(t *testing.T) {
 #4  process_sample (s=0x20000000 <buf>) at x.c:9
 #5  0x00000300 in net::Server::close_all (this=0x20000010 <g>) at s.cpp:4
 #6  0x00000310 in (anonymous namespace)::Poller::operator() (this=0x0) at s.cpp:9
+#7  0x00000320 in std::function<void (bus::Event const&)>::operator()(bus::Event const&) const (this=0x1, __args#0=...) at std_function.h:591
 Backtrace stopped: previous frame identical to this frame (corrupt stack?)`,
-			[]string{"??", "average", "process_sample", "net::Server::close_all", "(anonymous namespace)::Poller::operator()"}},
+			[]string{"??", "average", "process_sample", "net::Server::close_all", "(anonymous namespace)::Poller::operator()",
+				"std::function<void (bus::Event const&)>::operator()(bus::Event const&) const"}},
 		{"no bt at all", "Remote connection closed", nil},
 	}
 	for _, tc := range tests {
