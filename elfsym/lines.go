@@ -269,26 +269,63 @@ func rowsFor(rows []lineRow, addrs map[uint64]bool) []lineRow {
 	}
 	var keep []int
 	if len(addrs) <= rowsForLinearMax {
-		// A few addresses: a scan per address beats sorting the unit.
+		// A few addresses: one pass over the rows. A row is a candidate
+		// for the last row at or below each address at or above it, and
+		// for the row after that one (the least row above the address:
+		// every row at or below it sorts before the last one) of each
+		// address below it. The row is recorded at the boundary address
+		// only; a running maximum upward, and minimum downward, then
+		// spreads it. A scan of the unit per address cost a whole first
+		// run on a firmware of one large unit (10 addresses in a unit of
+		// 270,000 rows: 12 ms, half the run).
+		as := make([]uint64, 0, len(addrs))
 		for a := range addrs {
-			c := -1
-			for i, r := range rows {
-				if r.addr <= a && (c < 0 || before(c, i)) {
-					c = i
+			as = append(as, a)
+		}
+		slices.Sort(as)
+		m := len(as)
+		last, next := make([]int, m), make([]int, m)
+		for j := range as {
+			last[j], next[j] = -1, -1
+		}
+		lo := 0 // the first address at or above the row's: rows mostly ascend
+		for i, r := range rows {
+			if (lo > 0 && as[lo-1] >= r.addr) || (lo < m && as[lo] < r.addr) {
+				l, h := 0, m
+				for l < h {
+					if mid := int(uint(l+h) >> 1); as[mid] < r.addr {
+						l = mid + 1
+					} else {
+						h = mid
+					}
 				}
+				lo = l
 			}
-			if c < 0 {
+			// Earlier rows sort before row i on a tie.
+			if lo < m && (last[lo] < 0 || cmpRows(rows[last[lo]], r) <= 0) {
+				last[lo] = i
+			}
+			if lo > 0 && (next[lo-1] < 0 || cmpRows(r, rows[next[lo-1]]) < 0) {
+				next[lo-1] = i
+			}
+		}
+		for j := 1; j < m; j++ {
+			if l := last[j-1]; l >= 0 && (last[j] < 0 || before(last[j], l)) {
+				last[j] = l
+			}
+		}
+		for j := m - 2; j >= 0; j-- {
+			if n := next[j+1]; n >= 0 && (next[j] < 0 || before(n, next[j])) {
+				next[j] = n
+			}
+		}
+		for j := range as {
+			if last[j] < 0 {
 				continue
 			}
-			next := -1
-			for i := range rows {
-				if before(c, i) && (next < 0 || before(i, next)) {
-					next = i
-				}
-			}
-			keep = append(keep, c)
-			if next >= 0 {
-				keep = append(keep, next)
+			keep = append(keep, last[j])
+			if next[j] >= 0 {
+				keep = append(keep, next[j])
 			}
 		}
 	} else {
@@ -324,5 +361,6 @@ func rowsFor(rows []lineRow, addrs map[uint64]bool) []lineRow {
 	return out
 }
 
-// rowsForLinearMax is how many addresses rowsFor finds by scanning.
+// rowsForLinearMax is how many addresses rowsFor finds in one pass over
+// the rows; more sort the rows.
 var rowsForLinearMax = 16

@@ -3,6 +3,7 @@ package elfsym
 import (
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -35,7 +36,10 @@ func TestRowsForAnswersAsTheWholeTable(t *testing.T) {
 		rowsForLinearMax = 0
 		sorted := rowsFor(rows, addrs)
 		if !reflect.DeepEqual(scanned, sorted) {
-			t.Fatalf("case %d: scanning kept %+v, sorting %+v", iter, scanned, sorted)
+			t.Fatalf("case %d: one pass kept %+v, sorting %+v", iter, scanned, sorted)
+		}
+		if ref := rowsForScanRef(rows, addrs); !reflect.DeepEqual(scanned, ref) {
+			t.Fatalf("case %d: one pass kept %+v, a scan per address %+v", iter, scanned, ref)
 		}
 		if len(sorted) > 2*len(addrs) {
 			t.Fatalf("case %d: %d rows kept for %d addresses", iter, len(sorted), len(addrs))
@@ -49,6 +53,55 @@ func TestRowsForAnswersAsTheWholeTable(t *testing.T) {
 			}
 		}
 	}
+}
+
+// rowsForScanRef is what rowsFor did for a few addresses before it took
+// them all in one pass: a scan of the rows per address for the last row
+// at or below it, and another for the row after that one.
+func rowsForScanRef(rows []lineRow, addrs map[uint64]bool) []lineRow {
+	before := func(i, j int) bool {
+		if c := cmpRows(rows[i], rows[j]); c != 0 {
+			return c < 0
+		}
+		return i < j
+	}
+	var keep []int
+	for a := range addrs {
+		c := -1
+		for i, r := range rows {
+			if r.addr <= a && (c < 0 || before(c, i)) {
+				c = i
+			}
+		}
+		if c < 0 {
+			continue
+		}
+		next := -1
+		for i := range rows {
+			if before(c, i) && (next < 0 || before(i, next)) {
+				next = i
+			}
+		}
+		keep = append(keep, c)
+		if next >= 0 {
+			keep = append(keep, next)
+		}
+	}
+	slices.SortFunc(keep, func(i, j int) int {
+		switch {
+		case i == j:
+			return 0
+		case before(i, j):
+			return -1
+		}
+		return 1
+	})
+	keep = slices.Compact(keep)
+	out := make([]lineRow, len(keep))
+	for k, i := range keep {
+		out[k] = rows[i]
+	}
+	return out
 }
 
 // mergeRows gives what sortRows gives for the runs' concatenation, for
@@ -80,5 +133,24 @@ func TestMergeRowsSortsAsTheConcatenation(t *testing.T) {
 		if got := mergeRows(runs); len(got)+len(want.rows) > 0 && !reflect.DeepEqual(got, want.rows) {
 			t.Fatalf("case %d: merged %+v, sorted %+v", iter, got, want.rows)
 		}
+	}
+}
+
+// BenchmarkRowsFor: ten addresses in one unit of 270,000 rows, as in a
+// firmware built as one large translation unit (elfsymtest.Big(3000)).
+func BenchmarkRowsFor(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	rows := make([]lineRow, 0, 270000)
+	a := uint64(0x8000000)
+	for len(rows) < cap(rows) {
+		rows = append(rows, lineRow{addr: a, line: uint32(rng.IntN(1000))})
+		a += uint64(rng.IntN(6))
+	}
+	addrs := map[uint64]bool{}
+	for range 10 {
+		addrs[0x8000000+uint64(rng.IntN(int(a-0x8000000)))] = true
+	}
+	for b.Loop() {
+		rowsFor(rows, addrs)
 	}
 }
