@@ -3,6 +3,7 @@ package elfsym
 import (
 	"context"
 	"debug/dwarf"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"reflect"
@@ -435,4 +436,34 @@ func openLazy(t *testing.T, elf string) (*Image, *lazyDWARF) {
 		t.Fatal("not lazy")
 	}
 	return im, im.lazy
+}
+
+// coversAny answers as its definition does: some address of the set lies
+// in some range, a range's start taken without its Thumb bit; on random
+// sets and ranges, empty ones, ranges ending at an address (not held) and
+// starting at one (held), with and without the Thumb bit.
+func TestCoversAnyAsItsDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for iter := range 2000 {
+		only := map[uint64]bool{}
+		for range rng.IntN(12) {
+			only[uint64(rng.IntN(100))] = true
+		}
+		var rs [][2]uint64
+		for range rng.IntN(4) {
+			lo := uint64(rng.IntN(100))
+			rs = append(rs, [2]uint64{lo, lo + uint64(rng.IntN(10))})
+		}
+		want := false
+		for a := range only {
+			for _, rg := range rs {
+				if a >= rg[0]&^1 && a < rg[1] {
+					want = true
+				}
+			}
+		}
+		if got := coversAny(only)(rs); got != want {
+			t.Fatalf("case %d: coversAny(%v)(%v) = %v, want %v", iter, slices.Sorted(maps.Keys(only)), rs, got, want)
+		}
+	}
 }
