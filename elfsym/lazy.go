@@ -699,18 +699,21 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 	if err == nil && lr != nil {
 		files = lr.Files()
 		if only != nil {
-			// The unit's rows are read into a buffer reused from unit
-			// to unit, and the few rowsFor keeps copied out: a first run
-			// allocates little enough that it seldom collects garbage.
-			sp := rowScratch.Get().(*[]lineRow)
-			if n := lz.rowsHint(u); cap(*sp) < n {
-				*sp = make([]lineRow, 0, n)
+			// The rows rowsFor would keep, picked as the line program
+			// is read: the unit's rows are never all in memory.
+			p := newRowPicker(only)
+			ok, err := readLinesPick(lr, fi, lz.zeroOK, p)
+			if ok {
+				ui.rows = p.rows()
+			} else {
+				// A sequence left unfinished (damage): as readLines
+				// reads it, which drops that sequence.
+				lr.Reset()
+				var rows []lineRow
+				rows, err = readLines(lr, fi, lz.zeroOK, nil)
+				ui.rows = rowsFor(rows, only)
 			}
-			rows, err := readLines(lr, fi, lz.zeroOK, (*sp)[:0])
 			damaged = damaged || err != nil
-			ui.rows = rowsFor(rows, only)
-			*sp = rows[:0]
-			rowScratch.Put(sp)
 		} else {
 			var err error
 			ui.rows, err = readLines(lr, fi, lz.zeroOK, make([]lineRow, 0, lz.rowsHint(u)))
@@ -740,10 +743,6 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 	ui.damaged = damaged
 	return ui
 }
-
-// rowScratch holds buffers for the rows of units built for a few
-// addresses.
-var rowScratch = sync.Pool{New: func() any { return new([]lineRow) }}
 
 // rowsHint is about how many rows unit u's line program has (gcc writes
 // about two bytes a row), so reading it does not keep regrowing the

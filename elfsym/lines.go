@@ -51,11 +51,7 @@ func (fi *fileInterner) intern(name string) uint32 {
 func readLines(lr *dwarf.LineReader, fi *fileInterner, zeroOK bool, rows []lineRow) ([]lineRow, error) {
 	var le dwarf.LineEntry
 	seqStart := len(rows)
-	// Consecutive rows are mostly in one file: intern a path once per
-	// run of rows, not once a row.
-	var lastFile *dwarf.LineFile
-	var file uint32
-	interned := false
+	rm := rowMaker{fi: fi}
 	for {
 		err := lr.Next(&le)
 		if err == io.EOF {
@@ -64,19 +60,7 @@ func readLines(lr *dwarf.LineReader, fi *fileInterner, zeroOK bool, rows []lineR
 		if err != nil {
 			return rows[:seqStart], err
 		}
-		if !interned || le.File != lastFile {
-			lastFile, interned = le.File, true
-			name := ""
-			if le.File != nil {
-				name = le.File.Name
-			}
-			file = fi.intern(name)
-		}
-		line := le.Line
-		if line < 0 {
-			line = 0
-		}
-		rows = append(rows, lineRow{addr: le.Address, file: file, line: uint32(line), end: le.EndSequence})
+		rows = append(rows, rm.row(&le))
 		if le.EndSequence {
 			if rows[seqStart].addr == 0 && !zeroOK {
 				rows = rows[:seqStart]
@@ -87,6 +71,64 @@ func readLines(lr *dwarf.LineReader, fi *fileInterner, zeroOK bool, rows []lineR
 	// A sequence without its end row is truncated: drop it rather than let
 	// its last row cover everything above it.
 	return rows[:seqStart], nil
+}
+
+// readLinesPick hands p the rows readLines would return, as they are read,
+// so p keeps what rowsFor keeps of them without the unit's rows ever being
+// all in memory (a unit of 270,000 rows took 6.5 MB of fresh memory to
+// keep twenty: page faults that cost more than reading them). Whether a
+// sequence is dropped for starting at address 0 is known from its first
+// row. ok is false when the program ended inside a sequence or a read
+// failed: readLines drops that sequence, which p has been given part of,
+// so the caller reads the unit with readLines instead.
+func readLinesPick(lr *dwarf.LineReader, fi *fileInterner, zeroOK bool, p *rowPicker) (ok bool, err error) {
+	var le dwarf.LineEntry
+	rm := rowMaker{fi: fi}
+	inSeq, keep := false, false
+	for {
+		err := lr.Next(&le)
+		if err == io.EOF {
+			return !inSeq, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		r := rm.row(&le)
+		if !inSeq {
+			inSeq, keep = true, r.addr != 0 || zeroOK
+		}
+		if keep {
+			p.add(r)
+		}
+		if le.EndSequence {
+			inSeq = false
+		}
+	}
+}
+
+// rowMaker makes the rows of line entries. Consecutive rows are mostly in
+// one file: it interns a path once per run of rows, not once a row.
+type rowMaker struct {
+	fi       *fileInterner
+	lastFile *dwarf.LineFile
+	file     uint32
+	interned bool
+}
+
+func (m *rowMaker) row(le *dwarf.LineEntry) lineRow {
+	if !m.interned || le.File != m.lastFile {
+		m.lastFile, m.interned = le.File, true
+		name := ""
+		if le.File != nil {
+			name = le.File.Name
+		}
+		m.file = m.fi.intern(name)
+	}
+	line := le.Line
+	if line < 0 {
+		line = 0
+	}
+	return lineRow{addr: le.Address, file: m.file, line: uint32(line), end: le.EndSequence}
 }
 
 // sortRows orders rows by address. At one address, end rows come first (a
@@ -260,107 +302,9 @@ func buildDWARF(d *dwarf.Data, zeroOK bool, infoSize, lineSize uint64) (lineTabl
 // rows instead of its thousands, and a lookup at addrs finds the same row
 // as in the whole table.
 func rowsFor(rows []lineRow, addrs map[uint64]bool) []lineRow {
-	// before reports whether row i sorts before row j.
-	before := func(i, j int) bool {
-		if c := cmpRows(rows[i], rows[j]); c != 0 {
-			return c < 0
-		}
-		return i < j
+	p := newRowPicker(addrs)
+	for _, r := range rows {
+		p.add(r)
 	}
-	var keep []int
-	if len(addrs) <= rowsForLinearMax {
-		// A few addresses: one pass over the rows. A row is a candidate
-		// for the last row at or below each address at or above it, and
-		// for the row after that one (the least row above the address:
-		// every row at or below it sorts before the last one) of each
-		// address below it. The row is recorded at the boundary address
-		// only; a running maximum upward, and minimum downward, then
-		// spreads it. A scan of the unit per address cost a whole first
-		// run on a firmware of one large unit (10 addresses in a unit of
-		// 270,000 rows: 12 ms, half the run).
-		as := make([]uint64, 0, len(addrs))
-		for a := range addrs {
-			as = append(as, a)
-		}
-		slices.Sort(as)
-		m := len(as)
-		last, next := make([]int, m), make([]int, m)
-		for j := range as {
-			last[j], next[j] = -1, -1
-		}
-		lo := 0 // the first address at or above the row's: rows mostly ascend
-		for i, r := range rows {
-			if (lo > 0 && as[lo-1] >= r.addr) || (lo < m && as[lo] < r.addr) {
-				l, h := 0, m
-				for l < h {
-					if mid := int(uint(l+h) >> 1); as[mid] < r.addr {
-						l = mid + 1
-					} else {
-						h = mid
-					}
-				}
-				lo = l
-			}
-			// Earlier rows sort before row i on a tie.
-			if lo < m && (last[lo] < 0 || cmpRows(rows[last[lo]], r) <= 0) {
-				last[lo] = i
-			}
-			if lo > 0 && (next[lo-1] < 0 || cmpRows(r, rows[next[lo-1]]) < 0) {
-				next[lo-1] = i
-			}
-		}
-		for j := 1; j < m; j++ {
-			if l := last[j-1]; l >= 0 && (last[j] < 0 || before(last[j], l)) {
-				last[j] = l
-			}
-		}
-		for j := m - 2; j >= 0; j-- {
-			if n := next[j+1]; n >= 0 && (next[j] < 0 || before(n, next[j])) {
-				next[j] = n
-			}
-		}
-		for j := range as {
-			if last[j] < 0 {
-				continue
-			}
-			keep = append(keep, last[j])
-			if next[j] >= 0 {
-				keep = append(keep, next[j])
-			}
-		}
-	} else {
-		perm := make([]int, len(rows))
-		for i := range perm {
-			perm[i] = i
-		}
-		slices.SortStableFunc(perm, func(x, y int) int { return cmpRows(rows[x], rows[y]) })
-		for a := range addrs {
-			i := sort.Search(len(perm), func(i int) bool { return rows[perm[i]].addr > a })
-			if i > 0 {
-				keep = append(keep, perm[i-1])
-			}
-			if i > 0 && i < len(perm) {
-				keep = append(keep, perm[i])
-			}
-		}
-	}
-	slices.SortFunc(keep, func(i, j int) int {
-		switch {
-		case i == j:
-			return 0
-		case before(i, j):
-			return -1
-		}
-		return 1
-	})
-	keep = slices.Compact(keep)
-	out := make([]lineRow, len(keep))
-	for k, i := range keep {
-		out[k] = rows[i]
-	}
-	return out
+	return p.rows()
 }
-
-// rowsForLinearMax is how many addresses rowsFor finds in one pass over
-// the rows; more sort the rows.
-var rowsForLinearMax = 16

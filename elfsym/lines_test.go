@@ -1,18 +1,22 @@
 package elfsym
 
 import (
+	"debug/dwarf"
+	"debug/elf"
 	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
 )
 
-// rowsFor keeps few rows, and a lookup at each of its addresses finds in
-// them what it finds in the whole sorted table, whether rowsFor scans or
-// sorts: on line programs with overlapping sequences, rows at one address
-// and sequences ending where others start.
+// rowsFor keeps few rows, the ones a scan of the rows per address keeps
+// (rowsForScanRef, what it did before its rowPicker), and a lookup at each
+// of its addresses finds in them what it finds in the whole sorted table:
+// on line programs with overlapping sequences, rows at one address and
+// sequences ending where others start.
 func TestRowsForAnswersAsTheWholeTable(t *testing.T) {
-	defer func(n int) { rowsForLinearMax = n }(rowsForLinearMax)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for iter := range 300 {
 		var rows []lineRow
@@ -31,15 +35,9 @@ func TestRowsForAnswersAsTheWholeTable(t *testing.T) {
 		for range 1 + rng.IntN(30) {
 			addrs[uint64(rng.IntN(220))] = true
 		}
-		rowsForLinearMax = 1 << 30
-		scanned := rowsFor(rows, addrs)
-		rowsForLinearMax = 0
 		sorted := rowsFor(rows, addrs)
-		if !reflect.DeepEqual(scanned, sorted) {
-			t.Fatalf("case %d: one pass kept %+v, sorting %+v", iter, scanned, sorted)
-		}
-		if ref := rowsForScanRef(rows, addrs); !reflect.DeepEqual(scanned, ref) {
-			t.Fatalf("case %d: one pass kept %+v, a scan per address %+v", iter, scanned, ref)
+		if ref := rowsForScanRef(rows, addrs); !reflect.DeepEqual(sorted, ref) {
+			t.Fatalf("case %d: the picker kept %+v, a scan per address %+v", iter, sorted, ref)
 		}
 		if len(sorted) > 2*len(addrs) {
 			t.Fatalf("case %d: %d rows kept for %d addresses", iter, len(sorted), len(addrs))
@@ -153,4 +151,77 @@ func BenchmarkRowsFor(b *testing.B) {
 	for b.Loop() {
 		rowsFor(rows, addrs)
 	}
+}
+
+// A unit built for a few addresses picks its rows as its line program is
+// read (readLinesPick): the rows kept are the ones rowsFor
+// keeps of all the unit's rows read first, for every unit of real images
+// (with sequences at address 0 that are dropped, with DWARF 4 and 5) and
+// random addresses in, between and around their rows.
+func TestPickedRowsAsRowsForOfTheWholeUnit(t *testing.T) {
+	images := map[string]elfsymtest.Builder{"sample": elfsymtest.Sample, "gc-sections": elfsymtest.GCSections, "dwarf4": elfsymtest.DWARF4}
+	elfsymtest.OnEach(t, images, func(t *testing.T, path string) {
+		f, err := elf.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		d, err := f.DWARF()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(7, 8))
+		r := d.Reader()
+		units := 0
+		for {
+			cu, err := r.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cu == nil {
+				break
+			}
+			r.SkipChildren()
+			if cu.Tag != dwarf.TagCompileUnit {
+				continue
+			}
+			for _, zeroOK := range []bool{false, true} {
+				lr, err := d.LineReader(cu)
+				if err != nil || lr == nil {
+					continue
+				}
+				fiAll := &fileInterner{idx: map[string]uint32{}}
+				all, errAll := readLines(lr, fiAll, zeroOK, nil)
+				if len(all) == 0 {
+					continue
+				}
+				units++
+				for iter := range 20 {
+					addrs := map[uint64]bool{}
+					for range 1 + rng.IntN(12) {
+						a := all[rng.IntN(len(all))].addr
+						addrs[a+uint64(rng.IntN(9))-4] = true
+					}
+					addrs[uint64(rng.IntN(1<<28))] = true
+					want := rowsFor(all, addrs)
+					lr.Reset()
+					fi := &fileInterner{idx: map[string]uint32{}}
+					p := newRowPicker(addrs)
+					ok, err := readLinesPick(lr, fi, zeroOK, p)
+					if !ok || err != nil || errAll != nil {
+						t.Fatalf("unit %v: picking ok %v, %v; reading whole: %v", cu.Val(dwarf.AttrName), ok, err, errAll)
+					}
+					if got := p.rows(); !reflect.DeepEqual(got, want) {
+						t.Fatalf("unit %v, zeroOK %v, case %d: picked %+v, rowsFor of all %+v", cu.Val(dwarf.AttrName), zeroOK, iter, got, want)
+					}
+					if !reflect.DeepEqual(fi.files, fiAll.files) {
+						t.Fatalf("unit %v: files %q, read whole %q", cu.Val(dwarf.AttrName), fi.files, fiAll.files)
+					}
+				}
+			}
+		}
+		if units < 2 {
+			t.Fatalf("%d units with line programs", units)
+		}
+	})
 }
