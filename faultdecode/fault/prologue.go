@@ -57,7 +57,7 @@ var ErrNoRule = errors.New("no prologue rule")
 // instruction not yet executed) of the Thumb function starting at fn, the
 // way gdb's thumb_analyze_prologue does for code without CFI: it simulates
 // the straight-line code from fn towards pc, following SP through PUSH
-// (T1/T2/T3: STR lr, [sp, #-4]!), STMDB sp!, SUB sp (T1, T2, T3), VPUSH,
+// (T1/T2/T3: STR lr, [sp, #-4]!), STMDB sp!, STRD [sp, #-imm]!, SUB sp (T1, T2, T3), VPUSH,
 // and noting which registers went where. Conditional branches and
 // IT-conditioned returns are passed through (the fall-through path leads
 // on to the body); an unconditional branch, a return or the first
@@ -322,6 +322,10 @@ func spEffectOf(in Insn, hw1, hw2 uint16) spEffect {
 		return spEffect{kind: spAlloc, bytes: 4 * int32(popcount16(hw2)), regs: hw2}
 	case hw1 == 0xF84D && hw2&0x0FFF == 0x0D04: // STR Rt, [sp, #-4]! (PUSH T3)
 		return spEffect{kind: spAlloc, bytes: 4, regs: 1 << (hw2 >> 12)}
+	case hw1 == 0xE96D && hw2>>12 < hw2>>8&0xF && hw2>>8&0xF < RegSP: // STRD Rt, Rt2, [sp, #-imm]! (newlib's strlen)
+		return spEffect{kind: spAlloc, bytes: int32(hw2&0xFF) * 4, regs: 1<<(hw2>>12) | 1<<(hw2>>8&0xF)}
+	case hw1 == 0xE8FD: // LDRD Rt, Rt2, [sp], #imm: its epilogue
+		return spEffect{kind: spRelease}
 	case hw1&0xFFBF == 0xED2D && hw2&0x0E00 == 0x0A00: // VPUSH {d or s regs}: imm8 words
 		return spEffect{kind: spAlloc, bytes: int32(hw2&0xFF) * 4}
 	case hw1&0xFBEF == 0xF1AD && hw2&0x8000 == 0 && rd == RegSP: // SUB(S).W sp, sp, #const (T2)

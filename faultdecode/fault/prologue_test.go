@@ -72,6 +72,13 @@ var (
 	clangVpush = newCode(0x194, 0xb580, 0x466f, 0xed2d, 0x8b02, 0xf240, 0x001c, 0xeeb0, 0x8a40, 0xf2c2, 0x0000, 0x6800)
 	// as: str lr, [sp, #-4]!; sub.w sp, sp, #1024; vpush {s16-s18}; ldrd r2, r3, [sp, #8].
 	asSingles = newCode(0x1000, 0xf84d, 0xed04, 0xf5ad, 0x6d80, 0xed2d, 0x8a03, 0xe9dd, 0x2302, 0xbf00)
+	// nl_float gcc-O2 (Debian newlib, ARMv7E-M hard float) strlen at
+	// 0x3780: pld; strd r4, r5, [sp, #-8]!; ... ldrd r2, r3, [r1] at
+	// 0x37a4, the load that faults.
+	newlibStrlen = newCode(0x3780,
+		0xf890, 0xf000, 0xe96d, 0x4502, 0xf020, 0x0107, 0xf06f, 0x0c00, // 3780 pld; strd; bic.w; mvn
+		0xf010, 0x0407, 0xf891, 0xf020, 0xf040, 0x8049, 0xf04f, 0x0400, // 3790 ands.w; pld; bne.w; mov.w
+		0xf06f, 0x0007, 0xe9d1, 0x2300) // 37a0 mvn; ldrd r2, r3, [r1]
 	// as: push {r7, lr}; mov sp, r7 (SP from a register: not followed).
 	asMovSP = newCode(0x2000, 0xb580, 0x46bd, 0xbf00)
 	// vla_fp gcc-O2g0 reassemble at 0x150 (-fno-omit-frame-pointer):
@@ -140,6 +147,7 @@ func TestAnalyzePrologueFindsTheFrameRule(t *testing.T) {
 		{"gcc: before the VLA, SP still counts", gccVLA, 0x164, 24, slots{4: -24, 5: -20, 6: -16, 7: -12, 8: -8, RegLR: -4}, false, 0, false},
 		{"clang: a VLA's mov sp, r0 after stmdb and sub sp", clangVLA, 0x3a0, 0, slots{4: -20, 5: -16, 6: -12, 7: -8, RegLR: -4, 8: -36, 9: -32, 10: -28, 11: -24}, false, 8, true},
 		{"mov sp, r7 puts SP back at the frame pointer", asFPBack, 0x400a, 8, slots{7: -8, RegLR: -4}, false, 0, false},
+		{"newlib's strlen: strd r4, r5, [sp, #-8]! pushes two", newlibStrlen, 0x37a4, 8, slots{4: -8, 5: -4}, false, 0, false},
 		{"gcc epilogue: adds r7 then mov sp, r7", asGccFPEpilogue, 0x500c, 0, slots{4: -12, 7: -8, RegLR: -4}, false, 12, true},
 		{"clang epilogue: sub.w r4, r7 then mov sp, r4", asClangFPEpilogue, 0x600c, 0, slots{4: -20, 5: -16, 6: -12, 7: -8, RegLR: -4}, false, 8, true},
 		{"clang epilogue: after mov sp, r4 SP is known again", asClangFPEpilogue, 0x600e, 20, slots{4: -20, 5: -16, 6: -12, 7: -8, RegLR: -4}, false, 0, false},

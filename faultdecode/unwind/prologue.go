@@ -69,16 +69,8 @@ func (u *Unwinder) prologueStep(f Frame) (*Frame, error) {
 // callerAt builds f's caller from a prologue rule and the CFA it gives.
 func (u *Unwinder) callerAt(f Frame, rule fault.FrameRule, cfa uint32) (*Frame, error) {
 	caller := f.Regs
-	for reg := 0; reg <= 15; reg++ {
-		off, ok := rule.SavedAt(reg)
-		if !ok {
-			continue
-		}
-		v, err := fault.Read32(u.mem, uint64(int64(cfa)+int64(off)))
-		if err != nil {
-			return nil, fmt.Errorf("restore r%d: %w", reg, err)
-		}
-		caller.Set(reg, v)
+	if err := u.restoreSaved(&caller, rule, cfa); err != nil {
+		return nil, err
 	}
 	if _, saved := rule.SavedAt(fault.RegLR); !saved && f.Lookup != f.PC && f.Exception == nil {
 		// The frame made a call, which overwrote LR, and never saved

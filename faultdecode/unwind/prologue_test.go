@@ -119,3 +119,32 @@ func TestUnwindStepsAFramePointerFrameFromR7(t *testing.T) {
 		})
 	}
 }
+
+// A first frame without CFI whose caller has CFI is stepped through LR,
+// but a leaf may have pushed registers first (newlib's strlen for
+// ARMv7E-M: strd r4, r5, [sp, #-8]!): the caller's SP is above them, and
+// they are the caller's r4 and r5. Taking the leaf's SP for the caller's
+// made the caller's CFI read a wrong slot for its return address.
+func TestUnwindStepsOutOfALeafThatPushed(t *testing.T) {
+	s := fdtest.NewStack()
+	s.Put(0x20001000, 0x44444444, 0x55555555) // the leaf's strd: a's r4, r5
+	s.Put(0x2000100c, fdtest.B+0x21)          // where a's LR would be if a's SP were the leaf's
+	s.Put(0x20001014, fdtest.Main+0x21)       // a's saved LR (a: CFA = SP+16)
+	s.Put(0x2000101c, 0xFFFFFFFF)             // main's: the bottom
+	// pld [r0]; strd r4, r5, [sp, #-8]!; bic.w r1, r0, #7
+	p := codeProg{fdtest.NewProg(), []uint16{0xf890, 0xf000, 0xe96d, 0x4502, 0xf020, 0x0107}}
+	u := NewUnwinder(s.Snapshot(nil), p, UnwindStart{Regs: startRegs(fdtest.NoCFI+0x8, 0x20001000, fdtest.A+0x21)})
+	got := collect(t, u)
+	if want := []string{"nocfi/fault-pc", "a/lr", "main/cfi"}; !slices.Equal(names(got), want) {
+		t.Fatalf("frames %v, want %v", names(got), want)
+	}
+	if got[1].sp != 0x20001008 {
+		t.Errorf("a's SP 0x%08x, want 0x20001008 (above the leaf's strd)", got[1].sp)
+	}
+	u = NewUnwinder(s.Snapshot(nil), p, UnwindStart{Regs: startRegs(fdtest.NoCFI+0x8, 0x20001000, fdtest.A+0x21)})
+	u.Next()
+	u.Next()
+	if r5, _ := u.Frame().Regs.Get(5); r5 != 0x55555555 {
+		t.Errorf("a's r5 0x%08x, want the leaf's saved 0x55555555", r5)
+	}
+}

@@ -384,7 +384,8 @@ var errBottom = errors.New("bottom of the stack")
 // faulting code's own, a leaf leaves LR alone, and a stack scan would skip
 // the caller for an older, stale return address. LR must follow a call
 // and lie in another function (a non-leaf that called out has LR in
-// itself).
+// itself). A leaf may still push registers (newlib's strlen for ARMv7E-M:
+// strd r4, r5, [sp, #-8]!): its prologue says how far, and where they are.
 func (u *Unwinder) leafWithoutCFI(f Frame) (*Frame, bool) {
 	if u.depth != 1 || f.NotCode {
 		return nil, false
@@ -405,9 +406,34 @@ func (u *Unwinder) leafWithoutCFI(f Frame) (*Frame, bool) {
 		return nil, false
 	}
 	r := f.Regs
+	if len(in) > 0 && in[len(in)-1].Entry != 0 {
+		fn := uint32(in[len(in)-1].Entry) &^ 1
+		rule, err := fault.AnalyzePrologue(u.prog, fn, f.PC, true)
+		if _, lrSaved := rule.SavedAt(fault.RegLR); err == nil && !rule.SPLost && !lrSaved {
+			if u.restoreSaved(&r, rule, f.SP+rule.CFA) != nil {
+				return nil, false
+			}
+			r.Set(fault.RegSP, f.SP+rule.CFA)
+		}
+	}
 	r.Set(fault.RegPC, ret)
 	nf := u.makeFrame(r, true, HowLR, minConf(f.Confidence, Likely))
 	return &nf, true
+}
+
+// restoreSaved sets the registers a prologue rule says were saved below
+// cfa to the values saved there.
+func (u *Unwinder) restoreSaved(r *fault.Regs, rule fault.FrameRule, cfa uint32) error {
+	for reg := 0; reg <= 15; reg++ {
+		if off, ok := rule.SavedAt(reg); ok {
+			v, err := fault.Read32(u.mem, uint64(int64(cfa)+int64(off)))
+			if err != nil {
+				return fmt.Errorf("restore r%d: %w", reg, err)
+			}
+			r.Set(reg, v)
+		}
+	}
+	return nil
 }
 
 func (u *Unwinder) fromLR(f Frame) (*Frame, error) {
