@@ -4,6 +4,7 @@ import (
 	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -37,6 +38,7 @@ type lazyUnit struct {
 	data     *dwarf.Data  // the unit alone (unitData)
 	bytes    []byte       // the unit's bytes, data's .debug_info
 	lineLen  uint64       // bytes of its line program
+	lineProg []byte       // its line program in the mapped .debug_line, if it is (fastLines)
 	abbrevs  *abbrevTable // its abbreviations, once read (unitLines, skim)
 	dataErr  error
 
@@ -422,6 +424,7 @@ func (lz *lazyDWARF) unitLines(u *lazyUnit) ([]byte, error) {
 		if ok && off < uint64(len(m)) && uint64(len(m))-off >= 4 {
 			if n := uint64(binary.LittleEndian.Uint32(m[off:])); n < 0xfffffff0 && n <= uint64(len(m))-off-4 {
 				u.lineLen = 4 + n
+				u.lineProg = m[off : off+4+n : off+4+n]
 			}
 		}
 		return m, nil
@@ -698,11 +701,19 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 	damaged = err != nil
 	if err == nil && lr != nil {
 		files = lr.Files()
+		var src lineSource = lr
+		if fr := u.fastLines(files); fr != nil {
+			src = fr
+		}
 		if only != nil {
 			// The rows rowsFor would keep, picked as the line program
 			// is read: the unit's rows are never all in memory.
 			p := newRowPicker(only)
-			ok, err := readLinesPick(lr, fi, lz.zeroOK, p)
+			ok, err := readLinesPick(src, fi, lz.zeroOK, p)
+			if errors.Is(err, errFastLines) {
+				p = newRowPicker(only)
+				ok, err = readLinesPick(lr, fi, lz.zeroOK, p)
+			}
 			if ok {
 				ui.rows = p.rows()
 			} else {
@@ -716,7 +727,10 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 			damaged = damaged || err != nil
 		} else {
 			var err error
-			ui.rows, err = readLines(lr, fi, lz.zeroOK, make([]lineRow, 0, lz.rowsHint(u)))
+			ui.rows, err = readLines(src, fi, lz.zeroOK, make([]lineRow, 0, lz.rowsHint(u)))
+			if errors.Is(err, errFastLines) {
+				ui.rows, err = readLines(lr, fi, lz.zeroOK, ui.rows[:0])
+			}
 			damaged = damaged || err != nil
 			// Sorted here, in parallel with the other units: merge then
 			// only merges sorted runs.
@@ -742,6 +756,21 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 	ui.files, ui.scopes, ui.events = fi.files, b.scopes, b.events
 	ui.damaged = damaged
 	return ui
+}
+
+// fastLines returns a fastLineReader of unit u's line program when it
+// lies in the mapped .debug_line (files: LineReader.Files() of the same
+// program), nil otherwise.
+func (u *lazyUnit) fastLines(files []*dwarf.LineFile) *fastLineReader {
+	b := u.bytes
+	if u.lineProg == nil || len(b) < 11 {
+		return nil
+	}
+	addrSize := int(b[10]) // DWARF 2-4: length, version, abbrev offset, address size
+	if binary.LittleEndian.Uint16(b[4:]) >= 5 {
+		addrSize = int(b[7]) // length, version, unit type, address size
+	}
+	return newFastLineReader(u.lineProg, addrSize, files)
 }
 
 // rowsHint is about how many rows unit u's line program has (gcc writes

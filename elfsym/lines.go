@@ -48,7 +48,7 @@ func (fi *fileInterner) intern(name string) uint32 {
 
 // readLines appends the rows of one CU's line program. zeroOK says whether a
 // sequence starting at address 0 is real (see doc.go).
-func readLines(lr *dwarf.LineReader, fi *fileInterner, zeroOK bool, rows []lineRow) ([]lineRow, error) {
+func readLines(lr lineSource, fi *fileInterner, zeroOK bool, rows []lineRow) ([]lineRow, error) {
 	var le dwarf.LineEntry
 	seqStart := len(rows)
 	rm := rowMaker{fi: fi}
@@ -81,7 +81,7 @@ func readLines(lr *dwarf.LineReader, fi *fileInterner, zeroOK bool, rows []lineR
 // row. ok is false when the program ended inside a sequence or a read
 // failed: readLines drops that sequence, which p has been given part of,
 // so the caller reads the unit with readLines instead.
-func readLinesPick(lr *dwarf.LineReader, fi *fileInterner, zeroOK bool, p *rowPicker) (ok bool, err error) {
+func readLinesPick(lr lineSource, fi *fileInterner, zeroOK bool, p *rowPicker) (ok bool, err error) {
 	var le dwarf.LineEntry
 	rm := rowMaker{fi: fi}
 	inSeq, keep := false, false
