@@ -74,6 +74,12 @@
 //     header; the walk stops after more entries than .debug_info has bytes.
 //   - An ELF without DWARF still answers Frames from the symbol table (File ""
 //     and Line 0) and says so in Warnings.
+//   - A lazily built unit decodes its line program in the mapped .debug_line
+//     (linefast.go) and, built for a few addresses, keeps only the rows a
+//     lookup at them finds, picked as they are read (linepick.go): a
+//     firmware of one large unit has hundreds of thousands of rows. Line
+//     programs it does not read plainly (DW_LNE_define_file, VLIW op
+//     indexes, damage) go to debug/dwarf's LineReader as before.
 //
 // Data symbolization (globals.go, types.go, values.go): the first call to
 // Variables, LookupVariable, LookupType or DataAt builds, once and under a
