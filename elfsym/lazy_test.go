@@ -467,3 +467,33 @@ func TestCoversAnyAsItsDefinition(t *testing.T) {
 		}
 	}
 }
+
+// An image whose DWARF refers across units (LTO: DW_FORM_ref_addr) is
+// indexed whole even when opened lazily, as a unit read alone cannot follow
+// such a reference (crossUnitRefs finds them); one without is lazy.
+func TestLazyOpenOfCrossUnitDWARFIsWhole(t *testing.T) {
+	for name, tc := range map[string]struct {
+		build func(context.Context) (string, error)
+		lazy  bool
+	}{
+		"lto":    {elfsymtest.LTO, false},
+		"sample": {elfsymtest.Sample, true},
+		"dwarf4": {elfsymtest.DWARF4, true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path, err := tc.build(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			im, err := OpenWith(path, Options{Lazy: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer im.Close()
+			if got := im.lazy != nil; got != tc.lazy {
+				t.Fatalf("lazy open: lazy %v, want %v", got, tc.lazy)
+			}
+		})
+	}
+}
