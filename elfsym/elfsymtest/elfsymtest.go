@@ -104,9 +104,17 @@ func mustRead(name string) []byte {
 	return b
 }
 
-// CacheDir is where built images are kept:
+// CacheEnv, when set, names the directory CacheDir returns: a test that
+// moves XDG_CACHE_HOME away from the user's keeps the generated firmware
+// (minutes to build) where earlier runs left it.
+const CacheEnv = "FAULTLINE_TEST_CACHE"
+
+// CacheDir is where built images are kept: $FAULTLINE_TEST_CACHE, else
 // os.UserCacheDir()/faultline-test/elfsym.
 func CacheDir() (string, error) {
+	if d := os.Getenv(CacheEnv); d != "" {
+		return d, nil
+	}
 	d, err := os.UserCacheDir()
 	if err != nil {
 		d = os.TempDir()

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/faultline-dev/faultline/elfsym/indexcache"
 )
 
 // buildTimeout bounds `go build` of the faultline command; a cold build
@@ -20,10 +22,11 @@ const buildTimeout = 3 * time.Minute
 // built is the faultline command built once per process. It is the
 // package's one piece of state: "once per process" is Binary's contract.
 var built struct {
-	mu   sync.Mutex
-	dirs []string // temporary directories to remove
-	path string
-	err  error // a failed build, remembered unless the caller's ctx ended it
+	mu    sync.Mutex
+	dirs  []string // temporary directories to remove
+	cache string   // the faultline runs' index cache (XDG_CACHE_HOME)
+	path  string
+	err   error // a failed build, remembered unless the caller's ctx ended it
 }
 
 // Binary returns $FAULTLINE_BIN when set (so "before" numbers can be taken
@@ -59,7 +62,26 @@ func Cleanup() {
 	for _, d := range built.dirs {
 		_ = os.RemoveAll(d)
 	}
-	built.dirs, built.path, built.err = nil, "", nil
+	built.dirs, built.path, built.err, built.cache = nil, "", nil, ""
+}
+
+// runEnv is the environment faultline runs in: its index cache in a
+// directory of this process's own (removed by Cleanup), so that a lab's
+// hundreds of runs leave nothing in the user's ~/.cache, and built in the
+// run itself, so that no detached builder is still writing there when
+// Cleanup removes it.
+func runEnv() ([]string, error) {
+	built.mu.Lock()
+	defer built.mu.Unlock()
+	if built.cache == "" {
+		dir, err := os.MkdirTemp("", "gdbcompare-cache-")
+		if err != nil {
+			return nil, fmt.Errorf("faultline's index cache: %w", err)
+		}
+		built.dirs = append(built.dirs, dir)
+		built.cache = dir
+	}
+	return append(os.Environ(), "XDG_CACHE_HOME="+built.cache, indexcache.BuildEnv+"=inprocess"), nil
 }
 
 func build(ctx context.Context) (string, error) {

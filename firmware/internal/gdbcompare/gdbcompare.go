@@ -198,8 +198,13 @@ func Faultline(ctx context.Context, p Program) (rep *report.Report, stderr strin
 	args := []string{"capture", "--gdb", q.GDBAddr, "--elf", p.ELF, "--board", board,
 		"--once", "--json", "--timeout", "30s", "--dir", captureDir(p, dir)}
 	args = append(args, p.Extra...)
+	env, err := runEnv()
+	if err != nil {
+		return nil, "", err
+	}
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
+	cmd.Env = env
 	cmd.WaitDelay = 2 * time.Second
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
@@ -235,7 +240,12 @@ func Analyze(ctx context.Context, elf, capturePath string) (*report.Report, erro
 	}
 	ctx, cancel := context.WithTimeout(ctx, faultlineTimeout)
 	defer cancel()
+	env, err := runEnv()
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.CommandContext(ctx, bin, "analyze", "--json", "--elf", elf, capturePath)
+	cmd.Env = env
 	cmd.WaitDelay = 2 * time.Second
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
