@@ -165,7 +165,19 @@ func (b *funcBuilder) visit(r *dwarf.Reader, e *dwarf.Entry, stack []int32, file
 				return stack
 			}
 		}
-		if s := b.addScope(e, scope{die: e.Offset, origin: ni.origin, parent: -1}); s >= 0 {
+		s, discarded := b.addScope(e, scope{die: e.Offset, origin: ni.origin, parent: -1})
+		if discarded {
+			// A function the linker dropped: the calls inlined into it
+			// and its blocks lie in the same dropped section, relocated
+			// to small addresses (newlib's reent.o, gcc -O2: an inlined
+			// cleanup_glue at [0xba, 0xc8) inside _reclaim_reent at 0),
+			// so they would name real code. None of it is code.
+			if e.Children {
+				r.SkipChildren()
+			}
+			return stack
+		}
+		if s >= 0 {
 			cur = s
 		}
 	case dwarf.TagInlinedSubroutine:
@@ -180,7 +192,7 @@ func (b *funcBuilder) visit(r *dwarf.Reader, e *dwarf.Entry, stack []int32, file
 		if l, ok := e.Val(dwarf.AttrCallLine).(int64); ok && l > 0 {
 			sc.callLine = int(l)
 		}
-		if s := b.addScope(e, sc); s >= 0 {
+		if s, _ := b.addScope(e, sc); s >= 0 {
 			cur = s
 		} else if e.Children {
 			// An inlined call whose own ranges are empty can still hold
@@ -199,18 +211,24 @@ func (b *funcBuilder) visit(r *dwarf.Reader, e *dwarf.Entry, stack []int32, file
 	return stack
 }
 
-// addScope records sc if e has code ranges and returns its index, or -1.
-func (b *funcBuilder) addScope(e *dwarf.Entry, sc scope) int32 {
+// addScope records sc if e has code ranges and returns its index, or -1;
+// discarded says e has ranges but every one is a discarded function's
+// (starts at 0 where no function does).
+func (b *funcBuilder) addScope(e *dwarf.Entry, sc scope) (idx int32, discarded bool) {
 	ranges, err := b.d.Ranges(e)
 	if err != nil || len(ranges) == 0 {
-		return -1
+		return -1, false
 	}
-	idx := int32(len(b.scopes))
+	idx = int32(len(b.scopes))
 	lo := ^uint64(0)
-	n := 0
+	n, dropped := 0, 0
 	for _, rg := range ranges {
 		start, end := rg[0]&^1, rg[1]
-		if start >= end || (start == 0 && !b.zeroOK) {
+		if start >= end {
+			continue
+		}
+		if start == 0 && !b.zeroOK {
+			dropped++
 			continue
 		}
 		b.events = append(b.events, rangeEvent{addr: start, start: true, scope: idx}, rangeEvent{addr: end, scope: idx})
@@ -218,7 +236,7 @@ func (b *funcBuilder) addScope(e *dwarf.Entry, sc scope) int32 {
 		n++
 	}
 	if n == 0 {
-		return -1
+		return -1, dropped > 0
 	}
 	if sc.parent < 0 {
 		sc.entry = lo
@@ -229,7 +247,7 @@ func (b *funcBuilder) addScope(e *dwarf.Entry, sc scope) int32 {
 		}
 	}
 	b.scopes = append(b.scopes, sc)
-	return idx
+	return idx, false
 }
 
 // noteEntry records, for a function not indexed, what addScope records

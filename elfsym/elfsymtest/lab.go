@@ -99,3 +99,22 @@ func Lab(ctx context.Context, c LabConfig) (string, error) {
 func Clang(ctx context.Context) (string, error) {
 	return Lab(ctx, LabConfig{Compiler: "clang", GCSections: true})
 }
+
+// Discarded builds src/discarded with gcc -O2, sections per function and
+// --gc-sections, flash at 0 behind a vector table (data): dropped.c's
+// dropped_outer is thrown away, and its inlined call of scale keeps a range
+// list relative to the dropped section, so it reads as small addresses
+// that lie in kept_loop. The lab's linker script.
+func Discarded(ctx context.Context) (string, error) {
+	return Build(ctx, Program{
+		Name: "discarded",
+		CC:   "arm-none-eabi-gcc",
+		Srcs: map[string][]byte{
+			"kept.c":    mustRead("src/discarded/kept.c"),
+			"dropped.c": mustRead("src/discarded/dropped.c"),
+		},
+		Flags: []string{"-g", "-O2", "-mcpu=cortex-m3", "-mthumb", "-ffreestanding", "-nostdlib",
+			"-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections"},
+		LinkerScript: mustRead("src/lab/link.ld"),
+	})
+}
