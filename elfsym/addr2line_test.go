@@ -297,6 +297,11 @@ func compareFrames(got, want []a2lFrame) string {
 //     an inlined call at a function's first instruction is the caller
 //     (dwarf2.c, _bfd_dwarf2_find_nearest_line). elfsym keeps the inlined
 //     function's own name; the outer frames must still agree.
+//   - A C++ function DIE without DW_AT_linkage_name inside a namespace or
+//     class (gcc's template instances and inlined members, extern "C"
+//     functions in a namespace): elfsym qualifies its DW_AT_name as gdb
+//     does ("__aeabiv1::__aeabi_atexit"), binutils prints the name alone.
+//     Every frame must otherwise agree, file and line included.
 const noSymbolExcuse = "no DWARF function and no covering function symbol (alignment padding, unsymbolled crt code, constants placed in .text); addr2line names the nearest preceding symbol"
 
 func legitDifference(im *elfsym.Image, addr uint64, got []elfsym.Frame, want []a2lFrame) string {
@@ -323,6 +328,9 @@ func legitDifference(im *elfsym.Image, addr uint64, got []elfsym.Frame, want []a
 		// with no line. elfsym's answer is checked against the symbol table.
 		return "library function entry: binutils' Thumb symbol fallback names an alias or the previous function"
 	}
+	if qualifiedOnly(ours(got), want) {
+		return "a C++ function without linkage name in a namespace or class: qualified as gdb prints it, binutils prints DW_AT_name alone"
+	}
 	if len(got) >= 2 && len(got) == len(want) && got[0].Inlined && got[0].Function != want[0].Function &&
 		want[0].Function == got[1].Function && compareFrames(ours(got)[1:], want[1:]) == "" &&
 		!strings.Contains(got[0].Function, "(") {
@@ -332,6 +340,28 @@ func legitDifference(im *elfsym.Image, addr uint64, got []elfsym.Frame, want []a
 		}
 	}
 	return ""
+}
+
+// qualifiedOnly reports whether got and want differ only in that some of
+// got's names are want's qualified by namespaces or classes (not a
+// demangled linkage name: no parameter list).
+func qualifiedOnly(got, want []a2lFrame) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	qualified := 0
+	for i, g := range got {
+		w := want[i]
+		if g == w {
+			continue
+		}
+		if g.File != w.File || g.Line != w.Line || strings.Contains(g.Function, "(") ||
+			!strings.HasSuffix(g.Function, "::"+w.Function) {
+			return false
+		}
+		qualified++
+	}
+	return qualified > 0
 }
 
 // hasDWARFFunction reports whether a DWARF subprogram covers addr: Frames

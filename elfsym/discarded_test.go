@@ -20,20 +20,7 @@ func TestDiscardedFunctionsInsidesNameNoCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opens := map[string]func(t *testing.T) *elfsym.Image{
-		"whole": func(t *testing.T) *elfsym.Image { return open(t, elf, elfsym.Options{}) },
-		"lazy":  func(t *testing.T) *elfsym.Image { return open(t, elf, elfsym.Options{Lazy: true}) },
-		"saved": func(t *testing.T) *elfsym.Image {
-			c := &memCache{data: map[elfsym.IndexKey][]byte{}}
-			open(t, elf, elfsym.Options{Cache: c}).Close()
-			im := open(t, elf, elfsym.Options{Cache: c})
-			if !im.FromCache() {
-				t.Fatal("the saved index was not loaded")
-			}
-			return im
-		},
-	}
-	for name, opener := range opens {
+	for name, opener := range openModes(elf) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			im := opener(t)
@@ -73,6 +60,24 @@ func checkNamedAfter(t *testing.T, im *elfsym.Image, addr uint64, fn string) {
 		if f.Function == "scale" || f.Function == "dropped_outer" {
 			t.Errorf("%#x: frames %+v name dropped code", addr, fr)
 		}
+	}
+}
+
+// openModes opens elf each way an index is had: built whole, built
+// lazily, and loaded as saved.
+func openModes(elf string) map[string]func(t *testing.T) *elfsym.Image {
+	return map[string]func(t *testing.T) *elfsym.Image{
+		"whole": func(t *testing.T) *elfsym.Image { return open(t, elf, elfsym.Options{}) },
+		"lazy":  func(t *testing.T) *elfsym.Image { return open(t, elf, elfsym.Options{Lazy: true}) },
+		"saved": func(t *testing.T) *elfsym.Image {
+			c := &memCache{data: map[elfsym.IndexKey][]byte{}}
+			open(t, elf, elfsym.Options{Cache: c}).Close()
+			im := open(t, elf, elfsym.Options{Cache: c})
+			if !im.FromCache() {
+				t.Fatal("the saved index was not loaded")
+			}
+			return im
+		},
 	}
 }
 

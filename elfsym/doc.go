@@ -33,7 +33,12 @@
 //   - gcc 12 emits DWARF 5 (debug/dwarf reads it, including rnglists).
 //   - C++ names come from DW_AT_linkage_name (followed through
 //     DW_AT_abstract_origin and DW_AT_specification) and are demangled with
-//     parameter lists, as addr2line -C prints them.
+//     parameter lists, as addr2line -C prints them. Without one anywhere
+//     on the chain (gcc's template instances over local types and
+//     lambdas, extern "C" functions in a namespace) DW_AT_name is
+//     qualified by the namespaces and classes enclosing the chain's last
+//     DIE, as gdb prints it ("std::__sort<...>"; addr2line prints the bare
+//     name); an anonymous class or a function ends the qualifier.
 //   - CFI (cfi*.go) is parsed here, not by delve's pkg/dwarf/frame, which
 //     misreads version 4 CIEs (clang, armclang, Rust) and panics on damaged
 //     programs; rows are still returned as delve's *frame.FrameContext.

@@ -73,6 +73,26 @@ type funcBuilder struct {
 	// wanted: one that is not is named but its insides are skipped
 	// (lazy.go builds a unit for a few addresses).
 	want func(ranges [][2]uint64) bool
+	// units are the unit DIEs walked, in order (qualifiers).
+	units []unitMark
+}
+
+// A unitMark is where a unit DIE is and whether the unit is C++.
+type unitMark struct {
+	off dwarf.Offset
+	cxx bool
+}
+
+// enterUnit notes the unit DIE cu, whose children are walked next. Only
+// C++ names are qualified: other languages' units are never walked for it.
+func (b *funcBuilder) enterUnit(cu *dwarf.Entry) {
+	lang, _ := cu.Val(dwarf.AttrLanguage).(int64)
+	switch lang {
+	case 0x4, 0x19, 0x1a, 0x21: // DW_LANG_C_plus_plus, _03, _11, _14
+		b.units = append(b.units, unitMark{off: cu.Offset, cxx: true})
+	default:
+		b.units = append(b.units, unitMark{off: cu.Offset})
+	}
 }
 
 // next reads one entry, failing when the reader stops advancing.
@@ -279,15 +299,33 @@ func (b *funcBuilder) finish() funcIndex {
 
 // nameScopes names every scope and sets inlined scopes' entries.
 func (b *funcBuilder) nameScopes() {
-	memo := map[dwarf.Offset]string{}
+	type resolved struct {
+		name string
+		decl dwarf.Offset // a C++ declaration whose qualifier name needs, or 0
+	}
+	memo := map[dwarf.Offset]resolved{}
+	var decls []dwarf.Offset
+	for i := range b.scopes {
+		die := b.scopes[i].die
+		if _, ok := memo[die]; !ok {
+			name, decl := b.resolveName(die)
+			if decl != 0 && !b.isCxx(decl) {
+				decl = 0
+			}
+			memo[die] = resolved{name, decl}
+			if decl != 0 {
+				decls = append(decls, decl)
+			}
+		}
+	}
+	quals := b.qualifiers(decls)
 	for i := range b.scopes {
 		sc := &b.scopes[i]
-		name, ok := memo[sc.die]
-		if !ok {
-			name = b.resolveName(sc.die)
-			memo[sc.die] = name
+		r := memo[sc.die]
+		sc.name = r.name
+		if q := quals[r.decl]; r.decl != 0 && q != "" {
+			sc.name = q + "::" + r.name
 		}
-		sc.name = name
 		if sc.parent >= 0 {
 			sc.entry = b.lowpc[sc.origin]
 		}
@@ -296,8 +334,14 @@ func (b *funcBuilder) nameScopes() {
 
 // resolveName follows DW_AT_abstract_origin and DW_AT_specification, and
 // prefers a linkage name anywhere on the chain (demangled, with parameters,
-// as addr2line -C prints C++ functions) over a plain DW_AT_name.
-func (b *funcBuilder) resolveName(off dwarf.Offset) string {
+// as addr2line -C prints C++ functions) over a plain DW_AT_name. Without
+// one, decl is the chain's last DIE, whose enclosing namespaces and
+// classes qualify the name (qualifiers): gcc gives template instances
+// over local types and lambdas, and static functions inlined everywhere,
+// no linkage name, and their DIEs with code, at unit level, lead to
+// declarations inside namespaces and classes ("std::__sort<...>", as gdb
+// prints it).
+func (b *funcBuilder) resolveName(off dwarf.Offset) (name string, decl dwarf.Offset) {
 	plain := ""
 	for hops := 0; off != 0 && hops < 8; hops++ {
 		ni, ok := b.names[off]
@@ -309,11 +353,12 @@ func (b *funcBuilder) resolveName(off dwarf.Offset) string {
 			}
 		}
 		if ni.linkage != "" {
-			return demangleName(ni.linkage)
+			return demangleName(ni.linkage), 0
 		}
 		if plain == "" {
 			plain = ni.name
 		}
+		decl = off
 		if ni.origin != 0 {
 			off = ni.origin
 		} else {
@@ -321,9 +366,109 @@ func (b *funcBuilder) resolveName(off dwarf.Offset) string {
 		}
 	}
 	if plain == "" {
-		return "??"
+		return "??", 0
 	}
-	return plain
+	return plain, decl
+}
+
+// isCxx reports whether the DIE at off is in a C++ unit walked.
+func (b *funcBuilder) isCxx(off dwarf.Offset) bool {
+	i := sort.Search(len(b.units), func(i int) bool { return b.units[i].off > off })
+	return i > 0 && b.units[i-1].cxx
+}
+
+// qualifiers finds the qualifier of each function DIE in decls (all in
+// C++ units walked): its enclosing namespaces and classes joined by "::",
+// as gdb's determine_prefix makes it; "" for one at unit level or in a
+// function. The function walk skips types and does not keep DIE parents,
+// so each unit holding some is walked again, into only the DIEs whose
+// subtree (up to DW_AT_sibling) holds one, and only until the last.
+func (b *funcBuilder) qualifiers(decls []dwarf.Offset) map[dwarf.Offset]string {
+	if len(decls) == 0 {
+		return nil
+	}
+	slices.Sort(decls)
+	decls = slices.Compact(decls)
+	q := make(map[dwarf.Offset]string, len(decls))
+	for len(decls) > 0 {
+		i := sort.Search(len(b.units), func(i int) bool { return b.units[i].off > decls[0] })
+		end := dwarf.Offset(^uint32(0))
+		if i < len(b.units) {
+			end = b.units[i].off
+		}
+		n := sort.Search(len(decls), func(j int) bool { return decls[j] >= end })
+		b.unitQualifiers(b.units[i-1].off, decls[:n], q)
+		decls = decls[n:]
+	}
+	return q
+}
+
+// unitQualifiers records in q the qualifier of each DIE of targets
+// (sorted, all in the unit at unit).
+func (b *funcBuilder) unitQualifiers(unit dwarf.Offset, targets []dwarf.Offset, q map[dwarf.Offset]string) {
+	holds := func(lo, hi dwarf.Offset) bool { // some target in (lo, hi)
+		j := sort.Search(len(targets), func(j int) bool { return targets[j] > lo })
+		return j < len(targets) && targets[j] < hi
+	}
+	r := b.d.Reader()
+	r.Seek(unit)
+	e, err := r.Next()
+	if err != nil || e == nil || e.Offset != unit || !e.Children {
+		return
+	}
+	stack := []string{""} // the qualifier of each open DIE's children
+	last, left := e.Offset, len(targets)
+	for len(stack) > 0 && left > 0 {
+		e, err := r.Next()
+		if err != nil || e == nil || (e.Offset <= last && e.Tag != 0) {
+			return // damaged, or the reader not advancing
+		}
+		last = e.Offset
+		if e.Tag == 0 {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		outer := stack[len(stack)-1]
+		if _, found := slices.BinarySearch(targets, e.Offset); found {
+			q[e.Offset] = outer
+			left--
+		}
+		if !e.Children {
+			continue
+		}
+		if sib, ok := e.Val(dwarf.AttrSibling).(dwarf.Offset); ok && sib > e.Offset && !holds(e.Offset, sib) {
+			r.SkipChildren()
+			continue
+		}
+		stack = append(stack, childQualifier(e, outer))
+	}
+}
+
+// childQualifier is the qualifier of the children of e, itself qualified
+// by outer, as gdb's determine_prefix gives it for C++: a namespace adds
+// its name ("(anonymous namespace)" without one), a named class, struct
+// or union its name; an anonymous one (gcc's lambda closures) and a
+// function start afresh; other DIEs (lexical blocks) pass outer on.
+func childQualifier(e *dwarf.Entry, outer string) string {
+	name, _ := e.Val(dwarf.AttrName).(string)
+	switch e.Tag {
+	case dwarf.TagNamespace:
+		if name == "" {
+			name = "(anonymous namespace)"
+		}
+	case dwarf.TagClassType, dwarf.TagStructType, dwarf.TagUnionType, dwarf.TagInterfaceType:
+		if name == "" {
+			return ""
+		}
+	case dwarf.TagSubprogram, dwarf.TagEnumerationType:
+		return ""
+	default:
+		return outer
+	}
+	if outer == "" {
+		return name
+	}
+	return outer + "::" + name
 }
 
 // readName reads the naming attributes of the subprogram DIE at off.

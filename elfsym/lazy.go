@@ -695,6 +695,7 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 	if err != nil || e == nil {
 		return ui
 	}
+	b.enterUnit(e)
 	var files []*dwarf.LineFile
 	damaged := false
 	lr, err := d.LineReader(e)
@@ -744,6 +745,7 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 			want := b.want
 			b = newFuncBuilder(d, fi, lz.zeroOK)
 			b.budget, b.want = u.size+1, want
+			b.enterUnit(e)
 			r := d.Reader()
 			_, err := b.next(r)
 			if err == nil {

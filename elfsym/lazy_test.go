@@ -262,6 +262,7 @@ func TestSkimRecordsWhatTheDIEWalkRecords(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				b.enterUnit(cu)
 				lr, err := d.LineReader(cu)
 				if err != nil || lr == nil {
 					t.Fatalf("unit %d: no line program (%v)", u, err)

@@ -282,6 +282,7 @@ func buildDWARF(d *dwarf.Data, zeroOK bool, infoSize, lineSize uint64) (lineTabl
 			}
 		}
 		if e.Children {
+			b.enterUnit(e)
 			if err := b.walkCU(r, files); err != nil {
 				errs = append(errs, err)
 				break

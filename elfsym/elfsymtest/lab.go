@@ -118,3 +118,16 @@ func Discarded(ctx context.Context) (string, error) {
 		LinkerScript: mustRead("src/lab/link.ld"),
 	})
 }
+
+// Qualified builds src/qualified with arm-none-eabi-g++ -O2: template
+// instances over function-local types, which gcc describes without
+// DW_AT_linkage_name, inlined into qualified_main. The lab's linker script.
+func Qualified(ctx context.Context) (string, error) {
+	return Build(ctx, Program{
+		Name:         "qualified",
+		CC:           "arm-none-eabi-g++",
+		Srcs:         map[string][]byte{"qualified.cpp": mustRead("src/qualified/qualified.cpp")},
+		Flags:        []string{"-g", "-O2", "-mcpu=cortex-m3", "-mthumb", "-ffreestanding", "-nostdlib", "-fno-exceptions", "-fno-rtti"},
+		LinkerScript: mustRead("src/lab/link.ld"),
+	})
+}

@@ -1,0 +1,55 @@
+// qualified.cpp: template instances over types local to a function have no
+// linkage, so gcc gives them no DW_AT_linkage_name: their names are
+// qualified only by the namespaces and classes their declarations sit in
+// (a member of a class template in a namespace, a function in an anonymous
+// namespace), as gdb prints them; the lambda's closure is anonymous, so its
+// operator() is not qualified at all.
+namespace net {
+template <typename T> struct Ring {
+	T buf[8];
+	unsigned head;
+	template <typename U> int pick(U i) const { return buf[(head + i.n) & 7].v; }
+};
+template <typename T, typename U> int sum(const Ring<T> &r, U n)
+{
+	int s = 0;
+	for (unsigned i = 0; i < n.n; i++)
+		s += r.pick(U{i}) * static_cast<int>(i + 1);
+	return s;
+}
+} // namespace net
+
+namespace {
+template <typename F> int apply(F f, int v) { return f(v) + f(v + 1); }
+} // namespace
+
+volatile unsigned count = 5;
+volatile int out;
+int words[8];
+
+extern "C" __attribute__((noinline)) int qualified_main(void)
+{
+	struct Cell {
+		int v;
+	};
+	struct Index {
+		unsigned n;
+	};
+	static net::Ring<Cell> ring;
+	for (unsigned i = 0; i < 8; i++)
+		ring.buf[i].v = words[i] ^ static_cast<int>(count);
+	ring.head = count;
+	int k = net::sum(ring, Index{count});
+	out = apply([](int x) { return x * words[x & 7]; }, k);
+	return out;
+}
+
+extern "C" void Reset_Handler(void)
+{
+	for (;;)
+		qualified_main();
+}
+
+__attribute__((section(".vectors"), used)) void (*const vectors[2])(void) = {
+	reinterpret_cast<void (*)(void)>(0x20001000), Reset_Handler,
+};
