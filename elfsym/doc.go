@@ -67,6 +67,10 @@
 //     dropped with everything inside it: range lists of calls inlined into it
 //     are relative to its section, so they read as small addresses of real
 //     code (newlib's reent.o under gcc -O2).
+//   - An inlined frame's Entry is its function's out-of-line copy's entry
+//     (a kept copy: a discarded one's ranges are dropped), or, without one,
+//     the inlined copy's own lowest address, so the function is a frame
+//     there (the unwinder reads its first line at Entry).
 //   - Inlined calls chain by DIE nesting, not by ranges: gcc's DWARF 4 can
 //     give an inlined call a range list that reads as empty while calls
 //     inlined into it have code (binutils chains the same way).

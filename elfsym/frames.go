@@ -6,7 +6,7 @@ type Frame struct {
 	File     string // as recorded in DWARF (comp dir joined if relative)
 	Line     int
 	Inlined  bool   // true for a frame that is inlined into the next one
-	Entry    uint64 // low_pc of the (abstract) function, Thumb bit cleared; 0 if unknown
+	Entry    uint64 // low_pc of the function (inlined: of its out-of-line copy, else of this inlined copy), Thumb bit cleared; 0 if unknown
 }
 
 // maxInlineDepth bounds the parent walk; a cycle can only come from a

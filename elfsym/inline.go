@@ -16,7 +16,7 @@ type scope struct {
 	callLine int
 	parent   int32 // enclosing scope, -1 for an outermost function
 	depth    int32
-	entry    uint64 // low_pc of the function; for inlined ones, of its out-of-line copy, 0 if none
+	entry    uint64 // low_pc of the function; for inlined ones, of its out-of-line copy, else their own lowest address
 
 	die    dwarf.Offset // DIE whose name chain names this scope
 	origin dwarf.Offset // abstract origin for entry lookup, 0 if none
@@ -258,8 +258,8 @@ func (b *funcBuilder) addScope(e *dwarf.Entry, sc scope) (idx int32, discarded b
 	if n == 0 {
 		return -1, dropped > 0
 	}
+	sc.entry = lo
 	if sc.parent < 0 {
-		sc.entry = lo
 		if sc.origin != 0 {
 			if _, seen := b.lowpc[sc.origin]; !seen {
 				b.lowpc[sc.origin] = lo
@@ -326,8 +326,12 @@ func (b *funcBuilder) nameScopes() {
 		if q := quals[r.decl]; r.decl != 0 && q != "" {
 			sc.name = q + "::" + r.name
 		}
-		if sc.parent >= 0 {
-			sc.entry = b.lowpc[sc.origin]
+		if e, ok := b.lowpc[sc.origin]; ok && sc.parent >= 0 {
+			// Where the function starts out of line. Without such a
+			// copy (a kept one: a discarded copy's ranges are dropped),
+			// the inlined code's own lowest address, where its first
+			// line is too (the unwinder's self-inline rule reads it).
+			sc.entry = e
 		}
 	}
 }

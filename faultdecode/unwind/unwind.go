@@ -293,15 +293,24 @@ func (u *Unwinder) makeFrame(r fault.Regs, ret bool, how, conf string) Frame {
 // first line or before it (its declaration): GCC describes part of a
 // function it split that way, and showing it would double a frame the
 // source has once. A real recursive call inlined into itself is kept: its
-// call line is in the body, after the function's first line.
+// call line is in the body, after the function's first line. The first
+// line is the function's line at its Entry: of its out-of-line copy, or,
+// when it has none, of the inlined copy itself (libstdc++'s _S_copy
+// inlined into _M_mutate), there inlined into something else, so the
+// outermost frame of that function there says it.
 func (u *Unwinder) selfInlineless(fs []elfsym.Frame) []elfsym.Frame {
 	for i := 0; i+1 < len(fs); i++ {
 		in, out := fs[i], fs[i+1]
 		if !in.Inlined || in.Function != out.Function || out.Entry == 0 {
 			continue
 		}
-		at := u.prog.Frames(out.Entry)
-		if len(at) == 0 || out.Line > at[len(at)-1].Line {
+		first, ok := 0, false
+		for _, f := range u.prog.Frames(out.Entry) {
+			if f.Function == out.Function {
+				first, ok = f.Line, true
+			}
+		}
+		if !ok || out.Line > first {
 			continue
 		}
 		merged := append([]elfsym.Frame(nil), fs[:i]...)

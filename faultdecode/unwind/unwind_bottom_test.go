@@ -177,14 +177,34 @@ func TestUnwindDropsSelfInlinedSplitCopies(t *testing.T) {
 	if got := u.selfInlineless(in); len(got) != 3 {
 		t.Fatalf("a real inlined recursion was dropped: %+v", got)
 	}
+	// f has no out-of-line copy: both f frames are inlined into g, and
+	// Entry is the outer inlined copy's own first address, where f's
+	// first line is f's frame there, inlined into g (not g's line).
+	for _, tc := range []struct {
+		callLine int
+		kept     int
+	}{{9, 2}, {10, 2}, {30, 3}} {
+		in := []elfsym.Frame{
+			{Function: "f", Line: 40, Inlined: true, Entry: fdtest.B},
+			{Function: "f", Line: tc.callLine, Inlined: true, Entry: fdtest.B},
+			{Function: "g", Line: 3, Entry: fdtest.C},
+		}
+		if got := u.selfInlineless(in); len(got) != tc.kept || got[len(got)-1].Function != "g" {
+			t.Errorf("f inlined into f at line %d, both inlined into g: got %+v, want %d frames", tc.callLine, got, tc.kept)
+		}
+	}
 }
 
-// selfInlineProg says f's first line is 10.
+// selfInlineProg says f's first line is 10: at A, its out-of-line copy's
+// entry; at B, the entry of a copy of f inlined into g at g's line 50.
 type selfInlineProg struct{ *fdtest.Prog }
 
 func (p selfInlineProg) Frames(addr uint64) []elfsym.Frame {
-	if addr == fdtest.A {
+	switch addr {
+	case fdtest.A:
 		return []elfsym.Frame{{Function: "f", Line: 10, Entry: fdtest.A}}
+	case fdtest.B:
+		return []elfsym.Frame{{Function: "f", Line: 10, Inlined: true, Entry: fdtest.B}, {Function: "g", Line: 50, Entry: fdtest.C}}
 	}
 	return p.Prog.Frames(addr)
 }
