@@ -7,7 +7,9 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/elfsym/elfsymtest"
@@ -50,6 +52,7 @@ func TestFirstOpenAnswersLazilyWithoutHashing(t *testing.T) {
 		c.Release(data)
 		t.Fatal("first open saved the whole index")
 	}
+	first.Close() // its mark is left by then
 
 	second, err := elfsym.OpenWith(path, elfsym.Options{Lazy: true, Cache: c})
 	if err != nil {
@@ -201,6 +204,7 @@ func TestFirstOpenMarksACacheWithoutSightMemo(t *testing.T) {
 	if !first.IsLazy() || first.FromCache() || first.ContentHashed() {
 		t.Fatalf("first open: lazy %v, from cache %v, hashed %v", first.IsLazy(), first.FromCache(), first.ContentHashed())
 	}
+	first.Close() // its mark is left by then
 	if c.stores != 1 {
 		t.Fatalf("first open stored %d entries, want its mark alone", c.stores)
 	}
@@ -220,6 +224,74 @@ func TestFirstOpenMarksACacheWithoutSightMemo(t *testing.T) {
 		if answersOf(im) != whole {
 			t.Fatal("answers differ from the whole index's")
 		}
+	}
+}
+
+// slowMarks is a cache that keeps marks (elfsym.SightMemo) and takes as
+// long to leave one as the test wants: MarkSighted waits for release.
+type slowMarks struct {
+	memCache
+	release chan struct{}
+	marked  atomic.Bool
+}
+
+func (c *slowMarks) Sighted(elfsym.FileIdentity) bool { return c.marked.Load() }
+
+func (c *slowMarks) MarkSighted(elfsym.FileIdentity) error {
+	<-c.release
+	c.marked.Store(true)
+	return nil
+}
+
+// A first open leaves its mark meanwhile: OpenWith and the answers do
+// not wait for it (making a new cache's directories and the mark is a
+// tenth of a first run on a small firmware), and Close returns only once
+// it is left, so the next open, in this process or the next, finds it.
+func TestFirstOpenMarkIsLeftByClose(t *testing.T) {
+	path, _ := copySample(t)
+	whole := answersOf(openCached(t, path, nil))
+	c := &slowMarks{memCache: memCache{data: map[elfsym.IndexKey][]byte{}}, release: make(chan struct{})}
+	type opened struct {
+		im  *elfsym.Image
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		im, err := elfsym.OpenWith(path, elfsym.Options{Lazy: true, Cache: c})
+		done <- opened{im, err}
+	}()
+	var first *elfsym.Image
+	select {
+	case o := <-done:
+		if o.err != nil {
+			t.Fatal(o.err)
+		}
+		first = o.im
+	case <-time.After(20 * time.Second):
+		close(c.release)
+		t.Fatal("OpenWith waited for the first open's mark")
+	}
+	if answersOf(first) != whole {
+		t.Fatal("first open: answers differ from the whole index's")
+	}
+	if c.marked.Load() {
+		t.Fatal("mark left before it was released")
+	}
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		close(c.release)
+	}()
+	first.Close()
+	if !c.marked.Load() {
+		t.Fatal("Close returned before the first open's mark was left")
+	}
+	if c.stores != 0 {
+		t.Fatalf("a cache that keeps marks was given %d saved parts", c.stores)
+	}
+	second := openLazy(t, path, c)
+	second.Close() // a second open: saves the whole index
+	if third := openLazy(t, path, c); !third.FromCache() || answersOf(third) != whole {
+		t.Fatal("the open after the marked one did not save the index the next loads")
 	}
 }
 

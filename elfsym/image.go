@@ -107,6 +107,10 @@ type Image struct {
 	saveErr     error
 	data        dataOnce
 	calls       callSites // call-site index, built on first use (callsites.go)
+
+	// marked, if not nil, is closed once a first open's mark is left
+	// (meanwhile, by a goroutine): Close waits for it.
+	marked chan struct{}
 }
 
 // Options say how OpenWith and NewImageWith index an ELF.
@@ -236,18 +240,26 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 	// the same bytes), which a later open finds: its first open answers
 	// lazily without reading the whole file for the content hash.
 	first := opts.Lazy && opts.Cache != nil && !opts.saveWhole && im.firstSight()
+	opened := false // set as im is returned
 	if first {
 		// The mark is left meanwhile: a first run is short of work for
 		// two cores as often as not, and making the cache's directories
-		// and the mark is the kernel's work, a tenth of a first run on
-		// a small firmware. It is there when OpenWith returns.
+		// and the mark is the kernel's work (0.5-0.8 ms in a new cache
+		// directory), a tenth of a first run on a small firmware. It
+		// overlaps the lookups too, not only the open: it is there when
+		// Close returns (or when open fails: nothing to close).
 		marked := make(chan struct{})
 		go func() {
 			defer close(marked)
 			defer func() { _ = recover() }() // a cache's panic costs the mark, not the run
 			im.markSeenByIdentity()
 		}()
-		defer func() { <-marked }()
+		im.marked = marked
+		defer func() {
+			if !opened {
+				<-marked // a parser panic: no image to close
+			}
+		}()
 	}
 	// A file seen before whose content hash is not remembered by its
 	// identity has had no index saved from it as it is now: whatever
@@ -346,6 +358,7 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 		}
 	}
 	im.loadArch(f)
+	opened = true
 	return im, nil
 }
 
@@ -541,11 +554,15 @@ func (im *Image) zeroOK() bool {
 }
 
 // Close closes the file opened by Open; it does nothing else for
-// NewImage. The second lazy open of an ELF with a cache first has its
+// NewImage but wait for a first open's mark (see Options.Lazy), which is
+// left by the time Close returns. The second lazy open of an ELF with a cache first has its
 // whole index built and saved: handed to Options.Builder, or built here
 // (a third of a second for a 25 MB firmware; see Options.Lazy).
 func (im *Image) Close() error {
 	im.saveNow()
+	if im.marked != nil {
+		<-im.marked
+	}
 	if im.closer == nil {
 		return nil
 	}
