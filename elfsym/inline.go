@@ -75,6 +75,9 @@ type funcBuilder struct {
 	want func(ranges [][2]uint64) bool
 	// units are the unit DIEs walked, in order (qualifiers).
 	units []unitMark
+	// skimmer, if not nil, reads the raw DIEs of the (one) unit walked
+	// (lazy.go), which finds qualifiers faster than debug/dwarf.
+	skimmer func() (*unitSkimmer, error)
 }
 
 // A unitMark is where a unit DIE is and whether the unit is C++.
@@ -407,13 +410,21 @@ func (b *funcBuilder) qualifiers(decls []dwarf.Offset) map[dwarf.Offset]string {
 	return q
 }
 
+// holdsAny reports whether some of targets (sorted) lies in (lo, hi).
+func holdsAny(targets []dwarf.Offset, lo, hi dwarf.Offset) bool {
+	j := sort.Search(len(targets), func(j int) bool { return targets[j] > lo })
+	return j < len(targets) && targets[j] < hi
+}
+
 // unitQualifiers records in q the qualifier of each DIE of targets
 // (sorted, all in the unit at unit).
 func (b *funcBuilder) unitQualifiers(unit dwarf.Offset, targets []dwarf.Offset, q map[dwarf.Offset]string) {
-	holds := func(lo, hi dwarf.Offset) bool { // some target in (lo, hi)
-		j := sort.Search(len(targets), func(j int) bool { return targets[j] > lo })
-		return j < len(targets) && targets[j] < hi
+	if b.skimmer != nil {
+		if s, err := b.skimmer(); err == nil && b.skimQualifiers(s, targets, q) == nil {
+			return
+		}
 	}
+	holds := func(lo, hi dwarf.Offset) bool { return holdsAny(targets, lo, hi) }
 	r := b.d.Reader()
 	r.Seek(unit)
 	e, err := r.Next()
@@ -446,6 +457,73 @@ func (b *funcBuilder) unitQualifiers(unit dwarf.Offset, targets []dwarf.Offset, 
 		}
 		stack = append(stack, childQualifier(e, outer))
 	}
+}
+
+// skimQualifiers is unitQualifiers over the unit's raw DIEs (s at the
+// unit DIE): it decodes no attribute but the sibling and jumps over every
+// subtree holding no target, then reads with debug/dwarf only the DIEs
+// enclosing a target. An error means it gave up (q may hold some).
+func (b *funcBuilder) skimQualifiers(s *unitSkimmer, targets []dwarf.Offset, q map[dwarf.Offset]string) error {
+	cu, err := s.next()
+	if err != nil || cu.abbrev == nil || !cu.abbrev.children {
+		return errSkim
+	}
+	var path []dwarf.Offset            // the open DIEs with children below the unit
+	inner := map[dwarf.Offset]string{} // qualifier of a path DIE's children
+	qualOf := func() (string, error) {
+		outer := ""
+		for _, off := range path {
+			if c, ok := inner[off]; ok {
+				outer = c
+				continue
+			}
+			r := b.d.Reader()
+			r.Seek(off)
+			e, err := r.Next()
+			if err != nil || e == nil || e.Offset != off {
+				return "", errSkim
+			}
+			outer = childQualifier(e, outer)
+			inner[off] = outer
+		}
+		return outer, nil
+	}
+	for left := len(targets); left > 0; {
+		if s.r.pos >= len(s.r.b) {
+			return nil
+		}
+		d, err := s.next()
+		if err != nil {
+			return err
+		}
+		if d.abbrev == nil {
+			if len(path) == 0 {
+				return nil // the unit's end
+			}
+			path = path[:len(path)-1]
+			continue
+		}
+		off := dwarf.Offset(d.off)
+		if _, found := slices.BinarySearch(targets, off); found {
+			qual, err := qualOf()
+			if err != nil {
+				return err
+			}
+			q[off] = qual
+			left--
+		}
+		if !d.abbrev.children {
+			continue
+		}
+		if d.sibling > d.off && !holdsAny(targets, off, dwarf.Offset(d.sibling)) {
+			if err := s.skipChildren(d); err != nil {
+				return err
+			}
+			continue
+		}
+		path = append(path, off)
+	}
+	return nil
 }
 
 // childQualifier is the qualifier of the children of e, itself qualified

@@ -696,6 +696,11 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 		return ui
 	}
 	b.enterUnit(e)
+	skimmer := func() (*unitSkimmer, error) { return newUnitSkimmer(u.bytes, u.hdr, lz.secs.abbrev, u.abbrevs) }
+	if lz.noSkim {
+		skimmer = nil
+	}
+	b.skimmer = skimmer
 	var files []*dwarf.LineFile
 	damaged := false
 	lr, err := d.LineReader(e)
@@ -744,7 +749,7 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 			// The skim gave up (or is off): start again with debug/dwarf.
 			want := b.want
 			b = newFuncBuilder(d, fi, lz.zeroOK)
-			b.budget, b.want = u.size+1, want
+			b.budget, b.want, b.skimmer = u.size+1, want, skimmer
 			b.enterUnit(e)
 			r := d.Reader()
 			_, err := b.next(r)

@@ -226,6 +226,7 @@ func TestSkimRecordsWhatTheDIEWalkRecords(t *testing.T) {
 		"gcsections": elfsymtest.GCSections,
 		"dwarf4":     elfsymtest.DWARF4,
 		"clang":      elfsymtest.Clang,
+		"qualified":  elfsymtest.Qualified, // qualifiers found by skimming, as by the DIE walk
 	}
 	elfsymtest.OnEach(t, images, func(t *testing.T, elf string) {
 		im, lz := openLazy(t, elf)
@@ -263,6 +264,9 @@ func TestSkimRecordsWhatTheDIEWalkRecords(t *testing.T) {
 					t.Fatal(err)
 				}
 				b.enterUnit(cu)
+				b.skimmer = func() (*unitSkimmer, error) {
+					return newUnitSkimmer(unit.bytes, unit.hdr, lz.secs.abbrev, unit.abbrevs)
+				}
 				lr, err := d.LineReader(cu)
 				if err != nil || lr == nil {
 					t.Fatalf("unit %d: no line program (%v)", u, err)
