@@ -123,7 +123,8 @@ type Options struct {
 	// them, when there is no saved index: much faster for a few lookups in
 	// a large ELF. With a Cache, the first open of an ELF is lazy and
 	// leaves a mark (by the file's stat identity: it does not hash the
-	// file, having no index to look up); the next one is lazy too, and
+	// file, having no index to look up), written while it answers and
+	// there once Close returns; the next one is lazy too, and
 	// its Close has the whole index built and saved (by Builder, or
 	// itself), so its answers do not wait for that; later ones load it.
 	// Damaged DWARF is then not reported in Warnings. Answers are the
@@ -555,9 +556,10 @@ func (im *Image) zeroOK() bool {
 
 // Close closes the file opened by Open; it does nothing else for
 // NewImage but wait for a first open's mark (see Options.Lazy), which is
-// left by the time Close returns. The second lazy open of an ELF with a cache first has its
-// whole index built and saved: handed to Options.Builder, or built here
-// (a third of a second for a 25 MB firmware; see Options.Lazy).
+// left by the time Close returns. The second lazy open of an ELF with a
+// cache first has its whole index built and saved: handed to
+// Options.Builder, or built here (a third of a second for a 25 MB
+// firmware; see Options.Lazy).
 func (im *Image) Close() error {
 	im.saveNow()
 	if im.marked != nil {
