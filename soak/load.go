@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -91,9 +90,6 @@ type loadConfig struct {
 // that finds inFlight requests open is skipped, so a hung server does
 // not pile up connections.
 func runLoad(ctx context.Context, cfg loadConfig, c *counters) {
-	tr := &http.Transport{DisableKeepAlives: true}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: cfg.timeout}
 	sem := make(chan struct{}, cfg.inFlight)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -114,7 +110,7 @@ func runLoad(ctx context.Context, cfg loadConfig, c *counters) {
 		sent++
 		wg.Go(func() {
 			defer func() { <-sem }()
-			err := emu.Get(ctx, client, cfg.url)
+			err := emu.Get(ctx, cfg.timeout, cfg.url)
 			if ctx.Err() == nil {
 				c.count(err)
 			}
@@ -126,13 +122,10 @@ func runLoad(ctx context.Context, cfg loadConfig, c *counters) {
 // how long that took.
 func waitAnswer(ctx context.Context, url string, perRequest, within time.Duration) (time.Duration, error) {
 	start := time.Now()
-	tr := &http.Transport{DisableKeepAlives: true}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: perRequest}
 	ctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
 	for {
-		err := emu.Get(ctx, client, url)
+		err := emu.Get(ctx, perRequest, url)
 		if err == nil {
 			return time.Since(start), nil
 		}

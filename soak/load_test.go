@@ -39,9 +39,8 @@ func TestRequestOutcomeSortsLikeTheReporter(t *testing.T) {
 		{reset.URL, "conn"},
 		{closedURL, "conn"},
 	}
-	client := &http.Client{Timeout: 300 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
 	for _, tc := range tests {
-		err := emu.Get(context.Background(), client, tc.url)
+		err := emu.Get(context.Background(), 300*time.Millisecond, tc.url)
 		if got := requestOutcome(err); got != tc.want {
 			t.Errorf("%s: %v sorted as %q, want %q", tc.url, err, got, tc.want)
 		}
