@@ -98,7 +98,7 @@ func Get(ctx context.Context, timeout time.Duration, rawURL string) error {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", host)
 	if err != nil {
-		return err
+		return ctxErr(ctx, err)
 	}
 	defer conn.Close()
 	// The context's end interrupts a read or write that waits for it.
@@ -121,8 +121,15 @@ func Get(ctx context.Context, timeout time.Duration, rawURL string) error {
 }
 
 // ctxErr is err, or the context's error when it ended the wait (a
-// cancelled one shows as a deadline on the connection otherwise).
+// cancelled one shows as a deadline on the connection otherwise). When
+// the connection's deadline, the context's, stopped the wait, the
+// context's timer is due but may not have run yet: ctxErr waits for it, so
+// that a caller who checks its own context (a load that ended) sees it
+// done and does not count the request cut by that end as failed.
 func ctxErr(ctx context.Context, err error) error {
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		<-ctx.Done()
+	}
 	if cerr := ctx.Err(); cerr != nil && errors.Is(cerr, context.Canceled) {
 		return fmt.Errorf("%w (%w)", cerr, err)
 	}
