@@ -51,33 +51,13 @@ func TestMain(m *testing.M) {
 	// the user's ~/.cache (a suite run used to leave hundreds of index
 	// files there). Go's build cache and the generated test firmware are
 	// found through XDG_CACHE_HOME too: they stay where they were.
-	if err := moveUserCache(filepath.Join(dir, "cache")); err != nil {
+	if err := elfsymtest.PrivateUserCache(filepath.Join(dir, "cache")); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// moveUserCache points XDG_CACHE_HOME at dir for this process and the
-// faultline runs it starts, keeping GOCACHE and elfsymtest's firmware
-// cache at their old places.
-func moveUserCache(dir string) error {
-	old, err := os.UserCacheDir()
-	if err != nil {
-		return nil // no user cache to keep clean
-	}
-	if os.Getenv("GOCACHE") == "" {
-		os.Setenv("GOCACHE", filepath.Join(old, "go-build")) // cmd/go's own default
-	}
-	if os.Getenv(elfsymtest.CacheEnv) == "" {
-		os.Setenv(elfsymtest.CacheEnv, filepath.Join(old, "faultline-test", "elfsym"))
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("test cache: %w", err)
-	}
-	return os.Setenv("XDG_CACHE_HOME", dir)
 }
 
 // result is what one faultline run produced.
