@@ -15,6 +15,16 @@ static struct {
 	volatile int32_t offset;   /* raw counts at 0 V */
 } cal = {4096, 0};
 
+/* Where a recalibration stands, for the ISR. While crunch rebuilds the
+ * gain (CAL_BUILDING) the ISR converts only when sensor_settle asks for a
+ * sample (CAL_SAMPLING): every calibration sample is one crunch waited
+ * for. This also keeps the isr bug deterministic: the first conversion
+ * after the divisor is zeroed always interrupts crunch inside
+ * sensor_settle, never in the few instructions of sensor_recalibrate
+ * around the call, however slowly the host runs QEMU. */
+enum cal_phase { CAL_IDLE, CAL_BUILDING, CAL_SAMPLING };
+static volatile uint8_t cal_phase = CAL_IDLE;
+
 static volatile uint32_t sample_seq;
 static uint32_t adc_state = 0xace1u;
 static uint8_t next_channel;
@@ -47,6 +57,8 @@ void TIMER0_IRQHandler(void)
 	BaseType_t woken = pdFALSE;
 
 	TIMER0_INTCLEAR = 1;
+	if (cal_phase == CAL_BUILDING)
+		return; /* mid-recalibration and nobody waits: skip this sample */
 	sensor_sample(&woken);
 	portYIELD_FROM_ISR(woken);
 }
@@ -68,21 +80,26 @@ void sensor_start(void)
 	nvic_enable(TIMER0_IRQn);
 }
 
-/* Waits until the ISR has produced a fresh sample. */
+/* Waits until the ISR has produced a fresh sample; called by
+ * sensor_recalibrate, which lets the ISR convert only while it waits. */
 void sensor_settle(void)
 {
+	cal_phase = CAL_SAMPLING;
 	uint32_t seq = sample_seq;
 
 	while (sample_seq == seq)
 		__asm volatile("" ::: "memory");
+	cal_phase = CAL_BUILDING;
 }
 
 /* sensor_recalibrate rebuilds the gain from a few settled samples. The
  * other tasks must not see a half-built calibration, so the scheduler is
- * suspended; the ISR keeps converting with the old gain meanwhile. */
+ * suspended; the ISR converts with the old gain meanwhile, but only while
+ * sensor_settle waits for a sample. */
 void sensor_recalibrate(void)
 {
 	vTaskSuspendAll();
+	cal_phase = CAL_BUILDING;
 #if CRASH == CRASH_ISR
 	/* BUG: the gain is accumulated in place, so the ISR divides by the
 	 * partial sum (0 on the first round). */
@@ -99,6 +116,7 @@ void sensor_recalibrate(void)
 	}
 	cal.divisor = divisor;
 #endif
+	cal_phase = CAL_IDLE;
 	(void)xTaskResumeAll();
 	log_post("sensor: recalibrated, %u counts/V", (unsigned)cal.divisor);
 }
