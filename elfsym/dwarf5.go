@@ -4,6 +4,8 @@ import (
 	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
+
+	"github.com/ianlancetaylor/demangle"
 )
 
 // DWARF expression opcodes that name a fixed address.
@@ -83,11 +85,14 @@ func (d debugAddr) staticAddress(loc []byte, addrBase uint64) (addr uint64, ok b
 }
 
 // originName names the function DIE at off (an abstract origin written
-// after its concrete copy), following DW_AT_specification and
-// DW_AT_abstract_origin: the demangled linkage name without parameters
-// (qualified, for C++), else DW_AT_name. "" when unreadable.
-func (im *Image) originName(off dwarf.Offset) string {
-	plain := ""
+// after its concrete copy, or a declaration without a name of its own),
+// in the unit whose DIE is at unit, following DW_AT_specification and
+// DW_AT_abstract_origin: the demangled linkage name without parameters or
+// return type, else DW_AT_name, qualified in a C++ unit by the namespaces
+// and classes enclosing the chain's last DIE as function frames are
+// (dieQualifiers). "" when unreadable.
+func (im *Image) originName(off, unit dwarf.Offset, cxx bool) string {
+	plain, decl := "", dwarf.Offset(0)
 	for hops := 0; hops < 4 && off != 0; hops++ {
 		r := im.dwarfData().Reader()
 		r.Seek(off)
@@ -96,16 +101,30 @@ func (im *Image) originName(off dwarf.Offset) string {
 			break
 		}
 		if l, ok := e.Val(dwarf.AttrLinkageName).(string); ok && l != "" {
+			// NoParams also drops a template instance's return type
+			// ("int ns::f<T>(T)"), which stripParams would keep.
+			if n, err := demangle.ToString(l, demangle.NoParams); err == nil {
+				return n
+			}
 			return stripParams(demangleName(l))
 		}
 		if n, ok := e.Val(dwarf.AttrName).(string); ok && plain == "" {
 			plain = n
 		}
+		decl = off
 		next, ok := e.Val(dwarf.AttrSpecification).(dwarf.Offset)
 		if !ok {
 			next, _ = e.Val(dwarf.AttrAbstractOrigin).(dwarf.Offset)
 		}
 		off = next
+	}
+	if plain == "" || !cxx || decl <= unit {
+		return plain
+	}
+	q := map[dwarf.Offset]string{}
+	dieQualifiers(im.dwarfData(), unit, []dwarf.Offset{decl}, q)
+	if p := q[decl]; p != "" {
+		return p + "::" + plain
 	}
 	return plain
 }

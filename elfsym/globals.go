@@ -301,8 +301,10 @@ func (im *Image) walkDIEs(enter func(e *dwarf.Entry), leave func()) (err error) 
 func (im *Image) walkData(b *typeBuilder, decls map[dwarf.Offset]rawVar, defs *[]rawVar) error {
 	var stack []scopeEntry
 	var cu string
-	var addrBase uint64 // DW_AT_addr_base of the unit, for DW_OP_addrx
-	var cur *rawDIE     // type DIE whose children are being read
+	var addrBase uint64   // DW_AT_addr_base of the unit, for DW_OP_addrx
+	var unit dwarf.Offset // the unit DIE, and whether the unit is C++ (originName)
+	var cxx bool
+	var cur *rawDIE // type DIE whose children are being read
 	leave := func() {
 		if len(stack) > 0 {
 			stack = stack[:len(stack)-1]
@@ -318,6 +320,7 @@ func (im *Image) walkData(b *typeBuilder, decls map[dwarf.Offset]rawVar, defs *[
 			cu = name
 			stack = stack[:0]
 			addrBase = unitAddrBase(e)
+			unit, cxx = e.Offset, isCxxUnit(e)
 		}
 		switch {
 		case isTypeTag(e.Tag):
@@ -402,7 +405,7 @@ func (im *Image) walkData(b *typeBuilder, decls map[dwarf.Offset]rawVar, defs *[
 					if dv, ok := decls[o]; ok {
 						n = dv.name
 					} else {
-						n = im.originName(o)
+						n = im.originName(o, unit, cxx)
 					}
 				}
 			}

@@ -89,13 +89,17 @@ type unitMark struct {
 // enterUnit notes the unit DIE cu, whose children are walked next. Only
 // C++ names are qualified: other languages' units are never walked for it.
 func (b *funcBuilder) enterUnit(cu *dwarf.Entry) {
+	b.units = append(b.units, unitMark{off: cu.Offset, cxx: isCxxUnit(cu)})
+}
+
+// isCxxUnit reports whether the unit DIE cu is C++ (DW_AT_language).
+func isCxxUnit(cu *dwarf.Entry) bool {
 	lang, _ := cu.Val(dwarf.AttrLanguage).(int64)
 	switch lang {
 	case 0x4, 0x19, 0x1a, 0x21: // DW_LANG_C_plus_plus, _03, _11, _14
-		b.units = append(b.units, unitMark{off: cu.Offset, cxx: true})
-	default:
-		b.units = append(b.units, unitMark{off: cu.Offset})
+		return true
 	}
+	return false
 }
 
 // next reads one entry, failing when the reader stops advancing.
@@ -424,8 +428,17 @@ func (b *funcBuilder) unitQualifiers(unit dwarf.Offset, targets []dwarf.Offset, 
 			return
 		}
 	}
+	dieQualifiers(b.d, unit, targets, q)
+}
+
+// dieQualifiers records in q the qualifier (childQualifier's, as gdb's
+// determine_prefix makes it) of each DIE of targets (sorted, all in the
+// unit whose DIE is at unit), walking with debug/dwarf into only the
+// subtrees (by DW_AT_sibling) holding some. Function names (nameScopes)
+// and the functions of static locals (originName) are both qualified here.
+func dieQualifiers(d *dwarf.Data, unit dwarf.Offset, targets []dwarf.Offset, q map[dwarf.Offset]string) {
 	holds := func(lo, hi dwarf.Offset) bool { return holdsAny(targets, lo, hi) }
-	r := b.d.Reader()
+	r := d.Reader()
 	r.Seek(unit)
 	e, err := r.Next()
 	if err != nil || e == nil || e.Offset != unit || !e.Children {

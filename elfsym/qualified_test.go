@@ -81,3 +81,41 @@ func keys(m map[string]bool) []string {
 	slices.Sort(out)
 	return out
 }
+
+// A static local is named after its function, qualified as that function
+// is in frames (its namespaces, an anonymous one included, without
+// parameters or a template instance's return type), also when clang
+// writes the out-of-line copy holding the static before the abstract DIE
+// naming the function. gdb's info symbol prints these with parameters
+// (net::(anonymous namespace)::bump(int)::hits), from the symbol table.
+func TestStaticLocalsAreNamedByTheirQualifiedFunction(t *testing.T) {
+	builds := []struct {
+		name  string
+		build func(context.Context) (string, error)
+		want  []string
+	}{
+		{"gcc", elfsymtest.Qualified, []string{"net::tally<net::Local>::total"}},
+		{"clang", elfsymtest.QualifiedClang, []string{"net::tally<net::Local>::total", "net::(anonymous namespace)::bump::hits"}},
+	}
+	for _, b := range builds {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			elf, err := b.build(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for mode, opener := range openModes(elf) {
+				im := opener(t)
+				var have []string
+				for _, v := range im.Variables() {
+					have = append(have, v.Name)
+				}
+				for _, name := range b.want {
+					if _, ok := im.LookupVariable(name); !ok {
+						t.Errorf("%s: no variable %q; have %q", mode, name, have)
+					}
+				}
+			}
+		})
+	}
+}

@@ -131,3 +131,16 @@ func Qualified(ctx context.Context) (string, error) {
 		LinkerScript: mustRead("src/lab/link.ld"),
 	})
 }
+
+// QualifiedClang is src/qualified built by clang -O2 and ld.lld, which
+// write an out-of-line copy of an inlined function before its abstract
+// DIE.
+func QualifiedClang(ctx context.Context) (string, error) {
+	return Build(ctx, Program{
+		Name:         "qualified-clang",
+		CC:           "clang",
+		Srcs:         map[string][]byte{"qualified.cpp": mustRead("src/qualified/qualified.cpp")},
+		Flags:        []string{"--target=" + clangTargets["cortex-m3"], "-g", "-O2", "-mcpu=cortex-m3", "-ffreestanding", "-nostdlib", "-fno-exceptions", "-fno-rtti", "-fuse-ld=lld"},
+		LinkerScript: mustRead("src/lab/link.ld"),
+	})
+}

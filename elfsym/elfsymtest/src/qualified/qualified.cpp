@@ -23,6 +23,31 @@ namespace {
 template <typename F> int apply(F f, int v) { return f(v) + f(v + 1); }
 } // namespace
 
+// Static locals of functions both inlined and kept out of line (their
+// addresses are taken): clang writes the concrete DIE, holding the static,
+// before the abstract one it names, so the static's function is named
+// from the abstract DIE: bump without a linkage name from gcc, tally's
+// linkage name demangled to a template instance with a return type.
+namespace net {
+struct Local {
+	unsigned n;
+};
+template <typename U> int tally(U u)
+{
+	static int total;
+	total += static_cast<int>(u.n);
+	return total;
+}
+namespace {
+inline int bump(int x)
+{
+	static int hits;
+	hits += x;
+	return hits;
+}
+} // namespace
+} // namespace net
+
 volatile unsigned count = 5;
 volatile int out;
 int words[8];
@@ -44,10 +69,24 @@ extern "C" __attribute__((noinline)) int qualified_main(void)
 	return out;
 }
 
+int (*volatile taken_tally)(net::Local);
+int (*volatile taken_bump)(int);
+
+extern "C" __attribute__((noinline)) int statics_main(void)
+{
+	int k = net::tally(net::Local{count});
+	taken_tally = &net::tally<net::Local>;
+	k += net::bump(k);
+	taken_bump = &net::bump;
+	return k;
+}
+
 extern "C" void Reset_Handler(void)
 {
-	for (;;)
+	for (;;) {
 		qualified_main();
+		statics_main();
+	}
 }
 
 __attribute__((section(".vectors"), used)) void (*const vectors[2])(void) = {
