@@ -472,12 +472,33 @@ func qualify(stack []scopeEntry, name string) string {
 	if len(parts) == 0 {
 		return name
 	}
-	// A function's qualified name already carries its namespaces.
+	// A function's qualified name already carries its namespaces; a
+	// class template's name may hold "::" only in its arguments
+	// ("Ring<main()::Cell>"), which qualify nothing.
 	for i := len(parts) - 1; i > 0; i-- {
-		if strings.Contains(parts[i], "::") {
+		if hasOuterScope(parts[i]) {
 			parts = parts[i:]
 			break
 		}
 	}
 	return strings.Join(append(parts, name), "::")
+}
+
+// hasOuterScope reports whether name holds a "::" outside template
+// arguments and parameter lists: "ns::f" does, "Ring<f()::Cell>" not.
+func hasOuterScope(name string) bool {
+	depth := 0
+	for i := 0; i < len(name); i++ {
+		switch name[i] {
+		case '<', '(':
+			depth++
+		case '>', ')':
+			depth--
+		case ':':
+			if depth == 0 && i+1 < len(name) && name[i+1] == ':' {
+				return true
+			}
+		}
+	}
+	return false
 }

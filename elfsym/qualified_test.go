@@ -83,10 +83,10 @@ func keys(m map[string]bool) []string {
 }
 
 // A static local is named after its function, qualified as that function
-// is in frames (its namespaces, an anonymous one included, without
-// parameters or a template instance's return type), also when clang
-// writes the out-of-line copy holding the static before the abstract DIE
-// naming the function. gdb's info symbol prints these with parameters
+// is in frames (its namespaces, an anonymous one included, and classes,
+// whose template arguments may hold "::", without parameters or a template
+// instance's return type), also when clang writes the out-of-line copy
+// holding the static before the abstract DIE naming the function. gdb's info symbol prints these with parameters
 // (net::(anonymous namespace)::bump(int)::hits), from the symbol table.
 func TestStaticLocalsAreNamedByTheirQualifiedFunction(t *testing.T) {
 	builds := []struct {
@@ -94,7 +94,7 @@ func TestStaticLocalsAreNamedByTheirQualifiedFunction(t *testing.T) {
 		build func(context.Context) (string, error)
 		want  []string
 	}{
-		{"gcc", elfsymtest.Qualified, []string{"net::tally<net::Local>::total"}},
+		{"gcc", elfsymtest.Qualified, []string{"net::tally<net::Local>::total", "net::Ring<qualified_main()::Cell>::pick<qualified_main()::Index>::picks"}},
 		{"clang", elfsymtest.QualifiedClang, []string{"net::tally<net::Local>::total", "net::(anonymous namespace)::bump::hits"}},
 	}
 	for _, b := range builds {

@@ -8,7 +8,12 @@ namespace net {
 template <typename T> struct Ring {
 	T buf[8];
 	unsigned head;
-	template <typename U> int pick(U i) const { return buf[(head + i.n) & 7].v; }
+	template <typename U> int pick(U i) const
+	{
+		static unsigned picks; // named within Ring<...>, itself in net
+		picks++;
+		return buf[(head + i.n) & 7].v;
+	}
 };
 template <typename T, typename U> int sum(const Ring<T> &r, U n)
 {
