@@ -29,15 +29,7 @@ type symbolizeFixture struct {
 
 func newSymbolizeFixture(t *testing.T) symbolizeFixture {
 	t.Helper()
-	elf, err := elfsymtest.Sample(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	im, err := elfsym.Open(elf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { im.Close() })
+	im, elf := elfsymtest.OpenBuilt(t, elfsymtest.Sample, elfsym.Open)
 	fx := symbolizeFixture{elf: elf, dir: filepath.Dir(elf), im: im}
 	s, ok := im.LookupSymbol("checksum")
 	if !ok {

@@ -21,16 +21,7 @@ import (
 
 func openSample(t testing.TB) (*elfsym.Image, string) {
 	t.Helper()
-	path, err := elfsymtest.Sample(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	im, err := elfsym.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { im.Close() })
-	return im, path
+	return elfsymtest.OpenBuilt(t, elfsymtest.Sample, elfsym.Open)
 }
 
 func mustSym(t *testing.T, im *elfsym.Image, name string) elfsym.Symbol {

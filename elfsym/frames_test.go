@@ -1,7 +1,6 @@
 package elfsym_test
 
 import (
-	"context"
 	"reflect"
 	"testing"
 
@@ -13,15 +12,7 @@ import (
 // what Frames gives, after whatever dst held, for code, data and
 // unmapped addresses alike.
 func TestAppendFramesIsFramesAppended(t *testing.T) {
-	elf, err := elfsymtest.Sample(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	im, err := elfsym.Open(elf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer im.Close()
+	im, _ := elfsymtest.OpenBuilt(t, elfsymtest.Sample, elfsym.Open)
 	mark := elfsym.Frame{Function: "mark"}
 	var buf []elfsym.Frame
 	checked := 0

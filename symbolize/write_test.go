@@ -2,7 +2,6 @@ package symbolize
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"runtime"
 	"testing"
@@ -13,15 +12,7 @@ import (
 
 func sampleImage(t *testing.T) *elfsym.Image {
 	t.Helper()
-	elf, err := elfsymtest.Sample(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	im, err := elfsym.Open(elf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { im.Close() })
+	im, _ := elfsymtest.OpenBuilt(t, elfsymtest.Sample, elfsym.Open)
 	return im
 }
 

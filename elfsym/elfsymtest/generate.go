@@ -67,14 +67,22 @@ func BigData(ctx context.Context, n int) (string, error) {
 	}, append(append([]string{"-Wl,-Tdata=0x20000000"}, armFlags...), linkFlags...))
 }
 
-// OpenBigData builds BigData(n) and opens it with open (elfsym.Open: this
-// package cannot import elfsym, whose own tests use it), closed when tb
-// ends. For tests and benchmarks: any error fails tb.
+// OpenBigData builds BigData(n) and opens it with open, as OpenBuilt does.
 func OpenBigData[T io.Closer](tb testing.TB, n int, open func(string) (T, error)) T {
+	tb.Helper()
+	img, _ := OpenBuilt(tb, func(ctx context.Context) (string, error) { return BigData(ctx, n) }, open)
+	return img
+}
+
+// OpenBuilt builds the image b makes and opens it with open (elfsym.Open:
+// this package cannot import elfsym, whose own tests use it), closed when
+// tb ends; it returns the image and its path. For tests and benchmarks:
+// any error fails tb.
+func OpenBuilt[T io.Closer](tb testing.TB, b Builder, open func(string) (T, error)) (T, string) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	p, err := BigData(ctx, n)
+	p, err := b(ctx)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -83,7 +91,7 @@ func OpenBigData[T io.Closer](tb testing.TB, n int, open func(string) (T, error)
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { img.Close() })
-	return img
+	return img, p
 }
 
 // GenerateData writes a C++ unit with n globals for BigData.
