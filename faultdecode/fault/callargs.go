@@ -221,13 +221,42 @@ type Arg struct {
 // code is not readable or decoding from fn does not reach the call (data
 // inside the function).
 func CallArgs(code Memory, fn, ret uint32) (args [4]Arg, ok bool) {
+	regs, call, ok := regsAtCall(code, fn, ret)
+	if !call.Call {
+		return args, false
+	}
+	copy(args[:], regs[:4])
+	return args, ok
+}
+
+// RegTarget is the function a BLX Rm or BX Rm ending just before after
+// (Thumb bit cleared) in the function starting at fn branches to, when the
+// code before it set Rm from a constant: -mlong-calls calls (`ldr r3,
+// [pc, #n]; blx r3`, or movw/movt) and tail calls (`ldr r1, [pc]; bx r1`,
+// which clang describes only as DW_AT_call_target DW_OP_reg1). 0 for any
+// other instruction or an Rm not known that way.
+func RegTarget(code Memory, fn, after uint32) uint32 {
+	regs, br, ok := regsAtCall(code, fn, after)
+	if !ok || br.Kind != InsnBX || br.Size != 2 || br.Rm < 0 || br.Rm > 12 {
+		return 0
+	}
+	r := regs[br.Rm]
+	if !r.Known || r.Value&1 == 0 { // an even address would leave Thumb state: not code here
+		return 0
+	}
+	return r.Value &^ 1
+}
+
+// regsAtCall decodes from fn to the call (or BX Rm) just before ret and
+// returns the registers known there (see CallArgs) and that instruction.
+func regsAtCall(code Memory, fn, ret uint32) (regs [16]Arg, callInsn Insn, ok bool) {
 	call := ret - 4
 	if ret < 4 || fn > call || call-fn > 1<<16 {
-		return args, false
+		return regs, callInsn, false
 	}
 	buf := make([]byte, call-fn+4)
 	if n, _ := code.ReadMemory(buf, uint64(fn)); n != len(buf) {
-		return args, false
+		return regs, callInsn, false
 	}
 	var insns []Insn
 	targets := map[uint32]bool{}
@@ -236,7 +265,7 @@ func CallArgs(code Memory, fn, ret uint32) (args [4]Arg, ok bool) {
 		var hw2 uint16
 		if Is32(hw1) {
 			if at+4 > uint32(len(buf)) {
-				return args, false
+				return regs, callInsn, false
 			}
 			hw2 = binary.LittleEndian.Uint16(buf[at+2:])
 		}
@@ -248,10 +277,10 @@ func CallArgs(code Memory, fn, ret uint32) (args [4]Arg, ok bool) {
 		at += in.Size
 	}
 	// The sweep must end on the call: a BL at ret-4 or a BLX Rm at ret-2.
-	if last := insns[len(insns)-1]; !last.Call || last.Addr+last.Size != ret {
-		return args, false
+	callInsn = insns[len(insns)-1]
+	if !callInsn.Call && callInsn.Kind != InsnBX || callInsn.Addr+callInsn.Size != ret {
+		return regs, callInsn, false
 	}
-	var regs [16]Arg
 	conditional := 0
 	for _, in := range insns[:len(insns)-1] {
 		if targets[in.Addr] {
@@ -297,9 +326,8 @@ func CallArgs(code Memory, fn, ret uint32) (args [4]Arg, ok bool) {
 			conditional = in.IT
 		}
 	}
-	if targets[insns[len(insns)-1].Addr] {
-		return args, true // the call is a branch target itself: paths merge there
+	if targets[callInsn.Addr] {
+		return [16]Arg{}, callInsn, true // the call is a branch target itself: paths merge there
 	}
-	copy(args[:], regs[:4])
-	return args, true
+	return regs, callInsn, true
 }

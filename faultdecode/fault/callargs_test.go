@@ -78,3 +78,35 @@ func findRet(t *testing.T, code []byte) uint32 {
 	t.Fatal("no udf #254 after the call")
 	return 0
 }
+
+// RegTarget names the function a BLX Rm or BX Rm went to when the code
+// before it loaded Rm with the function's address (-mlong-calls calls and
+// tail calls), and nothing when Rm's value is not known from the code.
+func TestRegTargetReadsTheAddressLoadedForBLXAndBX(t *testing.T) {
+	const tail = "f: bx lr\n.align 2\nlit: .word 0x00000a41\neven: .word 0x00000a40"
+	tests := []struct {
+		name string
+		asm  string // ends in the call, followed by udf #254
+		want uint32
+	}{
+		{"literal pool word (gcc and clang -mlong-calls)", "push {r4, lr}\nldr r2, lit\nmov r0, r4\nblx r2", 0xa40},
+		{"literal load with a move to another register in between", "ldr r3, lit\nmovs r0, #1\nmov r1, r4\nblx r3", 0xa40},
+		{"movw and movt into a high register", "movw r12, #0x1235\nmovt r12, #0x0800\nblx r12", 0x08001234},
+		{"register loaded from memory", "ldr r3, [r4, #8]\nblx r3", 0},
+		{"register overwritten after the literal load", "ldr r3, lit\nadds r3, r3, #4\nblx r3", 0},
+		{"address without the Thumb bit", "ldr r3, even\nblx r3", 0},
+		{"literal load before a branch target", "ldr r3, lit\ncbz r0, 1f\nmovs r1, #2\n1: blx r3", 0},
+		{"a direct BL is not a register call", "ldr r3, lit\nbl f", 0},
+		{"tail call through a register after a conditional return (clang -mlong-calls)", "lsls r1, r0, #30\nitt ne\nmovne.w r0, #-1\nbxne lr\nldr r1, lit\nbx r1", 0xa40},
+		{"return through lr", "ldr r3, lit\nbx lr", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code := assemble(t, strings.Split(tt.asm+"\nudf #254\n"+tail, "\n"))
+			ret := findRet(t, code)
+			if got := RegTarget(byteMem(code), 0, ret); got != tt.want {
+				t.Errorf("RegTarget = %#x, want %#x", got, tt.want)
+			}
+		})
+	}
+}

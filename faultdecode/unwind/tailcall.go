@@ -53,6 +53,14 @@ func (u *Unwinder) tailCalls(callee, caller Frame) []Frame {
 			// callee itself.
 			target = uint64(fault.BLCallee(u.prog, caller.PC))
 		}
+		if target == 0 {
+			// A call through a register the caller loaded with
+			// the callee's address (-mlong-calls: ldr r3, =f;
+			// blx r3) names its callee as well as a BL.
+			if fn, _, ok := cs.FuncEntry(uint64(caller.Lookup)); ok {
+				target = uint64(fault.RegTarget(u.prog, uint32(fn), caller.PC))
+			}
+		}
 	}
 	if target == 0 {
 		return nil
@@ -73,6 +81,12 @@ func (u *Unwinder) tailCalls(callee, caller Frame) []Frame {
 		defer delete(onPath, fn)
 		seen := map[uint64]bool{} // several sites to one target are one path
 		for _, tc := range cs.TailCalls(fn) {
+			if tc.Target == 0 {
+				// A tail call through a register (clang's DW_AT_call_target
+				// DW_OP_regN) is followed when the code loaded it with a
+				// constant address.
+				tc.Target = uint64(fault.RegTarget(u.prog, uint32(fn), uint32(tc.ReturnPC)))
+			}
 			if tc.Target == 0 || seen[tc.Target] {
 				continue
 			}

@@ -32,6 +32,8 @@ type Prog struct {
 	// BLTargets gives the BL before a return address in Calls a
 	// destination (default: the return address itself).
 	BLTargets map[uint32]uint32
+	// Code puts given halfwords at their addresses, over all of the above.
+	Code map[uint32]uint16
 }
 
 // EncodeBL encodes a Thumb-2 BL at addr to target.
@@ -93,7 +95,10 @@ func (p *Prog) ReadMemory(buf []byte, addr uint64) (int, error) {
 			return i, errors.New("not in the image")
 		}
 		hw := uint16(0xBF00)
+		code, ok := p.Code[a]
 		switch {
+		case ok:
+			hw = code
 		case p.Calls[a+4]:
 			hw = 0xF000
 			if t, ok := p.BLTargets[a+4]; ok {
