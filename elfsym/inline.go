@@ -250,7 +250,9 @@ func (b *funcBuilder) addScope(e *dwarf.Entry, sc scope) (idx int32, discarded b
 	lo := ^uint64(0)
 	n, dropped := 0, 0
 	for _, rg := range ranges {
-		start, end := rg[0]&^1, rg[1]
+		// Thumb code is halfword-aligned: an odd end is the Thumb bit
+		// GNU as puts in both ends of an assembly function's range.
+		start, end := rg[0]&^1, rg[1]&^1
 		if start >= end {
 			continue
 		}
@@ -286,7 +288,7 @@ func (b *funcBuilder) noteEntry(ranges [][2]uint64, origin dwarf.Offset) {
 	}
 	lo, n := ^uint64(0), 0
 	for _, rg := range ranges {
-		start, end := rg[0]&^1, rg[1]
+		start, end := rg[0]&^1, rg[1]&^1
 		if start >= end || (start == 0 && !b.zeroOK) {
 			continue
 		}
