@@ -1,7 +1,9 @@
 // Package elfsym indexes an ARM Cortex-M firmware ELF once and answers
 // questions about code addresses in process: the covering symbol, the
 // function and file:line, the chain of inlined calls (innermost first, like
-// addr2line -fi), the CFI row for a pc (.debug_frame or .eh_frame), DWARF
+// addr2line -fi), the CFI row for a pc (.debug_frame or .eh_frame), the
+// ARM EHABI unwind rule for a pc (.ARM.exidx/.ARM.extab, read on first use
+// and not saved with the index: ExidxRule), DWARF
 // call sites (tail calls), the CPU architecture, sections, segments, the
 // build id and the file's SHA-256, and the bytes the image puts in memory.
 //
@@ -39,6 +41,12 @@
 //     qualified by the namespaces and classes enclosing the chain's last
 //     DIE, as gdb prints it ("std::__sort<...>"; addr2line prints the bare
 //     name); an anonymous class or a function ends the qualifier.
+//   - EHABI entries (exidx.go): inline and .ARM.extab compact models 0-2
+//     and GNU personality routines' data (as gdb reads them); an extab
+//     entry that starts before the function symbol holding pc is taken
+//     for another's (no EXIDX_CANTUNWIND after assembly code), while
+//     identical inline entries of adjacent functions, which the linker
+//     merges, stay valid for all of them.
 //   - CFI (cfi*.go) is parsed here, not by delve's pkg/dwarf/frame, which
 //     misreads version 4 CIEs (clang, armclang, Rust) and panics on damaged
 //     programs; rows are still returned as delve's *frame.FrameContext.

@@ -66,7 +66,7 @@ type Frame struct {
 	File       string `json:"file"`
 	Line       int    `json:"line"`
 	Inlined    bool   `json:"inlined"`
-	How        string `json:"how"`        // fault-pc|cfi|exception-frame|lr|stack-scan|tail-call|prologue
+	How        string `json:"how"`        // fault-pc|cfi|exception-frame|lr|stack-scan|tail-call|prologue|exidx
 	Confidence string `json:"confidence"` // certain|likely|guess
 	Error      string `json:"error,omitempty"`
 }

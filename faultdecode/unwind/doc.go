@@ -15,9 +15,16 @@
 //   - Callers are looked up at return address - 2 (the call), never at the
 //     return address, with the Thumb bit cleared; a wild PC falls back to
 //     LR (the callee never ran), and a missing FDE (code built without
-//     -g, assembly) first to prologue analysis (fault.AnalyzePrologue, as
-//     gdb's thumb_analyze_prologue: how "prologue", at best likely), then
-//     to a stack scan that accepts only words right after a BL/BLX.
+//     -g, assembly) first to the ARM EHABI index (.ARM.exidx/.ARM.extab,
+//     elfsym.ExidxRule: C++ with exceptions, -funwind-tables; how
+//     "exidx", certain at a call site as gdb's arm_exidx_unwind_sniffer
+//     assumes, and in the faulting frame only where prologue analysis
+//     confirms its CFA, then likely: the table does not describe
+//     prologues and epilogues; EXIDX_CANTUNWIND is no bottom, clang puts
+//     it on every C function), then to prologue analysis
+//     (fault.AnalyzePrologue, as gdb's thumb_analyze_prologue: how
+//     "prologue", at best likely), then to a stack scan that accepts only
+//     words right after a BL/BLX.
 //   - A wild return leaves the function whose call the scan found open:
 //     it is shown at its entry, a guess.
 //   - Tail calls are restored from DWARF call-site information (or the BL

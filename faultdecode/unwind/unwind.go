@@ -360,6 +360,13 @@ func (u *Unwinder) step(f Frame) (*Frame, error) {
 		}
 		return nil, fmt.Errorf("0x%08x is not code", f.PC)
 	}
+	if _, err := u.prog.FrameContext(uint64(f.Lookup)); err != nil {
+		// Code without CFI may still have the compiler's rule in the
+		// EHABI index (C++ with exceptions, -funwind-tables).
+		if xf, _ := u.exidxStep(f); xf != nil {
+			return xf, nil
+		}
+	}
 	if lf, ok := u.leafWithoutCFI(f); ok {
 		return lf, nil
 	}
@@ -370,9 +377,9 @@ func (u *Unwinder) step(f Frame) (*Frame, error) {
 	if errors.Is(err, errBottom) {
 		return nil, nil
 	}
-	// Code without CFI: its prologue says where the caller's state is.
-	// Without an answer (or with a bottom, which only the scan's own
-	// bound confirms) the stack scan follows as before.
+	// Code without CFI (nor an EHABI entry): its prologue says where the
+	// caller's state is. Without an answer (or with a bottom, which only
+	// the scan's own bound confirms) the stack scan follows as before.
 	if pf, _ := u.prologueStep(f); pf != nil {
 		return pf, nil
 	}
@@ -407,8 +414,8 @@ func (u *Unwinder) leafWithoutCFI(f Frame) (*Frame, bool) {
 	if !ok || lr&1 == 0 || fault.ExcReturn(lr).Valid() || !u.prog.IsCode(uint64(ret)) || !fault.CallBefore(u.prog, ret) {
 		return nil, false
 	}
-	if _, err := u.prog.FrameContext(uint64(ret - 2)); err != nil {
-		return nil, false // the caller has no CFI either: no better than a scan
+	if !u.hasCallerRule(ret - 2) {
+		return nil, false // the caller has no CFI or EHABI entry either: no better than a scan
 	}
 	in, out := u.prog.Frames(uint64(f.Lookup)), u.prog.Frames(uint64(ret-2))
 	if len(in) > 0 && len(out) > 0 && in[len(in)-1].Function == out[len(out)-1].Function {

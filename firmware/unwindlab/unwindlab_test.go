@@ -111,6 +111,7 @@ func checkVariant(ctx context.Context, t *testing.T, tab *table, name, variant s
 	fl := gdbcompare.Names(rep)
 	row.faultline = fl
 	t.Logf("faultline: %q", fl)
+	t.Logf("found by:  %q", frameHows(rep))
 	var fails []string
 	fail := func(format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
@@ -148,6 +149,11 @@ func checkVariant(ctx context.Context, t *testing.T, tab *table, name, variant s
 	// better than the frame it was unwound from.
 	if msg := confidenceError(rep); msg != "" {
 		fail("confidence: %s", msg)
+	}
+	// 5. Where the program says how its callers must be found (say, by
+	// the EHABI index in a build without CFI), they are.
+	if msg := callerHowError(rep, prog.CallerHow, len(want)); prog.CallerHow != "" && msg != "" {
+		fail("how: %s", msg)
 	}
 	// The fault itself.
 	if rep.Fault.Exception != prog.Exception {
@@ -227,6 +233,26 @@ func confidenceError(rep *report.Report) string {
 		}
 		if f.How != "tail-call" {
 			prev, from = rank, i
+		}
+	}
+	return ""
+}
+
+// frameHows lists each frame's how and confidence.
+func frameHows(rep *report.Report) []string {
+	var out []string
+	for _, f := range rep.Frames {
+		out = append(out, f.How+"/"+f.Confidence)
+	}
+	return out
+}
+
+// callerHowError says which of the first n frames unwound from a call
+// site (frame 2 on) was not found by how, or "".
+func callerHowError(rep *report.Report, how string, n int) string {
+	for i := 2; i < n && i < len(rep.Frames); i++ {
+		if f := rep.Frames[i]; f.How != how {
+			return fmt.Sprintf("frame %d (%s) found by %s, want %s", i, f.Function, f.How, how)
 		}
 	}
 	return ""
