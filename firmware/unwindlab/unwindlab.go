@@ -37,12 +37,11 @@ type Program struct {
 	Gaps bool `json:"gaps,omitempty"`
 	// Headline is the function the summary must name; "" means Frames[0].
 	Headline string `json:"headline,omitempty"`
-	// CallerHow, when set, is how every frame of the chain unwound from a
-	// call site (frame 2 on) must be found: "exidx" where the EHABI index
-	// is the only unwind information, so prologue analysis getting the
-	// same frames does not hide a broken index reader. (Frame 1 is
-	// unwound from the faulting frame, where the index may not apply.)
-	CallerHow string `json:"caller_how,omitempty"`
+	// FrameHow names frames (by function, as in Frames) that must be
+	// found a certain way, e.g. "exidx" where the EHABI index is the only
+	// unwind information: prologue analysis getting the same frames must
+	// not hide a broken index reader.
+	FrameHow map[string]string `json:"frame_how,omitempty"`
 	// StopAt names handlers outside the ELF's vector table (a RAM table's).
 	StopAt []string `json:"stop_at,omitempty"`
 	// Variants lists the builds (toolchain-opt, as in the Makefile), each

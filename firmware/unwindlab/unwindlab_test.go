@@ -150,9 +150,9 @@ func checkVariant(ctx context.Context, t *testing.T, tab *table, name, variant s
 	if msg := confidenceError(rep); msg != "" {
 		fail("confidence: %s", msg)
 	}
-	// 5. Where the program says how its callers must be found (say, by
-	// the EHABI index in a build without CFI), they are.
-	if msg := callerHowError(rep, prog.CallerHow, len(want)); prog.CallerHow != "" && msg != "" {
+	// 5. Where the program says how a frame must be found (say, by the
+	// EHABI index in code without CFI), it is.
+	if msg := frameHowError(rep, prog.FrameHow); msg != "" {
 		fail("how: %s", msg)
 	}
 	// The fault itself.
@@ -247,12 +247,27 @@ func frameHows(rep *report.Report) []string {
 	return out
 }
 
-// callerHowError says which of the first n frames unwound from a call
-// site (frame 2 on) was not found by how, or "".
-func callerHowError(rep *report.Report, how string, n int) string {
-	for i := 2; i < n && i < len(rep.Frames); i++ {
-		if f := rep.Frames[i]; f.How != how {
-			return fmt.Sprintf("frame %d (%s) found by %s, want %s", i, f.Function, f.How, how)
+// frameHowError says which frame named in want was found another way
+// than want says (or is missing), or "".
+func frameHowError(rep *report.Report, want map[string]string) string {
+	names := make([]string, 0, len(want))
+	for n := range want {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		found := false
+		for i, f := range rep.Frames {
+			if gdbcompare.BareName(f.Function) != n || f.Inlined {
+				continue
+			}
+			found = true
+			if f.How != want[n] {
+				return fmt.Sprintf("frame %d (%s) found by %s, want %s", i, n, f.How, want[n])
+			}
+		}
+		if !found {
+			return fmt.Sprintf("no frame %s", n)
 		}
 	}
 	return ""
