@@ -294,8 +294,15 @@ func regsAtCall(code Memory, fn, ret uint32) (regs [16]Arg, callInsn Insn, ok bo
 		if in.Rd >= 0 {
 			prev = regs[in.Rd]
 		}
+		hw1, hw2 := uint16(in.Raw), uint16(0)
+		if in.Size == 4 {
+			hw1, hw2 = uint16(in.Raw>>16), uint16(in.Raw)
+		}
 		for r := 0; r < 16; r++ {
-			if in.Writes&(1<<r) != 0 {
+			// writesReg looks into the 32-bit groups dataFlow leaves
+			// whole (an epilogue's ldmia.w, ISB, MSR) before a tail call
+			// through a register.
+			if writesReg(in, hw1, hw2, r) {
 				regs[r] = Arg{}
 			}
 		}

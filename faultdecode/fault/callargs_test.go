@@ -99,6 +99,12 @@ func TestRegTargetReadsTheAddressLoadedForBLXAndBX(t *testing.T) {
 		{"a direct BL is not a register call", "ldr r3, lit\nbl f", 0},
 		{"tail call through a register after a conditional return (clang -mlong-calls)", "lsls r1, r0, #30\nitt ne\nmovne.w r0, #-1\nbxne lr\nldr r1, lit\nbx r1", 0xa40},
 		{"return through lr", "ldr r3, lit\nbx lr", 0},
+		{"tail call after the epilogue's ldmia.w (clang -mlong-calls)", "push {r4, r6, r7, lr}\nldr r2, lit\nmovt r0, #0\nmov r1, r4\nldmia.w sp!, {r4, r6, r7, lr}\nbx r2", 0xa40},
+		{"an ldmia.w that reloads the register", "ldr r2, lit\nldmia.w sp!, {r2, r4, r7, lr}\nbx r2", 0},
+		{"an ldmia.w whose base is the register", "ldr r2, lit\nldmia.w r2!, {r4, r5}\nbx r2", 0},
+		{"a stmdb.w leaves the register", "ldr r2, lit\nstmdb.w sp!, {r2, r4, r7, lr}\nbx r2", 0xa40},
+		{"barriers and MSR between (clang -mlong-calls after __ISB)", "ldr r1, lit\nisb sy\ndsb sy\nmsr basepri, r0\nnop.w\nmovt r0, #4096\nbx r1", 0xa40},
+		{"an MRS into the register", "ldr r1, lit\nmrs r1, primask\nbx r1", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
