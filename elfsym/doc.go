@@ -41,7 +41,10 @@
 //     qualified by the namespaces and classes enclosing the chain's last
 //     DIE, as gdb prints it ("std::__sort<...>"; addr2line prints the bare
 //     name); an anonymous class or a function ends the qualifier.
-//   - EHABI entries (exidx.go): inline and .ARM.extab compact models 0-2
+//   - EHABI index (exidx.go): found by section type SHT_ARM_EXIDX, not
+//     name (STM32CubeIDE's scripts name it .ARM; gdb misses it), or
+//     between __exidx_start and __exidx_end when a script put it inside
+//     another section. Entries: inline and .ARM.extab compact models 0-2
 //     and GNU personality routines' data (as gdb reads them); an extab
 //     entry that starts before the function symbol holding pc is taken
 //     for another's (no EXIDX_CANTUNWIND after assembly code), while

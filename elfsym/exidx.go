@@ -89,31 +89,58 @@ func (im *Image) exidxEntries() ([]exidxEntry, error) {
 	return im.exidx.entries, im.exidx.err
 }
 
+// readExidx finds the index by its section type (GNU ld names the
+// output section after the linker script: STM32CubeIDE's scripts call it
+// ".ARM", where gdb, which looks for ".ARM.exidx" by name, misses it), or,
+// where a script put the entries inside another section, between the
+// __exidx_start and __exidx_end symbols libgcc's unwinder itself uses.
 func (im *Image) readExidx() ([]exidxEntry, error) {
 	var sec *Section
 	for i := range im.sections {
-		if im.sections[i].Name == ".ARM.exidx" {
+		if im.sections[i].exidx || im.sections[i].Name == ".ARM.exidx" {
 			sec = &im.sections[i]
 			break
 		}
 	}
-	if sec == nil || sec.Size == 0 {
+	if sec == nil {
+		return im.readExidxBetweenSymbols()
+	}
+	if sec.Size == 0 {
 		return nil, nil
 	}
 	// SHT_ARM_EXIDX, not SHT_PROGBITS: not among the loaded contents
 	// ReadMemory serves, so it is read from the file.
 	size := sec.Size &^ 7
 	if size > maxExidxBytes {
-		return nil, fmt.Errorf("section .ARM.exidx is %d bytes, more than %d", sec.Size, maxExidxBytes)
+		return nil, fmt.Errorf("section %s is %d bytes, more than %d", sec.Name, sec.Size, maxExidxBytes)
 	}
 	if sec.Offset > uint64(im.size) || size > uint64(im.size)-sec.Offset {
-		return nil, fmt.Errorf("section .ARM.exidx lies past the end of the file (offset %#x size %#x)", sec.Offset, sec.Size)
+		return nil, fmt.Errorf("section %s lies past the end of the file (offset %#x size %#x)", sec.Name, sec.Offset, sec.Size)
 	}
 	data := make([]byte, size)
 	if n, err := im.r.ReadAt(data, int64(sec.Offset)); n < len(data) {
-		return nil, fmt.Errorf("read .ARM.exidx: %w", err)
+		return nil, fmt.Errorf("read %s: %w", sec.Name, err)
 	}
 	return parseExidx(data, uint32(sec.Addr)), nil
+}
+
+// readExidxBetweenSymbols reads the index from the loaded contents
+// between __exidx_start and __exidx_end, if the image has both.
+func (im *Image) readExidxBetweenSymbols() ([]exidxEntry, error) {
+	start, ok1 := im.LookupSymbol("__exidx_start")
+	end, ok2 := im.LookupSymbol("__exidx_end")
+	if !ok1 || !ok2 || end.Addr <= start.Addr {
+		return nil, nil
+	}
+	size := (end.Addr - start.Addr) &^ 7
+	if size > maxExidxBytes || start.Addr > 0xFFFFFFFF {
+		return nil, fmt.Errorf("__exidx_start %#x to __exidx_end %#x is no index", start.Addr, end.Addr)
+	}
+	data := make([]byte, size)
+	if n, err := im.ReadMemory(data, start.Addr); n < len(data) {
+		return nil, fmt.Errorf("read the index between __exidx_start and __exidx_end: %w", err)
+	}
+	return parseExidx(data, uint32(start.Addr)), nil
 }
 
 // parseExidx decodes index words at addr into entries sorted by start

@@ -476,3 +476,95 @@ func TestExidxRuleOnDamagedTables(t *testing.T) {
 		})
 	}
 }
+
+// exidxPlacementSrc is a small -funwind-tables program linked by scripts
+// that place the index as firmware projects do; memcpy and abort are what
+// libgcc's unwinder (pulled in by the entries' personality routine) needs.
+const exidxPlacementSrc = `
+volatile int sink;
+__attribute__((noinline)) int leaf(int x) { return x * 3 + sink; }
+__attribute__((noinline)) int saves(int a, int b, int c, int d)
+{
+	int s = 0;
+	for (int i = 0; i < a; i++)
+		s += leaf(i * b) ^ leaf(c + i) ^ (d << i);
+	return s + a + b + c + d;
+}
+int _start(void) { return saves(1, 2, 3, 4); }
+void *memcpy(void *d, const void *s, unsigned n)
+{
+	char *a = d;
+	const char *b = s;
+	while (n--)
+		*a++ = *b++;
+	return d;
+}
+void abort(void) { for (;;) ; }
+`
+
+// exidxScripts place the index as a CMSIS script does (.ARM.exidx), as
+// STM32CubeIDE's do (an output section named .ARM: gdb, which looks the
+// index up by name, misses it), and inside .text between
+// __exidx_start/__exidx_end (no index section at all).
+var exidxScripts = map[string]string{
+	"named": `ENTRY(_start)
+SECTIONS {
+  .text 0x8000 : { *(.text*) *(.rodata*) }
+  .ARM.extab : { *(.ARM.extab*) }
+  .ARM.exidx : { __exidx_start = .; *(.ARM.exidx*) __exidx_end = .; }
+  .bss 0x20000000 : { *(.bss*) *(COMMON) }
+}`,
+	"stm32": `ENTRY(_start)
+SECTIONS {
+  .text 0x8000 : { *(.text*) *(.rodata*) }
+  .ARM.extab : { *(.ARM.extab* .gnu.linkonce.armextab.*) }
+  .ARM : { __exidx_start = .; *(.ARM.exidx*) __exidx_end = .; }
+  .bss 0x20000000 : { *(.bss*) *(COMMON) }
+}`,
+	"in-text": `ENTRY(_start)
+SECTIONS {
+  .text 0x8000 : { *(.text*) *(.rodata*) *(.ARM.extab*) . = ALIGN(4); __exidx_start = .; *(.ARM.exidx*) __exidx_end = .; }
+  .bss 0x20000000 : { *(.bss*) *(COMMON) }
+}`,
+}
+
+// TestExidxIsFoundWhereverTheLinkerScriptPutsIt: the same program's
+// entries are found and decoded alike under each placement.
+func TestExidxIsFoundWhereverTheLinkerScriptPutsIt(t *testing.T) {
+	want := map[string]ExidxRule{}
+	for _, name := range []string{"named", "stm32", "in-text"} {
+		t.Run(name, func(t *testing.T) {
+			im, _ := elfsymtest.OpenBuilt(t, func(ctx context.Context) (string, error) {
+				return elfsymtest.Build(ctx, elfsymtest.Program{
+					Name:         "exidx-" + name,
+					CC:           "arm-none-eabi-gcc",
+					Srcs:         map[string][]byte{"t.c": []byte(exidxPlacementSrc)},
+					Flags:        []string{"-g0", "-O2", "-mcpu=cortex-m3", "-mthumb", "-funwind-tables", "-nostdlib", "-ffunction-sections", "-Wl,--gc-sections"},
+					LinkerScript: []byte(exidxScripts[name]),
+					Libs:         []string{"-lgcc"},
+				})
+			}, Open)
+			for _, fn := range []string{"leaf", "saves"} {
+				sym, ok := im.LookupSymbol(fn)
+				if !ok {
+					t.Fatalf("no symbol %s", fn)
+				}
+				r, err := im.ExidxRule(sym.Addr + 2)
+				if err != nil {
+					t.Fatalf("ExidxRule(%s+2): %v", fn, err)
+				}
+				if r.Start != sym.Addr {
+					t.Errorf("%s: entry starts at %#x, the function at %#x", fn, r.Start, sym.Addr)
+				}
+				r.Start, r.Ops = 0, nil
+				if w, ok := want[fn]; ok && (w.CFAReg != r.CFAReg || w.CFAOffset != r.CFAOffset || w.Saved != r.Saved || w.Slot != r.Slot) {
+					t.Errorf("%s: rule %+v, under the named section %+v", fn, r, w)
+				}
+				want[fn] = r
+			}
+			if r := want["saves"]; r.Saved&(1<<14) == 0 || r.CFAOffset == 0 {
+				t.Errorf("saves: rule %+v saves no LR", r)
+			}
+		})
+	}
+}

@@ -9,6 +9,9 @@ import (
 	"sort"
 )
 
+// shtARMExidx is SHT_ARM_EXIDX (ARM ELF ABI; debug/elf does not name it).
+const shtARMExidx = elf.SectionType(0x70000001)
+
 // A Section describes one ELF section.
 type Section struct {
 	Name               string
@@ -16,6 +19,7 @@ type Section struct {
 	Exec, Write, Alloc bool
 	Loaded             bool // SHT_PROGBITS alloc section with content in the file (flash image)
 	Offset             uint64
+	exidx              bool // SHT_ARM_EXIDX: the EHABI index, whatever its name (exidx.go)
 }
 
 // A Segment describes one PT_LOAD program header: Vaddr is where it runs,
@@ -43,6 +47,7 @@ func (im *Image) loadSections(f *elf.File) error {
 			Write:  s.Flags&elf.SHF_WRITE != 0,
 			Alloc:  s.Flags&elf.SHF_ALLOC != 0,
 			Offset: s.Offset,
+			exidx:  s.Type == shtARMExidx,
 		}
 		sec.Loaded = sec.Alloc && s.Type == elf.SHT_PROGBITS && s.Size > 0
 		if sec.Loaded && (s.Offset > uint64(im.size) || s.Size > uint64(im.size)-s.Offset) {
