@@ -4,6 +4,14 @@
 // the packages that do the work (watch, bench, soak, history, symbolize,
 // tui/live); session.go and output.go hold what several commands share, and
 // no command file calls another's functions.
+
+// Start is most of a symbolize on small firmware. Since Go 1.25 the
+// runtime starts, before main, a goroutine that rereads the cgroup CPU
+// limit every second to adjust GOMAXPROCS; faultline runs for
+// milliseconds, or waits on I/O (a TUI, serve, soak), and keeps the
+// GOMAXPROCS it starts with.
+//
+//go:debug updatemaxprocs=0
 package main
 
 import (

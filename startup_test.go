@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -265,4 +267,20 @@ func TestCtrlCEndsSymbolize(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNoGOMAXPROCSUpdaterStarts: the binary keeps the GOMAXPROCS it starts
+// with (main.go's //go:debug updatemaxprocs=0), so the runtime starts no
+// goroutine before main to reread the cgroup CPU limit every second.
+func TestNoGOMAXPROCSUpdaterStarts(t *testing.T) {
+	info, err := buildinfo.ReadFile(faultlineBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range info.Settings {
+		if s.Key == "DefaultGODEBUG" && slices.Contains(strings.Split(s.Value, ","), "updatemaxprocs=0") {
+			return
+		}
+	}
+	t.Fatalf("faultline is built without updatemaxprocs=0 in its default GODEBUG: %v", info.Settings)
 }

@@ -295,23 +295,40 @@ func TestFirstOpenMarkIsLeftByClose(t *testing.T) {
 	}
 }
 
-// handOff is an IndexBuilder that records what it is handed and takes it
-// or not.
+// handOff is an IndexBuilder that records what it is handed, and when
+// told to go, and takes it or not.
 type handOff struct {
-	take  bool
-	paths []string
-	ids   []elfsym.FileIdentity
+	take bool
+
+	mu      sync.Mutex
+	paths   []string
+	ids     []elfsym.FileIdentity
+	started int // calls of the start BuildIndex returned
 }
 
-func (h *handOff) BuildIndex(path string, id elfsym.FileIdentity) bool {
+func (h *handOff) BuildIndex(path string, id elfsym.FileIdentity) (func(), bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.paths, h.ids = append(h.paths, path), append(h.ids, id)
-	return h.take
+	return func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.started++
+	}, h.take
+}
+
+// handed returns what h was handed and how often told to go.
+func (h *handOff) handed() ([]string, []elfsym.FileIdentity, int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.paths), slices.Clone(h.ids), h.started
 }
 
 // A second lazy open does not hash the file (the cache remembers no hash
-// for it: no index was saved from it), and its Close hands the whole
-// index's build to Options.Builder, once, with the ELF's path and stat
-// identity, and saves nothing itself; SaveIndex (the builder's work) then
+// for it: no index was saved from it), and hands the whole index's build
+// to Options.Builder, once, with the ELF's path and stat identity, as it
+// opens (the builder's start overlaps the lookups), telling it to go only
+// at Close, and saves nothing itself; SaveIndex (the builder's work) then
 // saves the index the third open loads, answering as built. A builder
 // that declines leaves the build to Close, as without one.
 func TestSecondOpenHandsTheWholeBuildToTheBuilder(t *testing.T) {
@@ -331,8 +348,8 @@ func TestSecondOpenHandsTheWholeBuildToTheBuilder(t *testing.T) {
 				return im
 			}
 			open().Close() // first sight: a mark, nothing handed over
-			if len(b.ids) != 0 {
-				t.Fatalf("the first open handed over %v", b.ids)
+			if _, ids, _ := b.handed(); len(ids) != 0 {
+				t.Fatalf("the first open handed over %v", ids)
 			}
 			st, err := os.Stat(path)
 			if err != nil {
@@ -345,10 +362,17 @@ func TestSecondOpenHandsTheWholeBuildToTheBuilder(t *testing.T) {
 			if second.ContentHashed() || second.FromCache() {
 				t.Fatalf("second open: hashed %v, from cache %v; want lazy answers without reading the whole file", second.ContentHashed(), second.FromCache())
 			}
+			if _, _, started := b.handed(); started != 0 {
+				t.Fatal("the builder was told to go before Close")
+			}
 			second.Close()
 			second.Close()
-			if id := elfsym.FileIdentityOf(st); len(b.ids) != 1 || b.paths[0] != path || b.ids[0] != id {
-				t.Fatalf("handed over %v %v, want %s once, as %+v", b.paths, b.ids, path, id)
+			paths, ids, started := b.handed()
+			if id := elfsym.FileIdentityOf(st); len(ids) != 1 || paths[0] != path || ids[0] != id {
+				t.Fatalf("handed over %v %v, want %s once, as %+v", paths, ids, path, id)
+			}
+			if take && started == 0 {
+				t.Fatal("Close did not tell the builder to go")
 			}
 			data, _ := c.Load(k)
 			c.Release(data)
@@ -368,8 +392,8 @@ func TestSecondOpenHandsTheWholeBuildToTheBuilder(t *testing.T) {
 			if !slices.Equal(third.Warnings(), whole.Warnings()) {
 				t.Fatalf("saved index warns %q, built %q", third.Warnings(), whole.Warnings())
 			}
-			if len(b.ids) != 1 {
-				t.Fatalf("the third open handed over too: %v", b.ids)
+			if _, ids, _ := b.handed(); len(ids) != 1 {
+				t.Fatalf("the third open handed over too: %v", ids)
 			}
 		})
 	}

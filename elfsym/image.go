@@ -134,7 +134,9 @@ type Options struct {
 	// Builder, if not nil, is handed the whole index's build that a
 	// second lazy open's Close would otherwise do itself (about 0.3 s of
 	// CPU for a 25 MB firmware, five times addr2line's whole run): the
-	// process that asked then exits without waiting for it.
+	// process that asked then exits without waiting for it. It is handed
+	// over as the open starts, so that starting a builder overlaps the
+	// open and the lookups, and told to go at Close.
 	Builder IndexBuilder
 
 	ident     FileIdentity // set by OpenWith: finds the content hash in a ContentMemo
@@ -147,9 +149,18 @@ type Options struct {
 type IndexBuilder interface {
 	// BuildIndex has the whole index of the ELF file at path (id its
 	// stat identity, as OpenWith saw it) built and saved, without
-	// waiting for it. It reports false when it arranged nothing: the
-	// caller builds it.
-	BuildIndex(path string, id FileIdentity) bool
+	// waiting for it. The build starts when start is called (the
+	// caller's answers are done: the build must not take the CPU they
+	// need) or when the calling process exits, whichever comes first;
+	// start may be called more than once. ok is false when it arranged
+	// nothing: the caller builds it.
+	BuildIndex(path string, id FileIdentity) (start func(), ok bool)
+}
+
+// handedOver is what an IndexBuilder said to a build handed over at open.
+type handedOver struct {
+	start func()
+	ok    bool
 }
 
 // SaveIndex builds the whole index of the ELF file at path and saves it in
@@ -297,12 +308,37 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 		// do not wait for it.
 		lazy := opts.Lazy
 		seen := lazy && opts.Cache != nil && !first && (opts.saveWhole || unhashed || im.seenByIdentity() || im.seenBefore())
+		// A second open's builder is started now, meanwhile, not at Close:
+		// starting a process (a fork and an exec of this program, a
+		// quarter of a millisecond, more on a busy machine) then overlaps
+		// the open and the lookups, where it was serial, after the
+		// answers. It builds only once Close says so (or this process
+		// exits), at the lowest priority from its start, so it does not
+		// take the CPU the lookups need; Close does not wait for it to
+		// start unless it has not yet.
+		var handed func() handedOver // nil: nothing handed over
+		if b := opts.Builder; seen && b != nil && im.ident != (FileIdentity{}) && !opts.saveWhole {
+			handOff := make(chan handedOver, 1)
+			go func() {
+				var h handedOver
+				defer func() {
+					_ = recover() // a builder's panic costs the hand-over: Close builds
+					handOff <- h
+				}()
+				h.start, h.ok = b.BuildIndex(im.path, im.ident)
+			}()
+			handed = sync.OnceValue(func() handedOver { return <-handOff })
+			defer func() {
+				if opened {
+					return // Close tells it to go
+				}
+				if h := handed(); h.ok { // no image to close: the builder goes now
+					h.start()
+				}
+			}()
+		}
 		dwc := make(chan dwarfRead, 1)
-		lzc := make(chan *lazyDWARF, 1)
-		if lazy {
-			osf, _ := r.(*os.File)
-			go func() { lzc <- newLazyDWARF(f, osf, size) }()
-		} else {
+		if !lazy {
 			go func() {
 				d, err := readDWARF(f, size)
 				dwc <- dwarfRead{d, err}
@@ -315,13 +351,30 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 			r := <-dwc
 			return r.d, r.err
 		}
-		im.loadSymbols(f)
-		symWarn := slices.Clone(im.warn[w0:])
 		if lazy {
-			if im.lazy = <-lzc; im.lazy != nil {
+			// The symbols are read meanwhile, not the units' list: a new
+			// goroutine waits for a thread to take it up (a tenth of a
+			// millisecond, here), and the list is the longer work of
+			// the two, so it goes first. A parser panic goes on to the
+			// recover above.
+			symc := make(chan any, 1)
+			go func() {
+				defer func() { symc <- recover() }()
+				growStack()
+				im.loadSymbols(f)
+			}()
+			osf, _ := r.(*os.File)
+			lz := newLazyDWARF(f, osf, size)
+			if p := <-symc; p != nil {
+				panic(p)
+			}
+			if im.lazy = lz; im.lazy != nil {
 				im.lazy.zeroOK = im.zeroOK()
 			}
+		} else {
+			im.loadSymbols(f)
 		}
+		symWarn := slices.Clone(im.warn[w0:])
 		if im.lazy == nil {
 			im.loadDWARF(f, dw)
 			im.loadCFI(f)
@@ -342,13 +395,12 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 					_ = opts.Cache.Store(im.indexKey(), im.marshalIndex(im.warn[w0:]))
 				}
 			case im.lazy != nil && seen:
-				b := opts.Builder
-				if im.ident == (FileIdentity{}) || opts.saveWhole {
-					b = nil // no file at name to hand over; or the builder itself
-				}
 				im.saveOnClose = func() error {
-					if b != nil && b.BuildIndex(im.path, im.ident) {
-						return nil
+					if handed != nil {
+						if h := handed(); h.ok {
+							h.start()
+							return nil
+						}
 					}
 					return im.saveWholeIndex(f, symWarn)
 				}
@@ -356,6 +408,16 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 				im.markSeen()
 			default:
 				_ = opts.Cache.Store(im.indexKey(), im.marshalIndex(im.warn[w0:]))
+			}
+		}
+		if handed != nil && im.saveOnClose == nil {
+			// Indexed whole after all (not lazily readable): saved
+			// above, which the builder, let go at Close, finds.
+			im.saveOnClose = func() error {
+				if h := handed(); h.ok {
+					h.start()
+				}
+				return nil
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package indexcache
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -82,13 +83,14 @@ func lockName(id elfsym.FileIdentity) string {
 }
 
 // BuildIndex starts a builder for the index of the ELF at path, whose
-// stat identity is id (elfsym.IndexBuilder). It reports true when one
-// runs for it (started now or before), false when none could be started:
-// the caller builds the index itself.
-func (d *Dir) BuildIndex(path string, id elfsym.FileIdentity) bool {
+// stat identity is id (elfsym.IndexBuilder). The builder waits, at the
+// lowest priority, until start is called or this process exits, then
+// builds. ok is true when one runs for it (started now or before), false
+// when none could be started: the caller builds the index itself.
+func (d *Dir) BuildIndex(path string, id elfsym.FileIdentity) (start func(), ok bool) {
 	abs, err := filepath.Abs(path)
 	if err != nil || id == (elfsym.FileIdentity{}) {
-		return false
+		return nil, false
 	}
 	return startBuilder(d, lockName(id), abs)
 }
@@ -101,18 +103,23 @@ func (d *Dir) Building(id elfsym.FileIdentity) bool { return locked(d.LockFile(i
 // locked (flock) while it runs; BuildIndex starts none while it is.
 func (d *Dir) LockFile(id elfsym.FileIdentity) string { return filepath.Join(d.Path, lockName(id)) }
 
-// runBuilder is a builder's work: build and save the ELF's index in dir,
-// unless it is there already or dir is gone, holding the lock it was
-// given (as descriptor 3) until it exits.
+// runBuilder is a builder's work: take the lock (handed over as
+// descriptor 3, or the file lock in dir), wait for the go (descriptor 4
+// reads end of file), then build and save the ELF's index in dir, unless
+// it is there already or dir is gone, holding the lock until it exits.
 func runBuilder(dir, lock, elf string) {
-	if filepath.Base(lock) != lock || filepath.Ext(lock) != lockSuffix {
-		return // not a lock file's name: not started by BuildIndex
+	if filepath.Base(lock) != lock || filepath.Ext(lock) != lockSuffix || !startedByBuildIndex() {
+		return // not started by BuildIndex
 	}
-	held, ok := holdLock()
+	held, ok := holdLock(dir, lock)
 	if !ok {
-		return // not started by BuildIndex: no lock, no build
+		return // another builder has it
 	}
+	defer runtime.KeepAlive(held) // collected, it would be closed, and the lock with it
 	lowerPriority()
+	// Started while the run that asked still answers: its CPU is theirs
+	// until they are done (or the run is gone).
+	waitForGo()
 	// A builder that hangs (a file on a stuck network mount) must not
 	// hold the lock for ever; killed mid-write, it leaves a temporary
 	// file that trim removes.
@@ -124,7 +131,9 @@ func runBuilder(dir, lock, elf string) {
 	// run that opened it meanwhile locks an unlinked file: it starts a
 	// builder that finds the index saved).
 	p := filepath.Join(dir, lock)
-	if cur, err := os.Stat(p); err == nil && os.SameFile(held, cur) {
-		os.Remove(p)
+	if st, err := held.Stat(); err == nil {
+		if cur, err := os.Stat(p); err == nil && os.SameFile(st, cur) {
+			os.Remove(p)
+		}
 	}
 }

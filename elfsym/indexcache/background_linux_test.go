@@ -2,8 +2,10 @@ package indexcache_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -79,6 +81,78 @@ func TestSecondOpenBuildsInTheBackground(t *testing.T) {
 	}
 }
 
+// A builder is started as the run opens the ELF, but builds only once
+// told to go (the run's answers are done) and meanwhile takes no CPU from
+// the run: it holds the index's lock (no other is started) and every
+// thread of it runs at the lowest priority from its start.
+func TestABuilderWaitsForItsGoAtTheLowestPriority(t *testing.T) {
+	path, _ := elfsymtest.SampleCopy(t)
+	c := &indexcache.Dir{Path: t.TempDir()}
+	k, id := key(open(t, path, nil)), identity(t, path)
+	t.Cleanup(func() { waitIdle(t, c, id) }) // before the directory goes
+	start, ok := c.BuildIndex(path, id)
+	if !ok {
+		t.Fatal("BuildIndex: no builder started")
+	}
+	defer start() // a failed test lets it go too
+	pid := builderOf(t, c.Path)
+	// The sample's index takes milliseconds: a builder that did not wait
+	// would have saved it by now.
+	time.Sleep(300 * time.Millisecond)
+	if data, _ := c.Load(k); data != nil {
+		c.Release(data)
+		t.Fatal("the builder built before it was told to go")
+	}
+	if !c.Building(id) {
+		t.Fatal("the waiting builder does not hold the lock")
+	}
+	if _, again := c.BuildIndex(path, id); !again {
+		t.Fatal("BuildIndex while one waits: false, want true (one runs)")
+	}
+	if pid := builderOf(t, c.Path); pid == 0 {
+		t.Fatal("no builder waits")
+	}
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+	if err != nil || len(tasks) == 0 {
+		t.Fatalf("the builder's threads: %v %v", tasks, err)
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(task)
+		if err != nil {
+			continue // a thread gone meanwhile
+		}
+		// Fields after the command's closing parenthesis: state is the
+		// 3rd field of the line, nice the 19th.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) < 17 || f[16] != "19" {
+			t.Errorf("builder thread %s runs at nice %v, want 19", task, f[16:17])
+		}
+	}
+	start()
+	waitBuilt(t, c, k, id, time.Minute)
+}
+
+// builderOf returns the pid of the builder started for the cache
+// directory dir, waiting for it a few seconds; 0 when there is none.
+func builderOf(t *testing.T, dir string) int {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+		for _, p := range procs {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				continue
+			}
+			args := strings.Split(string(b), "\x00")
+			if len(args) > 2 && args[1] == indexcache.BuilderArg && args[2] == dir {
+				pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+				return pid
+			}
+		}
+	}
+	return 0
+}
+
 // While a builder holds an index's lock, asking for that index again
 // starts none; a directory that is not there gets no builder (the caller
 // builds), and a builder whose directory is removed under it writes
@@ -100,9 +174,11 @@ func TestOneBuilderPerIndexAndNoneForAGoneDirectory(t *testing.T) {
 	if !c.Building(id) {
 		t.Fatal("Building: false while the lock is held")
 	}
-	if !c.BuildIndex(path, id) {
+	start, ok := c.BuildIndex(path, id)
+	if !ok {
 		t.Fatal("BuildIndex while a builder holds the lock: false, want true (one runs)")
 	}
+	start()
 	time.Sleep(300 * time.Millisecond) // a builder started anyway would have saved the sample's index by now
 	if data, _ := c.Load(k); data != nil {
 		c.Release(data)
@@ -110,7 +186,7 @@ func TestOneBuilderPerIndexAndNoneForAGoneDirectory(t *testing.T) {
 	}
 	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 
-	if missing := (&indexcache.Dir{Path: filepath.Join(t.TempDir(), "none")}); missing.BuildIndex(path, id) {
+	if _, ok := (&indexcache.Dir{Path: filepath.Join(t.TempDir(), "none")}).BuildIndex(path, id); ok {
 		t.Error("BuildIndex into a directory that is not there: true")
 	}
 
@@ -118,17 +194,27 @@ func TestOneBuilderPerIndexAndNoneForAGoneDirectory(t *testing.T) {
 	if err := os.Mkdir(gone.Path, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if !gone.BuildIndex(path, id) {
+	start, ok = gone.BuildIndex(path, id)
+	if !ok {
 		t.Fatal("BuildIndex: no builder started")
+	}
+	// The builder makes its lock file as it starts, before its go.
+	for deadline := time.Now().Add(time.Minute); !gone.Building(id); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			start()
+			t.Fatal("the builder has not taken its lock after a minute")
+		}
 	}
 	held, err := os.Open(gone.LockFile(id)) // the builder's lock, to see it go
 	if err != nil {
+		start()
 		t.Fatal(err)
 	}
 	defer held.Close()
 	if err := os.RemoveAll(gone.Path); err != nil {
 		t.Fatal(err)
 	}
+	start()
 	for deadline := time.Now().Add(time.Minute); syscall.Flock(int(held.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the builder still runs after a minute")

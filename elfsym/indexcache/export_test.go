@@ -32,3 +32,7 @@ func SetNamedOnly() (restore func()) {
 	namedOnly = true
 	return func() { namedOnly = false }
 }
+
+// BuilderArg is what a builder's first argument is: tests find builders
+// among the processes by it.
+const BuilderArg = builderArg
