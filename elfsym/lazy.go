@@ -148,20 +148,11 @@ func newLazyDWARF(f *elf.File, file *os.File, fileSize int64) (lz *lazyDWARF) {
 		}
 		lz.line = line
 	}
-	// LTO names a function or inlined call through a DIE in another unit
-	// (DW_FORM_ref_addr); a unit read alone cannot follow it. Checked
-	// meanwhile: it reads all the abbreviations, a third of this
-	// function's time on a small firmware, while the units are listed.
-	cross := make(chan bool, 1)
-	go func() {
-		refs := true // unless read through: a fault in the mapping counts as yes
-		defer func() {
-			_ = recover()
-			cross <- refs
-		}()
-		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true)) // see mappedInfo
-		refs = crossUnitRefs(secs.abbrev)
-	}()
+	if crossUnitRefs(secs.abbrev) {
+		// LTO names a function or inlined call through a DIE in another
+		// unit (DW_FORM_ref_addr); a unit read alone cannot follow it.
+		return nil
+	}
 	lz.secs, lz.info = secs, info
 	var h [12]byte
 	// A small .debug_info's headers are read from the mapping the units
@@ -240,9 +231,6 @@ func newLazyDWARF(f *elf.File, file *os.File, fileSize int64) (lz *lazyDWARF) {
 				lz.maxLen = max(lz.maxLen, rg[1]-rg[0]&^1)
 			}
 		}
-	}
-	if <-cross {
-		return nil
 	}
 	slices.SortFunc(lz.ranges, func(a, b unitRange) int { return cmpUint(a.lo, b.lo) })
 	lz.merged.Store(&mergedIdx{have: make([]bool, len(lz.units)), only: make([]map[uint64]bool, len(lz.units))})
@@ -657,7 +645,6 @@ func (lz *lazyDWARF) include(units []int, want map[int][]uint64) *mergedIdx {
 	next := atomic.Int64{}
 	for range min(len(jobs), runtime.GOMAXPROCS(0)) {
 		wg.Go(func() {
-			growStack()
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(jobs) {
