@@ -360,7 +360,7 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 			symc := make(chan any, 1)
 			go func() {
 				defer func() { symc <- recover() }()
-					im.loadSymbols(f)
+				im.loadSymbols(f)
 			}()
 			osf, _ := r.(*os.File)
 			lz := newLazyDWARF(f, osf, size)
