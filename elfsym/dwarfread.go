@@ -4,6 +4,7 @@ import (
 	"debug/dwarf"
 	"debug/elf"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -58,17 +59,18 @@ func (s *dwarfSections) dataWithLine(info, line []byte) (*dwarf.Data, error) {
 // if withInfo and .debug_line only if withLine. ok is false when the file needs elf.File.DWARF (relocatable,
 // compressed sections, DWARF 4 type units).
 func readDWARFSections(f *elf.File, fileSize int64, withInfo, withLine bool) (secs *dwarfSections, ok bool, err error) {
-	return readDWARFSectionsWith(f, withInfo, withLine, func(s *elf.Section) ([]byte, error) { return sectionBytes(s, fileSize) })
+	return readDWARFSectionsWith(f, withInfo, withLine, false, func(s *elf.Section) ([]byte, error) { return sectionBytes(s, fileSize) })
 }
 
 // readDWARFSectionsWith is readDWARFSections with read giving a section's
-// bytes (a lazy image slices them from a mapping of the file).
-func readDWARFSectionsWith(f *elf.File, withInfo, withLine bool, read func(*elf.Section) ([]byte, error)) (secs *dwarfSections, ok bool, err error) {
+// bytes (a lazy image slices them from a mapping of the file); inflates
+// says read decompresses SHF_COMPRESSED sections (inflateSection).
+func readDWARFSectionsWith(f *elf.File, withInfo, withLine, inflates bool, read func(*elf.Section) ([]byte, error)) (secs *dwarfSections, ok bool, err error) {
 	if f.Type != elf.ET_EXEC {
 		return nil, false, nil
 	}
 	for _, s := range f.Sections {
-		if strings.HasPrefix(s.Name, ".zdebug_") || (strings.HasPrefix(s.Name, ".debug_") && s.Flags&elf.SHF_COMPRESSED != 0) {
+		if strings.HasPrefix(s.Name, ".zdebug_") || (strings.HasPrefix(s.Name, ".debug_") && s.Flags&elf.SHF_COMPRESSED != 0 && !inflates) {
 			return nil, false, nil
 		}
 		if s.Name == ".debug_types" {
@@ -113,6 +115,24 @@ func readDWARFSectionsWith(f *elf.File, withInfo, withLine bool, read func(*elf.
 		}
 	}
 	return secs, true, nil
+}
+
+// maxInflated bounds a compressed section's claimed size: a damaged or
+// hostile header must not become an allocation (firmware DWARF is tens of
+// megabytes).
+const maxInflated = 1 << 30
+
+// inflateSection decompresses an SHF_COMPRESSED section (-gz, ld
+// --compress-debug-sections) into one buffer of its uncompressed size.
+func inflateSection(s *elf.Section) ([]byte, error) {
+	if s.Size > maxInflated {
+		return nil, fmt.Errorf("compressed section claims %d bytes uncompressed", s.Size)
+	}
+	b := make([]byte, s.Size)
+	if _, err := io.ReadFull(s.Open(), b); err != nil {
+		return nil, fmt.Errorf("decompress: %w", err)
+	}
+	return b, nil
 }
 
 // sectionBytes reads an uncompressed section in one read into a buffer of

@@ -121,7 +121,10 @@ func newLazyDWARF(f *elf.File, file *os.File, fileSize int64) (lz *lazyDWARF) {
 		}
 	}()
 	info := f.Section(".debug_info")
-	if info == nil || info.Flags&elf.SHF_COMPRESSED != 0 || info.Size > uint64(fileSize) {
+	// Compressed sections (-gz) are decompressed whole, once, as
+	// addr2line does; the units are then built lazily from memory.
+	compressed := func(s *elf.Section) bool { return s.Flags&elf.SHF_COMPRESSED != 0 }
+	if info == nil || info.Type == elf.SHT_NOBITS || (!compressed(info) && info.Size > uint64(fileSize)) {
 		return nil
 	}
 	lz = &lazyDWARF{file: file, fileSize: fileSize}
@@ -138,12 +141,32 @@ func newLazyDWARF(f *elf.File, file *os.File, fileSize int64) (lz *lazyDWARF) {
 			return whole[s.Offset : s.Offset+s.Size : s.Offset+s.Size], nil
 		}
 	}
-	secs, ok, err := readDWARFSectionsWith(f, false, false, read)
+	mapped := read
+	read = func(s *elf.Section) ([]byte, error) {
+		if compressed(s) {
+			return inflateSection(s)
+		}
+		return mapped(s)
+	}
+	secs, ok, err := readDWARFSectionsWith(f, false, false, true, read)
 	if err != nil || !ok {
 		return nil
 	}
+	if compressed(info) {
+		b, err := inflateSection(info)
+		if err != nil {
+			return nil
+		}
+		lz.infoMap.Do(func() { lz.infoMap.b = b })
+	}
 	if line := f.Section(".debug_line"); line != nil && line.Type != elf.SHT_NOBITS {
-		if line.Size > uint64(fileSize) || line.Offset > uint64(fileSize)-line.Size {
+		if compressed(line) {
+			b, err := inflateSection(line)
+			if err != nil {
+				return nil
+			}
+			lz.lineMap.Do(func() { lz.lineMap.b = b })
+		} else if line.Size > uint64(fileSize) || line.Offset > uint64(fileSize)-line.Size {
 			return nil
 		}
 		lz.line = line
@@ -161,7 +184,7 @@ func newLazyDWARF(f *elf.File, file *os.File, fileSize int64) (lz *lazyDWARF) {
 	// pages around each touched one, and touching every unit's header
 	// put megabytes of .debug_info in the peak RSS.
 	m := lz.mappedInfo()
-	if info.Size > headerMapMax {
+	if info.Size > headerMapMax && !compressed(info) {
 		m = nil
 	}
 	// The units are listed first in a slice of their own: a lazyUnit is
