@@ -568,3 +568,65 @@ func TestExidxIsFoundWhereverTheLinkerScriptPutsIt(t *testing.T) {
 		})
 	}
 }
+
+// TestExidxEntryBeforeTheFunctionIsAnothers drops one function's index
+// entry from a real image, so the entry before it covers its code, as for
+// assembly without an entry when the linker adds no EXIDX_CANTUNWIND. An
+// .ARM.extab entry there belongs to the function before and is not used
+// (gdb's check); an inline entry is, as the linker merges identical
+// inline entries of adjacent functions into one.
+func TestExidxEntryBeforeTheFunctionIsAnothers(t *testing.T) {
+	im, path := elfsymtest.OpenBuilt(t, exidxImage, Open)
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.NewFile(bytes.NewReader(orig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := f.Section(".ARM.exidx")
+	if sec == nil {
+		t.Fatal("no .ARM.exidx")
+	}
+	entries, err := im.exidxEntries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tested := map[bool]bool{}
+	for i := 0; i+1 < len(entries); i++ {
+		prev, next := entries[i], entries[i+1]
+		inline := prev.word&0x80000000 != 0
+		if prev.word == exidxCantUnwind || next.word == exidxCantUnwind || tested[inline] {
+			continue
+		}
+		sym, ok := im.funcSymbolAt(uint64(next.start))
+		if !ok || sym.Addr != uint64(next.start) || sym.Size < 4 {
+			continue
+		}
+		want, err := im.ExidxRule(uint64(prev.start))
+		if err != nil {
+			continue
+		}
+		data := append([]byte(nil), orig...)
+		// Bit 31 set in the first word: no entry (parseExidx drops it).
+		binary.LittleEndian.PutUint32(data[int(sec.Offset)+8*(i+1):], 0x80000000)
+		dam, err := NewImage(bytes.NewReader(data), int64(len(data)), "dropped.elf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := dam.ExidxRule(uint64(next.start) + 2)
+		dam.Close()
+		if inline {
+			if err != nil || r.Start != uint64(prev.start) || r.CFAOffset != want.CFAOffset || r.Saved != want.Saved {
+				t.Errorf("%s after an inline entry (merged): rule %+v, %v; want the entry at %#x", sym.Name, r, err, prev.start)
+			}
+		} else if !errors.Is(err, ErrNoExidx) {
+			t.Errorf("%s after an .ARM.extab entry: rule %+v, %v; want ErrNoExidx", sym.Name, r, err)
+		}
+		tested[inline] = true
+	}
+	if !tested[true] || !tested[false] {
+		t.Fatalf("the image lacks an inline or an .ARM.extab entry before another function's (tested %v)", tested)
+	}
+}
