@@ -75,10 +75,14 @@ func crossUnitRefsRef(abbrev []byte) bool {
 			if attr == 0 && form == 0 {
 				break
 			}
-			switch form {
-			case 0x10, 0x20, 0x1f20:
+			switch {
+			case form == 0x10, form == 0x1f20:
 				return true
-			case formImplicitConst:
+			case form == 0x20: // ref_sig8: only a type unit's type attributes stay in the unit
+				if attr != 0x1d && attr != 0x49 && attr != 0x69 {
+					return true
+				}
+			case form == formImplicitConst:
 				r.sleb()
 			}
 		}
@@ -137,6 +141,28 @@ func TestAbbrevsDecodeAsTheCheckedReader(t *testing.T) {
 	}
 	if !crossUnitRefs(abbrevFixture) {
 		t.Error("second table's DW_FORM_ref_addr not found")
+	}
+	// -fdebug-types-section: a DIE's type, a declaration's signature and a
+	// member pointer's class live in type units, which the lazy path never
+	// needs; anything else through a signature is a reference out.
+	typeSigs := []byte{
+		0x01, 0x34, 0x00, // code 1: variable
+		0x49, 0x20, // type, ref_sig8
+		0x00, 0x00,
+		0x02, 0x02, 0x00, // code 2: class type
+		0x69, 0x20, // signature, ref_sig8
+		0x00, 0x00,
+		0x03, 0x1f, 0x00, // code 3: pointer to member type
+		0x1d, 0x20, // containing_type, ref_sig8
+		0x00, 0x00,
+		0x00,
+	}
+	if crossUnitRefs(typeSigs) || crossUnitRefsRef(typeSigs) {
+		t.Error("type-unit signatures of a type, a class and a member pointer counted as cross-unit references")
+	}
+	specSig := []byte{0x01, 0x2e, 0x00, 0x47, 0x20, 0x00, 0x00, 0x00} // subprogram: specification, ref_sig8
+	if !crossUnitRefs(specSig) || !crossUnitRefsRef(specSig) {
+		t.Error("a DW_AT_specification through a signature not counted as a cross-unit reference")
 	}
 	for n := range len(abbrevFixture) {
 		checkAbbrevs(t, fmt.Sprintf("fixture cut to %d bytes", n), abbrevFixture[:n+1], 0)

@@ -63,17 +63,20 @@ func readDWARFSections(f *elf.File, fileSize int64, withInfo, withLine bool) (se
 }
 
 // readDWARFSectionsWith is readDWARFSections with read giving a section's
-// bytes (a lazy image slices them from a mapping of the file); inflates
-// says read decompresses SHF_COMPRESSED sections (inflateSection).
-func readDWARFSectionsWith(f *elf.File, withInfo, withLine, inflates bool, read func(*elf.Section) ([]byte, error)) (secs *dwarfSections, ok bool, err error) {
+// bytes (a lazy image slices them from a mapping of the file). lazy says
+// the caller is the lazy path: its read decompresses SHF_COMPRESSED
+// sections (inflateSection), and it needs no DWARF 4 type units (it
+// indexes functions and lines, which name their types only by DW_AT_type
+// and DW_AT_signature; see crossUnitRefs).
+func readDWARFSectionsWith(f *elf.File, withInfo, withLine, lazy bool, read func(*elf.Section) ([]byte, error)) (secs *dwarfSections, ok bool, err error) {
 	if f.Type != elf.ET_EXEC {
 		return nil, false, nil
 	}
 	for _, s := range f.Sections {
-		if strings.HasPrefix(s.Name, ".zdebug_") || (strings.HasPrefix(s.Name, ".debug_") && s.Flags&elf.SHF_COMPRESSED != 0 && !inflates) {
+		if strings.HasPrefix(s.Name, ".zdebug_") || (strings.HasPrefix(s.Name, ".debug_") && s.Flags&elf.SHF_COMPRESSED != 0 && !lazy) {
 			return nil, false, nil
 		}
-		if s.Name == ".debug_types" {
+		if s.Name == ".debug_types" && !lazy {
 			return nil, false, nil // DWARF 4 type units: rare on this target, handled there
 		}
 	}

@@ -266,7 +266,8 @@ const headerMapMax = 4 << 20
 
 // crossUnitRefs says whether any abbreviation in .debug_abbrev has an
 // attribute of a form that refers to a DIE outside its own unit
-// (DW_FORM_ref_addr, DW_FORM_GNU_ref_alt, DW_FORM_ref_sig8). Damaged
+// (DW_FORM_ref_addr, DW_FORM_GNU_ref_alt, DW_FORM_ref_sig8 but for the
+// type attributes of a type unit). Damaged
 // abbreviations count as yes: the whole index then reports them. It reads
 // the whole section on every lazy open, so it decodes in place, without a
 // reader's checks per byte (a sixth of the time the DWARF of a small
@@ -279,6 +280,9 @@ func crossUnitRefs(abbrev []byte) bool {
 		formRefSig8       = 0x20
 		formImplicitConst = 0x21
 		formGNURefAlt     = 0x1f20
+		attrContaining    = 0x1d // DW_AT_containing_type
+		attrType          = 0x49
+		attrSignature     = 0x69
 	)
 	b := abbrev
 	n := len(b)
@@ -317,8 +321,17 @@ func crossUnitRefs(abbrev []byte) bool {
 				break
 			}
 			switch form {
-			case formRefAddr, formRefSig8, formGNURefAlt:
+			case formRefAddr, formGNURefAlt:
 				return true
+			case formRefSig8:
+				// A type unit's signature (-fdebug-types-section): a
+				// type, the class a declaration stands for, a member
+				// pointer's class. Functions and lines never follow
+				// those; anything else through a signature does not
+				// stay in the unit.
+				if attr != attrType && attr != attrSignature && attr != attrContaining {
+					return true
+				}
 			case formImplicitConst:
 				if _, i = readULEB(b, i); i < 0 { // an SLEB128: as long
 					return true
