@@ -41,7 +41,7 @@ func (im *Image) loadCFI(f *elf.File) {
 // for an image whose CFI is parsed on first use.
 func (im *Image) cfiPresence(f *elf.File) {
 	has := func(name string) bool {
-		s := f.Section(name)
+		s := debugSection(f, name)
 		return s != nil && s.Type != elf.SHT_NOBITS
 	}
 	cfiMissing(has(".debug_frame"), has(".eh_frame"), im.warnf)
@@ -80,11 +80,11 @@ func (im *Image) parseCFI(f *elf.File, warn func(string, ...any)) []cfiIndex {
 // loadCFISection parses one CFI section into idx and reports whether
 // the section exists.
 func (im *Image) loadCFISection(f *elf.File, name string, eh bool, idx *[]cfiIndex, warn func(string, ...any)) bool {
-	sec := f.Section(name)
+	sec := debugSection(f, name)
 	if sec == nil || sec.Type == elf.SHT_NOBITS {
 		return false
 	}
-	data, err := sec.Data()
+	data, err := debugSectionData(sec)
 	if err != nil {
 		warn("section %s unreadable (%v): no CFI from it", name, err)
 		return true

@@ -23,11 +23,11 @@ const (
 type debugAddr []byte
 
 func loadDebugAddr(f *elf.File, fileSize int64) debugAddr {
-	s := f.Section(".debug_addr")
+	s := debugSection(f, ".debug_addr")
 	if s == nil || s.Size > uint64(fileSize) {
 		return nil
 	}
-	b, err := s.Data()
+	b, err := debugSectionData(s)
 	if err != nil {
 		return nil
 	}

@@ -498,7 +498,7 @@ func contentHash(r io.ReaderAt, size int64) (string, error) {
 //
 // dw gives the DWARF data (read beside loadSymbols: see NewImageWith).
 func (im *Image) loadDWARF(f *elf.File, dw func() (*dwarf.Data, error)) {
-	info := f.Section(".debug_info")
+	info := debugSection(f, ".debug_info")
 	if info == nil {
 		im.warnf("no DWARF (.debug_info missing): functions from the symbol table only, no file:line or inlined frames")
 		return
@@ -561,7 +561,7 @@ func (im *Image) loadDWARFData() {
 			}
 		}()
 		f := im.dw.f
-		if f == nil || f.Section(".debug_info") == nil {
+		if f == nil || debugSection(f, ".debug_info") == nil {
 			return
 		}
 		if d, err := readDWARF(f, im.size); err == nil {

@@ -174,3 +174,69 @@ extern "C" int main() { return (int)port.sum(); }
 		}
 	}
 }
+
+// GNU's older compressed DWARF (gcc -gz=zlib-gnu, binutils before 2.26)
+// renames each section .zdebug_X. gdb reads it; elfsym looked for
+// .debug_info and .debug_frame by name and found neither: "no DWARF", "no
+// .debug_frame". Names, lines, CFI and variables must be those of the
+// uncompressed file.
+func TestGNUZdebugSectionsAreRead(t *testing.T) {
+	objcopy, err := exec.LookPath("arm-none-eabi-objcopy")
+	if err != nil {
+		t.Skip("arm-none-eabi-objcopy not found: run scripts/setup.sh")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	plainPath, err := elfsymtest.Sample(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zPath := filepath.Join(t.TempDir(), "sample-zdebug.elf")
+	if out, err := exec.CommandContext(ctx, objcopy, "--compress-debug-sections=zlib-gnu", plainPath, zPath).CombinedOutput(); err != nil {
+		t.Fatalf("objcopy: %v\n%s", err, out)
+	}
+	if f, err := elf.Open(zPath); err != nil {
+		t.Fatal(err)
+	} else {
+		missing := f.Section(".zdebug_info") == nil || f.Section(".zdebug_frame") == nil
+		f.Close()
+		if missing {
+			t.Fatal("objcopy made no .zdebug_info and .zdebug_frame")
+		}
+	}
+	plain, err := elfsym.Open(plainPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	for _, opts := range []elfsym.Options{{}, {Lazy: true}} {
+		z, err := elfsym.OpenWith(zPath, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer z.Close()
+		if w := z.Warnings(); len(w) != len(plain.Warnings()) {
+			t.Errorf("lazy=%v: warnings %q, uncompressed %q", opts.Lazy, w, plain.Warnings())
+		}
+		cfi := 0
+		for _, a := range testAddrs(plain) {
+			if got, want := z.Frames(a), plain.Frames(a); !reflect.DeepEqual(got, want) {
+				t.Fatalf("lazy=%v: %#x: %+v, uncompressed %+v", opts.Lazy, a, got, want)
+			}
+			got, gerr := z.FrameContext(a)
+			want, werr := plain.FrameContext(a)
+			if (gerr == nil) != (werr == nil) || (gerr == nil && !reflect.DeepEqual(got, want)) {
+				t.Fatalf("lazy=%v: %#x: CFI %+v (%v), uncompressed %+v (%v)", opts.Lazy, a, got, gerr, want, werr)
+			}
+			if werr == nil {
+				cfi++
+			}
+		}
+		if cfi == 0 {
+			t.Error("no address has CFI in the sample: the comparison shows nothing")
+		}
+		if got, want := len(z.Variables()), len(plain.Variables()); got != want || want == 0 {
+			t.Errorf("lazy=%v: %d variables, uncompressed %d", opts.Lazy, got, want)
+		}
+	}
+}

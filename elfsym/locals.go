@@ -168,11 +168,11 @@ func (im *Image) section(name string) []byte {
 	if im.dw.f == nil {
 		return nil
 	}
-	s := im.dw.f.Section(name)
+	s := debugSection(im.dw.f, name)
 	if s == nil || s.Size > uint64(im.size) {
 		return nil
 	}
-	b, err := s.Data()
+	b, err := debugSectionData(s)
 	if err != nil {
 		return nil
 	}
