@@ -103,6 +103,7 @@ func AnalyzePrologue(code Memory, fn, pc uint32, pcInFunc bool) (FrameRule, erro
 	buf = buf[:n]
 	var off int32      // SP - CFA
 	var val [16]cfaRel // other registers that hold CFA + a constant
+	var num [16]known  // registers that hold a constant (for ADD sp, Rm)
 	itLeft := 0
 	reached := false
 	for a := uint32(0); fn+a < end && rule.Insns < MaxPrologueInsns; {
@@ -126,6 +127,15 @@ func AnalyzePrologue(code Memory, fn, pc uint32, pcInFunc bool) (FrameRule, erro
 			itLeft--
 		}
 		e := spEffectOf(in, hw1, hw2)
+		if rm, ok := addSPReg(hw1, in.Size); ok && e.kind == spUnknown && num[rm].ok && !conditional {
+			// ARMv6-M's large frames: LDR rN, =-size; ADD sp, rN (as
+			// gdb's thumb_analyze_prologue follows literal constants).
+			if d := int32(num[rm].v); d < 0 && d > -(1<<24) {
+				e = spEffect{kind: spAlloc, bytes: -d}
+			} else if d >= 0 {
+				e = spEffect{kind: spRelease}
+			}
+		}
 		rd, rn, add, derived := deriveReg(hw1, hw2)
 		src := cfaRel{}
 		switch {
@@ -155,6 +165,14 @@ func AnalyzePrologue(code Memory, fn, pc uint32, pcInFunc bool) (FrameRule, erro
 			}
 			if derived && rd != RegSP && !conditional {
 				val[rd] = src
+			}
+			for reg := 0; reg < 16; reg++ {
+				if in.Call && callClobbers&(1<<reg) != 0 || writesReg(in, hw1, hw2, reg) {
+					num[reg] = known{}
+				}
+			}
+			if !conditional && in.Rd >= 0 && in.Rd < RegSP {
+				num[in.Rd] = constantSet(code, in, num[in.Rd])
 			}
 		}
 		switch {
@@ -206,6 +224,38 @@ func finish(r FrameRule, off int32, fp cfaRel, reached bool) FrameRule {
 		r.FP, r.FPOffset = true, uint32(-fp.off)
 	}
 	return r
+}
+
+// known is a register's constant value, where ok.
+type known struct {
+	ok bool
+	v  uint32
+}
+
+// constantSet is the constant in sets its destination to (MOV/MOVW
+// immediate, MOVT over a known low half, a literal load), given the
+// destination's value before.
+func constantSet(code Memory, in Insn, prev known) known {
+	switch {
+	case in.Const:
+		return known{true, in.Value}
+	case in.Movt && prev.ok:
+		return known{true, prev.v&0xFFFF | in.Value<<16}
+	case in.Literal && in.Kind == InsnLoad && in.Width == 4:
+		at, _, _ := in.MemAddress(Regs{})
+		if v, err := Read32(code, uint64(at)); err == nil {
+			return known{true, v}
+		}
+	}
+	return known{}
+}
+
+// addSPReg recognises ADD sp, Rm (T2, 16-bit) and returns Rm.
+func addSPReg(hw1 uint16, size uint32) (int, bool) {
+	if size != 2 || hw1&0xFF87 != 0x4485 {
+		return 0, false
+	}
+	return int(hw1 >> 3 & 0xF), true
 }
 
 // cfaRel is a register's value as CFA + off, where ok.

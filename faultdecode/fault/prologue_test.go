@@ -44,6 +44,12 @@ var (
 	clangSysTick = newCode(0x27a,
 		0xb580, 0x466f, 0xf240, 0x201c, 0xf2c2, 0x0000, 0x6800, 0x2800, // 27a
 		0xbf08, 0xbd80, 0xf240, 0x2020, 0xf2c2, 0x0000, 0x6801) // 28a it eq; popeq {r7, pc}; movw; movt; ldr
+	// eh_storage_m0 gcc-O2g0 (Cortex-M0) journal_append at 0x250: a
+	// 516-byte frame by a literal, ldr r4, =-516; add sp, r4 (Thumb-1 has
+	// no large sub sp); the literal pool moved up next to the code.
+	gccM0BigFrame = newCode(0x250,
+		0xb530, 0x4c02, 0x8903, 0x44a5, 0x466a, 0x8013, // push {r4, r5, lr}; ldr r4, [pc, #8]; ldrh; add sp, r4; mov r2, sp; strh
+		0xfdfc, 0xffff) // 0x25c: .word -516
 	// isr_preempt gcc-O2g0 filter_average at 0x128: a leaf.
 	gccLeaf = newCode(0x128, 0xe9d0, 0x2000, 0xfbb2, 0xf0f0, 0x4770) // ldrd; udiv; bx lr
 	// isr_preempt gcc-O2g0 worker_thread at 0xc4: the push comes after
@@ -135,6 +141,8 @@ func TestAnalyzePrologueFindsTheFrameRule(t *testing.T) {
 		{"a leaf at bx lr", gccLeaf, 0x130, 0, slots{}, true, 0, false},
 		{"the push after other instructions", gccWorker, 0xd2, 8, slots{7: -8, RegLR: -4}, false, 0, false},
 		{"before that push", gccWorker, 0xcc, 0, slots{}, false, 0, false},
+		{"ARMv6-M: ldr r4, =-516; add sp, r4", gccM0BigFrame, 0x25a, 12 + 516, slots{4: -12, 5: -8, RegLR: -4}, false, 0, false},
+		{"ARMv6-M: before add sp, r4", gccM0BigFrame, 0x256, 12, slots{4: -12, 5: -8, RegLR: -4}, false, 0, false},
 		{"gcc: add sp before an early pop ends the prologue", gccCliFeed, 0x1a4, 24, slots{4: -8, RegLR: -4}, false, 0, false},
 		{"gcc: inside the early epilogue, at its pop", gccCliFeed, 0x196, 8, slots{4: -8, RegLR: -4}, true, 0, false},
 		{"clang: push, add r7, sub sp; a branch ends the prologue", clangCliFeed, 0x43c, 32, slots{4: -16, 5: -12, 7: -8, RegLR: -4}, false, 8, false},

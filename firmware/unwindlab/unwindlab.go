@@ -59,6 +59,16 @@ type Variant struct {
 	// Headline overrides the program's Headline where the build leaves
 	// no evidence of it (say why in Note).
 	Headline string `json:"headline,omitempty"`
+	// FrameHow overrides the program's FrameHow for this build.
+	FrameHow map[string]string `json:"frame_how,omitempty"`
+}
+
+// HowWanted is how the named frames of one variant must be found.
+func (p Program) HowWanted(variant string) map[string]string {
+	if v := p.Variants[variant]; v.FrameHow != nil {
+		return v.FrameHow
+	}
+	return p.FrameHow
 }
 
 // Chain returns the expected frames of one variant.

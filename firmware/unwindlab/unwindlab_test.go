@@ -152,7 +152,7 @@ func checkVariant(ctx context.Context, t *testing.T, tab *table, name, variant s
 	}
 	// 5. Where the program says how a frame must be found (say, by the
 	// EHABI index in code without CFI), it is.
-	if msg := frameHowError(rep, prog.FrameHow); msg != "" {
+	if msg := frameHowError(rep, prog.HowWanted(variant)); msg != "" {
 		fail("how: %s", msg)
 	}
 	// The fault itself.
