@@ -166,6 +166,13 @@ func TestFramesMatchAddr2line(t *testing.T) {
 			if strings.HasSuffix(variant, "g0") {
 				continue // no DWARF: nothing to compare but symbols
 			}
+			if strings.HasSuffix(variant, "zg") {
+				// .zdebug_* (-gz=zlib-gnu): binutils 2.40's addr2line
+				// cannot read the DWARF 5 it writes so ("can't find
+				// .debug_rnglists"); TestGNUZdebugSectionsAreRead holds
+				// it to the uncompressed file, the lab to gdb.
+				continue
+			}
 			name := "unwindlab-" + prog + "-" + variant
 			images[name] = func(ctx context.Context) (string, error) {
 				return unwindlab.ELF(ctx, prog, variant)
