@@ -208,10 +208,14 @@ func newLazyDWARF(f *elf.File, file *os.File, fileSize int64) (lz *lazyDWARF) {
 		hdr := uint64(11) // DWARF 2-4: length, version, abbrev offset, address size
 		switch v := binary.LittleEndian.Uint16(h[4:]); {
 		case v == 5:
-			hdr = 12                               // unit type added
-			if t := h[6]; t != 0x01 && t != 0x03 { // DW_UT_compile, DW_UT_partial
+			hdr = 12 // unit type added
+			switch h[6] {
+			case 0x01, 0x03: // DW_UT_compile, DW_UT_partial
+			case 0x04: // DW_UT_skeleton (-gsplit-dwarf): its line program
+				hdr = 20 // and the DWO id
+			default:
 				off += 4 + n
-				continue // type and skeleton units hold no code
+				continue // type units hold no code
 			}
 		case v < 2 || v > 5:
 			return nil

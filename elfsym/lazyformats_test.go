@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -237,6 +238,65 @@ func TestGNUZdebugSectionsAreRead(t *testing.T) {
 		}
 		if got, want := len(z.Variables()), len(plain.Variables()); got != want || want == 0 {
 			t.Errorf("lazy=%v: %d variables, uncompressed %d", opts.Lazy, got, want)
+		}
+	}
+}
+
+// gcc -gsplit-dwarf leaves a skeleton unit (DW_UT_skeleton) and the line
+// program in the ELF and moves the functions to .dwo files, which are
+// often not shipped with it. gdb still has file:line from the skeleton's
+// line program; elfsym skipped skeleton units and had none. Lines now come
+// from it (functions are named by the symbol table), whole and lazy.
+func TestSplitDWARFSkeletonGivesLines(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	src := map[string][]byte{"calc.c": []byte(`volatile int sink;
+__attribute__((noinline)) int scale(int v) { return v * 3 + sink; }
+__attribute__((noinline)) int total(const int *p, int n) {
+	int s = 0;
+	for (int i = 0; i < n; i++)
+		s += scale(p[i]);
+	return s;
+}
+int main(void) { static const int v[] = {1, 2, 3}; return total(v, 3); }
+`)}
+	build := func(name string, extra ...string) string {
+		path, err := elfsymtest.Build(ctx, elfsymtest.Program{
+			Name: name, CC: "arm-none-eabi-gcc", Srcs: src,
+			Flags: append([]string{"-g", "-O1", "-mcpu=cortex-m3", "-mthumb", "-specs=nosys.specs"}, extra...),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	plainPath, splitPath := build("nosplit"), build("split", "-gsplit-dwarf")
+	plain, err := elfsym.Open(plainPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	for _, opts := range []elfsym.Options{{}, {Lazy: true}} {
+		split, err := elfsym.OpenWith(splitPath, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer split.Close()
+		for _, name := range []string{"scale", "total", "main"} {
+			ps, ok1 := plain.LookupSymbol(name)
+			ss, ok2 := split.LookupSymbol(name)
+			if !ok1 || !ok2 {
+				t.Fatalf("no symbol %s", name)
+			}
+			for off := uint64(0); off < ss.Size && off < ps.Size; off += 2 {
+				pf, sf := plain.Frames(ps.Addr+off), split.Frames(ss.Addr+off)
+				if len(pf) == 0 || len(sf) == 0 {
+					t.Fatalf("lazy=%v: %s+%d: frames %+v, unsplit %+v", opts.Lazy, name, off, sf, pf)
+				}
+				if path.Base(sf[0].File) != path.Base(pf[0].File) || sf[0].Line != pf[0].Line || sf[len(sf)-1].Function != name {
+					t.Fatalf("lazy=%v: %s+%d: %+v, unsplit %+v", opts.Lazy, name, off, sf, pf)
+				}
+			}
 		}
 	}
 }

@@ -266,8 +266,10 @@ func buildDWARF(d *dwarf.Data, zeroOK bool, infoSize, lineSize uint64) (lineTabl
 		if e == nil {
 			break
 		}
-		if e.Tag != dwarf.TagCompileUnit && e.Tag != dwarf.TagPartialUnit {
-			// Type units and the like: nothing to index.
+		if e.Tag != dwarf.TagCompileUnit && e.Tag != dwarf.TagPartialUnit && e.Tag != dwarf.TagSkeletonUnit {
+			// Type units and the like: nothing to index. A skeleton
+			// unit (-gsplit-dwarf) keeps its line program here, its
+			// functions in a .dwo file: lines, named by the symbols.
 			r.SkipChildren()
 			continue
 		}
