@@ -373,6 +373,9 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 		} else {
 			im.loadSymbols(f)
 		}
+		if im.lazy != nil && im.lazy.split {
+			im.warnf(splitDWARFWarning)
+		}
 		symWarn := slices.Clone(im.warn[w0:])
 		if im.lazy == nil {
 			im.loadDWARF(f, dw)
@@ -510,7 +513,11 @@ func (im *Image) loadDWARF(f *elf.File, dw func() (*dwarf.Data, error)) {
 	}
 	im.dw.once.Do(func() { im.dw.d, im.dw.addr = d, loadDebugAddr(f, im.size) })
 	var ferr error
-	im.lines, im.funcs, ferr = buildDWARF(d, im.zeroOK(), info.Size, im.sectionSize(f, ".debug_line"))
+	var split bool
+	im.lines, im.funcs, split, ferr = buildDWARF(d, im.zeroOK(), info.Size, im.sectionSize(f, ".debug_line"))
+	if split {
+		im.warnf(splitDWARFWarning)
+	}
 	if ferr != nil {
 		im.warnf("DWARF partly unreadable, some addresses may lack functions or lines: %s", strings.ReplaceAll(ferr.Error(), "\n", "; "))
 	}

@@ -69,6 +69,7 @@ type lazyDWARF struct {
 	ranges []unitRange // sorted by lo
 	maxLen uint64      // longest range, bounds the backward scan
 	noSkim bool        // walk every unit with debug/dwarf (tests compare)
+	split  bool        // a skeleton unit seen (-gsplit-dwarf): functions in .dwo files
 
 	file     *os.File // the ELF, to map .debug_info from; nil: read it
 	fileSize int64
@@ -213,6 +214,7 @@ func newLazyDWARF(f *elf.File, file *os.File, fileSize int64) (lz *lazyDWARF) {
 			case 0x01, 0x03: // DW_UT_compile, DW_UT_partial
 			case 0x04: // DW_UT_skeleton (-gsplit-dwarf): its line program
 				hdr = 20 // and the DWO id
+				lz.split = true
 			default:
 				off += 4 + n
 				continue // type units hold no code

@@ -282,6 +282,12 @@ int main(void) { static const int v[] = {1, 2, 3}; return total(v, 3); }
 			t.Fatal(err)
 		}
 		defer split.Close()
+		if w := strings.Join(split.Warnings(), "\n"); !strings.Contains(w, "split DWARF") {
+			t.Errorf("lazy=%v: no word of the .dwo files not read: %q", opts.Lazy, w)
+		}
+		if w := strings.Join(plain.Warnings(), "\n"); strings.Contains(w, "split DWARF") {
+			t.Errorf("the unsplit build warns of split DWARF: %q", w)
+		}
 		for _, name := range []string{"scale", "total", "main"} {
 			ps, ok1 := plain.LookupSymbol(name)
 			ss, ok2 := split.LookupSymbol(name)

@@ -247,7 +247,7 @@ func (t *lineTable) atIn(addr uint64, lo, hi int) (file string, line int, ok boo
 // infoSize is the size of .debug_info: every entry takes at least one byte,
 // so more entries than that means the reader is not advancing (debug/dwarf
 // can return null entries forever on a damaged unit header).
-func buildDWARF(d *dwarf.Data, zeroOK bool, infoSize, lineSize uint64) (lineTable, funcIndex, error) {
+func buildDWARF(d *dwarf.Data, zeroOK bool, infoSize, lineSize uint64) (lt lineTable, fx funcIndex, split bool, err error) {
 	fi := &fileInterner{idx: map[string]uint32{}}
 	b := newFuncBuilder(d, fi, zeroOK)
 	b.budget = infoSize + 1
@@ -266,6 +266,7 @@ func buildDWARF(d *dwarf.Data, zeroOK bool, infoSize, lineSize uint64) (lineTabl
 		if e == nil {
 			break
 		}
+		split = split || e.Tag == dwarf.TagSkeletonUnit
 		if e.Tag != dwarf.TagCompileUnit && e.Tag != dwarf.TagPartialUnit && e.Tag != dwarf.TagSkeletonUnit {
 			// Type units and the like: nothing to index. A skeleton
 			// unit (-gsplit-dwarf) keeps its line program here, its
@@ -291,11 +292,13 @@ func buildDWARF(d *dwarf.Data, zeroOK bool, infoSize, lineSize uint64) (lineTabl
 			}
 		}
 	}
-	lt := lineTable{rows: rows, files: fi.files}
+	lt = lineTable{rows: rows, files: fi.files}
 	lt.sortRows()
-	fx := b.finish()
-	return lt, fx, errors.Join(errs...)
+	return lt, b.finish(), split, errors.Join(errs...)
 }
+
+// splitDWARFWarning says what a firmware built with -gsplit-dwarf gives.
+const splitDWARFWarning = "split DWARF (-gsplit-dwarf): functions and inlined calls are in .dwo files, which are not read: file:line from the line program, names from the symbol table"
 
 // rowsFor keeps, of one unit's rows (in line program order), the rows a
 // lookup at addrs finds, sorted as sortRows sorts them: for each address
