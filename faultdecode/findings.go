@@ -11,13 +11,22 @@ import (
 	"github.com/faultline-dev/faultline/faultdecode/unwind"
 )
 
-// stackFill are the words RTOSes paint unused stack with (FreeRTOS 0xa5,
+// stackFill names the words RTOSes paint unused stack with (FreeRTOS 0xa5,
 // Zephyr's CONFIG_INIT_STACKS 0xaa, ThreadX 0xef, RTX 0xcc... as bytes): a
 // slot holding one was never written, so reading it as a return address
 // means the unwinder looked at unused stack, not that something overran.
-var stackFill = map[uint32]string{
-	0xa5a5a5a5: "FreeRTOS's stack fill", 0xaaaaaaaa: "Zephyr's stack fill",
-	0xefefefef: "ThreadX's stack fill", 0xcccccccc: "a stack fill",
+func stackFill(v uint32) (string, bool) {
+	switch v {
+	case 0xa5a5a5a5:
+		return "FreeRTOS's stack fill", true
+	case 0xaaaaaaaa:
+		return "Zephyr's stack fill", true
+	case 0xefefefef:
+		return "ThreadX's stack fill", true
+	case 0xcccccccc:
+		return "a stack fill", true
+	}
+	return "", false
 }
 
 // badPCSource says how a wild PC was reached, from the instruction before
@@ -134,7 +143,7 @@ func (a *analysis) stackFindings() {
 		a.add(report.FindStackCorruption, fmt.Sprintf("SP 0x%08x is outside RAM: the stack pointer is corrupt or the stack overflowed", sp), sp, true, "")
 	}
 	check := func(what string, v uint32) {
-		if fill, ok := stackFill[v]; ok {
+		if fill, ok := stackFill(v); ok {
 			a.note("%s 0x%08x is %s: that stack slot was never written (unused stack, not an overrun)", what, v, fill)
 			return
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"sync"
 
 	"path"
 	"strconv"
@@ -40,14 +41,16 @@ type stopFunc struct {
 	macro string
 }
 
-var stopFuncs = map[string]stopFunc{
-	"vAssertCalled": {"configASSERT", [4]stopArg{argFile, argLine}, "configASSERT"},         // FreeRTOS's demos' configASSERT handler
-	"__assert_func": {"assert()", [4]stopArg{argFile, argLine, argFunc, argExpr}, "assert"}, // newlib
-	"__assert":      {"assert()", [4]stopArg{argFile, argLine, argExpr}, "assert"},
-	"assert_failed": {"assert_param()", [4]stopArg{argFile, argLine}, "assert_param"}, // STM32 HAL/SPL
-	"panic_":        {"a Device OS panic (SPARK_ASSERT or PANIC)", [4]stopArg{argPanicCode, argPanicMsg}, "SPARK_ASSERT"},
-	"abort":         {what: "abort()"},
-}
+var stopFuncs = sync.OnceValue(func() map[string]stopFunc {
+	return map[string]stopFunc{
+		"vAssertCalled": {"configASSERT", [4]stopArg{argFile, argLine}, "configASSERT"},         // FreeRTOS's demos' configASSERT handler
+		"__assert_func": {"assert()", [4]stopArg{argFile, argLine, argFunc, argExpr}, "assert"}, // newlib
+		"__assert":      {"assert()", [4]stopArg{argFile, argLine, argExpr}, "assert"},
+		"assert_failed": {"assert_param()", [4]stopArg{argFile, argLine}, "assert_param"}, // STM32 HAL/SPL
+		"panic_":        {"a Device OS panic (SPARK_ASSERT or PANIC)", [4]stopArg{argPanicCode, argPanicMsg}, "SPARK_ASSERT"},
+		"abort":         {what: "abort()"},
+	}
+})
 
 // A stopCall is what the call into a stop function passed, as far as it
 // could be read back.
@@ -71,7 +74,7 @@ func (a *analysis) deliberateStops() {
 	a.trapExplanation()
 	fs := a.rep.Frames
 	for i, f := range fs {
-		sf, ok := stopFuncs[bareFunc(f.Function)]
+		sf, ok := stopFuncs()[bareFunc(f.Function)]
 		if !ok {
 			continue
 		}
@@ -226,7 +229,7 @@ func (a *analysis) exprValues(expr string, caller report.Frame) string {
 	seen := map[string]bool{}
 	for _, m := range identRE.FindAllStringSubmatch(expr, -1) {
 		name := m[0]
-		if m[1] != "" || seen[name] || cKeywords[name] || strings.ToUpper(name) == name {
+		if m[1] != "" || seen[name] || cKeywords()[name] || strings.ToUpper(name) == name {
 			continue // a function call, a keyword or a macro constant
 		}
 		seen[name] = true
@@ -306,7 +309,9 @@ func signExtend(v uint64, size int64) int64 {
 	return int64(v<<shift) >> shift
 }
 
-var cKeywords = map[string]bool{"sizeof": true, "true": true, "false": true, "nullptr": true, "NULL": true, "int": true, "unsigned": true, "char": true, "void": true, "const": true, "struct": true}
+var cKeywords = sync.OnceValue(func() map[string]bool {
+	return map[string]bool{"sizeof": true, "true": true, "false": true, "nullptr": true, "NULL": true, "int": true, "unsigned": true, "char": true, "void": true, "const": true, "struct": true}
+})
 
 // cString reads a NUL-terminated string of printable text at addr, from
 // the image (string literals are in flash) or the capture; "" if none.

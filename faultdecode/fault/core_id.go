@@ -3,6 +3,7 @@ package fault
 import (
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // Where a core identification came from, strongest first.
@@ -47,21 +48,24 @@ type cpuidPart struct {
 }
 
 // cpuidParts maps CPUID.PARTNO to the core, as ARM's TRMs and OpenOCD's
-// cortex_m.c list them.
-var cpuidParts = map[uint32]cpuidPart{
-	0xC20: {"Cortex-M0", "v6-m"},
-	0xC60: {"Cortex-M0+", "v6-m"},
-	0xC21: {"Cortex-M1", "v6-m"},
-	0xC23: {"Cortex-M3", "v7-m"},
-	0xC24: {"Cortex-M4", "v7e-m"},
-	0xC27: {"Cortex-M7", "v7e-m"},
-	0xD20: {"Cortex-M23", "v8-m.base"},
-	0xD21: {"Cortex-M33", "v8-m.main"},
-	0xD31: {"Cortex-M35P", "v8-m.main"},
-	0xD22: {"Cortex-M55", "v8.1-m.main"},
-	0xD23: {"Cortex-M85", "v8.1-m.main"},
-	0xD24: {"Cortex-M52", "v8.1-m.main"},
-}
+// cortex_m.c list them (made on first use: package inits are part of
+// every command's start).
+var cpuidParts = sync.OnceValue(func() map[uint32]cpuidPart {
+	return map[uint32]cpuidPart{
+		0xC20: {"Cortex-M0", "v6-m"},
+		0xC60: {"Cortex-M0+", "v6-m"},
+		0xC21: {"Cortex-M1", "v6-m"},
+		0xC23: {"Cortex-M3", "v7-m"},
+		0xC24: {"Cortex-M4", "v7e-m"},
+		0xC27: {"Cortex-M7", "v7e-m"},
+		0xD20: {"Cortex-M23", "v8-m.base"},
+		0xD21: {"Cortex-M33", "v8-m.main"},
+		0xD31: {"Cortex-M35P", "v8-m.main"},
+		0xD22: {"Cortex-M55", "v8.1-m.main"},
+		0xD23: {"Cortex-M85", "v8.1-m.main"},
+		0xD24: {"Cortex-M52", "v8.1-m.main"},
+	}
+})
 
 // CPUID fields (ARMv7-M ARM B3.2.3, ARMv8-M ARM D1.2.31).
 const (
@@ -80,7 +84,7 @@ func DecodeCPUID(v uint32, elfArch string) (id CoreID, ok bool) {
 	}
 	id = CoreID{Source: CoreFromCPUID, CPUID: v}
 	impl, arch, part := v>>24, (v>>16)&0xF, (v>>4)&0xFFF
-	if p, known := cpuidParts[part]; known && impl == cpuidImplARM {
+	if p, known := cpuidParts()[part]; known && impl == cpuidImplARM {
 		id.Part = p.name
 		id.Core, _ = coreByName(p.arch)
 		return id, true
@@ -118,7 +122,7 @@ func IdentifyCore(mem Memory, elfArch, hint string) CoreID {
 		return CoreID{Core: c, Source: CoreFromELF, Detail: elfArch}
 	}
 	name := hint
-	if b, ok := boardCores[strings.ToLower(hint)]; ok {
+	if b, ok := boardCores()[strings.ToLower(hint)]; ok {
 		name = b
 	}
 	if c, ok := coreByName(name); ok && hint != "" {
@@ -129,7 +133,9 @@ func IdentifyCore(mem Memory, elfArch, hint string) CoreID {
 
 // boardCores are the cores of the boards faultline knows by name (probe's
 // profiles and QEMU's machines).
-var boardCores = map[string]string{
-	"photon": "m3", "netduino2": "m3", "mps2-an385": "m3", "mps2-an386": "m4",
-	"mps2-an500": "m7", "mps2-an505": "m33", "mps2-an521": "m33", "microbit": "m0",
-}
+var boardCores = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"photon": "m3", "netduino2": "m3", "mps2-an385": "m3", "mps2-an386": "m4",
+		"mps2-an500": "m7", "mps2-an505": "m33", "mps2-an521": "m33", "microbit": "m0",
+	}
+})

@@ -119,10 +119,18 @@ var faultRegNames = []struct {
 	{"vtor", AddrVTOR}, {"dhcsr", AddrDHCSR}, {"sfsr", AddrSFSR}, {"sfar", AddrSFAR},
 }
 
-// optionalFaultRegs are read when captured but not missed when not: VTOR
-// and CCR explain but do not decide, and a capture reads SFSR/SFAR only
-// where it knows the core has the Security Extension.
-var optionalFaultRegs = map[uint64]bool{AddrVTOR: true, AddrCCR: true, AddrSFSR: true, AddrSFAR: true}
+// optionalFaultReg says which registers are read when captured but not
+// missed when not: VTOR and CCR explain but do not decide, and a capture
+// reads SFSR/SFAR only where it knows the core has the Security
+// Extension. A switch, not a map: package inits are part of every
+// command's start.
+func optionalFaultReg(addr uint64) bool {
+	switch addr {
+	case AddrVTOR, AddrCCR, AddrSFSR, AddrSFAR:
+		return true
+	}
+	return false
+}
 
 // hasRegister reports whether the core has the fault register at addr:
 // ARMv6-M and ARMv8-M Baseline have no CFSR, HFSR, MMFAR or BFAR; only
@@ -149,7 +157,7 @@ func ReadFaultRegs(mem Memory, core Core) (FaultRegs, []string) {
 		}
 		v, err := Read32(mem, r.addr)
 		if err != nil {
-			if !optionalFaultRegs[r.addr] {
+			if !optionalFaultReg(r.addr) {
 				missing = append(missing, r.name)
 			}
 			continue
