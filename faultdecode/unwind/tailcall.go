@@ -49,17 +49,9 @@ func (u *Unwinder) tailCalls(callee, caller Frame) []Frame {
 		}
 		if target == 0 {
 			// Not every compiler describes plain calls (clang 14
-			// describes only tail calls on ARM): a direct BL names its
+			// describes only tail calls on ARM): the call names its
 			// callee itself.
-			target = uint64(fault.BLCallee(u.prog, caller.PC))
-		}
-		if target == 0 {
-			// A call through a register the caller loaded with
-			// the callee's address (-mlong-calls: ldr r3, =f;
-			// blx r3) names its callee as well as a BL.
-			if fn, _, ok := cs.FuncEntry(uint64(caller.Lookup)); ok {
-				target = uint64(fault.RegTarget(u.prog, uint32(fn), caller.PC))
-			}
+			target = uint64(u.calleeOf(caller))
 		}
 	}
 	if target == 0 {
@@ -114,6 +106,25 @@ func (u *Unwinder) tailCalls(callee, caller Frame) []Frame {
 		out = append(out, f)
 	}
 	return out
+}
+
+// calleeOf is the function the call before frame f's return address went
+// to, read from the code: a direct BL's target, or for a BLX Rm the address
+// the caller loaded Rm with (-mlong-calls: ldr r3, =f; blx r3); 0 when the
+// code does not say (a function pointer, not a call).
+func (u *Unwinder) calleeOf(f Frame) uint32 {
+	if c := fault.BLCallee(u.prog, f.PC); c != 0 {
+		return c
+	}
+	cs, ok := u.prog.(callSites)
+	if !ok {
+		return 0
+	}
+	fn, _, ok := cs.FuncEntry(uint64(f.PC - 2))
+	if !ok {
+		return 0
+	}
+	return fault.RegTarget(u.prog, uint32(fn), f.PC)
 }
 
 // handlerOf is the handler entry the image's vector table gives for

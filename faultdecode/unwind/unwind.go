@@ -618,7 +618,7 @@ func (u *Unwinder) crossException(f Frame, regs fault.Regs, er fault.ExcReturn, 
 // was smashed). Its PC inside it is unknown, so the frame stands at its
 // entry, a guess.
 func (u *Unwinder) openCallee(scanned Frame) []Frame {
-	c := fault.BLCallee(u.prog, scanned.PC)
+	c := u.calleeOf(scanned)
 	if c == 0 || !u.prog.IsCode(uint64(c)) {
 		return nil
 	}

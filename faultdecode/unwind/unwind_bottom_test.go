@@ -213,16 +213,30 @@ func TestUnwindAfterAWildReturnNamesTheOpenCall(t *testing.T) {
 	// A smashed return left PC wild and LR useless. The scan finds main's
 	// call of a still open on the stack: a (or a function it called) made
 	// the wild return, so a is a frame too, before main.
-	p := fdtest.NewProg()
-	p.BLTargets = map[uint32]uint32{fdtest.Main + 0x20: fdtest.A}
-	s := fdtest.NewStack()
-	s.Put(0x20001008, fdtest.Main+0x21) // a's saved LR, above the popped frame
-	s.Put(0x20001010, 0xFFFFFFFF)
-	u := NewUnwinder(s.Snapshot(nil), p, UnwindStart{Regs: startRegs(0x41414140, 0x20001000, 0)})
-	got := names(collect(t, u))
-	want := []string{"?/fault-pc", "a/stack-scan", "main/stack-scan"}
-	if len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
-		t.Fatalf("frames %v, want %v first", got, want)
+	tests := []struct {
+		name string
+		code map[uint32]uint16 // main's call, over the fake's BL
+	}{
+		{"a BL", nil},
+		// -mlong-calls: ldr r3, [pc, #32]; blx r3, the literal at
+		// main+0x40 being a|1 (smash clang-O2lc lost net_rx).
+		{"a long call's blx", map[uint32]uint16{fdtest.Main + 0x1c: 0x4B08, fdtest.Main + 0x1e: 0x4798, fdtest.Main + 0x40: fdtest.A&0xFFFF | 1, fdtest.Main + 0x42: fdtest.A >> 16}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &tailProg{Prog: fdtest.NewProg()}
+			p.BLTargets = map[uint32]uint32{fdtest.Main + 0x20: fdtest.A}
+			p.Code = tt.code
+			s := fdtest.NewStack()
+			s.Put(0x20001008, fdtest.Main+0x21) // a's saved LR, above the popped frame
+			s.Put(0x20001010, 0xFFFFFFFF)
+			u := NewUnwinder(s.Snapshot(nil), p, UnwindStart{Regs: startRegs(0x41414140, 0x20001000, 0)})
+			got := names(collect(t, u))
+			want := []string{"?/fault-pc", "a/stack-scan", "main/stack-scan"}
+			if len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
+				t.Fatalf("frames %v, want %v first", got, want)
+			}
+		})
 	}
 }
 
