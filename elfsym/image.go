@@ -373,8 +373,10 @@ func NewImageWith(r io.ReaderAt, size int64, name string, opts Options) (im *Ima
 		} else {
 			im.loadSymbols(f)
 		}
-		if im.lazy != nil && im.lazy.split {
-			im.warnf(splitDWARFWarning)
+		if im.lazy != nil {
+			if missing, total, first := im.lazy.missingDwo(); missing > 0 {
+				im.warnf("%s", splitDWARFWarning(missing, total, first))
+			}
 		}
 		symWarn := slices.Clone(im.warn[w0:])
 		if im.lazy == nil {
@@ -516,7 +518,18 @@ func (im *Image) loadDWARF(f *elf.File, dw func() (*dwarf.Data, error)) {
 	var split bool
 	im.lines, im.funcs, split, ferr = buildDWARF(d, im.zeroOK(), info.Size, im.sectionSize(f, ".debug_line"))
 	if split {
-		im.warnf(splitDWARFWarning)
+		// -gsplit-dwarf: the units' functions are in .dwo files, which
+		// the lazy path's units read; built whole here.
+		osf, _ := im.r.(*os.File)
+		if lz := newLazyDWARF(f, osf, im.size); lz != nil {
+			lz.zeroOK = im.zeroOK()
+			if missing, total, first := lz.missingDwo(); missing > 0 {
+				im.warnf("%s", splitDWARFWarning(missing, total, first))
+			}
+			if m, ok := lz.buildAll(); ok {
+				im.lines, im.funcs = m.lines, m.funcs
+			}
+		}
 	}
 	if ferr != nil {
 		im.warnf("DWARF partly unreadable, some addresses may lack functions or lines: %s", strings.ReplaceAll(ferr.Error(), "\n", "; "))

@@ -33,6 +33,7 @@ type lazyUnit struct {
 	size    uint64 // bytes of the unit, bounds its walk
 	ranges  [][2]uint64
 	aranged bool // ranges from .debug_aranges
+	skel    bool // a skeleton unit (-gsplit-dwarf): its functions are in a .dwo
 
 	dataOnce sync.Once
 	data     *dwarf.Data  // the unit alone (unitData)
@@ -69,7 +70,6 @@ type lazyDWARF struct {
 	ranges []unitRange // sorted by lo
 	maxLen uint64      // longest range, bounds the backward scan
 	noSkim bool        // walk every unit with debug/dwarf (tests compare)
-	split  bool        // a skeleton unit seen (-gsplit-dwarf): functions in .dwo files
 
 	file     *os.File // the ELF, to map .debug_info from; nil: read it
 	fileSize int64
@@ -191,7 +191,10 @@ func newLazyDWARF(f *elf.File, file *os.File, fileSize int64) (lz *lazyDWARF) {
 	// The units are listed first in a slice of their own: a lazyUnit is
 	// a few hundred bytes, and growing a slice of them by appending
 	// allocated twice what they need.
-	type unitHdr struct{ off, hdr, size uint64 }
+	type unitHdr struct {
+		off, hdr, size uint64
+		skel           bool
+	}
 	hdrs := make([]unitHdr, 0, 64)
 	for off := uint64(0); off < info.Size; {
 		if info.Size-off < 12 {
@@ -206,15 +209,14 @@ func newLazyDWARF(f *elf.File, file *os.File, fileSize int64) (lz *lazyDWARF) {
 		if n >= 0xfffffff0 || n > info.Size-off-4 {
 			return nil // 64-bit DWARF or damage
 		}
-		hdr := uint64(11) // DWARF 2-4: length, version, abbrev offset, address size
+		hdr, skel := uint64(11), false // DWARF 2-4: length, version, abbrev offset, address size
 		switch v := binary.LittleEndian.Uint16(h[4:]); {
 		case v == 5:
 			hdr = 12 // unit type added
 			switch h[6] {
 			case 0x01, 0x03: // DW_UT_compile, DW_UT_partial
 			case 0x04: // DW_UT_skeleton (-gsplit-dwarf): its line program
-				hdr = 20 // and the DWO id
-				lz.split = true
+				hdr, skel = 20, true // and the DWO id
 			default:
 				off += 4 + n
 				continue // type units hold no code
@@ -222,12 +224,12 @@ func newLazyDWARF(f *elf.File, file *os.File, fileSize int64) (lz *lazyDWARF) {
 		case v < 2 || v > 5:
 			return nil
 		}
-		hdrs = append(hdrs, unitHdr{off, hdr, n + 4})
+		hdrs = append(hdrs, unitHdr{off, hdr, n + 4, skel})
 		off += 4 + n
 	}
 	lz.units = make([]lazyUnit, len(hdrs))
 	for i, h := range hdrs {
-		lz.units[i].off, lz.units[i].hdr, lz.units[i].size = h.off, h.hdr, h.size
+		lz.units[i].off, lz.units[i].hdr, lz.units[i].size, lz.units[i].skel = h.off, h.hdr, h.size, h.skel
 	}
 	if sec := f.Section(".debug_aranges"); sec != nil {
 		if b, err := read(sec); err == nil {
@@ -788,6 +790,24 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 			// only merges sorted runs.
 			lt := lineTable{rows: ui.rows}
 			lt.sortRows()
+		}
+	}
+	if e.Tag == dwarf.TagSkeletonUnit {
+		// -gsplit-dwarf: the functions are in the unit's .dwo file, its
+		// file numbers those of the skeleton's line program. Without
+		// the file the unit has lines only (the open said so).
+		if dd, err := lz.dwoData(u, e); err == nil {
+			want := b.want
+			b = newFuncBuilder(dd, fi, lz.zeroOK)
+			b.want = want
+			b.budget = ^uint64(0) >> 1 // a split unit's DIEs count from the .dwo
+			r := dd.Reader()
+			de, err := b.next(r)
+			if err == nil && de != nil && de.Children {
+				b.enterUnit(de)
+				err = b.walkCU(r, files)
+			}
+			damaged = damaged || err != nil
 		}
 	}
 	if e.Children {

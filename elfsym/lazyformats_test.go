@@ -244,9 +244,11 @@ func TestGNUZdebugSectionsAreRead(t *testing.T) {
 
 // gcc -gsplit-dwarf leaves a skeleton unit (DW_UT_skeleton) and the line
 // program in the ELF and moves the functions to .dwo files, which are
-// often not shipped with it. gdb still has file:line from the skeleton's
-// line program; elfsym skipped skeleton units and had none. Lines now come
-// from it (functions are named by the symbol table), whole and lazy.
+// often not shipped with it (elfsymtest.Build leaves them in a directory it
+// removes). gdb still has file:line from the skeleton's line program;
+// elfsym skipped skeleton units and had none. Lines now come from it
+// (functions are named by the symbol table), whole and lazy, and the open
+// says which .dwo files are missing.
 func TestSplitDWARFSkeletonGivesLines(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -282,8 +284,8 @@ int main(void) { static const int v[] = {1, 2, 3}; return total(v, 3); }
 			t.Fatal(err)
 		}
 		defer split.Close()
-		if w := strings.Join(split.Warnings(), "\n"); !strings.Contains(w, "split DWARF") {
-			t.Errorf("lazy=%v: no word of the .dwo files not read: %q", opts.Lazy, w)
+		if w := strings.Join(split.Warnings(), "\n"); !strings.Contains(w, "split DWARF") || !strings.Contains(w, ".dwo files not found") {
+			t.Errorf("lazy=%v: no word of the .dwo files missing: %q", opts.Lazy, w)
 		}
 		if w := strings.Join(plain.Warnings(), "\n"); strings.Contains(w, "split DWARF") {
 			t.Errorf("the unsplit build warns of split DWARF: %q", w)
@@ -303,6 +305,81 @@ int main(void) { static const int v[] = {1, 2, 3}; return total(v, 3); }
 					t.Fatalf("lazy=%v: %s+%d: %+v, unsplit %+v", opts.Lazy, name, off, sf, pf)
 				}
 			}
+		}
+	}
+}
+
+// With its .dwo files where DW_AT_dwo_name says, a split-DWARF firmware
+// gives what the unsplit build gives: DWARF names, inlined frames, lines,
+// whole and lazy (gdb reads them; elfsym read only the skeletons).
+func TestSplitDWARFReadsTheDwoFiles(t *testing.T) {
+	gcc, err := exec.LookPath("arm-none-eabi-gcc")
+	if err != nil {
+		t.Skip("arm-none-eabi-gcc not found: run scripts/setup.sh")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	src := `volatile int sink;
+static inline int twice(int v) { return 2 * v + sink; }
+__attribute__((noinline)) int scale(int v) { return twice(v) * 3; }
+__attribute__((noinline)) int total(const int *p, int n) {
+	int s = 0;
+	for (int i = 0; i < n; i++)
+		s += scale(p[i]) + twice(i);
+	return s;
+}
+int main(void) { static const int v[] = {1, 2, 3}; return total(v, 3); }
+`
+	if err := os.WriteFile(filepath.Join(dir, "calc.c"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	build := func(out string, extra ...string) string {
+		args := append([]string{"-g", "-O2", "-mcpu=cortex-m3", "-mthumb", "-specs=nosys.specs", "calc.c", "-o", out}, extra...)
+		cmd := exec.CommandContext(ctx, gcc, args...)
+		cmd.Dir = dir
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("gcc %v: %v\n%s", args, err, b)
+		}
+		return filepath.Join(dir, out)
+	}
+	plainPath, splitPath := build("plain.elf"), build("split.elf", "-gsplit-dwarf")
+	if m, _ := filepath.Glob(filepath.Join(dir, "*.dwo")); len(m) == 0 {
+		t.Fatal("gcc -gsplit-dwarf left no .dwo file")
+	}
+	plain, err := elfsym.Open(plainPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	for _, opts := range []elfsym.Options{{}, {Lazy: true}} {
+		split, err := elfsym.OpenWith(splitPath, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer split.Close()
+		if w := strings.Join(split.Warnings(), "\n"); strings.Contains(w, "split DWARF") {
+			t.Errorf("lazy=%v: the .dwo files are there, but: %q", opts.Lazy, w)
+		}
+		inlined := 0
+		for _, name := range []string{"scale", "total", "main"} {
+			ps, ok1 := plain.LookupSymbol(name)
+			ss, ok2 := split.LookupSymbol(name)
+			if !ok1 || !ok2 || ps.Size != ss.Size {
+				t.Fatalf("symbol %s: %+v, unsplit %+v", name, ss, ps)
+			}
+			for off := uint64(0); off < ss.Size; off += 2 {
+				pf, sf := ours(plain.Frames(ps.Addr+off)), ours(split.Frames(ss.Addr+off))
+				if !reflect.DeepEqual(sf, pf) {
+					t.Fatalf("lazy=%v: %s+%d: %+v, unsplit %+v", opts.Lazy, name, off, sf, pf)
+				}
+				if len(sf) > 1 {
+					inlined++
+				}
+			}
+		}
+		if inlined == 0 {
+			t.Error("no inlined frame anywhere: the test shows nothing")
 		}
 	}
 }

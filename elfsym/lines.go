@@ -297,9 +297,6 @@ func buildDWARF(d *dwarf.Data, zeroOK bool, infoSize, lineSize uint64) (lt lineT
 	return lt, b.finish(), split, errors.Join(errs...)
 }
 
-// splitDWARFWarning says what a firmware built with -gsplit-dwarf gives.
-const splitDWARFWarning = "split DWARF (-gsplit-dwarf): functions and inlined calls are in .dwo files, which are not read: file:line from the line program, names from the symbol table"
-
 // rowsFor keeps, of one unit's rows (in line program order), the rows a
 // lookup at addrs finds, sorted as sortRows sorts them: for each address
 // the last row at or below it, and the row after that one, which bounds
