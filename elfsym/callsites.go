@@ -199,7 +199,7 @@ func (im *Image) walkCallSites(raw *[]rawSite, entries map[dwarf.Offset]uint64, 
 			stack = stack[:len(stack)-1]
 		}
 	}
-	return im.walkDIEs(func(e *dwarf.Entry) {
+	enter := func(e *dwarf.Entry) {
 		cur := open{}
 		if len(stack) > 0 {
 			cur = stack[len(stack)-1]
@@ -240,7 +240,19 @@ func (im *Image) walkCallSites(raw *[]rawSite, entries map[dwarf.Offset]uint64, 
 		if e.Children {
 			stack = append(stack, cur)
 		}
+	}
+	skeletons := false
+	err := im.walkDIEs(func(e *dwarf.Entry) {
+		skeletons = skeletons || e.Tag == dwarf.TagSkeletonUnit
+		enter(e)
 	}, leave)
+	if skeletons {
+		// -gsplit-dwarf: the call sites are in the .dwo files.
+		if derr := im.walkDwoDIEs(enter, leave); err == nil {
+			err = derr
+		}
+	}
+	return err
 }
 
 // subprogramEntry is a concrete subprogram's entry: DW_AT_low_pc, else the

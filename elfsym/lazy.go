@@ -809,7 +809,7 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 		// -gsplit-dwarf: the functions are in the unit's .dwo file, its
 		// file numbers those of the skeleton's line program. Without
 		// the file the unit has lines only (the open said so).
-		if dd, err := lz.dwoData(u, e); err == nil {
+		if dd, _, err := lz.dwoData(u, e); err == nil {
 			want := b.want
 			b = newFuncBuilder(dd, fi, lz.zeroOK)
 			b.want = want

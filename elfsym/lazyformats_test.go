@@ -310,8 +310,9 @@ int main(void) { static const int v[] = {1, 2, 3}; return total(v, 3); }
 }
 
 // With its .dwo files where DW_AT_dwo_name says, a split-DWARF firmware
-// gives what the unsplit build gives: DWARF names, inlined frames, lines,
-// whole and lazy (gdb reads them; elfsym read only the skeletons).
+// gives what the unsplit build gives: DWARF names, inlined frames, lines
+// and call sites (tail-call recovery), whole and lazy (gdb reads them;
+// elfsym read only the skeletons).
 func TestSplitDWARFReadsTheDwoFiles(t *testing.T) {
 	gcc, err := exec.LookPath("arm-none-eabi-gcc")
 	if err != nil {
@@ -361,7 +362,7 @@ int main(void) { static const int v[] = {1, 2, 3}; return total(v, 3); }
 		if w := strings.Join(split.Warnings(), "\n"); strings.Contains(w, "split DWARF") {
 			t.Errorf("lazy=%v: the .dwo files are there, but: %q", opts.Lazy, w)
 		}
-		inlined := 0
+		inlined, sites := 0, 0
 		for _, name := range []string{"scale", "total", "main"} {
 			ps, ok1 := plain.LookupSymbol(name)
 			ss, ok2 := split.LookupSymbol(name)
@@ -376,10 +377,18 @@ int main(void) { static const int v[] = {1, 2, 3}; return total(v, 3); }
 				if len(sf) > 1 {
 					inlined++
 				}
+				pc, pok := plain.CallSiteAt(ps.Addr + off)
+				sc, sok := split.CallSiteAt(ss.Addr + off)
+				if pok != sok || pc.Target != sc.Target || pc.Tail != sc.Tail || pc.TargetName != sc.TargetName {
+					t.Fatalf("lazy=%v: %s+%d: call site %+v (%v), unsplit %+v (%v)", opts.Lazy, name, off, sc, sok, pc, pok)
+				}
+				if sok {
+					sites++
+				}
 			}
 		}
-		if inlined == 0 {
-			t.Error("no inlined frame anywhere: the test shows nothing")
+		if inlined == 0 || sites == 0 {
+			t.Errorf("%d inlined frames, %d call sites: the test shows nothing", inlined, sites)
 		}
 	}
 }
