@@ -178,11 +178,9 @@ func TestParseExidxResolvesPrel31(t *testing.T) {
 	}
 }
 
-// exidxSrc has functions whose prologues give each common entry shape:
-// a leaf, pushes of many registers, a frame larger than 0x204 bytes
-// (0xb2), a VLA's frame pointer (0x97), and C++ with a catch (the generic
-// model: __gxx_personality_v0 and its LSDA).
-const exidxSrc = `
+// exidxLeafSrc is a leaf and a caller that pushes many registers, the
+// shapes both exidx test programs start with.
+const exidxLeafSrc = `
 volatile int sink;
 __attribute__((noinline)) int leaf(int x) { return x * 3 + sink; }
 __attribute__((noinline)) int saves(int a, int b, int c, int d)
@@ -192,6 +190,13 @@ __attribute__((noinline)) int saves(int a, int b, int c, int d)
 		s += leaf(i * b) ^ leaf(c + i) ^ (d << i);
 	return s + a + b + c + d;
 }
+`
+
+// exidxSrc has functions whose prologues give each common entry shape:
+// a leaf, pushes of many registers, a frame larger than 0x204 bytes
+// (0xb2), a VLA's frame pointer (0x97), and C++ with a catch (the generic
+// model: __gxx_personality_v0 and its LSDA).
+const exidxSrc = exidxLeafSrc + `
 __attribute__((noinline)) int big_frame(int n)
 {
 	volatile char buf[3000];
@@ -480,16 +485,7 @@ func TestExidxRuleOnDamagedTables(t *testing.T) {
 // exidxPlacementSrc is a small -funwind-tables program linked by scripts
 // that place the index as firmware projects do; memcpy and abort are what
 // libgcc's unwinder (pulled in by the entries' personality routine) needs.
-const exidxPlacementSrc = `
-volatile int sink;
-__attribute__((noinline)) int leaf(int x) { return x * 3 + sink; }
-__attribute__((noinline)) int saves(int a, int b, int c, int d)
-{
-	int s = 0;
-	for (int i = 0; i < a; i++)
-		s += leaf(i * b) ^ leaf(c + i) ^ (d << i);
-	return s + a + b + c + d;
-}
+const exidxPlacementSrc = exidxLeafSrc + `
 int _start(void) { return saves(1, 2, 3, 4); }
 void *memcpy(void *d, const void *s, unsigned n)
 {

@@ -22,20 +22,7 @@ import (
 // refuse them and build the whole index, five times addr2line's time on
 // the 25 MB generated firmware (0.6-0.9 s and 278 MB against 0.13 s).
 func TestCompressedDebugSectionsStayLazy(t *testing.T) {
-	objcopy, err := exec.LookPath("arm-none-eabi-objcopy")
-	if err != nil {
-		t.Skip("arm-none-eabi-objcopy not found: run scripts/setup.sh")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	plainPath, err := elfsymtest.Sample(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gzPath := filepath.Join(t.TempDir(), "sample-gz.elf")
-	if out, err := exec.CommandContext(ctx, objcopy, "--compress-debug-sections=zlib", plainPath, gzPath).CombinedOutput(); err != nil {
-		t.Fatalf("objcopy: %v\n%s", err, out)
-	}
+	plainPath, gzPath := compressedSample(t, "zlib")
 	plain, err := elfsym.Open(plainPath)
 	if err != nil {
 		t.Fatal(err)
@@ -66,20 +53,7 @@ func TestCompressedDebugSectionsStayLazy(t *testing.T) {
 // A damaged compressed .debug_info (a zlib stream cut or scrambled) gives
 // an error or an image without that DWARF, never a panic or a hang.
 func TestDamagedCompressedDebugInfoIsAnError(t *testing.T) {
-	objcopy, err := exec.LookPath("arm-none-eabi-objcopy")
-	if err != nil {
-		t.Skip("arm-none-eabi-objcopy not found: run scripts/setup.sh")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	plainPath, err := elfsymtest.Sample(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gzPath := filepath.Join(t.TempDir(), "sample-gz.elf")
-	if out, err := exec.CommandContext(ctx, objcopy, "--compress-debug-sections=zlib", plainPath, gzPath).CombinedOutput(); err != nil {
-		t.Fatalf("objcopy: %v\n%s", err, out)
-	}
+	_, gzPath := compressedSample(t, "zlib")
 	f, err := elf.Open(gzPath)
 	if err != nil {
 		t.Fatal(err)
@@ -182,20 +156,7 @@ extern "C" int main() { return (int)port.sum(); }
 // .debug_frame". Names, lines, CFI and variables must be those of the
 // uncompressed file.
 func TestGNUZdebugSectionsAreRead(t *testing.T) {
-	objcopy, err := exec.LookPath("arm-none-eabi-objcopy")
-	if err != nil {
-		t.Skip("arm-none-eabi-objcopy not found: run scripts/setup.sh")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	plainPath, err := elfsymtest.Sample(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zPath := filepath.Join(t.TempDir(), "sample-zdebug.elf")
-	if out, err := exec.CommandContext(ctx, objcopy, "--compress-debug-sections=zlib-gnu", plainPath, zPath).CombinedOutput(); err != nil {
-		t.Fatalf("objcopy: %v\n%s", err, out)
-	}
+	plainPath, zPath := compressedSample(t, "zlib-gnu")
 	if f, err := elf.Open(zPath); err != nil {
 		t.Fatal(err)
 	} else {
@@ -391,4 +352,26 @@ int main(void) { static const int v[] = {1, 2, 3}; return total(v, 3); }
 			t.Errorf("%d inlined frames, %d call sites: the test shows nothing", inlined, sites)
 		}
 	}
+}
+
+// compressedSample returns the sample firmware and a copy of it whose
+// DWARF objcopy compressed with --compress-debug-sections=how ("zlib":
+// SHF_COMPRESSED sections; "zlib-gnu": GNU's older .zdebug_X ones).
+func compressedSample(t *testing.T, how string) (plain, compressed string) {
+	t.Helper()
+	objcopy, err := exec.LookPath("arm-none-eabi-objcopy")
+	if err != nil {
+		t.Skip("arm-none-eabi-objcopy not found: run scripts/setup.sh")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	plain, err = elfsymtest.Sample(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compressed = filepath.Join(t.TempDir(), "sample-"+how+".elf")
+	if out, err := exec.CommandContext(ctx, objcopy, "--compress-debug-sections="+how, plain, compressed).CombinedOutput(); err != nil {
+		t.Fatalf("objcopy: %v\n%s", err, out)
+	}
+	return plain, compressed
 }
