@@ -39,16 +39,27 @@ type stopFunc struct {
 	what  string
 	args  [4]stopArg
 	macro string
+	kind  string // the finding's kind: report.FindAssert unless set
+	lead  string // the summary's lead, %s the caller's place; "" for the assertion's
 }
 
 var stopFuncs = sync.OnceValue(func() map[string]stopFunc {
 	return map[string]stopFunc{
-		"vAssertCalled": {"configASSERT", [4]stopArg{argFile, argLine}, "configASSERT"},         // FreeRTOS's demos' configASSERT handler
-		"__assert_func": {"assert()", [4]stopArg{argFile, argLine, argFunc, argExpr}, "assert"}, // newlib
-		"__assert":      {"assert()", [4]stopArg{argFile, argLine, argExpr}, "assert"},
-		"assert_failed": {"assert_param()", [4]stopArg{argFile, argLine}, "assert_param"}, // STM32 HAL/SPL
-		"panic_":        {"a Device OS panic (SPARK_ASSERT or PANIC)", [4]stopArg{argPanicCode, argPanicMsg}, "SPARK_ASSERT"},
-		"abort":         {what: "abort()"},
+		"vAssertCalled": {what: "configASSERT", args: [4]stopArg{argFile, argLine}, macro: "configASSERT"},         // FreeRTOS's demos' configASSERT handler
+		"__assert_func": {what: "assert()", args: [4]stopArg{argFile, argLine, argFunc, argExpr}, macro: "assert"}, // newlib
+		"__assert":      {what: "assert()", args: [4]stopArg{argFile, argLine, argExpr}, macro: "assert"},
+		"assert_failed": {what: "assert_param()", args: [4]stopArg{argFile, argLine}, macro: "assert_param"}, // STM32 HAL/SPL
+		"panic_":        {what: "a Device OS panic (SPARK_ASSERT or PANIC)", args: [4]stopArg{argPanicCode, argPanicMsg}, macro: "SPARK_ASSERT"},
+		"abort":         {what: "abort()", lead: "abort() was called from %s"},
+		// -fstack-protector's check at a function's return: the caller's
+		// canary was overwritten, so one of its own buffers was overrun.
+		"__stack_chk_fail": {what: "the stack protector", kind: report.FindStackCorruption,
+			lead: "Stack smashing detected in %s: the stack protector (-fstack-protector) found the canary in its frame overwritten as it returned, so a buffer in that frame was overrun"},
+		// The C++ runtime's entry in an abstract class's vtable: a call
+		// through an object under construction or destruction, or one
+		// already deleted (its vtable pointer left at the base class's).
+		"__cxa_pure_virtual": {what: "a pure virtual call",
+			lead: "A pure virtual function was called from %s: the object was being constructed or destroyed, or had already been deleted"},
 	}
 })
 
@@ -80,11 +91,24 @@ func (a *analysis) deliberateStops() {
 		}
 		handler := bareFunc(f.Function)
 		j := i + 1
-		for j < len(fs) && bareFunc(fs[j].Function) == handler {
-			j++ // an inlined copy of the handler itself
+		for j < len(fs) {
+			if name := bareFunc(fs[j].Function); name == handler {
+				j++ // an inlined copy of the handler itself
+			} else if outer, ok := stopFuncs()[name]; ok {
+				// A stop that calls another (newlib's __assert_func and
+				// __stack_chk_fail end in abort): the outer one names
+				// the check that failed.
+				sf, handler = outer, name
+				j++
+			} else {
+				break
+			}
 		}
 		where := "an unknown caller"
 		finding := report.Finding{Kind: report.FindAssert}
+		if sf.kind != "" {
+			finding.Kind = sf.kind
+		}
 		var call stopCall
 		if j < len(fs) {
 			where = fs[j].Where()
@@ -97,8 +121,8 @@ func (a *analysis) deliberateStops() {
 		}
 		lead := fmt.Sprintf("Assertion failed: %s in %s", what, where)
 		switch {
-		case handler == "abort":
-			lead = fmt.Sprintf("abort() was called from %s", where)
+		case sf.lead != "":
+			lead = fmt.Sprintf(sf.lead, where)
 		case handler == "panic_" && call.code != 0:
 			name := deviceos.PanicName(call.code)
 			if name == "" {

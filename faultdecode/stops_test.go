@@ -28,6 +28,14 @@ func TestDeliberateStopsNameTheFailedCheck(t *testing.T) {
 			"Assertion failed: assert() in parse(char const*) at p.cpp:7.", "parse", false},
 		{"abort", []report.Frame{frame("raise", "", 0), frame("abort", "", 0), frame("fail", "f.c", 3)},
 			"abort() was called from fail() at f.c:3.", "fail", false},
+		{"stack protector", []report.Frame{frame("__stack_chk_fail", "", 0), frame("handle_packet", "net.c", 41), frame("net_rx", "net.c", 60)},
+			"Stack smashing detected in handle_packet() at net.c:41: the stack protector", "handle_packet", false},
+		{"C++ pure virtual call", []report.Frame{frame("abort", "", 0), frame("__cxa_pure_virtual", "", 0), frame("Sensor::poll()", "s.cpp", 12)},
+			"A pure virtual function was called from Sensor::poll() at s.cpp:12", "Sensor::poll", false},
+		{"newlib's assert ends in abort", []report.Frame{frame("abort", "", 0), frame("__assert_func", "", 0), frame("parse(char const*)", "p.cpp", 7)},
+			"Assertion failed: assert() in parse(char const*) at p.cpp:7.", "parse", false},
+		{"newlib's stack protector ends in abort", []report.Frame{frame("abort", "", 0), frame("__stack_chk_fail", "", 0), frame("handle_packet", "net.c", 41)},
+			"Stack smashing detected in handle_packet() at net.c:41", "handle_packet", false},
 		{"STM32 assert_param", []report.Frame{frame("assert_failed", "main.c", 200), frame("HAL_GPIO_Init", "gpio.c", 170)},
 			"Assertion failed: assert_param() in HAL_GPIO_Init() at gpio.c:170.", "HAL_GPIO_Init", false},
 		{"Device OS panic", []report.Frame{frame("panic_", "panic.c", 80), frame("Spark_Idle", "system.cpp", 33)},
@@ -42,7 +50,7 @@ func TestDeliberateStopsNameTheFailedCheck(t *testing.T) {
 			a.deliberateStops()
 			var asserts []report.Finding
 			for _, f := range a.rep.Findings {
-				if f.Kind == report.FindAssert {
+				if f.Kind == report.FindAssert || f.Kind == report.FindStackCorruption {
 					asserts = append(asserts, f)
 				}
 			}
