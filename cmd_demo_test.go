@@ -113,15 +113,24 @@ func TestDemoTUIInTmux(t *testing.T) {
 	} else if _, err := os.Stat(filepath.Join(dir, m[1])); err != nil {
 		t.Errorf("the status bar's capture is not on disk: %v", err)
 	}
+	// Quitting stops the traffic, the probe and QEMU; on a loaded CI
+	// machine under -race that took over 15 s once, with the TUI still
+	// on screen. A second q after 20 s tells a lost key (logged) from a
+	// quit that never ends (an error).
 	tm("send-keys", "q")
-	for i := 0; i < 30; i++ {
+	for i := 0; i < 90; i++ {
 		time.Sleep(500 * time.Millisecond)
 		if screen, _ = tm("capture-pane", "-p"); strings.Contains(screen, "DEMO-EXIT") {
 			break
 		}
+		if i == 40 {
+			t.Logf("still running 20 s after q; pressing q again")
+			tm("send-keys", "q")
+		}
 	}
 	if !strings.Contains(screen, "DEMO-EXIT 0") {
-		t.Errorf("demo did not exit cleanly after q:\n%s", screen)
+		errText, _ := os.ReadFile(filepath.Join(dir, "demo.err"))
+		t.Errorf("demo did not exit cleanly after q:\n%s\nstderr:\n%s", screen, errText)
 	}
 }
 
