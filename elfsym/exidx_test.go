@@ -410,15 +410,7 @@ func TestExidxRulesMatchReadelf(t *testing.T) {
 // endless uleb128 bytes) and asks for a rule at every halfword of code:
 // errors are fine, a panic or a hang is not.
 func TestExidxRuleOnDamagedTables(t *testing.T) {
-	_, path := elfsymtest.OpenBuilt(t, exidxImage, Open)
-	orig, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := elf.NewFile(bytes.NewReader(orig))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, orig, f := exidxImageFile(t)
 	exidx, extab, text := f.Section(".ARM.exidx"), f.Section(".ARM.extab"), f.Section(".text")
 	if exidx == nil || text == nil {
 		t.Fatal("image lacks .ARM.exidx or .text")
@@ -572,15 +564,7 @@ func TestExidxIsFoundWhereverTheLinkerScriptPutsIt(t *testing.T) {
 // (gdb's check); an inline entry is, as the linker merges identical
 // inline entries of adjacent functions into one.
 func TestExidxEntryBeforeTheFunctionIsAnothers(t *testing.T) {
-	im, path := elfsymtest.OpenBuilt(t, exidxImage, Open)
-	orig, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := elf.NewFile(bytes.NewReader(orig))
-	if err != nil {
-		t.Fatal(err)
-	}
+	im, orig, f := exidxImageFile(t)
 	sec := f.Section(".ARM.exidx")
 	if sec == nil {
 		t.Fatal("no .ARM.exidx")
@@ -625,4 +609,20 @@ func TestExidxEntryBeforeTheFunctionIsAnothers(t *testing.T) {
 	if !tested[true] || !tested[false] {
 		t.Fatalf("the image lacks an inline or an .ARM.extab entry before another function's (tested %v)", tested)
 	}
+}
+
+// exidxImageFile opens the exidx test image and returns it with its bytes
+// and their ELF reading, for tests that garble a copy.
+func exidxImageFile(t *testing.T) (*Image, []byte, *elf.File) {
+	t.Helper()
+	im, path := elfsymtest.OpenBuilt(t, exidxImage, Open)
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.NewFile(bytes.NewReader(orig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return im, orig, f
 }

@@ -166,29 +166,21 @@ func TestGNUZdebugSectionsAreRead(t *testing.T) {
 			t.Fatal("objcopy made no .zdebug_info and .zdebug_frame")
 		}
 	}
-	plain, err := elfsym.Open(plainPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer plain.Close()
-	for _, opts := range []elfsym.Options{{}, {Lazy: true}} {
-		z, err := elfsym.OpenWith(zPath, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer z.Close()
+	plain, ways := openBothWays(t, plainPath, zPath)
+	for _, way := range ways {
+		z := way.im
 		if w := z.Warnings(); len(w) != len(plain.Warnings()) {
-			t.Errorf("lazy=%v: warnings %q, uncompressed %q", opts.Lazy, w, plain.Warnings())
+			t.Errorf("lazy=%v: warnings %q, uncompressed %q", way.lazy, w, plain.Warnings())
 		}
 		cfi := 0
 		for _, a := range testAddrs(plain) {
 			if got, want := z.Frames(a), plain.Frames(a); !reflect.DeepEqual(got, want) {
-				t.Fatalf("lazy=%v: %#x: %+v, uncompressed %+v", opts.Lazy, a, got, want)
+				t.Fatalf("lazy=%v: %#x: %+v, uncompressed %+v", way.lazy, a, got, want)
 			}
 			got, gerr := z.FrameContext(a)
 			want, werr := plain.FrameContext(a)
 			if (gerr == nil) != (werr == nil) || (gerr == nil && !reflect.DeepEqual(got, want)) {
-				t.Fatalf("lazy=%v: %#x: CFI %+v (%v), uncompressed %+v (%v)", opts.Lazy, a, got, gerr, want, werr)
+				t.Fatalf("lazy=%v: %#x: CFI %+v (%v), uncompressed %+v (%v)", way.lazy, a, got, gerr, want, werr)
 			}
 			if werr == nil {
 				cfi++
@@ -198,7 +190,7 @@ func TestGNUZdebugSectionsAreRead(t *testing.T) {
 			t.Error("no address has CFI in the sample: the comparison shows nothing")
 		}
 		if got, want := len(z.Variables()), len(plain.Variables()); got != want || want == 0 {
-			t.Errorf("lazy=%v: %d variables, uncompressed %d", opts.Lazy, got, want)
+			t.Errorf("lazy=%v: %d variables, uncompressed %d", way.lazy, got, want)
 		}
 	}
 }
@@ -234,19 +226,11 @@ int main(void) { static const int v[] = {1, 2, 3}; return total(v, 3); }
 		return path
 	}
 	plainPath, splitPath := build("nosplit"), build("split", "-gsplit-dwarf")
-	plain, err := elfsym.Open(plainPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer plain.Close()
-	for _, opts := range []elfsym.Options{{}, {Lazy: true}} {
-		split, err := elfsym.OpenWith(splitPath, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer split.Close()
+	plain, ways := openBothWays(t, plainPath, splitPath)
+	for _, way := range ways {
+		split := way.im
 		if w := strings.Join(split.Warnings(), "\n"); !strings.Contains(w, "split DWARF") || !strings.Contains(w, ".dwo files not found") {
-			t.Errorf("lazy=%v: no word of the .dwo files missing: %q", opts.Lazy, w)
+			t.Errorf("lazy=%v: no word of the .dwo files missing: %q", way.lazy, w)
 		}
 		if w := strings.Join(plain.Warnings(), "\n"); strings.Contains(w, "split DWARF") {
 			t.Errorf("the unsplit build warns of split DWARF: %q", w)
@@ -260,10 +244,10 @@ int main(void) { static const int v[] = {1, 2, 3}; return total(v, 3); }
 			for off := uint64(0); off < ss.Size && off < ps.Size; off += 2 {
 				pf, sf := plain.Frames(ps.Addr+off), split.Frames(ss.Addr+off)
 				if len(pf) == 0 || len(sf) == 0 {
-					t.Fatalf("lazy=%v: %s+%d: frames %+v, unsplit %+v", opts.Lazy, name, off, sf, pf)
+					t.Fatalf("lazy=%v: %s+%d: frames %+v, unsplit %+v", way.lazy, name, off, sf, pf)
 				}
 				if path.Base(sf[0].File) != path.Base(pf[0].File) || sf[0].Line != pf[0].Line || sf[len(sf)-1].Function != name {
-					t.Fatalf("lazy=%v: %s+%d: %+v, unsplit %+v", opts.Lazy, name, off, sf, pf)
+					t.Fatalf("lazy=%v: %s+%d: %+v, unsplit %+v", way.lazy, name, off, sf, pf)
 				}
 			}
 		}
@@ -309,19 +293,11 @@ int main(void) { static const int v[] = {1, 2, 3}; return total(v, 3); }
 	if m, _ := filepath.Glob(filepath.Join(dir, "*.dwo")); len(m) == 0 {
 		t.Fatal("gcc -gsplit-dwarf left no .dwo file")
 	}
-	plain, err := elfsym.Open(plainPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer plain.Close()
-	for _, opts := range []elfsym.Options{{}, {Lazy: true}} {
-		split, err := elfsym.OpenWith(splitPath, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer split.Close()
+	plain, ways := openBothWays(t, plainPath, splitPath)
+	for _, way := range ways {
+		split := way.im
 		if w := strings.Join(split.Warnings(), "\n"); strings.Contains(w, "split DWARF") {
-			t.Errorf("lazy=%v: the .dwo files are there, but: %q", opts.Lazy, w)
+			t.Errorf("lazy=%v: the .dwo files are there, but: %q", way.lazy, w)
 		}
 		inlined, sites := 0, 0
 		for _, name := range []string{"scale", "total", "main"} {
@@ -333,7 +309,7 @@ int main(void) { static const int v[] = {1, 2, 3}; return total(v, 3); }
 			for off := uint64(0); off < ss.Size; off += 2 {
 				pf, sf := ours(plain.Frames(ps.Addr+off)), ours(split.Frames(ss.Addr+off))
 				if !reflect.DeepEqual(sf, pf) {
-					t.Fatalf("lazy=%v: %s+%d: %+v, unsplit %+v", opts.Lazy, name, off, sf, pf)
+					t.Fatalf("lazy=%v: %s+%d: %+v, unsplit %+v", way.lazy, name, off, sf, pf)
 				}
 				if len(sf) > 1 {
 					inlined++
@@ -341,7 +317,7 @@ int main(void) { static const int v[] = {1, 2, 3}; return total(v, 3); }
 				pc, pok := plain.CallSiteAt(ps.Addr + off)
 				sc, sok := split.CallSiteAt(ss.Addr + off)
 				if pok != sok || pc.Target != sc.Target || pc.Tail != sc.Tail || pc.TargetName != sc.TargetName {
-					t.Fatalf("lazy=%v: %s+%d: call site %+v (%v), unsplit %+v (%v)", opts.Lazy, name, off, sc, sok, pc, pok)
+					t.Fatalf("lazy=%v: %s+%d: call site %+v (%v), unsplit %+v (%v)", way.lazy, name, off, sc, sok, pc, pok)
 				}
 				if sok {
 					sites++
@@ -374,4 +350,32 @@ func compressedSample(t *testing.T, how string) (plain, compressed string) {
 		t.Fatalf("objcopy: %v\n%s", err, out)
 	}
 	return plain, compressed
+}
+
+// openedWay is an image opened one way: with the whole index, or lazily.
+type openedWay struct {
+	lazy bool
+	im   *elfsym.Image
+}
+
+// openBothWays opens the plain build with the whole index and the build
+// at path both ways, to compare each with the plain one; all are closed
+// when the test ends.
+func openBothWays(t *testing.T, plainPath, path string) (*elfsym.Image, []openedWay) {
+	t.Helper()
+	plain, err := elfsym.Open(plainPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { plain.Close() })
+	var ways []openedWay
+	for _, lazy := range []bool{false, true} {
+		im, err := elfsym.OpenWith(path, elfsym.Options{Lazy: lazy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { im.Close() })
+		ways = append(ways, openedWay{lazy, im})
+	}
+	return plain, ways
 }
