@@ -132,7 +132,11 @@ func (a *analysis) summary() string {
 	case !a.fr.Has(fault.AddrCFSR):
 		b.WriteString("the cause is unknown: the fault status registers were not captured")
 	default:
-		b.WriteString("no cause bits are set")
+		if c, ok := a.bkptCause(); ok {
+			b.WriteString(c.phrase)
+		} else {
+			b.WriteString("no cause bits are set")
+		}
 	}
 	b.WriteString(a.locationPhrase(c, ok))
 	b.WriteString(".")

@@ -57,6 +57,22 @@ func (a *analysis) instructionCause() (instrCause, bool) {
 	return instrCause{detail: fmt.Sprintf("the instruction at PC 0x%08x (%s) cannot fault by itself: the HardFault came from elsewhere (an invalid EXC_RETURN, a failed vector fetch, or an interrupt whose handler address is bad)", pc, in.Text)}, true
 }
 
+// bkptCause explains a HardFault with no cause bits on a core that has
+// them when the faulting instruction is a BKPT: hardware sets
+// HFSR.DEBUGEVT for it, but QEMU escalates it to a FORCED HardFault with
+// CFSR clear (seen with newlib-style __stack_chk_fail and assert traps).
+func (a *analysis) bkptCause() (instrCause, bool) {
+	if a.exc == nil || !a.frameOK {
+		return instrCause{}, false
+	}
+	pc, _ := a.ctx.Get(fault.RegPC)
+	in, ok := a.insnAt(pc)
+	if !ok || in.Kind != fault.InsnBKPT {
+		return instrCause{}, false
+	}
+	return a.explainInsn(in)
+}
+
 // explainInsn explains a fault by the decoded instruction in; ok is false
 // for an instruction that cannot fault by itself.
 func (a *analysis) explainInsn(in fault.Insn) (instrCause, bool) {

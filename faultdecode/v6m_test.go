@@ -105,3 +105,33 @@ func TestV6MWithoutAFrameSaysSo(t *testing.T) {
 		t.Errorf("explanations %q", r.Fault.Explanations)
 	}
 }
+
+// A Cortex-M3 whose HardFault has no cause bits set (CFSR clear, HFSR
+// FORCED, as QEMU leaves a BKPT with no debugger) is explained by the
+// instruction when it is a BKPT, and only then.
+func TestV7MHardFaultWithNoCauseBitsNamesABreakpoint(t *testing.T) {
+	tests := []struct {
+		name    string
+		insn    uint16
+		summary string
+	}{
+		{"a breakpoint", 0xbe01, "HardFault: bkpt 0x0001 with no debugger attached"},
+		{"semihosting", 0xbeab, "HardFault: semihosting call (bkpt 0xab) with no debugger attached"},
+		{"an ordinary instruction", 0x1c00, "HardFault: no cause bits are set"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			snap := v6mSnapshot(0, 0x100, 0x01000000, map[uint32]uint16{0x100: tt.insn})
+			for i, r := range snap.Memory {
+				if r.Name == "scb" {
+					snap.Memory[i] = fdtest.SCBRegion(map[uint64]uint32{fault.AddrCPUID: 0x412fc231, fault.AddrHFSR: 0x40000000})
+				}
+			}
+			snap.Meta.Board = "mps2-an385"
+			r := analyze(snap, nil)
+			if !strings.Contains(r.Fault.Summary, tt.summary) {
+				t.Errorf("summary %q\nwant it to contain %q", r.Fault.Summary, tt.summary)
+			}
+		})
+	}
+}
