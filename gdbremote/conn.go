@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -133,7 +134,13 @@ func mapNetErr(ctx context.Context, err error) error {
 	if errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err) {
 		return fmt.Errorf("%w: %w", ErrTimeout, err)
 	}
-	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+	// A peer that closes with our bytes still unread (OpenOCD killed, a
+	// server cut mid-reply just after our ack) resets the connection:
+	// reads then fail with ECONNRESET and writes with EPIPE, not EOF. It
+	// is gone all the same; taken for a refused read, a capture went on
+	// reading hole after hole and ended "complete".
+	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED) {
 		if errors.Is(err, ErrClosed) {
 			return err
 		}
