@@ -390,21 +390,12 @@ loop:
 			}
 			i++
 		case op == 0xB2: // vsp += 0x204 + (uleb128 << 2)
-			var v uint64
-			j := i + 1
-			for shift := 0; ; shift += 7 {
-				if j >= len(ops) {
-					return ExidxRule{}, fmt.Errorf("unwind opcode 0xb2 at byte %d: ULEB128 cut short", i)
-				}
-				if shift > 28 {
-					return ExidxRule{}, fmt.Errorf("unwind opcode 0xb2 at byte %d: ULEB128 too long", i)
-				}
-				b := ops[j]
-				j++
-				v |= uint64(b&0x7F) << shift
-				if b&0x80 == 0 {
-					break
-				}
+			v, j := readULEB(ops, i+1)
+			if j < 0 {
+				return ExidxRule{}, fmt.Errorf("unwind opcode 0xb2 at byte %d: ULEB128 cut short", i)
+			}
+			if j-(i+1) > 5 { // more than 32 bits: no stack is that deep
+				return ExidxRule{}, fmt.Errorf("unwind opcode 0xb2 at byte %d: ULEB128 too long", i)
 			}
 			vsp += 0x204 + int64(v)<<2
 			i = j - 1
