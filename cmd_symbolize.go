@@ -2,9 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
-	"os"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -68,77 +65,20 @@ Exit codes: 0 ok, 1 the ELF cannot be read, 2 usage (no --elf, bad address).`,
 			if f.elf == "" {
 				return usageError("--elf FILE is required (or elf = \"...\" in %s)", config.FileName)
 			}
-			if os.Getenv("GOGC") == "" {
-				// One lookup run allocates its index and exits: collecting
-				// a quarter as often saves a tenth of a first run on a
-				// large ELF, and memory stays far below addr2line's.
-				debug.SetGCPercent(400)
+			err := symbolize.Run(symbolize.Request{
+				ELF:  f.elf,
+				Args: args,
+				JSON: f.json,
+				Open: func() (*elfsym.Image, error) { return indexcache.Open(f.elf, f.noCache) },
+			}, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			var usage *symbolize.UsageError
+			if errors.As(err, &usage) {
+				return withExit(exitUsage, usage.Err)
 			}
-			open := func() (*elfsym.Image, error) { return indexcache.Open(f.elf, f.noCache) }
-			var addrs []uint64
-			if len(args) == 1 && args[0] == "-" {
-				// The image opens while the addresses are read: tens of
-				// thousands take about as long to read as a warm open.
-				type opened struct {
-					im  *elfsym.Image
-					err error
-				}
-				done := make(chan opened, 1)
-				go func() {
-					im, err := open()
-					done <- opened{im, err}
-				}()
-				var err error
-				addrs, err = symbolize.ReadAddrs(cmd.InOrStdin())
-				var bad *symbolize.BadAddrError
-				if errors.As(err, &bad) {
-					err = usageError("stdin: %v", bad.Err)
-				}
-				o := <-done
-				if err != nil || len(addrs) == 0 {
-					// A bad address is the error, not the image; nothing
-					// asked, nothing to say (as addr2line).
-					if o.im != nil {
-						o.im.Close()
-					}
-					return err
-				}
-				open = func() (*elfsym.Image, error) { return o.im, o.err }
-			} else {
-				addrs = make([]uint64, 0, len(args))
-				for _, a := range args {
-					v, err := symbolize.ParseAddr(a)
-					if err != nil {
-						return usageError("%v", err)
-					}
-					addrs = append(addrs, v)
-				}
-			}
-			if len(addrs) == 0 && f.json {
-				return usageError("--json needs addresses on the command line (stdin mode annotates text)")
-			}
-			im, err := open()
 			if err != nil {
 				return withExit(exitError, err)
 			}
-			defer im.Close()
-			for _, w := range im.Warnings() {
-				fmt.Fprintf(cmd.ErrOrStderr(), "faultline: warning: %s: %s\n", f.elf, w)
-			}
-			im.Prepare(addrs) // a lazy index builds what the addresses need at once
-			sym := symbolize.New(im)
-			out := cmd.OutOrStdout()
-			switch {
-			case len(addrs) == 0:
-				return sym.AnnotateStream(cmd.InOrStdin(), out)
-			case f.json:
-				return sym.WriteJSON(out, addrs)
-			default:
-				if f, ok := out.(*os.File); ok && len(addrs) >= 1024 {
-					symbolize.GrowPipe(f)
-				}
-				return sym.WriteText(out, addrs)
-			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&f.elf, "elf", "", "firmware ELF `FILE` with symbols (and DWARF for file:line)")

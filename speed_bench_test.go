@@ -282,6 +282,26 @@ func staticFaultline(b *testing.B) string {
 	return bin
 }
 
+// symbolizeOnly builds symbolize/testdata/symbolizeonly with
+// CGO_ENABLED=0 into a temporary directory: `faultline symbolize` with
+// only what it needs linked (its flags, the config file, indexcache and
+// symbolize.Run, the command's own entry point), no cobra and no other
+// command. Between the hello world and faultline it splits a warm run's
+// time into Go's start, symbolize's own work (this binary) and what the
+// rest of faultline adds to every start (faultline --help).
+func symbolizeOnly(b *testing.B) string {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	bin := filepath.Join(b.TempDir(), "symbolize-only")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./symbolize/testdata/symbolizeonly")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("build symbolize-only with CGO_ENABLED=0: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // settleIndex waits until the index files the warm-up runs saved are
 // older than the cache's racy window (3 s: indexcache remembers a file's
 // checksum as verified only once the file is that old, so a write in the
@@ -317,11 +337,16 @@ func settleIndex(b *testing.B, warm func()) {
 // floor under faultline's time; faultline --help (ms-faultline-help), the
 // floor of this binary (its runtime start and package inits); and
 // faultline built with CGO_ENABLED=0 (ms-faultline-static, warm), a
-// static binary without the C library.
+// static binary without the C library; and symbolize-only
+// (ms-symbolize-only, warm), a binary linking only what symbolize needs
+// (symbolizeOnly), which answers byte for byte as faultline: hello,
+// symbolize-only, --help and warm say how much of a run is Go's start,
+// symbolize's own work, and the other commands' packages.
 func BenchmarkSymbolizeVsAddr2line(b *testing.B) {
 	a2l := addr2lineTool(b)
 	hello := helloWorld(b)
 	static := staticFaultline(b)
+	symOnly := symbolizeOnly(b)
 	ctx := context.Background()
 	type fw struct {
 		name string
@@ -386,8 +411,14 @@ func BenchmarkSymbolizeVsAddr2line(b *testing.B) {
 					b.Fatalf("%s: %d bytes of answers differ from --no-cache's %d", how, len(got), len(plain))
 				}
 			}
+			// symbolize-only takes the command's arguments after its name
+			// and reads the same saved index.
+			symOnlyArgv := append([]string{symOnly}, ours[2:]...)
+			if got := outputOf(b, warmHome, stdin, symOnlyArgv...); !bytes.Equal(got, plain) {
+				b.Fatalf("symbolize-only: %d bytes of answers differ from faultline --no-cache's %d", len(got), len(plain))
+			}
 			settleIndex(b, func() { runProc(b, warmHome, false, ours...) })
-			var warm, cold, coldSeen, second, noCache, theirs, floor, warmStatic, start procStat
+			var warm, cold, coldSeen, second, noCache, theirs, floor, warmStatic, start, symbolizeOnly procStat
 			var ready []time.Duration
 			secondRun := func(rss bool) procStat {
 				home := b.TempDir()
@@ -422,8 +453,9 @@ func BenchmarkSymbolizeVsAddr2line(b *testing.B) {
 						}
 						return runProc(b, home, rss, ours...)
 					},
-					func(rss bool) procStat { return runProc(b, warmHome, rss, faultlineBin, "--help") })
-				warm, theirs, cold, noCache, floor, warmStatic, second, coldSeen, start = m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8]
+					func(rss bool) procStat { return runProc(b, warmHome, rss, faultlineBin, "--help") },
+					func(rss bool) procStat { return runProc(b, warmHome, rss, symOnlyArgv...) })
+				warm, theirs, cold, noCache, floor, warmStatic, second, coldSeen, start, symbolizeOnly = m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9]
 			}
 			st, _ := os.Stat(elf)
 			b.ReportMetric(ms(warm.wall), "ms-faultline")
@@ -446,6 +478,11 @@ func BenchmarkSymbolizeVsAddr2line(b *testing.B) {
 				// faultline --help is the binary's own floor: the runtime's
 				// start, every package's init and exit, and next to nothing
 				// else. What symbolize adds is the warm time above it.
+				// symbolize-only is symbolize's own work on top of Go's
+				// start: what is left of warm above it is the price of
+				// the rest of faultline being linked.
+				b.ReportMetric(ms(symbolizeOnly.wall), "ms-symbolize-only")
+				b.Logf("  symbolize-only       %8.1f ms  rss %6.1f MB  %.2fx (only symbolize linked, cached)", ms(symbolizeOnly.wall), float64(symbolizeOnly.rss)/(1<<20), float64(symbolizeOnly.wall)/float64(theirs.wall))
 				b.ReportMetric(ms(start.wall), "ms-faultline-help")
 				b.Logf("  faultline --help     %8.1f ms  rss %6.1f MB  %.2fx (this binary's floor: start, inits, exit)", ms(start.wall), float64(start.rss)/(1<<20), float64(start.wall)/float64(theirs.wall))
 				b.ReportMetric(ms(cold.wall), "ms-faultline-cold")

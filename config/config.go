@@ -9,7 +9,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/spf13/pflag"
 
-	"github.com/faultline-dev/faultline/probe"
+	"github.com/faultline-dev/faultline/probe/memrange"
 )
 
 // FileName is the config file, read from the working directory.
@@ -65,7 +65,7 @@ func (cfg File) Apply(fl *pflag.FlagSet) error {
 	}
 	if f := fl.Lookup("mem"); f != nil && !f.Changed {
 		for _, m := range cfg.Mem {
-			if _, err := probe.ParseMemRange(m); err != nil {
+			if _, err := memrange.Parse(m); err != nil {
 				return fmt.Errorf("%s: mem: %w", FileName, err)
 			}
 			if err := f.Value.Set(m); err != nil {

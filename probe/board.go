@@ -6,16 +6,6 @@ import (
 	"strings"
 )
 
-// A MemRange is a range of target addresses.
-type MemRange struct {
-	Name string
-	Addr uint64
-	Size uint64
-}
-
-// End is the first address past the range.
-func (r MemRange) End() uint64 { return r.Addr + r.Size }
-
 // A Board describes what faultline needs to know about a target: where its
 // RAM is (what a capture reads), its LED and its console dialect.
 type Board struct {

@@ -4,8 +4,12 @@
 // as a serial log piped through it or a console line the live session
 // shows (Symbolizer implements probe.Symbolizer).
 //
-// It only formats what elfsym answers; it must not open files, parse DWARF
-// or know about faults. Files are shown relative to the working directory
+// Run is the symbolize command's work after its flags (faultline's command
+// and the benchmark's symbolize-only program both call it).
+//
+// It only formats what elfsym answers; it must not open files (Run is
+// handed a function that opens the image), parse DWARF or know about
+// faults. Files are shown relative to the working directory
 // when they are under it (JSON keeps them as DWARF recorded them).
 //
 // Quirks it handles:

@@ -1,11 +1,11 @@
-package probe
+package memrange
 
 import (
 	"strings"
 	"testing"
 )
 
-func TestParseMemRange(t *testing.T) {
+func TestParse(t *testing.T) {
 	tests := []struct {
 		in         string
 		addr, size uint64
@@ -28,10 +28,10 @@ func TestParseMemRange(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
-			r, err := ParseMemRange(tc.in)
+			r, err := Parse(tc.in)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("ParseMemRange(%q) = %+v, %v; want an error saying %q", tc.in, r, err, tc.err)
+					t.Fatalf("Parse(%q) = %+v, %v; want an error saying %q", tc.in, r, err, tc.err)
 				}
 				if !strings.Contains(err.Error(), "ADDR:SIZE") && !strings.Contains(err.Error(), "address space") {
 					t.Errorf("error %q does not say the expected form", err)
@@ -39,7 +39,7 @@ func TestParseMemRange(t *testing.T) {
 				return
 			}
 			if err != nil || r.Addr != tc.addr || r.Size != tc.size || r.Name != "mem" {
-				t.Fatalf("ParseMemRange(%q) = %+v, %v; want mem %#x+%#x", tc.in, r, err, tc.addr, tc.size)
+				t.Fatalf("Parse(%q) = %+v, %v; want mem %#x+%#x", tc.in, r, err, tc.addr, tc.size)
 			}
 		})
 	}
