@@ -105,5 +105,5 @@ func MissingFaultRegisters(s *Snapshot) string {
 	if n, _ := s.ReadMemory(b[:], cfsrAddr); n == len(b) {
 		return ""
 	}
-	return fmt.Sprintf("fault registers: the System Control Block (0x%08X-0x%08X: CPUID, CFSR, HFSR, MMFAR, BFAR) is not in the core, so the fault's cause cannot be decoded", scbStart, scbEnd)
+	return fmt.Sprintf("fault registers: the System Control Block (0x%08X-0x%08X: CPUID, CFSR, HFSR, MMFAR, BFAR) is not in the core, so the fault's cause cannot be decoded", uint32(scbStart), uint32(scbEnd))
 }

@@ -12,10 +12,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/faultline-dev/faultline/internal/lazyre"
+	"github.com/faultline-dev/faultline/internal/procgroup"
 )
 
 // QEMUConfig says how to start one emulated board.
@@ -159,7 +159,7 @@ func buildArgs(cfg QEMUConfig, serials []string, port int) []string {
 func launch(ctx context.Context, bin string, cfg QEMUConfig, serials []string, port int, timeout time.Duration) (*QEMU, error) {
 	args := buildArgs(cfg, serials, port)
 	cmd := exec.Command(bin, args...)
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = procgroup.Attr() // Stop kills the group; nothing outlives a killed faultline
 	ow := newOutputWatcher(cfg.Log)
 	cmd.Stdout = ow.stream(false)
 	cmd.Stderr = ow.stream(true)
@@ -260,8 +260,7 @@ func (q *QEMU) Stop() error {
 		q.mu.Lock()
 		q.stopped = true
 		q.mu.Unlock()
-		// Negative pid: the whole group (Setpgid made QEMU its leader).
-		_ = syscall.Kill(-q.cmd.Process.Pid, syscall.SIGKILL)
+		_ = procgroup.Kill(q.cmd.Process)
 	})
 	<-q.done
 	return nil

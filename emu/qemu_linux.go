@@ -7,15 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 )
-
-// sysProcAttr puts QEMU in its own process group (Stop kills the group) and
-// asks the kernel to kill it if the thread that started it dies, so a test
-// binary that panics or is killed leaves no emulator behind.
-func sysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-}
 
 // gdbListening reports whether process pid owns a TCP socket listening on
 // 127.0.0.1:port. It reads /proc instead of connecting: a gdb connection

@@ -5,13 +5,8 @@ package emu
 import (
 	"net"
 	"strconv"
-	"syscall"
 	"time"
 )
-
-func sysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: true}
-}
 
 // gdbListening without /proc: a connect probe. The connection stops a
 // running guest (it stays stopped), so start it Halted on such systems;

@@ -8,8 +8,6 @@ import (
 	"os"
 	"sync"
 	"time"
-
-	"go.bug.st/serial/enumerator"
 )
 
 // ConsoleOptions configures OpenConsole. Zero values pick the defaults.
@@ -44,9 +42,9 @@ type ConsoleOptions struct {
 	// board mid-reset, its USB port not yet enumerated): the console starts
 	// disconnected and keeps trying, as after a gap.
 	WaitForPort bool
-	// ListPorts replaces enumerator.GetDetailedPortsList for usb: specs
-	// (tests use it; nil means the real enumerator).
-	ListPorts func() ([]*enumerator.PortDetails, error)
+	// ListPorts replaces the system's list of serial ports for usb: specs
+	// (tests use it; nil means go.bug.st/serial's enumerator).
+	ListPorts func() ([]*USBPort, error)
 }
 
 // A Console reads a serial console (a tty, a pty or a TCP stream) into

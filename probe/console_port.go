@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"go.bug.st/serial"
-	"go.bug.st/serial/enumerator"
 )
 
 // port is an open console connection. Read returns (0, nil) when the read
@@ -100,9 +99,9 @@ func openSerial(path string, spec SerialSpec, readTimeout time.Duration) (port, 
 
 // resolveUSB finds the device whose USB serial number is sn
 // (case-insensitive, as tools print them in either case).
-func resolveUSB(sn string, list func() ([]*enumerator.PortDetails, error)) (string, error) {
+func resolveUSB(sn string, list func() ([]*USBPort, error)) (string, error) {
 	if list == nil {
-		list = func() ([]*enumerator.PortDetails, error) { return enumerator.GetDetailedPortsList() }
+		list = listUSBPorts
 	}
 	ports, err := list()
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"go.bug.st/serial"
-	"go.bug.st/serial/enumerator"
 )
 
 func TestParseSerialSpec(t *testing.T) {
@@ -63,8 +62,8 @@ func TestParseSerialSpecRejects(t *testing.T) {
 }
 
 func TestResolveUSBBySerialNumber(t *testing.T) {
-	list := func() ([]*enumerator.PortDetails, error) {
-		return []*enumerator.PortDetails{
+	list := func() ([]*USBPort, error) {
+		return []*USBPort{
 			{Name: "/dev/ttyS0"},
 			{Name: "/dev/ttyACM1", IsUSB: true, VID: "2B04", PID: "C006", SerialNumber: "3C002B000D47343432313031"},
 		}, nil

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/creack/pty"
-	"go.bug.st/serial/enumerator"
 
 	"github.com/faultline-dev/faultline/internal/syncbuf"
 )
@@ -338,13 +337,13 @@ func TestConsoleFollowsUSBSerialNumberAcrossReenumeration(t *testing.T) {
 	verifyNoLeaks(t)
 	var mu sync.Mutex
 	current := "" // the device the fake enumerator reports; "" = unplugged
-	list := func() ([]*enumerator.PortDetails, error) {
+	list := func() ([]*USBPort, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if current == "" {
 			return nil, nil
 		}
-		return []*enumerator.PortDetails{{Name: current, IsUSB: true, VID: "2B04", PID: "C006", SerialNumber: "3C002B000D47"}}, nil
+		return []*USBPort{{Name: current, IsUSB: true, VID: "2B04", PID: "C006", SerialNumber: "3C002B000D47"}}, nil
 	}
 	plug := func(path string) {
 		mu.Lock()

@@ -22,5 +22,14 @@ if ! go mod tidy -diff >/dev/null 2>&1; then
 fi
 echo "test: go vet"
 go vet ./...
+# Engineers run faultline on macOS and Windows, and on 32-bit hosts (a
+# Raspberry Pi beside the board): the tests run here on Linux, so at least
+# build there. windows/386 covers the non-Unix files and 32-bit ints,
+# darwin/arm64 the other Unix ones and macOS without cgo.
+echo "test: builds for windows/386 and darwin/arm64"
+for target in windows/386 darwin/arm64; do
+  GOOS=${target%/*} GOARCH=${target#*/} CGO_ENABLED=0 go build -o /dev/null ./... ||
+    { echo "test: faultline does not build for $target" >&2; exit 1; }
+done
 echo "test: go test -race"
 go test -race -timeout 20m ./... "$@"

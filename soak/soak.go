@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/faultline-dev/faultline/capture"
@@ -15,6 +14,7 @@ import (
 	"github.com/faultline-dev/faultline/emu"
 	"github.com/faultline-dev/faultline/faultdecode"
 	"github.com/faultline-dev/faultline/history"
+	"github.com/faultline-dev/faultline/internal/procgroup"
 	"github.com/faultline-dev/faultline/probe"
 )
 
@@ -281,8 +281,8 @@ func runHook(ctx context.Context, what, command string, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", "-c", command)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.SysProcAttr = procgroup.Attr()
+	cmd.Cancel = func() error { return procgroup.Kill(cmd.Process) }
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Run(); err != nil {

@@ -7,7 +7,6 @@ package armbuild
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,7 +14,6 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -92,7 +90,7 @@ func Make(ctx context.Context, dir, what string) error {
 	return nil
 }
 
-// LockFile takes an exclusive flock on path, polling so that ctx can end the
+// LockFile takes an exclusive lock on path (flock, LockFileEx on Windows), polling so that ctx can end the
 // wait (flock itself does not take a deadline).
 func LockFile(ctx context.Context, path string) (unlock func(), err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -103,16 +101,16 @@ func LockFile(ctx context.Context, path string) (unlock func(), err error) {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() {
-				_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-				_ = f.Close()
-			}, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+		locked, err := tryLock(f)
+		if err != nil {
 			_ = f.Close()
 			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		if locked {
+			return func() {
+				unlockFile(f)
+				_ = f.Close()
+			}, nil
 		}
 		select {
 		case <-ctx.Done():
