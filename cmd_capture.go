@@ -24,7 +24,18 @@ looks at the target first. A target already halted in a fault (a fault
 exception active, a lockup, a PC that cannot execute) is captured as it is and
 never resumed past its evidence. Otherwise capture arms fault catching
 (OpenOCD: vector catch; others: a breakpoint on each fault handler from the
-vector table), resumes the target and waits.
+vector table) and breaks on the entry of the functions firmware stops itself in
+without faulting (newlib's __assert_func, abort and _exit, CubeMX's
+Error_Handler, FreeRTOS's vAssertCalled and stack-overflow and malloc-failed
+hooks, __stack_chk_fail, __cxa_pure_virtual, rust_begin_unwind, Zephyr's
+k_sys_fatal_error_handler; the timeline names those the GDB server refused),
+resumes the target and waits. A stop in one of those is a crash with trigger
+"dead-end"; a target found halted in one, or on a branch to itself with
+interrupts masked, is captured as it is, like one halted in a fault.
+
+--halt captures a target that hangs without faulting: it halts it at once and
+captures it as it is (trigger "manual"), then exits; a target found in a fault
+or a dead end keeps that trigger.
 
 On a crash it reads the registers, the fault registers, memory and samples of
 flash, writes an ELF core file to --dir (its path goes to stderr) and prints the
@@ -54,6 +65,9 @@ Exit codes: 0 crash captured (or, without --once, a clean stop), 1 error,
   # QEMU started with -S -gdb tcp::1234; JSON report for a script
   faultline capture --gdb 127.0.0.1:1234 --elf app.elf --board netduino2 --once --json
 
+  # the board hangs and nothing faults: halt it now and explain where it is
+  faultline capture --gdb localhost:3333 --elf app.elf --halt
+
   # serial console only: a panic line is the trigger
   faultline capture --serial /dev/ttyACM0@115200 --elf app.elf --once
 
@@ -75,6 +89,15 @@ Exit codes: 0 crash captured (or, without --once, a clean stop), 1 error,
 			if f.gdb == "" && f.serial == "" {
 				return usageError("capture needs --gdb HOST:PORT (the GDB server to attach to) and/or --serial DEV[@BAUD]")
 			}
+			if f.halt {
+				if f.gdb == "" {
+					return usageError("--halt needs --gdb: the target is halted and read through the GDB server")
+				}
+				if f.resume {
+					return usageError("--halt leaves the target halted where it was: it does not go with --resume")
+				}
+				f.once = true
+			}
 			return runCapture(cmd.Context(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -85,6 +108,7 @@ Exit codes: 0 crash captured (or, without --once, a clean stop), 1 error,
 	fl.BoolVar(&f.once, "once", false, "stop after the first crash")
 	fl.BoolVar(&f.json, "json", false, "print each report as one JSON document (faultline.report/v1)")
 	fl.BoolVar(&f.resume, "resume", false, "with --once: after capturing, let the firmware's own fault handler run (SOS, reset); without --once this is always done")
+	fl.BoolVar(&f.halt, "halt", false, "halt the target at once and capture it as it is (a board that hangs without faulting), then exit; implies --once")
 	fl.DurationVar(&f.timeout, "timeout", 0, "give up waiting after `DUR` (exit 3); 0 waits until Ctrl-C")
 	fl.StringVar(&f.traceRSP, "trace-rsp", "", "write the RSP wire trace to `FILE`")
 	fl.StringVar(&f.serial, "serial", "", "serial console `DEV[@BAUD]` (also tcp:HOST:PORT, usb:SERIAL); a panic line there is a crash")

@@ -26,6 +26,7 @@ type deviceFlags struct {
 	match                []string
 	mem                  []string // --mem ADDR:SIZE, extra ranges every capture reads
 	once, json, resume   bool
+	halt                 bool // capture --halt: capture the target now, as it is
 	led                  bool
 	timeout, rspTimeout  time.Duration
 	traceRSP             string
@@ -101,6 +102,7 @@ func startDevice(ctx context.Context, f deviceFlags, resume bool, stderr io.Writ
 		return nil, img, stop, withExit(exitUsage, err)
 	}
 	opts.Resume = resume
+	opts.HaltNow = f.halt
 	if f.gdb != "" && f.traceRSP != "" {
 		tf, err := os.Create(f.traceRSP)
 		if err != nil {

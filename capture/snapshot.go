@@ -58,8 +58,9 @@ type ELFRef struct {
 
 // Trigger says what made faultline take the capture.
 type Trigger struct {
-	// Kind is "fault-handler", "lockup", "serial-panic", "led-sos",
-	// "watchpoint" or "manual".
+	// Kind is "fault-handler", "lockup", "dead-end" (a function the
+	// firmware stops itself in without faulting: abort, Error_Handler,
+	// ...), "serial-panic", "led-sos", "watchpoint" or "manual".
 	Kind   string `json:"kind,omitempty"`
 	Detail string `json:"detail,omitempty"`
 }

@@ -112,6 +112,7 @@ func analyze(snap *capture.Snapshot, img image, opts ...Options) *report.Report 
 	a.explainInstruction() // cores without CFSR: the cause from the faulting instruction (v6m.go)
 	a.readTasks()          // before unwinding: task stacks bound the thread stack scan (tasks.go)
 	a.unwind()
+	a.atDeadEndEntry()
 	a.reportFrames()
 	a.taskReport()
 	a.findings()
@@ -270,6 +271,14 @@ func (a *analysis) faultingContext() {
 		a.note("no registers were captured: no frames")
 		return
 	}
+	if a.stoppedAsIs() {
+		// The stop is the evidence itself: frame 0 is where the core
+		// is, an interrupt handler's frames included (FreeRTOS calls its
+		// stack-overflow hook inside PendSV), unwound through the
+		// exception frames below them.
+		a.frameOK = true
+		return
+	}
 	lr, haveLR := a.stop.Get(fault.RegLR)
 	if haveLR && fault.ExcReturn(lr).Valid() {
 		a.fromExcReturn(fault.ExcReturn(lr))
@@ -286,6 +295,32 @@ func (a *analysis) faultingContext() {
 	a.frameOK = true
 	if a.fault.Active > 0 && a.fault.Exception != "None" {
 		a.note("LR does not hold an EXC_RETURN: the stop is not at the handler's entry, so frame 0 is where the handler was stopped")
+	}
+}
+
+// stoppedAsIs: no fault is recorded and the capture was taken where the
+// core stopped for another reason (a dead-end function's entry, a halt on
+// request), not at a fault handler's entry.
+func (a *analysis) stoppedAsIs() bool {
+	k := a.snap.Meta.Trigger.Kind
+	return (k == "dead-end" || k == "manual") && a.fault.Exception == "None" && !a.fault.Lockup
+}
+
+// atDeadEndEntry drops the inlined frames of frame 0 when the core stopped
+// on a dead-end function's first instruction (capture's breakpoint there)
+// and that instruction is already an inlined callee's
+// (taskDISABLE_INTERRUPTS' vPortRaiseBASEPRI): none of it has run, the
+// function was only entered.
+func (a *analysis) atDeadEndEntry() {
+	if a.snap.Meta.Trigger.Kind != "dead-end" || a.img == nil || len(a.frames) == 0 {
+		return
+	}
+	f := &a.frames[0]
+	if len(f.Funcs) < 2 || f.Lookup != f.PC {
+		return
+	}
+	if sym, off, ok := a.img.SymbolAt(uint64(f.PC)); ok && sym.Func && off == 0 {
+		f.Funcs = f.Funcs[len(f.Funcs)-1:]
 	}
 }
 

@@ -12,56 +12,13 @@ import (
 
 	"github.com/faultline-dev/faultline/deviceos"
 	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/faultdecode/deadend"
 	"github.com/faultline-dev/faultline/faultdecode/fault"
 	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/faultdecode/unwind"
 	"github.com/faultline-dev/faultline/internal/lazyre"
 	"github.com/go-delve/delve/pkg/dwarf/frame"
 )
-
-// A stopArg is what an argument register of a stop function holds.
-type stopArg int
-
-const (
-	argNone      stopArg = iota
-	argFile              // const char *file (__FILE__)
-	argLine              // int line (__LINE__)
-	argFunc              // const char *func (__func__)
-	argExpr              // const char *expr (#e)
-	argPanicCode         // Device OS ePanicCode
-	argPanicMsg          // Device OS PANIC's message, "AssertionFailure <expr>" from SPARK_ASSERT
-)
-
-// A stopFunc is a function firmware calls to stop itself on purpose when
-// a check fails: what to call the check, what its arguments r0-r3 hold,
-// and the macro whose argument is the failed expression in the source.
-type stopFunc struct {
-	what  string
-	args  [4]stopArg
-	macro string
-	kind  string // the finding's kind: report.FindAssert unless set
-	lead  string // the summary's lead, %s the caller's place; "" for the assertion's
-}
-
-var stopFuncs = sync.OnceValue(func() map[string]stopFunc {
-	return map[string]stopFunc{
-		"vAssertCalled": {what: "configASSERT", args: [4]stopArg{argFile, argLine}, macro: "configASSERT"},         // FreeRTOS's demos' configASSERT handler
-		"__assert_func": {what: "assert()", args: [4]stopArg{argFile, argLine, argFunc, argExpr}, macro: "assert"}, // newlib
-		"__assert":      {what: "assert()", args: [4]stopArg{argFile, argLine, argExpr}, macro: "assert"},
-		"assert_failed": {what: "assert_param()", args: [4]stopArg{argFile, argLine}, macro: "assert_param"}, // STM32 HAL/SPL
-		"panic_":        {what: "a Device OS panic (SPARK_ASSERT or PANIC)", args: [4]stopArg{argPanicCode, argPanicMsg}, macro: "SPARK_ASSERT"},
-		"abort":         {what: "abort()", lead: "abort() was called from %s"},
-		// -fstack-protector's check at a function's return: the caller's
-		// canary was overwritten, so one of its own buffers was overrun.
-		"__stack_chk_fail": {what: "the stack protector", kind: report.FindStackCorruption,
-			lead: "Stack smashing detected in %s: the stack protector (-fstack-protector) found the canary in its frame overwritten as it returned, so a buffer in that frame was overrun"},
-		// The C++ runtime's entry in an abstract class's vtable: a call
-		// through an object under construction or destruction, or one
-		// already deleted (its vtable pointer left at the base class's).
-		"__cxa_pure_virtual": {what: "a pure virtual call",
-			lead: "A pure virtual function was called from %s: the object was being constructed or destroyed, or had already been deleted"},
-	}
-})
 
 // A stopCall is what the call into a stop function passed, as far as it
 // could be read back.
@@ -85,8 +42,8 @@ func (a *analysis) deliberateStops() {
 	a.trapExplanation()
 	fs := a.rep.Frames
 	for i, f := range fs {
-		sf, ok := stopFuncs()[bareFunc(f.Function)]
-		if !ok {
+		sf, ok := deadend.Lookup(bareFunc(f.Function))
+		if !ok || sf.Explained {
 			continue
 		}
 		handler := bareFunc(f.Function)
@@ -94,7 +51,7 @@ func (a *analysis) deliberateStops() {
 		for j < len(fs) {
 			if name := bareFunc(fs[j].Function); name == handler {
 				j++ // an inlined copy of the handler itself
-			} else if outer, ok := stopFuncs()[name]; ok {
+			} else if outer, ok := deadend.Lookup(name); ok && !outer.Explained {
 				// A stop that calls another (newlib's __assert_func and
 				// __stack_chk_fail end in abort): the outer one names
 				// the check that failed.
@@ -106,23 +63,23 @@ func (a *analysis) deliberateStops() {
 		}
 		where := "an unknown caller"
 		finding := report.Finding{Kind: report.FindAssert}
-		if sf.kind != "" {
-			finding.Kind = sf.kind
+		if sf.Kind != "" {
+			finding.Kind = sf.Kind
 		}
 		var call stopCall
 		if j < len(fs) {
 			where = fs[j].Where()
 			finding.Address, finding.Symbol = fs[j].PC, bareFunc(fs[j].Function)
-			call = a.readStopCall(sf, fs[j])
+			call = a.readStopCall(sf, handler, fs[j])
 		}
-		what := sf.what
+		what := sf.What
 		if call.expr != "" {
-			what = fmt.Sprintf("%s(%s)", sf.macro, call.expr)
+			what = fmt.Sprintf("%s(%s)", sf.Macro, call.expr)
 		}
 		lead := fmt.Sprintf("Assertion failed: %s in %s", what, where)
 		switch {
-		case sf.lead != "":
-			lead = fmt.Sprintf(sf.lead, where)
+		case sf.Lead != "":
+			lead = fmt.Sprintf(sf.Lead, where)
 		case handler == "panic_" && call.code != 0:
 			name := deviceos.PanicName(call.code)
 			if name == "" {
@@ -134,7 +91,11 @@ func (a *analysis) deliberateStops() {
 				lead = fmt.Sprintf("Device OS panic %s (code %d) in %s", name, call.code, where)
 			}
 		}
-		finding.Summary = fmt.Sprintf("%s; %s stopped the firmware there on purpose, so the fault below is the stop, not the bug", lead, handler)
+		stopped := "so the fault below is the stop, not the bug"
+		if a.rep.Fault.Exception == "None" && !a.rep.Fault.Lockup {
+			stopped = "and the core was caught there (no fault: such a stop spins, or ends in a loop, with nothing on the console)"
+		}
+		finding.Summary = fmt.Sprintf("%s; %s stopped the firmware there on purpose, %s", lead, handler, stopped)
 		if details := a.stopDetails(call, fs[min(j, len(fs)-1)]); details != "" {
 			finding.Summary += ". " + details
 		}
@@ -150,52 +111,73 @@ func (a *analysis) deliberateStops() {
 // readStopCall reads the stop function's arguments back from the code
 // that called it (the caller frame's return address) and, when the call
 // passed no expression, the macro's argument from the source line.
-func (a *analysis) readStopCall(sf stopFunc, caller report.Frame) stopCall {
+func (a *analysis) readStopCall(sf deadend.Func, handler string, caller report.Frame) stopCall {
 	var call stopCall
 	if a.img == nil {
 		return call
 	}
-	ret, err := strconv.ParseUint(strings.TrimPrefix(caller.PC, "0x"), 16, 32)
-	if err == nil && ret >= 4 {
+	if args, ok := a.entryArgs(handler); ok {
+		call.fill(a, sf, args)
+	} else if ret, err := strconv.ParseUint(strings.TrimPrefix(caller.PC, "0x"), 16, 32); err == nil && ret >= 4 {
 		if sym, _, ok := a.img.SymbolAt(ret - 4); ok && sym.Func {
 			if args, ok := fault.CallArgs(codeMem{a}, uint32(sym.Addr), uint32(ret)); ok {
 				call.fill(a, sf, args)
 			}
 		}
 	}
-	if call.expr == "" && sf.macro != "" && caller.File != "" && caller.Line > 0 {
+	if call.expr == "" && sf.Macro != "" && caller.File != "" && caller.Line > 0 {
 		line := caller.Line
 		if call.line > 0 && (call.file == "" || path.Base(call.file) == path.Base(caller.File)) {
 			line = call.line
 		}
-		if e := macroArgument(a.source, caller.File, line, sf.macro); e != "" {
+		if e := macroArgument(a.source, caller.File, line, sf.Macro); e != "" {
 			call.expr, call.exprFrom = e, "the source line"
 		}
 	}
 	return call
 }
 
+// entryArgs gives r0-r3 as the call passed them when the core stopped on
+// the first instruction of the stop function fn (capture's dead-end
+// breakpoint): then they are the arguments, whatever the caller computed
+// them from.
+func (a *analysis) entryArgs(fn string) ([4]fault.Arg, bool) {
+	var args [4]fault.Arg
+	if len(a.frames) == 0 || a.frames[0].Lookup != a.frames[0].PC {
+		return args, false
+	}
+	sym, ok := a.img.LookupSymbol(fn)
+	if !ok || !sym.Func || uint32(sym.Addr)&^1 != a.frames[0].PC&^1 {
+		return args, false
+	}
+	for r := range args {
+		v, ok := a.frames[0].Regs.Get(r)
+		args[r] = fault.Arg{Known: ok, Value: v, From: fmt.Sprintf("r%d at %s's entry", r, fn)}
+	}
+	return args, true
+}
+
 // fill interprets the argument registers the call set from constants.
-func (c *stopCall) fill(a *analysis, sf stopFunc, args [4]fault.Arg) {
-	for r, kind := range sf.args {
-		if kind == argNone || !args[r].Known {
+func (c *stopCall) fill(a *analysis, sf deadend.Func, args [4]fault.Arg) {
+	for r, kind := range sf.Args {
+		if kind == deadend.ArgNone || !args[r].Known {
 			continue
 		}
 		v := args[r].Value
 		switch kind {
-		case argLine:
+		case deadend.ArgLine:
 			c.line = int(int32(v))
-		case argPanicCode:
+		case deadend.ArgPanicCode:
 			c.code = int(v)
-		case argFile:
+		case deadend.ArgFile:
 			c.file = a.cString(v)
-		case argFunc:
+		case deadend.ArgFunc:
 			c.fn = a.cString(v)
-		case argExpr:
+		case deadend.ArgExpr:
 			if c.expr = a.cString(v); c.expr != "" {
 				c.exprFrom = "its argument"
 			}
-		case argPanicMsg:
+		case deadend.ArgPanicMsg:
 			c.msg = a.cString(v)
 			// SPARK_ASSERT(p) is PANIC(AssertionFailure, "AssertionFailure "#p).
 			if e, ok := strings.CutPrefix(c.msg, "AssertionFailure "); ok && e != "" {

@@ -30,7 +30,9 @@
 //     bits by a memory write; QEMU and the Black Magic Probe: a
 //     breakpoint on each fault handler of the ELF's vector table and of
 //     the live one at VTOR, and a write watchpoint on VTOR; dialect.go),
-//     WaitCrash/CrashFromStop, and Snapshot (registers, SCB/MPU/debug
+//     then a breakpoint on each dead-end function the ELF defines
+//     (deadend.go: faultdecode/deadend's list, as many as the server
+//     grants), WaitCrash/CrashFromStop, and Snapshot (registers, SCB/MPU/debug
 //     registers, memory as planned by regionPlan, flash samples for the
 //     ELF check).
 //
@@ -128,6 +130,18 @@
 //     with the watchpoint in place stops at it again, so the watchpoint is
 //     lifted for one step, then the new table's handlers get breakpoints.
 //     Without watchpoints VTOR is looked at again at every other stop.
+//   - Firmware from elsewhere often dies without faulting: newlib's
+//     assert ends in _exit's while (1), CubeMX's Error_Handler and
+//     FreeRTOS's hooks mask interrupts and spin. Those functions get a
+//     breakpoint on entry after the fault catch (hardware, else software;
+//     a refusal is said on the timeline, never an error), the first
+//     entered on a path first, so r0-r3 still hold the arguments. One
+//     entered from another armed one (abort from __assert_func) is the
+//     same death and is stepped over. A target found in one, or on a
+//     "b ." with PRIMASK, FAULTMASK or BASEPRI set (an inlined
+//     Error_Handler leaves no function to break on), is captured as is.
+//     Device OS's panic_ (and its abort and _exit, which lead there) is
+//     not armed: its console line and SOS are that crash's evidence.
 //   - On OpenOCD arming never reads the vector table (0 may alias flash or
 //     not be readable); a vector catch stop is named from IPSR, and a
 //     SIGTRAP with IPSR outside 2-6 (a bkpt in thread code) is no crash.

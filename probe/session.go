@@ -28,6 +28,11 @@ type SessionOptions struct {
 	// Resume lets the firmware's own fault handler run after a crash has
 	// been captured (SOS, reset) and keeps catching.
 	Resume bool
+	// HaltNow captures the target at once, as it is, trigger "manual"
+	// (capture --halt: a board that hangs without faulting), instead of
+	// arming fault catching and resuming it. A target found in a fault or
+	// a dead end keeps that trigger.
+	HaltNow bool
 	// SerialCrashes makes a crash marker on the console a crash even when a
 	// GDB target is attached (it is always one in serial-only mode).
 	SerialCrashes bool
@@ -232,8 +237,9 @@ func (s *Session) Close() error {
 	return s.closeErr
 }
 
-// begin looks at the halted target: in a fault, capture it as is;
-// otherwise arm fault catching and resume.
+// begin looks at the halted target: in a fault or a dead end, capture it
+// as is; asked to halt (HaltNow), capture it as is too; otherwise arm
+// fault catching and resume.
 func (s *Session) begin(ctx context.Context) error {
 	st, err := s.tgt.Inspect(ctx)
 	if err != nil {
@@ -242,11 +248,21 @@ func (s *Session) begin(ctx context.Context) error {
 	if st.InFault {
 		kind := "fault-handler"
 		status := StatusCrashed
-		if st.Lockup {
+		switch {
+		case st.Lockup:
 			kind, status = "lockup", StatusLockedUp
+		case st.DeadEnd:
+			kind = "dead-end"
 		}
 		s.deliver(ctx, capture.Trigger{Kind: kind, Detail: "found halted: " + st.Reason}, st.Stop.Raw)
 		s.setTarget(status, nil)
+		return nil
+	}
+	if s.opts.HaltNow {
+		detail := fmt.Sprintf("halted on request at PC 0x%08x", st.PC)
+		s.tl.Add(Event{Time: time.Now(), Kind: EventTargetState, Source: "faultline", Text: detail})
+		s.deliver(ctx, capture.Trigger{Kind: "manual", Detail: detail}, st.Stop.Raw)
+		s.setTarget(StatusHalted, nil)
 		return nil
 	}
 	if err := s.tgt.ArmAndResume(ctx); err != nil {

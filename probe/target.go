@@ -71,6 +71,7 @@ type Target struct {
 	bpArmed   bool              // catching by handler breakpoints
 	vtor      uint32            // VTOR when the breakpoints were set
 	vtorWatch bool              // a write watchpoint on VTOR is set
+	deadEnds  []deadEndBP       // breakpoints on dead-end functions (deadend.go)
 }
 
 // ConnectTarget dials the GDB server and completes the RSP handshake.
@@ -138,6 +139,7 @@ type TargetState struct {
 	Exception int    // active exception number (IPSR)
 	InFault   bool   // halted with evidence of a crash: do not resume past it
 	Lockup    bool   // the core locked up
+	DeadEnd   bool   // stopped itself without a fault (deadend.go)
 	Reason    string // why InFault, in words
 }
 
@@ -181,6 +183,10 @@ func (t *Target) Inspect(ctx context.Context) (TargetState, error) {
 		st.InFault, st.Reason = true, fmt.Sprintf("exception %d (%s) is active", st.Exception, exceptionName(st.Exception))
 	case t.opts.Image != nil && !t.opts.Image.IsCode(uint64(st.PC&^1)):
 		st.InFault, st.Reason = true, fmt.Sprintf("PC 0x%08x is not in the firmware's code", st.PC)
+	default:
+		if why := t.haltedDeadEnd(ctx, st.PC); why != "" {
+			st.InFault, st.DeadEnd, st.Reason = true, true, why
+		}
 	}
 	return st, nil
 }
@@ -213,6 +219,18 @@ func (t *Target) readWord(ctx context.Context, addr uint64) (uint32, error) {
 }
 
 // ArmFaultCatch makes the target stop at the first instruction of any fault
+// handler and of any dead-end function the image defines (deadend.go;
+// those the server refuses are said on the timeline, never an error). See
+// armFaults for the fault handlers.
+func (t *Target) ArmFaultCatch(ctx context.Context) error {
+	if err := t.armFaults(ctx); err != nil {
+		return err
+	}
+	t.armDeadEnds(ctx)
+	return nil
+}
+
+// armFaults makes the target stop at the first instruction of any fault
 // handler, with the exception frame stacked and before the firmware's
 // handler runs. On OpenOCD it uses vector catch (no breakpoint slots, works
 // from flash, independent of where the vector table is), and never needs
@@ -220,7 +238,7 @@ func (t *Target) readWord(ctx context.Context, addr uint64) (uint32, error) {
 // through DEMCR; elsewhere (QEMU) a breakpoint on each handler of both the
 // ELF's vector table and the live one, and a write watchpoint on VTOR so a
 // table moved at run time is followed.
-func (t *Target) ArmFaultCatch(ctx context.Context) error {
+func (t *Target) armFaults(ctx context.Context) error {
 	hs, vtor, vtorOK, herr := t.faultHandlers(ctx)
 	t.mu.Lock()
 	t.handlers = map[uint64]string{}
@@ -291,7 +309,7 @@ func (t *Target) ArmAndResume(ctx context.Context) error {
 // DisarmFaultCatch removes what ArmFaultCatch set, so the firmware's own
 // handler can run (SOS, reset).
 func (t *Target) DisarmFaultCatch(ctx context.Context) error {
-	errs := []error{t.dropBreakpoints(ctx)}
+	errs := []error{t.dropBreakpoints(ctx), t.dropDeadEnds(ctx)}
 	t.mu.Lock()
 	catching, demcr := t.catching, t.demcrSet
 	t.catching, t.demcrSet = false, 0
@@ -440,6 +458,9 @@ func (t *Target) CrashFromStop(ctx context.Context, stop gdbremote.StopReply) (C
 	}
 	if c, ok := t.serverCaughtFault(stop, pc); ok {
 		return c, true, pc, nil
+	}
+	if c, hit, again := t.deadEndStop(ctx, stop, pc); hit {
+		return c, !again, pc, nil
 	}
 	t.mu.Lock()
 	name, atHandler := t.handlers[pc&^1]

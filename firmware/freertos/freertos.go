@@ -140,6 +140,16 @@ const Heap5Suffix = "-h5"
 // Heap5Bugs are the bugs built with heap_5.
 var Heap5Bugs = []string{"uaf", "overflow"}
 
+// LoopSuffix marks a build whose assert and stack-overflow hooks disable
+// interrupts and spin, as most products' do, instead of trapping
+// (LOOP_HOOKS=1): "<bug>-Os-loop" for the bugs in LoopBugs. Nothing
+// faults; only a breakpoint on the hook (capture's dead-end catch) stops
+// there. Not among Variants: expected.json describes the trapping builds.
+const LoopSuffix = "-loop"
+
+// LoopBugs are the bugs built with looping hooks.
+var LoopBugs = []string{"assert", "overflow"}
+
 // MachineFor is the QEMU machine a variant runs on.
 func MachineFor(variant string) string {
 	if strings.HasSuffix(variant, M4FSuffix) {
@@ -191,6 +201,10 @@ func known(variant string) bool {
 	if base, ok := strings.CutSuffix(variant, Heap5Suffix); ok {
 		bug, opt, _ := strings.Cut(base, "-")
 		return contains(Heap5Bugs, bug) && opt == "Os"
+	}
+	if base, ok := strings.CutSuffix(variant, LoopSuffix); ok {
+		bug, opt, _ := strings.Cut(base, "-")
+		return contains(LoopBugs, bug) && opt == "Os"
 	}
 	base, hf := HardFaultOnly(variant)
 	bug, opt, ok := strings.Cut(base, "-")

@@ -73,12 +73,12 @@ func TestWorkingBuildAndEveryVariantBuild(t *testing.T) {
 	gdbcompare.NeedTools(t, "make", "arm-none-eabi-gcc")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	for _, v := range append([]string{"none-O0", "none-Os", "none-O2", ManyTasks}, Variants()...) {
+	for _, v := range append([]string{"none-O0", "none-Os", "none-O2", ManyTasks, "assert-Os-loop", "overflow-Os-loop"}, Variants()...) {
 		if _, err := ELF(ctx, v); err != nil {
 			t.Errorf("ELF(%s): %v", v, err)
 		}
 	}
-	for _, v := range []string{"nonsense-O2", "div0-O2-hf", "div0-O3", "div0", "div0-Os-m4f", "isr-O2-m4f"} {
+	for _, v := range []string{"nonsense-O2", "div0-O2-hf", "div0-O3", "div0", "div0-Os-m4f", "isr-O2-m4f", "div0-Os-loop", "assert-O2-loop"} {
 		if _, err := ELF(ctx, v); err == nil {
 			t.Errorf("ELF(%s) succeeded", v)
 		}

@@ -100,6 +100,10 @@ type Config struct {
 	// NoWatchpoints answers Z2-Z4 with an empty reply (unsupported), as
 	// stubs without watchpoints do.
 	NoWatchpoints bool
+	// MaxBreakpoints, when set, is how many breakpoints (Z0 and Z1
+	// together) may be set at once; one more answers E0E, as OpenOCD does
+	// once the FPB's comparators are taken.
+	MaxBreakpoints int
 	// AttachStop is the answer to the first '?' (default: OpenOCD "S02",
 	// QEMU "T05thread:p01.01;"), e.g. "T05" for a target found halted by a
 	// vector catch.

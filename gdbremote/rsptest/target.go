@@ -122,6 +122,17 @@ func (fk *Fake) handle(pkt string) ([]byte, action) {
 			return []byte{}, actReply
 		}
 		key := strings.Join(parts, ",")
+		if pkt[0] == 'Z' && t <= 1 && fk.cfg.MaxBreakpoints > 0 && !fk.bps[key] {
+			n := 0
+			for k := range fk.bps {
+				if k[0] == '0' || k[0] == '1' {
+					n++
+				}
+			}
+			if n >= fk.cfg.MaxBreakpoints {
+				return []byte("E0E"), actReply
+			}
+		}
 		if pkt[0] == 'Z' {
 			fk.bps[key] = true
 		} else {

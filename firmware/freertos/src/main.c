@@ -3,6 +3,27 @@
 #include "app.h"
 #include "board.h"
 
+#if LOOP_HOOKS
+/* The hooks as FreeRTOS's demos and most products write them: interrupts
+ * off and spin, no fault (the -loop builds). */
+void vAssertCalled(const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	taskDISABLE_INTERRUPTS();
+	for (;;)
+		;
+}
+
+void vApplicationStackOverflowHook(TaskHandle_t task, char *name)
+{
+	(void)task;
+	(void)name;
+	taskDISABLE_INTERRUPTS();
+	for (;;)
+		;
+}
+#else
 void vAssertCalled(const char *file, int line)
 {
 	console_printf("assert failed: %s:%d\r\n", file, line);
@@ -15,6 +36,7 @@ void vApplicationStackOverflowHook(TaskHandle_t task, char *name)
 	console_printf("stack overflow in task %s\r\n", name);
 	__builtin_trap();
 }
+#endif
 
 void vApplicationMallocFailedHook(void)
 {

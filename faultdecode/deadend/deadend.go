@@ -1,0 +1,129 @@
+// Package deadend names the functions firmware stops itself in on purpose
+// when a check fails: assert handlers, abort, the RTOS hooks, CubeMX's
+// Error_Handler, the stack protector's and the C++ runtime's traps. Most
+// of them never fault: they spin in a loop with interrupts masked, so the
+// board just hangs. The live side (probe) sets a breakpoint on each one an
+// ELF defines, and the analysis (faultdecode) explains a crash stopped in
+// one: both read this one table.
+//
+// It does no I/O and imports nothing of the session.
+package deadend
+
+import "github.com/faultline-dev/faultline/faultdecode/report"
+
+// An Arg is what an argument register (r0-r3) of a dead-end function
+// holds at its entry.
+type Arg int
+
+// The arguments dead-end functions take.
+const (
+	ArgNone      Arg = iota
+	ArgFile          // const char *file (__FILE__)
+	ArgLine          // int line (__LINE__)
+	ArgFunc          // const char *func (__func__)
+	ArgExpr          // const char *expr (#e)
+	ArgPanicCode     // Device OS ePanicCode
+	ArgPanicMsg      // Device OS PANIC's message, "AssertionFailure <expr>" from SPARK_ASSERT
+	ArgTask          // FreeRTOS TaskHandle_t of the task that overflowed
+	ArgTaskName      // char * of that task's name
+)
+
+// A Func is a function firmware calls to stop itself on purpose.
+type Func struct {
+	Name  string
+	What  string // what to call the check in a report ("assert()")
+	Args  [4]Arg // what r0-r3 hold at entry
+	Macro string // the macro whose argument is the failed expression in the source
+	Kind  string // the report finding's kind: report.FindAssert unless set
+	Lead  string // the summary's lead, %s the caller's place; "" for an assertion's
+	// Explained: another part of the analysis explains a stop here (the
+	// stack-overflow hook names its task in the stack-overflow finding,
+	// Zephyr's fatal handler its reason) or a function entered before it
+	// does (_exit after abort): no stop finding of its own.
+	Explained bool
+	// NoCatch: capture sets no breakpoint on it. Device OS's panic_ has a
+	// console line and the SOS on the LED of its own, and it is how the
+	// firmware's fault handlers end: catching it would hide both.
+	NoCatch bool
+	// NotWith names a function that, when the ELF defines it, means this
+	// one leads there (Device OS's _exit panics with PANIC_EXIT): not
+	// caught either.
+	NotWith string
+}
+
+// Display is the function's name as a call, for triggers and timelines.
+func (f Func) Display() string { return f.Name + "()" }
+
+// funcs is in the order capture arms them when a debug server has fewer
+// breakpoints than functions: the one entered first on a path first
+// (__assert_func before abort before _exit), so a stop there still has
+// the arguments in r0-r3.
+var funcs = []Func{
+	{Name: "__assert_func", What: "assert()", Args: [4]Arg{ArgFile, ArgLine, ArgFunc, ArgExpr}, Macro: "assert"}, // newlib
+	{Name: "__assert", What: "assert()", Args: [4]Arg{ArgFile, ArgLine, ArgExpr}, Macro: "assert"},
+	{Name: "assert_failed", What: "assert_param()", Args: [4]Arg{ArgFile, ArgLine}, Macro: "assert_param"}, // STM32 HAL/SPL
+	{Name: "vAssertCalled", What: "configASSERT", Args: [4]Arg{ArgFile, ArgLine}, Macro: "configASSERT"},   // FreeRTOS's demos' configASSERT handler
+	// FreeRTOS's configCHECK_FOR_STACK_OVERFLOW hook: the stack-overflow
+	// finding names the task (forensics).
+	{Name: "vApplicationStackOverflowHook", What: "FreeRTOS's stack overflow hook", Args: [4]Arg{ArgTask, ArgTaskName}, Explained: true},
+	{Name: "vApplicationMallocFailedHook", What: "FreeRTOS's malloc-failed hook",
+		Lead: "Out of heap: pvPortMalloc found no block large enough and called vApplicationMallocFailedHook, from %s"},
+	// STM32CubeMX's generated main.c: __disable_irq(); while (1) {} after
+	// any HAL call that did not return HAL_OK.
+	{Name: "Error_Handler", What: "Error_Handler()",
+		Lead: "Error_Handler() was called from %s: a HAL call there did not return HAL_OK"},
+	// -fstack-protector's check at a function's return: the caller's
+	// canary was overwritten, so one of its own buffers was overrun.
+	{Name: "__stack_chk_fail", What: "the stack protector", Kind: report.FindStackCorruption,
+		Lead: "Stack smashing detected in %s: the stack protector (-fstack-protector) found the canary in its frame overwritten as it returned, so a buffer in that frame was overrun"},
+	// The C++ runtime's entry in an abstract class's vtable: a call
+	// through an object under construction or destruction, or one
+	// already deleted (its vtable pointer left at the base class's).
+	{Name: "__cxa_pure_virtual", What: "a pure virtual call",
+		Lead: "A pure virtual function was called from %s: the object was being constructed or destroyed, or had already been deleted"},
+	{Name: "rust_begin_unwind", What: "a Rust panic (the #[panic_handler])",
+		Lead: "Rust panic in %s: the panic handler (panic-halt and the like) stopped the firmware"},
+	// Zephyr's fatal path: zephyr.go explains the reason.
+	{Name: "k_sys_fatal_error_handler", What: "Zephyr's fatal error handler", Explained: true},
+	{Name: "panic_", What: "a Device OS panic (SPARK_ASSERT or PANIC)", Args: [4]Arg{ArgPanicCode, ArgPanicMsg}, Macro: "SPARK_ASSERT", NoCatch: true},
+	{Name: "abort", What: "abort()", Lead: "abort() was called from %s", NotWith: "panic_"},
+	{Name: "arch_system_halt", What: "Zephyr's system halt", Explained: true},
+	// newlib's syscall stubs (syscalls.c, libnosys) spin in _exit; abort
+	// and exit end there.
+	{Name: "_exit", What: "_exit()", Explained: true, NotWith: "panic_"},
+}
+
+// byName indexes funcs.
+var byName = func() map[string]int {
+	m := make(map[string]int, len(funcs))
+	for i, f := range funcs {
+		m[f.Name] = i
+	}
+	return m
+}()
+
+// All returns the dead-end functions in arming priority order.
+func All() []Func { return append([]Func(nil), funcs...) }
+
+// Lookup finds a dead-end function by its (C, unmangled) name.
+func Lookup(name string) (Func, bool) {
+	i, ok := byName[name]
+	if !ok {
+		return Func{}, false
+	}
+	return funcs[i], true
+}
+
+// Catchable lists, in priority order, the functions capture arms in an
+// image: defined reports whether the image defines a function of that
+// name.
+func Catchable(defined func(name string) bool) []Func {
+	var out []Func
+	for _, f := range funcs {
+		if f.NoCatch || (f.NotWith != "" && defined(f.NotWith)) || !defined(f.Name) {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}

@@ -1,0 +1,59 @@
+package deadend
+
+import (
+	"fmt"
+	"testing"
+)
+
+func TestCatchableTakesWhatTheImageDefinesInPriorityOrder(t *testing.T) {
+	tests := []struct {
+		name    string
+		defined []string
+		want    []string
+	}{
+		{"newlib assert path", []string{"_exit", "abort", "__assert_func", "main"}, []string{"__assert_func", "abort", "_exit"}},
+		{"CubeMX", []string{"Error_Handler", "HAL_Init"}, []string{"Error_Handler"}},
+		// Device OS: panic_ has its console line and SOS; its abort and
+		// _exit lead there.
+		{"Device OS", []string{"panic_", "abort", "_exit", "__cxa_pure_virtual"}, []string{"__cxa_pure_virtual"}},
+		{"FreeRTOS hooks", []string{"vApplicationMallocFailedHook", "vApplicationStackOverflowHook", "vAssertCalled"},
+			[]string{"vAssertCalled", "vApplicationStackOverflowHook", "vApplicationMallocFailedHook"}},
+		{"nothing", []string{"main"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			def := map[string]bool{}
+			for _, n := range tc.defined {
+				def[n] = true
+			}
+			var got []string
+			for _, f := range Catchable(func(n string) bool { return def[n] }) {
+				got = append(got, f.Name)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("Catchable = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLookupKnowsEveryFunctionOnce(t *testing.T) {
+	seen := map[string]bool{}
+	for _, f := range All() {
+		if seen[f.Name] {
+			t.Errorf("%s listed twice", f.Name)
+		}
+		seen[f.Name] = true
+		if g, ok := Lookup(f.Name); !ok || g.Name != f.Name {
+			t.Errorf("Lookup(%q) = %v, %v", f.Name, g, ok)
+		}
+		if f.Lead != "" && !f.Explained {
+			if n := len(fmt.Sprintf(f.Lead, "X")); n == 0 || fmt.Sprintf(f.Lead, "X") == f.Lead {
+				t.Errorf("%s: lead %q does not place the caller", f.Name, f.Lead)
+			}
+		}
+	}
+	if _, ok := Lookup("main"); ok {
+		t.Error("main is a dead end")
+	}
+}

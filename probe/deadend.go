@@ -1,0 +1,221 @@
+package probe
+
+// Dead ends: functions firmware stops itself in without faulting (newlib's
+// __assert_func -> abort -> _exit spinning in while (1), CubeMX's
+// Error_Handler, FreeRTOS's hooks; faultdecode/deadend lists them). The
+// board just hangs there, so capture breaks on their entry as it does on
+// the fault handlers, and takes a target found halted in one as it is.
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/faultline-dev/faultline/capture"
+	"github.com/faultline-dev/faultline/faultdecode/deadend"
+	"github.com/faultline-dev/faultline/gdbremote"
+)
+
+// A deadEndBP is a breakpoint set on a dead-end function's entry, and
+// the kind the server granted.
+type deadEndBP struct {
+	addr uint64
+	fn   deadend.Func
+	kind gdbremote.BreakKind
+}
+
+// deadEndFuncs are the dead-end functions the image defines that capture
+// arms, in priority order, with their entry addresses. None without an
+// image.
+func (t *Target) deadEndFuncs() []deadEndBP {
+	im := t.opts.Image
+	if im == nil {
+		return nil
+	}
+	defined := func(name string) bool {
+		s, ok := im.LookupSymbol(name)
+		return ok && s.Func && s.Addr != 0
+	}
+	var out []deadEndBP
+	for _, f := range deadend.Catchable(defined) {
+		s, _ := im.LookupSymbol(f.Name)
+		out = append(out, deadEndBP{addr: s.Addr &^ 1, fn: f})
+	}
+	return out
+}
+
+// armDeadEnds sets a breakpoint on the entry of each dead-end function the
+// image defines, in priority order, taking what the server grants: a
+// hardware breakpoint, else a software one; one refused is said on the
+// timeline and never fails the arming (fault catching is armed first and
+// stays). Breakpoints set before are cleared first: a second insert of the
+// same breakpoint would outlive one removal on QEMU.
+func (t *Target) armDeadEnds(ctx context.Context) {
+	_ = t.dropDeadEnds(ctx)
+	fs := t.deadEndFuncs()
+	if len(fs) == 0 {
+		return
+	}
+	t.mu.Lock()
+	taken := map[uint64]bool{}
+	for _, a := range t.bps {
+		taken[a] = true // a fault handler's breakpoint already stops there
+	}
+	t.mu.Unlock()
+	var armed, refused []string
+	var set []deadEndBP
+	for _, d := range fs {
+		if taken[d.addr] {
+			continue
+		}
+		name := fmt.Sprintf("%s at 0x%08x", d.fn.Display(), d.addr)
+		d.kind = gdbremote.BreakHardware
+		err := t.c.SetBreakpoint(ctx, gdbremote.BreakHardware, d.addr, 2)
+		if err != nil {
+			d.kind = gdbremote.BreakSoftware
+			err = t.c.SetBreakpoint(ctx, gdbremote.BreakSoftware, d.addr, 2)
+		}
+		if err != nil {
+			if errors.Is(err, gdbremote.ErrClosed) || ctx.Err() != nil {
+				refused = append(refused, name+" (connection ended)")
+				break
+			}
+			refused = append(refused, fmt.Sprintf("%s (%v)", name, err))
+			continue
+		}
+		taken[d.addr] = true
+		set = append(set, d)
+		armed = append(armed, name)
+	}
+	t.mu.Lock()
+	t.deadEnds = set
+	t.mu.Unlock()
+	if len(armed) > 0 {
+		t.event(EventTargetState, fmt.Sprintf("armed %d dead-end breakpoints: %s", len(armed), strings.Join(armed, ", ")), nil)
+	}
+	if len(refused) > 0 {
+		t.event(EventTargetState, fmt.Sprintf("the GDB server refused %d dead-end breakpoints, not caught there: %s", len(refused), strings.Join(refused, ", ")), nil)
+	}
+}
+
+// dropDeadEnds clears the dead-end breakpoints.
+func (t *Target) dropDeadEnds(ctx context.Context) error {
+	t.mu.Lock()
+	set := t.deadEnds
+	t.deadEnds = nil
+	t.mu.Unlock()
+	var errs []error
+	for _, d := range set {
+		if err := t.c.ClearBreakpoint(ctx, d.kind, d.addr, 2); err != nil {
+			errs = append(errs, fmt.Errorf("clear the breakpoint on %s: %w", d.fn.Display(), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// DeadEndsArmed lists the dead-end functions with a breakpoint now.
+func (t *Target) DeadEndsArmed() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []string
+	for _, d := range t.deadEnds {
+		out = append(out, d.fn.Name)
+	}
+	return out
+}
+
+// deadEndStop tells whether a stop at pc is at an armed dead-end
+// function's entry. Entered from another armed one (abort from
+// __assert_func, _exit from abort) it is the same death, already caught
+// when that one was entered: then again is true and the caller resumes.
+func (t *Target) deadEndStop(ctx context.Context, stop gdbremote.StopReply, pc uint64) (c Crash, hit, again bool) {
+	t.mu.Lock()
+	var fn deadend.Func
+	armed := map[string]bool{}
+	for _, d := range t.deadEnds {
+		armed[d.fn.Name] = true
+		if d.addr == pc&^1 {
+			fn, hit = d.fn, true
+		}
+	}
+	t.mu.Unlock()
+	if !hit {
+		return Crash{}, false, false
+	}
+	if lr, err := t.c.ReadRegister(ctx, "lr"); err == nil && lr >= 2 && lr < 0xFFFFFFE0 && t.opts.Image != nil {
+		if s, _, ok := t.opts.Image.SymbolAt((lr &^ 1) - 2); ok && armed[s.Name] && s.Name != fn.Name {
+			t.event(EventTargetState, fmt.Sprintf("%s entered from %s(), already caught there; resuming", fn.Display(), s.Name), nil)
+			// Off the breakpoint first, or the resume stops on it again.
+			if err := t.StepOver(ctx); err != nil {
+				t.event(EventTargetState, err.Error(), nil)
+			}
+			return Crash{}, true, true
+		}
+	}
+	detail := fmt.Sprintf("%s entered at 0x%08x", fn.Display(), pc&^1)
+	t.event(EventTargetState, detail, map[string]string{"stop": stop.Raw})
+	return Crash{Stop: stop, Trigger: capture.Trigger{Kind: "dead-end", Detail: detail}}, true, false
+}
+
+// haltedDeadEnd says why a halted target that is in no fault is in a dead
+// end: its PC inside a dead-end function, or on a branch to itself with
+// interrupts masked (nothing can get it out: CubeMX's
+// __disable_irq(); while (1) {}, FreeRTOS's taskDISABLE_INTERRUPTS();
+// for (;;);). "" when it is not, or that cannot be told.
+func (t *Target) haltedDeadEnd(ctx context.Context, pc uint32) string {
+	pc &^= 1
+	if im := t.opts.Image; im != nil {
+		if s, _, ok := im.SymbolAt(uint64(pc)); ok && s.Func {
+			defined := func(name string) bool { _, ok := im.LookupSymbol(name); return ok }
+			for _, f := range deadend.Catchable(defined) {
+				if f.Name == s.Name {
+					return fmt.Sprintf("PC 0x%08x is in %s, where the firmware stops itself", pc, f.Display())
+				}
+			}
+		}
+	}
+	b, err := t.c.ReadMemory(ctx, uint64(pc), 4)
+	if err != nil || len(b) < 2 || !branchToSelf(b) {
+		return ""
+	}
+	masked := maskedBy(func(name string) (uint64, bool) {
+		if !t.c.HasRegister(name) {
+			return 0, false
+		}
+		v, err := t.c.ReadRegister(ctx, name)
+		return v, err == nil
+	})
+	if masked == "" {
+		return ""
+	}
+	return fmt.Sprintf("PC 0x%08x is a branch to itself with interrupts masked (%s): nothing can leave that loop", pc, masked)
+}
+
+// branchToSelf reports a Thumb branch to its own address at the start of
+// b: "b ." (0xe7fe) or "b.w ." (0xf7ff 0xbffe).
+func branchToSelf(b []byte) bool {
+	h := binary.LittleEndian.Uint16(b)
+	if h == 0xe7fe {
+		return true
+	}
+	return len(b) >= 4 && h == 0xf7ff && binary.LittleEndian.Uint16(b[2:]) == 0xbffe
+}
+
+// maskedBy names the masking registers that keep interrupts out (PRIMASK
+// or FAULTMASK set; BASEPRI nonzero, FreeRTOS's taskDISABLE_INTERRUPTS,
+// masks all but the few above it, which kernel code may not use), "" when
+// none does or none can be read. An idle "while (1);" with interrupts on
+// may be how firmware that works in its interrupts waits.
+func maskedBy(read func(name string) (uint64, bool)) string {
+	var set []string
+	for _, name := range []string{"primask", "faultmask", "basepri"} {
+		if v, ok := read(name); ok && v != 0 {
+			set = append(set, fmt.Sprintf("%s=%d", strings.ToUpper(name), v))
+		}
+	}
+	sort.Strings(set)
+	return strings.Join(set, ", ")
+}

@@ -1,0 +1,213 @@
+package probe
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/firmware/deadendlab"
+	"github.com/faultline-dev/faultline/gdbremote/rsptest"
+)
+
+// deadEndImage is the dead-end lab's newlib assert program: its vector
+// table's handlers are all Default_Handler, and it defines __assert_func,
+// abort and _exit. The fake serves its first KiB at 0 (the table) and
+// RAM; the core sits at Reset_Handler.
+func deadEndImage(t *testing.T) (*elfsym.Image, rsptest.State) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	elf, err := deadendlab.ELF(ctx, "nl_assert", "gcc-O2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := elfsym.Open(elf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { img.Close() })
+	flash := make([]byte, 0x1000)
+	if n, _ := img.ReadMemory(flash, 0); n == 0 {
+		t.Fatal("nothing at 0 in the image")
+	}
+	reset, ok := img.LookupSymbol("Reset_Handler")
+	if !ok {
+		t.Fatal("no Reset_Handler")
+	}
+	return img, rsptest.State{
+		Regs: map[string]uint64{"pc": reset.Addr, "sp": 0x20000f00, "msp": 0x20000f00, "xpsr": 0x01000000},
+		Memory: []rsptest.Region{
+			{Addr: 0, Data: flash},
+			{Addr: 0x20000000, Data: make([]byte, 0x1000)},
+			{Addr: 0xE000ED00, Data: make([]byte, 0x40)},
+		},
+	}
+}
+
+func funcAddr(t *testing.T, img *elfsym.Image, name string) uint64 {
+	t.Helper()
+	s, ok := img.LookupSymbol(name)
+	if !ok {
+		t.Fatalf("no %s in the image", name)
+	}
+	return s.Addr
+}
+
+// TestDeadEndsTakeWhatTheServerGrants: a server that refuses breakpoints
+// after two still gets fault catching armed first (a handler breakpoint
+// on QEMU, vector catch on OpenOCD), then the dead ends in priority order,
+// __assert_func first; the timeline names those armed and those refused,
+// and the capture goes on: a stop at __assert_func's entry is a dead-end
+// crash.
+func TestDeadEndsTakeWhatTheServerGrants(t *testing.T) {
+	img, st := deadEndImage(t)
+	handler := funcAddr(t, img, "Default_Handler")
+	// newlib's assert.o defines __assert next to __assert_func: second.
+	assertFn, assert2 := funcAddr(t, img, "__assert_func"), funcAddr(t, img, "__assert")
+	tests := []struct {
+		name    string
+		listen  func(t *testing.T, cfg rsptest.Config) (*rsptest.Fake, string)
+		armed   []uint64 // breakpoints set, besides the fault catch's
+		refused []string
+	}{
+		{"qemu", func(t *testing.T, cfg rsptest.Config) (*rsptest.Fake, string) { return rsptest.ListenQEMU(t, cfg) },
+			[]uint64{handler, assertFn}, []string{"__assert()", "abort()", "_exit()"}},
+		{"openocd", func(t *testing.T, cfg rsptest.Config) (*rsptest.Fake, string) { return rsptest.ListenOpenOCD(t, cfg) },
+			[]uint64{assertFn, assert2}, []string{"abort()", "_exit()"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			hit := rsptest.Run{Delay: 20 * time.Millisecond, Stop: "T05",
+				Regs: map[string]uint64{"pc": assertFn, "lr": funcAddr(t, img, "sensor_scale") + 0x11, "xpsr": 0x01000000}}
+			fk, addr := tc.listen(t, rsptest.Config{State: st, Script: []rsptest.Run{hit}, MaxBreakpoints: 2})
+			sess, c := firstCrash(t, addr, TargetOptions{Image: img})
+			if got := c.Snapshot.Meta.Trigger; got.Kind != "dead-end" || got.Detail != fmt.Sprintf("__assert_func() entered at 0x%08x", assertFn) {
+				t.Errorf("trigger %+v, want dead-end at __assert_func", got)
+			}
+			bps := strings.Join(fk.Breakpoints(), " ")
+			for _, a := range tc.armed {
+				if !strings.Contains(bps, fmt.Sprintf(",%x,", a)) {
+					t.Errorf("no breakpoint at 0x%x: %s", a, bps)
+				}
+			}
+			if tc.name == "openocd" && !strings.Contains(strings.Join(fk.Requests(), " "), "qRcmd") {
+				t.Error("vector catch not armed on OpenOCD")
+			}
+			var armedLine, refusedLine string
+			for _, e := range sess.Timeline().Events() {
+				if strings.HasPrefix(e.Text, "armed ") && strings.Contains(e.Text, "dead-end") {
+					armedLine = e.Text
+				}
+				if strings.Contains(e.Text, "refused") {
+					refusedLine = e.Text
+				}
+			}
+			if !strings.Contains(armedLine, "__assert_func()") {
+				t.Errorf("timeline does not say __assert_func was armed: %q", armedLine)
+			}
+			for _, r := range tc.refused {
+				if !strings.Contains(refusedLine, r) || strings.Contains(armedLine, r) {
+					t.Errorf("timeline does not say %s was refused: armed %q, refused %q", r, armedLine, refusedLine)
+				}
+			}
+		})
+	}
+}
+
+// TestDeadEndEnteredFromAnotherIsTheSameCrash: abort entered from
+// __assert_func (both armed) is the death already caught at
+// __assert_func: the session steps off and resumes, and the next real
+// crash is the one delivered.
+func TestDeadEndEnteredFromAnotherIsTheSameCrash(t *testing.T) {
+	t.Parallel()
+	img, st := deadEndImage(t)
+	assertFn, abortFn := funcAddr(t, img, "__assert_func"), funcAddr(t, img, "abort")
+	again := rsptest.Run{Delay: 20 * time.Millisecond, Stop: "T05",
+		Regs: map[string]uint64{"pc": abortFn, "lr": assertFn + 0x21, "xpsr": 0x01000000}}
+	step := rsptest.Run{Stop: "T05"}
+	crash := rsptest.Run{Delay: 20 * time.Millisecond, Stop: "T05",
+		Regs: map[string]uint64{"pc": funcAddr(t, img, "Default_Handler"), "xpsr": 0x01000003, "lr": 0xfffffff9}}
+	_, addr := rsptest.ListenQEMU(t, rsptest.Config{State: st, Script: []rsptest.Run{again, step, crash}})
+	sess, c := firstCrash(t, addr, TargetOptions{Image: img})
+	if got := c.Snapshot.Meta.Trigger; got.Kind != "fault-handler" {
+		t.Errorf("trigger %+v, want the fault after the skipped abort", got)
+	}
+	said := false
+	for _, e := range sess.Timeline().Events() {
+		said = said || strings.Contains(e.Text, "abort() entered from __assert_func(), already caught there")
+	}
+	if !said {
+		t.Error("the timeline does not say why abort's stop was resumed")
+	}
+}
+
+// TestHaltedOnABranchToItselfWithInterruptsMaskedIsADeadEnd: a target
+// found on "b ." with PRIMASK set (CubeMX's Error_Handler inlined) is
+// captured as it is; the same loop with interrupts on (an idle loop whose
+// work is in interrupts) is resumed with catching armed.
+func TestHaltedOnABranchToItselfWithInterruptsMaskedIsADeadEnd(t *testing.T) {
+	tests := []struct {
+		name    string
+		primask uint64
+		basepri uint64
+		dead    bool
+	}{
+		{"primask", 1, 0, true},
+		{"basepri", 0, 0x50, true},
+		{"interrupts on", 0, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st := runningCortexM(0x08000200)
+			const loop = 0x08000300
+			st.Memory = append(st.Memory, rsptest.Region{Addr: loop, Data: []byte{0xfe, 0xe7, 0x00, 0xbf}})
+			st.Regs["pc"], st.Regs["primask"], st.Regs["basepri"] = loop, tc.primask, tc.basepri
+			_, addr := rsptest.ListenQEMU(t, rsptest.Config{State: st})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			sess, err := StartSession(ctx, SessionOptions{Target: &TargetOptions{Addr: addr, Board: testBoard}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sess.Close()
+			if !tc.dead {
+				if got := sess.Status().Target; got != StatusRunning {
+					t.Errorf("target %s, want running", got)
+				}
+				return
+			}
+			select {
+			case c := <-sess.Crashes():
+				got := c.Snapshot.Meta.Trigger
+				if got.Kind != "dead-end" || !strings.Contains(got.Detail, "found halted") || !strings.Contains(got.Detail, "branch to itself") {
+					t.Errorf("trigger %+v, want dead-end found halted on a branch to itself", got)
+				}
+			case <-ctx.Done():
+				t.Fatal("no crash delivered")
+			}
+		})
+	}
+}
+
+func TestBranchToSelf(t *testing.T) {
+	tests := []struct {
+		b    []byte
+		want bool
+	}{
+		{[]byte{0xfe, 0xe7}, true},             // b.n .
+		{[]byte{0xff, 0xf7, 0xfe, 0xbf}, true}, // b.w .
+		{[]byte{0xfd, 0xe7}, false},            // b.n .-2
+		{[]byte{0xff, 0xf7, 0xfc, 0xbf}, false},
+		{[]byte{0x00, 0xbf, 0xfe, 0xe7}, false}, // nop first
+	}
+	for _, tc := range tests {
+		if got := branchToSelf(tc.b); got != tc.want {
+			t.Errorf("branchToSelf(% x) = %v, want %v", tc.b, got, tc.want)
+		}
+	}
+}
