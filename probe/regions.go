@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/faultline-dev/faultline/elfsym"
+	"github.com/faultline-dev/faultline/faultdecode/forensics"
 )
 
 // Bounds on what a capture reads, so a wild stack pointer or a huge .bss
@@ -48,6 +49,14 @@ type regionPlan struct {
 // holding a (code, SRAM, peripheral, RAM, device...): a window never
 // crosses into the next, so it cannot wander from RAM into peripherals.
 func memClassEnd(a uint64) uint64 { return (a | 0x1FFFFFFF) + 1 }
+
+// sameMemory says whether a stack may run from lo up to hi: both in one
+// 512 MiB slice of the memory map, or in the code and SRAM slices on
+// either side of 0x20000000, which one RAM can span (NXP Kinetis: SRAM_L
+// ends at 0x1FFFFFFF, SRAM_U starts at 0x20000000).
+func sameMemory(lo, hi uint64) bool {
+	return memClassEnd(lo) == memClassEnd(hi) || (lo < 0x20000000 && hi >= 0x20000000 && hi < 0x40000000)
+}
 
 // readable says whether a stack window at sp may be read: code, SRAM and
 // external RAM, not peripherals or the device and system space, where a
@@ -127,8 +136,63 @@ func (p *regionPlan) plan(regs map[string]uint32) ([]MemRange, []string) {
 			addDerived(r)
 		}
 	}
+	if h, ok := p.heapRange(); ok {
+		if readable(h.Addr) {
+			addDerived(h)
+		} else {
+			notes = append(notes, fmt.Sprintf("%s 0x%08x..0x%08x: not read, it lies in peripheral or system space where reads can have side effects (add it with --mem)", h.Name, h.Addr, h.End()))
+		}
+	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Addr < out[j].Addr })
 	return out, notes
+}
+
+// heapRange is the malloc heap as the allocator's state on the target
+// says (forensics.HeapExtent): the analysis walks it to name heap blocks
+// and find corrupt ones, and neither the board map nor the ELF's sections
+// need cover it (newlib's heap starts after .bss; projects put it in
+// external SDRAM or PSRAM, named only by linker symbols).
+func (p *regionPlan) heapRange() (MemRange, bool) {
+	if p.img == nil || p.read == nil {
+		return MemRange{}, false
+	}
+	lookup := func(name string) (uint32, bool) {
+		if s, ok := p.img.LookupSymbol(name); ok {
+			return uint32(s.Addr), true
+		}
+		if v, ok := p.img.(interface {
+			LookupVariable(string) (elfsym.Variable, bool)
+		}); ok {
+			if vv, found := v.LookupVariable(name); found {
+				return uint32(vv.Addr), true
+			}
+		}
+		return 0, false
+	}
+	start, end, ok := forensics.HeapExtent(liveMemory(p.read), lookup)
+	if !ok {
+		return MemRange{}, false
+	}
+	return MemRange{Name: "heap", Addr: uint64(start), Size: uint64(end - start)}, true
+}
+
+// liveMemory reads target memory a word at a time, for the few reads
+// planning makes through the analysis' own code.
+type liveMemory func(addr uint64) (uint32, error)
+
+func (m liveMemory) ReadMemory(buf []byte, addr uint64) (int, error) {
+	n := 0
+	for n < len(buf) {
+		a := addr + uint64(n)
+		w, err := m(a &^ 3)
+		if err != nil {
+			return n, err
+		}
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], w)
+		n += copy(buf[n:], b[a&3:])
+	}
+	return n, nil
 }
 
 func inAny(rs []MemRange, a uint64) bool {
@@ -176,7 +240,7 @@ func (p *regionPlan) stackTop(sp uint64, main bool) (uint64, string) {
 		for _, t := range s.tops() {
 			// A top is plausible for sp when it is at or above it, near
 			// enough, and in the same part of the memory map.
-			if t >= sp && t-sp <= maxStackWindow && memClassEnd(t-1) == memClassEnd(sp) && (best == 0 || t < best) {
+			if t >= sp && t-sp <= maxStackWindow && sameMemory(sp, t-1) && (best == 0 || t < best) {
 				best = t
 			}
 		}

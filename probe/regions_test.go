@@ -162,6 +162,12 @@ func TestPlanReadsEachStackUpToItsTop(t *testing.T) {
 			nil, map[string]uint32{"msp": 0x24001234}, "stack-msp", 0x24001100, 0x24006000, "fallback"},
 		{"a top too far away is not taken", vectorImage(0x20400000, sym("_estack", 0x20400000, 0)),
 			map[uint64]uint32{}, nil, map[string]uint32{"msp": 0x20100000}, "stack-msp", 0x200fff00, 0x20104000, "fallback"},
+		{"task stack in Kinetis SRAM_L, its object ending in SRAM_U", vectorImage(0x20008000, sym("__StackTop", 0x20008000, 0), sym("net_stack", 0x1fffe000, 0x3000)),
+			nil, nil, map[string]uint32{"msp": 0x20007f00, "psp": 0x1ffff800}, "stack-psp", 0x1ffff700, 0x20001000, "object"},
+		{"main stack in Kinetis SRAM_L below a top in SRAM_U", vectorImage(0x20001000),
+			nil, nil, map[string]uint32{"msp": 0x1fffff00}, "stack-msp", 0x1ffffe00, 0x20001000, "initial SP"},
+		{"a top past SRAM's end in peripheral space is not taken", vectorImage(0x40000100),
+			map[uint64]uint32{}, nil, map[string]uint32{"msp": 0x3fffff00}, "stack-msp", 0x3ffffe00, 0x40000000, "fallback"},
 		{"window never leaves SRAM for peripherals", nil, map[uint64]uint32{},
 			nil, map[string]uint32{"msp": 0x3ffffe00}, "stack-msp", 0x3ffffd00, 0x40000000, "fallback"},
 	}
@@ -273,5 +279,52 @@ func TestPlanBoardMapStillReadsStacksOutsideIt(t *testing.T) {
 	}
 	if strings.Contains(got, "stack-msp") || strings.Contains(got, "section") {
 		t.Errorf("read what the board map covers again: %s", got)
+	}
+}
+
+// TestPlanReadsTheMallocHeapWhereverItLies: newlib's heap is found from
+// the allocator's state on the target and read, though no section covers
+// it (after .bss, or in external PSRAM named only by linker symbols);
+// a board map covering it is not read twice, and a heap in device space
+// is named in a note, not read.
+func TestPlanReadsTheMallocHeapWhereverItLies(t *testing.T) {
+	const av, sbrkBase = 0x20000010, 0x20000008
+	img := vectorImage(0x20400000,
+		elfsym.Symbol{Name: "_estack", Addr: 0x20400000},
+		elfsym.Symbol{Name: "__malloc_av_", Addr: av, Size: 0x408},
+		elfsym.Symbol{Name: "__malloc_sbrk_base", Addr: sbrkBase, Size: 4})
+	heapAt := func(base, top uint32) map[uint64]uint32 {
+		return map[uint64]uint32{sbrkBase: base, av + 8: top}
+	}
+	tests := []struct {
+		name  string
+		board Board
+		words map[uint64]uint32
+		want  string // the heap region, "" for none
+		note  string
+	}{
+		{"heap in PSRAM", Board{}, heapAt(0x60000000, 0x60010130), "heap 0x60000000..0x60010140", ""},
+		{"heap after .bss", Board{}, heapAt(0x20002100, 0x20002400), "heap 0x20002100..0x20002410", ""},
+		{"board map covers it", Board{Name: "b", RAM: []MemRange{{Name: "ram", Addr: 0x20000000, Size: 128 << 10}}},
+			heapAt(0x20002100, 0x20002400), "", ""},
+		{"malloc never called", Board{}, heapAt(0, 0), "", ""},
+		{"heap in FMC SDRAM (device space)", Board{}, heapAt(0xC0000000, 0xC0001000), "", "heap 0xc0000000..0xc0001010: not read"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fw := &fakeWords{w: tc.words}
+			p := &regionPlan{img: img, board: tc.board, read: fw.read, write: fw.write}
+			rs, notes := p.plan(map[string]uint32{"msp": 0x203fff00})
+			h, ok := find(rs, "heap")
+			switch {
+			case tc.want == "" && ok:
+				t.Errorf("read a heap region %#x..%#x (all: %s)", h.Addr, h.End(), describe(rs))
+			case tc.want != "" && !strings.Contains(describe(rs), tc.want):
+				t.Errorf("no %q in %s", tc.want, describe(rs))
+			}
+			if joined := strings.Join(notes, "\n"); tc.note != "" && !strings.Contains(joined, tc.note) {
+				t.Errorf("notes do not say %q:\n%s", tc.note, joined)
+			}
+		})
 	}
 }

@@ -84,16 +84,8 @@ func walkHeap(mem fault.Memory, lookup func(string) (uint32, bool)) *heapInfo {
 // ends the walk. The first chunk is __malloc_sbrk_base rounded up to 8.
 func walkDLMalloc(mem fault.Memory, lookup func(string) (uint32, bool), av uint32) *heapInfo {
 	h := &heapInfo{Allocator: "newlib malloc"}
-	baseSym, ok := lookup("__malloc_sbrk_base")
+	base, top, ok := dlmallocBounds(mem, lookup, av)
 	if !ok {
-		return nil
-	}
-	base, err := fault.Read32(mem, uint64(baseSym))
-	if err != nil || base == 0xFFFFFFFF || base == 0 {
-		return nil // never called, or not captured
-	}
-	top, err := fault.Read32(mem, uint64(av)+8)
-	if err != nil {
 		return nil
 	}
 	avEnd := av + 2*4*(2*128+2) // bins: NAV*2+2 pointers
@@ -140,6 +132,73 @@ func walkDLMalloc(mem fault.Memory, lookup func(string) (uint32, bool), av uint3
 		}
 	}
 	return h
+}
+
+// dlmallocBounds reads where newlib's standard malloc heap starts
+// (__malloc_sbrk_base) and its top chunk (av[2]); ok is false when malloc
+// was never called or its state is not in mem.
+func dlmallocBounds(mem fault.Memory, lookup func(string) (uint32, bool), av uint32) (base, top uint32, ok bool) {
+	baseSym, ok := lookup("__malloc_sbrk_base")
+	if !ok {
+		return 0, 0, false
+	}
+	base, err := fault.Read32(mem, uint64(baseSym))
+	if err != nil || base == 0xFFFFFFFF || base == 0 {
+		return 0, 0, false // never called, or not captured
+	}
+	top, err = fault.Read32(mem, uint64(av)+8)
+	if err != nil {
+		return 0, 0, false
+	}
+	return base, top, true
+}
+
+// maxHeapExtent bounds HeapExtent: no Cortex-M heap is larger, and a
+// corrupt top pointer must not make a capture plan gigabytes.
+const maxHeapExtent = 64 << 20
+
+// HeapExtent is the address range newlib's malloc heap occupies, read from
+// the allocator's state in mem (for a capture: the live target) through
+// the image's symbols: for the standard malloc, from __malloc_sbrk_base to
+// the top chunk's header; for newlib-nano, from __malloc_sbrk_start to
+// _sbrk's break where DWARF names it, else to the end of the last chunk a
+// walk finds. It is what the heap walk reads, so a capture can read the
+// heap wherever the linker put it (after .bss, in external SDRAM or PSRAM)
+// even when no section describes it. ok is false when the image uses
+// neither allocator, malloc was never called, or its state is unreadable
+// or implausible. Costs a few reads, or one per chunk for newlib-nano
+// without DWARF.
+func HeapExtent(mem fault.Memory, lookup func(string) (uint32, bool)) (start, end uint32, ok bool) {
+	if av, found := lookup("__malloc_av_"); found {
+		base, top, ok := dlmallocBounds(mem, lookup, av)
+		// The top chunk's header and the fd/bk words after it end what a
+		// walk reads; the rest of the top chunk is memory never handed out.
+		if !ok || top < base || top-base > maxHeapExtent {
+			return 0, 0, false
+		}
+		return base, top + 16, true
+	}
+	if startSym, found := lookup("__malloc_sbrk_start"); found {
+		start, err := fault.Read32(mem, uint64(startSym))
+		if err != nil || start == 0 {
+			return 0, 0, false // never called, or not readable
+		}
+		if he, found := lookup("_sbrk::heap_end"); found {
+			if v, err := fault.Read32(mem, uint64(he)); err == nil && v > start && v-start <= maxHeapExtent {
+				return start, v, true
+			}
+		}
+		h := walkNano(mem, lookup, startSym)
+		if h == nil {
+			return 0, 0, false
+		}
+		end = start + 16 // the first header, even when no chunk was read
+		if n := len(h.Blocks); n > 0 && h.Blocks[n-1].End > start && h.Blocks[n-1].End-start <= maxHeapExtent {
+			end = h.Blocks[n-1].End + 8 // and the next header, which ended the walk
+		}
+		return start, end, true
+	}
+	return 0, 0, false
 }
 
 // walkNano walks newlib-nano's malloc: a chunk is {size (header included),

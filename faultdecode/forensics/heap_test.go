@@ -219,3 +219,59 @@ func TestWalkNanoStopsAtTheBreak(t *testing.T) {
 		t.Fatalf("walk past the break: %+v", hi)
 	}
 }
+
+// TestHeapExtentCoversWhatTheWalkReads: the range a capture must read for
+// the heap walk, from the allocator's state alone (the heap itself may lie
+// where no section says, in external PSRAM or after .bss).
+func TestHeapExtentCoversWhatTheWalkReads(t *testing.T) {
+	nanoChunks := func(h *fakeHeap) {
+		h.put(fakeStart, fakeHeapLo)
+		c := uint32(fakeHeapLo)
+		for _, sz := range []uint32{24, 32, 16} {
+			h.put(c, sz)
+			c += sz
+		}
+	}
+	tests := []struct {
+		name      string
+		nano      bool
+		setup     func(h *fakeHeap)
+		lookup    map[string]uint32 // extra symbols
+		wantOK    bool
+		wantStart uint32
+		wantEnd   uint32
+	}{
+		{"newlib malloc: sbrk base to the top chunk's header", false,
+			func(h *fakeHeap) { h.dl([]uint32{32, 48, 24}, []bool{false, true, false}, 0x800) },
+			nil, true, fakeHeapLo, fakeHeapLo + 32 + 48 + 24 + 16},
+		{"newlib malloc never called", false, func(h *fakeHeap) {}, nil, false, 0, 0},
+		{"newlib malloc with a top pointer below its base", false,
+			func(h *fakeHeap) { h.put(fakeSbrk, fakeHeapLo); h.put(fakeAV+8, fakeHeapLo-0x100) },
+			nil, false, 0, 0},
+		{"newlib-nano without DWARF: to the last chunk the walk finds", true, nanoChunks,
+			nil, true, fakeHeapLo, fakeHeapLo + 24 + 32 + 16 + 8},
+		{"newlib-nano with _sbrk's break", true,
+			func(h *fakeHeap) { nanoChunks(h); h.put(0x20000830, fakeHeapLo+0x400) },
+			map[string]uint32{"_sbrk::heap_end": 0x20000830}, true, fakeHeapLo, fakeHeapLo + 0x400},
+		{"newlib-nano never called", true, func(h *fakeHeap) {}, nil, false, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newFakeHeap(tc.nano)
+			for k, v := range tc.lookup {
+				h.syms[k] = v
+			}
+			tc.setup(h)
+			start, end, ok := HeapExtent(h.snap, h.lookup)
+			if ok != tc.wantOK || start != tc.wantStart || end != tc.wantEnd {
+				t.Errorf("HeapExtent = %#x..%#x %v, want %#x..%#x %v", start, end, ok, tc.wantStart, tc.wantEnd, tc.wantOK)
+			}
+		})
+	}
+	t.Run("no allocator", func(t *testing.T) {
+		h := newFakeHeap(false)
+		if _, _, ok := HeapExtent(h.snap, func(string) (uint32, bool) { return 0, false }); ok {
+			t.Error("an image without malloc has a heap")
+		}
+	})
+}

@@ -125,20 +125,35 @@ func (rc *rootCtx) trace(what string, vals []uint32, code bool) {
 		sym = rc.name(locs[0])
 	}
 	rc.add(report.FindPointerSource, s, addr, len(locs) > 0, sym)
-	if code && len(locs) > 0 {
-		if g := rc.globalName(locs); g != "" {
-			l := fmt.Sprintf("Corrupt code pointer: %s was loaded from %s", what, g)
-			score := 1
-			if reuse := rc.reusedBlock(locs); reuse != "" {
-				l = fmt.Sprintf("Use after free: %s was loaded from %s, in %s", what, g, reuse)
-				score = 3
-			}
-			if c := rc.culprit(); c != "" {
-				l += "; " + c + " made the call"
-			}
-			rc.addLead(score, l+".")
+	if len(locs) == 0 {
+		return
+	}
+	g := rc.globalName(locs)
+	if g == "" {
+		return
+	}
+	reuse := rc.reusedBlock(locs)
+	// A bad data pointer read from a block two structs share is as much a
+	// use after free as a bad code pointer (a stale slot whose block now
+	// holds another object's fields); without that, a data pointer found in
+	// a global says no more than the finding does.
+	if !code && reuse == "" {
+		return
+	}
+	l := fmt.Sprintf("Corrupt code pointer: %s was loaded from %s", what, g)
+	score := 1
+	if reuse != "" {
+		l = fmt.Sprintf("Use after free: %s was loaded from %s, in %s", what, g, reuse)
+		score = 3
+	}
+	if c := rc.culprit(); c != "" {
+		if code {
+			l += "; " + c + " made the call"
+		} else {
+			l += "; " + c + " made the access"
 		}
 	}
+	rc.addLead(score, l+".")
 }
 
 // globalName names the first of locs that a global reaches (a global, or

@@ -42,6 +42,10 @@ type Program struct {
 	// unwind information: prologue analysis getting the same frames must
 	// not hide a broken index reader.
 	FrameHow map[string]string `json:"frame_how,omitempty"`
+	// SummaryHas lists text the fault summary must contain, where the
+	// program's point is what the analysis says (a heap block it can
+	// only name from memory the capture had to find).
+	SummaryHas []string `json:"summary_has,omitempty"`
 	// StopAt names handlers outside the ELF's vector table (a RAM table's).
 	StopAt []string `json:"stop_at,omitempty"`
 	// Variants lists the builds (toolchain-opt, as in the Makefile), each

@@ -139,6 +139,11 @@ func checkVariant(ctx context.Context, t *testing.T, tab *table, name, variant s
 	if !strings.Contains(rep.Fault.Summary, head) {
 		fail("summary does not name %s: %q", head, rep.Fault.Summary)
 	}
+	for _, want := range prog.SummaryHas {
+		if !strings.Contains(rep.Fault.Summary, want) {
+			fail("summary does not say %q: %q", want, rep.Fault.Summary)
+		}
+	}
 	for _, h := range handlerNames(g) {
 		if strings.Contains(rep.Fault.Summary, h) {
 			fail("summary names the fault handler %s: %q", h, rep.Fault.Summary)
