@@ -143,15 +143,15 @@ func (a *analysis) note(format string, args ...any) {
 
 // ramRanges are the captured regions that hold RAM (not the system
 // registers, not flash samples). Below 0x10000000 (the code region, where
-// flash usually is) only regions a capture read as RAM count: a stack or a
-// writable section placed there (block RAM, DTCM, ITCM).
+// flash usually is) only regions a capture read as RAM count: a stack, the
+// malloc heap or a writable section placed there (block RAM, DTCM, ITCM).
 func ramRanges(s *capture.Snapshot) []unwind.Range {
 	var out []unwind.Range
 	for _, r := range s.Memory {
 		if r.Addr >= 0xE0000000 || r.Name == "flash-sample" {
 			continue
 		}
-		if r.Addr < 0x10000000 && !(r.Name == "ram" || r.Name == "mem" || strings.HasPrefix(r.Name, "stack-") || strings.HasPrefix(r.Name, "section ") || strings.HasPrefix(r.Name, "rtos ")) {
+		if r.Addr < 0x10000000 && !(r.Name == "ram" || r.Name == "mem" || r.Name == "heap" || strings.HasPrefix(r.Name, "stack-") || strings.HasPrefix(r.Name, "section ") || strings.HasPrefix(r.Name, "rtos ")) {
 			continue
 		}
 		out = append(out, unwind.Range{Start: r.Addr, End: r.Addr + uint32(len(r.Data))})

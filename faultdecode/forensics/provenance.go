@@ -219,7 +219,9 @@ func (rc *rootCtx) findWords(vals []uint32, limit int) []uint32 {
 	spLo, spHi := rc.liveStack()
 	var out []uint32
 	for _, r := range rc.Snap.Memory {
-		if r.Addr >= 0xE0000000 || r.Name == "flash-sample" || r.Addr < 0x10000000 {
+		// RAM as the analysis counts it (a heap or stack in low block
+		// RAM too), not flash samples or the system registers.
+		if r.Addr >= 0xE0000000 || r.Name == "flash-sample" || !rc.inRAM(r.Addr) {
 			continue
 		}
 		for i := (4 - r.Addr&3) & 3; int(i)+4 <= len(r.Data); i += 4 {
