@@ -28,23 +28,30 @@ type deadEndBP struct {
 }
 
 // deadEndFuncs are the dead-end functions the image defines that capture
-// arms, in priority order, with their entry addresses. None without an
-// image.
-func (t *Target) deadEndFuncs() []deadEndBP {
+// arms, in priority order, with their entry addresses; and those left to
+// the fault catch because they trap (udf) by themselves, whose fault
+// says more than their entry. None without an image.
+func (t *Target) deadEndFuncs() (arm []deadEndBP, traps []string) {
 	im := t.opts.Image
 	if im == nil {
-		return nil
+		return nil, nil
 	}
 	defined := func(name string) bool {
 		s, ok := im.LookupSymbol(name)
 		return ok && s.Func && s.Addr != 0
 	}
-	var out []deadEndBP
 	for _, f := range deadend.Catchable(defined) {
 		s, _ := im.LookupSymbol(f.Name)
-		out = append(out, deadEndBP{addr: s.Addr &^ 1, fn: f})
+		if s.Size > 0 && s.Size <= 64<<10 {
+			code := make([]byte, s.Size)
+			if n, _ := im.ReadMemory(code, s.Addr&^1); n == len(code) && deadend.Traps(code, uint32(s.Addr&^1)) {
+				traps = append(traps, f.Display())
+				continue
+			}
+		}
+		arm = append(arm, deadEndBP{addr: s.Addr &^ 1, fn: f})
 	}
-	return out
+	return arm, traps
 }
 
 // armDeadEnds sets a breakpoint on the entry of each dead-end function the
@@ -55,7 +62,10 @@ func (t *Target) deadEndFuncs() []deadEndBP {
 // same breakpoint would outlive one removal on QEMU.
 func (t *Target) armDeadEnds(ctx context.Context) {
 	_ = t.dropDeadEnds(ctx)
-	fs := t.deadEndFuncs()
+	fs, traps := t.deadEndFuncs()
+	if len(traps) > 0 {
+		t.event(EventTargetState, fmt.Sprintf("dead ends that trap by themselves, left to the fault catch: %s", strings.Join(traps, ", ")), nil)
+	}
 	if len(fs) == 0 {
 		return
 	}

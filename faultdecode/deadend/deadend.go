@@ -9,7 +9,13 @@
 // It does no I/O and imports nothing of the session.
 package deadend
 
-import "github.com/faultline-dev/faultline/faultdecode/report"
+import (
+	"encoding/binary"
+	"slices"
+
+	"github.com/faultline-dev/faultline/faultdecode/fault"
+	"github.com/faultline-dev/faultline/faultdecode/report"
+)
 
 // An Arg is what an argument register (r0-r3) of a dead-end function
 // holds at its entry.
@@ -45,10 +51,11 @@ type Func struct {
 	// console line and the SOS on the LED of its own, and it is how the
 	// firmware's fault handlers end: catching it would hide both.
 	NoCatch bool
-	// NotWith names a function that, when the ELF defines it, means this
-	// one leads there (Device OS's _exit panics with PANIC_EXIT): not
+	// NotWith names functions that, when the ELF defines one, mean this
+	// one leads there (Device OS's _exit panics with PANIC_EXIT; the
+	// bundled firmware, modelled on it, names its panic "panic"): not
 	// caught either.
-	NotWith string
+	NotWith []string
 }
 
 // Display is the function's name as a call, for triggers and timelines.
@@ -86,12 +93,16 @@ var funcs = []Func{
 	// Zephyr's fatal path: zephyr.go explains the reason.
 	{Name: "k_sys_fatal_error_handler", What: "Zephyr's fatal error handler", Explained: true},
 	{Name: "panic_", What: "a Device OS panic (SPARK_ASSERT or PANIC)", Args: [4]Arg{ArgPanicCode, ArgPanicMsg}, Macro: "SPARK_ASSERT", NoCatch: true},
-	{Name: "abort", What: "abort()", Lead: "abort() was called from %s", NotWith: "panic_"},
+	{Name: "abort", What: "abort()", Lead: "abort() was called from %s", NotWith: deviceOSPanics},
 	{Name: "arch_system_halt", What: "Zephyr's system halt", Explained: true},
 	// newlib's syscall stubs (syscalls.c, libnosys) spin in _exit; abort
 	// and exit end there.
-	{Name: "_exit", What: "_exit()", Explained: true, NotWith: "panic_"},
+	{Name: "_exit", What: "_exit()", Explained: true, NotWith: deviceOSPanics},
 }
+
+// deviceOSPanics are Device OS's panic function and the bundled
+// firmware's.
+var deviceOSPanics = []string{"panic_", "panic"}
 
 // byName indexes funcs.
 var byName = func() map[string]int {
@@ -120,10 +131,32 @@ func Lookup(name string) (Func, bool) {
 func Catchable(defined func(name string) bool) []Func {
 	var out []Func
 	for _, f := range funcs {
-		if f.NoCatch || (f.NotWith != "" && defined(f.NotWith)) || !defined(f.Name) {
+		if f.NoCatch || !defined(f.Name) || slices.ContainsFunc(f.NotWith, defined) {
 			continue
 		}
 		out = append(out, f)
 	}
 	return out
+}
+
+// Traps reports whether a function's code (its bytes, from addr) holds a
+// permanently undefined instruction (udf: __builtin_trap()). Such a
+// function faults by itself, so capture leaves it to the fault catch,
+// which takes it with its fault registers as it always has. A literal
+// pool after the code may read as one: the function is then left to the
+// fault catch too, which is what happened before dead ends were caught.
+func Traps(code []byte, addr uint32) bool {
+	for i := 0; i+2 <= len(code); {
+		hw1 := binary.LittleEndian.Uint16(code[i:])
+		var hw2 uint16
+		if i+4 <= len(code) {
+			hw2 = binary.LittleEndian.Uint16(code[i+2:])
+		}
+		in := fault.DecodeThumb(addr+uint32(i), hw1, hw2)
+		if in.Kind == fault.InsnUDF {
+			return true
+		}
+		i += int(in.Size)
+	}
+	return false
 }

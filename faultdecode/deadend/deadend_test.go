@@ -18,6 +18,7 @@ func TestCatchableTakesWhatTheImageDefinesInPriorityOrder(t *testing.T) {
 		{"Device OS", []string{"panic_", "abort", "_exit", "__cxa_pure_virtual"}, []string{"__cxa_pure_virtual"}},
 		{"FreeRTOS hooks", []string{"vApplicationMallocFailedHook", "vApplicationStackOverflowHook", "vAssertCalled"},
 			[]string{"vAssertCalled", "vApplicationStackOverflowHook", "vApplicationMallocFailedHook"}},
+		{"the bundled firmware", []string{"panic", "abort", "_exit", "__assert_func"}, []string{"__assert_func"}},
 		{"nothing", []string{"main"}, nil},
 	}
 	for _, tc := range tests {
@@ -55,5 +56,25 @@ func TestLookupKnowsEveryFunctionOnce(t *testing.T) {
 	}
 	if _, ok := Lookup("main"); ok {
 		t.Error("main is a dead end")
+	}
+}
+
+func TestTrapsFindsAnUndefinedInstructionOnly(t *testing.T) {
+	tests := []struct {
+		name string
+		code []byte
+		want bool
+	}{
+		{"cpsid i; b .", []byte{0x72, 0xb6, 0xfe, 0xe7}, false},
+		{"push; bl; udf #254", []byte{0x08, 0xb5, 0x00, 0xf0, 0x01, 0xf8, 0xfe, 0xde}, true},
+		{"udf.w", []byte{0xf7, 0xf7, 0x00, 0xa0}, true},
+		// 0xdefe as the second half of a bl is not a udf.
+		{"bl whose second half reads 0xdefe", []byte{0x00, 0xf0, 0xfe, 0xde, 0xfe, 0xe7}, false},
+		{"bkpt; b .", []byte{0x00, 0xbe, 0xfe, 0xe7}, false},
+	}
+	for _, tc := range tests {
+		if got := Traps(tc.code, 0x100); got != tc.want {
+			t.Errorf("%s: Traps = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -122,8 +122,10 @@ func (rc *rootCtx) bestLead() string {
 }
 
 func (rc *rootCtx) best() (lead, bool) {
-	// Without a fault there is no crash to explain: findings only.
-	if rc.Fault.Exception == "None" && !rc.Fault.Lockup {
+	// Without a fault there is no crash to explain, findings only;
+	// unless the firmware stopped itself in a dead end (a hook that
+	// spins, abort): that is the crash.
+	if rc.Fault.Exception == "None" && !rc.Fault.Lockup && (rc.Snap == nil || rc.Snap.Meta.Trigger.Kind != "dead-end") {
 		return lead{}, false
 	}
 	best := -1

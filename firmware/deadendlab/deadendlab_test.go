@@ -80,22 +80,23 @@ func TestCaptureStopsAtTheDeadEndsEntry(t *testing.T) {
 		// the source does (FreeRTOS's PendSV: gdb repeats
 		// vTaskSwitchContext and stops at the naked handler).
 		gdbRight int
+		lead     string // how the summary must begin
 	}{
 		{"nl_assert gcc-O0", func() (string, error) { return ELF(ctx, "nl_assert", "gcc-O0") }, Machine, Board,
 			"__assert_func", []string{"__assert_func", "sensor_scale", "sample_channels", "main"},
-			want{report.FindAssert, []string{"assert(g_cal.loaded && g_cal.gain[channel] != 0) in sensor_scale()", `line 20`, "g_cal.loaded = 0"}}, false, 3},
+			want{report.FindAssert, []string{"assert(g_cal.loaded && g_cal.gain[channel] != 0) in sensor_scale()", `line 20`, "g_cal.loaded = 0"}}, false, 3, "Assertion failed: assert(g_cal.loaded && g_cal.gain[channel] != 0) in sensor_scale() at nl_assert.c:20"},
 		{"nl_assert gcc-O2", func() (string, error) { return ELF(ctx, "nl_assert", "gcc-O2") }, Machine, Board,
 			"__assert_func", []string{"__assert_func", "sensor_scale", "sample_channels", "main"},
-			want{report.FindAssert, []string{"assert(g_cal.loaded && g_cal.gain[channel] != 0) in sensor_scale()", "function sensor_scale", "g_cal.loaded = 0"}}, false, 3},
+			want{report.FindAssert, []string{"assert(g_cal.loaded && g_cal.gain[channel] != 0) in sensor_scale()", "function sensor_scale", "g_cal.loaded = 0"}}, false, 3, "Assertion failed: assert("},
 		{"cube_error gcc-O0", func() (string, error) { return ELF(ctx, "cube_error", "gcc-O0") }, Machine, Board,
 			"Error_Handler", []string{"Error_Handler", "MX_USART2_UART_Init", "main"},
-			want{report.FindAssert, []string{"Error_Handler() was called from MX_USART2_UART_Init()"}}, false, 2},
+			want{report.FindAssert, []string{"Error_Handler() was called from MX_USART2_UART_Init()"}}, false, 2, "Error_Handler() was called from MX_USART2_UART_Init() at cube_error.c:"},
 		{"freertos overflow-Os-loop", func() (string, error) { return freertos.ELF(ctx, "overflow-Os-loop") }, freertos.Machine, "mps2-an385",
 			"vApplicationStackOverflowHook", []string{"vApplicationStackOverflowHook", "vTaskSwitchContext", "xPortPendSVHandler", "vTaskDelay", "nic_receive", "net_task"},
-			want{report.FindStackOverflow, []string{"task 'net' overflowed its 1024-byte stack", "caught it when the task was switched out"}}, true, 1},
+			want{report.FindStackOverflow, []string{"task 'net' overflowed its 1024-byte stack", "caught it when the task was switched out"}}, true, 1, "Stack overflow: task 'net' overflowed its 1024-byte stack"},
 		{"freertos assert-Os-loop", func() (string, error) { return freertos.ELF(ctx, "assert-Os-loop") }, freertos.Machine, "mps2-an385",
 			"vAssertCalled", []string{"vAssertCalled", "xQueueGenericSend", "alert_raise", "window_done", "crunch_task"},
-			want{report.FindAssert, []string{"configASSERT(pxQueue) in xQueueGenericSend()", "line 960", "task 'crunch'"}}, false, 4},
+			want{report.FindAssert, []string{"configASSERT(pxQueue) in xQueueGenericSend()", "line 960", "task 'crunch'"}}, false, 4, "Assertion failed: configASSERT(pxQueue) in xQueueGenericSend() at queue.c:960"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -145,6 +146,9 @@ func TestCaptureStopsAtTheDeadEndsEntry(t *testing.T) {
 				if !strings.Contains(f.Summary, s) {
 					t.Errorf("%s finding does not say %q: %s", f.Kind, s, f.Summary)
 				}
+			}
+			if tc.lead != "" && !strings.HasPrefix(rep.Fault.Summary, tc.lead) {
+				t.Errorf("summary does not lead with %q: %s", tc.lead, rep.Fault.Summary)
 			}
 			if tc.noAssert {
 				for _, f := range rep.Findings {
