@@ -174,8 +174,10 @@ func (t *Target) deadEndStop(ctx context.Context, stop gdbremote.StopReply, pc u
 // end: its PC inside a dead-end function, or on a branch to itself with
 // interrupts masked (nothing can get it out: CubeMX's
 // __disable_irq(); while (1) {}, FreeRTOS's taskDISABLE_INTERRUPTS();
-// for (;;);). "" when it is not, or that cannot be told.
-func (t *Target) haltedDeadEnd(ctx context.Context, pc uint32) string {
+// for (;;);) or inside an exception handler (ipsr, not 0: an unhandled
+// interrupt's Default_Handler; nothing below its priority runs again).
+// "" when it is not, or that cannot be told.
+func (t *Target) haltedDeadEnd(ctx context.Context, pc uint32, ipsr int) string {
 	pc &^= 1
 	if im := t.opts.Image; im != nil {
 		if s, _, ok := im.SymbolAt(uint64(pc)); ok && s.Func {
@@ -190,6 +192,13 @@ func (t *Target) haltedDeadEnd(ctx context.Context, pc uint32) string {
 	b, err := t.c.ReadMemory(ctx, uint64(pc), 4)
 	if err != nil || len(b) < 2 || !branchToSelf(b) {
 		return ""
+	}
+	if ipsr != 0 {
+		what := exceptionName(ipsr)
+		if ipsr >= 16 {
+			what = fmt.Sprintf("IRQ %d", ipsr-16)
+		}
+		return fmt.Sprintf("PC 0x%08x is a branch to itself in the handler of %s: it never returns, and nothing below its priority runs again", pc, what)
 	}
 	masked := maskedBy(func(name string) (uint64, bool) {
 		if !t.c.HasRegister(name) {

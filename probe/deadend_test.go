@@ -147,18 +147,23 @@ func TestDeadEndEnteredFromAnotherIsTheSameCrash(t *testing.T) {
 
 // TestHaltedOnABranchToItselfWithInterruptsMaskedIsADeadEnd: a target
 // found on "b ." with PRIMASK set (CubeMX's Error_Handler inlined) is
-// captured as it is; the same loop with interrupts on (an idle loop whose
-// work is in interrupts) is resumed with catching armed.
+// captured as it is, and so is one in an interrupt handler (an unhandled
+// IRQ's Default_Handler); the same loop in thread mode with interrupts on
+// (an idle loop whose work is in interrupts) is resumed with catching
+// armed.
 func TestHaltedOnABranchToItselfWithInterruptsMaskedIsADeadEnd(t *testing.T) {
 	tests := []struct {
 		name    string
 		primask uint64
 		basepri uint64
-		dead    bool
+		xpsr    uint64
+		dead    string // what the trigger says; "" for none
 	}{
-		{"primask", 1, 0, true},
-		{"basepri", 0, 0x50, true},
-		{"interrupts on", 0, 0, false},
+		{"primask", 1, 0, 0x01000000, "with interrupts masked (PRIMASK=1)"},
+		{"basepri", 0, 0x50, 0x01000000, "with interrupts masked (BASEPRI=80)"},
+		{"interrupts on", 0, 0, 0x01000000, ""},
+		// An unhandled interrupt spinning in Default_Handler.
+		{"in an interrupt handler", 0, 0, 0x01000010, "in the handler of IRQ 0"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -166,7 +171,7 @@ func TestHaltedOnABranchToItselfWithInterruptsMaskedIsADeadEnd(t *testing.T) {
 			st := runningCortexM(0x08000200)
 			const loop = 0x08000300
 			st.Memory = append(st.Memory, rsptest.Region{Addr: loop, Data: []byte{0xfe, 0xe7, 0x00, 0xbf}})
-			st.Regs["pc"], st.Regs["primask"], st.Regs["basepri"] = loop, tc.primask, tc.basepri
+			st.Regs["pc"], st.Regs["primask"], st.Regs["basepri"], st.Regs["xpsr"] = loop, tc.primask, tc.basepri, tc.xpsr
 			_, addr := rsptest.ListenQEMU(t, rsptest.Config{State: st})
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -175,7 +180,7 @@ func TestHaltedOnABranchToItselfWithInterruptsMaskedIsADeadEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer sess.Close()
-			if !tc.dead {
+			if tc.dead == "" {
 				if got := sess.Status().Target; got != StatusRunning {
 					t.Errorf("target %s, want running", got)
 				}
@@ -184,8 +189,8 @@ func TestHaltedOnABranchToItselfWithInterruptsMaskedIsADeadEnd(t *testing.T) {
 			select {
 			case c := <-sess.Crashes():
 				got := c.Snapshot.Meta.Trigger
-				if got.Kind != "dead-end" || !strings.Contains(got.Detail, "found halted") || !strings.Contains(got.Detail, "branch to itself") {
-					t.Errorf("trigger %+v, want dead-end found halted on a branch to itself", got)
+				if got.Kind != "dead-end" || !strings.Contains(got.Detail, "found halted") || !strings.Contains(got.Detail, "branch to itself "+tc.dead) {
+					t.Errorf("trigger %+v, want dead-end found halted on a branch to itself %s", got, tc.dead)
 				}
 			case <-ctx.Done():
 				t.Fatal("no crash delivered")

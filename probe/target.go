@@ -184,7 +184,7 @@ func (t *Target) Inspect(ctx context.Context) (TargetState, error) {
 	case t.opts.Image != nil && !t.opts.Image.IsCode(uint64(st.PC&^1)):
 		st.InFault, st.Reason = true, fmt.Sprintf("PC 0x%08x is not in the firmware's code", st.PC)
 	default:
-		if why := t.haltedDeadEnd(ctx, st.PC); why != "" {
+		if why := t.haltedDeadEnd(ctx, st.PC, st.Exception); why != "" {
 			st.InFault, st.DeadEnd, st.Reason = true, true, why
 		}
 	}
