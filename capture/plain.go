@@ -16,13 +16,16 @@ import (
 // analysis uses, as gdb's target descriptions name them.
 var systemRegisters = []string{"msp", "psp", "primask", "basepri", "faultmask", "control", "msplim", "psplim"}
 
-// prstatusNames are the registers NT_PRSTATUS carries, with the names gdb
-// stubs use for them (spelled out: building "r0".."r12" with Sprintf in an
-// init ran fmt in every command's start).
-var prstatusNames = map[string]bool{
-	"r0": true, "r1": true, "r2": true, "r3": true, "r4": true, "r5": true, "r6": true,
-	"r7": true, "r8": true, "r9": true, "r10": true, "r11": true, "r12": true,
-	"sp": true, "lr": true, "pc": true, "xpsr": true, "cpsr": true,
+// isPrstatusName reports the registers NT_PRSTATUS carries, with the names
+// gdb stubs use for them (a switch: a map literal is built by package
+// init, in every command's start).
+func isPrstatusName(n string) bool {
+	switch n {
+	case "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12",
+		"sp", "lr", "pc", "xpsr", "cpsr":
+		return true
+	}
+	return false
 }
 
 // plainRegistersMissing names the registers a core from another tool does
@@ -33,7 +36,7 @@ func plainRegistersMissing(tdesc []string) string {
 	var lost []string
 	if len(tdesc) > 0 {
 		for _, n := range tdesc {
-			if !prstatusNames[n] && isSystemRegister(n) {
+			if !isPrstatusName(n) && isSystemRegister(n) {
 				lost = append(lost, n)
 			}
 		}

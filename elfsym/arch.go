@@ -18,15 +18,23 @@ const (
 	maxAttributesBytes = 1 << 16
 )
 
-// cpuArchNames maps Tag_CPU_arch to the names CPUArch returns; v7 (10)
-// needs the profile as well.
-var cpuArchNames = map[uint64]string{
-	11: "v6-M",
-	12: "v6-M", // v6S-M: v6-M with the SVC instruction (the OS extension)
-	13: "v7E-M",
-	16: "v8-M.base",
-	17: "v8-M.main",
-	21: "v8.1-M.main",
+// cpuArchName gives the name CPUArch returns for a Tag_CPU_arch; v7 (10)
+// needs the profile as well. A switch, not a map: a map literal is built
+// by package init, in every command's start.
+func cpuArchName(arch uint64) string {
+	switch arch {
+	case 11, 12: // 12 is v6S-M: v6-M with the SVC instruction (the OS extension)
+		return "v6-M"
+	case 13:
+		return "v7E-M"
+	case 16:
+		return "v8-M.base"
+	case 17:
+		return "v8-M.main"
+	case 21:
+		return "v8.1-M.main"
+	}
+	return ""
 }
 
 // loadArch reads Tag_CPU_arch and Tag_CPU_arch_profile from the file-wide
@@ -45,7 +53,7 @@ func (im *Image) loadArch(f *elf.File) {
 	if !ok {
 		return
 	}
-	name := cpuArchNames[arch]
+	name := cpuArchName(arch)
 	if arch == 10 && profile == 'M' {
 		name = "v7-M"
 	}

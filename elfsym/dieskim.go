@@ -3,6 +3,7 @@ package elfsym
 import (
 	"debug/dwarf"
 	"encoding/binary"
+	"errors"
 	"fmt"
 )
 
@@ -204,7 +205,7 @@ func countAbbrevs(b []byte, off int) (nabbrevs, nattrs int, maxCode uint64, ok b
 }
 
 // errSkim says skimUnit met something it leaves to debug/dwarf.
-var errSkim = fmt.Errorf("unit not skimmable")
+var errSkim = errors.New("unit not skimmable")
 
 // skimDIE is what skimUnit reads of one entry.
 type skimDIE struct {

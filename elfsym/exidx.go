@@ -175,10 +175,14 @@ func prel31(w, at uint32) uint32 {
 
 // gnuPersonalities are the personality routines whose data starts with
 // unwind opcodes in the compact format (a word count in the first byte),
-// as gdb's arm_exidx_new_objfile lists them.
-var gnuPersonalities = map[string]bool{
-	"__gcc_personality_v0": true, "__gxx_personality_v0": true,
-	"__gcj_personality_v0": true, "__gnu_objc_personality_v0": true,
+// as gdb's arm_exidx_new_objfile lists them (a switch: a map literal is
+// built by package init, in every command's start).
+func isGNUPersonality(name string) bool {
+	switch name {
+	case "__gcc_personality_v0", "__gxx_personality_v0", "__gcj_personality_v0", "__gnu_objc_personality_v0":
+		return true
+	}
+	return false
 }
 
 // ExidxRule decodes the EHABI entry covering pc (Thumb bit ignored) into a
@@ -262,7 +266,7 @@ func (im *Image) exidxOps(e exidxEntry) ([]byte, error) {
 		// in the compact format.
 		pers := prel31(w, at) &^ 1
 		sym, ok := im.funcSymbolAt(uint64(pers))
-		if !ok || sym.Addr != uint64(pers) || !gnuPersonalities[sym.RawName] {
+		if !ok || sym.Addr != uint64(pers) || !isGNUPersonality(sym.RawName) {
 			name := fmt.Sprintf("%#x", pers)
 			if ok {
 				name = sym.RawName

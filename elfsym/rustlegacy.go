@@ -64,8 +64,29 @@ func isRustHash(p string) bool {
 	return true
 }
 
-var rustLegacyEscapes = map[string]string{
-	"SP": "@", "BP": "*", "RF": "&", "LT": "<", "GT": ">", "LP": "(", "RP": ")", "C": ",",
+// rustLegacyEscape decodes a legacy-mangling $code$ escape other than $uXX$
+// (a switch: a map literal is built by package init, in every command's
+// start).
+func rustLegacyEscape(code string) (string, bool) {
+	switch code {
+	case "SP":
+		return "@", true
+	case "BP":
+		return "*", true
+	case "RF":
+		return "&", true
+	case "LT":
+		return "<", true
+	case "GT":
+		return ">", true
+	case "LP":
+		return "(", true
+	case "RP":
+		return ")", true
+	case "C":
+		return ",", true
+	}
+	return "", false
 }
 
 // unescapeRustLegacy writes one path component with its $..$ escapes and
@@ -83,7 +104,7 @@ func unescapeRustLegacy(b *strings.Builder, p string) bool {
 			}
 			code := p[1 : 1+end]
 			p = p[2+end:]
-			if r, ok := rustLegacyEscapes[code]; ok {
+			if r, ok := rustLegacyEscape(code); ok {
 				b.WriteString(r)
 				continue
 			}

@@ -36,9 +36,37 @@ type SerialSpec struct {
 	StopBits  serial.StopBits
 }
 
-var parityLetters = map[byte]serial.Parity{
-	'N': serial.NoParity, 'E': serial.EvenParity, 'O': serial.OddParity,
-	'M': serial.MarkParity, 'S': serial.SpaceParity,
+// parityOf is the parity a frame's letter (upper case) names, and
+// parityLetter its letter back: switches, not a map, which package init
+// would build in every command's start.
+func parityOf(letter byte) (serial.Parity, bool) {
+	switch letter {
+	case 'N':
+		return serial.NoParity, true
+	case 'E':
+		return serial.EvenParity, true
+	case 'O':
+		return serial.OddParity, true
+	case 'M':
+		return serial.MarkParity, true
+	case 'S':
+		return serial.SpaceParity, true
+	}
+	return 0, false
+}
+
+func parityLetter(p serial.Parity) string {
+	switch p {
+	case serial.EvenParity:
+		return "E"
+	case serial.OddParity:
+		return "O"
+	case serial.MarkParity:
+		return "M"
+	case serial.SpaceParity:
+		return "S"
+	}
+	return "N"
 }
 
 // String gives the spec back in the form ParseSerialSpec accepts.
@@ -54,12 +82,7 @@ func (s SerialSpec) String() string {
 }
 
 func (s SerialSpec) frame() string {
-	p := "N"
-	for l, v := range parityLetters {
-		if v == s.Parity {
-			p = string(l)
-		}
-	}
+	p := parityLetter(s.Parity)
 	stop := "1"
 	switch s.StopBits {
 	case serial.OnePointFiveStopBits:
@@ -153,7 +176,7 @@ func parseFrame(s string, spec *SerialSpec) error {
 	if frame == "" {
 		return nil
 	}
-	p, ok := parityLetters[byte(strings.ToUpper(frame[:1])[0])]
+	p, ok := parityOf(strings.ToUpper(frame[:1])[0])
 	if !ok {
 		return fmt.Errorf("bad parity %q (want N, E, O, M or S)", frame[:1])
 	}

@@ -80,7 +80,7 @@ func TestResolveUSBBySerialNumber(t *testing.T) {
 
 func FuzzParseSerialSpec(f *testing.F) {
 	for _, s := range []string{"/dev/ttyACM0@115200", "/dev/pts/3", "tcp:127.0.0.1:4444", "usb:ABC@9600,7E2",
-		"/dev/x@1,8N1.5", "tcp:[::1]:1", "a@b@c", "usb:@", ""} {
+		"/dev/x@1,8N1.5", "/dev/x@9600,8O1", "/dev/x@9600,8m2", "/dev/x@9600,7S1", "tcp:[::1]:1", "a@b@c", "usb:@", ""} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

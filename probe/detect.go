@@ -55,9 +55,19 @@ func PanicCode(name string) int { return deviceos.PanicCode(name) }
 
 // Device OS reset reasons (hal's reset_reason_t); 130 is the one FACTS.md
 // pins down, the others are listed so a log's number reads as a word.
-var resetReasons = map[int]string{0: "NONE", 10: "UNKNOWN", 20: "PIN_RESET", 30: "POWER_MANAGEMENT",
-	40: "POWER_DOWN", 50: "POWER_BROWNOUT", 60: "WATCHDOG", 70: "UPDATE", 80: "UPDATE_ERROR",
-	90: "UPDATE_TIMEOUT", 100: "FACTORY_RESET", 110: "SAFE_MODE", 120: "DFU_MODE", 130: "PANIC", 140: "USER"}
+// An array indexed by reason/10, not a map, which package init would build
+// in every command's start.
+var resetReasons = [...]string{"NONE", "UNKNOWN", "PIN_RESET", "POWER_MANAGEMENT",
+	"POWER_DOWN", "POWER_BROWNOUT", "WATCHDOG", "UPDATE", "UPDATE_ERROR",
+	"UPDATE_TIMEOUT", "FACTORY_RESET", "SAFE_MODE", "DFU_MODE", "PANIC", "USER"}
+
+// resetReasonName is Device OS's name for a reset reason, or "".
+func resetReasonName(reason int) string {
+	if reason < 0 || reason%10 != 0 || reason/10 >= len(resetReasons) {
+		return ""
+	}
+	return resetReasons[reason/10]
+}
 
 // resetPanic is Device OS's RESET_REASON_PANIC: its data is the panic code.
 const resetPanic = 130

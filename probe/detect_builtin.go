@@ -35,7 +35,7 @@ var builtinRules = []rule{
 		re: lazyre.New(`(?i)last reset reason: *(\d+)(?: *\(data: *(0x[0-9a-f]+|\d+)\))?`),
 		fill: func(m []string, d *Detection) {
 			reason, _ := strconv.Atoi(m[1])
-			d.Name = resetReasons[reason]
+			d.Name = resetReasonName(reason)
 			if d.Name == "" {
 				d.Name = "reason " + m[1]
 			}

@@ -55,16 +55,28 @@ func Looks(data []byte) bool {
 	return err == nil && k == "registers"
 }
 
-// registerNames maps probe-rs's Cortex-M register ids (DCRSR REGSEL) to
-// the names a capture.Snapshot uses. 0x14 (EXTRA: CONTROL, FAULTMASK,
-// BASEPRI, PRIMASK packed in one word) is split apart in setRegister.
-var registerNames = map[uint64]string{
+// registerNames are the names a capture.Snapshot uses for probe-rs's
+// Cortex-M register ids (DCRSR REGSEL) 0 to 0x1f, "" for the ids that name
+// no register. 0x14 (EXTRA: CONTROL, FAULTMASK, BASEPRI, PRIMASK packed in
+// one word) is split apart in setRegister; 33 is fpscr. An array, not a
+// map: a map literal is built by package init, in every command's start.
+var registerNames = [0x20]string{
 	0: "r0", 1: "r1", 2: "r2", 3: "r3", 4: "r4", 5: "r5", 6: "r6", 7: "r7",
 	8: "r8", 9: "r9", 10: "r10", 11: "r11", 12: "r12",
 	13: "sp", 14: "lr", 15: "pc", 16: "xpsr", 17: "msp", 18: "psp",
 	0x18: "msp_ns", 0x19: "psp_ns", 0x1a: "msp_s", 0x1b: "psp_s",
 	0x1c: "msplim_s", 0x1d: "psplim_s", 0x1e: "msplim", 0x1f: "psplim",
-	33: "fpscr",
+}
+
+// registerName is the snapshot's name for probe-rs's register id, or "".
+func registerName(id uint64) string {
+	if id == 33 {
+		return "fpscr"
+	}
+	if id < uint64(len(registerNames)) {
+		return registerNames[id]
+	}
+	return ""
 }
 
 // maxDump bounds the memory Decode will accept from one dump, so a damaged
@@ -214,7 +226,7 @@ func (d *decoder) setRegister(id uint64, v uint32) {
 	case id >= 64 && id < 96:
 		d.snap.Registers[fmt.Sprintf("s%d", id-64)] = v
 	default:
-		if name, ok := registerNames[id]; ok {
+		if name := registerName(id); name != "" {
 			d.snap.Registers[name] = v
 		}
 	}

@@ -2,18 +2,22 @@ package forensics
 
 import "fmt"
 
-// poisonValues are fill patterns and magic words that show up when a stack
-// or heap was overwritten.
-var poisonValues = map[uint32]bool{
-	0xdeadbeef: true, 0xbaadf00d: true, 0xfeedface: true, 0xcafebabe: true,
-	0xdeadc0de: true, 0xfeeefeee: true, 0xabababab: true,
+// isPoison reports the fill patterns and magic words that show up when a
+// stack or heap was overwritten (a switch: a map literal is built by
+// package init, in every command's start).
+func isPoison(v uint32) bool {
+	switch v {
+	case 0xdeadbeef, 0xbaadf00d, 0xfeedface, 0xcafebabe, 0xdeadc0de, 0xfeeefeee, 0xabababab:
+		return true
+	}
+	return false
 }
 
 // Suspicious says why v looks like data rather than an address: four
 // printable ASCII bytes, one byte repeated, or a known fill pattern.
 func Suspicious(v uint32) string {
 	b := [4]byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)}
-	if poisonValues[v] {
+	if isPoison(v) {
 		return "a fill pattern"
 	}
 	ascii := true

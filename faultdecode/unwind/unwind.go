@@ -647,19 +647,24 @@ func savedRule(fc *frame.FrameContext, reg int) bool {
 // bottomFuncs end an unwind where they are: reset handlers and the entry
 // trampolines of RTOS threads. What lies below them on the stack is not a
 // caller (an RTOS puts a thread-exit address there, a reset handler has
-// none), so unwinding past them would print junk frames.
-var bottomFuncs = map[string]bool{
-	"Reset_Handler": true, "reset_handler": true, "ResetHandler": true, "Reset": true,
-	"_start": true, "_mainCRTStartup": true, "__start": true,
-	"prvTaskExitError": true, "z_thread_entry": true, "z_thread_entry_wrapper": true,
-	"_thread_entry": true, "osThreadExit": true,
+// none), so unwinding past them would print junk frames. A switch, not a
+// map: a map literal is built by package init, in every command's start.
+func isBottomName(name string) bool {
+	switch name {
+	case "Reset_Handler", "reset_handler", "ResetHandler", "Reset",
+		"_start", "_mainCRTStartup", "__start",
+		"prvTaskExitError", "z_thread_entry", "z_thread_entry_wrapper",
+		"_thread_entry", "osThreadExit":
+		return true
+	}
+	return false
 }
 
 func isBottomFunc(f Frame) bool {
 	if len(f.Funcs) == 0 {
 		return false
 	}
-	return bottomFuncs[f.Funcs[len(f.Funcs)-1].Function]
+	return isBottomName(f.Funcs[len(f.Funcs)-1].Function)
 }
 
 // plantedReturn reports whether ret is not the address after a call but
@@ -672,7 +677,7 @@ func (u *Unwinder) plantedReturn(ret uint32) bool {
 		return false
 	}
 	outer := fs[len(fs)-1]
-	return outer.Entry == uint64(ret&^1) || bottomFuncs[outer.Function]
+	return outer.Entry == uint64(ret&^1) || isBottomName(outer.Function)
 }
 
 // top is the top of the stack the frame being stepped is on, 0 if unknown.
