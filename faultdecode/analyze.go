@@ -104,7 +104,7 @@ func analyze(snap *capture.Snapshot, img image, opts ...Options) *report.Report 
 	a.rep.Fault.Causes = []string{}
 	a.rep.Fault.Registers = map[string]string{}
 	a.core = fault.ForCore(coreName(snap))
-	a.ram = ramRanges(snap)
+	a.ram = ramRanges(snap, a.img)
 	a.elfInfo()
 	a.decodeFault()
 	a.faultingContext()
@@ -145,18 +145,42 @@ func (a *analysis) note(format string, args ...any) {
 // registers, not flash samples). Below 0x10000000 (the code region, where
 // flash usually is) only regions a capture read as RAM count: a stack, the
 // malloc heap or a writable section placed there (block RAM, DTCM, ITCM).
-func ramRanges(s *capture.Snapshot) []unwind.Range {
+// Importers of other tools' dumps name a region by its address alone
+// (capture.RegionName: "flash-sample" below 0x20000000), so with an ELF a
+// "flash-sample" that lies in none of its read-only sections is dumped RAM
+// (an STM32F4's CCM at 0x10000000, Kinetis SRAM_L at 0x1FFF0000), as a
+// probe's own flash samples, taken from those sections, never are.
+func ramRanges(s *capture.Snapshot, img sectionLister) []unwind.Range {
 	var out []unwind.Range
 	for _, r := range s.Memory {
-		if r.Addr >= 0xE0000000 || r.Name == "flash-sample" {
+		if r.Addr >= 0xE0000000 {
 			continue
 		}
-		if r.Addr < 0x10000000 && !(r.Name == "ram" || r.Name == "mem" || r.Name == "heap" || strings.HasPrefix(r.Name, "stack-") || strings.HasPrefix(r.Name, "section ") || strings.HasPrefix(r.Name, "rtos ")) {
+		dumped := r.Name == "flash-sample" && img != nil && !inFlash(img, r)
+		if r.Name == "flash-sample" && !dumped {
+			continue
+		}
+		if r.Addr < 0x10000000 && !dumped && !(r.Name == "ram" || r.Name == "mem" || r.Name == "heap" || strings.HasPrefix(r.Name, "stack-") || strings.HasPrefix(r.Name, "section ") || strings.HasPrefix(r.Name, "rtos ")) {
 			continue
 		}
 		out = append(out, unwind.Range{Start: r.Addr, End: r.Addr + uint32(len(r.Data))})
 	}
 	return out
+}
+
+// sectionLister is what ramRanges asks of the image.
+type sectionLister interface{ Sections() []elfsym.Section }
+
+// inFlash says whether r overlaps a loaded, non-writable section of the
+// image: code and constants, what a flash sample is read from.
+func inFlash(img sectionLister, r capture.Region) bool {
+	lo, hi := uint64(r.Addr), uint64(r.Addr)+uint64(len(r.Data))
+	for _, sec := range img.Sections() {
+		if sec.Loaded && !sec.Write && sec.Size > 0 && sec.Addr < hi && lo < sec.Addr+sec.Size {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *analysis) inRAM(v uint32) bool { return unwind.InRAM(a.ram, v) }

@@ -38,7 +38,7 @@ func BenchmarkAnalyzeFreeRTOS16Tasks(b *testing.B) {
 	})
 	b.Run("tasks", func(b *testing.B) {
 		b.ReportAllocs()
-		a := &analysis{snap: snap, img: img, ram: ramRanges(snap)}
+		a := &analysis{snap: snap, img: img, ram: ramRanges(snap, img)}
 		frames := 0
 		for b.Loop() {
 			sys, err := rtos.Read(img, snap, rtos.Options{CurrentSP: snap.Registers["psp"]})

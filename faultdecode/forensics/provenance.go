@@ -220,8 +220,9 @@ func (rc *rootCtx) findWords(vals []uint32, limit int) []uint32 {
 	var out []uint32
 	for _, r := range rc.Snap.Memory {
 		// RAM as the analysis counts it (a heap or stack in low block
-		// RAM too), not flash samples or the system registers.
-		if r.Addr >= 0xE0000000 || r.Name == "flash-sample" || !rc.inRAM(r.Addr) {
+		// RAM too, a dump's RAM whatever its importer named it), not
+		// flash samples or the system registers.
+		if r.Addr >= 0xE0000000 || !rc.inRAM(r.Addr) {
 			continue
 		}
 		for i := (4 - r.Addr&3) & 3; int(i)+4 <= len(r.Data); i += 4 {
