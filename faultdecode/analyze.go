@@ -80,9 +80,12 @@ type analysis struct {
 	onPSP    bool // the faulting context ran on the process stack
 	frameOK  bool // ctx came from a valid exception frame (or the stop itself)
 	frames   []unwind.Frame
-	unwErr   error
-	sys      *rtos.System      // the RTOS's tasks, nil for bare metal
-	source   report.SourceFunc // nil: no source files
+	// elided calls of a deep recursion were left out of frames before
+	// frames[elidedAt] (recursion.go).
+	elided, elidedAt int
+	unwErr           error
+	sys              *rtos.System      // the RTOS's tasks, nil for bare metal
+	source           report.SourceFunc // nil: no source files
 }
 
 func analyze(snap *capture.Snapshot, img image, opts ...Options) *report.Report {
@@ -573,11 +576,13 @@ func (a *analysis) unwind() {
 	if a.img != nil {
 		prog = a.img
 	}
+	start.MaxDepth = maxUnwindDepth
 	u := unwind.NewUnwinder(a.snap, prog, start)
 	for u.Next() {
 		a.frames = append(a.frames, u.Frame())
 	}
 	a.unwErr = u.Err()
+	a.foldRecursion()
 	if start.ScanFirst && len(a.frames) > 0 {
 		a.note("the call chain below is from a stack scan above 0x%08x, where stacking failed: guesses, and the faulting function itself is lost", a.stackAt)
 	}
@@ -592,7 +597,12 @@ func (a *analysis) stacks() unwind.Stacks {
 }
 
 func (a *analysis) reportFrames() {
-	a.rep.Frames = append(a.rep.Frames, a.framesToReport(a.frames)...)
+	a.rep.Frames = append(a.rep.Frames, a.framesToReport(a.frames[:a.elidedAt])...)
+	rest := a.framesToReport(a.frames[a.elidedAt:])
+	if a.elided > 0 && len(rest) > 0 {
+		rest[0].Elided = a.elided
+	}
+	a.rep.Frames = append(a.rep.Frames, rest...)
 	for i, n := range fault.RegNames {
 		if v, ok := a.ctx.Get(i); ok {
 			a.rep.Registers[n] = report.Hex(v)

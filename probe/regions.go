@@ -12,9 +12,12 @@ import (
 // Bounds on what a capture reads, so a wild stack pointer or a huge .bss
 // cannot make it read gigabytes over a slow debug link.
 const (
-	maxStackWindow  = 256 << 10 // per stack (MSP, PSP)
-	maxSectionRead  = 1 << 20   // per ELF section
-	maxDerivedTotal = 8 << 20   // all derived ranges together
+	// maxStackWindow bounds each stack (MSP, PSP) read up to a top the
+	// image or the MPU names: a recursion a few hundred KiB deep in a big
+	// RAM needs all of it for the unwinder to reach main.
+	maxStackWindow  = 1 << 20
+	maxSectionRead  = 1 << 20 // per ELF section
+	maxDerivedTotal = 8 << 20 // all derived ranges together
 	// stackBelow is read under SP too: the red zone and whatever a
 	// handler pushed after the fault.
 	stackBelow = 256

@@ -137,6 +137,8 @@ func TestPlanReadsEachStackUpToItsTop(t *testing.T) {
 	}{
 		{"main stack at the top of a 4 MiB RAM, _estack", vectorImage(0x20400000, sym("_estack", 0x20400000, 0)),
 			nil, nil, map[string]uint32{"msp": 0x203fff00}, "stack-msp", 0x203ffe00, 0x20400000, "linker symbol"},
+		{"a recursion 290 KiB deep at the top of a 4 MiB RAM is read whole", vectorImage(0x20400000, sym("__StackTop", 0x20400000, 0)),
+			nil, nil, map[string]uint32{"msp": 0x203b9ac8}, "stack-msp", 0x203b99c0, 0x20400000, "linker symbol"},
 		{"CMSIS __StackTop", vectorImage(0, sym("__StackTop", 0x20010000, 0)),
 			nil, nil, map[string]uint32{"msp": 0x2000ff80}, "stack-msp", 0x2000fe80, 0x20010000, "linker symbol"},
 		{"bottom plus size", vectorImage(0, sym("_sstack", 0x20008000, 0), sym("_Min_Stack_Size", 0x400, 0)),

@@ -69,6 +69,10 @@ type Frame struct {
 	How        string `json:"how"`        // fault-pc|cfi|exception-frame|lr|stack-scan|tail-call|prologue|exidx
 	Confidence string `json:"confidence"` // certain|likely|guess
 	Error      string `json:"error,omitempty"`
+	// Elided counts the calls left out just before this frame: the middle
+	// of a recursion too deep to list (a note names its functions); this
+	// frame is where the chain resumes, further out.
+	Elided int `json:"elided,omitempty"`
 }
 
 // Task is one RTOS task at the time of the capture.

@@ -139,6 +139,9 @@ func (r *Report) WriteText(w io.Writer, src Sources) error {
 		if f.Inlined {
 			inl = " (inlined)"
 		}
+		if f.Elided > 0 {
+			e.printf("      ... %d calls of the recursion left out ...\n", f.Elided)
+		}
 		e.printf("  #%-2d %s  %s%s%s  [%s, %s]\n", i, f.PC, frameLabel(f), inl, loc, f.How, f.Confidence)
 		if f.Error != "" {
 			e.printf("      unwinding stopped: %s\n", f.Error)
@@ -250,6 +253,9 @@ func (r *Report) WriteMarkdown(w io.Writer, src Sources) error {
 		name := mdEscape(frameLabel(f))
 		if f.Inlined {
 			name += " (inlined)"
+		}
+		if f.Elided > 0 {
+			e.printf("| | | *%d calls of the recursion left out* | | | |\n", f.Elided)
 		}
 		e.printf("| %d | `%s` | %s | %s | %s | %s |\n", i, f.PC, name, mdEscape(loc), f.How, f.Confidence)
 	}

@@ -325,6 +325,10 @@ func (m *Model) frameLines(rows int) []string {
 		if f.Confidence != "" && f.Confidence != "certain" {
 			how += " " + f.Confidence
 		}
+		if f.Elided > 0 {
+			// A recursion's middle was left out just before this frame.
+			how = fmt.Sprintf("after %d calls left out, %s", f.Elided, how)
+		}
 		left := fmt.Sprintf("#%-2d %s %s", i, f.PC, fn)
 		if loc != "" {
 			left += "  " + loc
