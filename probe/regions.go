@@ -68,6 +68,16 @@ func readable(a uint64) bool {
 	return a < 0x40000000 || (a >= 0x60000000 && a < 0xA0000000)
 }
 
+// dataMemory says whether memory the image itself places data at (a
+// writable section, the malloc heap its allocator hands out) may be read:
+// what readable allows, and the external device region 0xA0000000-
+// 0xDFFFFFFF, where STM32s map FMC SDRAM (0xC0000000, 0xD0000000) and
+// projects put frame buffers and heaps. Peripherals and the system space
+// stay out: a section there overlays registers.
+func dataMemory(a uint64) bool {
+	return readable(a) || (a >= 0xA0000000 && a < 0xE0000000)
+}
+
 // plan returns the ranges to read (without the system registers and flash
 // samples) and notes on what it left out.
 func (p *regionPlan) plan(regs map[string]uint32) ([]MemRange, []string) {
@@ -127,7 +137,7 @@ func (p *regionPlan) plan(regs map[string]uint32) ([]MemRange, []string) {
 			if !s.Alloc || !s.Write || s.Exec || s.Size == 0 {
 				continue
 			}
-			if !readable(s.Addr) {
+			if !dataMemory(s.Addr) {
 				notes = append(notes, fmt.Sprintf("section %s at 0x%08x: not read, it lies in peripheral or system space where reads can have side effects", s.Name, s.Addr))
 				continue
 			}
@@ -140,7 +150,7 @@ func (p *regionPlan) plan(regs map[string]uint32) ([]MemRange, []string) {
 		}
 	}
 	if h, ok := p.heapRange(); ok {
-		if readable(h.Addr) {
+		if dataMemory(h.Addr) {
 			addDerived(h)
 		} else {
 			notes = append(notes, fmt.Sprintf("%s 0x%08x..0x%08x: not read, it lies in peripheral or system space where reads can have side effects (add it with --mem)", h.Name, h.Addr, h.End()))

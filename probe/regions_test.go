@@ -219,6 +219,7 @@ func TestPlanReadsSectionsSeparately(t *testing.T) {
 		elfsym.Section{Name: ".ccm", Addr: 0x10000000, Size: 0x800, Alloc: true, Write: true},
 		elfsym.Section{Name: ".axi", Addr: 0x24000000, Size: 0x400, Alloc: true, Write: true},
 		elfsym.Section{Name: ".periph", Addr: 0x40001000, Size: 0x40, Alloc: true, Write: true},
+		elfsym.Section{Name: ".sdram", Addr: 0xD0000000, Size: 0x200, Alloc: true, Write: true},
 		elfsym.Section{Name: ".big", Addr: 0x60000000, Size: 3 << 20, Alloc: true, Write: true},
 		elfsym.Section{Name: ".comment", Addr: 0, Size: 0x40},
 	)
@@ -235,6 +236,7 @@ func TestPlanReadsSectionsSeparately(t *testing.T) {
 		"stack-msp 0x203ffe00..0x20400000",
 		"section .axi 0x24000000..0x24000400",
 		"section .big 0x60000000..0x60100000",
+		"section .sdram 0xd0000000..0xd0000200",
 	}
 	got := describe(rs)
 	for _, w := range want {
@@ -286,9 +288,9 @@ func TestPlanBoardMapStillReadsStacksOutsideIt(t *testing.T) {
 
 // TestPlanReadsTheMallocHeapWhereverItLies: newlib's heap is found from
 // the allocator's state on the target and read, though no section covers
-// it (after .bss, or in external PSRAM named only by linker symbols);
-// a board map covering it is not read twice, and a heap in device space
-// is named in a note, not read.
+// it (after .bss, in external PSRAM named only by linker symbols, in FMC
+// SDRAM in the device region); a board map covering it is not read twice,
+// and a heap pointer into peripheral space is named in a note, not read.
 func TestPlanReadsTheMallocHeapWhereverItLies(t *testing.T) {
 	const av, sbrkBase = 0x20000010, 0x20000008
 	img := vectorImage(0x20400000,
@@ -310,7 +312,8 @@ func TestPlanReadsTheMallocHeapWhereverItLies(t *testing.T) {
 		{"board map covers it", Board{Name: "b", RAM: []MemRange{{Name: "ram", Addr: 0x20000000, Size: 128 << 10}}},
 			heapAt(0x20002100, 0x20002400), "", ""},
 		{"malloc never called", Board{}, heapAt(0, 0), "", ""},
-		{"heap in FMC SDRAM (device space)", Board{}, heapAt(0xC0000000, 0xC0001000), "", "heap 0xc0000000..0xc0001010: not read"},
+		{"heap in FMC SDRAM (the device region)", Board{}, heapAt(0xD0000000, 0xD0001000), "heap 0xd0000000..0xd0001010", ""},
+		{"heap pointer into peripherals (corrupt state)", Board{}, heapAt(0x40001000, 0x40002000), "", "heap 0x40001000..0x40002010: not read"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
