@@ -28,10 +28,12 @@ vector table) and breaks on the entry of the functions firmware stops itself in
 without faulting (newlib's __assert_func, abort and _exit, CubeMX's
 Error_Handler, FreeRTOS's vAssertCalled and stack-overflow and malloc-failed
 hooks, __stack_chk_fail, __cxa_pure_virtual, rust_begin_unwind, Zephyr's
-k_sys_fatal_error_handler; the timeline names those the GDB server refused),
-resumes the target and waits. A stop in one of those is a crash with trigger
-"dead-end"; a target found halted in one, or on a branch to itself with
-interrupts masked, is captured as it is, like one halted in a fault.
+k_sys_fatal_error_handler; those that trap by themselves are left to the fault
+catch), and on each "b ." right after interrupts are masked (such a handler
+compiled inline); the timeline names what the GDB server refused. Then it
+resumes the target and waits. A stop there is a crash with trigger "dead-end";
+a target found halted in one, or on a branch to itself with interrupts masked
+or in an exception handler, is captured as it is, like one halted in a fault.
 
 --halt captures a target that hangs without faulting: it halts it at once and
 captures it as it is (trigger "manual"), then exits; a target found in a fault

@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -23,9 +24,14 @@ import (
 // the kind the server granted.
 type deadEndBP struct {
 	addr uint64
-	fn   deadend.Func
+	fn   deadend.Func // for a masked loop, Name is the function holding it
+	loop bool         // a "b ." after interrupts were masked, not a function's entry
 	kind gdbremote.BreakKind
 }
+
+// maxLoopSites bounds the masked loops armed: FreeRTOS's configASSERT
+// written as a macro leaves one in every kernel function that checks.
+const maxLoopSites = 64
 
 // deadEndFuncs are the dead-end functions the image defines that capture
 // arms, in priority order, with their entry addresses; and those left to
@@ -51,7 +57,68 @@ func (t *Target) deadEndFuncs() (arm []deadEndBP, traps []string) {
 		}
 		arm = append(arm, deadEndBP{addr: s.Addr &^ 1, fn: f})
 	}
-	return arm, traps
+	return append(arm, t.maskedLoops(arm)...), traps
+}
+
+// maskedLoops finds the dead ends compiled inline: a "b ." right after
+// interrupts were masked, in any function but the dead-end functions
+// (their entry is armed, or they are Device OS's panic, whose loop is its
+// reset) and the fault handlers (caught on entry).
+func (t *Target) maskedLoops(named []deadEndBP) []deadEndBP {
+	im := t.opts.Image
+	skip := map[string]bool{}
+	for _, f := range deadend.All() {
+		skip[f.Name] = true
+		for _, n := range f.NotWith {
+			skip[n] = true
+		}
+	}
+	t.mu.Lock()
+	handlers := map[uint64]bool{}
+	for a := range t.handlers {
+		handlers[a] = true
+	}
+	t.mu.Unlock()
+	var out []deadEndBP
+	for _, s := range im.Symbols() {
+		if !s.Func || s.Size < 4 || s.Size > 64<<10 || skip[s.Name] || handlers[s.Addr&^1] || !im.IsCode(s.Addr&^1) {
+			continue
+		}
+		code := make([]byte, s.Size)
+		if n, _ := im.ReadMemory(code, s.Addr&^1); n != len(code) {
+			continue
+		}
+		for _, a := range deadend.MaskedLoops(code, uint32(s.Addr&^1)) {
+			out = append(out, deadEndBP{addr: uint64(a), fn: deadend.Func{Name: s.Name}, loop: true})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].addr < out[j].addr })
+	out = slices.CompactFunc(out, func(a, b deadEndBP) bool { return a.addr == b.addr })
+	if len(out) > maxLoopSites {
+		t.event(EventTargetState, fmt.Sprintf("%s found; the first %d by address are armed", loopsText(len(out)), maxLoopSites), nil)
+		out = out[:maxLoopSites]
+	}
+	return out
+}
+
+// loopName names a masked loop's place for a trigger: the function and,
+// when the loop is an inlined function's (Error_Handler at -O2), that one.
+func (t *Target) loopName(d deadEndBP) string {
+	name := d.fn.Name + "()"
+	if im := t.opts.Image; im != nil {
+		if fs := im.Frames(d.addr); len(fs) > 1 && fs[0].Inlined {
+			name = fmt.Sprintf("%s (%s inlined)", bareName(fs[len(fs)-1].Function), bareName(fs[0].Function))
+		}
+	}
+	return name
+}
+
+// bareName is a function name without a C++ parameter list, with "()".
+func bareName(fn string) string {
+	if i := strings.IndexByte(fn, '('); i > 0 {
+		fn = fn[:i]
+	}
+	return fn + "()"
 }
 
 // armDeadEnds sets a breakpoint on the entry of each dead-end function the
@@ -77,9 +144,16 @@ func (t *Target) armDeadEnds(ctx context.Context) {
 	t.mu.Unlock()
 	var armed, refused []string
 	var set []deadEndBP
-	for _, d := range fs {
+	loops, loopsRefused := 0, 0
+	for i, d := range fs {
 		if taken[d.addr] {
 			continue
+		}
+		if d.loop && loopsRefused > 0 {
+			// A server that refused one loop's breakpoint refuses the
+			// rest: asking each would cost two round trips apiece.
+			loopsRefused += len(fs) - i
+			break
 		}
 		name := fmt.Sprintf("%s at 0x%08x", d.fn.Display(), d.addr)
 		d.kind = gdbremote.BreakHardware
@@ -93,22 +167,44 @@ func (t *Target) armDeadEnds(ctx context.Context) {
 				refused = append(refused, name+" (connection ended)")
 				break
 			}
+			if d.loop {
+				loopsRefused++
+				continue
+			}
 			refused = append(refused, fmt.Sprintf("%s (%v)", name, err))
 			continue
 		}
 		taken[d.addr] = true
 		set = append(set, d)
+		if d.loop {
+			loops++
+			continue
+		}
 		armed = append(armed, name)
+	}
+	if loops > 0 {
+		armed = append(armed, loopsText(loops))
+	}
+	if loopsRefused > 0 {
+		refused = append(refused, loopsText(loopsRefused))
 	}
 	t.mu.Lock()
 	t.deadEnds = set
 	t.mu.Unlock()
 	if len(armed) > 0 {
-		t.event(EventTargetState, fmt.Sprintf("armed %d dead-end breakpoints: %s", len(armed), strings.Join(armed, ", ")), nil)
+		t.event(EventTargetState, "armed dead-end breakpoints on "+strings.Join(armed, ", "), nil)
 	}
 	if len(refused) > 0 {
-		t.event(EventTargetState, fmt.Sprintf("the GDB server refused %d dead-end breakpoints, not caught there: %s", len(refused), strings.Join(refused, ", ")), nil)
+		t.event(EventTargetState, "the GDB server refused dead-end breakpoints, not caught there: "+strings.Join(refused, ", "), nil)
 	}
+}
+
+// loopsText is "1 loop with interrupts masked", "2 loops ...".
+func loopsText(n int) string {
+	if n == 1 {
+		return "1 loop with interrupts masked"
+	}
+	return fmt.Sprintf("%d loops with interrupts masked", n)
 }
 
 // dropDeadEnds clears the dead-end breakpoints.
@@ -126,34 +222,31 @@ func (t *Target) dropDeadEnds(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// DeadEndsArmed lists the dead-end functions with a breakpoint now.
-func (t *Target) DeadEndsArmed() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var out []string
-	for _, d := range t.deadEnds {
-		out = append(out, d.fn.Name)
-	}
-	return out
-}
-
 // deadEndStop tells whether a stop at pc is at an armed dead-end
 // function's entry. Entered from another armed one (abort from
 // __assert_func, _exit from abort) it is the same death, already caught
 // when that one was entered: then again is true and the caller resumes.
 func (t *Target) deadEndStop(ctx context.Context, stop gdbremote.StopReply, pc uint64) (c Crash, hit, again bool) {
 	t.mu.Lock()
-	var fn deadend.Func
+	var at deadEndBP
 	armed := map[string]bool{}
 	for _, d := range t.deadEnds {
-		armed[d.fn.Name] = true
+		if !d.loop {
+			armed[d.fn.Name] = true
+		}
 		if d.addr == pc&^1 {
-			fn, hit = d.fn, true
+			at, hit = d, true
 		}
 	}
 	t.mu.Unlock()
 	if !hit {
 		return Crash{}, false, false
+	}
+	fn := at.fn
+	if at.loop {
+		detail := fmt.Sprintf("a loop with interrupts masked reached at 0x%08x in %s", pc&^1, t.loopName(at))
+		t.event(EventTargetState, detail, map[string]string{"stop": stop.Raw})
+		return Crash{Stop: stop, Trigger: capture.Trigger{Kind: "dead-end", Detail: detail}}, true, false
 	}
 	if lr, err := t.c.ReadRegister(ctx, "lr"); err == nil && lr >= 2 && lr < 0xFFFFFFE0 && t.opts.Image != nil {
 		if s, _, ok := t.opts.Image.SymbolAt((lr &^ 1) - 2); ok && armed[s.Name] && s.Name != fn.Name {

@@ -12,15 +12,15 @@ import (
 	"github.com/faultline-dev/faultline/gdbremote/rsptest"
 )
 
-// deadEndImage is the dead-end lab's newlib assert program: its vector
+// deadEndImage is a dead-end lab program (nl_assert gcc-O2: its vector
 // table's handlers are all Default_Handler, and it defines __assert_func,
-// abort and _exit. The fake serves its first KiB at 0 (the table) and
-// RAM; the core sits at Reset_Handler.
-func deadEndImage(t *testing.T) (*elfsym.Image, rsptest.State) {
+// abort and _exit). The fake serves its first 4 KiB at 0 (the table and
+// the code) and RAM; the core sits at Reset_Handler.
+func deadEndImage(t *testing.T, program, variant string) (*elfsym.Image, rsptest.State) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	elf, err := deadendlab.ELF(ctx, "nl_assert", "gcc-O2")
+	elf, err := deadendlab.ELF(ctx, program, variant)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func funcAddr(t *testing.T, img *elfsym.Image, name string) uint64 {
 // and the capture goes on: a stop at __assert_func's entry is a dead-end
 // crash.
 func TestDeadEndsTakeWhatTheServerGrants(t *testing.T) {
-	img, st := deadEndImage(t)
+	img, st := deadEndImage(t, "nl_assert", "gcc-O2")
 	handler := funcAddr(t, img, "Default_Handler")
 	// newlib's assert.o defines __assert next to __assert_func: second.
 	assertFn, assert2 := funcAddr(t, img, "__assert_func"), funcAddr(t, img, "__assert")
@@ -99,7 +99,7 @@ func TestDeadEndsTakeWhatTheServerGrants(t *testing.T) {
 			}
 			var armedLine, refusedLine string
 			for _, e := range sess.Timeline().Events() {
-				if strings.HasPrefix(e.Text, "armed ") && strings.Contains(e.Text, "dead-end") {
+				if strings.HasPrefix(e.Text, "armed dead-end breakpoints on ") {
 					armedLine = e.Text
 				}
 				if strings.Contains(e.Text, "refused") {
@@ -124,7 +124,7 @@ func TestDeadEndsTakeWhatTheServerGrants(t *testing.T) {
 // crash is the one delivered.
 func TestDeadEndEnteredFromAnotherIsTheSameCrash(t *testing.T) {
 	t.Parallel()
-	img, st := deadEndImage(t)
+	img, st := deadEndImage(t, "nl_assert", "gcc-O2")
 	assertFn, abortFn := funcAddr(t, img, "__assert_func"), funcAddr(t, img, "abort")
 	again := rsptest.Run{Delay: 20 * time.Millisecond, Stop: "T05",
 		Regs: map[string]uint64{"pc": abortFn, "lr": assertFn + 0x21, "xpsr": 0x01000000}}
@@ -214,5 +214,66 @@ func TestBranchToSelf(t *testing.T) {
 		if got := branchToSelf(tc.b); got != tc.want {
 			t.Errorf("branchToSelf(% x) = %v, want %v", tc.b, got, tc.want)
 		}
+	}
+}
+
+// TestMaskedLoopsAreArmedAfterTheFunctions: CubeMX's Error_Handler
+// inlined at -O2 leaves a "cpsid i; b ." and no function: the loop gets a
+// breakpoint when the server grants one more after the fault catch, and
+// the timeline says so either way; a stop there is a dead-end crash
+// naming the function and the inlined Error_Handler.
+func TestMaskedLoopsAreArmedAfterTheFunctions(t *testing.T) {
+	img, st := deadEndImage(t, "cube_error", "gcc-O2")
+	fn := funcAddr(t, img, "MX_USART2_UART_Init")
+	code := make([]byte, 64)
+	img.ReadMemory(code, fn)
+	i := strings.Index(string(code), "\x72\xb6\xfe\xe7")
+	if i < 0 {
+		t.Fatal("no cpsid i; b . in MX_USART2_UART_Init")
+	}
+	loop := fn + uint64(i) + 2
+	tests := []struct {
+		name  string
+		max   int
+		armed bool
+	}{
+		{"granted", 0, true},
+		{"refused", 1, false}, // the one slot goes to the fault handler
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			hit := rsptest.Run{Delay: 20 * time.Millisecond, Stop: "T05", Regs: map[string]uint64{"pc": loop, "primask": 1}}
+			fk, addr := rsptest.ListenQEMU(t, rsptest.Config{State: st, Script: []rsptest.Run{hit}, MaxBreakpoints: tc.max})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			sess, err := StartSession(ctx, SessionOptions{Target: &TargetOptions{Addr: addr, Board: testBoard, Image: img}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sess.Close()
+			set := strings.Contains(strings.Join(fk.Breakpoints(), " "), fmt.Sprintf(",%x,", loop))
+			said := ""
+			for _, e := range sess.Timeline().Events() {
+				if strings.Contains(e.Text, "loop with interrupts masked") {
+					said = e.Text
+				}
+			}
+			if set != tc.armed || !strings.Contains(said, "1 loop with interrupts masked") || strings.Contains(said, "refused") == tc.armed {
+				t.Fatalf("breakpoint on the loop set %v, want %v; timeline: %q", set, tc.armed, said)
+			}
+			if !tc.armed {
+				return
+			}
+			select {
+			case c := <-sess.Crashes():
+				want := fmt.Sprintf("a loop with interrupts masked reached at 0x%08x in MX_USART2_UART_Init() (Error_Handler() inlined)", loop)
+				if got := c.Snapshot.Meta.Trigger; got.Kind != "dead-end" || got.Detail != want {
+					t.Errorf("trigger %+v, want dead-end %q", got, want)
+				}
+			case <-ctx.Done():
+				t.Fatal("no crash delivered")
+			}
+		})
 	}
 }

@@ -137,9 +137,12 @@
 //     a refusal is said on the timeline, never an error), the first
 //     entered on a path first, so r0-r3 still hold the arguments. One
 //     entered from another armed one (abort from __assert_func) is the
-//     same death and is stepped over. A target found in one, or on a
-//     "b ." with PRIMASK, FAULTMASK or BASEPRI set (an inlined
-//     Error_Handler leaves no function to break on), is captured as is.
+//     same death and is stepped over. One that traps (udf) is left to the
+//     fault catch. A "b ." right after interrupts are masked (an inlined
+//     Error_Handler leaves no function to break on) gets a breakpoint
+//     after them, up to 64. A target found in one, or on a "b ." with
+//     PRIMASK, FAULTMASK or BASEPRI set or inside an exception handler, is
+//     captured as is.
 //     Device OS's panic_ (and its abort and _exit, which lead there) is
 //     not armed: its console line and SOS are that crash's evidence.
 //   - On OpenOCD arming never reads the vector table (0 may alias flash or

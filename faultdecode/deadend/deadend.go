@@ -160,3 +160,58 @@ func Traps(code []byte, addr uint32) bool {
 	}
 	return false
 }
+
+// maskedLookback is how many instructions before a "b ." may mask
+// interrupts for it to count as a dead loop: the mask, then isb/dsb
+// (taskDISABLE_INTERRUPTS' msr basepri; isb; dsb).
+const maskedLookback = 4
+
+// MaskedLoops returns the addresses of the branches to themselves ("b .",
+// "b.w .") in a function's code (its bytes, from addr) that follow an
+// instruction masking interrupts (cpsid i/f; msr to PRIMASK, BASEPRI,
+// BASEPRI_MAX or FAULTMASK) within a few instructions: a dead end compiled
+// inline, where no function is left to break on (CubeMX's Error_Handler
+// at -O2, FreeRTOS's configASSERT written as
+// "taskDISABLE_INTERRUPTS(); for (;;);").
+func MaskedLoops(code []byte, addr uint32) []uint32 {
+	var out []uint32
+	last := -1 << 20 // instruction count at the last masking instruction
+	n := 0
+	for i := 0; i+2 <= len(code); n++ {
+		hw1 := binary.LittleEndian.Uint16(code[i:])
+		var hw2 uint16
+		size := 2
+		if fault.Is32(hw1) {
+			if i+4 > len(code) {
+				break
+			}
+			hw2, size = binary.LittleEndian.Uint16(code[i+2:]), 4
+		}
+		switch {
+		case masks(hw1, hw2, size):
+			last = n
+		case selfBranch(hw1, hw2, size) && n-last <= maskedLookback:
+			out = append(out, addr+uint32(i))
+		}
+		i += size
+	}
+	return out
+}
+
+// masks reports an instruction that masks interrupts: cpsid with i or f,
+// or msr to a masking register (SYSm 0x10-0x13).
+func masks(hw1, hw2 uint16, size int) bool {
+	if size == 2 {
+		return hw1&0xFFF8 == 0xB670 && hw1&3 != 0 // cpsid: 0xb670, I bit 1, F bit 0 (cpsie is 0xb660)
+	}
+	sysm := hw2 & 0xFF
+	return hw1&0xFFF0 == 0xF380 && hw2&0xFF00 == 0x8800 && sysm >= 0x10 && sysm <= 0x13
+}
+
+// selfBranch reports "b ." (0xe7fe) or "b.w ." (0xf7ff 0xbffe).
+func selfBranch(hw1, hw2 uint16, size int) bool {
+	if size == 2 {
+		return hw1 == 0xE7FE
+	}
+	return hw1 == 0xF7FF && hw2 == 0xBFFE
+}

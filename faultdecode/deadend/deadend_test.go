@@ -78,3 +78,28 @@ func TestTrapsFindsAnUndefinedInstructionOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestMaskedLoopsAreLoopsAfterAMask(t *testing.T) {
+	tests := []struct {
+		name string
+		code []byte
+		want []uint32
+	}{
+		// CubeMX's Error_Handler inlined at -O2: bl HAL_UART_Init; cbz;
+		// cpsid i; b .
+		{"cpsid i; b .", []byte{0xff, 0xf7, 0xda, 0xff, 0x08, 0xb1, 0x72, 0xb6, 0xfe, 0xe7}, []uint32{0x108}},
+		// taskDISABLE_INTERRUPTS: mov r3, #80; msr basepri, r3; isb; dsb; b .
+		{"msr basepri; isb; dsb; b .", []byte{0x4f, 0xf0, 0x50, 0x03, 0x83, 0xf3, 0x11, 0x88, 0xbf, 0xf3, 0x6f, 0x8f, 0xbf, 0xf3, 0x4f, 0x8f, 0xfe, 0xe7}, []uint32{0x110}},
+		{"b.w . after cpsid f", []byte{0x71, 0xb6, 0xff, 0xf7, 0xfe, 0xbf}, []uint32{0x102}},
+		// An idle "while (1);" with interrupts on, and one after cpsie.
+		{"b . alone", []byte{0x00, 0xbf, 0xfe, 0xe7}, nil},
+		{"cpsie i; b .", []byte{0x62, 0xb6, 0xfe, 0xe7}, nil},
+		// A mask long before the loop: other code ran in between.
+		{"mask far before", []byte{0x72, 0xb6, 0x00, 0xbf, 0x00, 0xbf, 0x00, 0xbf, 0x00, 0xbf, 0x00, 0xbf, 0xfe, 0xe7}, nil},
+	}
+	for _, tc := range tests {
+		if got := MaskedLoops(tc.code, 0x100); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%s: MaskedLoops = %x, want %x", tc.name, got, tc.want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faultline-dev/faultline/elfsym"
 	"github.com/faultline-dev/faultline/emu"
 	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/firmware/freertos"
@@ -299,5 +300,69 @@ func TestHaltIsAUsageErrorWithoutAGDBServerOrWithResume(t *testing.T) {
 		if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "--halt") {
 			t.Errorf("%v: %v\n%s", args, err, out)
 		}
+	}
+}
+
+// TestCaptureStopsAtAnInlinedDeadEndsLoop: at -O2 gcc inlines CubeMX's
+// Error_Handler into MX_USART2_UART_Init and drops its own copy, leaving
+// no function to break on; capture breaks on its "cpsid i; b ." instead,
+// and the report is the one a breakpoint on Error_Handler would give:
+// the inlined Error_Handler first, the frames as gdb's bt has them at a
+// breakpoint on the same loop, and the stop finding.
+func TestCaptureStopsAtAnInlinedDeadEndsLoop(t *testing.T) {
+	gdbcompare.NeedTools(t, "make", "arm-none-eabi-gcc")
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	elf, err := ELF(ctx, "cube_error", "gcc-O2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := elfsym.Open(elf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := img.LookupSymbol("Error_Handler"); ok {
+		t.Fatal("Error_Handler has a copy of its own at -O2: this test needs it inlined")
+	}
+	// The loop, found as the source writes it: __disable_irq() (cpsid i,
+	// b672) then while (1) (b ., e7fe), in MX_USART2_UART_Init.
+	fn, ok := img.LookupSymbol("MX_USART2_UART_Init")
+	if !ok {
+		t.Fatal("no MX_USART2_UART_Init")
+	}
+	code := make([]byte, fn.Size)
+	img.ReadMemory(code, fn.Addr)
+	img.Close()
+	i := bytes.Index(code, []byte{0x72, 0xb6, 0xfe, 0xe7})
+	if i < 0 {
+		t.Fatalf("no cpsid i; b . in MX_USART2_UART_Init: % x", code)
+	}
+	loop := fn.Addr + uint64(i) + 2
+	p := gdbcompare.Program{Machine: Machine, ELF: elf, Board: Board, StopAt: []string{fmt.Sprintf("*%#x", loop)}}
+	g, err := gdbcompare.RunGDB(ctx, p)
+	if err != nil {
+		t.Fatalf("gdb: %v\n%s", err, g.Raw)
+	}
+	rep, stderr, err := gdbcompare.Faultline(ctx, p)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	got := frameNames(rep)
+	t.Logf("faultline: %v\ngdb at %s: %v\ntrigger: %s\nsummary: %s", got, g.Handler, g.Frames, rep.Trigger.Detail, rep.Fault.Summary)
+	want := fmt.Sprintf("a loop with interrupts masked reached at 0x%08x in MX_USART2_UART_Init() (Error_Handler() inlined)", loop)
+	if rep.Trigger.Kind != "dead-end" || rep.Trigger.Detail != want {
+		t.Errorf("trigger %+v, want dead-end %q", rep.Trigger, want)
+	}
+	chain := []string{"Error_Handler", "MX_USART2_UART_Init", "main"}
+	if len(got) < 3 || fmt.Sprint(got[:3]) != fmt.Sprint(chain) {
+		t.Errorf("frames %v, want %v first", got, chain)
+	}
+	if g.Handler != "Error_Handler" || len(g.Frames) < 2 || fmt.Sprint(g.Frames[:2]) != fmt.Sprint(chain[1:]) {
+		t.Errorf("gdb stopped in %s with %v, want Error_Handler then %v", g.Handler, g.Frames, chain[1:])
+	}
+	f := findingOf(t, rep, report.FindAssert)
+	if !strings.Contains(f.Summary, "Error_Handler() was called from MX_USART2_UART_Init()") {
+		t.Errorf("finding: %s", f.Summary)
 	}
 }

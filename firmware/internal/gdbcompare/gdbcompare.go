@@ -27,7 +27,7 @@ type Program struct {
 	Extra   []string // extra `faultline capture` flags (e.g. "--mem", "0x28000000:64K")
 	// StopAt names extra functions gdb breaks on besides the ELF's fault
 	// handlers (from its vector table), e.g. a RAM vector table's HardFault
-	// handler.
+	// handler, or "*0xADDR" for an address inside one.
 	StopAt []string
 	// CaptureDir keeps Faultline's capture file there (--dir); "" writes
 	// it to a temporary directory removed afterwards.

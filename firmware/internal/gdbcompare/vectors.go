@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/faultline-dev/faultline/elfsym"
 )
@@ -54,6 +56,15 @@ func stops(path string, extra []string) ([]stop, error) {
 		add(v&^1, name)
 	}
 	for _, name := range extra {
+		if a, ok := strings.CutPrefix(name, "*"); ok {
+			// An address, gdb's way: a stop inside a function.
+			v, err := strconv.ParseUint(a, 0, 32)
+			if err != nil {
+				return nil, fmt.Errorf("stop at %q: %w", name, err)
+			}
+			add(uint32(v)&^1, name)
+			continue
+		}
 		s, ok := img.LookupSymbol(name)
 		if !ok || !s.Func {
 			return nil, fmt.Errorf("%s: no function %q to stop at", path, name)
