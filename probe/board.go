@@ -41,11 +41,11 @@ func Boards() map[string]Board {
 		},
 		"mps2-an385": {
 			Name: "mps2-an385", Core: "v7-M",
-			Doc: "QEMU mps2-an385 (Cortex-M3; memory read: the ELF's writable sections and each stack up to its top)",
+			Doc: "QEMU mps2-an385 (Cortex-M3; memory read: the ELF's writable sections, the malloc heap and each stack up to its top)",
 		},
 		"generic": {
 			Name: "generic", Core: "v7-M",
-			Doc: "any Cortex-M: memory read: the ELF's writable sections and each stack up to its top (add ranges with --mem)",
+			Doc: "any Cortex-M: memory read: the ELF's writable sections, the malloc heap and each stack up to its top (add ranges with --mem)",
 		},
 	}
 }

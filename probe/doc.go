@@ -43,10 +43,14 @@
 //     from linker symbols (_estack, __StackTop, __initial_sp,
 //     _stack_start, _sstack + _Min_Stack_Size ...), the initial SP in the
 //     ELF's and the live vector table, the object or section holding SP,
-//     or the MPU region holding it; failing all, 16 KiB. Plus Board.Extra
-//     and --mem ("mem"). Each bounded (256 KiB a stack, 1 MiB a section,
-//     8 MiB in all); what a bound or the target left out goes to
-//     Meta.Missing.
+//     or the MPU region holding it; failing all, 16 KiB. The malloc heap
+//     ("heap") wherever newlib's allocator state on the target says it is
+//     (forensics.HeapExtent: after .bss, or in external SDRAM/PSRAM no
+//     section describes). Plus Board.Extra and --mem ("mem"). Each bounded
+//     (1 MiB a stack, 1 MiB a section, 8 MiB in all); what a bound or the
+//     target left out goes to Meta.Missing. Sections and the heap may lie
+//     in the external device region (FMC SDRAM at 0xC0000000); a stack
+//     window only in code, SRAM and external RAM.
 //
 //   - Session (session.go): one goroutine owns the target; it waits for a
 //     crash in short windows so it can sample the LED and serve commands

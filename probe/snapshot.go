@@ -115,8 +115,9 @@ func keepRegisters(dst map[string]uint32, regs map[string]uint64, desc *gdbremot
 }
 
 // ranges decides what memory a capture reads: the system registers, the
-// board's RAM or, without a map, each writable section of the ELF, a
-// window on each stack (MSP, PSP) up to its top, the --mem ranges, and
+// board's RAM or, without a map, each writable section of the ELF, the
+// malloc heap, a window on each stack (MSP, PSP) up to its top, the --mem
+// ranges, and
 // samples of the flash image for the ELF check. The notes say what the
 // bounds left out.
 func (t *Target) ranges(ctx context.Context, p *regionPlan, regs map[string]uint32) ([]MemRange, []string) {
