@@ -21,8 +21,23 @@ func Rel(file string, dirs ...string) string {
 	if !filepath.IsAbs(file) {
 		return file
 	}
+	clean := isClean(file)
 	for _, d := range dirs {
 		if d == "" || !filepath.IsAbs(d) {
+			continue
+		}
+		if clean && d != "/" && isClean(d) {
+			// Both clean: file is under d exactly when d and a slash
+			// start it, and the rest is what filepath.Rel would say.
+			// Rel cleans both paths and walks their elements, which was
+			// a seventh of a warm symbolize's own instructions for ten
+			// addresses (one call per file and directory).
+			if file == d {
+				return "."
+			}
+			if len(file) > len(d) && file[len(d)] == '/' && strings.HasPrefix(file, d) {
+				return file[len(d)+1:]
+			}
 			continue
 		}
 		if rel, err := filepath.Rel(d, file); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
@@ -30,6 +45,15 @@ func Rel(file string, dirs ...string) string {
 		}
 	}
 	return file
+}
+
+// isClean reports whether the absolute path p is certainly what
+// filepath.Clean makes of it: no empty, "." or ".." element and no
+// trailing slash. A name starting with a dot (.git) fails the test too,
+// and takes filepath.Rel's way.
+func isClean(p string) bool {
+	return filepath.Separator == '/' && len(p) > 1 && p[len(p)-1] != '/' &&
+		!strings.Contains(p, "//") && !strings.Contains(p, "/.")
 }
 
 // Dirs is the directories Rel should try, in order: the working directory

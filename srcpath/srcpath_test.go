@@ -1,7 +1,9 @@
 package srcpath
 
 import (
+	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -43,5 +45,49 @@ func TestDirsTriesTheWorkingDirectoryBeforeTheCompileDirs(t *testing.T) {
 	}
 	if rel := Rel(filepath.Join(cwd, "src", "main.c"), got...); rel != filepath.Join("src", "main.c") {
 		t.Errorf("a file under the working directory shows as %q, want src/main.c", rel)
+	}
+}
+
+// TestRelAnswersAsFilepathRel: Rel's fast way for clean paths gives what
+// filepath.Rel gives, on paths made of a few elements that share
+// prefixes, with dots, doubled and trailing slashes, and the root.
+func TestRelAnswersAsFilepathRel(t *testing.T) {
+	elems := []string{"w", "fw", "fw2", "src", "a.c", ".", "..", ".git", "..x", "", "w.c"}
+	rng := rand.New(rand.NewPCG(14, 2))
+	path := func() string {
+		n := 1 + rng.IntN(5)
+		p := ""
+		for range n {
+			p += "/" + elems[rng.IntN(len(elems))]
+		}
+		if rng.IntN(8) == 0 {
+			p += "/"
+		}
+		return p
+	}
+	// What Rel did before the fast way, for comparison.
+	slow := func(file string, dirs ...string) string {
+		if !filepath.IsAbs(file) {
+			return file
+		}
+		for _, d := range dirs {
+			if d == "" || !filepath.IsAbs(d) {
+				continue
+			}
+			if rel, err := filepath.Rel(d, file); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+				return rel
+			}
+		}
+		return file
+	}
+	cases := [][2]string{{"/", "/w/a.c"}, {"/w", "/w"}, {"/w/", "/w/a.c"}, {"/w", "/w/"}, {"/w/fw", "/w/fw2/a.c"}, {"/w/fw", "/w/fw/../a.c"}, {"/w/./fw", "/w/fw/a.c"}}
+	for range 20000 {
+		cases = append(cases, [2]string{path(), path()})
+	}
+	for _, c := range cases {
+		d, file := c[0], c[1]
+		if got, want := Rel(file, d), slow(file, d); got != want {
+			t.Errorf("Rel(%q, %q) = %q, filepath.Rel's way %q", file, d, got, want)
+		}
 	}
 }
