@@ -6,7 +6,8 @@
  * descriptor then gets the freed block, and polling the stale slot reads
  * through the descriptor's source address as if it were the receive
  * buffer: HardFault FORCED PRECISERR, BFAR 0x70000040 (nothing is mapped
- * there on this board). */
+ * there on this board). Two 1 MiB video frames come first: the capture
+ * must read 2 MiB of heap to name the block. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,8 +85,8 @@ __attribute__((noinline)) uint32_t poll_all(void)
 
 int main(void)
 {
-	frame_pool = malloc(64 * 1024); /* video frames: the heap is big */
-	memset(frame_pool, 0x5a, 64 * 1024);
+	frame_pool = malloc(2 << 20); /* two video frames: the heap is big */
+	memset(frame_pool, 0x5a, 2 << 20);
 	for (unsigned i = 0; i < MAX_CONNS; i++)
 		conn_open(i, 100 + i);
 	conn_close(1);
