@@ -329,6 +329,9 @@ func (a *analysis) faultingContext() {
 // core stopped for another reason (a dead-end function's entry, a halt on
 // request), not at a fault handler's entry.
 func (a *analysis) stoppedAsIs() bool {
+	if a.snap == nil {
+		return false
+	}
 	k := a.snap.Meta.Trigger.Kind
 	return (k == "dead-end" || k == "manual") && a.fault.Exception == "None" && !a.fault.Lockup
 }

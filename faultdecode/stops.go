@@ -106,6 +106,50 @@ func (a *analysis) deliberateStops() {
 		a.rep.Fault.Summary = lead + ". " + a.rep.Fault.Summary
 		return
 	}
+	a.inlineStop()
+}
+
+// inlineStop explains a dead-end stop on a branch to itself with no stop
+// function among the frames: an assertion or error handler compiled
+// inline (FreeRTOS's configASSERT written "taskDISABLE_INTERRUPTS();
+// for (;;);"), so the line the core spins on is the check that failed;
+// its expression is the macro's argument there, when the source says.
+func (a *analysis) inlineStop() {
+	if a.snap == nil || a.snap.Meta.Trigger.Kind != "dead-end" || len(a.rep.Frames) == 0 {
+		return
+	}
+	f := a.rep.Frames[0]
+	pc, err := strconv.ParseUint(strings.TrimPrefix(f.PC, "0x"), 16, 32)
+	if err != nil {
+		return
+	}
+	var b [4]byte
+	n, _ := codeMem{a}.ReadMemory(b[:], pc)
+	if !deadend.BranchToSelf(b[:n]) {
+		return
+	}
+	where := f.Where()
+	lead := "The firmware stopped itself in " + where
+	expr := ""
+	for _, m := range []string{"configASSERT", "assert_param", "assert"} {
+		if e := macroArgument(a.source, f.File, f.Line, m); e != "" {
+			lead, expr = fmt.Sprintf("Assertion failed: %s(%s) in %s", m, e, where), e
+			break
+		}
+	}
+	finding := report.Finding{Kind: report.FindAssert, Address: f.PC, Symbol: bareFunc(f.Function),
+		Summary: lead + "; it spins there on a branch to itself, as an assertion or error handler compiled inline does (interrupts masked, no fault, nothing on the console)"}
+	if expr != "" {
+		finding.Summary += ". Expression (from the source line): " + expr
+		if vals := a.exprValues(expr, f); vals != "" {
+			finding.Summary += "; " + vals
+		}
+	}
+	if cur := a.sys.Current(); cur != nil {
+		finding.Summary += fmt.Sprintf(" (task '%s')", cur.Name)
+	}
+	a.rep.Findings = append([]report.Finding{finding}, a.rep.Findings...)
+	a.rep.Fault.Summary = lead + ". " + a.rep.Fault.Summary
 }
 
 // readStopCall reads the stop function's arguments back from the code
@@ -267,9 +311,17 @@ func (a *analysis) localValue(name string, caller report.Frame) string {
 		return notHere
 	}
 	var fr *unwind.Frame
+	top := false // the frame the core stopped in, not a caller: every register is as it was
 	for i := range a.frames {
-		if fmt.Sprintf("0x%08x", a.frames[i].PC) == caller.PC && a.frames[i].Lookup != a.frames[i].PC {
+		if fmt.Sprintf("0x%08x", a.frames[i].PC) != caller.PC {
+			continue
+		}
+		if a.frames[i].Lookup != a.frames[i].PC {
 			fr = &a.frames[i]
+			break
+		}
+		if i == 0 && a.stoppedAsIs() {
+			fr, top = &a.frames[i], true
 			break
 		}
 	}
@@ -282,6 +334,9 @@ func (a *analysis) localValue(name string, caller report.Frame) string {
 	}
 	trusted := fr.How == unwind.HowCFI // registers restored by the callee's CFI
 	reg := func(n int) (uint32, bool) {
+		if top {
+			return fr.Regs.Get(n)
+		}
 		if !trusted || !(n >= 4 && n <= 11 || n == fault.RegSP) {
 			return 0, false // r0-r3, r12 and lr do not survive the call
 		}

@@ -8,7 +8,6 @@ package probe
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -30,8 +29,9 @@ type deadEndBP struct {
 }
 
 // maxLoopSites bounds the masked loops armed: FreeRTOS's configASSERT
-// written as a macro leaves one in every kernel function that checks.
-const maxLoopSites = 64
+// written as a macro leaves one at every check in the kernel (a hundred
+// and more), each a round trip to arm.
+const maxLoopSites = 512
 
 // deadEndFuncs are the dead-end functions the image defines that capture
 // arms, in priority order, with their entry addresses; and those left to
@@ -158,7 +158,10 @@ func (t *Target) armDeadEnds(ctx context.Context) {
 		name := fmt.Sprintf("%s at 0x%08x", d.fn.Display(), d.addr)
 		d.kind = gdbremote.BreakHardware
 		err := t.c.SetBreakpoint(ctx, gdbremote.BreakHardware, d.addr, 2)
-		if err != nil {
+		// A loop gets a software breakpoint only from QEMU, where they
+		// cost nothing: elsewhere in flash one is refused, or costs a
+		// flash rewrite (J-Link's flash breakpoints).
+		if err != nil && (!d.loop || t.c.Stub() == gdbremote.StubQEMU) {
 			d.kind = gdbremote.BreakSoftware
 			err = t.c.SetBreakpoint(ctx, gdbremote.BreakSoftware, d.addr, 2)
 		}
@@ -283,7 +286,7 @@ func (t *Target) haltedDeadEnd(ctx context.Context, pc uint32, ipsr int) string 
 		}
 	}
 	b, err := t.c.ReadMemory(ctx, uint64(pc), 4)
-	if err != nil || len(b) < 2 || !branchToSelf(b) {
+	if err != nil || len(b) < 2 || !deadend.BranchToSelf(b) {
 		return ""
 	}
 	if ipsr != 0 {
@@ -304,16 +307,6 @@ func (t *Target) haltedDeadEnd(ctx context.Context, pc uint32, ipsr int) string 
 		return ""
 	}
 	return fmt.Sprintf("PC 0x%08x is a branch to itself with interrupts masked (%s): nothing can leave that loop", pc, masked)
-}
-
-// branchToSelf reports a Thumb branch to its own address at the start of
-// b: "b ." (0xe7fe) or "b.w ." (0xf7ff 0xbffe).
-func branchToSelf(b []byte) bool {
-	h := binary.LittleEndian.Uint16(b)
-	if h == 0xe7fe {
-		return true
-	}
-	return len(b) >= 4 && h == 0xf7ff && binary.LittleEndian.Uint16(b[2:]) == 0xbffe
 }
 
 // maskedBy names the masking registers that keep interrupts out (PRIMASK

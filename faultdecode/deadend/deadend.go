@@ -208,6 +208,19 @@ func masks(hw1, hw2 uint16, size int) bool {
 	return hw1&0xFFF0 == 0xF380 && hw2&0xFF00 == 0x8800 && sysm >= 0x10 && sysm <= 0x13
 }
 
+// BranchToSelf reports a Thumb branch to its own address at the start of
+// b (code, little-endian): "b ." or "b.w .".
+func BranchToSelf(b []byte) bool {
+	if len(b) < 2 {
+		return false
+	}
+	hw1 := binary.LittleEndian.Uint16(b)
+	if !fault.Is32(hw1) {
+		return selfBranch(hw1, 0, 2)
+	}
+	return len(b) >= 4 && selfBranch(hw1, binary.LittleEndian.Uint16(b[2:]), 4)
+}
+
 // selfBranch reports "b ." (0xe7fe) or "b.w ." (0xf7ff 0xbffe).
 func selfBranch(hw1, hw2 uint16, size int) bool {
 	if size == 2 {

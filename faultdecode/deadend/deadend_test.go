@@ -103,3 +103,22 @@ func TestMaskedLoopsAreLoopsAfterAMask(t *testing.T) {
 		}
 	}
 }
+
+func TestBranchToSelf(t *testing.T) {
+	tests := []struct {
+		b    []byte
+		want bool
+	}{
+		{[]byte{0xfe, 0xe7}, true},             // b.n .
+		{[]byte{0xff, 0xf7, 0xfe, 0xbf}, true}, // b.w .
+		{[]byte{0xfd, 0xe7}, false},            // b.n .-2
+		{[]byte{0xff, 0xf7, 0xfc, 0xbf}, false},
+		{[]byte{0x00, 0xbf, 0xfe, 0xe7}, false}, // nop first
+		{[]byte{0xff, 0xf7}, false},             // half of a b.w
+	}
+	for _, tc := range tests {
+		if got := BranchToSelf(tc.b); got != tc.want {
+			t.Errorf("BranchToSelf(% x) = %v, want %v", tc.b, got, tc.want)
+		}
+	}
+}

@@ -303,66 +303,110 @@ func TestHaltIsAUsageErrorWithoutAGDBServerOrWithResume(t *testing.T) {
 	}
 }
 
-// TestCaptureStopsAtAnInlinedDeadEndsLoop: at -O2 gcc inlines CubeMX's
-// Error_Handler into MX_USART2_UART_Init and drops its own copy, leaving
-// no function to break on; capture breaks on its "cpsid i; b ." instead,
-// and the report is the one a breakpoint on Error_Handler would give:
-// the inlined Error_Handler first, the frames as gdb's bt has them at a
-// breakpoint on the same loop, and the stop finding.
+// TestCaptureStopsAtAnInlinedDeadEndsLoop: dead ends compiled inline
+// leave no function to break on: CubeMX's Error_Handler, which gcc -O2
+// inlines into MX_USART2_UART_Init, dropping its own copy, and FreeRTOS's
+// configASSERT written as the demos write it, a macro that masks
+// interrupts and loops at every check. capture breaks on the loop, and
+// the report is the one a breakpoint on a handler function would give:
+// the frames as gdb's bt has them at a breakpoint on the same loop, and
+// the stop finding with the check that failed.
 func TestCaptureStopsAtAnInlinedDeadEndsLoop(t *testing.T) {
 	gdbcompare.NeedTools(t, "make", "arm-none-eabi-gcc")
-	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	elf, err := ELF(ctx, "cube_error", "gcc-O2")
-	if err != nil {
-		t.Fatal(err)
+	t.Cleanup(cancel)
+	tests := []struct {
+		name     string
+		elf      func() (string, error)
+		machine  string
+		fn       string // the function holding the loop
+		line     int    // the loop's source line in fn, as DWARF has it
+		gone     string // a function the build must not have a copy of
+		trigger  string // after "a loop with interrupts masked reached at 0x%08x in "
+		frames   []string
+		gdbRight int // frames after the first that gdb gets right
+		says     []string
+	}{
+		{"cube_error gcc-O2", func() (string, error) { return ELF(ctx, "cube_error", "gcc-O2") }, Machine,
+			"MX_USART2_UART_Init", 80, "Error_Handler", "MX_USART2_UART_Init() (Error_Handler() inlined)",
+			[]string{"Error_Handler", "MX_USART2_UART_Init", "main"}, 2,
+			[]string{"Error_Handler() was called from MX_USART2_UART_Init()"}},
+		{"freertos assert-Os-macro", func() (string, error) { return freertos.ELF(ctx, freertos.MacroAssert) }, freertos.Machine,
+			"xQueueGenericSend", 960, "vAssertCalled", "xQueueGenericSend()",
+			[]string{"xQueueGenericSend", "alert_raise", "window_done", "crunch_task"}, 3,
+			[]string{"Assertion failed: configASSERT(pxQueue) in xQueueGenericSend() at queue.c:960", "pxQueue = 0x0", "task 'crunch'"}},
 	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			elf, err := tc.elf()
+			if err != nil {
+				t.Fatal(err)
+			}
+			loop := loopAt(t, elf, tc.fn, tc.line, tc.gone)
+			p := gdbcompare.Program{Machine: tc.machine, ELF: elf, Board: Board, StopAt: []string{fmt.Sprintf("*%#x", loop)}}
+			g, err := gdbcompare.RunGDB(ctx, p)
+			if err != nil {
+				t.Fatalf("gdb: %v\n%s", err, g.Raw)
+			}
+			rep, stderr, err := gdbcompare.Faultline(ctx, p)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, stderr)
+			}
+			got := frameNames(rep)
+			t.Logf("faultline: %v\ngdb at %s: %v\ntrigger: %s\nsummary: %s", got, g.Handler, g.Frames, rep.Trigger.Detail, rep.Fault.Summary)
+			want := fmt.Sprintf("a loop with interrupts masked reached at 0x%08x in %s", loop, tc.trigger)
+			if rep.Trigger.Kind != "dead-end" || rep.Trigger.Detail != want {
+				t.Errorf("trigger %+v, want dead-end %q", rep.Trigger, want)
+			}
+			if rep.Fault.Exception != "None" {
+				t.Errorf("exception %s, want None", rep.Fault.Exception)
+			}
+			if len(got) < len(tc.frames) || fmt.Sprint(got[:len(tc.frames)]) != fmt.Sprint(tc.frames) || len(got) > len(tc.frames)+1 {
+				t.Errorf("frames %v, want %v (and Reset_Handler after main)", got, tc.frames)
+			}
+			chain := append([]string{g.Handler}, g.Frames...)
+			if len(chain) < 1+tc.gdbRight || fmt.Sprint(chain[:1+tc.gdbRight]) != fmt.Sprint(tc.frames[:1+tc.gdbRight]) {
+				t.Errorf("gdb stopped in %s with %v, want %v first", g.Handler, g.Frames, tc.frames[:1+tc.gdbRight])
+			}
+			f := findingOf(t, rep, report.FindAssert)
+			for _, w := range tc.says {
+				if !strings.Contains(f.Summary, w) {
+					t.Errorf("finding does not say %q: %s", w, f.Summary)
+				}
+			}
+		})
+	}
+}
+
+// loopAt finds the "b ." of fn on its source line: the loop a dead end
+// compiled inline spins in, read from the code and the line table, not
+// from capture's own search. gone must have no copy of its own in the
+// build, or the case tests nothing.
+func loopAt(t *testing.T, elf, fn string, line int, gone string) uint64 {
+	t.Helper()
 	img, err := elfsym.Open(elf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := img.LookupSymbol("Error_Handler"); ok {
-		t.Fatal("Error_Handler has a copy of its own at -O2: this test needs it inlined")
+	defer img.Close()
+	if _, ok := img.LookupSymbol(gone); ok {
+		t.Fatalf("%s has a copy of its own in this build: nothing is inlined", gone)
 	}
-	// The loop, found as the source writes it: __disable_irq() (cpsid i,
-	// b672) then while (1) (b ., e7fe), in MX_USART2_UART_Init.
-	fn, ok := img.LookupSymbol("MX_USART2_UART_Init")
+	s, ok := img.LookupSymbol(fn)
 	if !ok {
-		t.Fatal("no MX_USART2_UART_Init")
+		t.Fatalf("no %s", fn)
 	}
-	code := make([]byte, fn.Size)
-	img.ReadMemory(code, fn.Addr)
-	img.Close()
-	i := bytes.Index(code, []byte{0x72, 0xb6, 0xfe, 0xe7})
-	if i < 0 {
-		t.Fatalf("no cpsid i; b . in MX_USART2_UART_Init: % x", code)
+	code := make([]byte, s.Size)
+	img.ReadMemory(code, s.Addr)
+	for i := 0; i+2 <= len(code); i += 2 {
+		if code[i] != 0xfe || code[i+1] != 0xe7 {
+			continue
+		}
+		if fs := img.Frames(s.Addr + uint64(i)); len(fs) > 0 && fs[0].Line == line {
+			return s.Addr + uint64(i)
+		}
 	}
-	loop := fn.Addr + uint64(i) + 2
-	p := gdbcompare.Program{Machine: Machine, ELF: elf, Board: Board, StopAt: []string{fmt.Sprintf("*%#x", loop)}}
-	g, err := gdbcompare.RunGDB(ctx, p)
-	if err != nil {
-		t.Fatalf("gdb: %v\n%s", err, g.Raw)
-	}
-	rep, stderr, err := gdbcompare.Faultline(ctx, p)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, stderr)
-	}
-	got := frameNames(rep)
-	t.Logf("faultline: %v\ngdb at %s: %v\ntrigger: %s\nsummary: %s", got, g.Handler, g.Frames, rep.Trigger.Detail, rep.Fault.Summary)
-	want := fmt.Sprintf("a loop with interrupts masked reached at 0x%08x in MX_USART2_UART_Init() (Error_Handler() inlined)", loop)
-	if rep.Trigger.Kind != "dead-end" || rep.Trigger.Detail != want {
-		t.Errorf("trigger %+v, want dead-end %q", rep.Trigger, want)
-	}
-	chain := []string{"Error_Handler", "MX_USART2_UART_Init", "main"}
-	if len(got) < 3 || fmt.Sprint(got[:3]) != fmt.Sprint(chain) {
-		t.Errorf("frames %v, want %v first", got, chain)
-	}
-	if g.Handler != "Error_Handler" || len(g.Frames) < 2 || fmt.Sprint(g.Frames[:2]) != fmt.Sprint(chain[1:]) {
-		t.Errorf("gdb stopped in %s with %v, want Error_Handler then %v", g.Handler, g.Frames, chain[1:])
-	}
-	f := findingOf(t, rep, report.FindAssert)
-	if !strings.Contains(f.Summary, "Error_Handler() was called from MX_USART2_UART_Init()") {
-		t.Errorf("finding: %s", f.Summary)
-	}
+	t.Fatalf("no b . on line %d in %s", line, fn)
+	return 0
 }

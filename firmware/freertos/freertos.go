@@ -150,6 +150,12 @@ const LoopSuffix = "-loop"
 // LoopBugs are the bugs built with looping hooks.
 var LoopBugs = []string{"assert", "overflow"}
 
+// MacroAssert is the assert bug built with configASSERT as the FreeRTOS
+// demos write it, "taskDISABLE_INTERRUPTS(); for (;;);" inline at every
+// check, kernel included (MACRO_ASSERT=1): no function to break on, and
+// no fault. Not among Variants.
+const MacroAssert = "assert-Os-macro"
+
 // MachineFor is the QEMU machine a variant runs on.
 func MachineFor(variant string) string {
 	if strings.HasSuffix(variant, M4FSuffix) {
@@ -191,7 +197,7 @@ func ELF(ctx context.Context, variant string) (string, error) {
 
 // known reports whether the Makefile builds variant.
 func known(variant string) bool {
-	if variant == ManyTasks || variant == CM0 {
+	if variant == ManyTasks || variant == CM0 || variant == MacroAssert {
 		return true
 	}
 	if base, ok := strings.CutSuffix(variant, M4FSuffix); ok {

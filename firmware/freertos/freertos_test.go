@@ -73,7 +73,7 @@ func TestWorkingBuildAndEveryVariantBuild(t *testing.T) {
 	gdbcompare.NeedTools(t, "make", "arm-none-eabi-gcc")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	for _, v := range append([]string{"none-O0", "none-Os", "none-O2", ManyTasks, "assert-Os-loop", "overflow-Os-loop"}, Variants()...) {
+	for _, v := range append([]string{"none-O0", "none-Os", "none-O2", ManyTasks, "assert-Os-loop", "overflow-Os-loop", MacroAssert}, Variants()...) {
 		if _, err := ELF(ctx, v); err != nil {
 			t.Errorf("ELF(%s): %v", v, err)
 		}

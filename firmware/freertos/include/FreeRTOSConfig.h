@@ -46,7 +46,13 @@
 #define configKERNEL_INTERRUPT_PRIORITY         (7u << (8u - configPRIO_BITS))
 #define configMAX_SYSCALL_INTERRUPT_PRIORITY    (5u << (8u - configPRIO_BITS))
 
+#if MACRO_ASSERT
+/* The FreeRTOS demos' form (the -macro builds): no function, interrupts
+ * masked and a loop at every check, kernel included. */
+#define configASSERT(x) if ((x) == 0) { taskDISABLE_INTERRUPTS(); for (;;); }
+#else
 void vAssertCalled(const char *file, int line);
 #define configASSERT(x) do { if ((x) == 0) vAssertCalled(__FILE__, __LINE__); } while (0)
+#endif
 
 #endif
