@@ -25,10 +25,10 @@
 // metadata.
 //
 // A PT_LOAD has p_vaddr = p_paddr = the region's address, p_filesz =
-// p_memsz = its length (never 0), p_align 4, and p_flags PF_R|PF_X below
-// 0x20000000 (the ARMv7-M Code region: flash samples) and PF_R|PF_W
-// elsewhere (SRAM, peripherals, the System Control Space). Regions do not
-// overlap and lie below 2^32.
+// p_memsz = its length (never 0), p_align 4, and p_flags PF_R|PF_X for a
+// flash sample and PF_R|PF_W for every other region (RAM wherever it lies,
+// CCM at 0x10000000 too; peripherals; the System Control Space). Regions
+// do not overlap and lie below 2^32.
 //
 // The PT_NOTE segment holds three notes, each the usual ELF note (namesz,
 // descsz, type as 32-bit words; the name with its NUL; the descriptor; name

@@ -182,12 +182,13 @@ func writeCore(w io.Writer, notes []byte, mem []Region) error {
 	return nil
 }
 
-// regionFlags gives a segment's permissions from the ARMv7-M memory map:
-// the Code region below 0x20000000 is flash (read and execute, like gdb's
-// own gcore marks it); SRAM, peripherals and the System Control Space are
-// read-write.
+// regionFlags gives a segment's permissions: a flash sample is code (read
+// and execute, as gdb's own gcore marks flash); everything else a capture
+// reads is read-write, wherever it lies: RAM in the Code region too (an
+// STM32F4's CCM at 0x10000000, block RAM, Kinetis SRAM_L), the
+// peripherals and the System Control Space.
 func regionFlags(r Region) elf.ProgFlag {
-	if r.Addr < 0x20000000 {
+	if r.Name == "flash-sample" {
 		return elf.PF_R | elf.PF_X
 	}
 	return elf.PF_R | elf.PF_W

@@ -213,3 +213,27 @@ func TestSerialNoiseIsStoredAsReplacementCharacters(t *testing.T) {
 		t.Errorf("serial text %q, want %q", got.Meta.Serial[0].Text, want)
 	}
 }
+
+// TestRegionFlagsFollowWhatWasRead: a segment's permissions say what the
+// region is, not which part of the memory map it lies in: RAM below
+// 0x20000000 (CCM, block RAM, SRAM_L) is writable, and a flash sample is
+// code wherever the code executes (XIP flash at 0x60000000).
+func TestRegionFlagsFollowWhatWasRead(t *testing.T) {
+	tests := []struct {
+		r    Region
+		want elf.ProgFlag
+	}{
+		{Region{Name: "flash-sample", Addr: 0x08000000}, elf.PF_R | elf.PF_X},
+		{Region{Name: "flash-sample", Addr: 0x60000000}, elf.PF_R | elf.PF_X},
+		{Region{Name: "stack-psp", Addr: 0x10000680}, elf.PF_R | elf.PF_W},
+		{Region{Name: "section .ccmram", Addr: 0x10000000}, elf.PF_R | elf.PF_W},
+		{Region{Name: "stack-msp", Addr: 0x1fffff00}, elf.PF_R | elf.PF_W},
+		{Region{Name: "ram", Addr: 0x20000000}, elf.PF_R | elf.PF_W},
+		{Region{Name: "scb", Addr: 0xE000ED00}, elf.PF_R | elf.PF_W},
+	}
+	for _, tc := range tests {
+		if got := regionFlags(tc.r); got != tc.want {
+			t.Errorf("%s at %#x: flags %v, want %v", tc.r.Name, tc.r.Addr, got, tc.want)
+		}
+	}
+}
