@@ -43,7 +43,7 @@ func (a *analysis) foldRecursion() {
 	}
 	a.elided, a.elidedAt = len(mid), head
 	a.frames = append(a.frames[:head:head], a.frames[n-keepOuter:]...)
-	a.note("the call chain is %d frames deep, a recursion through %s: the %d calls between the innermost %d frames and the outermost %d are left out of the frames",
+	a.note("%d frames unwound, a recursion through %s: the %d calls between the innermost %d frames and the outermost %d are left out of the frames",
 		n, strings.Join(funcs, ", "), len(mid), head, keepOuter)
 }
 

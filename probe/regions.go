@@ -128,9 +128,15 @@ func (p *regionPlan) plan(regs map[string]uint32) ([]MemRange, []string) {
 		if inAny(p.board.RAM, uint64(v)) {
 			continue // the board's map already covers this stack
 		}
-		w, _ := p.stackWindow(uint64(v), sp.reg == "msp")
+		w, how := p.stackWindow(uint64(v), sp.reg == "msp")
 		w.Name = sp.name
 		addDerived(w)
+		if how == "fallback" {
+			if top, from := p.farTop(uint64(v), sp.reg == "msp"); top != 0 {
+				notes = append(notes, fmt.Sprintf("%s 0x%08x..0x%08x: not read, the stack's top 0x%08x (%s) is %d KiB above SP, more than the %d KiB a capture reads of a stack (add it with --mem)",
+					sp.name, w.End(), top, top, from, (top-uint64(v))>>10, maxStackWindow>>10))
+			}
+		}
 	}
 	if len(p.board.RAM) == 0 && p.img != nil {
 		for _, s := range p.img.Sections() {
@@ -263,6 +269,26 @@ func (p *regionPlan) stackTop(sp uint64, main bool) (uint64, string) {
 	}
 	top := (sp + fallbackWindow + 0xFFF) &^ 0xFFF
 	return min(top, memClassEnd(sp)), "fallback"
+}
+
+// farTop is the nearest top the image names for sp's stack that is too
+// far above it for a window (a recursion deeper than maxStackWindow, or
+// an SP that left its stack), and where it comes from; 0 for none.
+func (p *regionPlan) farTop(sp uint64, main bool) (uint64, string) {
+	best, from := uint64(0), ""
+	check := func(how string, tops []uint64) {
+		for _, t := range tops {
+			if t > sp && t-sp > maxStackWindow && sameMemory(sp, t-1) && (best == 0 || t < best) {
+				best, from = t, how
+			}
+		}
+	}
+	if main {
+		check("linker symbol", p.linkerTops())
+		check("initial SP", p.initialSPs())
+	}
+	check("object", p.objectTop(sp))
+	return best, from
 }
 
 func (p *regionPlan) linkerTops() []uint64 {

@@ -333,3 +333,25 @@ func TestPlanReadsTheMallocHeapWhereverItLies(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanSaysWhatADeepStackLeftOut: a stack whose named top is further
+// above SP than a capture reads gets the fallback window and a note
+// naming the rest (a recursion over a MiB deep: the frames stop where the
+// capture does, and the note says why).
+func TestPlanSaysWhatADeepStackLeftOut(t *testing.T) {
+	img := vectorImage(0x20400000, elfsym.Symbol{Name: "__StackTop", Addr: 0x20400000})
+	p := &regionPlan{img: img}
+	rs, notes := p.plan(map[string]uint32{"msp": 0x202e6bc8})
+	w, ok := find(rs, "stack-msp")
+	if !ok || w.End() != 0x202eb000 {
+		t.Fatalf("stack-msp window: %s", describe(rs))
+	}
+	want := "stack-msp 0x202eb000..0x20400000: not read, the stack's top 0x20400000 (linker symbol) is 1125 KiB above SP"
+	if joined := strings.Join(notes, "\n"); !strings.Contains(joined, want) {
+		t.Errorf("notes do not say %q:\n%s", want, joined)
+	}
+	// A stack read up to its top has nothing to say.
+	if _, notes := p.plan(map[string]uint32{"msp": 0x203fff00}); len(notes) != 0 {
+		t.Errorf("notes for a stack read whole: %q", notes)
+	}
+}
