@@ -14,4 +14,7 @@
 //   - A fingerprint leaves out stack-scan and guessed frames and every
 //     number in names, so a rebuild or stack garbage does not split one
 //     bug into several.
+//   - Frames may leave out the middle of a recursion too deep to list: the
+//     frame after the gap counts the calls left out (Frame.Elided), and
+//     the renderers print a line for them there.
 package report
