@@ -38,3 +38,32 @@ func TestTextNamesTheServer(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderersMarkTheCallsLeftOut: where a deep recursion's middle was
+// left out, text and Markdown say how many calls, between the frames on
+// either side of the gap.
+func TestRenderersMarkTheCallsLeftOut(t *testing.T) {
+	r := &Report{Frames: []Frame{
+		{PC: "0x00000102", Function: "parse_value", How: "cfi", Confidence: "certain"},
+		{PC: "0x00000152", Function: "parse_list", How: "cfi", Confidence: "certain", Elided: 3941},
+		{PC: "0x00000214", Function: "main", How: "cfi", Confidence: "certain"},
+	}}
+	for _, tc := range []struct {
+		name  string
+		write func(*bytes.Buffer) error
+		want  string
+	}{
+		{"text", func(b *bytes.Buffer) error { return r.WriteText(b, Sources{}) }, "parse_value  [cfi, certain]\n      ... 3941 calls of the recursion left out ...\n  #1  0x00000152  parse_list"},
+		{"markdown", func(b *bytes.Buffer) error { return r.WriteMarkdown(b, Sources{}) }, "| parse\\_value |  | cfi | certain |\n| | | *3941 calls of the recursion left out* | | | |\n| 1 |"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := tc.write(&b); err != nil {
+				t.Fatal(err)
+			}
+			if got := b.String(); !strings.Contains(got, tc.want) || strings.Count(got, "left out") != 1 {
+				t.Errorf("%s lacks %q once:\n%s", tc.name, tc.want, got)
+			}
+		})
+	}
+}
