@@ -226,9 +226,11 @@ func (t *Target) dropDeadEnds(ctx context.Context) error {
 }
 
 // deadEndStop tells whether a stop at pc is at an armed dead-end
-// function's entry. Entered from another armed one (abort from
-// __assert_func, _exit from abort) it is the same death, already caught
-// when that one was entered: then again is true and the caller resumes.
+// function's entry or masked loop. Entered from another armed one (abort
+// from __assert_func, _exit from abort), or inside a fault handler (the
+// fault was caught at the handler's entry, and the session resumed it),
+// it is the same death, already caught: then again is true and the
+// caller resumes.
 func (t *Target) deadEndStop(ctx context.Context, stop gdbremote.StopReply, pc uint64) (c Crash, hit, again bool) {
 	t.mu.Lock()
 	var at deadEndBP
@@ -246,6 +248,26 @@ func (t *Target) deadEndStop(ctx context.Context, stop gdbremote.StopReply, pc u
 		return Crash{}, false, false
 	}
 	fn := at.fn
+	name := fn.Display()
+	if at.loop {
+		name = "the loop with interrupts masked in " + t.loopName(at)
+	}
+	// The same death, already caught: step off the breakpoint (or the
+	// resume stops on it again) and go on.
+	already := func(why string) (Crash, bool, bool) {
+		t.event(EventTargetState, fmt.Sprintf("%s entered %s, already caught there; resuming", name, why), nil)
+		if err := t.StepOver(ctx); err != nil {
+			t.event(EventTargetState, err.Error(), nil)
+		}
+		return Crash{}, true, true
+	}
+	if xpsr, err := t.c.ReadRegister(ctx, "xpsr"); err == nil {
+		// A fault handler ending in one (Zephyr's fatal path, a handler
+		// that calls abort): its fault was caught on entry.
+		if ipsr := int(xpsr & 0x1FF); ipsr >= 2 && ipsr <= 6 {
+			return already(fmt.Sprintf("inside the %s handler", exceptionName(ipsr)))
+		}
+	}
 	if at.loop {
 		detail := fmt.Sprintf("a loop with interrupts masked reached at 0x%08x in %s", pc&^1, t.loopName(at))
 		t.event(EventTargetState, detail, map[string]string{"stop": stop.Raw})
@@ -253,12 +275,7 @@ func (t *Target) deadEndStop(ctx context.Context, stop gdbremote.StopReply, pc u
 	}
 	if lr, err := t.c.ReadRegister(ctx, "lr"); err == nil && lr >= 2 && lr < 0xFFFFFFE0 && t.opts.Image != nil {
 		if s, _, ok := t.opts.Image.SymbolAt((lr &^ 1) - 2); ok && armed[s.Name] && s.Name != fn.Name {
-			t.event(EventTargetState, fmt.Sprintf("%s entered from %s(), already caught there; resuming", fn.Display(), s.Name), nil)
-			// Off the breakpoint first, or the resume stops on it again.
-			if err := t.StepOver(ctx); err != nil {
-				t.event(EventTargetState, err.Error(), nil)
-			}
-			return Crash{}, true, true
+			return already(fmt.Sprintf("from %s()", s.Name))
 		}
 	}
 	detail := fmt.Sprintf("%s entered at 0x%08x", fn.Display(), pc&^1)

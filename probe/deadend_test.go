@@ -120,28 +120,43 @@ func TestDeadEndsTakeWhatTheServerGrants(t *testing.T) {
 
 // TestDeadEndEnteredFromAnotherIsTheSameCrash: abort entered from
 // __assert_func (both armed) is the death already caught at
-// __assert_func: the session steps off and resumes, and the next real
-// crash is the one delivered.
+// __assert_func, and a dead end entered inside a fault handler (a handler
+// ending in abort, Zephyr's fatal path) is the fault already caught at the
+// handler's entry: the session steps off and resumes, says why, and the
+// next real crash is the one delivered.
 func TestDeadEndEnteredFromAnotherIsTheSameCrash(t *testing.T) {
-	t.Parallel()
 	img, st := deadEndImage(t, "nl_assert", "gcc-O2")
 	assertFn, abortFn := funcAddr(t, img, "__assert_func"), funcAddr(t, img, "abort")
-	again := rsptest.Run{Delay: 20 * time.Millisecond, Stop: "T05",
-		Regs: map[string]uint64{"pc": abortFn, "lr": assertFn + 0x21, "xpsr": 0x01000000}}
-	step := rsptest.Run{Stop: "T05"}
-	crash := rsptest.Run{Delay: 20 * time.Millisecond, Stop: "T05",
-		Regs: map[string]uint64{"pc": funcAddr(t, img, "Default_Handler"), "xpsr": 0x01000003, "lr": 0xfffffff9}}
-	_, addr := rsptest.ListenQEMU(t, rsptest.Config{State: st, Script: []rsptest.Run{again, step, crash}})
-	sess, c := firstCrash(t, addr, TargetOptions{Image: img})
-	if got := c.Snapshot.Meta.Trigger; got.Kind != "fault-handler" {
-		t.Errorf("trigger %+v, want the fault after the skipped abort", got)
+	tests := []struct {
+		name string
+		regs map[string]uint64
+		says string
+	}{
+		{"from another armed one", map[string]uint64{"pc": abortFn, "lr": assertFn + 0x21, "xpsr": 0x01000000},
+			"abort() entered from __assert_func(), already caught there"},
+		{"inside a fault handler", map[string]uint64{"pc": assertFn, "lr": funcAddr(t, img, "sensor_scale") + 0x11, "xpsr": 0x01000003},
+			"__assert_func() entered inside the HardFault handler, already caught there"},
 	}
-	said := false
-	for _, e := range sess.Timeline().Events() {
-		said = said || strings.Contains(e.Text, "abort() entered from __assert_func(), already caught there")
-	}
-	if !said {
-		t.Error("the timeline does not say why abort's stop was resumed")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			again := rsptest.Run{Delay: 20 * time.Millisecond, Stop: "T05", Regs: tc.regs}
+			step := rsptest.Run{Stop: "T05", Regs: map[string]uint64{"xpsr": 0x01000000}}
+			crash := rsptest.Run{Delay: 20 * time.Millisecond, Stop: "T05",
+				Regs: map[string]uint64{"pc": funcAddr(t, img, "Default_Handler"), "xpsr": 0x01000003, "lr": 0xfffffff9}}
+			_, addr := rsptest.ListenQEMU(t, rsptest.Config{State: st, Script: []rsptest.Run{again, step, crash}})
+			sess, c := firstCrash(t, addr, TargetOptions{Image: img})
+			if got := c.Snapshot.Meta.Trigger; got.Kind != "fault-handler" {
+				t.Errorf("trigger %+v, want the fault after the skipped dead end", got)
+			}
+			said := false
+			for _, e := range sess.Timeline().Events() {
+				said = said || strings.Contains(e.Text, tc.says)
+			}
+			if !said {
+				t.Errorf("the timeline does not say %q", tc.says)
+			}
+		})
 	}
 }
 
