@@ -28,6 +28,7 @@ const (
 // Variants lists each program's builds, as the Makefile names them.
 var Variants = map[string][]string{
 	"nl_assert":  {"gcc-O0", "gcc-O2"},
+	"nl_abort":   {"gcc-O2"},
 	"cube_error": {"gcc-O0", "gcc-O2"},
 	"hang":       {"gcc-O2"},
 }
