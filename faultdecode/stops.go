@@ -42,14 +42,14 @@ func (a *analysis) deliberateStops() {
 	a.trapExplanation()
 	fs := a.rep.Frames
 	for i, f := range fs {
-		sf, ok := deadend.Lookup(bareFunc(f.Function))
+		sf, ok := deadend.Lookup(report.BareFunction(f.Function))
 		if !ok || sf.Explained {
 			continue
 		}
-		handler := bareFunc(f.Function)
+		handler := report.BareFunction(f.Function)
 		j := i + 1
 		for j < len(fs) {
-			if name := bareFunc(fs[j].Function); name == handler {
+			if name := report.BareFunction(fs[j].Function); name == handler {
 				j++ // an inlined copy of the handler itself
 			} else if outer, ok := deadend.Lookup(name); ok && !outer.Explained {
 				// A stop that calls another (newlib's __assert_func and
@@ -69,7 +69,7 @@ func (a *analysis) deliberateStops() {
 		var call stopCall
 		if j < len(fs) {
 			where = fs[j].Where()
-			finding.Address, finding.Symbol = fs[j].PC, bareFunc(fs[j].Function)
+			finding.Address, finding.Symbol = fs[j].PC, report.BareFunction(fs[j].Function)
 			call = a.readStopCall(sf, handler, fs[j])
 		}
 		what := sf.What
@@ -137,7 +137,7 @@ func (a *analysis) inlineStop() {
 			break
 		}
 	}
-	finding := report.Finding{Kind: report.FindAssert, Address: f.PC, Symbol: bareFunc(f.Function),
+	finding := report.Finding{Kind: report.FindAssert, Address: f.PC, Symbol: report.BareFunction(f.Function),
 		Summary: lead + "; it spins there on a branch to itself, as an assertion or error handler compiled inline does (interrupts masked, no fault, nothing on the console)"}
 	if expr != "" {
 		finding.Summary += ". Expression (from the source line): " + expr
@@ -474,12 +474,4 @@ func (a *analysis) trapExplanation() {
 			a.rep.Fault.Explanations[i] = fmt.Sprintf("UNDEFINSTR: the faulting instruction is %s at 0x%08x, a permanently undefined instruction placed on purpose (__builtin_trap() in an assertion or hook, or the compiler's trap after code it proved unreachable), not a jump into data", in.Text, pc)
 		}
 	}
-}
-
-// bareFunc is a function name without a C++ parameter list.
-func bareFunc(fn string) string {
-	if i := strings.IndexByte(fn, '('); i > 0 {
-		return fn[:i]
-	}
-	return fn
 }

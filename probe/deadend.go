@@ -16,6 +16,7 @@ import (
 
 	"github.com/faultline-dev/faultline/capture"
 	"github.com/faultline-dev/faultline/faultdecode/deadend"
+	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/gdbremote"
 )
 
@@ -57,14 +58,14 @@ func (t *Target) deadEndFuncs() (arm []deadEndBP, traps []string) {
 		}
 		arm = append(arm, deadEndBP{addr: s.Addr &^ 1, fn: f})
 	}
-	return append(arm, t.maskedLoops(arm)...), traps
+	return append(arm, t.maskedLoops()...), traps
 }
 
 // maskedLoops finds the dead ends compiled inline: a "b ." right after
 // interrupts were masked, in any function but the dead-end functions
 // (their entry is armed, or they are Device OS's panic, whose loop is its
 // reset) and the fault handlers (caught on entry).
-func (t *Target) maskedLoops(named []deadEndBP) []deadEndBP {
+func (t *Target) maskedLoops() []deadEndBP {
 	im := t.opts.Image
 	skip := map[string]bool{}
 	for _, f := range deadend.All() {
@@ -114,18 +115,13 @@ func (t *Target) loopName(d deadEndBP) string {
 }
 
 // bareName is a function name without a C++ parameter list, with "()".
-func bareName(fn string) string {
-	if i := strings.IndexByte(fn, '('); i > 0 {
-		fn = fn[:i]
-	}
-	return fn + "()"
-}
+func bareName(fn string) string { return report.BareFunction(fn) + "()" }
 
 // armDeadEnds sets a breakpoint on the entry of each dead-end function the
-// image defines, in priority order, taking what the server grants: a
-// hardware breakpoint, else a software one; one refused is said on the
-// timeline and never fails the arming (fault catching is armed first and
-// stays). Breakpoints set before are cleared first: a second insert of the
+// image defines, in priority order, then on each masked loop, taking what
+// the server grants: a hardware breakpoint, else a software one; one
+// refused is said on the timeline and never fails the arming (fault
+// catching is armed first and stays). Breakpoints set before are cleared first: a second insert of the
 // same breakpoint would outlive one removal on QEMU.
 func (t *Target) armDeadEnds(ctx context.Context) {
 	_ = t.dropDeadEnds(ctx)

@@ -136,6 +136,16 @@ type Finding struct {
 // Hex formats an address the way the report does.
 func Hex(v uint32) string { return fmt.Sprintf("0x%08x", v) }
 
+// BareFunction is a function name without its C++ parameter list
+// ("net::Server::poll()" gives "net::Server::poll"), as symbol tables
+// name C functions.
+func BareFunction(fn string) string {
+	if i := strings.IndexByte(fn, '('); i > 0 {
+		return fn[:i]
+	}
+	return fn
+}
+
 // Where renders the frame's location as "f() at file.c:42": the function
 // (its PC when unknown) and the base name of its file.
 func (f Frame) Where() string {

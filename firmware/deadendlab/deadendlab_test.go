@@ -25,18 +25,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// bare is a report function name without a C++ parameter list.
-func bare(fn string) string {
-	if i := strings.IndexByte(fn, '('); i > 0 {
-		return fn[:i]
-	}
-	return fn
-}
-
 func frameNames(rep *report.Report) []string {
 	var out []string
 	for _, f := range rep.Frames {
-		out = append(out, bare(f.Function))
+		out = append(out, report.BareFunction(f.Function))
 	}
 	return out
 }
