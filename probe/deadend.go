@@ -198,6 +198,29 @@ func (t *Target) armDeadEnds(ctx context.Context) {
 	}
 }
 
+// liftLoopAt clears the breakpoint on the masked loop at pc, if one is
+// armed there: a resume from it would stop on it again at once, for ever
+// (a step does not leave a "b ."). The loop cannot be left but by a
+// reset, after which arming (Reset, a new capture) sets it again.
+func (t *Target) liftLoopAt(ctx context.Context, pc uint64) {
+	t.mu.Lock()
+	i := slices.IndexFunc(t.deadEnds, func(d deadEndBP) bool { return d.loop && d.addr == pc&^1 })
+	var d deadEndBP
+	if i >= 0 {
+		d = t.deadEnds[i]
+		t.deadEnds = slices.Delete(t.deadEnds, i, i+1)
+	}
+	t.mu.Unlock()
+	if i < 0 {
+		return
+	}
+	if err := t.c.ClearBreakpoint(ctx, d.kind, d.addr, 2); err != nil {
+		t.event(EventTargetState, fmt.Sprintf("clear the breakpoint on the loop at 0x%08x: %v", d.addr, err), nil)
+		return
+	}
+	t.event(EventTargetState, fmt.Sprintf("the loop at 0x%08x in %s is never left: its breakpoint is lifted to resume", d.addr, t.loopName(d)), nil)
+}
+
 // loopsText is "1 loop with interrupts masked", "2 loops ...".
 func loopsText(n int) string {
 	if n == 1 {

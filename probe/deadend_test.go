@@ -213,3 +213,54 @@ func TestHaltedOnABranchToItselfWithInterruptsMaskedIsADeadEnd(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeFromAMaskedLoopLiftsItsBreakpoint: a session that resumes
+// after each crash (capture without --once) cannot step off a "b .": the
+// loop's breakpoint is lifted, saying so, so the resume does not stop on
+// it again and again, and the next stop is a new crash.
+func TestResumeFromAMaskedLoopLiftsItsBreakpoint(t *testing.T) {
+	t.Parallel()
+	img, st := deadEndImage(t, "cube_error", "gcc-O2")
+	fn := funcAddr(t, img, "MX_USART2_UART_Init")
+	code := make([]byte, 64)
+	img.ReadMemory(code, fn)
+	i := strings.Index(string(code), "\x72\xb6\xfe\xe7")
+	if i < 0 {
+		t.Fatal("no cpsid i; b . in MX_USART2_UART_Init")
+	}
+	loop := fn + uint64(i) + 2
+	hit := rsptest.Run{Delay: 20 * time.Millisecond, Stop: "T05", Regs: map[string]uint64{"pc": loop, "primask": 1}}
+	step := rsptest.Run{Stop: "T05"} // a step of "b ." stays there
+	fault := rsptest.Run{Delay: 20 * time.Millisecond, Stop: "T05",
+		Regs: map[string]uint64{"pc": funcAddr(t, img, "Default_Handler"), "xpsr": 0x01000003, "lr": 0xfffffff9}}
+	fk, addr := rsptest.ListenQEMU(t, rsptest.Config{State: st, Script: []rsptest.Run{hit, step, fault}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sess, err := StartSession(ctx, SessionOptions{Resume: true, Target: &TargetOptions{Addr: addr, Board: testBoard, Image: img}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	var kinds []string
+	for len(kinds) < 2 {
+		select {
+		case c := <-sess.Crashes():
+			kinds = append(kinds, c.Snapshot.Meta.Trigger.Kind)
+		case <-ctx.Done():
+			t.Fatalf("crashes %v, want a dead end then a fault", kinds)
+		}
+	}
+	if fmt.Sprint(kinds) != "[dead-end fault-handler]" {
+		t.Errorf("crashes %v, want [dead-end fault-handler]", kinds)
+	}
+	if strings.Contains(strings.Join(fk.Breakpoints(), " "), fmt.Sprintf(",%x,", loop)) {
+		t.Error("the loop's breakpoint is still set")
+	}
+	said := false
+	for _, e := range sess.Timeline().Events() {
+		said = said || strings.Contains(e.Text, fmt.Sprintf("the loop at 0x%08x in MX_USART2_UART_Init() (Error_Handler() inlined) is never left", loop))
+	}
+	if !said {
+		t.Error("the timeline does not say the loop's breakpoint was lifted")
+	}
+}

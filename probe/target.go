@@ -506,8 +506,12 @@ func (t *Target) CrashFromStop(ctx context.Context, stop gdbremote.StopReply) (C
 }
 
 // StepOver single-steps the core, so a resume from a breakpoint address does
-// not stop at the same breakpoint again.
+// not stop at the same breakpoint again. A masked loop's "b ." steps to
+// itself: its breakpoint is lifted instead (liftLoopAt).
 func (t *Target) StepOver(ctx context.Context) error {
+	if pc, err := t.c.ReadRegister(ctx, "pc"); err == nil {
+		t.liftLoopAt(ctx, pc)
+	}
 	if _, err := t.c.Step(ctx); err != nil {
 		return fmt.Errorf("step off the fault handler: %w", err)
 	}
