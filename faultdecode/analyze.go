@@ -188,6 +188,16 @@ func inFlash(img sectionLister, r capture.Region) bool {
 
 func (a *analysis) inRAM(v uint32) bool { return unwind.InRAM(a.ram, v) }
 
+// ramEndsAt says whether a captured RAM range ends at v.
+func (a *analysis) ramEndsAt(v uint32) bool {
+	for _, r := range a.ram {
+		if r.End == v {
+			return true
+		}
+	}
+	return false
+}
+
 func (a *analysis) elfInfo() {
 	if a.snap.Meta.ELF.Path != "" || a.snap.Meta.ELF.BuildID != "" {
 		a.rep.ELF.Path, a.rep.ELF.BuildID = a.snap.Meta.ELF.Path, a.snap.Meta.ELF.BuildID

@@ -140,7 +140,14 @@ func (a *analysis) stackFindings() {
 		a.add(report.FindStackCorruption, "unstacking on exception return failed: the stack pointer or the stacked frame was corrupted while the handler ran", 0, false, "")
 	}
 	if sp, ok := a.ctx.Get(fault.RegSP); ok && !f.StackingError && len(a.snap.Registers) > 0 && !a.inRAM(sp) {
-		a.add(report.FindStackCorruption, fmt.Sprintf("SP 0x%08x is outside RAM: the stack pointer is corrupt or the stack overflowed", sp), sp, true, "")
+		if a.ramEndsAt(sp) {
+			// Memory below SP was captured, the stack above it was not
+			// (gdb's gcore dumps up to SP when it cannot unwind): the SP
+			// itself is not in question.
+			a.note("the stack above SP 0x%08x is not in the capture", sp)
+		} else {
+			a.add(report.FindStackCorruption, fmt.Sprintf("SP 0x%08x is outside RAM: the stack pointer is corrupt or the stack overflowed", sp), sp, true, "")
+		}
 	}
 	check := func(what string, v uint32) {
 		if fill, ok := stackFill(v); ok {
