@@ -149,21 +149,28 @@ func (a *analysis) note(format string, args ...any) {
 // flash usually is) only regions a capture read as RAM count: a stack, the
 // malloc heap or a writable section placed there (block RAM, DTCM, ITCM).
 // Importers of other tools' dumps name a region by its address alone
-// (capture.RegionName: "flash-sample" below 0x20000000), so with an ELF a
-// "flash-sample" that lies in none of its read-only sections is dumped RAM
-// (an STM32F4's CCM at 0x10000000, Kinetis SRAM_L at 0x1FFF0000), as a
-// probe's own flash samples, taken from those sections, never are.
+// (capture.RegionName: "flash-sample" below 0x20000000), and a core from
+// another tool (gdb's gcore) names none, so with an ELF such a region is
+// RAM exactly when it lies in none of the ELF's read-only sections (an
+// STM32F4's CCM at 0x10000000, Kinetis SRAM_L at 0x1FFF0000 are; flash
+// executed in place at 0x60000000 or 0x10000000 is not), as a probe's own
+// flash samples, taken from those sections, never are.
 func ramRanges(s *capture.Snapshot, img sectionLister) []unwind.Range {
 	var out []unwind.Range
 	for _, r := range s.Memory {
 		if r.Addr >= 0xE0000000 {
 			continue
 		}
-		dumped := r.Name == "flash-sample" && img != nil && !inFlash(img, r)
-		if r.Name == "flash-sample" && !dumped {
+		if (r.Name == "flash-sample" || r.Name == "") && img != nil {
+			if !inFlash(img, r) {
+				out = append(out, unwind.Range{Start: r.Addr, End: r.Addr + uint32(len(r.Data))})
+			}
 			continue
 		}
-		if r.Addr < 0x10000000 && !dumped && !(r.Name == "ram" || r.Name == "mem" || r.Name == "heap" || strings.HasPrefix(r.Name, "stack-") || strings.HasPrefix(r.Name, "section ") || strings.HasPrefix(r.Name, "rtos ")) {
+		if r.Name == "flash-sample" {
+			continue
+		}
+		if r.Addr < 0x10000000 && !(r.Name == "ram" || r.Name == "mem" || r.Name == "heap" || strings.HasPrefix(r.Name, "stack-") || strings.HasPrefix(r.Name, "section ") || strings.HasPrefix(r.Name, "rtos ")) {
 			continue
 		}
 		out = append(out, unwind.Range{Start: r.Addr, End: r.Addr + uint32(len(r.Data))})
