@@ -4,9 +4,13 @@
 // of them never fault: they spin in a loop with interrupts masked, so the
 // board just hangs. The live side (probe) sets a breakpoint on each one an
 // ELF defines, and the analysis (faultdecode) explains a crash stopped in
-// one: both read this one table.
+// one: both read this one table. It also reads the code patterns of
+// dead ends: a function that traps by itself (Traps, left to the fault
+// catch), and a dead end compiled inline, a "b ." right after interrupts
+// are masked (MaskedLoops, BranchToSelf).
 //
-// It does no I/O and imports nothing of the session.
+// It does no I/O (it is handed the code's bytes) and imports nothing of
+// the session.
 package deadend
 
 import (
