@@ -46,6 +46,9 @@ type Program struct {
 	// program's point is what the analysis says (a heap block it can
 	// only name from memory the capture had to find).
 	SummaryHas []string `json:"summary_has,omitempty"`
+	// Serve says the test also serves faultline's capture (`faultline
+	// serve`) to stock gdb, whose bt from it must be gdb's live bt.
+	Serve bool `json:"serve,omitempty"`
 	// StopAt names handlers outside the ELF's vector table (a RAM table's).
 	StopAt []string `json:"stop_at,omitempty"`
 	// Variants lists the builds (toolchain-opt, as in the Makefile), each

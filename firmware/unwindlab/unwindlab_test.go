@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -102,6 +103,9 @@ func checkVariant(ctx context.Context, t *testing.T, tab *table, name, variant s
 		checkRegsAgainstGDB(t, prog, g)
 	}
 
+	if prog.Serve {
+		p.CaptureDir = t.TempDir()
+	}
 	rep, stderr, ferr := gdbcompare.Faultline(ctx, p)
 	if ferr != nil {
 		row.verdict = "capture failed"
@@ -160,6 +164,15 @@ func checkVariant(ctx context.Context, t *testing.T, tab *table, name, variant s
 	if msg := frameHowError(rep, prog.HowWanted(variant)); msg != "" {
 		fail("how: %s", msg)
 	}
+	// 6. Stock gdb reads the capture through `faultline serve` as it read
+	// the live target.
+	if prog.Serve && gerr == nil {
+		if msg := serveError(ctx, elf, p.CaptureDir, g.Frames); msg != "" {
+			fail("serve: %s", msg)
+		} else {
+			t.Logf("served bt: the same")
+		}
+	}
 	// The fault itself.
 	if rep.Fault.Exception != prog.Exception {
 		fail("exception %s, want %s", rep.Fault.Exception, prog.Exception)
@@ -178,6 +191,23 @@ func checkVariant(ctx context.Context, t *testing.T, tab *table, name, variant s
 	if t.Failed() {
 		t.Logf("faultline stderr:\n%s", stderr)
 	}
+}
+
+// serveError says how gdb's bt through `faultline serve` of the one
+// capture in dir differs from its live bt, or "".
+func serveError(ctx context.Context, elf, dir string, live []string) string {
+	cores, err := filepath.Glob(filepath.Join(dir, "*.core"))
+	if err != nil || len(cores) != 1 {
+		return fmt.Sprintf("want one capture in %s, found %q (%v)", dir, cores, err)
+	}
+	served, raw, err := gdbcompare.ServeBT(ctx, elf, cores[0])
+	if err != nil {
+		return fmt.Sprintf("%v\n%s", err, raw)
+	}
+	if !slices.Equal(served, live) {
+		return fmt.Sprintf("gdb's bt from the capture %q, live %q\n%s", served, live, raw)
+	}
+	return ""
 }
 
 // checkRegsAgainstGDB keeps expected.json honest without faultline: the
