@@ -43,6 +43,9 @@ type regionPlan struct {
 	extra []MemRange // --mem and the config file's mem
 	read  func(addr uint64) (uint32, error)
 	write func(addr uint64, v uint32) error
+	// readBlock reads n bytes at once (nil: word by word through read),
+	// for the heap walk's reads, which follow each other through memory.
+	readBlock func(addr uint64, n int) ([]byte, error)
 
 	mpu     []MemRange // enabled MPU regions, read once when first needed
 	mpuRead bool
@@ -188,28 +191,55 @@ func (p *regionPlan) heapRange() (MemRange, bool) {
 		}
 		return 0, false
 	}
-	start, end, ok := forensics.HeapExtent(liveMemory(p.read), lookup)
+	start, end, ok := forensics.HeapExtent(&liveMemory{word: p.read, block: p.readBlock}, lookup)
 	if !ok {
 		return MemRange{}, false
 	}
 	return MemRange{Name: "heap", Addr: uint64(start), Size: uint64(end - start)}, true
 }
 
-// liveMemory reads target memory a word at a time, for the few reads
-// planning makes through the analysis' own code.
-type liveMemory func(addr uint64) (uint32, error)
+// liveMemory reads target memory for the reads planning makes through
+// the analysis' own code: a word at a time, or, given block, a
+// liveBlock-sized aligned block at a time, kept, so a walk over a
+// newlib-nano heap's chunk headers costs a read per block, not per chunk.
+type liveMemory struct {
+	word  func(addr uint64) (uint32, error)
+	block func(addr uint64, n int) ([]byte, error)
+	at    uint64 // the block kept, when data is not nil
+	data  []byte
+	// refused is the last block the target would not give whole
+	// (refusedOK), so its words do not ask for it again.
+	refused   uint64
+	refusedOK bool
+}
 
-func (m liveMemory) ReadMemory(buf []byte, addr uint64) (int, error) {
+const liveBlock = 1 << 10
+
+func (m *liveMemory) ReadMemory(buf []byte, addr uint64) (int, error) {
 	n := 0
 	for n < len(buf) {
 		a := addr + uint64(n)
-		w, err := m(a &^ 3)
-		if err != nil {
-			return n, err
+		base := a &^ (liveBlock - 1)
+		if m.block != nil && (m.data == nil || m.at != base) && (!m.refusedOK || m.refused != base) {
+			// A block the target refuses in part (an MPU guard, the end
+			// of a RAM) is read a word at a time instead.
+			if d, err := m.block(base, liveBlock); err == nil && len(d) == liveBlock {
+				m.at, m.data = base, d
+			} else {
+				m.data, m.refused, m.refusedOK = nil, base, true
+			}
 		}
-		var b [4]byte
-		binary.LittleEndian.PutUint32(b[:], w)
-		n += copy(buf[n:], b[a&3:])
+		if m.data == nil || m.at != base {
+			w, err := m.word(a &^ 3)
+			if err != nil {
+				return n, err
+			}
+			var b [4]byte
+			binary.LittleEndian.PutUint32(b[:], w)
+			n += copy(buf[n:], b[a&3:])
+			continue
+		}
+		n += copy(buf[n:], m.data[a-base:])
 	}
 	return n, nil
 }

@@ -355,3 +355,39 @@ func TestPlanSaysWhatADeepStackLeftOut(t *testing.T) {
 		t.Errorf("notes for a stack read whole: %q", notes)
 	}
 }
+
+// TestLiveMemoryReadsBlocksOnce: the planner's reads through the analysis'
+// heap walk cost one target read per block they pass through, not one per
+// word; a block the target refuses is read a word at a time.
+func TestLiveMemoryReadsBlocksOnce(t *testing.T) {
+	mem := make([]byte, 4*liveBlock)
+	for i := range mem {
+		mem[i] = byte(i)
+	}
+	const base = 0x20000000
+	var blocks, words int
+	word := func(a uint64) (uint32, error) {
+		words++
+		return binary.LittleEndian.Uint32(mem[a-base:]), nil
+	}
+	block := func(a uint64, n int) ([]byte, error) {
+		blocks++
+		if a == base+2*liveBlock {
+			return nil, errors.New("E14") // an MPU guard
+		}
+		return mem[a-base : a-base+uint64(n)], nil
+	}
+	m := &liveMemory{word: word, block: block}
+	for a := uint64(base); a < base+uint64(len(mem)); a += 16 { // a walk over 16-byte chunks
+		var b [4]byte
+		if n, err := m.ReadMemory(b[:], a); n != 4 || err != nil {
+			t.Fatalf("read %#x: %d, %v", a, n, err)
+		}
+		if got, want := binary.LittleEndian.Uint32(b[:]), binary.LittleEndian.Uint32(mem[a-base:]); got != want {
+			t.Fatalf("read %#x: %#x, want %#x", a, got, want)
+		}
+	}
+	if blocks != 4 || words != liveBlock/16 {
+		t.Errorf("%d block reads and %d word reads for 4 blocks, one refused; want 4 and %d", blocks, words, liveBlock/16)
+	}
+}

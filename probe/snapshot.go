@@ -150,6 +150,9 @@ func (t *Target) regionPlan(ctx context.Context) *regionPlan {
 		extra: t.opts.Extra,
 		read:  func(a uint64) (uint32, error) { return t.readWord(ctx, a) },
 		write: func(a uint64, v uint32) error { return t.writeWord(ctx, a, v) },
+		readBlock: func(a uint64, n int) ([]byte, error) {
+			return t.c.ReadMemory(ctx, a, n)
+		},
 	}
 	if t.opts.Image != nil {
 		p.img = t.opts.Image
