@@ -214,7 +214,7 @@ func (im *Image) FrameContext(pc uint64) (fc *frame.FrameContext, err error) {
 		if f == nil {
 			continue
 		}
-		fc, err := f.rowAt(pc)
+		fc, err := f.rowAtWith(pc, im.cfaQuirksAt(f, pc))
 		if err == nil {
 			return fc, nil
 		}

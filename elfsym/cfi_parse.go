@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // elfsym parses call frame information itself instead of running delve's
@@ -368,7 +369,10 @@ func (p *cfiParser) parseCIE(off int) (*cie, error) {
 		if r.err == nil {
 			r.pos = end
 		}
-	} else if c.aug != "" && c.aug != "eh" {
+	} else if c.aug != "" && c.aug != "eh" && !strings.HasPrefix(c.aug, "armcc") {
+		// ARM Compiler 5 and 6 write "armcc" and one-letter options
+		// ("armcc+"): they add no fields, only say which quirks the
+		// program has (realview.go), so they are skipped as gdb does.
 		return nil, fmt.Errorf("augmentation %q not supported", c.aug)
 	}
 	if r.err != nil {

@@ -59,19 +59,27 @@ func (r cfiRow) clone() cfiRow {
 // operand past the end, a restore_state without a remember_state, or no
 // CFA rule at all.
 func (f *fde) rowAt(pc uint64) (*frame.FrameContext, error) {
+	return f.rowAtWith(pc, cfaQuirks{})
+}
+
+// rowAtWith is rowAt for a program with quirks q (realview.go).
+func (f *fde) rowAtWith(pc uint64, q cfaQuirks) (*frame.FrameContext, error) {
 	c := f.cie
 	row := cfiRow{regs: map[uint64]frame.DWRule{}}
-	if _, err := run(c, c.initial, &row, nil, 0, ^uint64(0)); err != nil {
+	if _, err := run(c, c.initial, &row, nil, 0, ^uint64(0), q); err != nil {
 		return nil, fmt.Errorf("CIE at %#x: initial instructions: %w", c.off, err)
 	}
 	initial := row.clone()
-	if _, err := run(c, f.insns, &row, &initial, f.begin, pc); err != nil {
+	if _, err := run(c, f.insns, &row, &initial, f.begin, pc, q); err != nil {
 		return nil, fmt.Errorf("FDE at %#x: %w", f.off, err)
 	}
 	switch row.cfa.Rule {
 	case frame.RuleCFA:
 		if row.cfa.Reg > 15 {
 			return nil, fmt.Errorf("FDE at %#x: CFA based on r%d, not a core register", f.off, row.cfa.Reg)
+		}
+		if q.reversed {
+			row.cfa.Offset = -row.cfa.Offset // the CFA is the register minus the offset
 		}
 	case frame.RuleExpression:
 	default:
@@ -83,7 +91,7 @@ func (f *fde) rowAt(pc uint64) (*frame.FrameContext, error) {
 // run executes insns on row until the location passes pc. initial is the
 // CIE's row for DW_CFA_restore (nil while running the CIE itself). It
 // returns the location reached.
-func run(c *cie, insns []byte, row *cfiRow, initial *cfiRow, loc, pc uint64) (uint64, error) {
+func run(c *cie, insns []byte, row *cfiRow, initial *cfiRow, loc, pc uint64, q cfaQuirks) (uint64, error) {
 	r := &cfiReader{b: insns}
 	var stack []cfiRow
 	setRule := func(reg uint64, rule frame.DWRule) { row.regs[reg] = rule }
@@ -182,7 +190,7 @@ func run(c *cie, insns []byte, row *cfiRow, initial *cfiRow, loc, pc uint64) (ui
 			stack = stack[:len(stack)-1]
 		case cfaDefCFA:
 			reg := r.uleb()
-			row.cfa = frame.DWRule{Rule: frame.RuleCFA, Reg: reg, Offset: int64(r.uleb())}
+			row.cfa = frame.DWRule{Rule: frame.RuleCFA, Reg: reg, Offset: q.offset(c, r.uleb())}
 		case cfaDefCFASF:
 			reg := r.uleb()
 			row.cfa = frame.DWRule{Rule: frame.RuleCFA, Reg: reg, Offset: r.sleb() * c.dataAlign}
@@ -193,7 +201,7 @@ func run(c *cie, insns []byte, row *cfiRow, initial *cfiRow, loc, pc uint64) (ui
 			}
 			row.cfa.Reg = reg
 		case cfaDefCFAOffset:
-			off := int64(r.uleb())
+			off := q.offset(c, r.uleb())
 			if row.cfa.Rule != frame.RuleCFA {
 				return loc, fmt.Errorf("DW_CFA_def_cfa_offset without a register CFA rule")
 			}

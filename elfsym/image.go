@@ -92,9 +92,12 @@ type Image struct {
 
 	lines lineTable
 	funcs funcIndex
-	cfi   cfiOnce   // cfi.go
-	exidx exidxOnce // exidx.go: the EHABI index, read on first use
-	arch  string    // CPUArch (arch.go)
+	cfi   cfiOnce // cfi.go
+	// realview: the code RealView compilers produced, whose CFI has
+	// quirks (realview.go)
+	realview realviewOnce
+	exidx    exidxOnce // exidx.go: the EHABI index, read on first use
+	arch     string    // CPUArch (arch.go)
 
 	dw        dwarfOnce  // for the data and call-site indexes, read on first use
 	fromCache bool       // symbols, lines and functions came from an IndexCache
