@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -547,7 +548,41 @@ func (lz *lazyDWARF) unitDIERanges(u *lazyUnit) ([][2]uint64, error) {
 	if e == nil {
 		return nil, fmt.Errorf("unit at %#x: no DIE", u.off)
 	}
-	return d.Ranges(e)
+	rs, err := d.Ranges(e)
+	if err != nil {
+		return nil, err
+	}
+	if p, _ := e.Val(dwarf.AttrProducer).(string); strings.Contains(p, "armclang") {
+		// ARM Compiler 6's DW_AT_ranges miss functions of the unit (on a
+		// Keil STM32F4 build, 159 of 292): its line sequences say what
+		// it covers, as they do for addr2line.
+		rs = append(rs, lineSequences(d, e)...)
+	}
+	return rs, nil
+}
+
+// lineSequences returns the address ranges of the sequences of the line
+// program of unit DIE e; those at 0 (discarded code) are left out.
+func lineSequences(d *dwarf.Data, e *dwarf.Entry) [][2]uint64 {
+	lr, err := d.LineReader(e)
+	if err != nil || lr == nil {
+		return nil
+	}
+	var rs [][2]uint64
+	var le dwarf.LineEntry
+	lo, start := uint64(0), true
+	for lr.Next(&le) == nil {
+		if start {
+			lo, start = le.Address, false
+		}
+		if le.EndSequence {
+			if lo != 0 && le.Address > lo {
+				rs = append(rs, [2]uint64{lo, le.Address})
+			}
+			start = true
+		}
+	}
+	return rs
 }
 
 // parseAranges reads .debug_aranges, calling add with each address range
