@@ -429,7 +429,7 @@ func decodeSym(b []byte, str *strTable) Symbol {
 func decodeSymKey(b []byte) symKey {
 	le := binary.LittleEndian
 	flags := le.Uint32(b[40:])
-	return symKey{addr: le.Uint64(b), span: le.Uint64(b[16:]), fn: flags&1 != 0, abs: flags&2 != 0}
+	return symKey{addr: le.Uint64(b), span: le.Uint64(b[16:]), size: le.Uint64(b[8:]), fn: flags&1 != 0, abs: flags&2 != 0}
 }
 
 // strChunk is the unit in which a loaded index's strings are copied out of

@@ -219,6 +219,7 @@ func (im *Image) symAddr(i int) uint64 {
 // A symKey is what a search by address needs of a symbol: no names.
 type symKey struct {
 	addr, span uint64 // span: bytes covered (see Image.spans)
+	size       uint64 // as in the table
 	fn, abs    bool
 }
 
@@ -227,7 +228,7 @@ func (im *Image) symKey(i int) symKey {
 		return decodeSymKey(im.rawSyms[i*symSize:])
 	}
 	s := &im.syms[i]
-	return symKey{addr: s.Addr, span: im.spans[i], fn: s.Func, abs: s.Abs}
+	return symKey{addr: s.Addr, span: im.spans[i], size: s.Size, fn: s.Func, abs: s.Abs}
 }
 
 // symbol returns symbol i with its name demangled.
@@ -285,38 +286,63 @@ func (im *Image) LookupSymbol(name string) (Symbol, bool) {
 // only its own address; an absolute symbol covers nothing. Cost: a binary
 // search.
 func (im *Image) SymbolAt(addr uint64) (sym Symbol, off uint64, ok bool) {
-	i := sort.Search(im.nsyms(), func(i int) bool { return im.symAddr(i) > addr })
-	for j := i - 1; j >= 0; j-- {
-		k := im.symKey(j)
-		if addr-k.addr > im.maxSize {
-			break
-		}
-		if !k.abs && (addr-k.addr < k.span || addr == k.addr) {
-			s := im.symbol(j)
-			if s.Func {
-				// A code pointer carries the Thumb bit: offsets count
-				// from the instruction.
-				return s, (addr &^ 1) - s.Addr, true
-			}
-			return s, addr - s.Addr, true
-		}
+	j, ok := im.symbolIndexAt(addr, false)
+	if !ok {
+		return Symbol{}, 0, false
 	}
-	return Symbol{}, 0, false
+	s := im.symbol(j)
+	if s.Func {
+		// A code pointer carries the Thumb bit: offsets count from the
+		// instruction.
+		return s, (addr &^ 1) - s.Addr, true
+	}
+	return s, addr - s.Addr, true
 }
 
 // funcSymbolAt is SymbolAt restricted to functions, for the no-DWARF path.
 func (im *Image) funcSymbolAt(addr uint64) (Symbol, bool) {
+	j, ok := im.symbolIndexAt(addr, true)
+	if !ok {
+		return Symbol{}, false
+	}
+	return im.symbol(j), true
+}
+
+// symbolIndexAt finds the symbol SymbolAt returns (a function, if fn).
+// An unsized function symbol is a label inside a sized function that
+// covers addr (armlink's _memcpy_lastbytes inside __rt_memcpy, IAR's
+// ??__iar_copy_init3_5 inside __iar_copy_init3): the sized one is named,
+// as gdb (lookup_minimal_symbol_by_pc_section) and addr2line name it. The
+// unsized one stands when the first sized symbol before it does not cover
+// addr (assembly without .size after a sized function).
+func (im *Image) symbolIndexAt(addr uint64, fn bool) (int, bool) {
 	i := sort.Search(im.nsyms(), func(i int) bool { return im.symAddr(i) > addr })
+	label := -1
 	for j := i - 1; j >= 0; j-- {
 		k := im.symKey(j)
 		if addr-k.addr > im.maxSize {
 			break
 		}
-		if k.fn && !k.abs && (addr-k.addr < k.span || addr == k.addr) {
-			return im.symbol(j), true
+		if k.abs || fn && !k.fn {
+			continue
+		}
+		if label >= 0 {
+			if k.fn && k.size == 0 {
+				continue // another label
+			}
+			if k.fn && addr-k.addr < k.size {
+				return j, true
+			}
+			break
+		}
+		if addr-k.addr < k.span || addr == k.addr {
+			if !k.fn || k.size != 0 {
+				return j, true
+			}
+			label = j
 		}
 	}
-	return Symbol{}, false
+	return label, label >= 0
 }
 
 // permute reorders s in place so that s[i] becomes what s[idx[i]] was
