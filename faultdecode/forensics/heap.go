@@ -240,7 +240,7 @@ func walkNano(mem fault.Memory, lookup func(string) (uint32, bool), startSym uin
 		if err != nil || size == 0 {
 			break
 		}
-		if int32(size) < 8 || size&3 != 0 || size > 1<<20 || (end != 0xFFFFFFFF && c+size > end) {
+		if int32(size) < 8 || size&3 != 0 || size > maxHeapExtent || (end != 0xFFFFFFFF && c+size > end) {
 			if free[c] || n == 0 {
 				h.problem(heapProblem{c, fmt.Sprintf("chunk at 0x%08x has a bad size field 0x%08x", c, size)})
 			}

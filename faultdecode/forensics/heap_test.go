@@ -275,3 +275,25 @@ func TestHeapExtentCoversWhatTheWalkReads(t *testing.T) {
 		}
 	})
 }
+
+// TestWalkNanoTakesChunksOfMegabytes: a newlib-nano chunk of 2 MiB (a
+// frame buffer in external PSRAM) is a chunk, not a corrupt size field;
+// a size beyond any Cortex-M memory still is.
+func TestWalkNanoTakesChunksOfMegabytes(t *testing.T) {
+	for _, tc := range []struct {
+		size        uint32
+		wantBlocks  int
+		wantProblem bool
+	}{
+		{2<<20 + 8, 1, false},
+		{0x7ffffff8, 0, true},
+	} {
+		h := newFakeHeap(true)
+		h.put(fakeStart, fakeHeapLo)
+		h.put(fakeHeapLo, tc.size)
+		hi := walkHeap(h.snap, h.lookup)
+		if hi == nil || len(hi.Blocks) != tc.wantBlocks || (len(hi.Problems) > 0) != tc.wantProblem {
+			t.Errorf("chunk of %#x bytes: %+v", tc.size, hi)
+		}
+	}
+}

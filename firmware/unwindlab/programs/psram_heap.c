@@ -47,11 +47,12 @@ struct dma_desc {
 struct conn *g_conns[MAX_CONNS];
 struct dma_desc *g_dma;
 static uint8_t *frame_pool;
+static uint8_t rx_pool[MAX_CONNS][256]; /* DMA-able receive buffers, in SRAM */
 
 static struct conn *conn_open(unsigned slot, uint32_t id)
 {
 	struct conn *c = malloc(sizeof *c);
-	c->rx = malloc(256);
+	c->rx = rx_pool[slot];
 	c->rx_len = 0;
 	c->id = id;
 	c->state = 1;
@@ -62,7 +63,6 @@ static struct conn *conn_open(unsigned slot, uint32_t id)
 static void conn_close(unsigned slot)
 {
 	struct conn *c = g_conns[slot];
-	free(c->rx);
 	free(c);
 	/* bug: g_conns[slot] still points at the freed connection */
 }
