@@ -52,7 +52,8 @@ type Task struct {
 	SP uint32
 	// HighWater is how many bytes at the stack's base still hold the
 	// fill: never used (uxTaskGetStackHighWaterMark, in bytes).
-	// HighWaterKnown is false when the stack was not captured.
+	// HighWaterKnown is false when the stack was not captured or the
+	// firmware does not fill new stacks (no task's stack holds fill).
 	HighWater      uint32
 	HighWaterKnown bool
 	// Overflow says why the stack is judged to have overflowed (the fill
@@ -289,6 +290,7 @@ func Read(img Image, mem Memory, opt Options) (*System, error) {
 	for i := range s.Tasks {
 		r.finish(&s.Tasks[i])
 	}
+	r.measureStacks()
 	return s, nil
 }
 
@@ -527,11 +529,34 @@ func (r *reader) finish(t *Task) {
 			t.SP = c.R[13]
 		}
 	}
-	if t.Corrupt {
-		return // a corrupt TCB's stack bounds mean nothing
+}
+
+// measureStacks finds each task's high-water mark and judges overflow.
+// FreeRTOS fills new stacks with StackFill only when a config option needs
+// it (tskSET_NEW_STACKS_TO_KNOWN_VALUE: stack-overflow checking, the trace
+// facility or uxTaskGetStackHighWaterMark); without it a stack's base holds
+// whatever the heap held (zeros), which reads as "fill gone down to the
+// base" in every task. So the marks count only when some task's stack
+// still holds a fill word: an image whose stacks hold none was built
+// without the fill, and only SP against the bounds can judge overflow.
+func (r *reader) measureStacks() {
+	filled := false
+	for i := range r.sys.Tasks {
+		t := &r.sys.Tasks[i]
+		if !t.Corrupt && r.highWater(t) {
+			filled = true
+		}
 	}
-	r.highWater(t)
-	r.judge(t)
+	for i := range r.sys.Tasks {
+		t := &r.sys.Tasks[i]
+		if t.Corrupt {
+			continue // a corrupt TCB's stack bounds mean nothing
+		}
+		if !filled {
+			t.HighWater, t.HighWaterKnown = 0, false
+		}
+		r.judge(t)
+	}
 }
 
 // stackTop is the end of the allocation that holds the stack's base: the
@@ -589,27 +614,36 @@ func (r *reader) stackTopBelowTCB(base uint32) uint32 {
 	return 0
 }
 
-func (r *reader) highWater(t *Task) {
+// highWater measures t's high-water mark and says whether its captured
+// stack holds an aligned word of fill anywhere.
+func (r *reader) highWater(t *Task) (fill bool) {
 	end := t.StackTop
 	if end == 0 {
 		end = t.SP
 	}
 	if end <= t.StackBase || end-t.StackBase > 1<<20 {
-		return
+		return false
 	}
 	buf := make([]byte, end-t.StackBase)
 	n, _ := r.mem.ReadMemory(buf, uint64(t.StackBase))
 	if n < canaryBytes {
-		return
+		return false
+	}
+	for j := 0; j+4 <= n; j += 4 {
+		if buf[j] == StackFill && buf[j+1] == StackFill && buf[j+2] == StackFill && buf[j+3] == StackFill {
+			fill = true
+			break
+		}
 	}
 	i := 0
 	for i < n && buf[i] == StackFill {
 		i++
 	}
 	if i == n && n < len(buf) {
-		return // the capture ends inside the fill: the mark is unknown
+		return fill // the capture ends inside the fill: the mark is unknown
 	}
 	t.HighWater, t.HighWaterKnown = uint32(i), true
+	return fill
 }
 
 func (r *reader) judge(t *Task) { judgeStack(t, true) }

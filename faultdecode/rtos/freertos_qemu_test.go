@@ -187,3 +187,53 @@ func TestTasksOfEveryCrashMatchTheFirmware(t *testing.T) {
 		})
 	}
 }
+
+// TestStacksWithoutFillAreNotOverflowed reads a real crash twice: as
+// captured, and with every task stack's fill turned to the zeros a build
+// without tskSET_NEW_STACKS_TO_KNOWN_VALUE (no stack-overflow check, no
+// trace facility, no uxTaskGetStackHighWaterMark: FreeRTOS's LM3S811 demo)
+// leaves there. Without fill no high-water mark can be known, and no task
+// may be judged overflowed for it; a real overflow is still found by its
+// stack pointer.
+func TestStacksWithoutFillAreNotOverflowed(t *testing.T) {
+	probetest.NeedTools(t, "qemu-system-arm", "make", "arm-none-eabi-gcc")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	snap, img := crashed(ctx, t, "nullfn-Os")
+	read := func() *rtos.System {
+		t.Helper()
+		sys, err := rtos.Read(img, snap, rtos.Options{CurrentSP: snap.Registers["psp"]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sys
+	}
+	captured := read().Tasks
+	for _, task := range captured {
+		if !task.HighWaterKnown || len(task.Overflow) > 0 {
+			t.Fatalf("as captured, %s: high water known %v, overflow %v", task.Name, task.HighWaterKnown, task.Overflow)
+		}
+		// Unfilled: wherever the fill survived (below the deepest use,
+		// and in holes a frame never wrote) the heap's zeros are.
+		for i := range snap.Memory {
+			r := &snap.Memory[i]
+			for a := uint64(task.StackBase) &^ 3; a+4 <= uint64(task.StackTop); a += 4 {
+				if a >= uint64(r.Addr) && a+4 <= r.End() {
+					w := r.Data[a-uint64(r.Addr) : a-uint64(r.Addr)+4]
+					if w[0] == rtos.StackFill && w[1] == rtos.StackFill && w[2] == rtos.StackFill && w[3] == rtos.StackFill {
+						copy(w, []byte{0, 0, 0, 0})
+					}
+				}
+			}
+		}
+	}
+	sys := read()
+	if len(sys.Tasks) != len(captured) {
+		t.Fatalf("%d tasks without fill, %d with", len(sys.Tasks), len(captured))
+	}
+	for _, task := range sys.Tasks {
+		if task.HighWaterKnown || len(task.Overflow) > 0 {
+			t.Errorf("without fill, %s: high water %d known %v, overflow %v", task.Name, task.HighWater, task.HighWaterKnown, task.Overflow)
+		}
+	}
+}
