@@ -52,6 +52,7 @@ type lazyUnit struct {
 type unitIndex struct {
 	damaged bool // reading it met an error (the whole index would warn)
 	rows    []lineRow
+	seqs    [][2]uint64 // [start, end) of its line sequences, sorted (overrunCuts)
 	files   []string
 	scopes  []scope
 	events  []rangeEvent
@@ -816,15 +817,18 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 				p = newRowPicker(only)
 				ok, err = readLinesPick(lr, fi, lz.zeroOK, p)
 			}
-			if ok {
-				ui.rows = p.rows()
+			if ok && overrunCuts(p.seqs) == nil {
+				ui.rows, ui.seqs = p.rows(), p.seqs
 			} else {
 				// A sequence left unfinished (damage): as readLines
-				// reads it, which drops that sequence.
+				// reads it, which drops that sequence. A sequence
+				// overrunning the next: cut, which needs its rows in
+				// program order.
 				lr.Reset()
 				var rows []lineRow
 				rows, err = readLines(lr, fi, lz.zeroOK, nil)
-				ui.rows = rowsFor(rows, only)
+				ui.seqs = sequencesOf(rows)
+				ui.rows = rowsFor(clipSequences(rows, overrunCuts(ui.seqs)), only)
 			}
 			damaged = damaged || err != nil
 		} else {
@@ -834,6 +838,8 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 				ui.rows, err = readLines(lr, fi, lz.zeroOK, ui.rows[:0])
 			}
 			damaged = damaged || err != nil
+			ui.seqs = sequencesOf(ui.rows)
+			ui.rows = clipSequences(ui.rows, overrunCuts(ui.seqs))
 			// Sorted here, in parallel with the other units: merge then
 			// only merges sorted runs.
 			lt := lineTable{rows: ui.rows}
@@ -874,6 +880,7 @@ func (lz *lazyDWARF) buildUnit(u *lazyUnit, only map[uint64]bool) (ui *unitIndex
 		}
 	}
 	b.nameScopes()
+	slices.SortFunc(ui.seqs, func(a, b [2]uint64) int { return cmpUint(a[0], b[0]) })
 	ui.files, ui.scopes, ui.events = fi.files, b.scopes, b.events
 	ui.damaged = damaged
 	return ui
@@ -921,6 +928,8 @@ func (lz *lazyDWARF) skim(u *lazyUnit, b *funcBuilder, files []*dwarf.LineFile) 
 func (lz *lazyDWARF) merge(have []bool, only []map[uint64]bool) *mergedIdx {
 	fi := &fileInterner{idx: map[string]uint32{}}
 	var runs [][]lineRow
+	var units []int // of each run
+	var seqs [][2]uint64
 	nscopes, nevents := 0, 0
 	for i, ok := range have {
 		if ui := lz.units[i].built; ok && ui != nil {
@@ -945,6 +954,8 @@ func (lz *lazyDWARF) merge(have []bool, only []map[uint64]bool) *mergedIdx {
 			run[j] = r
 		}
 		runs = append(runs, run)
+		units = append(units, i)
+		seqs = append(seqs, ui.seqs...)
 		base := int32(len(scopes))
 		for _, sc := range ui.scopes {
 			if sc.parent >= 0 {
@@ -955,6 +966,11 @@ func (lz *lazyDWARF) merge(have []bool, only []map[uint64]bool) *mergedIdx {
 		for _, ev := range ui.events {
 			ev.scope += base
 			events = append(events, ev)
+		}
+	}
+	if cuts := overrunCuts(seqs); cuts != nil {
+		for i, u := range units {
+			runs[i] = clipRun(runs[i], lz.units[u].built.seqs, cuts)
 		}
 	}
 	lt := lineTable{rows: mergeRows(runs), files: fi.files}

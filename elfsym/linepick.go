@@ -20,6 +20,10 @@ type rowPicker struct {
 	last, next []pickedRow
 	n          int // rows handed in so far
 	lo         int // the first address at or above the last row's: rows mostly ascend
+	// seqs are the [start, end) of the sequences kept (readLinesPick
+	// records them; dropCoveredEnds reads them), seqStart the current one's.
+	seqs     [][2]uint64
+	seqStart uint64
 }
 
 // pickedRow is a row and its place in the order rows were handed in; ord

@@ -96,12 +96,16 @@ func readLinesPick(lr lineSource, fi *fileInterner, zeroOK bool, p *rowPicker) (
 		r := rm.row(&le)
 		if !inSeq {
 			inSeq, keep = true, r.addr != 0 || zeroOK
+			p.seqStart = r.addr
 		}
 		if keep {
 			p.add(r)
 		}
 		if le.EndSequence {
 			inSeq = false
+			if keep {
+				p.seqs = append(p.seqs, [2]uint64{p.seqStart, r.addr})
+			}
 		}
 	}
 }
@@ -203,6 +207,105 @@ func mergeRows(runs [][]lineRow) []lineRow {
 	return runs[0]
 }
 
+// sequencesOf returns the [start, end) of each sequence of rows as
+// readLines returns them (each sequence's rows together, ending in its end
+// row).
+func sequencesOf(rows []lineRow) [][2]uint64 {
+	var seqs [][2]uint64
+	start := 0
+	for i, r := range rows {
+		if r.end {
+			seqs = append(seqs, [2]uint64{rows[start].addr, r.addr})
+			start = i + 1
+		}
+	}
+	return seqs
+}
+
+// IAR and ARM Compiler 6 end a function's line sequence a few bytes into
+// the next function, whose own sequence starts there (26 of 282 sequences
+// of a Keil AC6 build, 3 of 87 of an IAR one): the overrun's rows, a line
+// 0 and the end row, hid the next function's first lines, where addr2line
+// and gdb give them. overrunCuts finds each sequence that a later-starting
+// one, lasting at least as long, begins inside, and where to cut it; the
+// rows of the cut sequence from there on are dropped (clipSequences,
+// clipRun). A sequence nested inside another is left as it is.
+func overrunCuts(seqs [][2]uint64) map[[2]uint64]uint64 {
+	if len(seqs) < 2 {
+		return nil
+	}
+	sorted := slices.Clone(seqs)
+	slices.SortFunc(sorted, func(a, b [2]uint64) int { return cmp.Compare(a[0], b[0]) })
+	var cuts map[[2]uint64]uint64
+	for i, a := range sorted {
+		// Overruns are between neighbours: a few sequences ahead suffice.
+		for j := i + 1; j < len(sorted) && j-i <= 16 && sorted[j][0] < a[1]; j++ {
+			if s := sorted[j]; s[0] > a[0] && s[1] >= a[1] {
+				if cuts == nil {
+					cuts = map[[2]uint64]uint64{}
+				}
+				cuts[a] = s[0]
+				break
+			}
+		}
+	}
+	return cuts
+}
+
+// clipSequences cuts the overruns (overrunCuts) out of rows as readLines
+// returns them, each sequence's rows together.
+func clipSequences(rows []lineRow, cuts map[[2]uint64]uint64) []lineRow {
+	if len(cuts) == 0 {
+		return rows
+	}
+	out := rows[:0]
+	start := 0
+	for i, r := range rows {
+		if !r.end {
+			continue
+		}
+		cut, clip := cuts[[2]uint64{rows[start].addr, r.addr}]
+		for _, q := range rows[start : i+1] {
+			if !clip || q.addr < cut {
+				out = append(out, q)
+			}
+		}
+		start = i + 1
+	}
+	return out
+}
+
+// clipRun cuts the overruns out of one unit's rows sorted by sortRows;
+// seqs are the unit's sequences sorted by start, which tell each row's.
+func clipRun(rows []lineRow, seqs [][2]uint64, cuts map[[2]uint64]uint64) []lineRow {
+	if len(cuts) == 0 {
+		return rows
+	}
+	out := rows[:0]
+	for _, r := range rows {
+		if sq, ok := sequenceOf(seqs, r); ok {
+			if cut, clip := cuts[sq]; clip && r.addr >= cut {
+				continue
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// sequenceOf finds the sequence of seqs (sorted by start) that row r is
+// in: an end row ends one, another row lies inside one.
+func sequenceOf(seqs [][2]uint64, r lineRow) ([2]uint64, bool) {
+	i := sort.Search(len(seqs), func(i int) bool { return seqs[i][0] > r.addr })
+	for j := i - 1; j >= 0 && j >= i-4; j-- {
+		s := seqs[j]
+		if r.end && s[1] == r.addr && s[0] < r.addr || !r.end && r.addr < s[1] {
+			return s, true
+		}
+	}
+	return [2]uint64{}, false
+}
+
 // len returns the number of rows.
 func (t *lineTable) len() int {
 	if t.raw != nil {
@@ -292,6 +395,7 @@ func buildDWARF(d *dwarf.Data, zeroOK bool, infoSize, lineSize uint64) (lt lineT
 			}
 		}
 	}
+	rows = clipSequences(rows, overrunCuts(sequencesOf(rows)))
 	lt = lineTable{rows: rows, files: fi.files}
 	lt.sortRows()
 	return lt, b.finish(), split, errors.Join(errs...)
