@@ -18,6 +18,9 @@ import (
 // under, else as recorded. Relative paths and dirs are left alone: they
 // anchor nothing.
 func Rel(file string, dirs ...string) string {
+	if isWindowsAbs(file) {
+		return relWindows(file, dirs)
+	}
 	if !filepath.IsAbs(file) {
 		return file
 	}
@@ -65,4 +68,63 @@ func Dirs(compDirs ...string) []string {
 		dirs = append(dirs, cwd)
 	}
 	return append(dirs, compDirs...)
+}
+
+// Firmware built on Windows (Keil MDK, IAR EWARM) records paths such as
+// C:\Users\me\proj\Sources\main.c, with backslashes, a drive letter and
+// often both separators (D:\proj\MDK-ARM\../Drivers/x.c). Shown relative
+// to its compile directory as gdb shows the unit's name (Sources\main.c),
+// and looked for under the working directory, such a path reaches a copy
+// of the project on this machine.
+
+// isWindowsAbs reports whether p is a Windows absolute path: a drive
+// letter, a colon and a separator, or a UNC \\server\share path.
+func isWindowsAbs(p string) bool {
+	if len(p) >= 3 && p[1] == ':' && (p[2] == '\\' || p[2] == '/') {
+		c := p[0] | 0x20
+		return c >= 'a' && c <= 'z'
+	}
+	return strings.HasPrefix(p, `\\`)
+}
+
+// relWindows is Rel for a Windows path: under the first Windows directory
+// of dirs that starts it, compared as Windows compares (either separator,
+// any case), the rest as recorded; else file.
+func relWindows(file string, dirs []string) string {
+	norm := func(p string) string { return strings.ToLower(strings.ReplaceAll(p, `\`, "/")) }
+	f := norm(file)
+	for _, d := range dirs {
+		if !isWindowsAbs(d) {
+			continue
+		}
+		nd := strings.TrimRight(norm(d), "/")
+		if len(f) > len(nd)+1 && f[len(nd)] == '/' && strings.HasPrefix(f, nd) {
+			return file[len(nd)+1:]
+		}
+	}
+	return file
+}
+
+// ReadFile reads a source file named as in DWARF. A Windows path that
+// cannot be opened here is looked for under the working directory by its
+// path relative to the first of compDirs it is under (C:\proj\Sources\main.c
+// compiled in C:\proj: ./Sources/main.c), so a checkout of the project is
+// found.
+func ReadFile(file string, compDirs ...string) ([]byte, error) {
+	data, err := os.ReadFile(file)
+	if err == nil || !isWindowsAbs(file) {
+		return data, err
+	}
+	rel := relWindows(file, compDirs)
+	if rel == file {
+		return nil, err
+	}
+	local := filepath.Clean(filepath.FromSlash(strings.ReplaceAll(rel, `\`, "/")))
+	if filepath.IsAbs(local) || local == ".." || strings.HasPrefix(local, "../") {
+		return nil, err // only below the working directory
+	}
+	if data, lerr := os.ReadFile(local); lerr == nil {
+		return data, nil
+	}
+	return nil, err
 }

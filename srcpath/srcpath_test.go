@@ -2,6 +2,7 @@ package srcpath
 
 import (
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -88,6 +89,57 @@ func TestRelAnswersAsFilepathRel(t *testing.T) {
 		d, file := c[0], c[1]
 		if got, want := Rel(file, d), slow(file, d); got != want {
 			t.Errorf("Rel(%q, %q) = %q, filepath.Rel's way %q", file, d, got, want)
+		}
+	}
+}
+
+// TestWindowsPathsShowUnderTheirCompileDir: Keil and IAR record paths like
+// C:\Users\me\lab4\Sources\main.c; under a compile directory they show
+// as the rest (gdb shows such a unit as Sources\main.c), compared as
+// Windows compares them (either separator, any case).
+func TestWindowsPathsShowUnderTheirCompileDir(t *testing.T) {
+	tests := []struct {
+		file string
+		dirs []string
+		want string
+	}{
+		{`C:\Users\me\lab4\Sources\main.c`, []string{"/home/me", `C:\Users\me\lab4`}, `Sources\main.c`},
+		{`C:\Users\me\lab4\Sources\main.c`, []string{`c:/users/ME/lab4/`}, `Sources\main.c`},
+		{`D:\proj\MDK-ARM\../Drivers/Src\hal.c`, []string{`D:\proj\MDK-ARM`}, `../Drivers/Src\hal.c`},
+		{`C:\Keil_v5\ARM\PACK\RTX_CM_lib.h`, []string{`C:\Users\me\lab4`}, `C:\Keil_v5\ARM\PACK\RTX_CM_lib.h`},
+		{`C:\Users\me\lab4x\main.c`, []string{`C:\Users\me\lab4`}, `C:\Users\me\lab4x\main.c`}, // not under it
+		{`\\server\share\proj\a.c`, []string{`\\server\share\proj`}, `a.c`},
+		{`Sources\main.c`, []string{`C:\Users\me\lab4`}, `Sources\main.c`}, // relative: as recorded
+	}
+	for _, tc := range tests {
+		if got := Rel(tc.file, tc.dirs...); got != tc.want {
+			t.Errorf("Rel(%q, %q) = %q, want %q", tc.file, tc.dirs, got, tc.want)
+		}
+	}
+}
+
+// TestReadFileFindsAWindowsPathInACheckout: a source a Windows build
+// recorded is read from the working directory by its path under the
+// compile directory, and nothing outside the working directory is.
+func TestReadFileFindsAWindowsPathInACheckout(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "Sources"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Sources", "main.c"), []byte("int main;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	got, err := ReadFile(`C:\Users\me\lab4\Sources\main.c`, `C:\Users\me\lab4`)
+	if err != nil || string(got) != "int main;\n" {
+		t.Errorf("ReadFile = %q, %v; want ./Sources/main.c", got, err)
+	}
+	for _, f := range []string{
+		`C:\Users\me\other\Sources\main.c`,     // under no compile dir
+		`C:\Users\me\lab4\..\x\Sources\main.c`, // climbs out of the working directory
+	} {
+		if _, err := ReadFile(f, `C:\Users\me\lab4`); err == nil {
+			t.Errorf("ReadFile(%q) found a file; want an error", f)
 		}
 	}
 }

@@ -193,5 +193,6 @@ func LocalSources(img *elfsym.Image) report.Sources {
 	if img != nil {
 		compDirs = img.CompDirs()
 	}
-	return report.Sources{Read: os.ReadFile, Dirs: srcpath.Dirs(compDirs...)}
+	read := func(file string) ([]byte, error) { return srcpath.ReadFile(file, compDirs...) }
+	return report.Sources{Read: read, Dirs: srcpath.Dirs(compDirs...)}
 }
