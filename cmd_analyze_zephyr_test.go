@@ -161,3 +161,38 @@ func TestCaptureSerialOnlyZephyrCoreDump(t *testing.T) {
 	}
 	checkZephyrReport(t, "analyze the saved capture", analyzeJSON(t, ctx, dir, m[1], elf), z.name, z.reason, z.frames, z.gdbTrusted)
 }
+
+// TestAnalyzeZephyrFoundInsideItsFaultHandler: a capture of the live
+// nullcall app taken while Zephyr's UsageFault handler was printing the
+// core dump (26 frames into the logging code, CFSR already cleared), as
+// when a debugger attaches to a board busy in its fault handler. gdb's bt
+// there ends at z_arm_usage_fault; faultline unwinds the handler back to
+// the fault's exception frame, whose T bit is clear (BLX to 0), and
+// explains the null call: the same frames as the dump.
+func TestAnalyzeZephyrFoundInsideItsFaultHandler(t *testing.T) {
+	t.Parallel()
+	z := zephyrDumps[0]
+	dir := t.TempDir()
+	elf := filepath.Join(dir, "zephyr.elf")
+	elfsymtest.Gunzip(t, filepath.Join(zephyrTestdata, "zephyr-"+z.name+".elf.gz"), elf)
+	core := filepath.Join(dir, "capture.core")
+	elfsymtest.Gunzip(t, filepath.Join(zephyrTestdata, "capture-nullcall-in-handler.core.gz"), core)
+	var rep report.Report
+	out := analyzeJSON(t, context.Background(), dir, core, elf)
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("not one JSON report: %v\n%s", err, out)
+	}
+	var got []string
+	for _, f := range rep.Frames {
+		got = append(got, f.Function)
+	}
+	if !slices.Equal(got, z.frames) {
+		t.Errorf("frames %q, want %q", got, z.frames)
+	}
+	if len(rep.Frames) > 0 && rep.Frames[0].Confidence != "certain" {
+		t.Errorf("the fault's own frame is %q, want certain", rep.Frames[0].Confidence)
+	}
+	if !strings.Contains(rep.Fault.Summary, "run_job()") || !strings.Contains(rep.Fault.Summary, "crunch") {
+		t.Errorf("summary %q does not name the null call in run_job in thread crunch", rep.Fault.Summary)
+	}
+}

@@ -432,9 +432,13 @@ func (a *analysis) throughHandler() bool {
 	if _, ok := a.stop.Get(fault.RegPC); !ok {
 		return false
 	}
+	// A handler found mid-way may be deep in its own work (Zephyr's
+	// prints its core dump through the logging stack: 26 frames), and
+	// its exception number lets the unwinder take the fault's own frame
+	// with a clear T bit (a call through a null pointer).
 	u := unwind.NewUnwinder(a.snap, a.img, unwind.UnwindStart{
 		Regs: a.stop, MSP: a.msp, PSP: a.psp, HaveMSP: a.haveMSP, HavePSP: a.havePSP,
-		RAM: a.ram, MaxDepth: 16,
+		RAM: a.ram, MaxDepth: 64, IPSR: a.ctxXPSR & 0x1FF,
 	})
 	var handler []string
 	for u.Next() {
@@ -520,8 +524,24 @@ func (a *analysis) useFrame(ef fault.ExceptionFrame) {
 // plausible is ExceptionFrame.Plausible, allowing a clear T bit when the
 // fault was on the fetch itself.
 func (a *analysis) plausible(ef fault.ExceptionFrame) bool {
-	// Without CFSR no INVSTATE says a clear T bit was the fault itself.
-	return ef.Plausible() || (ef.PC&1 == 0 && (a.fault.FetchFault() || !a.core.HasCFSR()))
+	// Without CFSR no INVSTATE says a clear T bit was the fault itself;
+	// nor with a CFSR the fault's handler already cleared (Zephyr's
+	// z_arm_fault does, before printing its dump).
+	return ef.Plausible() || (ef.PC&1 == 0 && (a.fault.FetchFault() || !a.core.HasCFSR() || a.cfsrCleared()))
+}
+
+// cfsrCleared says a configurable fault's handler is active while CFSR
+// holds no cause: the handler read and cleared it.
+func (a *analysis) cfsrCleared() bool {
+	if a.fault.Active < 3 || a.fault.Active > 6 {
+		return false
+	}
+	for _, c := range a.fault.Causes {
+		if c.Register == "CFSR" {
+			return false
+		}
+	}
+	return true
 }
 
 // guessLockupFrame looks for a plausible exception frame near SP when the

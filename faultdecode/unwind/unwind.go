@@ -332,11 +332,12 @@ func (u *Unwinder) spInRAM(sp uint32) bool { return u.inRAM(sp) || (sp != 0 && u
 // step finds the caller of f. (nil, nil) is a normal bottom.
 func (u *Unwinder) step(f Frame) (*Frame, error) {
 	// PC 0 ends a chain of callers (a cleared LR), but as the first frame
+	// (or the first of an interrupted context, from its exception frame)
 	// it is a jump through a null function pointer: LR still finds the
 	// caller.
 	if f.PC == 0 {
 		lr, ok := f.Regs.Get(fault.RegLR)
-		if u.depth > 1 || !f.NotCode || !ok || lr&^1 == 0 {
+		if (u.depth > 1 && f.Exception == nil) || !f.NotCode || !ok || lr&^1 == 0 {
 			return nil, nil
 		}
 	}
@@ -353,9 +354,10 @@ func (u *Unwinder) step(f Frame) (*Frame, error) {
 		return nil, nil
 	}
 	if f.NotCode {
-		if u.depth == 1 {
-			// A wild jump: the callee never ran, so LR still holds the
-			// caller's return address and SP is the caller's.
+		if u.depth == 1 || f.Exception != nil {
+			// A wild jump: the callee never ran, so LR (the stacked one
+			// for an interrupted context) still holds the caller's return
+			// address and SP is the caller's.
 			return u.fromLR(f)
 		}
 		return nil, fmt.Errorf("0x%08x is not code", f.PC)
@@ -598,16 +600,22 @@ func (u *Unwinder) crossException(f Frame, regs fault.Regs, er fault.ExcReturn, 
 	if err != nil {
 		return nil, err
 	}
-	if !ef.Plausible() {
+	// A clear T bit is stacked only by the fault on that very fetch (a
+	// BX/BLX to an even address: INVSTATE), so it is allowed when the
+	// handler being left is a fault's (HardFault .. UsageFault), never an
+	// interrupt's.
+	invstate := ef.PC&1 == 0 && u.ipsr >= 3 && u.ipsr <= 6
+	if !ef.Plausible() && !invstate {
 		return nil, fmt.Errorf("exception frame at 0x%08x is not plausible (xPSR 0x%08x, PC 0x%08x)", addr, uint32(ef.XPSR), ef.PC)
 	}
 	r := fault.RegsFromFrame(regs, ef)
 	u.sameSP = false
 	nf := u.makeFrame(r, false, HowExceptionFrame, minConf(f.Confidence, Certain))
 	nf.Exception = &ef
-	if nf.NotCode {
-		return nil, fmt.Errorf("exception frame at 0x%08x holds PC 0x%08x, which is not code", addr, ef.PC)
-	}
+	// A PC that is not code is kept: the fault this exception took was
+	// the fetch there (a null or wild function pointer), as when a
+	// handler found mid-way (Zephyr's, printing its dump) is unwound back
+	// to the fault; step follows the interrupted context's LR from it.
 	return &nf, nil
 }
 

@@ -261,3 +261,39 @@ func TestUnwindFollowsAnInterruptNestedOverAnotherHandlersEntry(t *testing.T) {
 		t.Errorf("tick frame pc 0x%08x sp 0x%08x, want 0x%08x and 0x20002028", got[1].pc, got[1].sp, tick)
 	}
 }
+
+func TestUnwindCrossesIntoANullCallFromAFaultHandlerFoundMidway(t *testing.T) {
+	// A thread called a null function pointer (BLX to 0: INVSTATE, so the
+	// stacked xPSR has its T bit clear and the stacked PC is 0), and the
+	// UsageFault handler was found running (Zephyr's, printing its dump),
+	// not at its entry: the unwind leaves the handler through its saved
+	// EXC_RETURN and must go on to the null call and, through the stacked
+	// LR, the thread that made it. The same frame under an interrupt's
+	// handler cannot be real: it is left to the stack scan, as before.
+	frames := func(ipsr uint32) []string {
+		s := fdtest.NewStack()
+		s.Put(0x20002004, 0xFFFFFFFD)                                        // handler's saved LR (CFA 0x20002008)
+		s.Put(0x20003000, 1, 2, 3, 4, 12, fdtest.Thread+0x11, 0, 0x60000000) // thread frame on PSP
+		s.Put(0x20003024, fdtest.Main+0x21)                                  // thread_fn's saved LR
+		s.Put(0x2000302c, 0xFFFFFFFF)
+		u := NewUnwinder(s.Snapshot(nil), fdtest.NewProg(), UnwindStart{
+			Regs: startRegs(fdtest.ISR+0x10, 0x20002000, 0), PSP: 0x20003000, HavePSP: true, IPSR: ipsr,
+		})
+		return names(collect(t, u))
+	}
+	for _, tt := range []struct {
+		name string
+		ipsr uint32
+		want []string
+	}{
+		{"usage fault", 6, []string{"isr/fault-pc", "?/exception-frame", "thread_fn/lr", "main/cfi"}},
+		{"hard fault", 3, []string{"isr/fault-pc", "?/exception-frame", "thread_fn/lr", "main/cfi"}},
+		{"interrupt", 16 + 5, []string{"isr/fault-pc", "main/stack-scan"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := frames(tt.ipsr); !slices.Equal(got, tt.want) {
+				t.Errorf("frames %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
