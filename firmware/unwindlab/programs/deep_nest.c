@@ -1,6 +1,6 @@
 /* deep_nest: a configuration reader for nested lists ("[[[... x ...]]]")
- * that recurses once per level, each level keeping a 96-byte scratch of
- * the tokens it has seen. The host sends a document nested 2000 deep: some
+ * that recurses once per level, each level keeping a 256-byte scratch of
+ * the tokens it has seen. The host sends a document nested 1000 deep: some
  * 300 KiB of the main stack, which starts at the top of mps2-an385's 4 MiB
  * SSRAM2/3 (0x20400000), far more than a small part's whole RAM. At the
  * innermost level the atom names a table entry that was never loaded, and
@@ -9,7 +9,7 @@
 #include "cmsis_lite.h"
 #include "board.h"
 
-#define DEPTH 2000
+#define DEPTH 1000
 
 struct entry {
 	const char *name;
@@ -37,7 +37,7 @@ __attribute__((noinline)) uint32_t parse_value(unsigned depth);
 
 __attribute__((noinline)) uint32_t parse_list(unsigned depth)
 {
-	char seen[96];
+	char seen[256];
 	unsigned n = 0;
 	uint32_t sum = 0;
 	pos++; /* '[' */
