@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 
-	"path"
 	"strconv"
 	"strings"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/faultline-dev/faultline/faultdecode/report"
 	"github.com/faultline-dev/faultline/faultdecode/unwind"
 	"github.com/faultline-dev/faultline/internal/lazyre"
+	"github.com/faultline-dev/faultline/srcpath"
 	"github.com/go-delve/delve/pkg/dwarf/frame"
 )
 
@@ -171,7 +171,7 @@ func (a *analysis) readStopCall(sf deadend.Func, handler string, caller report.F
 	}
 	if call.expr == "" && sf.Macro != "" && caller.File != "" && caller.Line > 0 {
 		line := caller.Line
-		if call.line > 0 && (call.file == "" || path.Base(call.file) == path.Base(caller.File)) {
+		if call.line > 0 && (call.file == "" || srcpath.Base(call.file) == srcpath.Base(caller.File)) {
 			line = call.line
 		}
 		if e := macroArgument(a.source, caller.File, line, sf.Macro); e != "" {

@@ -77,6 +77,21 @@ func Dirs(compDirs ...string) []string {
 // and looked for under the working directory, such a path reaches a copy
 // of the project on this machine.
 
+// Base is the last element of a source path as DWARF recorded it: after
+// the last slash, or, in a path a Windows build recorded (C:\proj\main.c,
+// Sources\main.c), after the last slash or backslash. path.Base keeps a
+// Windows path whole, so a summary read "at C:\Users\me\lab4\main.c:12".
+func Base(p string) string {
+	seps := "/"
+	if strings.Contains(p, `\`) {
+		seps = `/\`
+	}
+	if i := strings.LastIndexAny(p, seps); i >= 0 && i < len(p)-1 {
+		return p[i+1:]
+	}
+	return p
+}
+
 // isWindowsAbs reports whether p is a Windows absolute path: a drive
 // letter, a colon and a separator, or a UNC \\server\share path.
 func isWindowsAbs(p string) bool {

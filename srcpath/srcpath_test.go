@@ -143,3 +143,23 @@ func TestReadFileFindsAWindowsPathInACheckout(t *testing.T) {
 		}
 	}
 }
+
+// A summary names a frame's file by its base name, whichever system built
+// the firmware: "at main.c:12", never "at C:\Users\me\lab4\main.c:12".
+func TestBaseNamesTheFileOfAnyBuildsPath(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"/work/fw/src/main.c", "main.c"},
+		{"main.c", "main.c"},
+		{"src/net/socket_hal.cpp", "socket_hal.cpp"},
+		{`C:\Users\me\lab4\Sources\main.c`, "main.c"},
+		{`Sources\main.c`, "main.c"},
+		{`D:\proj\MDK-ARM\../Drivers/x.c`, "x.c"},
+		{`..\Core/Src/stm32f4xx_it.c`, "stm32f4xx_it.c"},
+		{`\\server\share\fw\app.c`, "app.c"},
+		{"", ""},
+	} {
+		if got := Base(tc.in); got != tc.want {
+			t.Errorf("Base(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

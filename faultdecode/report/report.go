@@ -2,8 +2,9 @@ package report
 
 import (
 	"fmt"
-	"path"
 	"strings"
+
+	"github.com/faultline-dev/faultline/srcpath"
 )
 
 // Schema is the report's schema name.
@@ -156,7 +157,7 @@ func (f Frame) Where() string {
 		fn += "()"
 	}
 	if f.File != "" && f.Line > 0 {
-		return fmt.Sprintf("%s at %s:%d", fn, path.Base(f.File), f.Line)
+		return fmt.Sprintf("%s at %s:%d", fn, srcpath.Base(f.File), f.Line)
 	}
 	return fn
 }
