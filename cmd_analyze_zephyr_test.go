@@ -196,3 +196,44 @@ func TestAnalyzeZephyrFoundInsideItsFaultHandler(t *testing.T) {
 		t.Errorf("summary %q does not name the null call in run_job in thread crunch", rep.Fault.Summary)
 	}
 }
+
+// TestAnalyzeZephyrCorruptTimeoutCallback: the sensor thread's timeout
+// callback, a function pointer in its k_thread (a global), was set to
+// 0xdeadbeef; the SysTick ISR called it. The report names the pointer as
+// gdb would (the thread object's field, not a path through _kernel), and
+// does not call a value loaded from a struct a stack overwrite.
+func TestAnalyzeZephyrCorruptTimeoutCallback(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	elf := filepath.Join(dir, "zephyr.elf")
+	elfsymtest.Gunzip(t, filepath.Join(zephyrTestdata, "zephyr-nullcall.elf.gz"), elf)
+	core := filepath.Join(dir, "capture.core")
+	elfsymtest.Gunzip(t, filepath.Join(zephyrTestdata, "capture-timeout-fn.core.gz"), core)
+	var rep report.Report
+	out := analyzeJSON(t, context.Background(), dir, core, elf)
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("not one JSON report: %v\n%s", err, out)
+	}
+	var got []string
+	for _, f := range rep.Frames {
+		got = append(got, f.Function)
+	}
+	want := []string{"??", "sys_clock_announce", "sys_clock_isr", "arch_cpu_idle", "k_cpu_idle", "idle", "z_thread_entry"}
+	if !slices.Equal(got, want) {
+		t.Errorf("frames %q, want %q", got, want)
+	}
+	const field = "_k_thread_obj_sensor_tid.base.timeout.fn"
+	if !strings.Contains(rep.Fault.Summary, field) {
+		t.Errorf("summary %q does not name %s", rep.Fault.Summary, field)
+	}
+	named := false
+	for _, f := range rep.Findings {
+		if f.Kind == report.FindStackCorruption {
+			t.Errorf("finding %q: the bad PC came from a function pointer, not the stack", f.Summary)
+		}
+		named = named || (f.Kind == report.FindPointerSource && f.Symbol == field)
+	}
+	if !named {
+		t.Errorf("no pointer-source finding names %s: %+v", field, rep.Findings)
+	}
+}

@@ -158,7 +158,10 @@ func (a *analysis) stackFindings() {
 			a.add(report.FindStackCorruption, fmt.Sprintf("%s 0x%08x looks like data (%s), not an address: the stack was probably overwritten (a buffer overrun on the stack)", what, v, why), v, true, "")
 		}
 	}
-	if pc, ok := a.faultPC(); ok && a.badPC() {
+	// A bad PC a BLX/BX through a register reached came from a function
+	// pointer (the pointer-source finding follows it), not from a return
+	// address the stack held: data there says nothing about the stack.
+	if pc, ok := a.faultPC(); ok && a.badPC() && a.badPCSource() != fault.CallViaReg {
 		if forensics.Suspicious(pc) == "" && forensics.Suspicious(pc|1) != "" {
 			pc |= 1 // the Thumb bit was cleared on the way into PC
 		}

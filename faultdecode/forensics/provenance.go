@@ -161,10 +161,7 @@ func (rc *rootCtx) trace(what string, vals []uint32, code bool) {
 // stacks and in an allocator's arena; "" when none is.
 func (rc *rootCtx) globalName(locs []uint32) string {
 	for _, at := range locs {
-		if p, ok := rc.g.objectAt(at); ok {
-			return p
-		}
-		if p, v, ok := rc.di.DataAt(uint64(at)); ok && !rc.heapArena(v) {
+		if p, ok := rc.typedName(at); ok {
 			return p
 		}
 	}

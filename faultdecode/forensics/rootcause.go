@@ -188,10 +188,7 @@ func Run(c *Crash, rep *report.Report) {
 // name renders addr the way a C programmer would: a path from a global
 // through typed pointers, a global's member, a heap block or the stack.
 func (rc *rootCtx) name(addr uint32) string {
-	if p, ok := rc.g.objectAt(addr); ok {
-		return p
-	}
-	if p, v, ok := rc.di.DataAt(uint64(addr)); ok && !rc.heapArena(v) {
+	if p, ok := rc.typedName(addr); ok {
 		return p
 	}
 	if s := rc.taskStackName(addr); s != "" {
@@ -207,6 +204,23 @@ func (rc *rootCtx) name(addr uint32) string {
 		return fmt.Sprintf("the stack at 0x%08x (frame of %s)", addr, f)
 	}
 	return ""
+}
+
+// typedName names addr through the program's types: a field of a global
+// object from that global, as gdb does (_k_thread_obj_sensor_tid.base.
+// timeout.fn), not by a path the walk took to it through another global's
+// pointer; else by the walk's path (heap objects, and objects inside a
+// global that only holds bytes: a pool, an arena); else the global.
+func (rc *rootCtx) typedName(addr uint32) (string, bool) {
+	gp, gv, gok := rc.di.DataAt(uint64(addr))
+	gok = gok && !rc.heapArena(gv)
+	if gok && strings.Contains(gp, ".") {
+		return gp, true
+	}
+	if p, ok := rc.g.objectAt(addr); ok {
+		return p, true
+	}
+	return gp, gok
 }
 
 // stackFrameOf names the unwound frame whose stack area holds addr.
