@@ -25,14 +25,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func frameNames(rep *report.Report) []string {
-	var out []string
-	for _, f := range rep.Frames {
-		out = append(out, report.BareFunction(f.Function))
-	}
-	return out
-}
-
 // findingOf is the report's finding of kind, or fails.
 func findingOf(t *testing.T, rep *report.Report, kind string) report.Finding {
 	t.Helper()
@@ -102,15 +94,8 @@ func TestCaptureStopsAtTheDeadEndsEntry(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := gdbcompare.Program{Machine: tc.machine, ELF: elf, Board: tc.board, StopAt: []string{tc.deadEnd}}
-			g, err := gdbcompare.RunGDB(ctx, p)
-			if err != nil {
-				t.Fatalf("gdb: %v\n%s", err, g.Raw)
-			}
-			rep, stderr, err := gdbcompare.Faultline(ctx, p)
-			if err != nil {
-				t.Fatalf("%v\n%s", err, stderr)
-			}
-			got := frameNames(rep)
+			g, rep := gdbAndFaultline(ctx, t, p)
+			got := gdbcompare.Names(rep)
 			t.Logf("faultline: %v\ngdb at %s: %v\nsummary: %s", got, g.Handler, g.Frames, rep.Fault.Summary)
 			if rep.Trigger.Kind != "dead-end" || !strings.HasPrefix(rep.Trigger.Detail, tc.deadEnd+"() entered at 0x") {
 				t.Errorf("trigger %+v, want dead-end at %s", rep.Trigger, tc.deadEnd)
@@ -227,7 +212,7 @@ func TestCaptureTakesATargetFoundHaltedInADeadEnd(t *testing.T) {
 			if rep.Trigger.Kind != "dead-end" || !strings.Contains(rep.Trigger.Detail, "found halted") || !strings.Contains(rep.Trigger.Detail, tc.detail) {
 				t.Errorf("trigger %+v, want dead-end found halted %s", rep.Trigger, tc.detail)
 			}
-			got := frameNames(rep)
+			got := gdbcompare.Names(rep)
 			if len(got) < 3 || got[0] != "Error_Handler" || got[1] != "MX_USART2_UART_Init" || got[2] != "main" {
 				t.Errorf("frames %v, want Error_Handler, MX_USART2_UART_Init, main", got)
 			}
@@ -268,7 +253,7 @@ func TestCaptureHaltTakesAHungTargetAsItIs(t *testing.T) {
 	if rep.Fault.Exception != "None" {
 		t.Errorf("exception %s", rep.Fault.Exception)
 	}
-	got := frameNames(rep)
+	got := gdbcompare.Names(rep)
 	want := []string{"uart_flush", "log_line", "main"}
 	if len(got) < 3 || fmt.Sprint(got[:3]) != fmt.Sprint(want) {
 		t.Errorf("frames %v, want %v first", got, want)
@@ -340,15 +325,8 @@ func TestCaptureStopsAtAnInlinedDeadEndsLoop(t *testing.T) {
 			}
 			loop := loopAt(t, elf, tc.fn, tc.line, tc.gone)
 			p := gdbcompare.Program{Machine: tc.machine, ELF: elf, Board: Board, StopAt: []string{fmt.Sprintf("*%#x", loop)}}
-			g, err := gdbcompare.RunGDB(ctx, p)
-			if err != nil {
-				t.Fatalf("gdb: %v\n%s", err, g.Raw)
-			}
-			rep, stderr, err := gdbcompare.Faultline(ctx, p)
-			if err != nil {
-				t.Fatalf("%v\n%s", err, stderr)
-			}
-			got := frameNames(rep)
+			g, rep := gdbAndFaultline(ctx, t, p)
+			got := gdbcompare.Names(rep)
 			t.Logf("faultline: %v\ngdb at %s: %v\ntrigger: %s\nsummary: %s", got, g.Handler, g.Frames, rep.Trigger.Detail, rep.Fault.Summary)
 			want := fmt.Sprintf("a loop with interrupts masked reached at 0x%08x in %s", loop, tc.trigger)
 			if rep.Trigger.Kind != "dead-end" || rep.Trigger.Detail != want {
@@ -404,4 +382,23 @@ func loopAt(t *testing.T, elf, fn string, line int, gone string) uint64 {
 	}
 	t.Fatalf("no b . on line %d in %s", line, fn)
 	return 0
+}
+
+// gdbAndFaultline stops p's firmware where p says under gdb (its bt) and
+// under `faultline capture` (its report), each on a QEMU of its own.
+func gdbAndFaultline(ctx context.Context, t *testing.T, p gdbcompare.Program) (*gdbcompare.GDBResult, *report.Report) {
+	t.Helper()
+	g, err := gdbcompare.RunGDB(ctx, p)
+	if err != nil {
+		raw := ""
+		if g != nil {
+			raw = g.Raw
+		}
+		t.Fatalf("gdb: %v\n%s", err, raw)
+	}
+	rep, stderr, err := gdbcompare.Faultline(ctx, p)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	return g, rep
 }
