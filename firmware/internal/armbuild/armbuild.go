@@ -25,8 +25,12 @@ type Builder struct {
 	done map[string]bool // dirs built by this process
 }
 
-// buildTimeout bounds one make run; a clean build takes a few seconds.
-const buildTimeout = 3 * time.Minute
+// buildTimeout bounds one make run, the wait for another test binary's
+// build of the same directory included. A clean build of the largest lab
+// (unwindlab, 220-odd ELFs) takes a minute on two idle cores and more
+// while the suite's other packages run beside it: 3 minutes was once too
+// few under load.
+const buildTimeout = 10 * time.Minute
 
 // Build makes dir unless this process already did; what names the build in
 // errors ("crashlab", "firmware").
