@@ -280,13 +280,22 @@ func (u *Unwinder) makeFrame(r fault.Regs, ret bool, how, conf string) Frame {
 	if u.prog != nil {
 		// Address 0 holds the initial SP, never an instruction, even
 		// where the vector table sits in an executable section (Zephyr's
-		// rom_start): a PC of 0 is a jump through a null pointer.
-		f.NotCode = (pc == 0 && !ret) || !u.prog.IsCode(uint64(f.Lookup))
+		// rom_start): a PC of 0 is a jump through a null pointer. Nor is
+		// any word of the table's 16 system entries (a PC of 0x2: a task
+		// switched in from a zeroed context; a small integer called as a
+		// function), which gdb names as the table object.
+		f.NotCode = (pc == 0 && !ret) || u.inVectorTable(f.Lookup) || !u.prog.IsCode(uint64(f.Lookup))
 		if !f.NotCode {
 			f.Funcs = u.selfInlineless(u.prog.Frames(uint64(f.Lookup)))
 		}
 	}
 	return f
+}
+
+// inVectorTable reports whether a is in the vector table's system
+// entries (initial SP, reset .. SysTick: 16 words), which are data.
+func (u *Unwinder) inVectorTable(a uint32) bool {
+	return u.start.HaveVectorTable && a >= u.start.VectorTable && a-u.start.VectorTable < 16*4
 }
 
 // selfInlineless drops a function "inlined into itself" at its own first

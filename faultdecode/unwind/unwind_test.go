@@ -297,3 +297,38 @@ func TestUnwindCrossesIntoANullCallFromAFaultHandlerFoundMidway(t *testing.T) {
 		})
 	}
 }
+
+func TestUnwindPCInTheVectorTableIsNotCode(t *testing.T) {
+	// The vector table sits in an executable section (the image calls it
+	// code), but its 16 system words are addresses: a PC among them (a
+	// small integer called as a function, a task resumed from a zeroed
+	// context) is a wild jump, stepped from LR like any other, not a
+	// function named after the table. Past them (the IRQ entries) the
+	// image's own answer stands.
+	const vt = 0x08000000
+	prog := fdtest.NewProg()
+	prog.Funcs = append(prog.Funcs, fdtest.Func{Name: "g_pfnVectors", Start: vt, End: vt + 0x100, NoCFI: true})
+	s := fdtest.NewStack()
+	s.Put(0x20001004, fdtest.A+0x21)
+	s.Put(0x20001014, 0xFFFFFFFF)
+	for _, tt := range []struct {
+		pc   uint32
+		want string
+	}{
+		{vt + 0x2, "?/fault-pc"},
+		{vt + 0x3c, "?/fault-pc"},
+		{vt + 0x40, "g_pfnVectors/fault-pc"},
+	} {
+		u := NewUnwinder(s.Snapshot(nil), prog, UnwindStart{
+			Regs: startRegs(tt.pc, 0x20001000, fdtest.B+0x41), VectorTable: vt, HaveVectorTable: true,
+		})
+		got := names(collect(t, u))
+		if len(got) == 0 || got[0] != tt.want {
+			t.Errorf("PC 0x%08x: frames %v, want %s first", tt.pc, got, tt.want)
+			continue
+		}
+		if tt.want == "?/fault-pc" && !slices.Equal(got, []string{"?/fault-pc", "b/lr", "a/cfi"}) {
+			t.Errorf("PC 0x%08x: frames %v, want the caller from LR", tt.pc, got)
+		}
+	}
+}
