@@ -527,7 +527,7 @@ func (a *analysis) plausible(ef fault.ExceptionFrame) bool {
 	// Without CFSR no INVSTATE says a clear T bit was the fault itself;
 	// nor with a CFSR the fault's handler already cleared (Zephyr's
 	// z_arm_fault does, before printing its dump).
-	return ef.Plausible() || (ef.PC&1 == 0 && (a.fault.FetchFault() || !a.core.HasCFSR() || a.cfsrCleared()))
+	return ef.Plausible() || (ef.PC&1 == 0 && (a.fault.FetchFault() || !a.core.HasCFSR() || (a.cfsrCleared() && !ef.XPSR.ReservedException())))
 }
 
 // cfsrCleared says a configurable fault's handler is active while CFSR

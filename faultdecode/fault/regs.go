@@ -180,6 +180,18 @@ type Xpsr uint32
 // Exception is the IPSR field: the active exception number, 0 in thread mode.
 func (r Xpsr) Exception() int { return int(r & 0x1FF) }
 
+// ReservedException reports an IPSR no core ever stacks: the numbers
+// ARMv7-M and ARMv8-M reserve (7-10, 13; 7 is SecureFault on ARMv8-M with
+// the Security Extension). Such an xPSR was not stacked by an exception
+// entry: the frame was read from the wrong place.
+func (r Xpsr) ReservedException() bool {
+	switch r.Exception() {
+	case 8, 9, 10, 13:
+		return true
+	}
+	return false
+}
+
 // Thumb is the T bit (24); it must be 1 on M-profile, 0 means INVSTATE.
 func (r Xpsr) Thumb() bool { return bit(uint32(r), 24) }
 

@@ -613,7 +613,7 @@ func (u *Unwinder) crossException(f Frame, regs fault.Regs, er fault.ExcReturn, 
 	// BX/BLX to an even address: INVSTATE), so it is allowed when the
 	// handler being left is a fault's (HardFault .. UsageFault), never an
 	// interrupt's.
-	invstate := ef.PC&1 == 0 && u.ipsr >= 3 && u.ipsr <= 6
+	invstate := ef.PC&1 == 0 && u.ipsr >= 3 && u.ipsr <= 6 && !ef.XPSR.ReservedException()
 	if !ef.Plausible() && !invstate {
 		return nil, fmt.Errorf("exception frame at 0x%08x is not plausible (xPSR 0x%08x, PC 0x%08x)", addr, uint32(ef.XPSR), ef.PC)
 	}

@@ -270,11 +270,11 @@ func TestUnwindCrossesIntoANullCallFromAFaultHandlerFoundMidway(t *testing.T) {
 	// EXC_RETURN and must go on to the null call and, through the stacked
 	// LR, the thread that made it. The same frame under an interrupt's
 	// handler cannot be real: it is left to the stack scan, as before.
-	frames := func(ipsr uint32) []string {
+	frames := func(ipsr, xpsr uint32) []string {
 		s := fdtest.NewStack()
-		s.Put(0x20002004, 0xFFFFFFFD)                                        // handler's saved LR (CFA 0x20002008)
-		s.Put(0x20003000, 1, 2, 3, 4, 12, fdtest.Thread+0x11, 0, 0x60000000) // thread frame on PSP
-		s.Put(0x20003024, fdtest.Main+0x21)                                  // thread_fn's saved LR
+		s.Put(0x20002004, 0xFFFFFFFD)                                  // handler's saved LR (CFA 0x20002008)
+		s.Put(0x20003000, 1, 2, 3, 4, 12, fdtest.Thread+0x11, 0, xpsr) // thread frame on PSP
+		s.Put(0x20003024, fdtest.Main+0x21)                            // thread_fn's saved LR
 		s.Put(0x2000302c, 0xFFFFFFFF)
 		u := NewUnwinder(s.Snapshot(nil), fdtest.NewProg(), UnwindStart{
 			Regs: startRegs(fdtest.ISR+0x10, 0x20002000, 0), PSP: 0x20003000, HavePSP: true, IPSR: ipsr,
@@ -282,16 +282,19 @@ func TestUnwindCrossesIntoANullCallFromAFaultHandlerFoundMidway(t *testing.T) {
 		return names(collect(t, u))
 	}
 	for _, tt := range []struct {
-		name string
-		ipsr uint32
-		want []string
+		name       string
+		ipsr, xpsr uint32
+		want       []string
 	}{
-		{"usage fault", 6, []string{"isr/fault-pc", "?/exception-frame", "thread_fn/lr", "main/cfi"}},
-		{"hard fault", 3, []string{"isr/fault-pc", "?/exception-frame", "thread_fn/lr", "main/cfi"}},
-		{"interrupt", 16 + 5, []string{"isr/fault-pc", "main/stack-scan"}},
+		{"usage fault", 6, 0x60000000, []string{"isr/fault-pc", "?/exception-frame", "thread_fn/lr", "main/cfi"}},
+		{"hard fault", 3, 0x60000000, []string{"isr/fault-pc", "?/exception-frame", "thread_fn/lr", "main/cfi"}},
+		{"interrupt", 16 + 5, 0x60000000, []string{"isr/fault-pc", "main/stack-scan"}},
+		// A reserved exception number was never stacked: words read
+		// from the wrong place (a thread resumed from a shifted SP).
+		{"reserved IPSR", 6, 0x00000008, []string{"isr/fault-pc", "main/stack-scan"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := frames(tt.ipsr); !slices.Equal(got, tt.want) {
+			if got := frames(tt.ipsr, tt.xpsr); !slices.Equal(got, tt.want) {
 				t.Errorf("frames %v, want %v", got, tt.want)
 			}
 		})
