@@ -237,3 +237,29 @@ func TestAnalyzeZephyrCorruptTimeoutCallback(t *testing.T) {
 		t.Errorf("no pointer-source finding names %s: %+v", field, rep.Findings)
 	}
 }
+
+// TestAnalyzeZephyrSmashedReturnIsNotACodePointer: z_tick_sleep's saved
+// return address in the sensor thread was overwritten with the address of
+// a thread object, a value many kernel fields also hold. The fault came
+// from the return, so those fields did not make a call: the summary says
+// corrupt return address, not "Corrupt code pointer ... loaded from".
+func TestAnalyzeZephyrSmashedReturnIsNotACodePointer(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	elf := filepath.Join(dir, "zephyr.elf")
+	elfsymtest.Gunzip(t, filepath.Join(zephyrTestdata, "zephyr-nullcall.elf.gz"), elf)
+	core := filepath.Join(dir, "capture.core")
+	elfsymtest.Gunzip(t, filepath.Join(zephyrTestdata, "capture-smashed-return.core.gz"), core)
+	var rep report.Report
+	out := analyzeJSON(t, context.Background(), dir, core, elf)
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("not one JSON report: %v\n%s", err, out)
+	}
+	s := rep.Fault.Summary
+	if strings.Contains(s, "Corrupt code pointer") || !strings.Contains(s, "corrupt return address") || !strings.Contains(s, "task 'sensor'") {
+		t.Errorf("summary %q: want a corrupt return address in task 'sensor', not a code pointer", s)
+	}
+	if n := len(rep.Frames); n < 4 || rep.Frames[0].PC != "0x20000158" || rep.Frames[n-1].Function != "z_thread_entry" || rep.Frames[n-2].Function != "sensor_entry" {
+		t.Errorf("frames %+v: want the bad PC first and sensor_entry <- z_thread_entry last", rep.Frames)
+	}
+}

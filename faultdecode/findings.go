@@ -220,7 +220,7 @@ func (a *analysis) rootCause() {
 		Snap: a.snap, Image: img, Core: a.core, Fault: a.fault,
 		Stop: a.stop, Ctx: a.ctx, Frames: a.frames, RAM: a.ram,
 		OnPSP: a.onPSP, StackAt: a.stackAt, HaveStackAt: a.haveAt,
-		BadPC: a.badPC(), Tasks: a.sys,
+		BadPC: a.badPC(), Returned: a.badPCSource() == fault.CallDirect, Tasks: a.sys,
 	}
 	c.FaultSP, c.HaveFaultSP = a.faultSP()
 	forensics.Run(c, a.rep)

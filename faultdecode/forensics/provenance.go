@@ -137,7 +137,7 @@ func (rc *rootCtx) trace(what string, vals []uint32, code bool) {
 	// use after free as a bad code pointer (a stale slot whose block now
 	// holds another object's fields); without that, a data pointer found in
 	// a global says no more than the finding does.
-	if !code && reuse == "" {
+	if (!code || rc.Returned) && reuse == "" {
 		return
 	}
 	l := fmt.Sprintf("Corrupt code pointer: %s was loaded from %s", what, g)

@@ -46,8 +46,11 @@ type Crash struct {
 	// when it failed), when HaveFaultSP.
 	FaultSP     uint32
 	HaveFaultSP bool
-	// BadPC says the faulting PC cannot be code.
-	BadPC bool
+	// BadPC says the faulting PC cannot be code; Returned, that a return
+	// (POP into PC, BX LR from a smashed slot) went there, not a call
+	// through a register: the value found elsewhere in memory (a RAM
+	// object's address is stored in many places) did not make the call.
+	BadPC, Returned bool
 	// Tasks are the RTOS's tasks and heap (nil for bare metal).
 	Tasks *rtos.System
 }
