@@ -222,14 +222,14 @@ func compareWithTool(t *testing.T, elf string, needInlines bool, tool func(conte
 	if err != nil {
 		t.Fatal(err)
 	}
-	discarded := discardedLineRows(t, elf)
-	compareImage(t, "built", im, addrs, want, needInlines, discarded)
+	discarded, shared := discardedLineRows(t, elf), sharedRows(t, elf)
+	compareImage(t, "built", im, addrs, want, needInlines, discarded, shared)
 	lazy, err := elfsym.OpenWith(elf, elfsym.Options{Lazy: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer lazy.Close()
-	compareImage(t, "lazy", lazy, addrs, want, needInlines, discarded)
+	compareImage(t, "lazy", lazy, addrs, want, needInlines, discarded, shared)
 	// Prepared for a few addresses, a lazy image indexes only the
 	// functions covering them, then whole units for the other addresses.
 	prepared, err := elfsym.OpenWith(elf, elfsym.Options{Lazy: true})
@@ -247,7 +247,7 @@ func compareWithTool(t *testing.T, elf string, needInlines bool, tool func(conte
 			t.Errorf("prepared: %#x: %+v, whole index %+v", a, got, exp)
 		}
 	}
-	compareImage(t, "prepared", prepared, addrs, want, needInlines, discarded)
+	compareImage(t, "prepared", prepared, addrs, want, needInlines, discarded, shared)
 	cache := &indexcache.Dir{Path: t.TempDir()}
 	for i := range 2 { // the first open stores, the second loads
 		cached, err := elfsym.OpenWith(elf, elfsym.Options{Cache: cache})
@@ -259,13 +259,13 @@ func compareWithTool(t *testing.T, elf string, needInlines bool, tool func(conte
 			if !cached.FromCache() {
 				t.Fatal("second open with a cache did not load the saved index")
 			}
-			compareImage(t, "cached", cached, addrs, want, needInlines, discarded)
+			compareImage(t, "cached", cached, addrs, want, needInlines, discarded, shared)
 		}
 	}
 }
 
 // compareImage compares one image's Frames with the tool's answers.
-func compareImage(t *testing.T, how string, im *elfsym.Image, addrs []uint64, want [][]a2lFrame, needInlines bool, discarded []lineRow) {
+func compareImage(t *testing.T, how string, im *elfsym.Image, addrs []uint64, want [][]a2lFrame, needInlines bool, discarded []lineRow, shared []sharedRow) {
 	t.Helper()
 	maxDepth, entries, bad := 0, 0, 0
 	explained := map[string]int{}
@@ -282,6 +282,9 @@ func compareImage(t *testing.T, how string, im *elfsym.Image, addrs []uint64, wa
 		why := legitDifference(im, a, got, want[i])
 		if why == "" && fromDiscarded(discarded, a, want[i]) {
 			why = discardedExcuse
+		}
+		if why == "" && statementShadows(shared, a, ours(got), want[i]) {
+			why = statementExcuse
 		}
 		if why != "" {
 			explained[why]++
@@ -391,6 +394,31 @@ func fromDiscarded(rows []lineRow, addr uint64, want []a2lFrame) bool {
 	for _, r := range rows {
 		if addr >= r.addr && addr < r.end && r.file == want[0].File && r.line == want[0].Line {
 			return true
+		}
+	}
+	return false
+}
+
+const statementExcuse = "several rows share the address: the tool answers the last row's line, elfsym the last statement row's (is_stmt), as gdb does"
+
+// statementShadows reports whether got and want differ only in the
+// innermost frame's file:line (and in names as qualifiedOnly allows), where several line rows share the address
+// covering addr: want's is the last row's (a row that is not a
+// statement), got's the last statement row's at that address (gdb's; see
+// TestLineAtSharedAddressIsGDBs).
+func statementShadows(shared []sharedRow, addr uint64, got, want []a2lFrame) bool {
+	sameNames := func(g, w []a2lFrame) bool { // up to qualifiedOnly's difference
+		return compareFrames(g, w) == "" || qualifiedOnly(g, w)
+	}
+	if len(got) == 0 || len(got) != len(want) || !sameNames(got[1:], want[1:]) ||
+		!sameNames([]a2lFrame{{Function: got[0].Function}}, []a2lFrame{{Function: want[0].Function}}) {
+		return false
+	}
+	g, w := got[0], want[0]
+	g.Function, w.Function = "", ""
+	for _, s := range shared {
+		if addr >= s.lo && addr < s.hi && s.lastStmt.Line != 0 && s.last != s.lastStmt {
+			return g == s.lastStmt && w == s.last
 		}
 	}
 	return false

@@ -32,7 +32,7 @@ import (
 // layout or the meaning of what is saved changes (including a change to how
 // buildDWARF or loadSymbols compute their answers), so old saved indexes
 // are ignored instead of giving old answers.
-const IndexVersion = 16
+const IndexVersion = 17
 
 const indexMagic = "FLIDX\x00"
 

@@ -11,9 +11,9 @@ import (
 // firmware of few large units, and debug/dwarf's LineReader fills a
 // 120-byte LineEntry through a checked reader for every row. A
 // fastLineReader decodes the program where it lies in the mapped
-// .debug_line, giving readLines the four fields it reads (address, file,
-// line, end of sequence) and nothing else. It reads well-formed programs
-// the way LineReader does (tested on every unit of the test images);
+// .debug_line, giving readLines the fields it reads (address, file, line,
+// is_stmt, discriminator, end of sequence) and nothing else. It reads
+// well-formed programs the way LineReader does (tested on every unit of the test images);
 // anything else (DW_LNE_define_file, VLIW op indexes, a program cut short,
 // a bad file number) makes it stop with errFastLines, and the unit is read
 // again with LineReader, which answers or fails as it always did.
@@ -42,6 +42,10 @@ type fastLineReader struct {
 	addr uint64
 	file int
 	line int
+	// stmt is the is_stmt register, defaultStmt the header's
+	// default_is_stmt it starts a sequence with.
+	stmt, defaultStmt bool
+	discr             int // the discriminator of the next row
 }
 
 // knownOpLens are the argument counts of standard opcodes 1-12; a header
@@ -105,7 +109,8 @@ func newFastLineReader(b []byte, addrSize int, files []*dwarf.LineFile) *fastLin
 		}
 		h++
 	}
-	h++ // default_is_stmt
+	r.defaultStmt = b[h] != 0
+	h++
 	r.lineBase, r.lineRange = int(int8(b[h])), int(b[h+1])
 	h += 2
 	r.opcodeBase = int(b[h])
@@ -124,7 +129,7 @@ func newFastLineReader(b []byte, addrSize int, files []*dwarf.LineFile) *fastLin
 }
 
 // reset is the state at the start of a sequence.
-func (r *fastLineReader) reset() { r.addr, r.file, r.line = 0, 1, 1 }
+func (r *fastLineReader) reset() { r.addr, r.file, r.line, r.stmt = 0, 1, 1, r.defaultStmt }
 
 // Next is LineReader.Next for the fields readLines reads.
 func (r *fastLineReader) Next(le *dwarf.LineEntry) error {
@@ -166,9 +171,11 @@ func (r *fastLineReader) Next(le *dwarf.LineEntry) error {
 			case 3: // DW_LNE_define_file
 				return errFastLines
 			case 4: // DW_LNE_set_discriminator: its operand must fit
-				if _, j := readULEB(b[:end], r.i+1); j < 0 {
+				d, j := readULEB(b[:end], r.i+1)
+				if j < 0 {
 					return errFastLines
 				}
+				r.discr = int(d)
 			}
 			r.i = end
 		case 1: // DW_LNS_copy
@@ -189,6 +196,8 @@ func (r *fastLineReader) Next(le *dwarf.LineEntry) error {
 				return errFastLines
 			}
 			r.file = int(v)
+		case 6: // DW_LNS_negate_stmt
+			r.stmt = !r.stmt
 		case 8: // DW_LNS_const_add_pc
 			r.addr += uint64(r.minInst * ((255 - r.opcodeBase) / r.lineRange))
 		case 9: // DW_LNS_fixed_advance_pc
@@ -209,7 +218,8 @@ func (r *fastLineReader) Next(le *dwarf.LineEntry) error {
 
 // emit sets le's fields that readLines reads to the current row.
 func (r *fastLineReader) emit(le *dwarf.LineEntry, end bool) error {
-	le.Address, le.Line, le.EndSequence = r.addr, r.line, end
+	le.Address, le.Line, le.EndSequence, le.IsStmt, le.Discriminator = r.addr, r.line, end, r.stmt, r.discr
+	r.discr = 0
 	le.File = nil
 	if r.file < len(r.files) {
 		le.File = r.files[r.file]

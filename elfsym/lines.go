@@ -60,6 +60,9 @@ func readLines(lr lineSource, fi *fileInterner, zeroOK bool, rows []lineRow) ([]
 		if err != nil {
 			return rows[:seqStart], err
 		}
+		if rm.shadowed(&le) {
+			continue
+		}
 		rows = append(rows, rm.row(&le))
 		if le.EndSequence {
 			if rows[seqStart].addr == 0 && !zeroOK {
@@ -93,6 +96,9 @@ func readLinesPick(lr lineSource, fi *fileInterner, zeroOK bool, p *rowPicker) (
 		if err != nil {
 			return false, err
 		}
+		if rm.shadowed(&le) {
+			continue
+		}
 		r := rm.row(&le)
 		if !inSeq {
 			inSeq, keep = true, r.addr != 0 || zeroOK
@@ -117,6 +123,77 @@ type rowMaker struct {
 	lastFile *dwarf.LineFile
 	file     uint32
 	interned bool
+	seq      gdbLineState
+}
+
+// gdbLineState is what gdb's line program reader (dwarf2/read.c,
+// lnp_state_machine::record_line, gdb 13) keeps of one sequence to decide
+// which rows it records, and what shadowed needs to answer as its
+// find_pc_sect_line does.
+type gdbLineState struct {
+	inSeq bool
+	at    uint64 // the address of the sequence's last row
+	// stmtAt: a row at at is a statement (gdb's m_stmt_at_address);
+	// keptStmtAt: one gdb recorded.
+	stmtAt, keptStmtAt bool
+	line               int    // the last row's line
+	discr              bool   // that line has had a non-zero discriminator
+	keptFile           string // the file and line of the last row gdb recorded
+	keptLine           int
+	kept               bool // gdb recorded a row of this sequence
+}
+
+// shadowed reports whether le is a row no lookup answers with, as gdb
+// reads line tables. Of several rows at one address gdb answers the last
+// statement row's line (is_stmt), else the last row's: gcc -O2
+// (-gstatement-frontiers, view numbering) puts a statement and then rows
+// that are not statements at one address, and the statement is the line
+// that starts there; find_pc_sect_line steps back to it. gdb's reader
+// also never records a row that is not a statement switching files at an
+// address with a statement, nor a row of the line it recorded last once
+// that line had a non-zero discriminator (PR 17276), which decides which
+// statement is there to step back to. Dropping what gdb would not answer
+// with keeps "the last row at an address wins" (where binutils' addr2line
+// stops) true of what is kept, so lookups are unchanged. Rows of line 0,
+// which gdb ignores, are kept as before. It reads le in line program
+// order.
+func (m *rowMaker) shadowed(le *dwarf.LineEntry) bool {
+	g := &m.seq
+	if le.EndSequence {
+		*g = gdbLineState{}
+		return false
+	}
+	same := g.inSeq && le.Address == g.at
+	if !same {
+		g.stmtAt, g.keptStmtAt = false, false
+	}
+	if !g.inSeq || le.Line != g.line {
+		g.discr = le.Discriminator != 0
+	} else if le.Discriminator != 0 {
+		g.discr = true
+	}
+	g.inSeq, g.at, g.line = true, le.Address, le.Line
+	file := ""
+	if le.File != nil {
+		file = le.File.Name
+	}
+	drop := false
+	switch {
+	case le.Line == 0:
+	case (!g.kept || file != g.keptFile) && same && !le.IsStmt && g.stmtAt:
+		drop = true // gdb ignores it
+	case g.kept && file == g.keptFile && le.Line == g.keptLine && g.discr:
+		drop = true // gdb coalesces it with the row it recorded last
+	default:
+		g.kept, g.keptFile, g.keptLine = true, file, le.Line
+		if le.IsStmt {
+			g.keptStmtAt = true
+		} else {
+			drop = g.keptStmtAt // recorded, but gdb answers the statement before it
+		}
+	}
+	g.stmtAt = g.stmtAt || le.IsStmt
+	return drop
 }
 
 func (m *rowMaker) row(le *dwarf.LineEntry) lineRow {
