@@ -146,7 +146,8 @@ func gdbInfoLine(ctx context.Context, elfPath string, addrs []uint64) ([]a2lFram
 // statement and then rows that are not statements at one address; the
 // statement is the source line that starts there, the one a crash report
 // leads with. Checked at every such address of lab builds, with the index
-// built whole, lazily and loaded from a saved index.
+// built whole, lazily (whole units, or rows picked for a few addresses)
+// and loaded from a saved index.
 func TestLineAtSharedAddressIsGDBs(t *testing.T) {
 	type build struct{ prog, variant string }
 	var builds []build
@@ -194,8 +195,13 @@ func TestLineAtSharedAddressIsGDBs(t *testing.T) {
 		for i, s := range of {
 			lastIsGDBs[addrs[i]] = s.last == want[i]
 		}
-		for _, how := range []string{"built", "lazy", "cached"} {
+		for _, how := range []string{"built", "lazy", "prepared", "cached"} {
 			im := openHow(t, elfPath, how)
+			if how == "prepared" {
+				// Units indexed only for these addresses' functions
+				// (rows picked as read, readLinesPick).
+				im.Prepare(addrs)
+			}
 			bad := 0
 			for i, a := range addrs {
 				if want[i].Line == 0 {
@@ -230,12 +236,13 @@ func TestLineAtSharedAddressIsGDBs(t *testing.T) {
 }
 
 // openHow opens elfPath with its index built whole ("built"), unit by unit
-// as lookups need them ("lazy"), or loaded from a saved index ("cached").
+// as lookups need them ("lazy", "prepared"), or loaded from a saved index
+// ("cached").
 func openHow(t *testing.T, elfPath, how string) *elfsym.Image {
 	t.Helper()
 	var opts elfsym.Options
 	switch how {
-	case "lazy":
+	case "lazy", "prepared":
 		opts.Lazy = true
 	case "cached":
 		opts.Cache = &indexcache.Dir{Path: t.TempDir()}
