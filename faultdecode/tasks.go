@@ -151,5 +151,6 @@ func (a *analysis) handlerName(n uint32) string {
 			}
 		}
 	}
-	return fault.ExceptionName(int(n))
+	// ExceptionName names only the fault exceptions ("None" for the rest).
+	return fault.ExceptionLabel(int(n))
 }
