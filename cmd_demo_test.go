@@ -97,11 +97,23 @@ func TestDemoTUIInTmux(t *testing.T) {
 	if !strings.Contains(screen, "CRASHED") {
 		t.Fatalf("no crash on screen:\n%s\nstderr:\n%s", screen, errText)
 	}
-	for _, want := range []*regexp.Regexp{
+	// The call through the freed client usually faults (INVSTATE: an even
+	// address from the reused vptr). Sometimes the reused memory sends it
+	// to an odd address QEMU leaves unmapped, which it runs as zeros
+	// without faulting (a real STM32 takes a bus fault there): then the
+	// LED sampler's halt finds the PC outside the code, a dead-end crash
+	// with no fault registers, and the screen says the PC is not code.
+	fault := []*regexp.Regexp{
 		regexp.MustCompile(`HardFault|MemManage|BusFault|UsageFault`),
 		regexp.MustCompile(`IACCVIOL|INVSTATE|UNDEFINSTR|PRECISERR|IMPRECISERR|DACCVIOL`),
+	}
+	if wild := regexp.MustCompile(`is not code|not in the firmware's code`); !fault[0].MatchString(screen) && wild.MatchString(screen) {
+		t.Logf("the wild call ran on without faulting; caught as a PC outside the code")
+		fault = []*regexp.Regexp{wild}
+	}
+	for _, want := range append(fault,
 		regexp.MustCompile(`socket_hal\.cpp|tcp_server_t::|socket_close_all`),
-	} {
+	) {
 		if !want.MatchString(screen) {
 			t.Errorf("screen lacks %v:\n%s", want, screen)
 		}

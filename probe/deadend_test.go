@@ -264,3 +264,27 @@ func TestResumeFromAMaskedLoopLiftsItsBreakpoint(t *testing.T) {
 		t.Error("the timeline does not say the loop's breakpoint was lifted")
 	}
 }
+
+// A stop outside the firmware's code is a crash, whoever halted the core:
+// a wild jump need not fault (QEMU runs unmapped memory as zeros), and the
+// bundled firmware's call through a freed client sometimes lands so, the
+// demo then showing a silent console and "RUNNING" until it timed out. The
+// same stop inside the code is resumed, as before.
+func TestAStopOutsideTheCodeIsAWildJump(t *testing.T) {
+	img, st := deadEndImage(t, "nl_assert", "gcc-O2")
+	caller := funcAddr(t, img, "sensor_scale")
+	const wild = 0x26f6ae4e
+	inCode := rsptest.Run{Delay: 20 * time.Millisecond, Stop: "T02",
+		Regs: map[string]uint64{"pc": caller + 4, "xpsr": 0x01000000}}
+	away := rsptest.Run{Delay: 20 * time.Millisecond, Stop: "T02",
+		Regs: map[string]uint64{"pc": wild, "lr": caller + 0x11, "xpsr": 0x01000000}}
+	_, addr := rsptest.ListenQEMU(t, rsptest.Config{State: st, Script: []rsptest.Run{inCode, away}})
+	_, c := firstCrash(t, addr, TargetOptions{Image: img})
+	want := fmt.Sprintf("PC 0x%08x is not in the firmware's code: a wild jump that has not faulted", wild)
+	if got := c.Snapshot.Meta.Trigger; got.Kind != "dead-end" || got.Detail != want {
+		t.Errorf("trigger %+v, want dead-end %q", got, want)
+	}
+	if pc := c.Snapshot.Registers["pc"]; pc != wild {
+		t.Errorf("captured pc 0x%08x, want the wild 0x%08x (the stop inside the code was resumed)", pc, wild)
+	}
+}

@@ -492,6 +492,16 @@ func (t *Target) CrashFromStop(ctx context.Context, stop gdbremote.StopReply) (C
 	if pc&^1 == lockupPCv7&^1 || pc&^1 == lockupPCv8&^1 {
 		return Crash{Stop: stop, Trigger: capture.Trigger{Kind: "lockup", Detail: fmt.Sprintf("PC at the lockup address 0x%08x", pc)}}, true, pc, nil
 	}
+	if t.opts.Image != nil && !t.opts.Image.IsCode(pc&^1) {
+		// The test Inspect makes of a target found halted, made of every
+		// other stop too (an LED sample's halt on QEMU, someone's Ctrl-C):
+		// a wild jump need not fault. QEMU runs unmapped memory as zeros
+		// (movs r0, r0) and RAM as whatever it holds, so the bundled
+		// firmware's freed-client call can run on, faultless, forever.
+		detail := fmt.Sprintf("PC 0x%08x is not in the firmware's code: a wild jump that has not faulted", pc)
+		t.event(EventTargetState, detail, map[string]string{"stop": stop.Raw})
+		return Crash{Stop: stop, Trigger: capture.Trigger{Kind: "dead-end", Detail: detail}}, true, pc, nil
+	}
 	t.mu.Lock()
 	watching := t.vtorWatch
 	t.mu.Unlock()
