@@ -204,16 +204,7 @@ func TestAnalyzeZephyrFoundInsideItsFaultHandler(t *testing.T) {
 // does not call a value loaded from a struct a stack overwrite.
 func TestAnalyzeZephyrCorruptTimeoutCallback(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	elf := filepath.Join(dir, "zephyr.elf")
-	elfsymtest.Gunzip(t, filepath.Join(zephyrTestdata, "zephyr-nullcall.elf.gz"), elf)
-	core := filepath.Join(dir, "capture.core")
-	elfsymtest.Gunzip(t, filepath.Join(zephyrTestdata, "capture-timeout-fn.core.gz"), core)
-	var rep report.Report
-	out := analyzeJSON(t, context.Background(), dir, core, elf)
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("not one JSON report: %v\n%s", err, out)
-	}
+	rep := analyzeZephyrCapture(t, "capture-timeout-fn.core.gz")
 	var got []string
 	for _, f := range rep.Frames {
 		got = append(got, f.Function)
@@ -245,16 +236,7 @@ func TestAnalyzeZephyrCorruptTimeoutCallback(t *testing.T) {
 // corrupt return address, not "Corrupt code pointer ... loaded from".
 func TestAnalyzeZephyrSmashedReturnIsNotACodePointer(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	elf := filepath.Join(dir, "zephyr.elf")
-	elfsymtest.Gunzip(t, filepath.Join(zephyrTestdata, "zephyr-nullcall.elf.gz"), elf)
-	core := filepath.Join(dir, "capture.core")
-	elfsymtest.Gunzip(t, filepath.Join(zephyrTestdata, "capture-smashed-return.core.gz"), core)
-	var rep report.Report
-	out := analyzeJSON(t, context.Background(), dir, core, elf)
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("not one JSON report: %v\n%s", err, out)
-	}
+	rep := analyzeZephyrCapture(t, "capture-smashed-return.core.gz")
 	s := rep.Fault.Summary
 	if strings.Contains(s, "Corrupt code pointer") || !strings.Contains(s, "corrupt return address") || !strings.Contains(s, "task 'sensor'") {
 		t.Errorf("summary %q: want a corrupt return address in task 'sensor', not a code pointer", s)
@@ -262,4 +244,21 @@ func TestAnalyzeZephyrSmashedReturnIsNotACodePointer(t *testing.T) {
 	if n := len(rep.Frames); n < 4 || rep.Frames[0].PC != "0x20000158" || rep.Frames[n-1].Function != "z_thread_entry" || rep.Frames[n-2].Function != "sensor_entry" {
 		t.Errorf("frames %+v: want the bad PC first and sensor_entry <- z_thread_entry last", rep.Frames)
 	}
+}
+
+// analyzeZephyrCapture runs `faultline analyze --json` on a gzipped capture
+// in zephyrTestdata against the null-call Zephyr ELF it was taken of.
+func analyzeZephyrCapture(t *testing.T, coreGz string) report.Report {
+	t.Helper()
+	dir := t.TempDir()
+	elf := filepath.Join(dir, "zephyr.elf")
+	elfsymtest.Gunzip(t, filepath.Join(zephyrTestdata, "zephyr-nullcall.elf.gz"), elf)
+	core := filepath.Join(dir, "capture.core")
+	elfsymtest.Gunzip(t, filepath.Join(zephyrTestdata, coreGz), core)
+	var rep report.Report
+	out := analyzeJSON(t, context.Background(), dir, core, elf)
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("not one JSON report: %v\n%s", err, out)
+	}
+	return rep
 }
